@@ -120,6 +120,8 @@ function interpret(
     throw foreignAnswerError(ctx, text);
   }
   const obj = data as Record<string, unknown>;
+  // The per-IP ban (reference §0.2) is JSON too, on any host and status: `{"status":1111,"punish":"deny",...}`.
+  if (obj['punish'] !== undefined || obj['status'] === 1111) throw foreignAnswerError(ctx, text);
   const bodyRequestId =
     typeof obj['requestid'] === 'string'
       ? obj['requestid']
