@@ -3,7 +3,12 @@
  * classes and their guards, and the types. Stream mode, callbacks and the emulator have their own subpaths.
  */
 
-export { DingTalkCore, type DingTalkOptions, DEFAULT_API_BASE, DEFAULT_OAPI_BASE } from './core/client-core.js';
+export {
+  DEFAULT_API_BASE,
+  DEFAULT_OAPI_BASE,
+  DingTalkCore,
+  type DingTalkOptions,
+} from './core/client-core.js';
 export type { ApiContext, AppIdentity } from './core/context.js';
 export * from './core/errors.js';
 export type { Logger } from './core/logger.js';
@@ -15,6 +20,11 @@ export type {
   HttpMethod,
   Middleware,
 } from './core/pipeline.js';
-export { type Budget, type LimiterStore, MemoryLimiterStore, type RateLimitOptions } from './core/rate-limiter.js';
+export {
+  type Budget,
+  type LimiterStore,
+  MemoryLimiterStore,
+  type RateLimitOptions,
+} from './core/rate-limiter.js';
 export type { RetryOptions } from './core/retry.js';
 export { type CachedToken, MemoryTokenStore, type TokenStore } from './core/token-manager.js';
