@@ -1,0 +1,229 @@
+/**
+ * Hub configuration: one file (`dingkit.config.json` / `.yaml` / `.yml`) plus environment variables.
+ *
+ * Secrets may be written as `${ENV_NAME}` so the file itself can be committed. Errors name the bad key
+ * (`robots.ops.webhook: ...`) and never echo a value. With no DingTalk credentials at all, the hub runs
+ * against the built-in emulator (`emulator: 'auto'`).
+ */
+
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (max 64)');
+
+const budget = z
+  .object({
+    limit: z.number().int().positive(),
+    windowMs: z.number().int().positive(),
+  })
+  .strict();
+
+const app = z
+  .object({
+    appKey: z.string().min(1),
+    appSecret: z.string().min(1),
+    agentId: z.union([z.string().min(1), z.number().int().positive()]).optional(),
+    robotCode: z.string().min(1).optional(),
+    corpId: z.string().min(1).optional(),
+  })
+  .strict();
+
+const robot = z
+  .object({
+    /** Full webhook URL or just its access token. */
+    webhook: z.string().min(8),
+    /** Sign secret (`SEC...`) when the robot uses signing. */
+    secret: z.string().startsWith('SEC').optional(),
+    /** Keywords configured on the robot: every message must contain one. */
+    keywords: z.array(z.string().min(1)).max(10).optional(),
+    budget: budget.optional(),
+  })
+  .strict();
+
+const group = z
+  .object({
+    openConversationId: z.string().min(1).optional(),
+    chatId: z.string().min(1).optional(),
+    /** App whose robot is in the group (sends files, cards, app-robot messages). */
+    app: name.optional(),
+    /** Custom robot of the group (webhook sends). */
+    robot: name.optional(),
+  })
+  .strict()
+  .refine(
+    (g) => g.app !== undefined || g.robot !== undefined,
+    'a group needs an app or a robot to send with',
+  );
+
+const person = z
+  .object({
+    name: z.string().min(1).optional(),
+    mobile: z.string().min(5).max(20).optional(),
+    userId: z.string().min(1).optional(),
+    unionId: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine(
+    (p) => p.mobile !== undefined || p.userId !== undefined || p.unionId !== undefined,
+    'a person needs a mobile, userId or unionId',
+  );
+
+export const configSchema = z
+  .object({
+    apps: z.record(name, app).default({}),
+    robots: z.record(name, robot).default({}),
+    groups: z.record(name, group).default({}),
+    people: z.record(name, person).default({}),
+    /** Default app for work notifications, users and todos. */
+    defaultApp: name.optional(),
+    server: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8787),
+        /** Largest request body accepted by the HTTP API (files have their own cap). */
+        bodyLimitBytes: z.number().int().positive().default(1_048_576),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 1_048_576 }),
+    database: z
+      .object({ url: z.string().min(1).default('./data/dingkit.db') })
+      .strict()
+      .default({ url: './data/dingkit.db' }),
+    dingtalk: z
+      .object({ oapiBase: z.string().url().optional(), apiBase: z.string().url().optional() })
+      .strict()
+      .default({}),
+    /** `auto`: start the built-in emulator when no app or robot is configured. */
+    emulator: z
+      .object({
+        mode: z.enum(['auto', 'on', 'off']).default('auto'),
+        port: z.number().int().min(0).max(65535).default(8788),
+      })
+      .strict()
+      .default({ mode: 'auto', port: 8788 }),
+    dispatcher: z
+      .object({
+        workers: z.number().int().positive().max(256).default(8),
+        leaseMs: z.number().int().positive().default(30_000),
+        pollMs: z.number().int().positive().default(200),
+        /** `hold`: park unknown outcomes for an operator (no duplicates); `retry`: retry them. */
+        ambiguous: z.enum(['hold', 'retry']).default('hold'),
+        maxAttempts: z.number().int().positive().max(50).default(8),
+        robotBudget: budget.default({ limit: 19, windowMs: 60_000 }),
+      })
+      .strict()
+      .default({
+        workers: 8,
+        leaseMs: 30_000,
+        pollMs: 200,
+        ambiguous: 'hold',
+        maxAttempts: 8,
+        robotBudget: { limit: 19, windowMs: 60_000 },
+      }),
+  })
+  .strict();
+
+export type HubConfig = z.infer<typeof configSchema>;
+
+const CONFIG_FILES = ['dingkit.config.json', 'dingkit.config.yaml', 'dingkit.config.yml'];
+
+/** Replaces `${NAME}` with env values; a missing variable is an error naming the key, not the value. */
+function expandEnv(value: unknown, env: Record<string, string | undefined>, path: string): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Z0-9_]+)\}/g, (_, v: string) => {
+      const got = env[v];
+      if (got === undefined) throw new ConfigError(`${path}: environment variable ${v} is not set`);
+      return got;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, env, `${path}[${i}]`));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = expandEnv(v, env, path ? `${path}.${k}` : k);
+    return out;
+  }
+  return value;
+}
+
+/** Parses and validates a config object. */
+export function parseConfig(raw: unknown, env: Record<string, string | undefined> = process.env): HubConfig {
+  const expanded = expandEnv(raw ?? {}, env, '');
+  const withEnv = applyEnv(expanded as Record<string, unknown>, env);
+  const r = configSchema.safeParse(withEnv);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${issues.join('\n  ')}`);
+  }
+  for (const [g, def] of Object.entries(r.data.groups)) {
+    if (def.app && !r.data.apps[def.app]) throw new ConfigError(`groups.${g}.app: no app named "${def.app}"`);
+    if (def.robot && !r.data.robots[def.robot])
+      throw new ConfigError(`groups.${g}.robot: no robot named "${def.robot}"`);
+  }
+  if (r.data.defaultApp && !r.data.apps[r.data.defaultApp]) {
+    throw new ConfigError(`defaultApp: no app named "${r.data.defaultApp}"`);
+  }
+  return r.data;
+}
+
+/** Environment variables layered over the file (twelve-factor style). */
+function applyEnv(
+  cfg: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+): Record<string, unknown> {
+  const out = { ...cfg };
+  if (env['DINGKIT_DATABASE_URL'])
+    out['database'] = { ...(out['database'] as object), url: env['DINGKIT_DATABASE_URL'] };
+  if (env['DINGKIT_PORT']) {
+    out['server'] = { ...(out['server'] as object), port: Number(env['DINGKIT_PORT']) };
+  }
+  const dt: Record<string, unknown> = { ...(out['dingtalk'] as object) };
+  if (env['DINGTALK_OAPI_BASE']) dt['oapiBase'] = env['DINGTALK_OAPI_BASE'];
+  if (env['DINGTALK_API_BASE']) dt['apiBase'] = env['DINGTALK_API_BASE'];
+  out['dingtalk'] = dt;
+  if (env['DINGTALK_APP_KEY'] && env['DINGTALK_APP_SECRET']) {
+    const apps = { ...(out['apps'] as object) } as Record<string, unknown>;
+    apps['default'] = {
+      appKey: env['DINGTALK_APP_KEY'],
+      appSecret: env['DINGTALK_APP_SECRET'],
+      ...(env['DINGTALK_AGENT_ID'] ? { agentId: env['DINGTALK_AGENT_ID'] } : {}),
+      ...(env['DINGTALK_ROBOT_CODE'] ? { robotCode: env['DINGTALK_ROBOT_CODE'] } : {}),
+    };
+    out['apps'] = apps;
+    out['defaultApp'] ??= 'default';
+  }
+  return out;
+}
+
+/** Loads the config file from `dir` (or the explicit path) and the environment. No file = defaults. */
+export function loadConfig(
+  opts: { path?: string; dir?: string; env?: Record<string, string | undefined> } = {},
+): { config: HubConfig; source: string | undefined } {
+  const env = opts.env ?? process.env;
+  const dir = opts.dir ?? process.cwd();
+  const explicit = opts.path ?? env['DINGKIT_CONFIG'];
+  const file = explicit
+    ? resolve(dir, explicit)
+    : CONFIG_FILES.map((f) => resolve(dir, f)).find((f) => existsSync(f));
+  if (!file) return { config: parseConfig({}, env), source: undefined };
+  if (!existsSync(file)) throw new ConfigError(`config file ${file} does not exist`);
+  const text = readFileSync(file, 'utf8');
+  let raw: unknown;
+  try {
+    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new ConfigError(
+      `${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'} (${(e as Error).message})`,
+    );
+  }
+  return { config: parseConfig(raw, env), source: file };
+}
+
+/** Whether the hub has real DingTalk credentials, or should run against the emulator. */
+export function usesEmulator(cfg: HubConfig): boolean {
+  if (cfg.emulator.mode === 'on') return true;
+  if (cfg.emulator.mode === 'off') return false;
+  return Object.keys(cfg.apps).length === 0 && Object.keys(cfg.robots).length === 0;
+}
