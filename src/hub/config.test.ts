@@ -24,13 +24,16 @@ describe('hub config', () => {
     }
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is the config file's placeholder syntax
   it('expands ${ENV} references and reports missing ones by key', () => {
     const cfg = parseConfig(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is the config file's placeholder syntax
       { apps: { main: { appKey: 'k', appSecret: '${APP_SECRET}' } } },
       { APP_SECRET: 'from-env' },
     );
     expect(cfg.apps['main']!.appSecret).toBe('from-env');
     expect(usesEmulator(cfg)).toBe(false);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is the config file's placeholder syntax
     expect(() => parseConfig({ apps: { main: { appKey: 'k', appSecret: '${NOPE}' } } }, {})).toThrow(
       /apps\.main\.appSecret: environment variable NOPE/,
     );
