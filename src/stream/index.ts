@@ -1,0 +1,53 @@
+/**
+ * `dingkit/stream`: the client side of DingTalk Stream mode (shared/reference/stream-protocol.md).
+ *
+ * @example
+ * const client = new StreamClient({ clientId, clientSecret, replyFallback: sendWithAppRobot });
+ * client.onBotMessage(async (msg) => {
+ *   await client.replyText(msg, `echo: ${msg.text?.content.trim() ?? ''}`);
+ * });
+ * client.onEvent(async (event, ctx) => {
+ *   const ack = ctx.deferAck();
+ *   await inbox.commit(event.eventId, event); // durable first
+ *   ack();                                    // then tell DingTalk it is consumed
+ * });
+ * await client.start();
+ */
+
+export { type BackoffOptions, backoffDelay, nominalDelay, resolveBackoff } from './backoff.js';
+export { parseCardAction } from './card.js';
+export { StreamClient } from './client.js';
+export type { DeferredAck, StreamContext } from './context.js';
+export type { MalformedReason } from './frame.js';
+export { OPEN_PATH, type OpenedTicket, openConnection, socketUrl } from './open-connection.js';
+export { DEFAULT_OPEN_API_BASE, type StateChange, type StreamClientOptions } from './options.js';
+export {
+  type FallbackReply,
+  type ReplyFallback,
+  type ReplyOptions,
+  type ReplyResult,
+  replyMarkdown,
+  replyText,
+} from './reply.js';
+export type { StreamHandler, StreamMiddleware } from './router.js';
+export type { ConnectionState, StreamStats } from './stats.js';
+export type { TimerApi } from './timers.js';
+export {
+  type AckFrame,
+  type AtUser,
+  type BotMessage,
+  type BotMessageContent,
+  type CardCallback,
+  type CardCallbackResponse,
+  type CardPrivateData,
+  type FrameType,
+  type RichTextItem,
+  type StreamEvent,
+  type StreamFrame,
+  type Subscription,
+  TOPIC_BOT_DELEGATE,
+  TOPIC_BOT_MESSAGE,
+  TOPIC_CARD_CALLBACK,
+  TOPIC_CARD_DYNAMIC_DATA,
+  TOPIC_GRAPH_API,
+} from './types.js';
