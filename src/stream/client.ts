@@ -302,9 +302,11 @@ export class StreamClient {
       if (!this.#everConnected && isDingTalkError(e) && !e.retryable && e.outcome === 'rejected') {
         // The very first open call was refused for good (bad credentials, bad subscriptions): fail `start()`
         // rather than retry a call that cannot succeed (fail closed at start-up).
-        this.#firstConnect?.reject(e);
+        const first = this.#firstConnect;
+        this.#firstConnect = undefined;
         this.#connecting = false;
         await this.stop();
+        first?.reject(e);
         return;
       }
       this.#connecting = false;
@@ -328,7 +330,8 @@ export class StreamClient {
   #onSocketClose(socket: StreamSocket, info: SocketCloseInfo): void {
     this.#sockets.delete(socket);
     if (info.halfOpen) this.#stats.halfOpenDetected++;
-    if (info.code === 1009) this.#countMalformed('too_large');
+    // ws reports a message over `maxPayload` as this error and drops the socket (1009 sent, 1006 seen locally).
+    if (info.errorCode === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.#countMalformed('too_large');
     if (socket !== this.#live) return;
     this.#live = undefined;
     this.#cancelHealthy?.();

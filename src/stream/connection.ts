@@ -17,6 +17,8 @@ export interface SocketCloseInfo {
   beforeOpen: boolean;
   /** A short, secret-free description (never the URL: it holds the ticket). */
   reason: string;
+  /** ws error code that preceded the close, e.g. `WS_ERR_UNSUPPORTED_MESSAGE_LENGTH` for a message over the cap. */
+  errorCode: string | undefined;
 }
 
 export interface StreamSocketOptions {
@@ -48,6 +50,7 @@ export class StreamSocket {
   #cancelDrain: (() => void) | undefined;
   #cancelCloseWait: (() => void) | undefined;
   #errorText = '';
+  #errorCode: string | undefined;
   readonly closed: Promise<SocketCloseInfo>;
   readonly opened: Promise<void>;
 
@@ -74,6 +77,7 @@ export class StreamSocket {
       this.#ws.on('error', (err: Error & { code?: string }) => {
         // Keep only the kind of failure: ws messages can quote the server's answer, never our URL, but a short
         // code is all a log line needs.
+        this.#errorCode = err.code;
         this.#errorText = err.code ?? err.message.slice(0, 120);
       });
       this.#ws.once('close', (code: number) => {
@@ -88,6 +92,7 @@ export class StreamSocket {
           reason: this.#halfOpen
             ? 'no traffic within the ping window'
             : this.#errorText || `closed (${code})`,
+          errorCode: this.#errorCode,
         };
         if (!this.#opened) reject(new Error(`handshake failed: ${info.reason}`));
         resolveClosed(info);
