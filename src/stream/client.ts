@@ -67,6 +67,7 @@ export class StreamClient {
   #everConnected = false;
   #firstConnect: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
   #stopping: Promise<void> | undefined;
+  #lastError = '';
 
   constructor(options: StreamClientOptions) {
     this.#o = resolveOptions(options);
@@ -206,7 +207,8 @@ export class StreamClient {
     const live = this.#live;
     this.#live = undefined;
     if (live && graceMs > 0) live.drain(graceMs);
-    for (const s of this.#sockets) if (s !== live || graceMs <= 0) s.close(1000, 'client stopped');
+    // Stopping must be quick: a peer that ignores our close frame is cut off after 200 ms.
+    for (const s of this.#sockets) if (s !== live || graceMs <= 0) s.close(1000, 'client stopped', 200);
     await Promise.all([...this.#sockets].map((s) => s.closed));
     this.#timers.clearAll();
     const http = this.#http;
@@ -272,23 +274,13 @@ export class StreamClient {
         pingIntervalMs: this.#o.pingIntervalMs,
         userAgent: this.#o.ua,
         timers: this.#timers,
+        onOpen: (s) => this.#promote(s),
         onMessage: (s, data, isBinary) => this.#onMessage(s, data, isBinary),
         onClose: (s, info) => this.#onSocketClose(s, info),
       });
       this.#sockets.add(socket);
+      // `#promote` (the socket's onOpen) made it live; a close after that is `#onSocketClose`'s business.
       await socket.opened;
-      if (this.#stopped) return;
-      if (socket.isClosed) throw new Error('socket closed right after opening');
-      this.#live = socket;
-      if (this.#everConnected) this.#stats.reconnects++;
-      this.#everConnected = true;
-      this.#stats.connects++;
-      this.#cancelHealthy?.();
-      this.#cancelHealthy = this.#timers.after(this.#o.healthyAfterMs, () => {
-        if (this.#live === socket) this.#failures = 0;
-      });
-      this.#setState('connected', { connectionId: socket.id });
-      this.#firstConnect?.resolve();
     } catch (e) {
       if (this.#stopped) return;
       this.#stats.connectFailures++;
@@ -309,12 +301,31 @@ export class StreamClient {
         first?.reject(e);
         return;
       }
-      this.#connecting = false;
-      this.#scheduleReconnect(detail);
+      this.#lastError = detail;
     } finally {
       this.#connecting = false;
       if (this.#abort === abort) this.#abort = undefined;
+      // Whatever happened, if nothing is live now, the next attempt is scheduled (no-op when one already is).
+      if (!this.#stopped && !this.#live) this.#scheduleReconnect(this.#lastError);
     }
+  }
+
+  /** Makes a freshly opened socket the live one (synchronously, before its first frame is routed). */
+  #promote(socket: StreamSocket): void {
+    if (this.#stopped || this.#live) {
+      socket.close(1000, 'not needed', 200);
+      return;
+    }
+    this.#live = socket;
+    if (this.#everConnected) this.#stats.reconnects++;
+    this.#everConnected = true;
+    this.#stats.connects++;
+    this.#cancelHealthy?.();
+    this.#cancelHealthy = this.#timers.after(this.#o.healthyAfterMs, () => {
+      if (this.#live === socket) this.#failures = 0;
+    });
+    this.#setState('connected', { connectionId: socket.id });
+    this.#firstConnect?.resolve();
   }
 
   #scheduleReconnect(reason: string): void {

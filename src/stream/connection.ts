@@ -31,6 +31,11 @@ export interface StreamSocketOptions {
   pingIntervalMs: number;
   userAgent: string;
   timers: TimerSet;
+  /**
+   * Called synchronously on open, before any message: ws may emit frames that came in the same TCP read as the
+   * handshake answer right after 'open', so whoever routes frames must know about this socket by then.
+   */
+  onOpen: (socket: StreamSocket) => void;
   onMessage: (socket: StreamSocket, data: WebSocket.RawData, isBinary: boolean) => void;
   onClose: (socket: StreamSocket, info: SocketCloseInfo) => void;
 }
@@ -72,6 +77,7 @@ export class StreamSocket {
         this.#opened = true;
         this.#sawTraffic = true;
         this.#scheduleHeartbeat();
+        o.onOpen(this);
         resolve();
       });
       this.#ws.on('error', (err: Error & { code?: string }) => {
@@ -158,7 +164,8 @@ export class StreamSocket {
     this.#cancelDrain = this.#o.timers.after(graceMs, () => this.close(1000, 'replaced'));
   }
 
-  close(code = 1000, reason = ''): void {
+  /** Closes cleanly; a peer that does not answer the close frame within `waitMs` is cut off. */
+  close(code = 1000, reason = '', waitMs = 2_000): void {
     if (this.#closed) return;
     if (!this.#opened) {
       this.#ws.terminate();
@@ -166,9 +173,7 @@ export class StreamSocket {
     }
     this.#ws.close(code, reason);
     // A peer that never answers the close frame must not keep the socket (and `stop()`) waiting.
-    this.#cancelCloseWait ??= this.#o.timers.after(Math.max(this.#o.handshakeTimeoutMs, 1), () =>
-      this.terminate(),
-    );
+    this.#cancelCloseWait ??= this.#o.timers.after(waitMs, () => this.terminate());
   }
 
   terminate(): void {

@@ -25,6 +25,12 @@ export interface GatewayConn {
   /** Every JSON message the client sent on this socket (acks). */
   received: Array<{ at: number; msg: Record<string, unknown> }>;
   pings: number;
+  /** Close code as seen by the gateway (1000 when the client closed it cleanly). */
+  closeCode: number | undefined;
+  /** Set by `blackhole()`: nothing is read from or written to this socket any more. */
+  blackholed: boolean;
+  /** EVENT/CALLBACK frames pushed on this socket and not acked yet (messageId → frame text). */
+  outstanding: Map<string, string>;
 }
 
 export interface AckRecord {
@@ -40,6 +46,12 @@ export interface FakeGatewayOptions {
   refuseHandshake?: (n: number) => boolean;
   /** Close the socket right after it opened. */
   closeAfterOpen?: (n: number) => boolean;
+  /**
+   * Re-push, on the next socket, frames not acked on a socket that closed, and hold pushes made while no socket is
+   * open (the gateway's redelivery, stream-protocol.md §9).
+   * @default true
+   */
+  redeliver?: boolean;
   /** Session webhook answer; default `{errcode:0, errmsg:'ok'}`. */
   sessionAnswer?: (session: string, body: unknown) => { status: number; body: unknown };
 }
@@ -60,6 +72,8 @@ export class FakeGateway {
   maxOpen = 0;
   #seq = 0;
   #waiters = new Set<() => void>();
+  /** Frames waiting for a socket (pushed during a gap, or unacked on a closed one). */
+  readonly #pending: string[] = [];
   port = 0;
 
   constructor(options: FakeGatewayOptions = {}) {
@@ -67,6 +81,8 @@ export class FakeGateway {
     this.#http = createServer((req, res) => void this.#onHttp(req, res));
     this.#http.on('connection', (s) => {
       this.#rawSockets.add(s);
+      // Resets from clients that terminate are expected here.
+      s.on('error', () => {});
       s.on('close', () => this.#rawSockets.delete(s));
     });
     this.#http.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket as Socket, head));
@@ -103,7 +119,10 @@ export class FakeGateway {
     return undefined;
   }
 
-  /** Sends one frame; returns its messageId. */
+  /**
+   * Sends one frame on `conn` (default: the newest open socket); returns its messageId. With no open socket (or a
+   * blackholed one) the frame is held and sent on the next socket, like the gateway's redelivery.
+   */
   push(
     type: 'SYSTEM' | 'EVENT' | 'CALLBACK',
     topic: string,
@@ -111,9 +130,8 @@ export class FakeGateway {
     opts: { conn?: GatewayConn; headers?: Record<string, string>; messageId?: string } = {},
   ): string {
     const conn = opts.conn ?? this.latest();
-    if (!conn) throw new Error('no open connection');
     const messageId = opts.messageId ?? `msg_${++this.#seq}_${randomUUID().slice(0, 8)}`;
-    const frame = {
+    const frame = JSON.stringify({
       specVersion: '1.0',
       type,
       headers: {
@@ -124,8 +142,19 @@ export class FakeGateway {
         ...opts.headers,
       },
       data: typeof data === 'string' ? data : JSON.stringify(data),
-    };
-    conn.ws.send(JSON.stringify(frame));
+    });
+    if (type === 'SYSTEM') {
+      if (!conn) throw new Error('no open connection');
+      if (!conn.blackholed) conn.ws.send(frame);
+      return messageId;
+    }
+    if (!conn || conn.closedAt !== undefined) {
+      if (this.#o.redeliver === false) throw new Error('no open connection');
+      this.#pending.push(frame);
+      return messageId;
+    }
+    conn.outstanding.set(messageId, frame);
+    if (!conn.blackholed) conn.ws.send(frame);
     return messageId;
   }
 
@@ -170,6 +199,7 @@ export class FakeGateway {
   blackhole(conn?: GatewayConn): void {
     const c = conn ?? this.latest();
     if (!c) throw new Error('no open connection');
+    c.blackholed = true;
     (c.ws as unknown as { _socket: Socket })._socket.pause();
   }
 
@@ -269,6 +299,14 @@ export class FakeGateway {
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onSocket(ws, ticket, n));
   }
 
+  #flush(conn: GatewayConn): void {
+    for (const frame of this.#pending.splice(0)) {
+      const id = (JSON.parse(frame) as { headers: { messageId: string } }).headers.messageId;
+      conn.outstanding.set(id, frame);
+      conn.ws.send(frame);
+    }
+  }
+
   #onSocket(ws: WebSocket, ticket: string, n: number): void {
     const conn: GatewayConn = {
       id: this.conns.length + 1,
@@ -278,6 +316,9 @@ export class FakeGateway {
       closedAt: undefined,
       received: [],
       pings: 0,
+      closeCode: undefined,
+      blackholed: false,
+      outstanding: new Map(),
     };
     this.conns.push(conn);
     this.#open++;
@@ -294,18 +335,36 @@ export class FakeGateway {
       }
       conn.received.push({ at: Date.now(), msg });
       if (typeof msg['code'] === 'number') {
+        const id = (msg['headers'] as Record<string, unknown> | undefined)?.['messageId'];
+        if (typeof id === 'string') conn.outstanding.delete(id);
         this.acks.push({ at: Date.now(), connId: conn.id, ack: msg as unknown as AckRecord['ack'] });
       }
       this.#notify();
     });
-    ws.on('close', () => {
+    ws.on('close', (code) => {
       conn.closedAt = Date.now();
+      conn.closeCode = code;
       this.#open--;
+      if (this.#o.redeliver !== false) this.#pending.push(...conn.outstanding.values());
+      conn.outstanding.clear();
+      const next = this.latest();
+      if (next && !next.blackholed) this.#flush(next);
       this.#notify();
     });
     ws.on('error', () => {});
     this.#notify();
-    if (this.#o.closeAfterOpen?.(n)) ws.close(1011, 'going away');
+    if (this.#o.closeAfterOpen?.(n)) {
+      ws.close(1011, 'going away');
+      return;
+    }
+    // A blackholed socket is dead to the gateway as well once the client has come back on a new one.
+    for (const old of this.conns) {
+      if (old === conn || !old.blackholed || old.closedAt !== undefined) continue;
+      if (this.#o.redeliver !== false) this.#pending.push(...old.outstanding.values());
+      old.outstanding.clear();
+      old.ws.terminate();
+    }
+    this.#flush(conn);
   }
 }
 
