@@ -86,13 +86,20 @@ export class StreamClient {
         return this.#chain;
       },
       countMalformed: (r) => this.#countMalformed(r),
-      onHandlerError: (e, ctx) =>
+      onHandlerError: (e, ctx) => {
+        const text = isDingTalkError(e)
+          ? `${e.code}: ${e.message}`
+          : e instanceof Error
+            ? e.message
+            : String(e);
         this.#log('warn', 'stream handler failed', {
           type: ctx.type,
           topic: ctx.topic,
           messageId: ctx.messageId,
-          err: isDingTalkError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e),
-        }),
+          // A handler's own message may quote the push, whose session webhook is a secret of this push only.
+          err: sessionRedactor(ctx.data).redact(text),
+        });
+      },
     });
   }
 
@@ -427,6 +434,22 @@ export class StreamClient {
   /** True once `start()` was called. */
   get started(): boolean {
     return this.#started;
+  }
+}
+
+/** A redactor for the session id of a bot message's webhook, if the payload has one. */
+function sessionRedactor(data: unknown): Redactor {
+  const hook = (data as { sessionWebhook?: unknown } | null)?.sessionWebhook;
+  if (typeof hook !== 'string') return new Redactor();
+  const session = /[?&]session=([^&#]+)/.exec(hook)?.[1];
+  return new Redactor([hook, session, session === undefined ? undefined : safeDecode(session)]);
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
   }
 }
 
