@@ -67,8 +67,9 @@ export interface StreamClientOptions {
    */
   maxConcurrency?: number;
   /**
-   * CALLBACKs waiting for a slot; beyond it they are answered 503.
-   * @default 1_000
+   * CALLBACKs waiting for a slot; beyond it they are answered 503. Each holds its decoded payload, so this bounds
+   * memory together with `maxFrameBytes`.
+   * @default 256
    */
   maxQueuedCallbacks?: number;
   /**
@@ -167,7 +168,7 @@ export function resolveOptions(o: StreamClientOptions): ResolvedOptions {
     ua: o.ua ?? 'dingkit-stream/0.1',
     localIp: o.localIp,
     maxConcurrency: o.maxConcurrency ?? 64,
-    maxQueuedCallbacks: o.maxQueuedCallbacks ?? 1_000,
+    maxQueuedCallbacks: o.maxQueuedCallbacks ?? 256,
     maxFrameBytes: o.maxFrameBytes ?? 1_048_576,
     maxPayloadBytes: o.maxPayloadBytes ?? 16_777_216,
     pingIntervalMs: o.pingIntervalMs ?? 10_000,

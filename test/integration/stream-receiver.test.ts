@@ -352,6 +352,37 @@ describe('stop()', () => {
     expect(gw.openCalls.length).toBe(calls);
   });
 
+  it('holds zero timers of its own after stop(), counted through the injected timer API', async () => {
+    const live = new Set<unknown>();
+    const timers = {
+      setTimeout: (fn: () => void, ms: number) => {
+        const h = setTimeout(() => {
+          live.delete(h);
+          fn();
+        }, ms);
+        live.add(h);
+        return h;
+      },
+      clearTimeout: (h: unknown) => {
+        live.delete(h);
+        clearTimeout(h as ReturnType<typeof setTimeout>);
+      },
+    };
+    client = fastClient(gw, {
+      pingIntervalMs: 20,
+      healthyAfterMs: 10_000,
+      backoff: { initialMs: 5_000, maxMs: 5_000, jitter: 0 },
+      timers,
+    });
+    await client.start();
+    expect(live.size).toBe(2); // heartbeat + healthy-connection timer
+    gw.dropAll();
+    await until(() => client!.state === 'reconnecting');
+    expect(live.size).toBe(1); // the pending reconnect
+    await client.stop();
+    expect(live.size).toBe(0);
+  });
+
   it('cancels a pending reconnect: no open call after stop()', async () => {
     client = fastClient(gw, { backoff: { initialMs: 60, maxMs: 60, jitter: 0 } });
     await client.start();
