@@ -88,10 +88,10 @@ describe('backoff (R3)', () => {
     const g = await gateway({ refuseHandshake: () => true });
     client = fastClient(g, { backoff: { initialMs: 0, maxMs: 0, jitter: 0 } });
     void client.start().catch(() => {});
-    await sleep(150);
+    await until(() => g.openCalls.length >= 12, 3_000, '12 open calls');
     await client.stop();
-    // The bounded schedule above allows at most 4 calls in 150 ms (0, 20, 60, 140).
-    expect(g.openCalls.length).toBeGreaterThan(10);
+    // The bounded schedule above needs at least 20 + 40 + 80 + 8 × 160 = 1,420 ms for 12 calls.
+    expect(g.openCalls[11]!.at - g.openCalls[0]!.at).toBeLessThan(1_000);
   });
 
   it('with a gateway that closes right after open: ≤ 1 socket open, gaps still grow (no reset on open)', async () => {

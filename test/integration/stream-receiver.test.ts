@@ -235,6 +235,28 @@ describe('back-pressure', () => {
     for (const id of ids.slice(0, 3)) expect(parse(gw.acksFor(id)[0]!.ack.data)['status']).toBe('SUCCESS');
   });
 
+  it('R5: with 200 slow handlers pushed (64 running, the rest answered LATER), pings are echoed within 200 ms', async () => {
+    client = fastClient(gw);
+    const g = gate();
+    client.onEvent(() => g.promise);
+    await client.start();
+    for (let i = 0; i < 200; i++) gw.pushEvent({ i });
+    await until(
+      () => client!.stats().inFlight === 64 && client!.stats().acks.busy === 136,
+      2_000,
+      'saturation',
+    );
+    const latencies: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const sent = Date.now();
+      const rec = await gw.waitForAck(gw.ping());
+      latencies.push(rec.at - sent);
+    }
+    expect(Math.max(...latencies)).toBeLessThan(200);
+    g.open();
+    await until(() => client!.stats().acks.success === 64);
+  });
+
   it('queues CALLBACKs for a free slot rather than refusing them', async () => {
     client = fastClient(gw, { maxConcurrency: 1 });
     const seen: string[] = [];
@@ -381,6 +403,29 @@ describe('stop()', () => {
     expect(live.size).toBe(1); // the pending reconnect
     await client.stop();
     expect(live.size).toBe(0);
+  });
+
+  it('stop({ graceMs }) stops taking frames but lets an owed ack out before closing', async () => {
+    client = fastClient(gw);
+    const g = gate();
+    let handled = 0;
+    client.onEvent(async () => {
+      handled++;
+      await g.promise;
+    });
+    await client.start();
+    const conn = gw.latest()!;
+    const a = gw.pushEvent({});
+    await until(() => handled === 1);
+    const stopping = client.stop({ graceMs: 1_000 });
+    gw.pushEvent({}, { conn });
+    await sleep(20);
+    expect(conn.closedAt).toBeUndefined();
+    g.open();
+    await stopping;
+    expect(gw.acksFor(a)).toHaveLength(1);
+    expect(handled).toBe(1);
+    await gw.waitFor(() => conn.closedAt !== undefined);
   });
 
   it('cancels a pending reconnect: no open call after stop()', async () => {
