@@ -10,9 +10,10 @@
  */
 
 import { Agent, type Dispatcher } from 'undici';
-import { DingTalkError, isDingTalkError } from '../core/errors.js';
+import { isDingTalkError } from '../core/errors.js';
 import { Redactor } from '../core/redact.js';
 import { backoffDelay } from './backoff.js';
+import { describeError, sessionRedactor, stoppedError, toStreamEvent } from './client-support.js';
 import { type SocketCloseInfo, StreamSocket } from './connection.js';
 import type { PushContext, StreamContext } from './context.js';
 import { PushDispatcher } from './dispatcher.js';
@@ -87,11 +88,7 @@ export class StreamClient {
       },
       countMalformed: (r) => this.#countMalformed(r),
       onHandlerError: (e, ctx) => {
-        const text = isDingTalkError(e)
-          ? `${e.code}: ${e.message}`
-          : e instanceof Error
-            ? e.message
-            : String(e);
+        const text = describeError(e);
         this.#log('warn', 'stream handler failed', {
           type: ctx.type,
           topic: ctx.topic,
@@ -292,11 +289,7 @@ export class StreamClient {
       if (this.#stopped) return;
       this.#stats.connectFailures++;
       this.#failures++;
-      const detail = isDingTalkError(e)
-        ? `${e.code}: ${e.message}`
-        : e instanceof Error
-          ? e.message
-          : String(e);
+      const detail = describeError(e);
       this.#log('warn', 'stream connect failed', { attempt: this.#failures, err: detail });
       if (!this.#everConnected && isDingTalkError(e) && !e.retryable && e.outcome === 'rejected') {
         // The very first open call was refused for good (bad credentials, bad subscriptions): fail `start()`
@@ -435,36 +428,4 @@ export class StreamClient {
   get started(): boolean {
     return this.#started;
   }
-}
-
-/** A redactor for the session id of a bot message's webhook, if the payload has one. */
-function sessionRedactor(data: unknown): Redactor {
-  const hook = (data as { sessionWebhook?: unknown } | null)?.sessionWebhook;
-  if (typeof hook !== 'string') return new Redactor();
-  const session = /[?&]session=([^&#]+)/.exec(hook)?.[1];
-  return new Redactor([hook, session, session === undefined ? undefined : safeDecode(session)]);
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
-function stoppedError(): DingTalkError {
-  return new DingTalkError('STREAM_STOPPED', 'stream client was stopped', { outcome: 'not_sent' });
-}
-
-function toStreamEvent(ctx: StreamContext<Record<string, unknown>>): StreamEvent {
-  const h = ctx.headers;
-  return {
-    eventType: h['eventType'] ?? '',
-    eventId: h['eventId'] ?? '',
-    eventCorpId: h['eventCorpId'] ?? '',
-    eventBornTime: h['eventBornTime'] === undefined ? Number.NaN : Number(h['eventBornTime']),
-    eventUnifiedAppId: h['eventUnifiedAppId'],
-    data: ctx.data,
-  };
 }
