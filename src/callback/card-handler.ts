@@ -1,0 +1,76 @@
+/**
+ * HTTP receiver for interactive-card actions (dingtalk-api.md §10). DingTalk signs the callback only when an
+ * apiSecret was registered with the callback URL; this receiver requires that secret unless the caller opts
+ * out explicitly with `allowUnsigned: true` (reliability-goals.md C5: never accept unverified by default).
+ */
+
+import { ConfigError } from '../core/errors.js';
+import type { CardCallback, CardCallbackResponse } from '../stream/types.js';
+import { CARD_SIGNATURE_HEADER, CARD_TIMESTAMP_HEADER, verifyCardCallback } from './card-signature.js';
+import type { VerifyWindowOptions } from './header-signature.js';
+import type { CallbackHttpHandler } from './http-io.js';
+import { BadCallbackRequest, jsonResponse } from './http-io.js';
+import { createReceiver, jsonObjectBody, type ReceiverOptions, runHandler } from './receiver.js';
+import { toClock } from './timestamp-window.js';
+
+export interface CardCallbackMeta {
+  /** The signature timestamp header as received; undefined in unsigned mode. */
+  timestamp: string | undefined;
+  receivedAt: number;
+}
+
+/**
+ * @example
+ * const cards = createCardCallbackHandler({
+ *   apiSecret: process.env.DING_CARD_API_SECRET!,
+ *   onAction: async (cb) => ({ cardData: { cardParamMap: { status: 'done' } } }),
+ * });
+ */
+export interface CardCallbackOptions extends ReceiverOptions, VerifyWindowOptions {
+  /** The apiSecret registered with `/v1.0/card/callbacks/register`. */
+  apiSecret?: string;
+  /**
+   * Accept callbacks without a signature. Only for a callback URL registered without an apiSecret.
+   * @default false
+   */
+  allowUnsigned?: boolean;
+  /** Awaited before the answer (DingTalk allows 2 s). Return a card update, or nothing for `{}`. */
+  onAction: (callback: CardCallback, meta: CardCallbackMeta) => unknown;
+}
+
+export function createCardCallbackHandler(options: CardCallbackOptions): CallbackHttpHandler {
+  const secret = options?.apiSecret;
+  const signed = typeof secret === 'string' && secret !== '';
+  if (!signed && options?.allowUnsigned !== true) {
+    throw new ConfigError('createCardCallbackHandler: apiSecret is required unless allowUnsigned is true');
+  }
+  if (typeof options.onAction !== 'function') {
+    throw new ConfigError('createCardCallbackHandler: onAction must be a function');
+  }
+  const { onAction } = options;
+  const clock = toClock(options.now);
+  const window: VerifyWindowOptions = {
+    now: clock,
+    ...(options.windowMs === undefined ? {} : { windowMs: options.windowMs }),
+  };
+  return createReceiver('card', options, async (request) => {
+    const timestamp = request.header(CARD_TIMESTAMP_HEADER);
+    if (signed) {
+      verifyCardCallback({ timestamp, signature: request.header(CARD_SIGNATURE_HEADER) }, secret, window);
+    }
+    const body = jsonObjectBody(request);
+    if (typeof body['outTrackId'] !== 'string' || body['outTrackId'] === '') {
+      throw new BadCallbackRequest(400, 'bad_request', 'missing_out_track_id');
+    }
+    const meta: CardCallbackMeta = {
+      timestamp: signed ? String(timestamp) : undefined,
+      receivedAt: clock(),
+    };
+    const answer = await runHandler(options, 'card', () => onAction(body as unknown as CardCallback, meta));
+    return jsonResponse(200, isObject(answer) ? (answer as CardCallbackResponse) : {});
+  });
+}
+
+function isObject(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

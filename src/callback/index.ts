@@ -1,0 +1,63 @@
+/**
+ * `dingkit/callback`: DingTalk's inbound HTTP callbacks, verified before they are believed.
+ *
+ * - Encrypted event subscription (dingtalk-api.md §9b): `EventCrypto` and `createEventCallbackHandler`.
+ * - Robot messages in HTTP mode (§9a): `signBotCallback`, `verifyBotCallback`, `createBotCallbackHandler`.
+ * - Interactive-card actions (§10): `signCardCallback`, `verifyCardCallback`, `createCardCallbackHandler`.
+ *
+ * Every failure is a typed `SignatureError` or `DecryptError` with a `reason`; every receiver answers bad
+ * input with a 4xx and a JSON `{ error, reason }`, and only answers success after the application's handler
+ * has returned.
+ *
+ * @example
+ * import { createEventCallbackHandler, EventCrypto } from 'dingkit/callback';
+ * const events = createEventCallbackHandler({
+ *   crypto: new EventCrypto({ token, aesKey, ownerKey: appKey }),
+ *   onEvent: async (event) => { await inbox.commit(event); },
+ * });
+ * http.createServer(events.node).listen(8080);
+ */
+
+export { DecryptError, type DecryptReason, SignatureError, type SignatureReason } from '../core/errors.js';
+export type { BotMessage, CardCallback, CardCallbackResponse } from '../stream/types.js';
+export {
+  type BotCallbackMeta,
+  type BotCallbackOptions,
+  type BotInlineReply,
+  createBotCallbackHandler,
+} from './bot-handler.js';
+export { type BotCallbackHeaders, signBotCallback, verifyBotCallback } from './bot-signature.js';
+export type { CallbackBody, CallbackQuery } from './callback-params.js';
+export {
+  type CardCallbackMeta,
+  type CardCallbackOptions,
+  createCardCallbackHandler,
+} from './card-handler.js';
+export {
+  CARD_SIGNATURE_HEADER,
+  CARD_TIMESTAMP_HEADER,
+  type CardCallbackHeaders,
+  signCardCallback,
+  verifyCardCallback,
+} from './card-signature.js';
+export {
+  type CallbackEvent,
+  EventCrypto,
+  type EventCryptoOptions,
+  type OpenedEvent,
+  type ReplyEnvelope,
+  type ReplyOptions,
+} from './event-crypto.js';
+export {
+  createEventCallbackHandler,
+  type EventCallbackMeta,
+  type EventCallbackOptions,
+} from './event-handler.js';
+export type { HeaderValue, VerifyWindowOptions } from './header-signature.js';
+export {
+  type CallbackHttpHandler,
+  type CallbackHttpRequest,
+  type CallbackHttpResponse,
+  DEFAULT_MAX_BODY_BYTES,
+} from './http-io.js';
+export type { ReceiverOptions } from './receiver.js';
