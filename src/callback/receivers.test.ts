@@ -269,3 +269,99 @@ describe('createCardCallbackHandler', () => {
     expect(onAction).toHaveBeenCalledOnce();
   });
 });
+
+describe('secrets stay out of answers and logs (S1 canary)', () => {
+  it('no token, AES key, app secret or api secret appears in any answer or log line', async () => {
+    const canary = {
+      token: 'CanaryTok3n9',
+      aesKey: 'CanaryAesKey0123456789abcdefghijklmnopqrstu',
+      appSecret: 'CanaryAppSecret-42',
+      apiSecret: 'CanaryApiSecret-43',
+    };
+    const lines: string[] = [];
+    const capture = (level: string) => (o: Record<string, unknown>, m?: string) =>
+      void lines.push(`${level} ${m} ${JSON.stringify(o)}`);
+    const logger: Logger = {
+      debug: capture('debug'),
+      info: capture('info'),
+      warn: capture('warn'),
+      error: capture('error'),
+    };
+    const c = new EventCrypto({
+      token: canary.token,
+      aesKey: canary.aesKey,
+      ownerKey: 'dingowner',
+      now: () => NOW,
+    });
+    const answers: string[] = [];
+    const record = async (res: Response) => void answers.push(`${res.status} ${await res.text()}`);
+    const events = createEventCallbackHandler({
+      crypto: c,
+      logger,
+      onEvent: () => Promise.reject(new Error('x')),
+    });
+    const bot = createBotCallbackHandler({
+      appSecret: canary.appSecret,
+      logger,
+      now: NOW,
+      onMessage: () => {},
+    });
+    const cards = createCardCallbackHandler({
+      apiSecret: canary.apiSecret,
+      logger,
+      now: NOW,
+      onAction: () => {},
+    });
+    const encrypt = c.encrypt('{"EventType":"x"}');
+    const qs = new URLSearchParams({
+      msg_signature: c.sign(String(NOW), 'n', encrypt),
+      timestamp: String(NOW),
+      nonce: 'n',
+    });
+    await record(
+      await events.fetch(
+        new Request(`http://h/e?${qs}`, { method: 'POST', body: JSON.stringify({ encrypt }) }),
+      ),
+    );
+    await record(
+      await events.fetch(
+        new Request(`http://h/e?${qs}x`, { method: 'POST', body: JSON.stringify({ encrypt }) }),
+      ),
+    );
+    const check = c.encrypt('{"EventType":"check_url"}');
+    const qs2 = new URLSearchParams({
+      msg_signature: c.sign(String(NOW), 'n', check),
+      timestamp: String(NOW),
+      nonce: 'n',
+    });
+    await record(
+      await events.fetch(
+        new Request(`http://h/e?${qs2}`, { method: 'POST', body: JSON.stringify({ encrypt: check }) }),
+      ),
+    );
+    await record(
+      await bot.fetch(
+        new Request('http://h/b', {
+          method: 'POST',
+          headers: { timestamp: String(NOW), sign: 'x' },
+          body: '{}',
+        }),
+      ),
+    );
+    await record(
+      await cards.fetch(new Request('http://h/c', { method: 'POST', body: '{"outTrackId":"o"}' })),
+    );
+    expect(answers).toHaveLength(5);
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    const everything = [...answers, ...lines].join('\n');
+    for (const secret of Object.values(canary)) {
+      for (const form of [
+        secret,
+        encodeURIComponent(secret),
+        Buffer.from(secret).toString('base64').replace(/=+$/, ''),
+      ]) {
+        expect(everything).not.toContain(form);
+      }
+    }
+  });
+});

@@ -78,6 +78,16 @@ beforeAll(async () => {
     if (path === '/events') return void events.node(req, res);
     if (path === '/bot') return void bot.node(req, res);
     if (path === '/card') return void cards.node(req, res);
+    if (path === '/express-events') {
+      // What express.json() leaves behind: the stream consumed and the parsed object on req.body.
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        (req as typeof req & { body?: unknown }).body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        void events.node(req, res);
+      });
+      return;
+    }
     res.writeHead(404).end();
   });
   nodeServer.listen(0, '127.0.0.1');
@@ -174,6 +184,25 @@ describe('event receiver on node:http', () => {
     const tampered = await send(nodeBase, { path: '/events', query, body: `{"encrypt":"${changed}"}` });
     expect(tampered.status).toBe(401);
     expect(JSON.parse(tampered.text)).toEqual({ error: 'signature', reason: 'mismatch' });
+  });
+
+  it('works behind a body parser that already consumed the stream (Express express.json())', async () => {
+    const encrypt = dingtalk.encrypt('{"EventType":"via-express"}');
+    const before = committed.length;
+    const res = await send(nodeBase, {
+      path: '/express-events',
+      query: signedQuery(encrypt),
+      body: JSON.stringify({ encrypt }),
+    });
+    expect(res.status).toBe(200);
+    expectReplyVerifies(res.text);
+    expect(committed.slice(before)).toEqual([{ EventType: 'via-express' }]);
+    const bad = await send(nodeBase, {
+      path: '/express-events',
+      query: signedQuery('AAAA'),
+      body: '{"encrypt":"AAAB"}',
+    });
+    expect(bad.status).toBe(401);
   });
 
   it('a failing handler is answered 500 with no detail, so DingTalk pushes again', async () => {
