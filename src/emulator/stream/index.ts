@@ -1,0 +1,3 @@
+export type { MalformedReason, ServerFrame } from './frames.js';
+export { StreamGateway } from './gateway.js';
+export type * from './types.js';
