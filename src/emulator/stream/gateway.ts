@@ -9,18 +9,22 @@
  *   gw.setFaults({ dropEveryMs, repushAckedRate, seed }); gw.dropAll(); gw.disconnectAll(); gw.log(); gw.stats();
  *   await gw.close();
  *
- * Delivery model: each push is held under its messageId until acked (O(1) map lookup). EVENTs (and CALLBACKs
- * when `redeliverCallbacks`) are pushed again, same messageId, when unacked after `redeliverAfterMs`, when the
- * ack is not a "consumed" one (§5), or at once on another connection when their socket closes. Timers run on
- * the real clock; `now` only stamps logs and ticket expiry.
+ * handleOpen takes the already-parsed JSON body (undefined when it did not parse → 400). A path other than
+ * /connect makes handleUpgrade return false so the host can serve or destroy it. Bad, reused or expired
+ * tickets get an HTTP 401 on the upgrade (the production status is undocumented).
+ *
+ * Delivery model (delivery.ts): each push is held under its messageId until acked (O(1) map lookup). EVENTs,
+ * card callbacks, and bot-message CALLBACKs when `redeliverCallbacks`, are pushed again, same messageId, when
+ * unacked after `redeliverAfterMs`, when the ack is not a "consumed" one (§5), or at once on another connection
+ * when their socket closes. Timers run on the real clock; `now` only stamps logs, frame `time` headers and
+ * ticket expiry. Logs grow for the gateway's lifetime: one gateway per test run.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { type Conn, Delivery, subKey } from './delivery.js';
 import {
-  eventConsumed,
-  type FrameType,
   MALFORMED_REASONS,
   type MalformedReason,
   parseClientFrame,
@@ -32,10 +36,8 @@ import type {
   AckLogEntry,
   ConnectionLogEntry,
   FaultLogEntry,
-  FrameLogEntry,
   OpenLogEntry,
   PushedEvent,
-  PushReason,
   StreamFaults,
   StreamGatewayLog,
   StreamGatewayOptions,
@@ -51,38 +53,6 @@ interface Ticket {
   open: OpenLogEntry;
 }
 
-interface Conn {
-  id: string;
-  clientId: string;
-  ws: WebSocket;
-  subscriptions: Set<string>;
-  draining: boolean;
-  closed: boolean;
-  inflight: Set<string>;
-  pingTimer: NodeJS.Timeout;
-  ping: { messageId: string; opaque: string; timer: NodeJS.Timeout } | undefined;
-  graceTimer: NodeJS.Timeout | undefined;
-  entry: ConnectionLogEntry;
-}
-
-interface Pending {
-  messageId: string;
-  clientId: string;
-  type: FrameType;
-  topic: string;
-  /** The payload serialised once at push time (§4: data is a JSON string); never re-parsed. */
-  data: string;
-  extraHeaders: Record<string, string>;
-  eventId: string | undefined;
-  redeliver: boolean;
-  conn: Conn | undefined;
-  timer: NodeJS.Timeout | undefined;
-  originalMessageId: string | undefined;
-  /** Why it was last meant to go out, kept while it waits in the backlog. */
-  parkedReason: PushReason;
-}
-
-const subKey = (type: string, topic: string): string => `${type}\u0000${topic}`;
 const BOT_TOPIC_PREFIX = '/v1.0/im/bot/messages/';
 
 export class StreamGateway {
@@ -92,7 +62,6 @@ export class StreamGateway {
   readonly #pingIntervalMs: number;
   readonly #pingTimeoutMs: number;
   readonly #ticketTtlMs: number;
-  readonly #redeliverAfterMs: number;
   readonly #redeliverCallbacks: boolean;
   readonly #graceMs: number;
   readonly #wss: WebSocketServer;
@@ -101,12 +70,8 @@ export class StreamGateway {
   #closed = false;
   readonly #tickets = new Map<string, Ticket>();
   readonly #apps = new Map<string, Set<Conn>>();
-  readonly #pending = new Map<string, Pending>();
-  readonly #settled = new Set<string>();
-  readonly #backlog = new Map<string, Pending[]>();
   #dropTimer: NodeJS.Timeout | undefined;
-  #repushAckedRate = 0;
-  readonly #frames: FrameLogEntry[] = [];
+  readonly #delivery: Delivery;
   readonly #acks: AckLogEntry[] = [];
   readonly #connections: ConnectionLogEntry[] = [];
   readonly #opens: OpenLogEntry[] = [];
@@ -115,7 +80,6 @@ export class StreamGateway {
     MalformedReason,
     number
   >;
-  #redeliveries = 0;
   #pings = 0;
 
   constructor(opts: StreamGatewayOptions) {
@@ -125,9 +89,15 @@ export class StreamGateway {
     this.#pingIntervalMs = opts.pingIntervalMs ?? 30_000;
     this.#pingTimeoutMs = opts.pingTimeoutMs ?? 10_000;
     this.#ticketTtlMs = opts.ticketTtlMs ?? 90_000;
-    this.#redeliverAfterMs = opts.redeliverAfterMs ?? 60_000;
     this.#redeliverCallbacks = opts.redeliverCallbacks ?? false;
     this.#graceMs = opts.disconnectGraceMs ?? 10_000;
+    this.#delivery = new Delivery({
+      now: this.#now,
+      random: () => this.#random(),
+      nextId: (prefix) => this.#nextId(prefix),
+      connections: (clientId) => this.#apps.get(clientId),
+      redeliverAfterMs: opts.redeliverAfterMs ?? 60_000,
+    });
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxClientFrameBytes ?? 1_048_576 });
   }
 
@@ -198,37 +168,36 @@ export class StreamGateway {
       eventUnifiedAppId: event.unifiedAppId ?? clientId,
     };
     // §6: EVENT frames carry topic `*`, the only topic clients can subscribe events with.
-    return this.#push(
+    const data = JSON.stringify(event.data);
+    return this.#delivery.push({
       clientId,
-      'EVENT',
-      '*',
-      JSON.stringify(event.data),
+      type: 'EVENT',
+      topic: '*',
+      data,
       extraHeaders,
       eventId,
-      true,
-      undefined,
-    );
+      redeliver: true,
+    });
   }
 
   pushCallback(clientId: string, topic: string, data: unknown): string {
     // §9: bot messages are fire-and-forget unless configured; other callbacks (cards) expect an answer.
     const redeliver = topic.startsWith(BOT_TOPIC_PREFIX) ? this.#redeliverCallbacks : true;
-    const headers = { appId: clientId };
-    return this.#push(
+    const extraHeaders = { appId: clientId };
+    return this.#delivery.push({
       clientId,
-      'CALLBACK',
+      type: 'CALLBACK',
       topic,
-      JSON.stringify(data),
-      headers,
-      undefined,
+      data: JSON.stringify(data),
+      extraHeaders,
+      eventId: undefined,
       redeliver,
-      undefined,
-    );
+    });
   }
 
   setFaults(f: StreamFaults): void {
     if (f.seed !== undefined) this.#random = seededRandom(f.seed);
-    this.#repushAckedRate = f.repushAckedRate ?? 0;
+    this.#delivery.repushAckedRate = f.repushAckedRate ?? 0;
     if (this.#dropTimer !== undefined) clearInterval(this.#dropTimer);
     this.#dropTimer = undefined;
     if (f.dropEveryMs !== undefined && f.dropEveryMs > 0 && !this.#closed) {
@@ -273,7 +242,7 @@ export class StreamGateway {
 
   log(): StreamGatewayLog {
     return {
-      frames: [...this.#frames],
+      frames: [...this.#delivery.frames],
       acks: [...this.#acks],
       connections: this.#connections.map((c) => ({ ...c })),
       opens: this.#opens.map((o) => ({ ...o })),
@@ -282,14 +251,12 @@ export class StreamGateway {
   }
 
   stats(): StreamGatewayStats {
-    let backlog = 0;
-    for (const list of this.#backlog.values()) backlog += list.length;
     return {
-      framesPushed: this.#frames.length,
-      redeliveries: this.#redeliveries,
+      framesPushed: this.#delivery.frames.length,
+      redeliveries: this.#delivery.redeliveries,
       acks: this.#acks.length,
-      pendingFrames: this.#pending.size,
-      backlog,
+      pendingFrames: this.#delivery.pendingCount,
+      backlog: this.#delivery.backlogCount,
       openConnections: this.#openConns(undefined).length,
       pings: this.#pings,
       malformed: { ...this.#malformed },
@@ -300,9 +267,9 @@ export class StreamGateway {
     this.#closed = true;
     if (this.#dropTimer !== undefined) clearInterval(this.#dropTimer);
     this.#dropTimer = undefined;
-    for (const p of this.#pending.values()) if (p.timer !== undefined) clearTimeout(p.timer);
+    this.#delivery.close();
     const waits: Promise<void>[] = [];
-    for (const conn of this.#openConns(undefined)) {
+    for (const conn of this.#openConns(undefined, false)) {
       waits.push(new Promise((resolve) => conn.ws.once('close', () => resolve())));
       conn.ws.terminate();
     }
@@ -311,11 +278,15 @@ export class StreamGateway {
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 
-  #openConns(clientId: string | undefined): Conn[] {
+  /** Connections not yet closed; `onlyOpen` also skips sockets already terminating (their 'close' is pending). */
+  #openConns(clientId: string | undefined, onlyOpen = true): Conn[] {
     const out: Conn[] = [];
     const sets =
       clientId === undefined ? [...this.#apps.values()] : [this.#apps.get(clientId) ?? new Set<Conn>()];
-    for (const set of sets) for (const conn of set) if (!conn.closed) out.push(conn);
+    for (const set of sets) {
+      for (const conn of set)
+        if (!conn.closed && (!onlyOpen || conn.ws.readyState === conn.ws.OPEN)) out.push(conn);
+    }
     return out;
   }
 
@@ -367,7 +338,7 @@ export class StreamGateway {
       // ws closes the socket after an error (e.g. maxPayload exceeded); 'close' does the bookkeeping.
     });
     ws.on('close', (code, reason) => this.#onClose(conn, `${code} ${reason.toString()}`.trim()));
-    this.#flushBacklog(conn.clientId);
+    this.#delivery.flush(conn.clientId);
   }
 
   #onMessage(conn: Conn, raw: unknown, isBinary: boolean): void {
@@ -381,22 +352,9 @@ export class StreamGateway {
       this.#malformed[ack]++;
       return;
     }
-    const at = this.#now();
-    const p = this.#pending.get(ack.messageId);
-    if (p !== undefined) {
-      const consumed = p.type === 'EVENT' ? eventConsumed(ack.code, ack.data) : true;
-      const kind = p.type === 'EVENT' ? 'event' : 'callback';
-      this.#acks.push({
-        at,
-        messageId: ack.messageId,
-        connectionId: conn.id,
-        code: ack.code,
-        data: ack.data,
-        kind,
-        consumed,
-      });
-      if (consumed) this.#settle(p);
-      else this.#schedule(p, 'not_consumed');
+    const entry = this.#delivery.ack(conn, ack);
+    if (entry !== undefined) {
+      this.#acks.push(entry);
       return;
     }
     if (conn.ping !== undefined && conn.ping.messageId === ack.messageId) {
@@ -406,26 +364,15 @@ export class StreamGateway {
       }
       clearTimeout(conn.ping.timer);
       conn.ping = undefined;
+      const { messageId, code, data } = ack;
       this.#acks.push({
-        at,
-        messageId: ack.messageId,
+        at: this.#now(),
+        messageId,
         connectionId: conn.id,
-        code: ack.code,
-        data: ack.data,
+        code,
+        data,
         kind: 'ping',
         consumed: true,
-      });
-      return;
-    }
-    if (this.#settled.has(ack.messageId)) {
-      this.#acks.push({
-        at,
-        messageId: ack.messageId,
-        connectionId: conn.id,
-        code: ack.code,
-        data: ack.data,
-        kind: 'late',
-        consumed: false,
       });
       return;
     }
@@ -440,17 +387,7 @@ export class StreamGateway {
     if (conn.ping !== undefined) clearTimeout(conn.ping.timer);
     if (conn.graceTimer !== undefined) clearTimeout(conn.graceTimer);
     this.#apps.get(conn.clientId)?.delete(conn);
-    if (this.#closed) return;
-    for (const messageId of conn.inflight) {
-      const p = this.#pending.get(messageId);
-      if (p === undefined || p.conn !== conn) continue;
-      p.conn = undefined;
-      if (p.timer !== undefined) clearTimeout(p.timer);
-      p.timer = undefined;
-      if (p.redeliver) this.#deliver(p, 'connection_closed');
-      else this.#pending.delete(messageId); // fire-and-forget callback: lost with its socket (§9)
-    }
-    conn.inflight.clear();
+    this.#delivery.connectionClosed(conn);
   }
 
   #ping(conn: Conn): void {
@@ -477,131 +414,5 @@ export class StreamGateway {
     };
     conn.ws.send(JSON.stringify({ specVersion: '1.0', type: 'SYSTEM', headers, data }));
     return messageId;
-  }
-
-  #push(
-    clientId: string,
-    type: FrameType,
-    topic: string,
-    data: string,
-    extraHeaders: Record<string, string>,
-    eventId: string | undefined,
-    redeliver: boolean,
-    originalMessageId: string | undefined,
-  ): string {
-    if (this.#closed) throw new Error('StreamGateway is closed');
-    const messageId = this.#nextId(type === 'EVENT' ? 'evt' : 'cb');
-    const p: Pending = {
-      messageId,
-      clientId,
-      type,
-      topic,
-      data,
-      extraHeaders,
-      eventId,
-      redeliver,
-      conn: undefined,
-      timer: undefined,
-      originalMessageId,
-      parkedReason: 'first',
-    };
-    this.#pending.set(messageId, p);
-    this.#deliver(p, originalMessageId === undefined ? 'first' : 'acked_repush');
-    return messageId;
-  }
-
-  /** Sends `p` on one eligible connection (random among several, §6), or parks it until one subscribes. */
-  #deliver(p: Pending, reason: PushReason): void {
-    const conn = this.#choose(
-      p.clientId,
-      p.type === 'EVENT' ? subKey('EVENT', '*') : subKey(p.type, p.topic),
-    );
-    if (conn === undefined) {
-      p.parkedReason = reason;
-      let list = this.#backlog.get(p.clientId);
-      if (list === undefined) {
-        list = [];
-        this.#backlog.set(p.clientId, list);
-      }
-      list.push(p);
-      return;
-    }
-    const now = this.#now();
-    const headers: Record<string, string> = {
-      ...p.extraHeaders,
-      messageId: p.messageId,
-      topic: p.topic,
-      contentType: 'application/json',
-      time: String(now),
-      connectionId: conn.id,
-    };
-    conn.ws.send(JSON.stringify({ specVersion: '1.0', type: p.type, headers, data: p.data }));
-    conn.inflight.add(p.messageId);
-    p.conn = conn;
-    if (reason !== 'first' && reason !== 'acked_repush') this.#redeliveries++;
-    const entry: FrameLogEntry = {
-      at: now,
-      messageId: p.messageId,
-      type: p.type,
-      topic: p.topic,
-      clientId: p.clientId,
-      connectionId: conn.id,
-      reason,
-    };
-    if (p.originalMessageId !== undefined) entry.originalMessageId = p.originalMessageId;
-    if (p.eventId !== undefined) entry.eventId = p.eventId;
-    this.#frames.push(entry);
-    if (p.redeliver) this.#schedule(p, 'unacked');
-  }
-
-  #schedule(p: Pending, reason: PushReason): void {
-    if (p.timer !== undefined) clearTimeout(p.timer);
-    p.timer = setTimeout(() => {
-      p.timer = undefined;
-      if (p.conn !== undefined) p.conn.inflight.delete(p.messageId);
-      this.#deliver(p, reason);
-    }, this.#redeliverAfterMs);
-    p.timer.unref();
-  }
-
-  #choose(clientId: string, key: string): Conn | undefined {
-    const set = this.#apps.get(clientId);
-    if (set === undefined) return undefined;
-    let chosen: Conn | undefined;
-    let seen = 0;
-    for (const conn of set) {
-      if (conn.closed || conn.draining || !conn.subscriptions.has(key)) continue;
-      seen++;
-      if (this.#random() * seen < 1) chosen = conn; // reservoir sampling: uniform without an array
-    }
-    return chosen;
-  }
-
-  #settle(p: Pending): void {
-    if (p.timer !== undefined) clearTimeout(p.timer);
-    p.timer = undefined;
-    p.conn?.inflight.delete(p.messageId);
-    this.#pending.delete(p.messageId);
-    this.#settled.add(p.messageId);
-    if (this.#repushAckedRate > 0 && !this.#closed && this.#random() < this.#repushAckedRate) {
-      // §9: duplicates can arrive even after an ack; a fresh messageId keeps acks unambiguous.
-      this.#push(
-        p.clientId,
-        p.type,
-        p.topic,
-        p.data,
-        p.extraHeaders,
-        p.eventId,
-        p.redeliver,
-        p.originalMessageId ?? p.messageId,
-      );
-    }
-  }
-
-  #flushBacklog(clientId: string): void {
-    const list = this.#backlog.get(clientId);
-    if (list === undefined) return;
-    this.#backlog.delete(clientId);
-    for (const p of list) this.#deliver(p, p.parkedReason);
   }
 }
