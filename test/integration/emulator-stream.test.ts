@@ -423,6 +423,25 @@ describe('faults', () => {
     expect(h.gw.log().faults.map((f) => f.kind)).toEqual(['disconnect', 'close_after_disconnect']);
   });
 
+  it('refuseUpgrades spends the ticket and answers 503; closeAfterOpen terminates right after the handshake', async () => {
+    const h = await start();
+    h.gw.setFaults({ refuseUpgrades: true });
+    const o = await open(h, { clientId: 'app1', clientSecret: 'secret-canary-1', subscriptions: ALL });
+    const refused = new WebSocket(`${o.body['endpoint']}?ticket=${o.body['ticket']}`);
+    const [, res] = (await once(refused, 'unexpected-response')) as [unknown, { statusCode: number }];
+    expect(res.statusCode).toBe(503);
+    expect(h.gw.log().opens[0]?.ticketUsedAt).toBeDefined();
+    h.gw.setFaults({ closeAfterOpen: true });
+    const c = await connect(h);
+    const [code] = (await once(c.ws, 'close')) as [number];
+    expect(code).toBe(1006);
+    expect(h.gw.log().faults.map((f) => f.kind)).toEqual(['upgrade_refused', 'close_after_open']);
+    expect(h.gw.log().connections).toEqual([]);
+    h.gw.setFaults({});
+    await connect(h);
+    await until(() => h.gw.stats().openConnections === 1);
+  });
+
   it('dropEveryMs terminates sockets on a schedule', async () => {
     const h = await start();
     const a = await connect(h);

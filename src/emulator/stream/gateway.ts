@@ -6,7 +6,7 @@
  *   route POST /v1.0/gateway/connections/open → const { status, body } = gw.handleOpen(parsedJsonBody)
  *   server.on('upgrade', (req, socket, head) => { if (!gw.handleUpgrade(req, socket, head)) socket.destroy(); });
  *   gw.pushEvent(appKey, { eventType: 'user_add_org', data: {...} }); gw.pushCallback(appKey, topic, data);
- *   gw.setFaults({ dropEveryMs, repushAckedRate, seed }); gw.dropAll(); gw.disconnectAll(); gw.log(); gw.stats();
+ *   gw.setFaults({ dropEveryMs, repushAckedRate, refuseUpgrades, closeAfterOpen, seed }); gw.dropAll(); gw.disconnectAll(); gw.log(); gw.stats();
  *   await gw.close();
  *
  * handleOpen takes the already-parsed JSON body (undefined when it did not parse → 400). A path other than
@@ -71,6 +71,8 @@ export class StreamGateway {
   readonly #tickets = new Map<string, Ticket>();
   readonly #apps = new Map<string, Set<Conn>>();
   #dropTimer: NodeJS.Timeout | undefined;
+  #refuseUpgrades = false;
+  #closeAfterOpen = false;
   readonly #delivery: Delivery;
   readonly #acks: AckLogEntry[] = [];
   readonly #connections: ConnectionLogEntry[] = [];
@@ -153,7 +155,25 @@ export class StreamGateway {
     }
     this.#tickets.delete(ticketValue); // single use (§1 step 3)
     ticket.open.ticketUsedAt = at;
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#attach(ws, ticket));
+    if (this.#refuseUpgrades) {
+      this.#faults.push({ at, kind: 'upgrade_refused', connectionId: undefined, detail: ticket.clientId });
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.destroy();
+      return true;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      if (this.#closeAfterOpen || this.#closed) {
+        this.#faults.push({
+          at: this.#now(),
+          kind: 'close_after_open',
+          connectionId: undefined,
+          detail: ticket.clientId,
+        });
+        ws.terminate();
+        return;
+      }
+      this.#attach(ws, ticket);
+    });
     return true;
   }
 
@@ -198,6 +218,8 @@ export class StreamGateway {
   setFaults(f: StreamFaults): void {
     if (f.seed !== undefined) this.#random = seededRandom(f.seed);
     this.#delivery.repushAckedRate = f.repushAckedRate ?? 0;
+    this.#refuseUpgrades = f.refuseUpgrades ?? false;
+    this.#closeAfterOpen = f.closeAfterOpen ?? false;
     if (this.#dropTimer !== undefined) clearInterval(this.#dropTimer);
     this.#dropTimer = undefined;
     if (f.dropEveryMs !== undefined && f.dropEveryMs > 0 && !this.#closed) {

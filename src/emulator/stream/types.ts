@@ -36,6 +36,10 @@ export interface StreamFaults {
   dropEveryMs?: number | undefined;
   /** Share (0..1) of consumed frames pushed again under a fresh messageId, as the platform may (§9). */
   repushAckedRate?: number | undefined;
+  /** Refuse every WebSocket handshake with 503 (the ticket is still spent), for reconnect-storm tests (R3). */
+  refuseUpgrades?: boolean | undefined;
+  /** Accept the handshake, then terminate the socket at once (R3's "closes right after open"). */
+  closeAfterOpen?: boolean | undefined;
   /** Reseeds the gateway's random source so a fault schedule replays. */
   seed?: number | undefined;
 }
@@ -99,7 +103,14 @@ export interface OpenLogEntry {
 
 export interface FaultLogEntry {
   at: number;
-  kind: 'drop' | 'disconnect' | 'ping_timeout' | 'ticket_refused' | 'close_after_disconnect';
+  kind:
+    | 'drop'
+    | 'disconnect'
+    | 'ping_timeout'
+    | 'ticket_refused'
+    | 'close_after_disconnect'
+    | 'upgrade_refused'
+    | 'close_after_open';
   connectionId: string | undefined;
   detail: string | undefined;
 }
