@@ -1,0 +1,176 @@
+/**
+ * The hub's service surface: what the HTTP API, the CLI and the dashboard call. The hub (src/hub/hub.ts)
+ * implements it over the store, the dispatcher and the DingTalk clients; the server and the CLI depend only on
+ * this file, so either side can be tested with the other replaced.
+ *
+ * Names, not ids: callers say `group: 'ops'`, `to: ['Alice']`; the hub resolves them through the config and the
+ * people directory. Every answer is plain JSON (ISO timestamps) so it can be served as it is.
+ */
+
+import type { TaskState } from './task-state.js';
+
+export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'parked' | 'dead' | 'cancelled';
+
+/** Where a message goes: exactly one of a group alias or people by name. */
+export interface Destination {
+  /** Group alias from the config (`groups.<alias>`). */
+  group?: string | undefined;
+  /** People by directory name (or userId), for a 1:1 app-robot message or a work notification. */
+  to?: readonly string[] | undefined;
+  /** Force a channel; by default the hub picks what the destination has configured. */
+  via?: 'robot' | 'app' | 'notice' | undefined;
+}
+
+export interface SendMessageInput extends Destination {
+  /** Plain text or markdown (with `title`). */
+  text: string;
+  format?: 'text' | 'markdown' | undefined;
+  title?: string | undefined;
+  /** Template variables: `{{name}}` in `text`/`title` are replaced. */
+  vars?: Record<string, unknown> | undefined;
+  /** People to @mention by name; resolved to userId/mobile and written into the text so the mention renders. */
+  mention?: readonly string[] | undefined;
+  mentionAll?: boolean | undefined;
+  /** Same key within 24 h returns the first result and sends nothing new. */
+  idempotencyKey?: string | undefined;
+}
+
+export interface Delivery {
+  id: string;
+  status: DeliveryStatus;
+  channel: 'robot' | 'app' | 'notice';
+  /** Group alias or person name. */
+  target: string;
+  /** Part n of m when the message was split over DingTalk's size cap. */
+  part?: { index: number; count: number } | undefined;
+  attempts: number;
+  /** Redacted reason of the last failure. */
+  lastError?: string | undefined;
+  /** DingTalk's id for the sent message (processQueryKey, task_id), when it gave one. */
+  remoteId?: string | undefined;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SendResult {
+  /** The request's id; a repeated idempotency key returns the first one with `duplicate: true`. */
+  messageId: string;
+  duplicate: boolean;
+  deliveries: Delivery[];
+}
+
+export interface TaskInput {
+  title: string;
+  description?: string | undefined;
+  /** People by directory name. */
+  assignees: readonly string[];
+  /** Group alias where the task is announced and discussed. */
+  group?: string | undefined;
+  /** ISO time. Reminders go out before it, escalation after it. */
+  due?: string | undefined;
+  priority?: 'low' | 'normal' | 'high' | 'urgent' | undefined;
+  idempotencyKey?: string | undefined;
+}
+
+export interface TaskEvent {
+  at: string;
+  /** `created`, `start`, `done`, `cancel`, `reopen`, `reminded`, `escalated`, `todo_synced`, ... */
+  kind: string;
+  /** Person name, `api:<token name>`, `cli`, or `dingtalk` for synced changes. */
+  by: string;
+  note?: string | undefined;
+}
+
+export interface Task {
+  id: number;
+  title: string;
+  description?: string | undefined;
+  state: TaskState;
+  assignees: Array<{ name: string; todoId?: string | undefined }>;
+  group?: string | undefined;
+  due?: string | undefined;
+  priority: 'low' | 'normal' | 'high' | 'urgent';
+  createdAt: string;
+  updatedAt: string;
+  history: TaskEvent[];
+}
+
+export interface TaskFilter {
+  state?: TaskState | undefined;
+  assignee?: string | undefined;
+  group?: string | undefined;
+  overdue?: boolean | undefined;
+  limit?: number | undefined;
+}
+
+export interface FileShareInput extends Destination {
+  /** The bytes to share; the server streams multipart uploads, the CLI a path or stdin. */
+  content: Buffer | NodeJS.ReadableStream;
+  fileName: string;
+  size?: number | undefined;
+  /** Shown with the file where the channel supports it. */
+  comment?: string | undefined;
+  /** Public URL: with only a custom robot configured, a link card is sent instead of a file. */
+  publicUrl?: string | undefined;
+}
+
+export interface FileShare {
+  id: string;
+  fileName: string;
+  size: number;
+  mediaId?: string | undefined;
+  target: string;
+  channel: 'app' | 'notice' | 'robot-link';
+  status: DeliveryStatus;
+  createdAt: string;
+}
+
+export interface Person {
+  name: string;
+  mobile?: string | undefined;
+  userId?: string | undefined;
+  unionId?: string | undefined;
+}
+
+export interface HealthReport {
+  ok: boolean;
+  version: string;
+  store: 'sqlite' | 'postgres';
+  emulator?: { url: string } | undefined;
+  stream: 'connected' | 'connecting' | 'off';
+  queue: { queued: number; parked: number; dead: number };
+}
+
+/** Who is acting, for task history and audit. */
+export interface Actor {
+  by: string;
+}
+
+export interface HubService {
+  sendMessage(input: SendMessageInput, actor: Actor): Promise<SendResult>;
+  getMessage(messageId: string): Promise<SendResult | undefined>;
+
+  assignTask(input: TaskInput, actor: Actor): Promise<Task>;
+  getTask(id: number): Promise<Task | undefined>;
+  listTasks(filter: TaskFilter): Promise<Task[]>;
+  /** `start` / `done` / `cancel` / `reopen`; an invalid transition throws a ValidationError. */
+  actOnTask(
+    id: number,
+    action: 'start' | 'done' | 'cancel' | 'reopen',
+    actor: Actor,
+    note?: string,
+  ): Promise<Task>;
+
+  shareFile(input: FileShareInput, actor: Actor): Promise<FileShare>;
+  listShares(limit?: number): Promise<FileShare[]>;
+
+  listDeliveries(filter: {
+    status?: DeliveryStatus | undefined;
+    limit?: number | undefined;
+  }): Promise<Delivery[]>;
+  /** Puts dead or parked deliveries back in the queue; returns how many moved. */
+  redrive(ids: readonly string[] | 'all-dead', actor: Actor): Promise<number>;
+
+  listPeople(): Promise<Person[]>;
+  health(): Promise<HealthReport>;
+}
