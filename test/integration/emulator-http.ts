@@ -37,5 +37,10 @@ export async function call<T = Record<string, unknown>>(
 /** A fake clock tests move by hand (the emulator's `now` option). */
 export function fakeClock(start = 1_700_000_000_000): { now: () => number; advance: (ms: number) => void } {
   let t = start;
-  return { now: () => t, advance: (ms) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
