@@ -1,0 +1,199 @@
+/**
+ * Acting as people (issue #3 point 5) and the §11 "Callbacks" row, over real sockets: a card click becomes a card
+ * CALLBACK frame; a Todo marked done by a user pushes an event (type configurable, unverified); fired events reach
+ * Stream; encrypted HTTP event pushes (§9b) are verified by dingkit's own receiver, and the emulator requires the
+ * encrypted `success` within the deadline (2.5 s by default, scaled to 300 ms here); HTTP bot callbacks carry the
+ * `timestamp` + `sign` headers (§9a) that dingkit's bot receiver verifies.
+ */
+import { once } from 'node:events';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createBotCallbackHandler,
+  createEventCallbackHandler,
+  EventCrypto,
+} from '../../src/callback/index.js';
+import { DEMO_ORG, type Emulator, startEmulator } from '../../src/emulator/index.js';
+import { call, connectStream, until } from './emulator-http.js';
+
+const app = DEMO_ORG.org.apps[0]!;
+const eng = DEMO_ORG.org.groups[0]!;
+const cb = app.callback!;
+let emu: Emulator;
+let token = '';
+const servers: Server[] = [];
+
+async function serve(handler: RequestListener): Promise<string> {
+  const s = createServer(handler);
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  servers.push(s);
+  return `http://127.0.0.1:${(s.address() as AddressInfo).port}/cb`;
+}
+
+beforeAll(async () => {
+  emu = await startEmulator({
+    seed: 2,
+    limits: { callbackTimeoutMs: 300 },
+    todoDoneEventType: 'todo_change_test',
+  });
+  token = (
+    await call<{ accessToken: string }>(`${emu.url}/v1.0/oauth2/accessToken`, {
+      body: { appKey: app.appKey, appSecret: app.appSecret },
+    })
+  ).body.accessToken;
+});
+afterAll(async () => {
+  await emu.close();
+  for (const s of servers) {
+    s.closeAllConnections();
+    s.close();
+  }
+});
+
+describe('acting through the control API', () => {
+  it('card click → card CALLBACK frame with the action; todo done → configured event with the task id', async () => {
+    const app1 = await connectStream(emu.url, app.appKey, app.appSecret);
+    try {
+      await call(`${emu.url}/v1.0/card/instances/createAndDeliver`, {
+        headers: { 'x-acs-dingtalk-access-token': token },
+        body: {
+          cardTemplateId: 'tpl',
+          outTrackId: 'approve-7',
+          cardData: { cardParamMap: { title: '请假' } },
+          openSpaceId: `dtv1.card//IM_GROUP.${eng.openConversationId}`,
+          imGroupOpenDeliverModel: { robotCode: app.robotCode },
+        },
+      });
+      const click = await call(`${emu.url}/_emulator/cards/approve-7/click`, {
+        body: { by: 'lisi', actionIds: ['agree'], params: { note: 'ok' } },
+      });
+      expect(click.status).toBe(200);
+      await until(() => app1.frames.some((f) => f.headers['topic'] === '/v1.0/card/instances/callback'));
+      const frame = app1.frames.find((f) => f.headers['topic'] === '/v1.0/card/instances/callback')!;
+      const data = JSON.parse(frame.data) as { outTrackId: string; userId: string; content: string };
+      expect(data).toMatchObject({ outTrackId: 'approve-7', userId: 'lisi', type: 'actionCallback' });
+      expect(JSON.parse(data.content)).toEqual({
+        cardPrivateData: { actionIds: ['agree'], params: { note: 'ok' } },
+      });
+
+      const created = await call(`${emu.url}/v1.0/todo/users/${DEMO_ORG.org.users[0]!.unionId}/tasks`, {
+        headers: { 'x-acs-dingtalk-access-token': token },
+        body: { subject: 's', detailUrl: { pcUrl: 'https://e.test' }, executorIds: ['unionLiSi00000002'] },
+      });
+      const id = String(created.body['id']);
+      expect(
+        (await call(`${emu.url}/_emulator/todos/${id}/done`, { body: { by: 'unionBob000000005' } })).status,
+      ).toBe(403);
+      const done = await call(`${emu.url}/_emulator/todos/${id}/done`, { body: { by: 'unionLiSi00000002' } });
+      expect(done.status).toBe(200);
+      expect(emu.todos().find((t) => t.id === id)?.done).toBe(true);
+      await until(() => app1.frames.some((f) => f.headers['eventType'] === 'todo_change_test'));
+      const ev = app1.frames.find((f) => f.headers['eventType'] === 'todo_change_test')!;
+      expect(JSON.parse(ev.data)).toMatchObject({
+        taskId: id,
+        done: true,
+        operatorUnionId: 'unionLiSi00000002',
+      });
+
+      const fired = await call(`${emu.url}/_emulator/events`, {
+        body: { eventType: 'user_add_org', data: { UserId: ['bob'] }, eventId: 'ev-1' },
+      });
+      expect(fired.status).toBe(200);
+      await until(() => app1.frames.some((f) => f.headers['eventId'] === 'ev-1'));
+      expect(
+        (await call(`${emu.url}/_emulator/events`, { body: { eventType: 'x', via: 'pigeon' } })).status,
+      ).toBe(400);
+    } finally {
+      await app1.close();
+    }
+  });
+});
+
+describe('encrypted HTTP event callbacks (§9b)', () => {
+  const received: string[] = [];
+  const crypto = () => new EventCrypto({ token: cb.token, aesKey: cb.aesKey, ownerKey: app.appKey });
+
+  it('a receiver built on src/callback decrypts the push and its encrypted success is accepted', async () => {
+    const handler = createEventCallbackHandler({
+      crypto: crypto(),
+      onEvent: (e) => void received.push(String(e.EventType)),
+    });
+    const url = await serve(handler.node);
+    const r = await call(`${emu.url}/_emulator/callbacks/push`, {
+      body: { url, eventType: 'org_dept_create', data: { DeptId: [1] } },
+    });
+    expect(r.body).toMatchObject({ ok: true, result: 'ok', eventType: 'org_dept_create' });
+    expect(received).toEqual(['org_dept_create']);
+  });
+
+  it('rejects a plain "success", a reply signed with the wrong token, a slow reply (deadline), a 500', async () => {
+    const plain = await serve((_q, s) => s.end('success'));
+    const wrong = await serve((_q, s) => {
+      const c = new EventCrypto({ token: 'otherToken', aesKey: cb.aesKey, ownerKey: app.appKey });
+      s.setHeader('content-type', 'application/json');
+      s.end(JSON.stringify(c.reply('success')));
+    });
+    const slow = await serve((_q, s) => {
+      setTimeout(() => s.end(JSON.stringify(crypto().reply('success'))), 600);
+    });
+    const notSuccess = await serve((_q, s) => s.end(JSON.stringify(crypto().reply('fail'))));
+    const err = await serve((_q, s) => {
+      s.statusCode = 500;
+      s.end();
+    });
+    const push = async (url: string) =>
+      (await call(`${emu.url}/_emulator/callbacks/push`, { body: { url, eventType: 'x' } })).body['result'];
+    expect(await push(plain)).toBe('bad_reply');
+    expect(await push(wrong)).toBe('bad_signature');
+    expect(await push(slow)).toBe('timeout');
+    expect(await push(notSuccess)).toBe('not_success');
+    expect(await push(err)).toBe('http_500');
+    expect(emu.acting.callbacks.filter((c) => !c.ok)).toHaveLength(5);
+  });
+
+  it('twin: the same slow receiver passes when the deadline is the default 2.5 s (the timeout check can fail)', async () => {
+    const slow = await serve((_q, s) => {
+      setTimeout(() => s.end(JSON.stringify(crypto().reply('success'))), 400);
+    });
+    const twin = await startEmulator({ seed: 2 });
+    try {
+      expect((await twin.pushCallback({ url: slow, eventType: 'x' })).result).toBe('ok');
+    } finally {
+      await twin.close();
+    }
+  });
+});
+
+describe('HTTP-mode bot callbacks (§9a)', () => {
+  it('carry timestamp + sign that dingkit verifies; an inline reply is recorded in the group', async () => {
+    const seen: string[] = [];
+    const handler = createBotCallbackHandler({
+      appSecret: app.appSecret,
+      onMessage: (m) => {
+        seen.push(m.text?.content ?? '');
+        return { msgtype: 'text', text: { content: 'inline ok' } };
+      },
+    });
+    const url = await serve(handler.node);
+    const a = emu.state.apps.get(app.appKey)!;
+    a.botCallbackUrl = url;
+    try {
+      const r = await emu.postMessage(eng.openConversationId, { from: 'bob', text: 'status?', atBot: true });
+      expect(r.http).toMatchObject({ ok: true, result: 'ok' });
+      expect(seen).toEqual([' status?']);
+      expect(emu.messages(eng.openConversationId).at(-1)).toMatchObject({
+        source: 'inline_reply',
+        text: 'inline ok',
+      });
+      // Twin: a receiver holding another secret refuses the same push (the sign header is really checked).
+      const strict = createBotCallbackHandler({ appSecret: 'not-the-secret', onMessage: () => undefined });
+      a.botCallbackUrl = await serve(strict.node);
+      const r2 = await emu.postMessage(eng.openConversationId, { from: 'bob', text: 'again', atBot: true });
+      expect(r2.http?.result).toBe('http_401');
+    } finally {
+      delete a.botCallbackUrl;
+    }
+  });
+});
