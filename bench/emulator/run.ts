@@ -53,7 +53,6 @@ async function drive(
 ): Promise<Result> {
   const pool = new Pool(origin, { connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });
   const lat: number[] = [];
-  let requests = 0;
   let errors = 0;
   const warmEnd = Date.now() + 500;
   const end = warmEnd + SECONDS * 1000;
@@ -73,7 +72,6 @@ async function drive(
         counted++;
         if (lat.length < 200_000) lat.push(performance.now() - t0);
       }
-      requests++;
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
