@@ -43,7 +43,7 @@ export interface GroupSendInput extends CallOptions {
   coolAppCode?: string | undefined;
 }
 
-export interface SendResult {
+export interface RobotSendResult {
   /** Handle for recall and read status (valid 24 h). */
   processQueryKey: string;
 }
@@ -55,7 +55,7 @@ export interface UsersSendInput extends CallOptions {
   robotCode?: string | undefined;
 }
 
-export interface UsersSendResult extends SendResult {
+export interface UsersSendResult extends RobotSendResult {
   /** userIds DingTalk did not recognise. */
   invalidStaffIdList: string[];
   /** userIds that were throttled and did not receive the message. */
@@ -109,7 +109,7 @@ export class AppRobot {
    *   message: { msgKey: 'sampleMarkdown', msgParam: { title: 'Deploy', text: '**v2** is live' } },
    * });
    */
-  async sendToGroup(input: GroupSendInput): Promise<SendResult> {
+  async sendToGroup(input: GroupSendInput): Promise<RobotSendResult> {
     const op = 'robot.groupSend';
     const openConversationId = requireText(input.openConversationId, 'openConversationId', op);
     const robotCode = this.#robotCode(input.robotCode, op);
