@@ -25,7 +25,7 @@ describe('routing', () => {
   it('sends to a group through its custom robot when it has one, else its app robot', () => {
     const ops = planMessage({ group: 'ops', text: 'hi', format: 'text' }, cfg);
     expect(ops.map((j) => [j.channel, j.payload.t, j.rateKey])).toEqual([
-      ['robot', 'webhook', 'robot:alerts'],
+      ['robot', 'webhook', 'webhook:alerts'],
     ]);
     const eng = planMessage({ group: 'eng', text: 'hi', format: 'markdown', title: 'T' }, cfg);
     expect(eng[0]!.payload).toEqual({

@@ -37,6 +37,11 @@ export interface PlanInput {
   title?: string | undefined;
   mention?: readonly MentionTarget[] | undefined;
   mentionAll?: boolean | undefined;
+  /**
+   * Hub-written texts (announcements, reminders, replies): a keyword robot gets its first keyword as a prefix
+   * instead of a refusal. Caller texts are refused, so nobody's words are changed without asking.
+   */
+  addKeyword?: boolean | undefined;
 }
 
 /** The app used for people, todos and users: `defaultApp`, else the only/first app. */
@@ -66,14 +71,14 @@ function planGroup(input: PlanInput, alias: string, cfg: HubConfig): JobSpec[] {
     const parts = fitParts(text, CAPS.robot, (t, k, n) =>
       webhookBody(input, withKeyword(t, robot.keywords), k === n - 1 ? at : undefined, k, n),
     );
-    checkKeywords(text, robot.keywords, input.title);
+    if (!input.addKeyword) checkKeywords(text, robot.keywords, input.title);
     return parts.map((body, k) => ({
       channel: 'robot' as const,
       target: alias,
       payload: { t: 'webhook', robot: g.robot!, body } satisfies JobPayload,
       orderKey,
       part: parts.length > 1 ? { index: k + 1, count: parts.length } : undefined,
-      rateKey: `robot:${g.robot}`,
+      rateKey: `webhook:${g.robot}`,
     }));
   }
   if (!g.app) throw new ValidationError(`group "${alias}" has no app robot`, 'via');
