@@ -33,8 +33,8 @@ export class PeopleDirectory {
   }
 
   /** Every configured person, merged with what the cache knows. No network. */
-  async list(): Promise<ResolvedPerson[]> {
-    const rows = await this.#db.selectFrom('people').selectAll().execute();
+  async list(db: Kysely<Database> = this.#db): Promise<ResolvedPerson[]> {
+    const rows = await db.selectFrom('people').selectAll().execute();
     const cache = new Map(rows.map((r) => [r.name, r]));
     return Object.entries(this.#cfg.people).map(([key, p]) => {
       const c = cache.get(key);
@@ -98,12 +98,12 @@ export class PeopleDirectory {
   }
 
   /** The person behind a userId (inbound messages carry `senderStaffId`, reference §9a). */
-  async byUserId(userId: string): Promise<ResolvedPerson | undefined> {
-    return (await this.list()).find((p) => p.userId === userId);
+  async byUserId(userId: string, db?: Kysely<Database>): Promise<ResolvedPerson | undefined> {
+    return (await this.list(db)).find((p) => p.userId === userId);
   }
 
-  async byUnionId(unionId: string): Promise<ResolvedPerson | undefined> {
-    return (await this.list()).find((p) => p.unionId === unionId);
+  async byUnionId(unionId: string, db?: Kysely<Database>): Promise<ResolvedPerson | undefined> {
+    return (await this.list(db)).find((p) => p.unionId === unionId);
   }
 
   async #remember(p: ResolvedPerson): Promise<void> {

@@ -173,16 +173,17 @@ export class TaskService {
     return repo.loadTask(db, id, (key) => this.#d.config.people[key]?.name ?? key);
   }
 
-  async list(filter: TaskFilter): Promise<Task[]> {
+  /** Tasks matching `filter`, newest first; `db` is the caller's transaction when inside one. */
+  async list(filter: TaskFilter, db: Db = this.#d.store.db): Promise<Task[]> {
     let assigneeKey: string | undefined;
     if (filter.assignee !== undefined) {
       assigneeKey = this.#d.people.keyOf(filter.assignee);
       if (assigneeKey === undefined) return [];
     }
-    const ids = await repo.findTaskIds(this.#d.store.db, { ...filter, assigneeKey }, this.#d.now());
+    const ids = await repo.findTaskIds(db, { ...filter, assigneeKey }, this.#d.now());
     const out: Task[] = [];
     for (const id of ids) {
-      const t = await this.get(id);
+      const t = await this.get(id, db);
       if (t) out.push(t);
     }
     return out;
