@@ -12,12 +12,12 @@
 import type { Logger } from '../core/logger.js';
 import type { EventBus } from '../server/events.js';
 import type { Counter } from '../server/metrics.js';
+import type { Inbox, InboxEntry } from '../store/inbox.js';
 import type { Tx } from '../store/open-store.js';
 import type { StreamClient } from '../stream/client.js';
 import type { BotMessage } from '../stream/types.js';
 import { HELP_TEXT, parseCommand } from './commands.js';
 import type { HubConfig } from './config.js';
-import type { Inbox, InboxEntry } from './inbox.js';
 import type { JobSpec } from './jobs.js';
 import { defaultAppName } from './message-plan.js';
 import type { OutboxPort } from './outbox-port.js';
