@@ -39,6 +39,7 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   sessionTtlMs: 5_400_000,
   queryKeyTtlMs: 86_400_000,
   callbackTimeoutMs: 2500,
+  otoMaxUsers: 20,
   maxBodyBytes: 25 * 1024 * 1024,
 };
 
@@ -77,6 +78,8 @@ export class EmulatorState {
   readonly tokens = new Map<string, TokenEntry>();
   readonly tokensByApp = new Map<string, TokenEntry>();
   readonly sessions = new Map<string, SessionEntry>();
+  /** `${robotToken}|${msgUuid}` → message seq (§2.1 idempotency key). */
+  readonly msgUuids = new Map<string, number>();
   messages: MessageRecord[] = [];
   readonly messagesByConversation = new Map<string, MessageRecord[]>();
   readonly messagesByQueryKey = new Map<string, MessageRecord[]>();
@@ -159,6 +162,7 @@ export class EmulatorState {
     this.tokens.clear();
     this.tokensByApp.clear();
     this.sessions.clear();
+    this.msgUuids.clear();
     this.messages = [];
     this.messagesByConversation.clear();
     this.messagesByQueryKey.clear();

@@ -259,6 +259,8 @@ export interface EmulatorLimits {
   sessionTtlMs?: number;
   /** processQueryKey usable for recall/read status (§3.1). @default 86_400_000 */
   queryKeyTtlMs?: number;
+  /** userIds per `oToMessages/batchSend` (§12: 20 in the parameter table, 100 in the error text). @default 20 */
+  otoMaxUsers?: number;
   /** Deadline for the encrypted `success` reply to an HTTP event push (§9b). @default 2500 */
   callbackTimeoutMs?: number;
   /** Largest request body read, in bytes; larger → 413-equivalent error. @default 25 MiB */
