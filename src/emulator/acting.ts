@@ -6,7 +6,9 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { request } from 'undici';
+import { signBotCallback } from '../callback/bot-signature.js';
 import { EventCrypto } from '../callback/event-crypto.js';
+import { parseRobotMessage } from './robot-message.js';
 import { type EmulatorState, fingerprint } from './state.js';
 import type { StreamGateway } from './stream/gateway.js';
 import type { AppDef, CallbackPushRecord, MessageRecord, TodoRecord } from './types.js';
@@ -41,6 +43,8 @@ export interface PostMessageResult {
   /** Stream messageId of the pushed bot CALLBACK, when @bot. */
   frameMessageId?: string;
   sessionWebhook?: string;
+  /** The HTTP-mode push (§9a), when the app has a `botCallbackUrl`. */
+  http?: CallbackPushResult;
 }
 
 export interface ClickCardInput {
@@ -85,7 +89,7 @@ export class Acting {
     this.#d = deps;
   }
 
-  postMessage(openConversationId: string, input: PostMessageInput): PostMessageResult {
+  async postMessage(openConversationId: string, input: PostMessageInput): Promise<PostMessageResult> {
     const { state } = this.#d;
     const group = state.groups.get(openConversationId);
     if (!group) throw new ActingError(404, `unknown group ${openConversationId}`);
@@ -154,7 +158,83 @@ export class Acting {
       msgtype: 'text',
     };
     const frameMessageId = this.#d.gateway.pushCallback(app.appKey, TOPIC_BOT, data);
-    return { message, frameMessageId, sessionWebhook };
+    if (app.botCallbackUrl === undefined) return { message, frameMessageId, sessionWebhook };
+    const http = await this.#botHttp(app, app.botCallbackUrl, data, openConversationId);
+    return { message, frameMessageId, sessionWebhook, http };
+  }
+
+  /** §9a HTTP mode: headers `timestamp` + `sign`; a JSON answer with a msgtype other than `empty` is an inline reply. */
+  async #botHttp(
+    app: AppDef,
+    url: string,
+    data: Record<string, unknown>,
+    conversation: string,
+  ): Promise<CallbackPushResult> {
+    const { state } = this.#d;
+    const ts = String(state.now());
+    const started = Date.now();
+    let result: string;
+    try {
+      const res = await request(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          timestamp: ts,
+          sign: signBotCallback(app.appSecret, ts),
+        },
+        body: JSON.stringify(data),
+        signal: AbortSignal.timeout(state.limits.callbackTimeoutMs),
+      });
+      const text = await res.body.text();
+      result = res.statusCode === 200 ? 'ok' : `http_${res.statusCode}`;
+      if (res.statusCode === 200) this.#inlineReply(app, text, conversation);
+    } catch {
+      result = Date.now() - started >= state.limits.callbackTimeoutMs ? 'timeout' : 'network';
+    }
+    const rec: CallbackPushRecord = {
+      at: state.now(),
+      appKey: app.appKey,
+      url: url.replace(/\?.*$/, ''),
+      eventType: 'bot_message',
+      ok: result === 'ok',
+      result,
+      ms: Date.now() - started,
+    };
+    this.callbacks.push(rec);
+    return rec;
+  }
+
+  #inlineReply(app: AppDef, text: string, conversation: string): void {
+    let reply: unknown;
+    try {
+      reply = JSON.parse(text);
+    } catch {
+      return;
+    }
+    const parsed = parseRobotMessage(reply);
+    if (!parsed.ok) return;
+    const { state } = this.#d;
+    state.addMessage({
+      seq: state.nextMessageSeq(),
+      at: state.now(),
+      conversation,
+      source: 'inline_reply',
+      robot: app.robotCode,
+      type: parsed.msg.type,
+      content: parsed.msg.content,
+      text: parsed.msg.text,
+      atUserIds: parsed.msg.atUserIds,
+      atMobiles: parsed.msg.atMobiles,
+      isAtAll: parsed.msg.isAtAll,
+      readBy: [],
+      fingerprint: fingerprint(
+        'inline_reply',
+        app.robotCode,
+        conversation,
+        parsed.msg.content,
+        state.messages.length,
+      ),
+    });
   }
 
   async clickCard(

@@ -178,7 +178,7 @@ export class Emulator {
     return [...this.state.todos.values()].filter((t) => !t.deleted);
   }
 
-  postMessage(openConversationId: string, input: PostMessageInput): PostMessageResult {
+  postMessage(openConversationId: string, input: PostMessageInput): Promise<PostMessageResult> {
     return this.acting.postMessage(openConversationId, input);
   }
 

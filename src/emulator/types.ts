@@ -16,6 +16,11 @@ export interface AppDef {
    * `ownerKey` is the appKey (§9b step 6).
    */
   callback?: { url?: string; token: string; aesKey: string };
+  /**
+   * HTTP-mode robot callback URL (§9a): @bot messages are POSTed here with `timestamp` + `sign` headers, in
+   * addition to the Stream CALLBACK frame.
+   */
+  botCallbackUrl?: string;
   /** HTTP card callback registered with `/v1.0/card/callbacks/register` (§10). */
   cardCallback?: { routeKey: string; url: string; apiSecret?: string };
 }
@@ -87,7 +92,14 @@ export type FaultKind =
   | 'latency'
   | 'robot_throttle';
 
-export type MessageSource = 'custom_robot' | 'app_robot' | 'session_webhook' | 'chat_send' | 'user' | 'card';
+export type MessageSource =
+  | 'custom_robot'
+  | 'app_robot'
+  | 'session_webhook'
+  | 'inline_reply'
+  | 'chat_send'
+  | 'user'
+  | 'card';
 
 export interface MessageRecord {
   /** Emulator-wide sequence number, 1-based. */
