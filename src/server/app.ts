@@ -107,13 +107,14 @@ export function createApp(o: ApiAppOptions): ApiApp {
     if (e instanceof HTTPException && e.status < 500) {
       return c.json(errorBody('bad_request', e.message || 'bad request'), e.status);
     }
-    return toResponse(c, e, (err) => {
+    const log = (err: unknown) => {
       const text = err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err);
       logger.error(
         { rid: c.res.headers.get('x-request-id'), route: routePath(c, -1), err: redactor.redact(text) },
         'request failed',
       );
-    });
+    };
+    return toResponse(c, e, log, (t) => redactor.redact(t));
   });
   app.notFound((c) =>
     c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path.slice(0, 200)}`), 404),

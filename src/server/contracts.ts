@@ -111,7 +111,15 @@ export const taskSchema = z
   })
   .meta({ id: 'Task' });
 
-const limitQuery = z.coerce.number().int().min(1).max(1_000).optional();
+/** A decimal integer written plainly in a path or query: no spaces, signs, exponents or hex (`z.coerce` takes those). */
+export const decimalInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, 'a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const limitQuery = decimalInt(1, 1_000).optional();
 
 export const taskListQuery = z
   .object({
@@ -124,7 +132,7 @@ export const taskListQuery = z
   .strict();
 
 /** Task ids are positive integers; anything else in the path is a 400, not a lookup. */
-export const taskIdParam = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+export const taskIdParam = decimalInt(1, Number.MAX_SAFE_INTEGER);
 
 /** Message and delivery ids are opaque strings minted by the hub. */
 export const opaqueIdParam = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'not a valid id');
@@ -209,9 +217,9 @@ export const errorSchema = z
 export const eventsQuery = z
   .object({
     /** For clients that cannot set `Last-Event-ID` on the first connection (replays the buffer after it). */
-    lastEventId: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    lastEventId: decimalInt(0, Number.MAX_SAFE_INTEGER).optional(),
   })
   .strict();
 
 /** The last id a client saw: the `Last-Event-ID` header wins over the query; garbage is a 400. */
-export const lastEventIdHeader = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+export const lastEventIdHeader = decimalInt(0, Number.MAX_SAFE_INTEGER);

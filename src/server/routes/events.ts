@@ -3,7 +3,7 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { ApiError } from '../api-error.js';
-import { eventsQuery, lastEventIdHeader } from '../contracts.js';
+import { decimalInt, eventsQuery, lastEventIdHeader } from '../contracts.js';
 import { readQuery } from '../http-input.js';
 import type { SseOptions } from '../sse.js';
 import type { ApiEnv, RouteDeps } from './route-deps.js';
@@ -22,10 +22,7 @@ export function eventRoutes(app: Hono<ApiEnv>, d: RouteDeps, sse: SseOptions): v
   });
 
   app.get('/v1/events/recent', d.guard('read'), (c) => {
-    const q = readQuery(
-      c,
-      z.object({ limit: z.coerce.number().int().min(1).max(1_000).optional() }).strict(),
-    );
+    const q = readQuery(c, z.object({ limit: decimalInt(1, 1_000).optional() }).strict());
     return c.json({ events: d.events.recent(q.limit ?? 100) });
   });
 }
