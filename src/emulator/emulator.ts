@@ -182,6 +182,16 @@ export class Emulator {
     return this.acting.postMessage(openConversationId, input);
   }
 
+  /** A person writes to the app robot 1:1; the bot gets a CALLBACK with conversationType "1". */
+  postDirect(userId: string, input: { text: string; robotCode?: string }): PostMessageResult {
+    return this.acting.postDirect(userId, input);
+  }
+
+  /** A person reads a message (read status, §3.1). */
+  markRead(seq: number, by: string): MessageRecord {
+    return this.acting.markRead(seq, by);
+  }
+
   clickCard(
     outTrackId: string,
     input: ClickCardInput,

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createBotCallbackHandler,
+  createCardCallbackHandler,
   createEventCallbackHandler,
   EventCrypto,
 } from '../../src/callback/index.js';
@@ -195,5 +196,103 @@ describe('HTTP-mode bot callbacks (§9a)', () => {
     } finally {
       delete a.botCallbackUrl;
     }
+  });
+});
+
+describe('HTTP card callbacks (§10) and 1:1 chats (§9a)', () => {
+  it('a registered HTTP card callback is signed with the apiSecret; its cardData answer updates the card', async () => {
+    const clicks: string[] = [];
+    const handler = createCardCallbackHandler({
+      apiSecret: 'cardApiSecret123',
+      onAction: (c) => {
+        clicks.push(c.userId);
+        return { cardData: { cardParamMap: { status: '已处理' } } };
+      },
+    });
+    const url = await serve(handler.node);
+    const h = { 'x-acs-dingtalk-access-token': token };
+    const reg = await call(`${emu.url}/v1.0/card/callbacks/register`, {
+      headers: h,
+      body: { callbackRouteKey: 'hub', callbackUrl: url, apiSecret: 'cardApiSecret123' },
+    });
+    expect(reg.body['success']).toBe(true);
+    await call(`${emu.url}/v1.0/card/instances/createAndDeliver`, {
+      headers: h,
+      body: {
+        cardTemplateId: 'tpl',
+        outTrackId: 'http-card',
+        cardData: { cardParamMap: { status: '待处理' } },
+        openSpaceId: `dtv1.card//IM_GROUP.${eng.openConversationId}`,
+        imGroupOpenDeliverModel: { robotCode: app.robotCode },
+        callbackType: 'HTTP',
+        callbackRouteKey: 'hub',
+      },
+    });
+    const r = await emu.clickCard('http-card', { by: 'wangwu', actionIds: ['done'] });
+    expect(r.http).toMatchObject({ ok: true, eventType: 'card_callback' });
+    expect(clicks).toEqual(['wangwu']);
+    expect(emu.state.cards.get('http-card')?.cardParamMap['status']).toBe('已处理');
+    // Twin: a receiver expecting another secret refuses the same click (the signature header is real).
+    const strict = createCardCallbackHandler({ apiSecret: 'other', onAction: () => ({}) });
+    emu.state.apps.get(app.appKey)!.cardCallback = {
+      routeKey: 'hub',
+      url: await serve(strict.node),
+      apiSecret: 'cardApiSecret123',
+    };
+    expect((await emu.clickCard('http-card', { by: 'wangwu' })).http?.ok).toBe(false);
+  });
+
+  it('a person writes 1:1: the bot gets conversationType "1", replies via sessionWebhook into oto:<userId>; read marks', async () => {
+    const s = await connectStream(emu.url, app.appKey, app.appSecret);
+    try {
+      const r = await call<{ frameMessageId: string; sessionWebhook: string; message: { seq: number } }>(
+        `${emu.url}/_emulator/users/alice/messages`,
+        { body: { text: '帮我查一下' } },
+      );
+      expect(r.status).toBe(200);
+      await until(() => s.frames.some((f) => f.headers['messageId'] === r.body.frameMessageId));
+      const f = s.frames.find((x) => x.headers['messageId'] === r.body.frameMessageId)!;
+      expect(JSON.parse(f.data)).toMatchObject({
+        conversationType: '1',
+        senderStaffId: 'alice',
+        text: { content: '帮我查一下' },
+      });
+      const reply = await call(r.body.sessionWebhook, {
+        body: { msgtype: 'markdown', markdown: { title: 't', text: '好的' } },
+      });
+      expect(reply.body['errcode']).toBe(0);
+      expect(emu.messages('oto:alice').map((m) => m.source)).toEqual(['user', 'session_webhook']);
+      expect((await call(`${emu.url}/_emulator/users/ghost/messages`, { body: { text: 'x' } })).status).toBe(
+        404,
+      );
+    } finally {
+      await s.close();
+    }
+    const sent = await call(`${emu.url}/v1.0/robot/oToMessages/batchSend`, {
+      headers: { 'x-acs-dingtalk-access-token': token },
+      body: {
+        robotCode: app.robotCode,
+        userIds: ['bob'],
+        msgKey: 'sampleText',
+        msgParam: '{"content":"read?"}',
+      },
+    });
+    const key = String(sent.body['processQueryKey']);
+    const seq = emu.messages('oto:bob').at(-1)!.seq;
+    expect((await call(`${emu.url}/_emulator/messages/${seq}/read`, { body: { by: 'alice' } })).status).toBe(
+      403,
+    );
+    expect((await call(`${emu.url}/_emulator/messages/${seq}/read`, { body: { by: 'bob' } })).status).toBe(
+      200,
+    );
+    const st = await call(
+      `${emu.url}/v1.0/robot/oToMessages/readStatus?robotCode=${app.robotCode}&processQueryKey=${encodeURIComponent(key)}`,
+      {
+        headers: { 'x-acs-dingtalk-access-token': token },
+      },
+    );
+    expect(st.body['messageReadInfoList']).toEqual([
+      { name: 'Bob Li', userId: 'bob', readStatus: 'READ', readTimestamp: 0 },
+    ]);
   });
 });

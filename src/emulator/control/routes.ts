@@ -80,6 +80,23 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
       return r;
     }),
   );
+  router.add('POST', '/_emulator/users/:userId/messages', (ctx) =>
+    guard(() => {
+      const b = body(ctx);
+      if (!b) throw new ActingError(400, 'body must be a JSON object');
+      return emu.postDirect(ctx.params['userId'] ?? '', {
+        text: b['text'] as string,
+        ...(typeof b['robotCode'] === 'string' ? { robotCode: b['robotCode'] } : {}),
+      });
+    }),
+  );
+  router.add('POST', '/_emulator/messages/:seq/read', (ctx) =>
+    guard(() => {
+      const b = body(ctx);
+      if (!b) throw new ActingError(400, 'body must be a JSON object');
+      return emu.markRead(Number(ctx.params['seq']), b['by'] as string);
+    }),
+  );
   router.add('POST', '/_emulator/cards/:outTrackId/click', (ctx) =>
     guard(() => {
       const b = body(ctx);
