@@ -75,6 +75,7 @@ export function createEmulatorServer(deps: ServerDeps): { server: Server; hangin
     try {
       return await handler(ctx);
     } catch {
+      state.handlerErrors++;
       // A handler bug must not crash the process (bad input → an answer, never a crash); 500 in the host's shape.
       return ctx.path.startsWith('/v1.0/')
         ? apiErr(ctx, 500, 'system.error', 'system error')

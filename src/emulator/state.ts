@@ -95,6 +95,8 @@ export class EmulatorState {
   readonly requestLogSize: number;
   requestLogStart = 0;
   readonly faultLog: FaultLogRecord[] = [];
+  /** Handlers that threw (answered as a platform 500 / errcode -1). Always 0 unless the emulator has a bug. */
+  handlerErrors = 0;
   #random: () => number;
   #seq = 0;
   #requestSeq = 0;

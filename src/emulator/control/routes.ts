@@ -29,7 +29,7 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
     return Number.isFinite(n) ? n : undefined;
   };
 
-  router.add('GET', '/_emulator/health', () => ctlOk({ ok: true }));
+  router.add('GET', '/_emulator/health', () => ctlOk({ ok: true, handlerErrors: emu.state.handlerErrors }));
   router.add('GET', '/_emulator/org', () => ctlOk(emu.state.org));
   router.add('GET', '/_emulator/robots', () =>
     ctlOk(
