@@ -47,6 +47,7 @@ export function createEmulatorServer(deps: ServerDeps): { server: Server; hangin
       path: ctx.path,
       status,
       code,
+      ...(ctx.robot !== undefined ? { robot: ctx.robot } : {}),
       ...(ctx.fault !== undefined ? { fault: ctx.fault } : {}),
       durationMs: state.now() - started,
     });

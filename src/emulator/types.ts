@@ -210,6 +210,8 @@ export interface RequestRecord {
   status: number;
   /** Legacy errcode or v1.0 code of the answer; 0 / '' on success. */
   code: number | string;
+  /** Custom robot name or app robotCode the request was for (per-robot limit and penalty checks, D6/D7). */
+  robot?: string;
   fault?: FaultKind;
   durationMs: number;
 }

@@ -48,7 +48,7 @@ describe('inspection', () => {
     );
     expect(all.body.length).toBeGreaterThanOrEqual(2);
     const last = all.body.at(-1)!;
-    expect(last).toMatchObject({ method: 'POST', path: '/robot/send', status: 200, code: 0 });
+    expect(last).toMatchObject({ method: 'POST', path: '/robot/send', status: 200, code: 0, robot: 'news' });
     const since = await call<RequestRecord[]>(`${emu.url}/_emulator/requests?since=${last.seq}`);
     expect(since.body).toEqual([]);
     expect(JSON.stringify(all.body)).not.toMatch(/access_token|sign=|[0-9a-f]{64}/);
