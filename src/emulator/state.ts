@@ -35,6 +35,7 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   robotSignWindowMs: 3_600_000,
   robotMaxBytes: 20_000,
   tokenTtlSec: 7200,
+  appQpsLimit: 0,
   noticeDailyCap: 500,
   sessionTtlMs: 5_400_000,
   queryKeyTtlMs: 86_400_000,
@@ -254,6 +255,18 @@ export class EmulatorState {
       this.windows.set(token, w);
     }
     return w;
+  }
+
+  /** §0.2 per-app, per-API QPS: true when this call is within `appQpsLimit` for the current second. */
+  appCallAllowed(appKey: string, path: string): boolean {
+    if (this.limits.appQpsLimit <= 0) return true;
+    const key = `qps|${appKey}|${path}`;
+    let w = this.windows.get(key);
+    if (!w) {
+      w = new SlidingWindow({ windowMs: 1000, limit: this.limits.appQpsLimit, penaltyMs: 0 });
+      this.windows.set(key, w);
+    }
+    return w.hit(this.now()).ok;
   }
 
   openSession(conversation: string, robotCode: string): SessionEntry {

@@ -265,6 +265,11 @@ export interface EmulatorLimits {
   robotSignWindowMs?: number;
   /** Webhook body size cap in bytes (unverified; the app-robot msgParam cap is 15,000 bytes, §3.1). @default 20_000 */
   robotMaxBytes?: number;
+  /**
+   * Per app, per API calls per second (§0.2: 20 on a standard-edition org): over it, oapi answers 90018 and api
+   * 403 `Forbidden.AccessDenied.QpsLimitForAppkeyAndApi`. 0 turns the check off. @default 0
+   */
+  appQpsLimit?: number;
   /** Access token lifetime in seconds (§1.2). @default 7200 */
   tokenTtlSec?: number;
   /** Work notices per app per user per day (§5.2). @default 500 */
