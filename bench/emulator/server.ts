@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { startEmulator } from '../../src/emulator/index.js';
 
 const mode = process.argv[2] ?? 'emulator';
+// Exit cleanly on the parent's SIGTERM so `--cpu-prof` (via NODE_OPTIONS) can write its profile.
+process.on('SIGTERM', () => process.exit(0));
 if (mode === 'bare') {
   const body = JSON.stringify({ errcode: 0, errmsg: 'ok' });
   const server = createServer({ keepAlive: true }, (req, res) => {
