@@ -17,9 +17,12 @@ const app = DEMO_ORG.org.apps[0]!;
 const alerts = DEMO_ORG.org.customRobots[0]!;
 
 async function spawnServer(mode: 'emulator' | 'bare'): Promise<{ child: ChildProcess; origin: string }> {
+  // BENCH_PROFILE=dir writes a CPU profile of the server process there (for finding hot spots).
+  const dir = process.env['BENCH_PROFILE'];
+  const prof = dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', new URL('./server.ts', import.meta.url).pathname, mode],
+    [...prof, '--import', 'tsx', new URL('./server.ts', import.meta.url).pathname, mode],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -138,6 +141,7 @@ results.push(
   ),
 );
 bare.child.kill();
+await once(bare.child, 'exit');
 
 const emu = await spawnServer('emulator');
 const okErrcode = (s: number, t: string) => s === 200 && t.includes('"errcode":0');
@@ -186,6 +190,7 @@ results.push(
 );
 results.push(await streamFrames(emu.origin, 100_000));
 emu.child.kill();
+await once(emu.child, 'exit');
 
 console.log(
   `\nEmulator throughput: ${SECONDS} s per HTTP case after 0.5 s warm-up, concurrency ${CONCURRENCY}, server in its own process\n`,
