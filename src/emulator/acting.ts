@@ -4,6 +4,8 @@
  * marks a Todo done (an event, type configurable: unverified), fires events, and pushes encrypted HTTP event
  * callbacks that must be answered with the encrypted `success` within 2.5 s (§9b).
  */
+import { ActingError } from './acting-error.js';
+import { type AttachmentInput, makeAttachment } from './attachments.js';
 import { pushBotMessage, pushCardCallback, pushEncryptedEvent } from './http-push.js';
 import { parseRobotMessage } from './robot-message.js';
 import { type EmulatorState, fingerprint } from './state.js';
@@ -13,26 +15,29 @@ import type { AppDef, CallbackPushRecord, MessageRecord, TodoRecord } from './ty
 export const TOPIC_BOT = '/v1.0/im/bot/messages/get';
 export const TOPIC_CARD = '/v1.0/card/instances/callback';
 
-/** A control-API input error: answered 4xx with the reason. */
-export class ActingError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.name = 'ActingError';
-    this.status = status;
-  }
-}
+export { ActingError } from './acting-error.js';
 
 export interface PostMessageInput {
   /** userId of the sender (must be a member of the group). */
   from: string;
-  text: string;
+  /** Required unless `picture` is given. */
+  text?: string;
   /** @-mention the group's app robot: the message is pushed to the app as a bot CALLBACK (§7: only @ reaches bots). */
   atBot?: boolean;
   /** Which installed app robot to @; defaults to the group's first. */
   robotCode?: string;
   /** Other members @-mentioned (userIds). */
   atUserIds?: string[];
+  /** Send a picture instead of text (§9a: groups deliver text, richText and picture to bots). */
+  picture?: AttachmentInput;
+}
+
+export interface PostDirectInput {
+  text?: string;
+  robotCode?: string;
+  /** 1:1 chats deliver every type (§9a); picture and file are modelled. */
+  picture?: AttachmentInput;
+  file?: AttachmentInput;
 }
 
 export interface PostMessageResult {
@@ -90,12 +95,17 @@ export class Acting {
     const { state } = this.#d;
     const group = state.groups.get(openConversationId);
     if (!group) throw new ActingError(404, `unknown group ${openConversationId}`);
-    if (typeof input?.text !== 'string' || input.text === '') throw new ActingError(400, 'text is required');
+    const hasText = typeof input?.text === 'string' && input.text !== '';
+    if (!hasText && input?.picture === undefined) throw new ActingError(400, 'text (or picture) is required');
     if (typeof input.from !== 'string') throw new ActingError(400, 'from (userId) is required');
     const user = state.users.get(input.from);
     if (!user || !group.members.includes(user.userId)) {
       throw new ActingError(400, `${input.from} is not a member of ${openConversationId}`);
     }
+    const body =
+      input.picture !== undefined
+        ? makeAttachment(state, input.robotCode ?? group.robotCodes[0] ?? '', 'picture', input.picture)
+        : { msgtype: 'text', content: { text: { content: input.text } }, text: input.text as string };
     const atUserIds = Array.isArray(input.atUserIds)
       ? input.atUserIds.filter((u) => typeof u === 'string')
       : [];
@@ -105,14 +115,14 @@ export class Acting {
       conversation: openConversationId,
       source: 'user',
       from: user.userId,
-      type: 'text',
-      content: { text: { content: input.text } },
-      text: input.text,
+      type: body.msgtype,
+      content: body.content,
+      text: body.text,
       atUserIds,
       atMobiles: [],
       isAtAll: false,
       readBy: [user.userId],
-      fingerprint: fingerprint('user', user.userId, openConversationId, input.text, state.messages.length),
+      fingerprint: fingerprint('user', user.userId, openConversationId, body.content, state.messages.length),
     });
     if (!input.atBot) return { message };
     const robotCode = input.robotCode ?? group.robotCodes[0];
@@ -149,10 +159,11 @@ export class Acting {
       conversationTitle: group.name,
       isInAtList: true,
       sessionWebhook,
-      // §9a: the text often starts with a space left after the stripped @robot.
-      text: { content: ` ${input.text}` },
       robotCode,
-      msgtype: 'text',
+      // §9a: the text often starts with a space left after the stripped @robot.
+      ...(body.msgtype === 'text'
+        ? { msgtype: 'text', text: { content: ` ${body.text}` } }
+        : { msgtype: body.msgtype, content: body.content }),
     };
     const frameMessageId = this.#d.gateway.pushCallback(app.appKey, TOPIC_BOT, data);
     if (app.botCallbackUrl === undefined) return { message, frameMessageId, sessionWebhook };
@@ -200,14 +211,22 @@ export class Acting {
    * A person writes to the app robot in a 1:1 chat (§9a: conversationType "1"; every 1:1 message reaches the bot,
    * no @ needed). Recorded under `oto:<userId>`; the session webhook replies into that chat.
    */
-  postDirect(userId: string, input: { text: string; robotCode?: string }): PostMessageResult {
+  postDirect(userId: string, input: PostDirectInput): PostMessageResult {
     const { state } = this.#d;
     const user = state.users.get(userId);
     if (!user) throw new ActingError(404, `unknown user ${userId}`);
-    if (typeof input?.text !== 'string' || input.text === '') throw new ActingError(400, 'text is required');
     const app =
-      input.robotCode === undefined ? state.org.apps[0] : state.appsByRobotCode.get(input.robotCode);
-    if (!app) throw new ActingError(400, `unknown robotCode ${input.robotCode ?? ''}`.trim());
+      input?.robotCode === undefined ? state.org.apps[0] : state.appsByRobotCode.get(input.robotCode);
+    if (!app) throw new ActingError(400, `unknown robotCode ${input?.robotCode ?? ''}`.trim());
+    const body =
+      input?.file !== undefined
+        ? makeAttachment(state, app.robotCode, 'file', input.file)
+        : input?.picture !== undefined
+          ? makeAttachment(state, app.robotCode, 'picture', input.picture)
+          : typeof input?.text === 'string' && input.text !== ''
+            ? { msgtype: 'text', content: { text: { content: input.text } }, text: input.text }
+            : undefined;
+    if (!body) throw new ActingError(400, 'text, picture or file is required');
     const conversation = `oto:${user.userId}`;
     const message = state.addMessage({
       seq: state.nextMessageSeq(),
@@ -215,14 +234,14 @@ export class Acting {
       conversation,
       source: 'user',
       from: user.userId,
-      type: 'text',
-      content: { text: { content: input.text } },
-      text: input.text,
+      type: body.msgtype,
+      content: body.content,
+      text: body.text,
       atUserIds: [],
       atMobiles: [],
       isAtAll: false,
       readBy: [user.userId],
-      fingerprint: fingerprint('user', user.userId, conversation, input.text, state.messages.length),
+      fingerprint: fingerprint('user', user.userId, conversation, body.content, state.messages.length),
     });
     const session = state.openSession(conversation, app.robotCode);
     const sessionWebhook = `${this.#d.origin()}/robot/sendBySession?session=${session.session}`;
@@ -241,9 +260,10 @@ export class Acting {
       conversationType: '1',
       senderId: `$:LWCP_v1:$${user.unionId}`,
       sessionWebhook,
-      text: { content: input.text },
       robotCode: app.robotCode,
-      msgtype: 'text',
+      ...(body.msgtype === 'text'
+        ? { msgtype: 'text', text: { content: body.text } }
+        : { msgtype: body.msgtype, content: body.content }),
     });
     return { message, frameMessageId, sessionWebhook };
   }

@@ -13,6 +13,7 @@ import {
   type CallbackPushResult,
   type ClickCardInput,
   type FireEventInput,
+  type PostDirectInput,
   type PostMessageInput,
   type PostMessageResult,
   type PushCallbackInput,
@@ -92,6 +93,7 @@ export class Emulator {
       gateway: this.gateway,
       faults: this.#faults,
       logRequests: opts.logRequests ?? true,
+      origin: () => this.url,
     });
     this.#server = server;
     this.#hanging = hanging;
@@ -183,7 +185,7 @@ export class Emulator {
   }
 
   /** A person writes to the app robot 1:1; the bot gets a CALLBACK with conversationType "1". */
-  postDirect(userId: string, input: { text: string; robotCode?: string }): PostMessageResult {
+  postDirect(userId: string, input: PostDirectInput): PostMessageResult {
     return this.acting.postDirect(userId, input);
   }
 

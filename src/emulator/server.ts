@@ -19,6 +19,7 @@ export interface ServerDeps {
   gateway: StreamGateway;
   faults: FaultPlan;
   logRequests: boolean;
+  origin: () => string;
 }
 
 const JSON_TYPE = 'application/json;charset=utf-8';
@@ -29,7 +30,8 @@ export function createEmulatorServer(deps: ServerDeps): { server: Server; hangin
 
   const send = (res: ServerResponse, reply: Reply): void => {
     if (res.destroyed || res.headersSent) return;
-    const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    const text =
+      typeof reply.body === 'string' || Buffer.isBuffer(reply.body) ? reply.body : JSON.stringify(reply.body);
     res.writeHead(reply.status, {
       'content-type': reply.contentType ?? JSON_TYPE,
       'content-length': Buffer.byteLength(text),
@@ -178,6 +180,7 @@ export function createEmulatorServer(deps: ServerDeps): { server: Server; hangin
           state,
           seq,
           ip,
+          origin: deps.origin(),
           contentType: '',
         });
         ctx.robot = robot?.name;
@@ -207,6 +210,7 @@ export function createEmulatorServer(deps: ServerDeps): { server: Server; hangin
         state,
         seq,
         ip,
+        origin: deps.origin(),
         contentType: String(req.headers['content-type'] ?? ''),
       });
       if (early)

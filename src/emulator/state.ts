@@ -4,6 +4,7 @@
  * lives at module level.
  */
 import { createHash } from 'node:crypto';
+import type { Download } from './attachments.js';
 import { SlidingWindow } from './sliding-window.js';
 import { seededRandom } from './stream/frames.js';
 import type {
@@ -89,6 +90,8 @@ export class EmulatorState {
   readonly noticeDay = new Map<string, { count: number; hashes: Set<string> }>();
   readonly noticeTasks = new Map<number, { appKey: string; at: number; records: NoticeRecord[] }>();
   readonly media = new Map<string, MediaRecord>();
+  /** downloadCode → bytes of files and pictures people sent to a robot (§9a, §3.1). */
+  readonly downloads = new Map<string, Download>();
   readonly todos = new Map<string, TodoRecord>();
   readonly todoSources = new Map<string, string>();
   readonly cards = new Map<string, CardRecord>();
@@ -173,6 +176,7 @@ export class EmulatorState {
     this.noticeDay.clear();
     this.noticeTasks.clear();
     this.media.clear();
+    this.downloads.clear();
     this.todos.clear();
     this.todoSources.clear();
     this.cards.clear();

@@ -296,3 +296,67 @@ describe('HTTP card callbacks (§10) and 1:1 chats (§9a)', () => {
     ]);
   });
 });
+
+describe('files people send to the robot (§9a downloadCode, §3.1 messageFiles/download)', () => {
+  it('1:1 file and group @bot picture carry a downloadCode the app trades for the bytes', async () => {
+    const s = await connectStream(emu.url, app.appKey, app.appSecret);
+    try {
+      const pdf = Buffer.from('%PDF-1.4 周报');
+      const r = await call<{ frameMessageId: string }>(`${emu.url}/_emulator/users/zhangsan/messages`, {
+        body: {
+          file: {
+            fileName: '周报.pdf',
+            contentBase64: pdf.toString('base64'),
+            contentType: 'application/pdf',
+          },
+        },
+      });
+      expect(r.status).toBe(200);
+      await until(() => s.frames.some((f) => f.headers['messageId'] === r.body.frameMessageId));
+      const data = JSON.parse(
+        s.frames.find((f) => f.headers['messageId'] === r.body.frameMessageId)!.data,
+      ) as {
+        msgtype: string;
+        content: { downloadCode: string; fileName: string };
+      };
+      expect(data).toMatchObject({ msgtype: 'file', content: { fileName: '周报.pdf' } });
+      const h = { 'x-acs-dingtalk-access-token': token };
+      const dl = await call<{ downloadUrl: string }>(`${emu.url}/v1.0/robot/messageFiles/download`, {
+        headers: h,
+        body: { downloadCode: data.content.downloadCode, robotCode: app.robotCode },
+      });
+      expect(dl.status).toBe(200);
+      const bytes = Buffer.from(await (await fetch(dl.body.downloadUrl)).arrayBuffer());
+      expect(bytes.equals(pdf)).toBe(true);
+      const bad = await call(`${emu.url}/v1.0/robot/messageFiles/download`, {
+        headers: h,
+        body: { downloadCode: 'nope', robotCode: app.robotCode },
+      });
+      expect([bad.status, bad.body['code']]).toEqual([400, 'invalidParameter.downloadCode.invalid']);
+
+      const pic = await emu.postMessage(eng.openConversationId, {
+        from: 'lisi',
+        atBot: true,
+        picture: { contentBase64: Buffer.from([137, 80, 78, 71]).toString('base64') },
+      });
+      await until(() => s.frames.some((f) => f.headers['messageId'] === pic.frameMessageId));
+      const pd = JSON.parse(
+        s.frames.find((f) => f.headers['messageId'] === pic.frameMessageId)!.data,
+      ) as Record<string, unknown>;
+      expect(pd).toMatchObject({
+        msgtype: 'picture',
+        content: { downloadCode: expect.stringMatching(/^dl/) },
+      });
+      expect(pd['text']).toBeUndefined();
+      expect(
+        (
+          await call(`${emu.url}/_emulator/users/zhangsan/messages`, {
+            body: { file: { contentBase64: 'AA==' } },
+          })
+        ).status,
+      ).toBe(400);
+    } finally {
+      await s.close();
+    }
+  });
+});

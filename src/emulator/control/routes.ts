@@ -3,6 +3,7 @@
  * out; bad input → 4xx `{error}`. Every operation is also a method on `Emulator` for in-process tests.
  */
 import { ActingError } from '../acting.js';
+import type { AttachmentInput } from '../attachments.js';
 import type { Emulator } from '../emulator.js';
 import { validateRules } from '../faults.js';
 import { type Ctx, ctlErr, ctlOk, isObject, type Reply } from '../http-io.js';
@@ -63,6 +64,12 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
   router.add('GET', '/_emulator/media', () => ctlOk([...emu.state.media.values()]));
   router.add('GET', '/_emulator/cards', () => ctlOk([...emu.state.cards.values()]));
   router.add('GET', '/_emulator/callbacks', () => ctlOk(emu.acting.callbacks));
+  // Temporary download URLs handed out by /v1.0/robot/messageFiles/download (§3.1).
+  router.add('GET', '/_emulator/files/:code', (ctx) => {
+    const d = emu.state.downloads.get(ctx.params['code'] ?? '');
+    if (!d) return ctlErr(404, 'unknown download');
+    return { status: 200, body: d.bytes, contentType: d.contentType };
+  });
   router.add('GET', '/_emulator/stream/log', () => ctlOk(emu.gateway.log()));
   router.add('GET', '/_emulator/stream/stats', () => ctlOk(emu.gateway.stats()));
 
@@ -76,6 +83,7 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
         ...(b['atBot'] === true ? { atBot: true } : {}),
         ...(typeof b['robotCode'] === 'string' ? { robotCode: b['robotCode'] } : {}),
         ...(Array.isArray(b['atUserIds']) ? { atUserIds: b['atUserIds'] as string[] } : {}),
+        ...(isObject(b['picture']) ? { picture: b['picture'] as unknown as AttachmentInput } : {}),
       });
       return r;
     }),
@@ -85,8 +93,10 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
       const b = body(ctx);
       if (!b) throw new ActingError(400, 'body must be a JSON object');
       return emu.postDirect(ctx.params['userId'] ?? '', {
-        text: b['text'] as string,
+        ...(typeof b['text'] === 'string' ? { text: b['text'] } : {}),
         ...(typeof b['robotCode'] === 'string' ? { robotCode: b['robotCode'] } : {}),
+        ...(isObject(b['picture']) ? { picture: b['picture'] as unknown as AttachmentInput } : {}),
+        ...(isObject(b['file']) ? { file: b['file'] as unknown as AttachmentInput } : {}),
       });
     }),
   );
