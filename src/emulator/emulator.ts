@@ -76,7 +76,7 @@ export class Emulator {
       ...(opts.now ? { now: opts.now } : {}),
       ...opts.stream,
       authenticate: (id, secret) => this.state.checkAppSecret(id, secret),
-      wsBase: () => `ws://${this.#host}:${this.#port}`,
+      wsBase: () => `ws://${this.#publicHost()}:${this.#port}`,
     });
     this.acting = new Acting({
       state: this.state,
@@ -109,11 +109,17 @@ export class Emulator {
 
   /** Origin serving both hosts, e.g. `http://127.0.0.1:41234`. */
   get url(): string {
-    return `http://${this.#host}:${this.#port}`;
+    return `http://${this.#publicHost()}:${this.#port}`;
   }
 
   get savePath(): string | undefined {
     return this.#save;
+  }
+
+  /** A wildcard bind is reachable on loopback: hand that out in URLs (the open call's endpoint, webhooks). */
+  #publicHost(): string {
+    if (this.#host === '0.0.0.0' || this.#host === '::') return '127.0.0.1';
+    return this.#host.includes(':') ? `[${this.#host}]` : this.#host;
   }
 
   get port(): number {
