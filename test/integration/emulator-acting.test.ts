@@ -360,3 +360,25 @@ describe('files people send to the robot (§9a downloadCode, §3.1 messageFiles/
     }
   });
 });
+
+describe('saving an event callback URL (§9b check_url)', () => {
+  it('keeps the URL only when the check_url push is answered with the encrypted success', async () => {
+    const good = createEventCallbackHandler({
+      crypto: new EventCrypto({ token: 'newToken1', aesKey: cb.aesKey, ownerKey: app.appKey }),
+      onEvent: () => undefined,
+    });
+    const goodUrl = await serve(good.node);
+    const badUrl = await serve((_q, s) => s.end('success'));
+    const put = (b: unknown) =>
+      call(`${emu.url}/_emulator/apps/${app.appKey}/callback`, { method: 'PUT', body: b });
+    const before = emu.state.apps.get(app.appKey)!.callback;
+    const refused = await put({ url: badUrl, token: 'newToken1' });
+    expect([refused.status, refused.body['error']]).toEqual([409, 'check_url failed: bad_reply']);
+    expect(emu.state.apps.get(app.appKey)!.callback).toEqual(before);
+    expect((await put({ url: goodUrl, token: 'x' })).status).toBe(400);
+    const ok = await put({ url: goodUrl, token: 'newToken1' });
+    expect(ok.status).toBe(200);
+    expect(emu.state.apps.get(app.appKey)!.callback).toMatchObject({ url: goodUrl, token: 'newToken1' });
+    expect((await put({ url: badUrl, verify: false })).status).toBe(200);
+  });
+});

@@ -154,17 +154,32 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
       });
     }),
   );
+  // Like saving the subscription in the developer console (§9b): a `check_url` push must be answered with the
+  // encrypted `success` before the URL is kept (`verify: false` skips the check).
   router.add('PUT', '/_emulator/apps/:appKey/callback', (ctx) =>
-    guard(() => {
+    guard(async () => {
       const app = emu.state.apps.get(ctx.params['appKey'] ?? '');
       const b = body(ctx);
       if (!app) throw new ActingError(404, 'unknown app');
       if (!b || typeof b['url'] !== 'string') throw new ActingError(400, 'url is required');
-      app.callback = {
-        token: typeof b['token'] === 'string' ? b['token'] : (app.callback?.token ?? 'emulatorToken'),
-        aesKey: typeof b['aesKey'] === 'string' ? b['aesKey'] : (app.callback?.aesKey ?? 'a'.repeat(43)),
-        url: b['url'],
-      };
+      const token = typeof b['token'] === 'string' ? b['token'] : app.callback?.token;
+      const aesKey = typeof b['aesKey'] === 'string' ? b['aesKey'] : app.callback?.aesKey;
+      if (token === undefined || !/^[A-Za-z0-9]{3,32}$/.test(token)) {
+        throw new ActingError(400, 'token must be 3-32 letters or digits (§9b)');
+      }
+      if (aesKey === undefined || !/^[A-Za-z0-9]{43}$/.test(aesKey)) {
+        throw new ActingError(400, 'aesKey must be 43 letters or digits (§9b)');
+      }
+      const previous = app.callback;
+      app.callback = { token, aesKey, url: b['url'] };
+      if (b['verify'] !== false) {
+        const check = await emu.pushCallback({ appKey: app.appKey, eventType: 'check_url' });
+        if (!check.ok) {
+          if (previous) app.callback = previous;
+          else delete app.callback;
+          throw new ActingError(409, `check_url failed: ${check.result}`);
+        }
+      }
       return { appKey: app.appKey, url: b['url'] };
     }),
   );
