@@ -249,7 +249,10 @@ export interface SavedRecords {
   cards: CardRecord[];
 }
 
-/** Settings that tests scale down (issue #3 point 7). */
+/**
+ * Settings that tests scale down (issue #3 point 7).
+ * @example { robotWindowMs: 2000, robotLimit: 20, robotPenaltyMs: 5000, tokenTtlSec: 60 }
+ */
 export interface EmulatorLimits {
   /** Custom robot sliding window (§2.6). @default 60_000 */
   robotWindowMs?: number;
@@ -308,6 +311,11 @@ export interface FaultRule {
   latencyMs?: number;
 }
 
+/**
+ * @example
+ * emu.setFaults({ seed: 7, rules: [{ route: 'POST /robot/send', error5xx: 0.3, hang: 0.1, acceptFirst: 0.5 }],
+ *   stream: { dropEveryMs: 5000 } });
+ */
 export interface EmulatorFaults {
   /** Reseeds the fault source so a schedule replays. */
   seed?: number;
@@ -316,6 +324,10 @@ export interface EmulatorFaults {
   stream?: StreamFaults;
 }
 
+/**
+ * @example
+ * const emu = await startEmulator({ port: 0, seed: 1, limits: { robotWindowMs: 2000, robotPenaltyMs: 5000 } });
+ */
 export interface EmulatorOptions {
   /** @default 0 (any free port) */
   port?: number;
