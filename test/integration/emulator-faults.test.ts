@@ -14,8 +14,9 @@ afterEach(async () => {
   for (const e of emus.splice(0)) await e.close();
 });
 
+/** No robot penalty here: an injected throttle would otherwise block the robot (tested on its own below). */
 async function start(rules: FaultRule[], seed = 42): Promise<Emulator> {
-  const emu = await startEmulator({ seed, limits: { robotLimit: 100_000 }, initialFaults: { seed, rules } });
+  const emu = await startEmulator({ seed, limits: { robotLimit: 100_000, robotPenaltyMs: 0 }, initialFaults: { seed, rules } });
   emus.push(emu);
   return emu;
 }
@@ -227,5 +228,27 @@ describe('fault plan', () => {
     });
     expect(status).toBe(503);
     expect(emu.gateway.log().faults.some((f) => f.kind === 'upgrade_refused')).toBe(true);
+  });
+});
+
+describe('an injected robot throttle arms the penalty (§2.6)', () => {
+  it('the robot stays blocked after the fault is cleared, until the penalty ends (fake clock)', async () => {
+    let t = 1_700_000_000_000;
+    const emu = await startEmulator({
+      now: () => t,
+      limits: { robotPenaltyMs: 5000 },
+      initialFaults: { rules: [{ robot: 'news', throttle: 1 }] },
+    });
+    emus.push(emu);
+    const post = () => call(emu.webhookUrl('news'), { body: { msgtype: 'text', text: { content: '通知' } } });
+    expect((await post()).body['errcode']).toBe(410100);
+    emu.setFaults({});
+    expect((await post()).body['errcode']).toBe(410100);
+    expect(emu.requests({ route: 'POST /robot/send' }).map((r) => r.fault ?? 'none')).toEqual([
+      'throttle',
+      'none',
+    ]);
+    t += 5000;
+    expect((await post()).body['errcode']).toBe(0);
   });
 });
