@@ -16,7 +16,11 @@ afterEach(async () => {
 
 /** No robot penalty here: an injected throttle would otherwise block the robot (tested on its own below). */
 async function start(rules: FaultRule[], seed = 42): Promise<Emulator> {
-  const emu = await startEmulator({ seed, limits: { robotLimit: 100_000, robotPenaltyMs: 0 }, initialFaults: { seed, rules } });
+  const emu = await startEmulator({
+    seed,
+    limits: { robotLimit: 100_000, robotPenaltyMs: 0 },
+    initialFaults: { seed, rules },
+  });
   emus.push(emu);
   return emu;
 }
