@@ -211,6 +211,11 @@ export class EmulatorState {
     return ++this.#requestSeq;
   }
 
+  /** How many requests were received so far (control routes included). */
+  nextRequestSeqPeek(): number {
+    return this.#requestSeq;
+  }
+
   // ---- tokens (§1.2: same token while valid, validity extended on each call; new one after expiry) ----
 
   issueToken(appKey: string): TokenEntry {

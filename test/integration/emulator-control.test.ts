@@ -41,6 +41,19 @@ describe('inspection', () => {
     expect((await call(`${emu.url}/_emulator/robots/nope/webhook`)).status).toBe(404);
   });
 
+  it('stats count records and requests', async () => {
+    const st = await call<{
+      messages: number;
+      requests: number;
+      handlerErrors: number;
+      stream: { openConnections: number };
+    }>(`${emu.url}/_emulator/stats`);
+    expect(st.body.messages).toBe(emu.messages().length);
+    expect(st.body.requests).toBeGreaterThan(0);
+    expect(st.body.handlerErrors).toBe(0);
+    expect(st.body.stream.openConnections).toBe(0);
+  });
+
   it('request log: route filter, since, and no token or signature recorded', async () => {
     await call(emu.webhookUrl('news'), { body: { msgtype: 'text', text: { content: '通知 1' } } });
     const all = await call<RequestRecord[]>(

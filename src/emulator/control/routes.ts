@@ -32,6 +32,20 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
 
   router.add('GET', '/_emulator/health', () => ctlOk({ ok: true, handlerErrors: emu.state.handlerErrors }));
   router.add('GET', '/_emulator/org', () => ctlOk(emu.state.org));
+  router.add('GET', '/_emulator/stats', () => {
+    const st = emu.state;
+    return ctlOk({
+      requests: st.nextRequestSeqPeek(),
+      messages: st.messages.length,
+      notices: st.notices.length,
+      media: st.media.size,
+      todos: st.todos.size,
+      cards: st.cards.size,
+      faults: st.faultLog.length,
+      handlerErrors: st.handlerErrors,
+      stream: emu.gateway.stats(),
+    });
+  });
   router.add('GET', '/_emulator/robots', () =>
     ctlOk(
       emu.state.org.customRobots.map((r) => ({
