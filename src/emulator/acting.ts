@@ -337,15 +337,24 @@ export class Acting {
     if (url === undefined || !/^https?:\/\//.test(url)) {
       throw new ActingError(400, 'no http(s) callback url configured or given');
     }
-    const out = await pushEncryptedEvent(
-      this.#d.state,
-      { ...app, callback: cb },
-      url,
-      input.eventType,
-      input.data ?? {},
-    );
-    this.callbacks.push(out.record);
-    return out.record;
+    // Undelivered events are pushed again (§9b); the schedule is unverified, so retries and delay are settings.
+    const { state } = this.#d;
+    const attempts = 1 + Math.max(0, state.limits.callbackRetries);
+    let record: CallbackPushResult | undefined;
+    for (let i = 0; i < attempts; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, state.limits.callbackRetryDelayMs));
+      const out = await pushEncryptedEvent(
+        state,
+        { ...app, callback: cb },
+        url,
+        input.eventType,
+        input.data ?? {},
+      );
+      this.callbacks.push(out.record);
+      record = out.record;
+      if (record.ok) break;
+    }
+    return record as CallbackPushResult;
   }
 
   #applyCardAnswer(outTrackId: string, text: string): void {

@@ -41,6 +41,8 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   sessionTtlMs: 5_400_000,
   queryKeyTtlMs: 86_400_000,
   callbackTimeoutMs: 2500,
+  callbackRetries: 0,
+  callbackRetryDelayMs: 1000,
   otoMaxUsers: 20,
   maxBodyBytes: 25 * 1024 * 1024,
 };

@@ -285,6 +285,10 @@ export interface EmulatorLimits {
   otoMaxUsers?: number;
   /** Deadline for the encrypted `success` reply to an HTTP event push (§9b). @default 2500 */
   callbackTimeoutMs?: number;
+  /** Extra pushes of an HTTP event that was not answered with the encrypted success (schedule unverified). @default 0 */
+  callbackRetries?: number;
+  /** Delay before each extra push. @default 1000 */
+  callbackRetryDelayMs?: number;
   /** Largest request body read, in bytes; larger → 413-equivalent error. @default 25 MiB */
   maxBodyBytes?: number;
 }

@@ -382,3 +382,36 @@ describe('saving an event callback URL (§9b check_url)', () => {
     expect((await put({ url: badUrl, verify: false })).status).toBe(200);
   });
 });
+
+describe('HTTP event retries (§9b: undelivered events are pushed again; schedule unverified, a setting)', () => {
+  it('pushes again until the encrypted success, recording every attempt; with 0 retries one failure is final', async () => {
+    let hits = 0;
+    const handler = createEventCallbackHandler({
+      crypto: new EventCrypto({ token: cb.token, aesKey: cb.aesKey, ownerKey: app.appKey }),
+      onEvent: () => {
+        hits++;
+        if (hits < 3) throw new Error('not yet');
+      },
+    });
+    const url = await serve(handler.node);
+    const retrying = await startEmulator({
+      seed: 5,
+      limits: { callbackRetries: 3, callbackRetryDelayMs: 10 },
+    });
+    try {
+      const r = await retrying.pushCallback({ url, eventType: 'user_add_org' });
+      expect(r.ok).toBe(true);
+      expect(retrying.acting.callbacks.map((c) => c.result)).toEqual(['http_500', 'http_500', 'ok']);
+    } finally {
+      await retrying.close();
+    }
+    hits = 0;
+    const once = await startEmulator({ seed: 5 });
+    try {
+      expect((await once.pushCallback({ url, eventType: 'user_add_org' })).result).toBe('http_500');
+      expect(once.acting.callbacks).toHaveLength(1);
+    } finally {
+      await once.close();
+    }
+  });
+});
