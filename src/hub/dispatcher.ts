@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { DingTalkError } from '../core/errors.js';
 import type { Budget } from '../core/rate-limiter.js';
-import type { Redactor } from '../core/redact.js';
+import { type Redactor, redactByName } from '../core/redact.js';
 import type { EventBus } from '../server/events.js';
 import type { Registry } from '../server/metrics.js';
 import {
@@ -390,10 +390,11 @@ export class Dispatcher {
     );
   }
 
+  /** DingTalkErrors redact themselves; a plain Error from a sender may not, so every reason passes here. */
   #redactDecision(d: Decision): Decision {
+    if (!('reason' in d)) return d;
     const r = this.#o.redactor;
-    if (!r || !('reason' in d)) return d;
-    return { ...d, reason: r.redact(d.reason) };
+    return { ...d, reason: r ? r.redact(d.reason) : redactByName(d.reason) };
   }
 
   #change(

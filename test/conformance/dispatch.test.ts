@@ -256,6 +256,20 @@ for (const backend of backends) {
       expect(sender.calls.map((c) => c.id)).toEqual([timeoutIdem]);
     });
 
+    it('a plain Error from the sender is a dead letter with secret-named fields redacted', async () => {
+      const [s] = await stores(1);
+      const [id] = await enqueueMany(s!, [spec('a')]);
+      const sender = new RecordingSender(
+        Date.now,
+        () => new Error('POST /robot/send?access_token=plain-leak-42 broke'),
+      );
+      await dispatcher({ store: s!, sender }).runOnce();
+      const dead = await row(s!, id!);
+      expect(dead.status).toBe('dead');
+      expect(dead.last_error).toContain('access_token=[REDACTED]');
+      expect(dead.last_error).not.toContain('plain-leak-42');
+    });
+
     it('gives up after maxAttempts; redrive sends the dead letter again', async () => {
       const [s] = await stores(1);
       const clock = new FakeClock();
