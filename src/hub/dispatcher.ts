@@ -27,6 +27,7 @@ import {
 } from '../store/delivery-queue.js';
 import { fromJsonColumn } from '../store/json.js';
 import type { Store } from '../store/open-store.js';
+import { Outbox } from '../store/outbox.js';
 import type { DeliveryChannel, DeliveryRow, DeliveryStatus } from '../store/schema.js';
 import { type Decision, type DeliveryPolicy, decide, defaultPolicy } from './delivery-policy.js';
 import { DispatcherMetrics } from './dispatcher-metrics.js';
@@ -126,6 +127,7 @@ export class Dispatcher {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #lastReclaim = 0;
+  #lastDepth = 0;
 
   constructor(o: DispatcherOptions) {
     this.#o = o;
@@ -202,6 +204,7 @@ export class Dispatcher {
     await this.reclaimExpired();
     const jobs = await this.#claim(this.#workers - this.#inflight.size);
     await Promise.allSettled(jobs.map((j) => this.#startJob(j)));
+    if (this.#metrics) this.#metrics.depth(await new Outbox(this.#store).counts());
     return jobs.length;
   }
 
@@ -209,6 +212,15 @@ export class Dispatcher {
   async reclaimExpired(): Promise<number> {
     const now = this.#now();
     this.#lastReclaim = now;
+    // A plain read first: an idle hub then takes no write lock (SQLite) or row locks (PostgreSQL) per poll.
+    const any = await this.#store.db
+      .selectFrom('deliveries')
+      .select('id')
+      .where('status', '=', 'sending')
+      .where('lease_until', '<', now)
+      .limit(1)
+      .executeTakeFirst();
+    if (!any) return 0;
     const changes: DeliveryChange[] = [];
     const n = await withTxRetry(() =>
       this.#store.transaction(async (tx) => {
@@ -255,6 +267,10 @@ export class Dispatcher {
       if (free > 0) {
         try {
           if (this.#now() - this.#lastReclaim >= this.#reclaimEveryMs) await this.reclaimExpired();
+          if (this.#metrics && this.#now() - this.#lastDepth >= 5_000) {
+            this.#lastDepth = this.#now();
+            this.#metrics.depth(await new Outbox(this.#store).counts());
+          }
           const jobs = await this.#claim(free);
           for (const j of jobs) void this.#startJob(j);
           // A full batch: more may be due, claim again as soon as a slot is free.

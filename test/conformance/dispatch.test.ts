@@ -450,6 +450,8 @@ for (const backend of backends) {
       expect(text).toMatch(/dingkit_deliveries_sent_total\{channel="robot"\} 1/);
       expect(text).toMatch(/dingkit_deliveries_parked_total\{channel="robot"\} 1/);
       expect(text).toMatch(/dingkit_send_duration_seconds_count\{channel="robot"\} 2/);
+      expect(text).toMatch(/dingkit_outbox_deliveries\{status="sent"\} 1/);
+      expect(text).toMatch(/dingkit_outbox_deliveries\{status="parked"\} 1/);
     });
   });
 }
