@@ -335,7 +335,8 @@ export class Dispatcher {
       return;
     }
     this.#pending.delete(row.id);
-    if (row.rate_key !== null && this.#now() - claimedAt > this.#guardMs) {
+    const budgeted = row.rate_key !== null && this.budgetFor(row.rate_key) !== undefined;
+    if (budgeted && this.#now() - claimedAt > this.#guardMs) {
       // Too late to honour the window this claim's budget was counted in (limiter.ts); give it back unsent.
       const now = this.#now();
       const decision: Decision = {

@@ -41,6 +41,24 @@ for (const backend of backends) {
       expect(await l1.tryAcquire('job', 'y', 1_000)).toBe(true);
     });
 
+    it('withLock gives up with a typed LOCK_TIMEOUT while another owner holds the lock', async () => {
+      const [s] = await stores(1);
+      const locks = new StoreLocks(s!);
+      expect(await locks.tryAcquire('busy', 'holder', 60_000)).toBe(true);
+      let ran = false;
+      await expect(
+        locks.withLock(
+          'busy',
+          'other',
+          async () => {
+            ran = true;
+          },
+          { waitMs: 60, pollMs: 10 },
+        ),
+      ).rejects.toMatchObject({ code: 'LOCK_TIMEOUT', outcome: 'not_sent' });
+      expect(ran).toBe(false);
+    });
+
     it('withLock runs critical sections one at a time across stores', async () => {
       const ss = await stores(3);
       const locks = ss.map((s) => new StoreLocks(s));
