@@ -22,6 +22,7 @@ import {
   finish,
   markStarted,
   release,
+  renewLease,
   requeueUnstarted,
   withTxRetry,
 } from '../store/delivery-queue.js';
@@ -91,6 +92,11 @@ export interface DispatcherOptions {
    * @default 1_000
    */
   guardMs?: number | undefined;
+  /**
+   * Renew the lease of a running send every `leaseMs / 3`, so only a dead worker's sends expire.
+   * @default true
+   */
+  renewLeases?: boolean | undefined;
   /** Expired leases are looked for at most this often. @default pollMs */
   reclaimEveryMs?: number | undefined;
   now?: (() => number) | undefined;
@@ -114,6 +120,7 @@ export class Dispatcher {
   readonly #pollMs: number;
   readonly #guardMs: number;
   readonly #reclaimEveryMs: number;
+  readonly #renewLeases: boolean;
   readonly #policy: DeliveryPolicy;
   readonly #robotBudget: Budget;
   readonly #now: () => number;
@@ -138,6 +145,7 @@ export class Dispatcher {
     this.#pollMs = o.pollMs ?? 200;
     this.#guardMs = o.guardMs ?? 1_000;
     this.#reclaimEveryMs = o.reclaimEveryMs ?? this.#pollMs;
+    this.#renewLeases = o.renewLeases ?? true;
     this.#policy = { ...defaultPolicy, ...(o.policy ?? {}) };
     this.#robotBudget = o.robotBudget ?? { limit: 19, windowMs: 60_000 };
     this.#now = o.now ?? Date.now;
@@ -371,10 +379,24 @@ export class Dispatcher {
     const t0 = performance.now();
     let error: unknown;
     let remoteId: string | undefined;
+    // While the send runs, keep renewing the lease: a slow but live send must not be taken for a dead worker's
+    // (that would park it as an unknown outcome). A killed process stops renewing, and its lease runs out.
+    const renew =
+      this.#renewLeases &&
+      setInterval(
+        () => {
+          renewLease(this.#store, row.id, this.owner, this.#now() + this.#leaseMs).catch((e) =>
+            this.#o.onError?.(e),
+          );
+        },
+        Math.max(10, Math.floor(this.#leaseMs / 3)),
+      );
     try {
       remoteId = (await this.#o.sender.send(job))?.remoteId;
     } catch (e) {
       error = e ?? new Error('sender threw without an error');
+    } finally {
+      if (renew) clearInterval(renew);
     }
     this.#metrics?.latency((performance.now() - t0) / 1000, row.channel);
     const now = this.#now();
