@@ -81,7 +81,16 @@ export async function openStore(o: OpenStoreOptions): Promise<Store> {
     });
     db = new Kysely<Database>({ dialect: d });
     try {
-      if (o.schema) await sql.raw(`create schema if not exists ${quoteIdent(o.schema)}`).execute(db);
+      if (o.schema) {
+        // Two processes running CREATE SCHEMA IF NOT EXISTS at once can still collide on the catalog's unique
+        // index (23505 / 42P06); the loser finds the schema there.
+        await sql
+          .raw(`create schema if not exists ${quoteIdent(o.schema)}`)
+          .execute(db)
+          .catch((e: { code?: string }) => {
+            if (e?.code !== '23505' && e?.code !== '42P06') throw e;
+          });
+      }
       const r = await sql<{ s: string | null }>`select current_schema() as s`.execute(db);
       migrationSchema = r.rows[0]?.s ?? undefined;
       if (!migrationSchema) throw new ConfigError('database: the search_path names no existing schema');
