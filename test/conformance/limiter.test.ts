@@ -122,6 +122,45 @@ for (const backend of backends) {
       expect(due).toHaveLength(0);
     });
 
+    /** Goal D6 with clock skew: two processes whose clocks differ by 2 s share one robot for 10 minutes. */
+    async function skewed(guardMs: number): Promise<number> {
+      const ss = await stores(2);
+      const clock = new FakeClock();
+      // Due for both clocks from the start.
+      await backlog(ss[0]!, ['busy'], 250, () => clock.now() - 10_000);
+      const sender = new RecordingSender(clock.now); // records true time
+      // The slow clock claims first in each round, so the fast one later sees its hits as older than they are.
+      const offsets = [-2_000, +2_000];
+      const ds = ss.map(
+        (s, i) =>
+          new Dispatcher({
+            store: s,
+            sender,
+            now: () => clock.now() + offsets[i]!,
+            workers: 8,
+            guardMs,
+            robotBudget: { limit: 19, windowMs: 60_000 },
+          }),
+      );
+      const t0 = clock.now();
+      while (clock.now() - t0 < 600_000) {
+        for (const d of ds) await d.runOnce();
+        clock.advance(250);
+      }
+      return maxInWindow(
+        sender.calls.map((c) => c.at),
+        60_000,
+      );
+    }
+
+    it('with ±2 s clock skew between processes, guardMs >= the skew keeps every 60 s window within budget', async () => {
+      expect(await skewed(4_000 + 1_000)).toBeLessThanOrEqual(19);
+    });
+
+    it('twin: the same skew with no guard lets a window go over budget', async () => {
+      expect(await skewed(0)).toBeGreaterThan(19);
+    });
+
     it('StoreLimiterStore plugs into the core limiter: 2 stores share one window for a key', async () => {
       const ss = await stores(2);
       const clock = new FakeClock();
