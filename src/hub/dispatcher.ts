@@ -1,0 +1,423 @@
+/**
+ * The dispatcher (issue #4 item 3): workers that take due deliveries from the store's outbox, send them through a
+ * sender port, and record what happened according to the delivery policy (delivery-policy.ts).
+ *
+ * - Several dispatchers (in one or many processes) may share one store: claims are leased and disjoint
+ *   (delivery-queue.ts), expired leases are reclaimed, and robot budgets live in the store (limiter.ts).
+ * - The sender port is `send(job) => Promise<{ remoteId? }>`, throwing a DingTalkError with an `outcome` on
+ *   failure; the hub plugs the real DingTalk clients in, tests a recording fake.
+ * - `stop()` stops claiming at once, waits for in-flight sends up to a deadline, and gives back what was claimed
+ *   but not started (goal D10).
+ */
+
+import { randomUUID } from 'node:crypto';
+import { DingTalkError } from '../core/errors.js';
+import type { Budget } from '../core/rate-limiter.js';
+import type { Redactor } from '../core/redact.js';
+import type { EventBus } from '../server/events.js';
+import type { Registry } from '../server/metrics.js';
+import {
+  claimDue,
+  expiredLeases,
+  finish,
+  markStarted,
+  release,
+  requeueUnstarted,
+  withTxRetry,
+} from '../store/delivery-queue.js';
+import { fromJsonColumn } from '../store/json.js';
+import type { Store } from '../store/open-store.js';
+import type { DeliveryChannel, DeliveryRow, DeliveryStatus } from '../store/schema.js';
+import { type Decision, type DeliveryPolicy, decide, defaultPolicy } from './delivery-policy.js';
+import { DispatcherMetrics } from './dispatcher-metrics.js';
+
+/** What the sender gets: the job as enqueued, payload parsed. */
+export interface DispatchJob {
+  id: number;
+  messageId: string;
+  kind: string;
+  channel: DeliveryChannel;
+  target: string;
+  rateKey: string | null;
+  orderKey: string | null;
+  payload: unknown;
+  /** 1-based number of this attempt. */
+  attempt: number;
+  part: { index: number; count: number };
+  idempotent: boolean;
+}
+
+export interface SenderPort {
+  /** Sends one job. Throws a DingTalkError whose `outcome` says whether DingTalk may have acted. */
+  send(job: DispatchJob): Promise<{ remoteId?: string | undefined }>;
+}
+
+export interface DeliveryChange {
+  id: number;
+  messageId: string;
+  status: DeliveryStatus;
+  attempts: number;
+  target: string;
+  channel: DeliveryChannel;
+  lastError?: string | undefined;
+  remoteId?: string | undefined;
+  runAt?: number | undefined;
+}
+
+export interface DispatcherOptions {
+  store: Store;
+  sender: SenderPort;
+  /** Lease owner id; unique per dispatcher. @default a random UUID */
+  owner?: string | undefined;
+  /** Sends in flight at most. @default 8 */
+  workers?: number | undefined;
+  /** How long a claim stays ours; a send must finish well within it. @default 30_000 */
+  leaseMs?: number | undefined;
+  /** Idle poll interval. @default 200 */
+  pollMs?: number | undefined;
+  /** @default defaultPolicy of delivery-policy.ts (hold, 8 attempts, 1 s doubling to 5 min, ±20 %) */
+  policy?: Partial<DeliveryPolicy> | undefined;
+  /**
+   * Budget of custom robots (`webhook:*` rate keys). DingTalk allows 20 per minute (reference §2.6).
+   * @default { limit: 19, windowMs: 60_000 }
+   */
+  robotBudget?: Budget | undefined;
+  /** Budgets by exact rate key, overriding `robotBudget`. */
+  budgets?: Record<string, Budget> | undefined;
+  /**
+   * Longest time between a claim (where the budget is spent) and the start of its send; a job that waited longer
+   * is given back unsent. Each hit occupies `windowMs + guardMs` of the window (limiter.ts).
+   * @default 1_000
+   */
+  guardMs?: number | undefined;
+  /** Expired leases are looked for at most this often. @default pollMs */
+  reclaimEveryMs?: number | undefined;
+  now?: (() => number) | undefined;
+  random?: (() => number) | undefined;
+  events?: EventBus | undefined;
+  metrics?: Registry | undefined;
+  /** Applied to every stored failure reason on top of the errors' own redaction. */
+  redactor?: Redactor | undefined;
+  /** Store failures of the loop itself (it keeps running). */
+  onError?: ((e: unknown) => void) | undefined;
+  /** Every status change (also published on `events` as `delivery`). */
+  onChange?: ((c: DeliveryChange) => void) | undefined;
+}
+
+export class Dispatcher {
+  readonly owner: string;
+  readonly #o: DispatcherOptions;
+  readonly #store: Store;
+  readonly #workers: number;
+  readonly #leaseMs: number;
+  readonly #pollMs: number;
+  readonly #guardMs: number;
+  readonly #reclaimEveryMs: number;
+  readonly #policy: DeliveryPolicy;
+  readonly #robotBudget: Budget;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #metrics: DispatcherMetrics | undefined;
+  readonly #inflight = new Map<number, Promise<void>>();
+  /** Claimed, not yet started: what stop() gives back. */
+  readonly #pending = new Set<number>();
+  #running = false;
+  #stopping = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #lastReclaim = 0;
+
+  constructor(o: DispatcherOptions) {
+    this.#o = o;
+    this.#store = o.store;
+    this.owner = o.owner ?? randomUUID();
+    this.#workers = Math.max(1, o.workers ?? 8);
+    this.#leaseMs = o.leaseMs ?? 30_000;
+    this.#pollMs = o.pollMs ?? 200;
+    this.#guardMs = o.guardMs ?? 1_000;
+    this.#reclaimEveryMs = o.reclaimEveryMs ?? this.#pollMs;
+    this.#policy = { ...defaultPolicy, ...(o.policy ?? {}) };
+    this.#robotBudget = o.robotBudget ?? { limit: 19, windowMs: 60_000 };
+    this.#now = o.now ?? Date.now;
+    this.#random = o.random ?? Math.random;
+    this.#metrics = o.metrics ? new DispatcherMetrics(o.metrics) : undefined;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Sends in flight now. */
+  get inFlight(): number {
+    return this.#inflight.size;
+  }
+
+  budgetFor = (key: string): Budget | undefined => {
+    const exact = this.#o.budgets?.[key];
+    if (exact) return exact;
+    return key.startsWith('webhook:') ? this.#robotBudget : undefined;
+  };
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#stopping = false;
+    this.#loop = this.#run();
+  }
+
+  /** Wakes an idle dispatcher now (after an enqueue in this process). */
+  notify(): void {
+    this.#wake?.();
+  }
+
+  /**
+   * Stops claiming at once, waits for in-flight sends up to `deadlineMs`, and gives back claimed jobs that did
+   * not start. A send still running at the deadline keeps its lease; if the process then exits, the lease
+   * expires and the job is treated as an unknown outcome (never resent blindly).
+   */
+  async stop(o: { deadlineMs?: number } = {}): Promise<{ released: number; unfinished: number }> {
+    if (!this.#running) return { released: 0, unfinished: 0 };
+    this.#stopping = true;
+    this.#wake?.();
+    await this.#loop;
+    const deadline = o.deadlineMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.#inflight.values()]),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, deadline);
+      }),
+    ]);
+    clearTimeout(timer);
+    const released = await release(this.#store, [...this.#pending], this.owner, this.#now()).catch(() => 0);
+    this.#running = false;
+    return { released, unfinished: this.#inflight.size };
+  }
+
+  /**
+   * One round without the loop: reclaim, claim up to the free worker slots, send, and wait for those sends.
+   * Returns how many jobs were claimed. Tests and one-shot tools use it.
+   */
+  async runOnce(): Promise<number> {
+    await this.reclaimExpired();
+    const jobs = await this.#claim(this.#workers - this.#inflight.size);
+    await Promise.allSettled(jobs.map((j) => this.#startJob(j)));
+    return jobs.length;
+  }
+
+  /** Applies the policy to jobs whose lease expired. Returns how many were handled. */
+  async reclaimExpired(): Promise<number> {
+    const now = this.#now();
+    this.#lastReclaim = now;
+    const changes: DeliveryChange[] = [];
+    const n = await withTxRetry(() =>
+      this.#store.transaction(async (tx) => {
+        changes.length = 0;
+        const rows = await expiredLeases(tx, this.#store, now, 100);
+        for (const row of rows) {
+          if (row.started_at === null) {
+            await requeueUnstarted(tx, row.id, now);
+            changes.push(this.#change(row, 'queued', {}));
+            continue;
+          }
+          // The worker died or hung after it began sending: DingTalk may have the message (goal D2/D3).
+          const lost = new DingTalkError(
+            'LEASE_EXPIRED',
+            `the worker holding this delivery stopped during a send (lease of ${this.#leaseMs} ms expired); outcome unknown`,
+            { outcome: 'unknown' },
+          );
+          const d = decide(
+            lost,
+            { attempt: row.attempts, idempotent: row.idempotent === 1, now },
+            this.#policy,
+            this.#random,
+          );
+          const decision = this.#redactDecision(d);
+          const status = await finish(tx, {
+            id: row.id,
+            owner: null,
+            decision,
+            now,
+            rateKey: row.rate_key,
+          });
+          if (status) changes.push(this.#change(row, status, { decision }));
+        }
+        return rows.length;
+      }),
+    );
+    for (const c of changes) this.#emit(c);
+    return n;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      const free = this.#workers - this.#inflight.size;
+      if (free > 0) {
+        try {
+          if (this.#now() - this.#lastReclaim >= this.#reclaimEveryMs) await this.reclaimExpired();
+          const jobs = await this.#claim(free);
+          for (const j of jobs) void this.#startJob(j);
+          // A full batch: more may be due, claim again as soon as a slot is free.
+          if (jobs.length === free) continue;
+        } catch (e) {
+          this.#o.onError?.(e);
+        }
+      }
+      if (this.#stopping) break;
+      // Wait for the poll interval, an explicit notify(), or (when workers were all busy) a freed slot.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, this.#pollMs);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.#wake = done;
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  async #claim(limit: number): Promise<DeliveryRow[]> {
+    if (limit <= 0) return [];
+    const now = this.#now();
+    const r = await claimDue(this.#store, {
+      owner: this.owner,
+      limit,
+      now,
+      leaseMs: this.#leaseMs,
+      budgetFor: this.budgetFor,
+      guardMs: this.#guardMs,
+    });
+    for (const t of r.throttled) this.#metrics?.throttled(t.key, t.penalty);
+    for (const row of r.claimed) this.#pending.add(row.id);
+    return r.claimed;
+  }
+
+  #startJob(row: DeliveryRow): Promise<void> {
+    const p = this.#send(row)
+      .catch((e) => this.#o.onError?.(e))
+      .finally(() => {
+        this.#inflight.delete(row.id);
+        this.#pending.delete(row.id);
+        // A slot freed: the loop may claim again without waiting for the poll timer.
+        this.#wake?.();
+      });
+    this.#inflight.set(row.id, p);
+    return p;
+  }
+
+  async #send(row: DeliveryRow): Promise<void> {
+    // The claim set updated_at: the moment this job's budget was spent.
+    const claimedAt = row.updated_at;
+    if (this.#stopping) {
+      await release(this.#store, [row.id], this.owner, this.#now());
+      this.#emit(this.#change(row, 'queued', {}));
+      return;
+    }
+    if (!(await markStarted(this.#store, row.id, this.owner, this.#now()))) {
+      this.#pending.delete(row.id);
+      return;
+    }
+    this.#pending.delete(row.id);
+    if (row.rate_key !== null && this.#now() - claimedAt > this.#guardMs) {
+      // Too late to honour the window this claim's budget was counted in (limiter.ts); give it back unsent.
+      const now = this.#now();
+      const decision: Decision = {
+        action: 'defer',
+        at: now,
+        reason: 'CLAIM_TOO_OLD: send did not start in time',
+      };
+      const status = await finish(this.#store.db, {
+        id: row.id,
+        owner: this.owner,
+        decision,
+        now,
+        rateKey: row.rate_key,
+      });
+      if (status) this.#emit(this.#change(row, status, { decision }));
+      return;
+    }
+    const attempt = row.attempts + 1;
+    const job: DispatchJob = {
+      id: row.id,
+      messageId: row.message_id,
+      kind: row.kind,
+      channel: row.channel,
+      target: row.target,
+      rateKey: row.rate_key,
+      orderKey: row.order_key,
+      payload: fromJsonColumn(row.payload),
+      attempt,
+      part: { index: row.part_index, count: row.part_count },
+      idempotent: row.idempotent === 1,
+    };
+    const t0 = performance.now();
+    let error: unknown;
+    let remoteId: string | undefined;
+    try {
+      remoteId = (await this.#o.sender.send(job))?.remoteId;
+    } catch (e) {
+      error = e ?? new Error('sender threw without an error');
+    }
+    this.#metrics?.latency((performance.now() - t0) / 1000, row.channel);
+    const now = this.#now();
+    const decision = this.#redactDecision(
+      decide(error, { attempt, idempotent: job.idempotent, now }, this.#policy, this.#random),
+    );
+    const status = await withTxRetry(() =>
+      finish(this.#store.db, {
+        id: row.id,
+        owner: this.owner,
+        decision,
+        now,
+        remoteId,
+        error,
+        rateKey: row.rate_key,
+      }),
+    );
+    if (status === undefined) {
+      // Our lease was taken over (the send outlived it); the reclaimer already decided.
+      this.#o.onError?.(
+        new DingTalkError('LEASE_LOST', `delivery ${row.id}: lease lost before the result was recorded`),
+      );
+      return;
+    }
+    this.#emit(
+      this.#change({ ...row, attempts: decision.action === 'defer' ? row.attempts : attempt }, status, {
+        decision,
+        remoteId,
+      }),
+    );
+  }
+
+  #redactDecision(d: Decision): Decision {
+    const r = this.#o.redactor;
+    if (!r || !('reason' in d)) return d;
+    return { ...d, reason: r.redact(d.reason) };
+  }
+
+  #change(
+    row: DeliveryRow,
+    status: DeliveryStatus,
+    x: { decision?: Decision; remoteId?: string | undefined },
+  ): DeliveryChange {
+    const d = x.decision;
+    return {
+      id: row.id,
+      messageId: row.message_id,
+      status,
+      attempts: row.attempts,
+      target: row.target,
+      channel: row.channel,
+      ...(d && 'reason' in d ? { lastError: d.reason } : {}),
+      ...(d && (d.action === 'retry' || d.action === 'defer') ? { runAt: d.at } : {}),
+      ...(x.remoteId !== undefined ? { remoteId: x.remoteId } : {}),
+    };
+  }
+
+  #emit(c: DeliveryChange): void {
+    this.#metrics?.record(c);
+    this.#o.onChange?.(c);
+    this.#o.events?.publish('delivery', { ...c });
+  }
+}

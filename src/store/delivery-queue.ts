@@ -1,0 +1,278 @@
+/**
+ * The queue operations the dispatcher runs on `deliveries`: claim with a lease, mark started, finish with the
+ * delivery policy's decision, release, and reclaim expired leases. Kept apart from the dispatcher's loop so the
+ * SQL can be read (and tested) on its own.
+ *
+ * Claiming is one transaction that also spends the robots' budgets (limiter.ts): a job is claimed only if its
+ * rate key has room now; the other queued jobs of a full or penalised key are moved to the time the key frees,
+ * so no worker polls them in vain. PostgreSQL picks candidates with `FOR UPDATE SKIP LOCKED`, so several hub
+ * processes claim disjoint jobs without waiting on each other; SQLite's claim is a single-writer transaction.
+ *
+ * Lease states: `sending` + `started_at` null = claimed, not yet sent: safe to hand to someone else. `sending` +
+ * `started_at` set = the request may have reached DingTalk: when such a lease expires (the worker died), the
+ * outcome is unknown, and the policy decides (park in `hold` mode: no duplicate; retry in `retry` mode or for
+ * idempotent endpoints).
+ */
+
+import { type DingTalkError, isRateLimitedError } from '../core/errors.js';
+import type { Budget } from '../core/rate-limiter.js';
+import type { Decision } from '../hub/delivery-policy.js';
+import { check, lockKeys, penalize, recordHit } from './limiter.js';
+import type { Store, Tx } from './open-store.js';
+import type { DeliveryRow, DeliveryStatus } from './schema.js';
+
+/** Statuses that hold back later jobs of the same order key (a parked head blocks its key until redriven). */
+const ORDER_BLOCKING: DeliveryStatus[] = ['queued', 'sending', 'parked'];
+
+export interface ClaimOptions {
+  owner: string;
+  limit: number;
+  now: number;
+  leaseMs: number;
+  /** Budget of a rate key, or undefined for none. */
+  budgetFor: (rateKey: string) => Budget | undefined;
+  /** Extra span per hit (limiter.ts). */
+  guardMs: number;
+  /** Candidates read per claimed slot, to look past jobs whose key has no budget. @default 4 */
+  overfetch?: number;
+}
+
+export interface ClaimResult {
+  claimed: DeliveryRow[];
+  /** Keys found full or penalised, with the time they free (metrics: throttles). */
+  throttled: Array<{ key: string; until: number; penalty: boolean }>;
+}
+
+/** PostgreSQL deadlock / serialization failures: the transaction did nothing and can run again. */
+export function isRetryableTxError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
+
+export async function withTxRetry<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (i >= attempts || !isRetryableTxError(e)) throw e;
+      await new Promise((r) => setTimeout(r, Math.random() * 10 * i));
+    }
+  }
+}
+
+export function claimDue(store: Store, o: ClaimOptions): Promise<ClaimResult> {
+  return withTxRetry(() => store.transaction((tx) => claimIn(tx, store, o)));
+}
+
+async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResult> {
+  const { now } = o;
+  let q = tx
+    .selectFrom('deliveries as d')
+    .selectAll('d')
+    .where('d.status', '=', 'queued')
+    .where('d.run_at', '<=', now)
+    .where((eb) =>
+      eb.or([
+        eb('d.order_key', 'is', null),
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('deliveries as e')
+              .select('e.id')
+              .whereRef('e.order_key', '=', 'd.order_key')
+              .whereRef('e.id', '<', 'd.id')
+              .where('e.status', 'in', ORDER_BLOCKING),
+          ),
+        ),
+      ]),
+    )
+    .orderBy('d.run_at')
+    .orderBy('d.id')
+    .limit(o.limit * (o.overfetch ?? 4));
+  if (store.dialect === 'postgres') q = q.forUpdate('d').skipLocked();
+  const candidates = await q.execute();
+  if (candidates.length === 0) return { claimed: [], throttled: [] };
+
+  const span = (key: string) => (o.budgetFor(key)?.windowMs ?? 0) + o.guardMs;
+  const limited = candidates
+    .map((c) => c.rate_key)
+    .filter((k): k is string => k !== null && o.budgetFor(k) !== undefined);
+  const states = await lockKeys(tx, store.dialect, limited, now, span);
+
+  const take: DeliveryRow[] = [];
+  const blocked = new Map<string, { until: number; penalty: boolean }>();
+  for (const c of candidates) {
+    if (take.length >= o.limit) break;
+    const key = c.rate_key;
+    const budget = key === null ? undefined : o.budgetFor(key);
+    if (key === null || budget === undefined) {
+      take.push(c);
+      continue;
+    }
+    if (blocked.has(key)) continue;
+    const state = states.get(key)!;
+    const r = check(state, budget, span(key), now);
+    if (r.ok) {
+      await recordHit(tx, state, now, span(key));
+      take.push(c);
+    } else {
+      blocked.set(key, {
+        until: r.retryAt,
+        penalty: state.penaltyUntil !== null && state.penaltyUntil >= r.retryAt,
+      });
+    }
+  }
+
+  // Move the blocked keys' waiting jobs to when the key frees: they are not looked at again before then.
+  for (const [key, b] of blocked) {
+    let sub = tx
+      .selectFrom('deliveries')
+      .select('id')
+      .where('rate_key', '=', key)
+      .where('status', '=', 'queued')
+      .where('run_at', '<', b.until);
+    if (store.dialect === 'postgres') sub = sub.forUpdate().skipLocked();
+    const ids = (await sub.execute()).map((r) => r.id);
+    if (ids.length > 0) {
+      await tx.updateTable('deliveries').set({ run_at: b.until }).where('id', 'in', ids).execute();
+    }
+  }
+
+  if (take.length === 0) {
+    return { claimed: [], throttled: [...blocked].map(([key, b]) => ({ key, ...b })) };
+  }
+  const claimed = await tx
+    .updateTable('deliveries')
+    .set({
+      status: 'sending',
+      lease_owner: o.owner,
+      lease_until: now + o.leaseMs,
+      started_at: null,
+      updated_at: now,
+    })
+    .where(
+      'id',
+      'in',
+      take.map((t) => t.id),
+    )
+    .returningAll()
+    .execute();
+  claimed.sort((a, b) => a.run_at - b.run_at || a.id - b.id);
+  return { claimed, throttled: [...blocked].map(([key, b]) => ({ key, ...b })) };
+}
+
+/** Marks a claimed job as talking to DingTalk now and counts the attempt. False if the lease was lost. */
+export async function markStarted(store: Store, id: number, owner: string, now: number): Promise<boolean> {
+  const r = await store.db
+    .updateTable('deliveries')
+    .set((eb) => ({ started_at: now, attempts: eb('attempts', '+', 1), updated_at: now }))
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'sending')
+    .where('started_at', 'is', null)
+    .executeTakeFirst();
+  return r.numUpdatedRows > 0n;
+}
+
+/** Gives back claimed jobs that were not started (graceful stop). Returns how many. */
+export async function release(
+  store: Store,
+  ids: readonly number[],
+  owner: string,
+  now: number,
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const r = await store.db
+    .updateTable('deliveries')
+    .set({ status: 'queued', lease_owner: null, lease_until: null, updated_at: now })
+    .where('id', 'in', [...ids])
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'sending')
+    .where('started_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
+export interface FinishInput {
+  id: number;
+  /** Fence: the update applies only while this owner still holds the lease. Null for reclaims. */
+  owner: string | null;
+  decision: Decision;
+  now: number;
+  remoteId?: string | undefined;
+  /** The failure, for throttle penalties. */
+  error?: unknown;
+  rateKey: string | null;
+}
+
+/** Applies a policy decision to a job. Returns the new status, or undefined if the lease was lost. */
+export async function finish(tx: Tx | Store['db'], f: FinishInput): Promise<DeliveryStatus | undefined> {
+  const { decision: d, now } = f;
+  let q = tx
+    .updateTable('deliveries')
+    .set({ lease_owner: null, lease_until: null, started_at: null, updated_at: now })
+    .where('id', '=', f.id)
+    .where('status', '=', 'sending');
+  if (f.owner !== null) q = q.where('lease_owner', '=', f.owner);
+  let status: DeliveryStatus;
+  switch (d.action) {
+    case 'complete':
+      status = 'sent';
+      q = q.set({ status, remote_id: f.remoteId ?? null, finished_at: now });
+      break;
+    case 'defer':
+      // A throttle is a refusal: nothing was sent, so it does not count as an attempt.
+      status = 'queued';
+      q = q.set((eb) => ({ status, run_at: d.at, last_error: d.reason, attempts: eb('attempts', '-', 1) }));
+      break;
+    case 'retry':
+      status = 'queued';
+      q = q.set({ status, run_at: d.at, last_error: d.reason });
+      break;
+    case 'park':
+      status = 'parked';
+      q = q.set({ status, last_error: d.reason });
+      break;
+    case 'dead':
+      status = 'dead';
+      q = q.set({ status, last_error: d.reason, finished_at: now });
+      break;
+  }
+  const r = await q.executeTakeFirst();
+  if (r.numUpdatedRows === 0n) return undefined;
+  // DingTalk's throttle (e.g. robot 130101: blocked 10 minutes, reference §2.6) blocks this key only.
+  if (d.action === 'defer' && f.rateKey !== null && isRateLimitedError(f.error)) {
+    const e = f.error as DingTalkError & { scope: string };
+    if (e.scope !== 'local' && e.scope !== 'ip') await penalize(tx, f.rateKey, d.at);
+  }
+  return status;
+}
+
+/** Jobs whose lease ran out (their worker died or hung), oldest first, locked for this transaction. */
+export async function expiredLeases(
+  tx: Tx,
+  store: Store,
+  now: number,
+  limit: number,
+): Promise<DeliveryRow[]> {
+  let q = tx
+    .selectFrom('deliveries')
+    .selectAll()
+    .where('status', '=', 'sending')
+    .where('lease_until', '<', now)
+    .orderBy('lease_until')
+    .limit(limit);
+  if (store.dialect === 'postgres') q = q.forUpdate().skipLocked();
+  return q.execute();
+}
+
+/** Hands a claimed-but-not-started job back to the queue (no attempt was made). */
+export async function requeueUnstarted(tx: Tx, id: number, now: number): Promise<void> {
+  await tx
+    .updateTable('deliveries')
+    .set({ status: 'queued', lease_owner: null, lease_until: null, updated_at: now })
+    .where('id', '=', id)
+    .where('status', '=', 'sending')
+    .where('started_at', 'is', null)
+    .execute();
+}

@@ -1,0 +1,95 @@
+/**
+ * The two database dialects the store runs on, built so the rest of the store can be written once.
+ *
+ * SQLite: one better-sqlite3 connection per store, WAL (readers never block the writer), and the driver of
+ * sqlite-driver.ts (BEGIN IMMEDIATE, asynchronous lock waits), so every transaction is a single-writer section.
+ *
+ * PostgreSQL: a `pg` Pool whose int8 columns are parsed to JS numbers (our bigints are epoch milliseconds and
+ * counters, far below 2^53), set per pool through `types` rather than on pg's global parser registry.
+ */
+
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import {
+  type Dialect,
+  PostgresDialect,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+} from 'kysely';
+import pg from 'pg';
+import { SqliteStoreDriver } from './sqlite-driver.js';
+
+export type StoreDialect = 'sqlite' | 'postgres';
+
+export interface SqliteOptions {
+  /** File path, or `:memory:` (one process only). */
+  file: string;
+  /** @default 5_000 */
+  busyTimeoutMs?: number;
+  /**
+   * `FULL` syncs the WAL at every commit, so an accepted request survives a power cut; `NORMAL` survives a
+   * process crash (kill -9) but may lose the last commits on power loss.
+   * @default 'FULL'
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+/**
+ * SQLite does run DDL inside transactions; Kysely's adapter says it does not (so its Migrator skips the
+ * transaction, and two processes opening a new file would both run 001_initial). Saying yes puts the whole
+ * migration run inside one BEGIN IMMEDIATE, which serialises concurrent starts.
+ */
+class TransactionalSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+export function sqliteDialect(o: SqliteOptions): Dialect {
+  if (o.file !== ':memory:') mkdirSync(dirname(o.file), { recursive: true });
+  const database = new BetterSqlite3(o.file);
+  database.pragma('journal_mode = WAL');
+  // Lock waits happen in the driver, asynchronously (sqlite-driver.ts), never inside SQLite.
+  database.pragma('busy_timeout = 0');
+  database.pragma(`synchronous = ${o.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+  database.pragma('foreign_keys = ON');
+  return {
+    createAdapter: () => new TransactionalSqliteAdapter(),
+    createDriver: () => new SqliteStoreDriver(database, o.busyTimeoutMs ?? 5_000),
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+    createIntrospector: (db) => new SqliteIntrospector(db),
+  };
+}
+
+export interface PostgresOptions {
+  connectionString: string;
+  /** Schema to work in (created when missing); tests use a fresh one per run. */
+  schema?: string | undefined;
+  /** @default 10 */
+  poolSize?: number;
+}
+
+const INT8_OID = 20;
+
+export function postgresDialect(o: PostgresOptions): { dialect: Dialect; pool: pg.Pool } {
+  const types = {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === INT8_OID && format !== 'binary'
+        ? (v: string) => Number(v)
+        : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+  };
+  const pool = new pg.Pool({
+    connectionString: o.connectionString,
+    max: o.poolSize ?? 10,
+    types,
+    // The schema goes in the startup options, so every pooled connection works in it without a per-query SET.
+    ...(o.schema ? { options: `-c search_path=${quoteIdent(o.schema)}` } : {}),
+  });
+  return { dialect: new PostgresDialect({ pool }), pool };
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

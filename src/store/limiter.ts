@@ -1,0 +1,128 @@
+/**
+ * The per-key sliding-window limiter kept in the store, so every hub process sharing the database spends one
+ * budget (reliability goal D6: no robot over its cap across all processes).
+ *
+ * The window check and the hit insert happen in one transaction, serialised per key: on PostgreSQL by
+ * `SELECT ... FOR UPDATE` on the key's row in `limiter_keys` (created on first use), on SQLite by the
+ * single-writer transaction. Callers that take several keys in one transaction must lock them in sorted order
+ * (`lockKeys` does) so two processes never wait on each other in a cycle.
+ *
+ * `guardMs` widens the window each hit occupies: a hit is recorded when a job is claimed, the send starts a
+ * moment later, and the dispatcher never starts a send more than `guardMs` after its claim; so the sends of any
+ * `windowMs` span come from hits of a `windowMs + guardMs` span, which holds at most `limit`.
+ */
+
+import type { AcquireResult, Budget, LimiterStore } from '../core/rate-limiter.js';
+import type { StoreDialect } from './dialect.js';
+import type { Store, Tx } from './open-store.js';
+
+export interface KeyState {
+  key: string;
+  penaltyUntil: number | null;
+  /** Hit times inside the (guarded) window, oldest first. */
+  hits: number[];
+}
+
+/** Locks the keys' rows (sorted, so lock order is global) and reads their windows. */
+export async function lockKeys(
+  tx: Tx,
+  dialect: StoreDialect,
+  keys: Iterable<string>,
+  now: number,
+  spanMs: (key: string) => number,
+): Promise<Map<string, KeyState>> {
+  const out = new Map<string, KeyState>();
+  for (const key of [...new Set(keys)].sort()) {
+    await tx
+      .insertInto('limiter_keys')
+      .values({ key, penalty_until: null })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    let q = tx.selectFrom('limiter_keys').select('penalty_until').where('key', '=', key);
+    if (dialect === 'postgres') q = q.forUpdate();
+    const row = await q.executeTakeFirst();
+    const floor = now - spanMs(key);
+    const hits = await tx
+      .selectFrom('limiter_hits')
+      .select('at')
+      .where('key', '=', key)
+      .where('at', '>', floor)
+      .orderBy('at')
+      .execute();
+    out.set(key, { key, penaltyUntil: row?.penalty_until ?? null, hits: hits.map((h) => h.at) });
+  }
+  return out;
+}
+
+/**
+ * Whether `state` has room at `now`; if not, when it will. `spanMs` = windowMs + guardMs.
+ * A hit at time t occupies the window until t + spanMs.
+ */
+export function check(state: KeyState, budget: Budget, spanMs: number, now: number): AcquireResult {
+  if (state.penaltyUntil !== null && state.penaltyUntil > now)
+    return { ok: false, retryAt: state.penaltyUntil };
+  const live = state.hits.filter((t) => t > now - spanMs);
+  if (live.length < budget.limit) return { ok: true };
+  // The slot frees when the oldest hit that keeps us at the limit leaves the window.
+  return { ok: false, retryAt: live[live.length - budget.limit]! + spanMs + 1 };
+}
+
+export async function recordHit(tx: Tx, state: KeyState, now: number, spanMs: number): Promise<void> {
+  await tx.insertInto('limiter_hits').values({ key: state.key, at: now }).execute();
+  state.hits.push(now);
+  // Old hits are pruned while the key is locked, so the table stays at about `limit` rows per key.
+  await tx
+    .deleteFrom('limiter_hits')
+    .where('key', '=', state.key)
+    .where('at', '<=', now - spanMs)
+    .execute();
+}
+
+/** Extends the key's penalty to `until` (never shortens it). */
+export async function penalize(tx: Tx | Store['db'], key: string, until: number): Promise<void> {
+  await tx
+    .insertInto('limiter_keys')
+    .values({ key, penalty_until: until })
+    .onConflict((oc) =>
+      oc.column('key').doUpdateSet((eb) => ({
+        penalty_until: eb
+          .case()
+          .when('limiter_keys.penalty_until', 'is', null)
+          .then(until)
+          .when('limiter_keys.penalty_until', '<', until)
+          .then(until)
+          .else(eb.ref('limiter_keys.penalty_until'))
+          .end(),
+      })),
+    )
+    .execute();
+}
+
+/**
+ * The core limiter's `LimiterStore` over the store (src/core/rate-limiter.ts), for clients that call DingTalk
+ * directly from several processes (the dispatcher uses the same functions inside its claim transaction).
+ */
+export class StoreLimiterStore implements LimiterStore {
+  readonly #store: Store;
+  readonly #guardMs: number;
+
+  /** @param o.guardMs extra span each hit occupies (see the file comment). @default 0 */
+  constructor(store: Store, o: { guardMs?: number } = {}) {
+    this.#store = store;
+    this.#guardMs = o.guardMs ?? 0;
+  }
+
+  acquire(key: string, budget: Budget, now: number): Promise<AcquireResult> {
+    const span = budget.windowMs + this.#guardMs;
+    return this.#store.transaction(async (tx) => {
+      const state = (await lockKeys(tx, this.#store.dialect, [key], now, () => span)).get(key)!;
+      const r = check(state, budget, span, now);
+      if (r.ok) await recordHit(tx, state, now, span);
+      return r;
+    });
+  }
+
+  async penalize(key: string, until: number): Promise<void> {
+    await penalize(this.#store.db, key, until);
+  }
+}

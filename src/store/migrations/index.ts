@@ -1,0 +1,19 @@
+/**
+ * The in-code migration list. Names sort in the order they apply (`001_initial`, `002_...`): Kysely's Migrator
+ * runs them by name and records each in `kysely_migration`, so opening a store twice changes nothing.
+ * Other parts of the hub add their tables as new entries here, never by editing an applied one.
+ */
+
+import type { Migration, MigrationProvider } from 'kysely';
+import type { StoreDialect } from '../dialect.js';
+import { initial } from './001-initial.js';
+
+export function migrationsFor(dialect: StoreDialect): Record<string, Migration> {
+  return {
+    '001_initial': initial(dialect),
+  };
+}
+
+export function migrationProvider(dialect: StoreDialect): MigrationProvider {
+  return { getMigrations: async () => migrationsFor(dialect) };
+}

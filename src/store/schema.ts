@@ -1,0 +1,217 @@
+/**
+ * The hub's tables, typed for Kysely. One schema for SQLite and PostgreSQL: times are epoch milliseconds in
+ * `bigint` columns (PostgreSQL's int8 is parsed back to a JS number by the pool, see open-store.ts), JSON is kept
+ * as text, booleans as 0/1, so every repository runs the same queries on both.
+ *
+ * No secret is ever written here (reliability goal S3): jobs name a robot or an app (`rate_key`, payload
+ * `robot: 'ops'`) and the sender looks the credentials up in the config at send time. The one exception by design
+ * is the shared app-token cache in `kv` (short-lived access tokens, see token-store.ts and docs/store.md).
+ */
+
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Epoch milliseconds. */
+export type Millis = number;
+
+export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'parked' | 'dead' | 'cancelled';
+export type DeliveryChannel = 'robot' | 'app' | 'notice';
+
+/** One request accepted by the hub (a message, a task announcement, a file share...). */
+export interface MessagesTable {
+  id: string;
+  /** What produced it: `message`, `task`, `file`, `reply`... */
+  kind: string;
+  /** Caller's key; unique while set. Cleared when a request older than the window reuses it (outbox.ts). */
+  idempotency_key: string | null;
+  /** The request as accepted, without secrets (JSON). */
+  request_json: string;
+  /** The answer given to the first caller (JSON), replayed to later callers with the same key. */
+  response_json: string | null;
+  created_by: string | null;
+  created_at: Millis;
+}
+
+/** One unit of outbound work: one part of one message to one target over one channel. */
+export interface DeliveriesTable {
+  id: Generated<number>;
+  message_id: string;
+  kind: string;
+  channel: DeliveryChannel;
+  /** Group alias or person name (what operators see). */
+  target: string;
+  /** Limiter key (`webhook:<robot>`, `app:<name>:<api>`), or null when the channel has no budget of ours. */
+  rate_key: string | null;
+  /** What the sender needs (JSON), naming robots/apps, never carrying their secrets. */
+  payload: string;
+  status: DeliveryStatus;
+  /** Send attempts started (a deferral for a throttle does not count). */
+  attempts: number;
+  /** The DingTalk endpoint dedupes by a key of ours, so an unknown outcome may be retried safely (0/1). */
+  idempotent: number;
+  /** Earliest time the job may be claimed. */
+  run_at: Millis;
+  lease_owner: string | null;
+  lease_until: Millis | null;
+  /** Set when the current attempt began talking to DingTalk; an expired lease with it set is ambiguous. */
+  started_at: Millis | null;
+  /** Per-conversation ordering: no job is claimed while an earlier one with the same key is unfinished. */
+  order_key: string | null;
+  part_index: number;
+  part_count: number;
+  remote_id: string | null;
+  /** Redacted reason of the last failure. */
+  last_error: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+  finished_at: Millis | null;
+}
+
+/** Sliding-window log: one row per send allowed for a key. */
+export interface LimiterHitsTable {
+  id: Generated<number>;
+  key: string;
+  at: Millis;
+}
+
+/** One row per limiter key: the row PostgreSQL locks to serialise a key's window check, and its penalty. */
+export interface LimiterKeysTable {
+  key: string;
+  penalty_until: Millis | null;
+}
+
+export type InboxStatus = 'pending' | 'processing' | 'handled' | 'failed';
+
+/** Inbound events and robot messages, keyed by DingTalk's own id so a re-push is recognised. */
+export interface InboxTable {
+  id: string;
+  source: string;
+  topic: string;
+  payload: string;
+  status: InboxStatus;
+  attempts: number;
+  run_at: Millis;
+  lease_owner: string | null;
+  lease_until: Millis | null;
+  error: string | null;
+  received_at: Millis;
+  handled_at: Millis | null;
+}
+
+export interface TasksTable {
+  id: Generated<number>;
+  title: string;
+  description: string | null;
+  /** open | in_progress | done | cancelled (src/hub/task-state.ts). */
+  state: string;
+  group_alias: string | null;
+  due_at: Millis | null;
+  priority: string;
+  idempotency_key: string | null;
+  created_by: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface TaskAssigneesTable {
+  task_id: number;
+  person: string;
+  union_id: string | null;
+  todo_id: string | null;
+}
+
+export interface TaskEventsTable {
+  id: Generated<number>;
+  task_id: number;
+  at: Millis;
+  kind: string;
+  by_actor: string;
+  note: string | null;
+}
+
+/** Timed work: task reminders, escalations. Claimed with a lease like deliveries. */
+export interface SchedulesTable {
+  id: Generated<number>;
+  task_id: number | null;
+  kind: string;
+  due_at: Millis;
+  payload: string | null;
+  fired_at: Millis | null;
+  lease_owner: string | null;
+  lease_until: Millis | null;
+  created_at: Millis;
+}
+
+export interface FileSharesTable {
+  id: string;
+  message_id: string | null;
+  file_name: string;
+  size: number;
+  sha256: string | null;
+  media_id: string | null;
+  target: string;
+  channel: string;
+  status: DeliveryStatus;
+  created_by: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  name: string;
+  /** sha256 hex of the token; the token itself is shown once and never stored. */
+  token_hash: string;
+  /** JSON array of scopes. */
+  scopes: string;
+  created_at: Millis;
+  last_used_at: Millis | null;
+  revoked_at: Millis | null;
+}
+
+export interface PeopleTable {
+  name: string;
+  mobile: string | null;
+  user_id: string | null;
+  union_id: string | null;
+  resolved_at: Millis | null;
+}
+
+export interface KvTable {
+  key: string;
+  value: string;
+  expires_at: Millis | null;
+}
+
+export interface LocksTable {
+  name: string;
+  owner: string;
+  until: Millis;
+}
+
+export interface Database {
+  messages: MessagesTable;
+  deliveries: DeliveriesTable;
+  limiter_hits: LimiterHitsTable;
+  limiter_keys: LimiterKeysTable;
+  inbox: InboxTable;
+  tasks: TasksTable;
+  task_assignees: TaskAssigneesTable;
+  task_events: TaskEventsTable;
+  schedules: SchedulesTable;
+  file_shares: FileSharesTable;
+  api_tokens: ApiTokensTable;
+  people: PeopleTable;
+  kv: KvTable;
+  locks: LocksTable;
+}
+
+export type MessageRow = Selectable<MessagesTable>;
+export type DeliveryRow = Selectable<DeliveriesTable>;
+export type NewDelivery = Insertable<DeliveriesTable>;
+export type DeliveryUpdate = Updateable<DeliveriesTable>;
+export type InboxRow = Selectable<InboxTable>;
+export type TaskRow = Selectable<TasksTable>;
+export type ScheduleRow = Selectable<SchedulesTable>;
+export type FileShareRow = Selectable<FileSharesTable>;
+export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type PersonRow = Selectable<PeopleTable>;

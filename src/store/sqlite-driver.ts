@@ -1,0 +1,149 @@
+/**
+ * A Kysely driver for better-sqlite3 that behaves well when several processes (or several stores in one test
+ * process) share one database file.
+ *
+ * - Transactions start with `BEGIN IMMEDIATE`: the write lock is taken up front, so a transaction that reads and
+ *   then writes never fails half-way with SQLITE_BUSY (a deferred transaction cannot wait for a lock upgrade).
+ * - Lock waits are asynchronous: better-sqlite3 is synchronous, so SQLite's own busy handler would freeze the
+ *   event loop while it waits, and two stores in one process would then wait on each other until the timeout.
+ *   The connection runs with `busy_timeout = 0` and this driver retries a statement that met SQLITE_BUSY after a
+ *   short timer, up to `busyTimeoutMs`. A statement that failed with SQLITE_BUSY did nothing, so retrying is safe.
+ * - One connection, used by one query or transaction at a time (a promise mutex, as Kysely's own driver does).
+ */
+
+import type Database from 'better-sqlite3';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  type QueryCompiler,
+  type QueryResult,
+  SelectQueryNode,
+} from 'kysely';
+
+const BUSY = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED']);
+
+function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && BUSY.has(code);
+}
+
+class Mutex {
+  #tail: Promise<void> = Promise.resolve();
+  #release: (() => void) | undefined;
+
+  async lock(): Promise<void> {
+    const prev = this.#tail;
+    let release!: () => void;
+    this.#tail = new Promise<void>((r) => {
+      release = r;
+    });
+    await prev;
+    this.#release = release;
+  }
+
+  unlock(): void {
+    const r = this.#release;
+    this.#release = undefined;
+    r?.();
+  }
+}
+
+class SqliteConnection implements DatabaseConnection {
+  readonly #db: Database.Database;
+  readonly #busyTimeoutMs: number;
+
+  constructor(db: Database.Database, busyTimeoutMs: number) {
+    this.#db = db;
+    this.#busyTimeoutMs = busyTimeoutMs;
+  }
+
+  async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
+    const deadline = Date.now() + this.#busyTimeoutMs;
+    for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+      try {
+        return this.#run<R>(q);
+      } catch (e) {
+        if (!isBusy(e) || Date.now() >= deadline) throw e;
+      }
+      // Jitter so that two waiters do not retry in lock-step.
+      await new Promise((r) => setTimeout(r, wait + Math.random() * wait));
+    }
+  }
+
+  #run<R>(q: CompiledQuery): QueryResult<R> {
+    const stmt = this.#db.prepare(q.sql);
+    const params = q.parameters as unknown[];
+    if (stmt.reader) return { rows: stmt.all(params) as R[] };
+    const { changes, lastInsertRowid } = stmt.run(params);
+    return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  }
+
+  async *streamQuery<R>(q: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    if (!SelectQueryNode.is(q.query)) throw new Error('SQLite streams only select queries');
+    const stmt = this.#db.prepare(q.sql);
+    for (const row of stmt.iterate(q.parameters as unknown[])) yield { rows: [row as R] };
+  }
+}
+
+export class SqliteStoreDriver implements Driver {
+  readonly #db: Database.Database;
+  readonly #conn: SqliteConnection;
+  readonly #mutex = new Mutex();
+
+  constructor(db: Database.Database, busyTimeoutMs: number) {
+    this.#db = db;
+    this.#conn = new SqliteConnection(db, busyTimeoutMs);
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    await this.#mutex.lock();
+    return this.#conn;
+  }
+
+  async beginTransaction(c: DatabaseConnection): Promise<void> {
+    await c.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+
+  async commitTransaction(c: DatabaseConnection): Promise<void> {
+    await c.executeQuery(CompiledQuery.raw('commit'));
+  }
+
+  async rollbackTransaction(c: DatabaseConnection): Promise<void> {
+    await c.executeQuery(CompiledQuery.raw('rollback'));
+  }
+
+  async savepoint(
+    c: DatabaseConnection,
+    name: string,
+    _compile: QueryCompiler['compileQuery'],
+  ): Promise<void> {
+    await c.executeQuery(CompiledQuery.raw(`savepoint "${name}"`));
+  }
+
+  async rollbackToSavepoint(
+    c: DatabaseConnection,
+    name: string,
+    _compile: QueryCompiler['compileQuery'],
+  ): Promise<void> {
+    await c.executeQuery(CompiledQuery.raw(`rollback to "${name}"`));
+  }
+
+  async releaseSavepoint(
+    c: DatabaseConnection,
+    name: string,
+    _compile: QueryCompiler['compileQuery'],
+  ): Promise<void> {
+    await c.executeQuery(CompiledQuery.raw(`release "${name}"`));
+  }
+
+  async releaseConnection(): Promise<void> {
+    this.#mutex.unlock();
+  }
+
+  async destroy(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}

@@ -1,0 +1,79 @@
+/** Shared pieces of the store conformance suite: a settable clock, a recording sender, window counting. */
+
+import type { DispatchJob, SenderPort } from '../../src/hub/dispatcher.js';
+
+export class FakeClock {
+  constructor(public t = 1_764_000_000_000) {}
+  now = (): number => this.t;
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+export interface SendRecord {
+  id: number;
+  messageId: string;
+  target: string;
+  rateKey: string | null;
+  orderKey: string | null;
+  attempt: number;
+  at: number;
+  payload: unknown;
+}
+
+/**
+ * Records every call. `script(job)` may return an error to throw (or a promise to wait on first), so a test
+ * can fail chosen attempts.
+ */
+export class RecordingSender implements SenderPort {
+  readonly calls: SendRecord[] = [];
+  constructor(
+    readonly clock: () => number = Date.now,
+    readonly script: (job: DispatchJob) => unknown | Promise<unknown> = () => undefined,
+  ) {}
+
+  async send(job: DispatchJob): Promise<{ remoteId?: string }> {
+    this.calls.push({
+      id: job.id,
+      messageId: job.messageId,
+      target: job.target,
+      rateKey: job.rateKey,
+      orderKey: job.orderKey,
+      attempt: job.attempt,
+      at: this.clock(),
+      payload: job.payload,
+    });
+    const r = await this.script(job);
+    if (r instanceof Error) throw r;
+    return { remoteId: `remote-${job.id}-${job.attempt}` };
+  }
+
+  countById(): Map<number, number> {
+    const m = new Map<number, number>();
+    for (const c of this.calls) m.set(c.id, (m.get(c.id) ?? 0) + 1);
+    return m;
+  }
+}
+
+/** Largest number of `times` inside any half-open window [t, t + windowMs). */
+export function maxInWindow(times: readonly number[], windowMs: number): number {
+  const s = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let lo = 0;
+  for (let hi = 0; hi < s.length; hi++) {
+    while (s[hi]! - s[lo]! >= windowMs) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `cond` every 10 ms until true or `timeoutMs` passed. */
+export async function until(cond: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(10);
+  }
+}

@@ -1,0 +1,151 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/store/open-store.js';
+import { type EnqueueInput, Outbox, toDelivery } from '../../src/store/outbox.js';
+import { backends } from './backends.js';
+import { FakeClock } from './helpers.js';
+
+const msg = (key?: string, n = 1): EnqueueInput => ({
+  kind: 'message',
+  request: { text: 'hello', group: 'ops' },
+  ...(key !== undefined ? { idempotencyKey: key } : {}),
+  deliveries: Array.from({ length: n }, (_, i) => ({
+    channel: 'robot' as const,
+    target: 'ops',
+    rateKey: 'webhook:ops',
+    payload: { robot: 'ops', msgtype: 'text', text: { content: `part ${i + 1}` } },
+    part: { index: i + 1, count: n },
+  })),
+});
+
+for (const backend of backends) {
+  describe.skipIf(backend.skip)(`outbox (${backend.name})`, () => {
+    let cleanup: (() => Promise<void>) | undefined;
+    afterEach(async () => {
+      await cleanup?.();
+      cleanup = undefined;
+    });
+    async function stores(n: number): Promise<Store[]> {
+      const f = await backend.fresh();
+      cleanup = f.cleanup;
+      const out: Store[] = [];
+      for (let i = 0; i < n; i++) out.push(await f.open());
+      return out;
+    }
+
+    it('enqueue writes the message and all its deliveries, queued, in part order', async () => {
+      const [s] = await stores(1);
+      const box = new Outbox(s!);
+      const r = await box.enqueue(msg(undefined, 3));
+      expect(r.duplicate).toBe(false);
+      expect(r.deliveries.map((d) => [d.status, d.part_index, d.part_count])).toEqual([
+        ['queued', 1, 3],
+        ['queued', 2, 3],
+        ['queued', 3, 3],
+      ]);
+      expect(r.deliveries[0]!.id).toBeLessThan(r.deliveries[1]!.id);
+      const got = await box.getMessage(r.messageId);
+      expect(got?.deliveries).toHaveLength(3);
+      const view = toDelivery(got!.deliveries[1]!);
+      expect(view).toMatchObject({
+        status: 'queued',
+        channel: 'robot',
+        target: 'ops',
+        part: { index: 2, count: 3 },
+      });
+      expect(view.id).toBe(String(got!.deliveries[1]!.id));
+    });
+
+    it('a failure mid-enqueue leaves nothing behind (one transaction)', async () => {
+      const [s] = await stores(1);
+      const box = new Outbox(s!);
+      const bad = msg(undefined, 2);
+      // The second delivery violates NOT NULL in the database, after the message row was written.
+      (bad.deliveries as unknown as Array<{ channel: unknown }>)[1]!.channel = null;
+      await expect(box.enqueue(bad)).rejects.toThrow();
+      const counts = await s!.db
+        .selectFrom('messages')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      expect(Number(counts.n)).toBe(0);
+      expect((await box.counts()).queued).toBe(0);
+    });
+
+    it('the same idempotency key from 3 stores x 20 concurrent calls makes one message; all get its id', async () => {
+      const ss = await stores(3);
+      const boxes = ss.map((s) => new Outbox(s));
+      const results = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => boxes[i % 3]!.enqueue(msg('client-key-1', 2))),
+      );
+      const ids = new Set(results.map((r) => r.messageId));
+      expect(ids.size).toBe(1);
+      expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+      expect(results.every((r) => r.deliveries.length === 2)).toBe(true);
+      const n = await ss[0]!.db
+        .selectFrom('deliveries')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      expect(Number(n.n)).toBe(2);
+    });
+
+    it('twin: without a key, the same 60 calls write 60 messages (the key is what dedupes)', async () => {
+      const ss = await stores(3);
+      const boxes = ss.map((s) => new Outbox(s));
+      const results = await Promise.all(Array.from({ length: 60 }, (_, i) => boxes[i % 3]!.enqueue(msg())));
+      expect(new Set(results.map((r) => r.messageId)).size).toBe(60);
+    });
+
+    it('a key is honoured for 24 h, then starts a new message', async () => {
+      const [s] = await stores(1);
+      const clock = new FakeClock();
+      const box = new Outbox(s!, { now: clock.now });
+      const a = await box.enqueue(msg('k'));
+      clock.advance(86_400_000 - 1);
+      const b = await box.enqueue(msg('k'));
+      expect(b).toMatchObject({ messageId: a.messageId, duplicate: true });
+      clock.advance(1);
+      const c = await box.enqueue(msg('k'));
+      expect(c.duplicate).toBe(false);
+      expect(c.messageId).not.toBe(a.messageId);
+      // The first message and its rows are kept.
+      expect((await box.getMessage(a.messageId))?.deliveries).toHaveLength(1);
+    });
+
+    it('refuses payloads that carry secret-named fields, and bad input, with a ValidationError', async () => {
+      const [s] = await stores(1);
+      const box = new Outbox(s!);
+      const leaky = msg();
+      (leaky.deliveries[0] as { payload: unknown }).payload = { robot: 'ops', access_token: 'abcdef123456' };
+      await expect(box.enqueue(leaky)).rejects.toMatchObject({ code: 'VALIDATION' });
+      await expect(box.enqueue({ ...msg(), deliveries: [] })).rejects.toMatchObject({ code: 'VALIDATION' });
+      await expect(box.enqueue(msg('x'.repeat(201)))).rejects.toMatchObject({ code: 'VALIDATION' });
+      expect((await box.counts()).queued).toBe(0);
+    });
+
+    it('redrive puts dead and parked rows back (attempts restart), cancel stops queued ones', async () => {
+      const [s] = await stores(1);
+      const box = new Outbox(s!);
+      const r = await box.enqueue(msg(undefined, 3));
+      const [a, b, c] = r.deliveries.map((d) => d.id) as [number, number, number];
+      await s!.db
+        .updateTable('deliveries')
+        .set({ status: 'dead', attempts: 8, last_error: 'X' })
+        .where('id', '=', a)
+        .execute();
+      await s!.db
+        .updateTable('deliveries')
+        .set({ status: 'parked', attempts: 1 })
+        .where('id', '=', b)
+        .execute();
+      expect(await box.redrive('all-dead')).toBe(1);
+      expect(await box.getDelivery(a)).toMatchObject({ status: 'queued', attempts: 0, last_error: 'X' });
+      expect(await box.redrive([String(b), 'nonsense', c])).toBe(1); // c is queued: not redriven
+      expect((await box.getDelivery(b))?.status).toBe('queued');
+      expect(await box.cancel([c])).toBe(1);
+      expect((await box.getDelivery(c))?.status).toBe('cancelled');
+      expect(await box.cancel([c])).toBe(0);
+      expect(await box.counts()).toMatchObject({ queued: 2, cancelled: 1, dead: 0 });
+      const listed = await box.listDeliveries({ status: 'queued' });
+      expect(listed.map((d) => d.id).sort()).toEqual([a, b].sort());
+    });
+  });
+}

@@ -1,0 +1,75 @@
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/open-store.js';
+import { backends } from './backends.js';
+
+for (const backend of backends) {
+  describe.skipIf(backend.skip)(`store open and migrations (${backend.name})`, () => {
+    let cleanup: (() => Promise<void>) | undefined;
+    afterEach(async () => {
+      await cleanup?.();
+      cleanup = undefined;
+    });
+
+    it('applies 001_initial once; reopening (and migrate again) changes nothing', async () => {
+      const f = await backend.fresh();
+      cleanup = f.cleanup;
+      const a = await f.open({ migrate: false });
+      expect(await a.migrate()).toEqual(['001_initial']);
+      expect(await a.migrate()).toEqual([]);
+      const b = await f.open();
+      expect(b.dialect).toBe(backend.name);
+      expect(await b.migrate()).toEqual([]);
+      const tables = (await b.db.introspection.getTables()).map((t) => t.name).sort();
+      for (const t of [
+        'deliveries',
+        'messages',
+        'inbox',
+        'tasks',
+        'kv',
+        'locks',
+        'limiter_hits',
+        'api_tokens',
+      ]) {
+        expect(tables).toContain(t);
+      }
+    });
+
+    it('concurrent opens on an empty database migrate once and all succeed', async () => {
+      const f = await backend.fresh();
+      cleanup = f.cleanup;
+      const stores = await Promise.all([f.open(), f.open(), f.open()]);
+      const r = await sql<{ n: number }>`select count(*) as n from kysely_migration`.execute(stores[0]!.db);
+      expect(Number(r.rows[0]!.n)).toBe(1);
+    });
+
+    it('bigint columns come back as numbers and autoincrement ids are numbers', async () => {
+      const f = await backend.fresh();
+      cleanup = f.cleanup;
+      const s = await f.open();
+      const now = 1_764_000_000_123;
+      await s.db.insertInto('kv').values({ key: 'k', value: 'v', expires_at: now }).execute();
+      const row = await s.db.selectFrom('kv').selectAll().executeTakeFirstOrThrow();
+      expect(row.expires_at).toBe(now);
+      const t = await s.db
+        .insertInto('tasks')
+        .values({ title: 't', state: 'open', priority: 'normal', created_at: now, updated_at: now })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      expect(typeof t.id).toBe('number');
+    });
+  });
+}
+
+describe('openStore input checks', () => {
+  it('rejects an empty url and a bad schema name with a ConfigError, and never echoes a password', async () => {
+    await expect(openStore({ url: '' })).rejects.toMatchObject({ code: 'CONFIG' });
+    await expect(
+      openStore({ url: 'postgres://u:hunter2@127.0.0.1:5432/x', schema: 'bad;name' }),
+    ).rejects.toMatchObject({ code: 'CONFIG' });
+    const err = await openStore({ url: 'postgres://u:hunter2@127.0.0.1:1/x' }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(String((err as Error).message)).not.toContain('hunter2');
+    expect((err as { code?: string }).code).toBe('CONFIG');
+  });
+});
