@@ -21,8 +21,8 @@ import {
   needString,
   optString,
 } from '../shared/response.js';
+import { TtlCache } from '../shared/ttl-cache.js';
 import { optionalText, requireList, requireText } from '../shared/validate.js';
-import { TtlCache } from '../users/ttl-cache.js';
 
 export interface SceneGroupInput extends CallOptions {
   title: string;

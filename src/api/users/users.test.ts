@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fakeTransport, type RecordedRequest, testOptions } from '../../../test/support/fake-transport.js';
 import { DingTalk } from '../../client.js';
 import { PlatformError, ValidationError } from '../../core/errors.js';
-import { TtlCache } from './ttl-cache.js';
+import { TtlCache } from '../shared/ttl-cache.js';
 
 function answer(req: RecordedRequest) {
   const p = req.url.pathname;

@@ -17,8 +17,8 @@ import {
   optNumber,
   optString,
 } from '../shared/response.js';
+import { TtlCache } from '../shared/ttl-cache.js';
 import { requireText } from '../shared/validate.js';
-import { TtlCache } from './ttl-cache.js';
 
 export interface UsersOptions {
   /**
