@@ -150,18 +150,18 @@ export class CustomRobot {
       body = { ...body, msgUuid: options.msgUuid };
     }
     checkWebhookSize(body, this.#maxBytes, OP);
-    const query: Record<string, QueryValue> = { access_token: this.#target.token };
+    // The token is already in the path (encoded once at construction); only the signature changes per call.
+    let query: Record<string, QueryValue> | undefined;
     if (this.#secret !== undefined) {
       const s = signWebhook(this.#secret, this.#ctx.now());
-      query['timestamp'] = s.timestamp;
-      query['sign'] = s.sign;
+      query = { timestamp: s.timestamp, sign: s.sign };
     }
     return {
       operation: OP,
       host: this.#target.host,
       method: 'POST',
       path: this.#target.path,
-      query,
+      ...(query ? { query } : {}),
       body,
       auth: 'none',
       idempotent: options.msgUuid !== undefined,
@@ -240,7 +240,11 @@ function resolveTarget(o: CustomRobotOptions): { host: 'oapi' | 'url'; path: str
     if (typeof o.accessToken !== 'string' || !/^[A-Za-z0-9_-]{8,256}$/.test(o.accessToken)) {
       throw new ConfigError('CustomRobot: accessToken must be the robot token from the webhook URL');
     }
-    return { host: 'oapi', path: '/robot/send', token: o.accessToken };
+    return {
+      host: 'oapi',
+      path: `/robot/send?access_token=${encodeURIComponent(o.accessToken)}`,
+      token: o.accessToken,
+    };
   }
   if (typeof o.webhook !== 'string') throw new ConfigError('CustomRobot: webhook or accessToken is required');
   let url: URL;
@@ -254,8 +258,10 @@ function resolveTarget(o: CustomRobotOptions): { host: 'oapi' | 'url'; path: str
   }
   const token = url.searchParams.get('access_token');
   if (!token) throw new ConfigError('CustomRobot: webhook URL has no access_token');
-  // The token, timestamp and sign are added per request; any stale ones in the URL are dropped.
+  // Stale timestamp/sign in the given URL are dropped (a fresh pair is added per request); the token goes
+  // last-but-signature so the wire URL reads like DingTalk's own (…?access_token=…&timestamp=…&sign=…).
   for (const k of ['access_token', 'timestamp', 'sign']) url.searchParams.delete(k);
+  url.searchParams.append('access_token', token);
   return { host: 'url', path: url.toString(), token };
 }
 
