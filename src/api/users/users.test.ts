@@ -117,3 +117,19 @@ describe('TtlCache', () => {
     expect(c.get('c')).toBe(3);
   });
 });
+
+describe('users single-flight', () => {
+  it('concurrent lookups of one key share one request', async () => {
+    const { dt, t } = client();
+    const all = await Promise.all(Array.from({ length: 50 }, () => dt.users.userIdByMobile('13800000000')));
+    expect(new Set(all)).toEqual(new Set(['zhangsan']));
+    expect(t.calls).toHaveLength(1);
+  });
+
+  it('twin: with the cache off, sequential lookups each go out (single-flight only joins concurrent ones)', async () => {
+    const { dt, t } = client({ users: { cacheSize: 0 } });
+    await dt.users.get('a');
+    await dt.users.get('a');
+    expect(t.calls).toHaveLength(2);
+  });
+});
