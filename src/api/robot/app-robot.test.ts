@@ -287,4 +287,13 @@ describe('1:1, recall, read status', () => {
     ).rejects.toBeInstanceOf(ConfigError);
     expect(t.calls).toHaveLength(0);
   });
+
+  it('gets a download URL for a received file', async () => {
+    const { dt, t } = client(() => ({ body: { downloadUrl: 'https://dl.example/f' } }));
+    expect(await dt.robot.downloadUrl({ downloadCode: 'dc1' })).toEqual({
+      downloadUrl: 'https://dl.example/f',
+    });
+    expect(t.calls[0]!.path).toBe('/v1.0/robot/messageFiles/download');
+    expect(t.calls[0]!.json).toEqual({ downloadCode: 'dc1', robotCode: 'dingrobot' });
+  });
 });
