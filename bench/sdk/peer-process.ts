@@ -39,9 +39,13 @@ async function main(): Promise<void> {
   };
   await run(Math.min(500, count));
   const lat: number[] = [];
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const errors = await run(count, lat);
   const seconds = (performance.now() - t0) / 1000;
+  // CPU time per request (user + system) is the client's own cost; unlike req/s it barely moves when other
+  // processes compete for the machine's cores.
+  const cpu = process.cpuUsage(cpu0);
   lat.sort((a, b) => a - b);
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0;
   process.stdout.write(
@@ -52,6 +56,7 @@ async function main(): Promise<void> {
       requests: count,
       errors,
       rps: Math.round(count / seconds),
+      cpuUs: Number(((cpu.user + cpu.system) / count).toFixed(1)),
       p50: Number(q(0.5).toFixed(3)),
       p99: Number(q(0.99).toFixed(3)),
       rssMB: Math.round(process.resourceUsage().maxRSS / 1024),

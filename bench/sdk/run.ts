@@ -29,6 +29,8 @@ interface Row {
   workload: string;
   concurrency: number;
   rps: number;
+  /** Client CPU µs per request. */
+  cpuUs: number;
   p50: number;
   p99: number;
   rssMB: number;
@@ -85,9 +87,9 @@ async function cell(peer: string, w: Workload, c: number, t: PeerTarget): Promis
 function table(rows: Row[], kind: string): string {
   const out = [`\n### target: ${kind} (${COUNT} requests per cell)\n`];
   out.push(
-    '| workload | conc | client | req/s | p50 ms | p99 ms | peak RSS MB | vs official | vs raw undici |',
+    '| workload | conc | client | req/s | CPU µs/req | p50 ms | p99 ms | peak RSS MB | vs official | vs raw undici | CPU vs official | CPU vs raw undici |',
   );
-  out.push('|---|---|---|---|---|---|---|---|---|');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const w of WORKLOADS) {
     for (const c of CONCURRENCY) {
       const cellRows = rows.filter((r) => r.workload === w && r.concurrency === c && !r.skipped);
@@ -97,8 +99,10 @@ function table(rows: Row[], kind: string): string {
       const raw = cellRows.find((r) => r.peer === 'raw-undici');
       for (const r of cellRows) {
         const vs = (x?: Row) => (x ? `${(r.rps / x.rps).toFixed(2)}×` : '—');
+        // Higher is better in both: req/s ratio, and how many times less CPU than the peer.
+        const cpuVs = (x?: Row) => (x ? `${(x.cpuUs / r.cpuUs).toFixed(2)}×` : '—');
         out.push(
-          `| ${w} | ${c} | ${r.peer}${r.errors ? ` (${r.errors} errors)` : ''} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.rssMB} | ${vs(official)} | ${vs(raw)} |`,
+          `| ${w} | ${c} | ${r.peer}${r.errors ? ` (${r.errors} errors)` : ''} | ${r.rps} | ${r.cpuUs} | ${r.p50} | ${r.p99} | ${r.rssMB} | ${vs(official)} | ${vs(raw)} | ${cpuVs(official)} | ${cpuVs(raw)} |`,
         );
       }
     }
