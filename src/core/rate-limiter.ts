@@ -104,7 +104,8 @@ export function rateLimitMiddleware(o: RateLimitOptions = {}): Middleware {
   const mode = o.mode ?? 'wait';
   return async (req, next) => {
     const key = req.rateKey;
-    const budget = key === undefined ? undefined : budgetFor(key, o);
+    const budget =
+      key === undefined ? undefined : (o.overrides?.[key] ?? req.rateBudget ?? budgetFor(key, o));
     if (key === undefined || budget === undefined) return next(req);
     const started = now();
     for (;;) {

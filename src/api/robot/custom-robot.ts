@@ -56,6 +56,12 @@ export interface CustomRobotOptions {
    * @default 20_000
    */
   maxBytes?: number | undefined;
+  /**
+   * This robot's send budget (a client's `rateLimit.overrides['webhook:<name>']` still wins).
+   * @default the client's robot budget: 20 per 61 s
+   * @example { limit: 18, windowMs: 60_000 }
+   */
+  budget?: { limit: number; windowMs: number } | undefined;
 }
 
 /** Options of a robot built without a client: the robot options plus the client-level transport settings. */
@@ -98,6 +104,7 @@ export class CustomRobot {
   readonly #secret: string | undefined;
   readonly #keywords: readonly string[];
   readonly #maxBytes: number;
+  readonly #budget: { limit: number; windowMs: number } | undefined;
 
   /**
    * @example
@@ -112,6 +119,18 @@ export class CustomRobot {
     this.#secret = options.secret;
     this.#keywords = (options.keywords ?? []).filter((k) => typeof k === 'string' && k.length > 0);
     this.#maxBytes = options.maxBytes ?? WEBHOOK_MAX_BYTES;
+    if (
+      options.budget !== undefined &&
+      !(
+        Number.isInteger(options.budget.limit) &&
+        options.budget.limit > 0 &&
+        Number.isFinite(options.budget.windowMs) &&
+        options.budget.windowMs > 0
+      )
+    ) {
+      throw new ConfigError('CustomRobot: budget needs a positive integer limit and a positive windowMs');
+    }
+    this.#budget = options.budget ? { ...options.budget } : undefined;
     this.name =
       options.name ?? `robot-${createHash('sha256').update(this.#target.token).digest('hex').slice(0, 12)}`;
     if (context) {
@@ -166,6 +185,7 @@ export class CustomRobot {
       auth: 'none',
       idempotent: options.msgUuid !== undefined,
       rateKey: `webhook:${this.name}`,
+      ...(this.#budget ? { rateBudget: this.#budget } : {}),
       ...callFields(options),
     };
   }
