@@ -23,7 +23,7 @@ const SEND = 'POST /v1.0/robot/groupMessages/send';
 const READ = 'POST /topapi/v2/user/getbymobile';
 
 beforeAll(async () => {
-  emu = await startEmulator({ seed: 13, now: clock.now });
+  emu = await startEmulator({ seed: 13, now: clock.now, limits: { robotLimit: 1_000_000 } });
   dt = clientFor(emu, { timeoutMs: 300, errors: { appThrottleRetryMs: 5 } });
 });
 afterAll(async () => {
@@ -122,6 +122,51 @@ describe('ambiguous failures', () => {
     expect(attempts(READ, since)).toBe(3);
     emu.setFaults({});
     expect(await dt.users.userIdByMobile('13800000001')).toBe('zhangsan');
+  });
+});
+
+describe('webhook idempotency key (msgUuid, §2.1)', () => {
+  const WEBHOOK = 'POST /robot/send';
+  const inOps = (text: string) => emu.messages(OPS).filter((m) => JSON.stringify(m).includes(text)).length;
+
+  it('a webhook send with msgUuid whose answer is lost is retried and delivered exactly once', async () => {
+    const c = clientFor(emu, {
+      timeoutMs: 300,
+      rateLimit: false,
+      retry: { minDelayMs: 1, maxDelayMs: 2, retries: 6 },
+    });
+    const robot = c.webhook({ accessToken: ALERTS.token, secret: ALERTS.security.secret });
+    emu.setFaults({ seed: 3, rules: [{ route: WEBHOOK, resetAfter: 0.5, acceptFirst: 1 }] });
+    const texts = Array.from({ length: 20 }, (_, i) => `uuid-${Date.now()}-[${i}]`);
+    const since = lastSeq();
+    for (const t of texts) await robot.text(t, undefined, { msgUuid: t });
+    expect(attempts(WEBHOOK, since)).toBeGreaterThan(texts.length);
+    for (const t of texts) expect(inOps(t)).toBe(1);
+    await c.close();
+  });
+
+  it('twin: without msgUuid the same faults leave unknown outcomes that are not retried (no duplicate, but no retry either)', async () => {
+    const c = clientFor(emu, {
+      timeoutMs: 300,
+      rateLimit: false,
+      retry: { minDelayMs: 1, maxDelayMs: 2, retries: 6 },
+    });
+    const robot = c.webhook({ accessToken: ALERTS.token, secret: ALERTS.security.secret });
+    emu.setFaults({ seed: 3, rules: [{ route: WEBHOOK, resetAfter: 0.5, acceptFirst: 1 }] });
+    const texts = Array.from({ length: 20 }, (_, i) => `plain-${Date.now()}-[${i}]`);
+    const since = lastSeq();
+    const results = [];
+    for (const t of texts)
+      results.push(
+        await robot.text(t).then(
+          () => 'ok',
+          (e) => e.outcome,
+        ),
+      );
+    expect(results).toContain('unknown');
+    expect(attempts(WEBHOOK, since)).toBe(texts.length);
+    for (const t of texts) expect(inOps(t)).toBe(1);
+    await c.close();
   });
 });
 
