@@ -297,3 +297,32 @@ describe('1:1, recall, read status', () => {
     expect(t.calls[0]!.json).toEqual({ downloadCode: 'dc1', robotCode: 'dingrobot' });
   });
 });
+
+describe('app limits (reference §0.2)', () => {
+  it('each app API has its own budget under app:<appKey>:<operation>', async () => {
+    const { dt, t } = client(
+      () => ({ body: { processQueryKey: 'k', sendStatus: 'SUCCESS', messageReadInfoList: [] } }),
+      {
+        now: () => 0,
+        rateLimit: { app: { limit: 2, windowMs: 1_000 }, mode: 'fail' },
+      },
+    );
+    await dt.robot.sendToGroup({ openConversationId: CID, message: appMessage.text('1') });
+    await dt.robot.sendToGroup({ openConversationId: CID, message: appMessage.text('2') });
+    const err = await dt.robot
+      .sendToGroup({ openConversationId: CID, message: appMessage.text('3') })
+      .catch((e) => e);
+    expect(err.scope).toBe('local');
+    expect(err.message).toContain('app:dingtestappkey:robot.groupSend');
+    // Another API of the same app is not affected.
+    await dt.robot.usersReadStatus({ processQueryKey: 'k' });
+    expect(t.calls).toHaveLength(3);
+  });
+
+  it('twin: with the limiter off the third send goes out', async () => {
+    const { dt, t } = client(undefined, { rateLimit: false });
+    for (let i = 0; i < 3; i++)
+      await dt.robot.sendToGroup({ openConversationId: CID, message: appMessage.text(`${i}`) });
+    expect(t.calls).toHaveLength(3);
+  });
+});
