@@ -326,3 +326,29 @@ describe('app limits (reference §0.2)', () => {
     expect(t.calls).toHaveLength(3);
   });
 });
+
+describe('app-robot error codes (reference §3.3)', () => {
+  it.each([
+    ['group.disbanded', 'GROUP_DISSOLVED'],
+    ['bot.stopped', 'ROBOT_DISABLED'],
+    ['template.not.existed', 'TEMPLATE_UNAVAILABLE'],
+    ['robot.processQueryKey.expired', 'QUERY_KEY_EXPIRED'],
+    ['contain.unsafe.url', 'CONTENT_REJECTED'],
+    ['invalid.openConversationId', 'INVALID_PARAMETER'],
+    ['miss.param.contentOfText', 'BAD_MSG_PARAM'],
+    ['send.too.fast', 'RATE_LIMITED'],
+  ])('%s → %s, not retried unless a throttle', async (platformCode, code) => {
+    const { dt, t } = client(
+      () => ({ status: 400, body: { code: platformCode, message: 'm', requestid: 'R' } }),
+      {
+        retry: false,
+      },
+    );
+    const err = await dt.robot
+      .sendToGroup({ openConversationId: CID, message: appMessage.text('x') })
+      .catch((e) => e);
+    expect(err.code).toBe(code);
+    expect(err.platformCode).toBe(platformCode);
+    expect(t.calls).toHaveLength(1);
+  });
+});
