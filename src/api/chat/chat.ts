@@ -82,7 +82,7 @@ export class Chat {
   async createSceneGroup(input: SceneGroupInput): Promise<GroupIds> {
     const op = 'chat.createSceneGroup';
     const body: Json = {
-      title: requireText(input.title, 'title', op, 64),
+      title: requireText(input.title, 'title', op),
       template_id: requireText(input.templateId, 'templateId', op),
       owner_user_id: requireText(input.ownerUserId, 'ownerUserId', op),
     };
