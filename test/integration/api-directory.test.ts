@@ -170,5 +170,9 @@ describe('chats and cards', () => {
     expect(r.outTrackId).toBe(outTrackId);
     expect(r.deliverResults[0]?.success).toBe(true);
     await dt.card.update({ outTrackId, cardData: { status: 'done' }, updateCardDataByKey: true });
+    await dt.card.stream({ outTrackId, key: 'answer', content: 'Hel', isFull: true });
+    await dt.card.stream({ outTrackId, key: 'answer', content: 'lo', isFinalize: true });
+    expect(emu.state.cards.get(outTrackId)?.cardParamMap['answer']).toBe('Hello');
+    expect(emu.state.cards.get(outTrackId)?.cardParamMap['status']).toBe('done');
   });
 });
