@@ -173,6 +173,33 @@ for (const backend of backends) {
       );
     });
 
+    it('a task finished before its Todo could be created still gets that Todo closed', async () => {
+      const { hub } = f;
+      const emu = hub.emulator!;
+      emu.setFaults({ rules: [{ route: '/v1.0/todo/*', error5xx: 1 }] });
+      let id = 0;
+      try {
+        const task = await hub.assignTask(
+          { title: 'Fast one', assignees: ['wangwu'], group: 'engineering' },
+          { by: 't' },
+        );
+        id = task.id;
+        await hub.actOnTask(task.id, 'done', { by: 't' });
+        await waitFor(async () =>
+          (await hub.listDeliveries({ limit: 50 })).some(
+            (d) => d.target === '王五' && d.attempts >= 1 && d.lastError,
+          ),
+        );
+      } finally {
+        emu.setFaults({ rules: [] });
+      }
+      // The create is retried (todos are idempotent by sourceId), then closed because the task is done.
+      const todo = await waitFor(() => emu.todos().find((t) => t.subject === 'Fast one' && t.done), 10_000);
+      expect(todo.executorIds).toEqual(['unionWangWu000003']);
+      expect(emu.todos().filter((t) => t.subject === 'Fast one')).toHaveLength(1);
+      expect((await hub.getTask(id))!.assignees[0]!.todoId).toBe(todo.id);
+    });
+
     it('refuses invalid transitions and unknown people with typed errors', async () => {
       const { hub } = f;
       const t = await hub.assignTask({ title: 'Temp', assignees: ['bob'] }, { by: 'tester' });
