@@ -43,7 +43,7 @@ for (const backend of backends) {
       try {
         for (let i = 0; i < N; i++) {
           // The socket may be down right now: the gateway keeps the push until a connection takes it.
-          emu.postMessage(ENG, { from: 'lisi', text: `done ${ids[i]}`, atBot: true });
+          await emu.postMessage(ENG, { from: 'lisi', text: `done ${ids[i]}`, atBot: true });
           await emu.fireEvent({
             eventType: 'dingkit_test_event',
             eventId: `evt-${backend.name}-${i}`,

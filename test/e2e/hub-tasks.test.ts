@@ -73,7 +73,7 @@ for (const backend of backends) {
       emu.setFaults({ stream: { repushAckedRate: 0.6, seed: 11 } });
       try {
         const before = emu.gateway.log().frames.length;
-        emu.postMessage(ENG, { from: 'lisi', text: `done ${task.id}`, atBot: true });
+        await emu.postMessage(ENG, { from: 'lisi', text: `done ${task.id}`, atBot: true });
         const done = await waitFor(async () => {
           const t = await hub.getTask(task.id);
           return t?.state === 'done' ? t : undefined;
@@ -112,8 +112,8 @@ for (const backend of backends) {
       const { hub } = f;
       const emu = hub.emulator!;
       const ask = () => emu.postMessage(ENG, { from: 'wangwu', text: 'tasks', atBot: true });
-      ask();
-      ask(); // two distinct messages (distinct msgIds): two answers expected
+      await ask();
+      await ask(); // two distinct messages (distinct msgIds): two answers expected
       await waitFor(
         () =>
           emu
@@ -131,19 +131,19 @@ for (const backend of backends) {
         { title: 'Review PR 7', assignees: ['bob'], group: 'ops' },
         { by: 'tester' },
       );
-      emu.postMessage(OPS, { from: 'bob', text: '我的任务', atBot: true });
+      await emu.postMessage(OPS, { from: 'bob', text: '我的任务', atBot: true });
       await waitFor(() =>
         emu
           .messages(OPS)
           .find((m) => m.text.includes('Your open tasks') && m.text.includes(`#${t.id} Review PR 7`)),
       );
-      emu.postMessage(OPS, { from: 'bob', text: 'what?', atBot: true });
+      await emu.postMessage(OPS, { from: 'bob', text: 'what?', atBot: true });
       await waitFor(() =>
         emu
           .messages(OPS)
           .find((m) => m.text.includes('I did not understand') && m.text.includes('done <id>')),
       );
-      emu.postMessage(OPS, { from: 'bob', text: 'start 999999', atBot: true });
+      await emu.postMessage(OPS, { from: 'bob', text: 'start 999999', atBot: true });
       await waitFor(() => emu.messages(OPS).find((m) => m.text.includes('There is no task #999999')));
     });
 
