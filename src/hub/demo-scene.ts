@@ -6,11 +6,14 @@
  */
 
 import { ConfigError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import type { RunningHub } from './hub.js';
 
 export interface DemoSceneOptions {
-  /** Where the friendly lines go. @default stdout */
+  /** Where the friendly lines go. @default `logger.info` when a logger is given, else stdout */
   log?: (line: string) => void;
+  /** The hub's logger (what the CLI's `serve` passes); each line becomes an info record. */
+  logger?: Logger;
   /** Longest wait for each step. @default 15_000 */
   stepTimeoutMs?: number;
 }
@@ -48,7 +51,12 @@ async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Pr
 }
 
 export async function runDemoScene(hub: RunningHub, o: DemoSceneOptions = {}): Promise<DemoSceneResult> {
-  const log = o.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const logger = o.logger;
+  const log =
+    o.log ??
+    (logger
+      ? (line: string) => logger.info({ scene: 'demo' }, line)
+      : (line: string) => process.stdout.write(`${line}\n`));
   const timeout = o.stepTimeoutMs ?? 15_000;
   const emu = hub.emulator;
   if (!emu) throw new ConfigError('the demo scene runs against the built-in emulator only');
