@@ -23,11 +23,23 @@ export function errorBody(code: string, message: string, details?: unknown) {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
-/** Maps any thrown value to a JSON answer. */
-export function toResponse(c: Context, e: unknown, log?: (err: unknown) => void): Response {
-  if (e instanceof ApiError) return c.json(errorBody(e.code, e.message, e.details), e.status);
+/**
+ * Maps any thrown value to a JSON answer. `redact` scrubs every message that leaves (the app passes its
+ * Redactor, so a secret that slipped into an upstream error by value never reaches the client); messages are
+ * also bounded, since zod echoes unknown key names from the input.
+ */
+export function toResponse(
+  c: Context,
+  e: unknown,
+  log?: (err: unknown) => void,
+  redact: (text: string) => string = (t) => t,
+): Response {
+  const clean = (t: string) => redact(t.length > 500 ? `${t.slice(0, 500)}…` : t);
+  if (e instanceof ApiError) return c.json(errorBody(e.code, clean(e.message), e.details), e.status);
   if (e instanceof z.ZodError) {
-    const details = e.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    const details = e.issues
+      .slice(0, 20)
+      .map((i) => ({ path: clean(i.path.map(String).join('.')), message: clean(i.message) }));
     const first = details[0];
     return c.json(
       errorBody(
@@ -39,10 +51,10 @@ export function toResponse(c: Context, e: unknown, log?: (err: unknown) => void)
     );
   }
   if (isDingTalkError(e)) {
-    if (e.code === 'VALIDATION') return c.json(errorBody('invalid_request', e.message), 400);
-    if (e.code === 'CONFIG') return c.json(errorBody('not_configured', e.message), 409);
+    if (e.code === 'VALIDATION') return c.json(errorBody('invalid_request', clean(e.message)), 400);
+    if (e.code === 'CONFIG') return c.json(errorBody('not_configured', clean(e.message)), 409);
     log?.(e);
-    return c.json(errorBody('dingtalk_error', e.message), 502);
+    return c.json(errorBody('dingtalk_error', clean(e.message)), 502);
   }
   if (e instanceof SyntaxError) return c.json(errorBody('invalid_json', 'the body is not valid JSON'), 400);
   log?.(e);

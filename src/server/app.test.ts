@@ -1,0 +1,462 @@
+import { describe, expect, it } from 'vitest';
+import { apiHarness } from '../../test/support/api-harness.js';
+
+type ErrorBody = { error: { code: string; message: string } };
+
+async function errorOf(res: Response): Promise<ErrorBody['error']> {
+  const body = (await res.json()) as ErrorBody;
+  expect(Object.keys(body)).toEqual(['error']);
+  expect(body.error.code).toMatch(/^[a-z_]+$/);
+  expect(body.error.message.length).toBeGreaterThan(0);
+  return body.error;
+}
+
+describe('messages', () => {
+  it('sends to a group and answers 202 with the deliveries; the actor is the token name', async () => {
+    const h = await apiHarness();
+    const res = await h.app.request(
+      '/v1/messages',
+      h.json(h.tokens.send, { group: 'ops', text: 'deploy done' }),
+    );
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { messageId: string; duplicate: boolean; deliveries: unknown[] };
+    expect(body.duplicate).toBe(false);
+    expect(body.deliveries).toHaveLength(1);
+    expect(h.hub.calls.at(-1)).toEqual({
+      method: 'sendMessage',
+      args: [{ group: 'ops', text: 'deploy done', idempotencyKey: undefined }, { by: 'api:sender' }],
+    });
+    const got = await h.app.request(`/v1/messages/${body.messageId}`, { headers: h.auth(h.tokens.read) });
+    expect(got.status).toBe(200);
+    expect(((await got.json()) as { messageId: string }).messageId).toBe(body.messageId);
+  });
+
+  it('passes the Idempotency-Key header through: the second request is a duplicate of the first', async () => {
+    const h = await apiHarness();
+    const req = () =>
+      h.app.request(
+        '/v1/messages',
+        h.json(h.tokens.send, { to: ['Alice'], text: 'hi' }, 'POST', { 'idempotency-key': 'order-42' }),
+      );
+    const a = (await (await req()).json()) as { messageId: string; duplicate: boolean };
+    const b = (await (await req()).json()) as { messageId: string; duplicate: boolean };
+    expect(b).toMatchObject({ messageId: a.messageId, duplicate: true });
+    expect(h.hub.deliveries).toHaveLength(1);
+  });
+
+  it('refuses a header key that disagrees with the body key, and a non-ASCII key', async () => {
+    const h = await apiHarness();
+    const clash = await h.app.request(
+      '/v1/messages',
+      h.json(h.tokens.send, { group: 'ops', text: 'x', idempotencyKey: 'a' }, 'POST', {
+        'idempotency-key': 'b',
+      }),
+    );
+    expect(clash.status).toBe(400);
+    expect((await errorOf(clash)).code).toBe('invalid_idempotency_key');
+    const spaced = await h.app.request(
+      '/v1/messages',
+      h.json(h.tokens.send, { group: 'ops', text: 'x' }, 'POST', { 'idempotency-key': 'has space' }),
+    );
+    expect(spaced.status).toBe(400);
+  });
+
+  it('names the bad field, wants exactly one destination, and maps hub validation errors to 400', async () => {
+    const h = await apiHarness();
+    const noText = await h.app.request('/v1/messages', h.json(h.tokens.send, { group: 'ops' }));
+    expect(noText.status).toBe(400);
+    expect((await errorOf(noText)).message).toMatch(/^text:/);
+    const both = await h.app.request(
+      '/v1/messages',
+      h.json(h.tokens.send, { group: 'ops', to: ['Bob'], text: 'x' }),
+    );
+    expect(both.status).toBe(400);
+    expect((await errorOf(both)).message).toContain('exactly one');
+    const unknownGroup = await h.app.request(
+      '/v1/messages',
+      h.json(h.tokens.send, { group: 'nope', text: 'x' }),
+    );
+    expect(unknownGroup.status).toBe(400);
+    expect((await errorOf(unknownGroup)).message).toContain('no group named');
+    const extra = await h.app.request(
+      '/v1/messages',
+      h.json(h.tokens.send, { group: 'ops', text: 'x', y: 1 }),
+    );
+    expect(extra.status).toBe(400);
+  });
+
+  it('answers 404 for an unknown message and 400 for a malformed id', async () => {
+    const h = await apiHarness();
+    const missing = await h.app.request('/v1/messages/msg_999', { headers: h.auth(h.tokens.read) });
+    expect(missing.status).toBe(404);
+    expect((await errorOf(missing)).code).toBe('not_found');
+    const bad = await h.app.request(`/v1/messages/${'x'.repeat(300)}`, { headers: h.auth(h.tokens.read) });
+    expect(bad.status).toBe(400);
+    expect((await errorOf(bad)).code).toBe('invalid_id');
+  });
+});
+
+describe('tasks', () => {
+  it('creates, lists with filters, shows, and moves a task through its states', async () => {
+    const h = await apiHarness();
+    const created = await h.app.request(
+      '/v1/tasks',
+      h.json(h.tokens.send, {
+        title: 'Ship it',
+        assignees: ['Alice', 'Bob'],
+        group: 'ops',
+        due: '2026-12-01T10:00:00Z',
+      }),
+    );
+    expect(created.status).toBe(201);
+    const task = (await created.json()) as { id: number; state: string };
+    expect(task.state).toBe('open');
+
+    const list = await h.app.request('/v1/tasks?state=open&assignee=Alice&limit=5', {
+      headers: h.auth(h.tokens.read),
+    });
+    expect(list.status).toBe(200);
+    expect(((await list.json()) as { tasks: unknown[] }).tasks).toHaveLength(1);
+    expect(h.hub.calls.at(-1)?.args[0]).toEqual({
+      state: 'open',
+      assignee: 'Alice',
+      group: undefined,
+      overdue: undefined,
+      limit: 5,
+    });
+    const none = await h.app.request('/v1/tasks?state=done', { headers: h.auth(h.tokens.read) });
+    expect(((await none.json()) as { tasks: unknown[] }).tasks).toHaveLength(0);
+
+    const start = await h.app.request(`/v1/tasks/${task.id}/start`, {
+      method: 'POST',
+      headers: h.auth(h.tokens.send),
+    });
+    expect(start.status).toBe(200);
+    expect(((await start.json()) as { state: string }).state).toBe('in_progress');
+    const done = await h.app.request(`/v1/tasks/${task.id}/done`, h.json(h.tokens.send, { note: 'merged' }));
+    expect(((await done.json()) as { state: string }).state).toBe('done');
+    const shown = await h.app.request(`/v1/tasks/${task.id}`, { headers: h.auth(h.tokens.read) });
+    const full = (await shown.json()) as { history: Array<{ kind: string; by: string; note?: string }> };
+    expect(full.history.map((e) => e.kind)).toEqual(['created', 'start', 'done']);
+    expect(full.history[2]).toMatchObject({ by: 'api:sender', note: 'merged' });
+  });
+
+  it('answers 409 for a transition the state forbids, 404 for unknown tasks and actions, 400 for bad ids', async () => {
+    const h = await apiHarness();
+    await h.app.request('/v1/tasks', h.json(h.tokens.send, { title: 'T', assignees: ['Bob'] }));
+    const del = await h.app.request('/v1/tasks/1', { method: 'DELETE', headers: h.auth(h.tokens.send) });
+    expect(((await del.json()) as { state: string }).state).toBe('cancelled');
+    const again = await h.app.request('/v1/tasks/1/start', {
+      method: 'POST',
+      headers: h.auth(h.tokens.send),
+    });
+    expect(again.status).toBe(409);
+    expect((await errorOf(again)).code).toBe('invalid_transition');
+    expect((await h.app.request('/v1/tasks/7', { headers: h.auth(h.tokens.read) })).status).toBe(404);
+    expect(
+      (await h.app.request('/v1/tasks/7/done', { method: 'POST', headers: h.auth(h.tokens.send) })).status,
+    ).toBe(404);
+    const verb = await h.app.request('/v1/tasks/1/explode', {
+      method: 'POST',
+      headers: h.auth(h.tokens.send),
+    });
+    expect(verb.status).toBe(404);
+    for (const id of ['abc', '0', '-1', '1.5', '99999999999999999999']) {
+      const r = await h.app.request(`/v1/tasks/${id}`, { headers: h.auth(h.tokens.read) });
+      expect(r.status, id).toBe(400);
+    }
+  });
+
+  it('refuses bad task input: empty assignees, bad due time, bad filters', async () => {
+    const h = await apiHarness();
+    const empty = await h.app.request('/v1/tasks', h.json(h.tokens.send, { title: 'T', assignees: [] }));
+    expect((await errorOf(empty)).message).toMatch(/^assignees:/);
+    const due = await h.app.request(
+      '/v1/tasks',
+      h.json(h.tokens.send, { title: 'T', assignees: ['Bob'], due: 'soon' }),
+    );
+    expect((await errorOf(due)).message).toMatch(/^due:/);
+    const filter = await h.app.request('/v1/tasks?state=sleeping', { headers: h.auth(h.tokens.read) });
+    expect(filter.status).toBe(400);
+    const repeated = await h.app.request('/v1/tasks?limit=1&limit=2', { headers: h.auth(h.tokens.read) });
+    expect((await errorOf(repeated)).code).toBe('invalid_query');
+    const unknown = await h.app.request('/v1/tasks?colour=red', { headers: h.auth(h.tokens.read) });
+    expect(unknown.status).toBe(400);
+  });
+});
+
+describe('files', () => {
+  const upload = (
+    token: string,
+    fields: Record<string, string>,
+    file?: { name: string; bytes: Uint8Array },
+  ) => {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    if (file) form.append('file', new Blob([file.bytes]), file.name);
+    return { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form };
+  };
+
+  it('shares an uploaded file with the bytes intact and lists the share', async () => {
+    const h = await apiHarness();
+    const bytes = new Uint8Array(5000).map((_, i) => i % 251);
+    const res = await h.app.request(
+      '/v1/files',
+      upload(h.tokens.send, { group: 'ops', comment: 'Q3' }, { name: '../../etc/report.pdf', bytes }),
+    );
+    expect(res.status).toBe(202);
+    const share = (await res.json()) as { fileName: string; size: number };
+    expect(share).toMatchObject({ fileName: 'report.pdf', size: 5000 });
+    expect(Buffer.compare(h.hub.shares[0]!.bytes, Buffer.from(bytes))).toBe(0);
+    const people = await h.app.request(
+      '/v1/files',
+      upload(h.tokens.send, { to: 'Alice, Bob' }, { name: 'a.txt', bytes }),
+    );
+    expect(people.status).toBe(202);
+    expect((h.hub.calls.at(-1)!.args[0] as { to: string[] }).to).toEqual(['Alice', 'Bob']);
+    const list = await h.app.request('/v1/files?limit=10', { headers: h.auth(h.tokens.read) });
+    expect(((await list.json()) as { shares: unknown[] }).shares).toHaveLength(2);
+  });
+
+  it('refuses uploads without a file, with two files, empty, over the cap, or not multipart', async () => {
+    const h = await apiHarness({ fileLimitBytes: 1000 });
+    const bytes = new Uint8Array(10);
+    expect((await h.app.request('/v1/files', upload(h.tokens.send, { group: 'ops' }))).status).toBe(400);
+    const two = upload(h.tokens.send, { group: 'ops' }, { name: 'a', bytes });
+    two.body.append('file', new Blob([bytes]), 'b');
+    expect((await h.app.request('/v1/files', two)).status).toBe(400);
+    const empty = await h.app.request(
+      '/v1/files',
+      upload(h.tokens.send, { group: 'ops' }, { name: 'a', bytes: new Uint8Array(0) }),
+    );
+    expect((await errorOf(empty)).code).toBe('invalid_file');
+    const big = await h.app.request(
+      '/v1/files',
+      upload(h.tokens.send, { group: 'ops' }, { name: 'a', bytes: new Uint8Array(1001) }),
+    );
+    expect(big.status).toBe(413);
+    const huge = await h.app.request(
+      '/v1/files',
+      upload(h.tokens.send, { group: 'ops' }, { name: 'a', bytes: new Uint8Array(200_000) }),
+    );
+    expect(huge.status).toBe(413);
+    const json = await h.app.request('/v1/files', h.json(h.tokens.send, { group: 'ops' }));
+    expect(json.status).toBe(415);
+    const broken = await h.app.request('/v1/files', {
+      method: 'POST',
+      headers: h.auth(h.tokens.send, { 'content-type': 'multipart/form-data; boundary=xyz' }),
+      body: '--xyz\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nunterminated',
+    });
+    expect((await errorOf(broken)).code).toBe('invalid_multipart');
+    const noDest = await h.app.request('/v1/files', upload(h.tokens.send, {}, { name: 'a', bytes }));
+    expect(noDest.status).toBe(400);
+    expect(h.hub.shares).toHaveLength(0);
+  });
+});
+
+describe('deliveries and people', () => {
+  it('lists by status and dead letters, and redrives (admin only)', async () => {
+    const h = await apiHarness();
+    await h.app.request('/v1/messages', h.json(h.tokens.send, { group: 'ops', text: 'x' }));
+    const dead = h.hub.addDead('ops', 'ROBOT_SECURITY: keywords not in content');
+    const all = await h.app.request('/v1/deliveries', { headers: h.auth(h.tokens.read) });
+    expect(((await all.json()) as { deliveries: unknown[] }).deliveries).toHaveLength(2);
+    const queued = await h.app.request('/v1/deliveries?status=queued', { headers: h.auth(h.tokens.read) });
+    expect(((await queued.json()) as { deliveries: unknown[] }).deliveries).toHaveLength(1);
+    const dl = await h.app.request('/v1/deliveries/dead', { headers: h.auth(h.tokens.read) });
+    expect(((await dl.json()) as { deliveries: Array<{ id: string }> }).deliveries.map((d) => d.id)).toEqual([
+      dead.id,
+    ]);
+
+    const asSender = await h.app.request('/v1/deliveries/redrive', h.json(h.tokens.send, { allDead: true }));
+    expect(asSender.status).toBe(403);
+    const res = await h.app.request('/v1/deliveries/redrive', h.json(h.tokens.admin, { ids: [dead.id] }));
+    expect(await res.json()).toEqual({ moved: 1 });
+    const again = await h.app.request('/v1/deliveries/redrive', h.json(h.tokens.admin, { allDead: true }));
+    expect(await again.json()).toEqual({ moved: 0 });
+    const bad = await h.app.request('/v1/deliveries/redrive', h.json(h.tokens.admin, { ids: [] }));
+    expect(bad.status).toBe(400);
+    expect(
+      (await h.app.request('/v1/deliveries?status=lost', { headers: h.auth(h.tokens.read) })).status,
+    ).toBe(400);
+  });
+
+  it('lists people', async () => {
+    const h = await apiHarness();
+    const res = await h.app.request('/v1/people', { headers: h.auth(h.tokens.read) });
+    expect(((await res.json()) as { people: Array<{ name: string }> }).people.map((p) => p.name)).toEqual([
+      'Alice',
+      'Bob',
+    ]);
+  });
+});
+
+describe('health, metrics, openapi, dashboard', () => {
+  it('serves health without a token, 503 when the hub cannot answer', async () => {
+    const h = await apiHarness();
+    const res = await h.app.request('/v1/health');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true, store: 'sqlite' });
+    h.hub.failNext = { method: 'health', error: new Error('db down') };
+    expect((await h.app.request('/health')).status).toBe(503);
+  });
+
+  it('serves Prometheus text with the HTTP counters, behind a token', async () => {
+    const h = await apiHarness();
+    await h.app.request('/v1/health');
+    expect((await h.app.request('/metrics')).status).toBe(401);
+    const res = await h.app.request('/metrics', { headers: h.auth(h.tokens.read) });
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toContain('dingkit_http_requests_total{method="GET",route="/v1/health",status="200"} 1');
+    expect(text).toContain('# TYPE dingkit_http_request_duration_seconds histogram');
+  });
+
+  it('labels unmatched routes as one series, so bad paths cannot blow up the metric', async () => {
+    const h = await apiHarness();
+    for (let i = 0; i < 5; i++) expect((await h.app.request(`/nope/${i}`)).status).toBe(404);
+    const text = await (await h.app.request('/metrics', { headers: h.auth(h.tokens.read) })).text();
+    expect(text).toContain('route="unmatched",status="404"} 5');
+  });
+
+  it('publishes an OpenAPI 3.1 document generated from the contracts', async () => {
+    const h = await apiHarness();
+    const doc = (await (await h.app.request('/openapi.json')).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: unknown }>>;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/messages',
+        '/v1/tasks/{id}/{action}',
+        '/v1/files',
+        '/v1/deliveries/redrive',
+        '/v1/events',
+      ]),
+    );
+    expect(doc.paths['/v1/messages']?.['post']?.requestBody).toBeDefined();
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(['SendMessage', 'SendResult', 'Delivery', 'Task', 'Error']),
+    );
+    expect(JSON.stringify(doc)).not.toContain('#/$defs/');
+  });
+
+  it('serves the dashboard page with a strict content security policy', async () => {
+    const h = await apiHarness();
+    const res = await h.app.request('/');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(await res.text()).toContain('<!doctype html>');
+  });
+});
+
+describe('auth', () => {
+  it('refuses every protected route without a token, with a wrong token, and with a revoked one', async () => {
+    const h = await apiHarness();
+    const routes: Array<[string, string]> = [
+      ['POST', '/v1/messages'],
+      ['GET', '/v1/messages/msg_1'],
+      ['POST', '/v1/tasks'],
+      ['GET', '/v1/tasks'],
+      ['GET', '/v1/tasks/1'],
+      ['POST', '/v1/tasks/1/done'],
+      ['DELETE', '/v1/tasks/1'],
+      ['POST', '/v1/files'],
+      ['GET', '/v1/files'],
+      ['GET', '/v1/deliveries'],
+      ['GET', '/v1/deliveries/dead'],
+      ['POST', '/v1/deliveries/redrive'],
+      ['GET', '/v1/people'],
+      ['GET', '/v1/events'],
+      ['GET', '/v1/events/recent'],
+      ['GET', '/metrics'],
+    ];
+    await h.store.revoke('root', new Date().toISOString());
+    for (const [method, path] of routes) {
+      for (const headers of [{}, h.auth('dk_wrongwrongwrongwrong'), h.auth(h.tokens.admin)]) {
+        const res = await h.app.request(path, { method, headers });
+        expect(res.status, `${method} ${path}`).toBe(401);
+        expect((await errorOf(res)).code).toBe('unauthorized');
+      }
+    }
+    expect(h.hub.calls.filter((c) => c.method !== 'health')).toHaveLength(0);
+  });
+
+  it('refuses a route above the token scope with 403', async () => {
+    const h = await apiHarness();
+    const res = await h.app.request('/v1/messages', h.json(h.tokens.read, { group: 'ops', text: 'x' }));
+    expect(res.status).toBe(403);
+    expect((await errorOf(res)).code).toBe('forbidden');
+    const task = await h.app.request('/v1/tasks/1/done', { method: 'POST', headers: h.auth(h.tokens.read) });
+    expect(task.status).toBe(403);
+    expect(h.hub.calls).toHaveLength(0);
+  });
+
+  it('accepts the token as ?access_token= (EventSource cannot set headers) without it breaking the query contract', async () => {
+    const h = await apiHarness();
+    const res = await h.app.request(`/v1/tasks?state=open&access_token=${h.tokens.read}`);
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('body limits and content types', () => {
+  it('refuses JSON bodies over server.bodyLimitBytes with 413, declared or streamed', async () => {
+    const h = await apiHarness({ bodyLimitBytes: 2_000 });
+    const text = 'x'.repeat(3_000);
+    const declared = await h.app.request(
+      '/v1/messages',
+      h.json(h.tokens.send, { group: 'ops', text }, 'POST', { 'content-length': '3100' }),
+    );
+    expect(declared.status).toBe(413);
+    const streamed = await h.app.request('/v1/messages', h.json(h.tokens.send, { group: 'ops', text }));
+    expect(streamed.status).toBe(413);
+    expect((await errorOf(streamed)).code).toBe('payload_too_large');
+    const fits = await h.app.request(
+      '/v1/messages',
+      h.json(h.tokens.send, { group: 'ops', text: 'x'.repeat(1_500) }),
+    );
+    expect(fits.status).toBe(202);
+  });
+
+  it('wants application/json, and says so', async () => {
+    const h = await apiHarness();
+    const res = await h.app.request('/v1/messages', {
+      method: 'POST',
+      headers: h.auth(h.tokens.send, { 'content-type': 'text/plain' }),
+      body: '{"group":"ops","text":"x"}',
+    });
+    expect(res.status).toBe(415);
+    const bad = await h.app.request('/v1/messages', h.json(h.tokens.send, '{"group":'));
+    expect((await errorOf(bad)).code).toBe('invalid_json');
+  });
+});
+
+describe('unexpected failures', () => {
+  it('answers 500 without internals and logs the failure redacted, with the request id', async () => {
+    const h = await apiHarness();
+    h.hub.failNext = { method: 'listPeople', error: new Error(`pool exploded; token ${h.tokens.admin}`) };
+    const res = await h.app.request('/v1/people', { headers: h.auth(h.tokens.read) });
+    expect(res.status).toBe(500);
+    const rid = res.headers.get('x-request-id');
+    const text = await res.text();
+    expect(text).not.toContain('pool exploded');
+    const line = h.logs.find((l) => l.level === 'error');
+    expect(line?.obj['rid']).toBe(rid);
+    expect(String(line?.obj['err'])).toContain('pool exploded');
+    expect(JSON.stringify(h.logs)).not.toContain(h.tokens.admin);
+  });
+
+  it('answers a platform failure from the hub with 502 and the redacted reason', async () => {
+    const { PlatformError } = await import('../core/errors.js');
+    const h = await apiHarness();
+    h.hub.failNext = {
+      method: 'sendMessage',
+      error: new PlatformError('PLATFORM', 'robot 400102 disabled', { status: 200, errcode: 400102 }),
+    };
+    const res = await h.app.request('/v1/messages', h.json(h.tokens.send, { group: 'ops', text: 'x' }));
+    expect(res.status).toBe(502);
+    expect((await errorOf(res)).code).toBe('dingtalk_error');
+  });
+});

@@ -1,0 +1,159 @@
+/**
+ * The hub's HTTP API as a Hono app. Everything it knows of the hub is the `HubService` contract
+ * (src/hub/service.ts), so it runs the same over the real hub and over a test double.
+ *
+ * Order of the layers, outermost first: request id + access log + metrics → body-size limit → per-route auth
+ * guard → zod contract → hub. Errors are answered as `{ error: { code, message } }` (api-error.ts); an unexpected
+ * failure is logged redacted and answered 500 with the request id, never with its message.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { routePath } from 'hono/route';
+import { type Logger, silentLogger } from '../core/logger.js';
+import { Redactor } from '../core/redact.js';
+import type { HubService } from '../hub/service.js';
+import { ApiError, errorBody, toResponse } from './api-error.js';
+import { type ApiTokenVerifier, requireScope } from './auth.js';
+import { dashboardHtml } from './dashboard/page.js';
+import { EventBus } from './events.js';
+import { Registry } from './metrics.js';
+import { buildOpenApi } from './openapi.js';
+import { deliveryRoutes } from './routes/deliveries.js';
+import { eventRoutes } from './routes/events.js';
+import { fileRoutes } from './routes/files.js';
+import { healthRoutes } from './routes/health.js';
+import { messageRoutes } from './routes/messages.js';
+import { peopleRoutes } from './routes/people.js';
+import type { ApiEnv, RouteDeps } from './routes/route-deps.js';
+import { taskRoutes } from './routes/tasks.js';
+import { type SseOptions, SseStreams } from './sse.js';
+
+export interface ApiAppOptions {
+  hub: HubService;
+  /** Checks bearer tokens; StoreTokenVerifier over the store's token table in production. */
+  tokens: ApiTokenVerifier;
+  /** The hub's change feed; a private one is made when absent (then `/v1/events` stays quiet). */
+  events?: EventBus;
+  /** The hub's registry; HTTP metrics are added to it. */
+  metrics?: Registry;
+  logger?: Logger;
+  /** Registered secrets are scrubbed from every line this app logs. */
+  redactor?: Redactor;
+  /**
+   * Largest JSON body (config `server.bodyLimitBytes`).
+   * @default 1_048_576
+   */
+  bodyLimitBytes?: number;
+  /**
+   * Largest uploaded file: DingTalk's media cap for files (reference §6.1).
+   * @default 20_971_520
+   */
+  fileLimitBytes?: number;
+  sse?: SseOptions;
+  version?: string;
+  /** Serve the live dashboard at `/`. @default true */
+  dashboard?: boolean;
+}
+
+export interface ApiApp {
+  app: Hono<ApiEnv>;
+  /** Open SSE streams; `closeAll()` on shutdown. */
+  streams: SseStreams;
+}
+
+export function createApp(o: ApiAppOptions): ApiApp {
+  const app = new Hono<ApiEnv>();
+  const logger = o.logger ?? silentLogger;
+  const redactor = o.redactor ?? new Redactor();
+  const metrics = o.metrics ?? new Registry();
+  const events = o.events ?? new EventBus();
+  const streams = new SseStreams();
+  const bodyLimitBytes = o.bodyLimitBytes ?? 1_048_576;
+  const version = o.version ?? '0.0.0';
+  const requests = metrics.counter('dingkit_http_requests_total', 'HTTP API requests by route and status');
+  const latency = metrics.histogram('dingkit_http_request_duration_seconds', 'HTTP API request latency');
+
+  app.use('*', async (c, next) => {
+    const rid = randomUUID();
+    const started = performance.now();
+    c.header('x-request-id', rid);
+    c.header('x-content-type-options', 'nosniff');
+    await next();
+    const matched = routePath(c, -1);
+    const route = matched === '*' || matched === '/*' || matched === '' ? 'unmatched' : matched;
+    const status = String(c.res.status);
+    requests.inc({ method: c.req.method, route, status });
+    if (route !== '/v1/events') latency.observe((performance.now() - started) / 1000, { route });
+    // Never the query string (it may carry ?access_token= for EventSource) or headers.
+    logger.info(
+      { rid, method: c.req.method, route, status: c.res.status, ms: Math.round(performance.now() - started) },
+      'http',
+    );
+  });
+
+  const jsonLimit = bodyLimit({
+    maxSize: bodyLimitBytes,
+    onError: () => {
+      throw new ApiError(413, 'payload_too_large', `request bodies are limited to ${bodyLimitBytes} bytes`);
+    },
+  });
+  // Uploads have their own, larger cap, applied after the token check (routes/files.ts).
+  app.use('*', (c, next) => (c.req.path === '/v1/files' ? next() : jsonLimit(c, next)));
+
+  app.onError((e, c) => {
+    if (e instanceof HTTPException && e.status < 500) {
+      return c.json(errorBody('bad_request', e.message || 'bad request'), e.status);
+    }
+    const log = (err: unknown) => {
+      const text = err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err);
+      logger.error(
+        { rid: c.res.headers.get('x-request-id'), route: routePath(c, -1), err: redactor.redact(text) },
+        'request failed',
+      );
+    };
+    return toResponse(c, e, log, (t) => redactor.redact(t));
+  });
+  app.notFound((c) =>
+    c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path.slice(0, 200)}`), 404),
+  );
+
+  const deps: RouteDeps = {
+    hub: o.hub,
+    guard: (scope) => requireScope(o.tokens, scope),
+    events,
+    metrics,
+    streams,
+    bodyLimitBytes,
+    fileLimitBytes: o.fileLimitBytes ?? 20 * 1024 * 1024,
+  };
+  healthRoutes(app, deps);
+  messageRoutes(app, deps);
+  taskRoutes(app, deps);
+  fileRoutes(app, deps);
+  deliveryRoutes(app, deps);
+  peopleRoutes(app, deps);
+  eventRoutes(app, deps, o.sse ?? {});
+
+  const openapi = JSON.stringify(buildOpenApi(version));
+  app.get('/openapi.json', (c) =>
+    c.body(openapi, 200, { 'content-type': 'application/json; charset=utf-8' }),
+  );
+
+  if (o.dashboard !== false) {
+    const page = dashboardHtml(version);
+    app.get('/', (c) =>
+      c.html(page, 200, {
+        // Everything is inline and same-origin; the page talks only to this API.
+        'content-security-policy':
+          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        'referrer-policy': 'no-referrer',
+        'cache-control': 'no-store',
+      }),
+    );
+  }
+
+  return { app, streams };
+}

@@ -1,0 +1,225 @@
+/**
+ * The HTTP API's contracts: one zod schema per request body, query and answer. Routes validate with them and
+ * `/openapi.json` is generated from the very same objects (openapi.ts), so the document cannot drift from what the
+ * server accepts. Shapes mirror `src/hub/service.ts`; the bounds here are the API's own (a request the hub would
+ * choke on is refused at the door with a 400 that names the field).
+ */
+
+import { z } from 'zod';
+
+const shortText = (max: number) => z.string().min(1).max(max);
+
+/** Group aliases and robot/app names in the config use this alphabet (src/hub/config.ts). */
+export const aliasSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a group alias: letters, digits, _ . - (max 64)');
+
+export const personNameSchema = shortText(128);
+
+const destinationShape = {
+  group: aliasSchema.optional(),
+  to: z.array(personNameSchema).min(1).max(100).optional(),
+  via: z.enum(['robot', 'app', 'notice']).optional(),
+};
+
+function oneDestination(d: { group?: string | undefined; to?: readonly string[] | undefined }): boolean {
+  return (d.group === undefined) !== (d.to === undefined);
+}
+const ONE_DESTINATION = { message: 'give exactly one of "group" or "to"', path: ['group'] };
+
+const varValue = z.union([z.string().max(10_000), z.number(), z.boolean(), z.null()]);
+
+export const sendMessageBody = z
+  .object({
+    ...destinationShape,
+    text: shortText(100_000),
+    format: z.enum(['text', 'markdown']).optional(),
+    title: shortText(256).optional(),
+    vars: z
+      .record(z.string().min(1).max(64), varValue)
+      .refine((v) => Object.keys(v).length <= 200, 'at most 200 variables')
+      .optional(),
+    mention: z.array(personNameSchema).max(50).optional(),
+    mentionAll: z.boolean().optional(),
+    idempotencyKey: shortText(200).optional(),
+  })
+  .strict()
+  .refine(oneDestination, ONE_DESTINATION)
+  .meta({ id: 'SendMessage' });
+
+export const deliveryStatusSchema = z.enum(['queued', 'sending', 'sent', 'parked', 'dead', 'cancelled']);
+
+export const deliverySchema = z
+  .object({
+    id: z.string(),
+    status: deliveryStatusSchema,
+    channel: z.enum(['robot', 'app', 'notice']),
+    target: z.string(),
+    part: z.object({ index: z.number().int(), count: z.number().int() }).optional(),
+    attempts: z.number().int(),
+    lastError: z.string().optional(),
+    remoteId: z.string().optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Delivery' });
+
+export const sendResultSchema = z
+  .object({ messageId: z.string(), duplicate: z.boolean(), deliveries: z.array(deliverySchema) })
+  .meta({ id: 'SendResult' });
+
+export const taskStateSchema = z.enum(['open', 'in_progress', 'done', 'cancelled']);
+export const prioritySchema = z.enum(['low', 'normal', 'high', 'urgent']);
+
+export const isoTimeSchema = z.iso.datetime({ offset: true });
+
+export const createTaskBody = z
+  .object({
+    title: shortText(200),
+    description: z.string().max(4_000).optional(),
+    assignees: z.array(personNameSchema).min(1).max(50),
+    group: aliasSchema.optional(),
+    due: isoTimeSchema.optional(),
+    priority: prioritySchema.optional(),
+    idempotencyKey: shortText(200).optional(),
+  })
+  .strict()
+  .meta({ id: 'CreateTask' });
+
+export const taskActionSchema = z.enum(['start', 'done', 'cancel', 'reopen']);
+
+export const taskActionBody = z
+  .object({ note: z.string().max(1_000).optional() })
+  .strict()
+  .meta({ id: 'TaskAction' });
+
+export const taskSchema = z
+  .object({
+    id: z.number().int(),
+    title: z.string(),
+    description: z.string().optional(),
+    state: taskStateSchema,
+    assignees: z.array(z.object({ name: z.string(), todoId: z.string().optional() })),
+    group: z.string().optional(),
+    due: z.string().optional(),
+    priority: prioritySchema,
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    history: z.array(
+      z.object({ at: z.string(), kind: z.string(), by: z.string(), note: z.string().optional() }),
+    ),
+  })
+  .meta({ id: 'Task' });
+
+/** A decimal integer written plainly in a path or query: no spaces, signs, exponents or hex (`z.coerce` takes those). */
+export const decimalInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, 'a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const limitQuery = decimalInt(1, 1_000).optional();
+
+export const taskListQuery = z
+  .object({
+    state: taskStateSchema.optional(),
+    assignee: personNameSchema.optional(),
+    group: aliasSchema.optional(),
+    overdue: z.enum(['true', 'false']).optional(),
+    limit: limitQuery,
+  })
+  .strict();
+
+/** Task ids are positive integers; anything else in the path is a 400, not a lookup. */
+export const taskIdParam = decimalInt(1, Number.MAX_SAFE_INTEGER);
+
+/** Message and delivery ids are opaque strings minted by the hub. */
+export const opaqueIdParam = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'not a valid id');
+
+/** Text fields of the multipart upload (the file part is `file`). */
+export const fileShareFields = z
+  .object({
+    ...destinationShape,
+    to: z
+      .string()
+      .min(1)
+      .max(4_000)
+      .transform((s) =>
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter((x) => x.length > 0),
+      )
+      .pipe(z.array(personNameSchema).min(1).max(100))
+      .optional(),
+    comment: z.string().max(2_000).optional(),
+    publicUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2_000)
+      .optional(),
+    fileName: shortText(255).optional(),
+  })
+  .strict()
+  .refine(oneDestination, ONE_DESTINATION);
+
+export const fileShareSchema = z
+  .object({
+    id: z.string(),
+    fileName: z.string(),
+    size: z.number().int(),
+    mediaId: z.string().optional(),
+    target: z.string(),
+    channel: z.enum(['app', 'notice', 'robot-link']),
+    status: deliveryStatusSchema,
+    createdAt: z.string(),
+  })
+  .meta({ id: 'FileShare' });
+
+export const deliveryListQuery = z
+  .object({ status: deliveryStatusSchema.optional(), limit: limitQuery })
+  .strict();
+export const limitOnlyQuery = z.object({ limit: limitQuery }).strict();
+
+export const redriveBody = z
+  .union([
+    z.object({ ids: z.array(opaqueIdParam).min(1).max(1_000) }).strict(),
+    z.object({ allDead: z.literal(true) }).strict(),
+  ])
+  .meta({ id: 'Redrive' });
+
+export const personSchema = z
+  .object({
+    name: z.string(),
+    mobile: z.string().optional(),
+    userId: z.string().optional(),
+    unionId: z.string().optional(),
+  })
+  .meta({ id: 'Person' });
+
+export const healthSchema = z
+  .object({
+    ok: z.boolean(),
+    version: z.string(),
+    store: z.enum(['sqlite', 'postgres']),
+    emulator: z.object({ url: z.string() }).optional(),
+    stream: z.enum(['connected', 'connecting', 'off']),
+    queue: z.object({ queued: z.number(), parked: z.number(), dead: z.number() }),
+  })
+  .meta({ id: 'Health' });
+
+export const errorSchema = z
+  .object({
+    error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+  })
+  .meta({ id: 'Error' });
+
+export const eventsQuery = z
+  .object({
+    /** For clients that cannot set `Last-Event-ID` on the first connection (replays the buffer after it). */
+    lastEventId: decimalInt(0, Number.MAX_SAFE_INTEGER).optional(),
+  })
+  .strict();
+
+/** The last id a client saw: the `Last-Event-ID` header wins over the query; garbage is a 400. */
+export const lastEventIdHeader = decimalInt(0, Number.MAX_SAFE_INTEGER);

@@ -1,0 +1,288 @@
+/**
+ * `/openapi.json`, generated from the zod contracts the routes validate with (contracts.ts), so the document and
+ * the server cannot disagree. Request schemas are rendered as inputs (what a client may send: defaults optional,
+ * strings before coercion), answers as outputs.
+ */
+
+import { z } from 'zod';
+import type { Scope } from './auth.js';
+import * as C from './contracts.js';
+
+interface Operation {
+  method: 'get' | 'post' | 'delete';
+  path: string;
+  summary: string;
+  /** Absent = no token needed. */
+  scope?: Scope;
+  json?: z.ZodType;
+  multipart?: z.ZodType;
+  query?: z.ZodType;
+  params?: Record<string, z.ZodType>;
+  idempotent?: boolean;
+  status: number;
+  answer?: z.ZodType;
+  answerType?: string;
+}
+
+const list = <K extends string>(key: K, item: z.ZodType) => z.object({ [key]: z.array(item) });
+
+const taskId = { id: z.number().int().min(1) };
+const opaqueId = { id: C.opaqueIdParam };
+
+export const OPERATIONS: readonly Operation[] = [
+  {
+    method: 'get',
+    path: '/v1/health',
+    summary: 'Health of the hub (no token)',
+    status: 200,
+    answer: C.healthSchema,
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics (text exposition 0.0.4)',
+    scope: 'read',
+    status: 200,
+    answerType: 'text/plain',
+  },
+  {
+    method: 'post',
+    path: '/v1/messages',
+    summary: 'Send a message to a group or people; durably queued before the answer',
+    scope: 'send',
+    json: C.sendMessageBody,
+    idempotent: true,
+    status: 202,
+    answer: C.sendResultSchema,
+  },
+  {
+    method: 'get',
+    path: '/v1/messages/{id}',
+    summary: 'A sent message and its deliveries',
+    scope: 'read',
+    params: opaqueId,
+    status: 200,
+    answer: C.sendResultSchema,
+  },
+  {
+    method: 'post',
+    path: '/v1/tasks',
+    summary: 'Assign a task (group announcement with @mentions, a DingTalk Todo per assignee)',
+    scope: 'send',
+    json: C.createTaskBody,
+    idempotent: true,
+    status: 201,
+    answer: C.taskSchema,
+  },
+  {
+    method: 'get',
+    path: '/v1/tasks',
+    summary: 'Tasks, filtered',
+    scope: 'read',
+    query: C.taskListQuery,
+    status: 200,
+    answer: list('tasks', C.taskSchema),
+  },
+  {
+    method: 'get',
+    path: '/v1/tasks/{id}',
+    summary: 'One task with its history',
+    scope: 'read',
+    params: taskId,
+    status: 200,
+    answer: C.taskSchema,
+  },
+  {
+    method: 'post',
+    path: '/v1/tasks/{id}/{action}',
+    summary: 'Move a task: start, done, cancel or reopen (409 when its state forbids it)',
+    scope: 'send',
+    params: { ...taskId, action: C.taskActionSchema },
+    json: C.taskActionBody,
+    status: 200,
+    answer: C.taskSchema,
+  },
+  {
+    method: 'delete',
+    path: '/v1/tasks/{id}',
+    summary: 'Cancel a task (its history is kept)',
+    scope: 'send',
+    params: taskId,
+    status: 200,
+    answer: C.taskSchema,
+  },
+  {
+    method: 'post',
+    path: '/v1/files',
+    summary: 'Share a file (multipart: a "file" part plus destination fields)',
+    scope: 'send',
+    multipart: C.fileShareFields,
+    status: 202,
+    answer: C.fileShareSchema,
+  },
+  {
+    method: 'get',
+    path: '/v1/files',
+    summary: 'File share history',
+    scope: 'read',
+    query: C.limitOnlyQuery,
+    status: 200,
+    answer: list('shares', C.fileShareSchema),
+  },
+  {
+    method: 'get',
+    path: '/v1/deliveries',
+    summary: 'Deliveries, optionally by status',
+    scope: 'read',
+    query: C.deliveryListQuery,
+    status: 200,
+    answer: list('deliveries', C.deliverySchema),
+  },
+  {
+    method: 'get',
+    path: '/v1/deliveries/dead',
+    summary: 'Dead letters',
+    scope: 'read',
+    query: C.limitOnlyQuery,
+    status: 200,
+    answer: list('deliveries', C.deliverySchema),
+  },
+  {
+    method: 'post',
+    path: '/v1/deliveries/redrive',
+    summary: 'Put dead or parked deliveries back in the queue',
+    scope: 'admin',
+    json: C.redriveBody,
+    status: 200,
+    answer: z.object({ moved: z.number().int() }),
+  },
+  {
+    method: 'get',
+    path: '/v1/people',
+    summary: 'The people directory',
+    scope: 'read',
+    status: 200,
+    answer: list('people', C.personSchema),
+  },
+  {
+    method: 'get',
+    path: '/v1/events',
+    summary: 'Server-sent events of hub changes; honours Last-Event-ID (or ?lastEventId=)',
+    scope: 'read',
+    query: C.eventsQuery,
+    status: 200,
+    answerType: 'text/event-stream',
+  },
+  {
+    method: 'get',
+    path: '/v1/events/recent',
+    summary: 'The most recent events (the SSE replay buffer)',
+    scope: 'read',
+    status: 200,
+    answer: z.object({
+      events: z.array(
+        z.object({
+          id: z.number(),
+          type: z.string(),
+          at: z.number(),
+          data: z.record(z.string(), z.unknown()),
+        }),
+      ),
+    }),
+  },
+];
+
+type Json = Record<string, unknown>;
+
+/** Converts one schema; named sub-schemas (`.meta({ id })`) are hoisted into `components.schemas`. */
+function schemaOf(s: z.ZodType, io: 'input' | 'output', components: Json): Json {
+  const json = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Json;
+  const defs = (json['$defs'] ?? {}) as Record<string, Json>;
+  delete json['$defs'];
+  delete json['$schema'];
+  for (const [name, def] of Object.entries(defs)) components[name] = rewriteRefs(def);
+  return rewriteRefs(json);
+}
+
+function rewriteRefs(v: Json): Json {
+  return JSON.parse(JSON.stringify(v).replaceAll('"#/$defs/', '"#/components/schemas/')) as Json;
+}
+
+export function buildOpenApi(version: string): Json {
+  const components: Json = {};
+  const paths: Record<string, Json> = {};
+  const errorRef = { $ref: '#/components/schemas/Error' };
+  components['Error'] = schemaOf(C.errorSchema, 'output', components);
+  for (const op of OPERATIONS) {
+    const parameters: Json[] = [];
+    for (const [name, s] of Object.entries(op.params ?? {})) {
+      parameters.push({ name, in: 'path', required: true, schema: schemaOf(s, 'input', components) });
+    }
+    if (op.query) {
+      const q = schemaOf(op.query, 'input', components);
+      const props = (q['properties'] ?? {}) as Record<string, Json>;
+      const required = new Set((q['required'] ?? []) as string[]);
+      for (const [name, schema] of Object.entries(props)) {
+        parameters.push({ name, in: 'query', required: required.has(name), schema });
+      }
+    }
+    if (op.idempotent) {
+      parameters.push({
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description: 'Same key within 24 h returns the first result and sends nothing new',
+        schema: { type: 'string', maxLength: 200 },
+      });
+    }
+    const responses: Json = {
+      [String(op.status)]: {
+        description: 'OK',
+        content: op.answer
+          ? { 'application/json': { schema: schemaOf(op.answer, 'output', components) } }
+          : { [op.answerType ?? 'text/plain']: { schema: { type: 'string' } } },
+      },
+      '4XX': {
+        description: 'Refused: the reason is in error.code and error.message',
+        content: { 'application/json': { schema: errorRef } },
+      },
+    };
+    const operation: Json = {
+      summary: op.summary,
+      operationId: `${op.method}${op.path.replace(/[{}]/g, '').replace(/[/_-](\w)/g, (_, ch: string) => ch.toUpperCase())}`,
+      parameters,
+      responses,
+      security: op.scope ? [{ bearer: [op.scope] }] : [],
+    };
+    if (op.json) {
+      operation['requestBody'] = {
+        required: true,
+        content: { 'application/json': { schema: schemaOf(op.json, 'input', components) } },
+      };
+    }
+    if (op.multipart) {
+      const fields = schemaOf(op.multipart, 'input', components);
+      const props = { ...((fields['properties'] ?? {}) as Json), file: { type: 'string', format: 'binary' } };
+      operation['requestBody'] = {
+        required: true,
+        content: { 'multipart/form-data': { schema: { ...fields, properties: props, required: ['file'] } } },
+      };
+    }
+    paths[op.path] = { ...paths[op.path], [op.method]: operation };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'dingkit hub API',
+      version,
+      description:
+        'Send messages, assign tasks and share files through DingTalk. Bearer API tokens with scopes read < send < admin (dingkit token create).',
+    },
+    servers: [{ url: '/' }],
+    paths,
+    components: {
+      schemas: components,
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'dingkit API token' } },
+    },
+  };
+}

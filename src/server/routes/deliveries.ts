@@ -1,0 +1,24 @@
+/** Deliveries: the queue as operators see it, dead letters, and redrive (admin only: it re-sends). */
+
+import type { Hono } from 'hono';
+import { deliveryListQuery, limitOnlyQuery, redriveBody } from '../contracts.js';
+import { readJson, readQuery } from '../http-input.js';
+import { type ApiEnv, actorOf, type RouteDeps } from './route-deps.js';
+
+export function deliveryRoutes(app: Hono<ApiEnv>, d: RouteDeps): void {
+  app.get('/v1/deliveries', d.guard('read'), async (c) => {
+    const q = readQuery(c, deliveryListQuery);
+    return c.json({ deliveries: await d.hub.listDeliveries({ status: q.status, limit: q.limit ?? 100 }) });
+  });
+
+  app.get('/v1/deliveries/dead', d.guard('read'), async (c) => {
+    const q = readQuery(c, limitOnlyQuery);
+    return c.json({ deliveries: await d.hub.listDeliveries({ status: 'dead', limit: q.limit ?? 100 }) });
+  });
+
+  app.post('/v1/deliveries/redrive', d.guard('admin'), async (c) => {
+    const body = await readJson(c, redriveBody);
+    const moved = await d.hub.redrive('ids' in body ? body.ids : 'all-dead', actorOf(c));
+    return c.json({ moved });
+  });
+}

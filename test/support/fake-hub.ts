@@ -1,0 +1,236 @@
+/**
+ * An in-memory HubService for testing the HTTP layer and the CLI without the store or DingTalk. It follows the
+ * contract's rules that the API relies on (idempotency keys, the task state machine, redrive of dead/parked only,
+ * name resolution against a small directory) and records every call so tests can assert what reached the hub.
+ */
+
+import { ValidationError } from '../../src/core/errors.js';
+import type {
+  Actor,
+  Delivery,
+  FileShare,
+  FileShareInput,
+  HealthReport,
+  HubService,
+  Person,
+  SendMessageInput,
+  SendResult,
+  Task,
+  TaskFilter,
+  TaskInput,
+} from '../../src/hub/service.js';
+import { transition } from '../../src/hub/task-state.js';
+import { EventBus } from '../../src/server/events.js';
+
+export interface FakeCall {
+  method: string;
+  args: unknown[];
+}
+
+export class FakeHub implements HubService {
+  readonly calls: FakeCall[] = [];
+  readonly events = new EventBus();
+  readonly people: Person[] = [
+    { name: 'Alice', userId: 'u-alice', mobile: '13800000001' },
+    { name: 'Bob', userId: 'u-bob' },
+  ];
+  readonly groups = new Set(['ops', 'dev']);
+  readonly messages = new Map<string, SendResult>();
+  readonly #byKey = new Map<string, string>();
+  readonly tasks = new Map<number, Task>();
+  readonly deliveries: Delivery[] = [];
+  readonly shares: Array<FileShare & { bytes: Buffer }> = [];
+  #seq = 0;
+  /** Make the next call of this method throw (tests of the 5xx path). */
+  failNext: { method: string; error: unknown } | undefined;
+  now = () => new Date('2026-11-25T10:00:00.000Z').getTime() + this.#seq * 1000;
+
+  #record(method: string, args: unknown[]): void {
+    this.calls.push({ method, args });
+    if (this.failNext?.method === method) {
+      const e = this.failNext.error;
+      this.failNext = undefined;
+      throw e;
+    }
+  }
+
+  #iso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  #resolveTargets(d: { group?: string | undefined; to?: readonly string[] | undefined }): string[] {
+    if (d.group !== undefined) {
+      if (!this.groups.has(d.group)) throw new ValidationError(`no group named "${d.group}"`, 'group');
+      return [d.group];
+    }
+    return (d.to ?? []).map((n) => {
+      const p = this.people.find((x) => x.name === n || x.userId === n);
+      if (!p) throw new ValidationError(`no person named "${n}"`, 'to');
+      return p.name;
+    });
+  }
+
+  async sendMessage(input: SendMessageInput, actor: Actor): Promise<SendResult> {
+    this.#record('sendMessage', [input, actor]);
+    if (input.idempotencyKey) {
+      const first = this.#byKey.get(input.idempotencyKey);
+      if (first) return { ...this.messages.get(first)!, duplicate: true };
+    }
+    const targets = this.#resolveTargets(input);
+    const messageId = `msg_${++this.#seq}`;
+    const deliveries = targets.map((target): Delivery => {
+      const d: Delivery = {
+        id: `dlv_${++this.#seq}`,
+        status: 'queued',
+        channel: input.group ? 'robot' : 'notice',
+        target,
+        attempts: 0,
+        createdAt: this.#iso(),
+        updatedAt: this.#iso(),
+      };
+      this.deliveries.push(d);
+      return d;
+    });
+    const result: SendResult = { messageId, duplicate: false, deliveries };
+    this.messages.set(messageId, result);
+    if (input.idempotencyKey) this.#byKey.set(input.idempotencyKey, messageId);
+    this.events.publish('message.queued', { messageId, deliveries: deliveries.length });
+    return result;
+  }
+
+  async getMessage(messageId: string): Promise<SendResult | undefined> {
+    this.#record('getMessage', [messageId]);
+    return this.messages.get(messageId);
+  }
+
+  async assignTask(input: TaskInput, actor: Actor): Promise<Task> {
+    this.#record('assignTask', [input, actor]);
+    this.#resolveTargets({ to: input.assignees });
+    if (input.group !== undefined) this.#resolveTargets({ group: input.group });
+    const id = this.tasks.size + 1;
+    const task: Task = {
+      id,
+      title: input.title,
+      description: input.description,
+      state: 'open',
+      assignees: input.assignees.map((name) => ({ name, todoId: `todo-${id}-${name}` })),
+      group: input.group,
+      due: input.due,
+      priority: input.priority ?? 'normal',
+      createdAt: this.#iso(),
+      updatedAt: this.#iso(),
+      history: [{ at: this.#iso(), kind: 'created', by: actor.by }],
+    };
+    this.tasks.set(id, task);
+    this.events.publish('task.created', { id, title: task.title });
+    return task;
+  }
+
+  async getTask(id: number): Promise<Task | undefined> {
+    this.#record('getTask', [id]);
+    return this.tasks.get(id);
+  }
+
+  async listTasks(filter: TaskFilter): Promise<Task[]> {
+    this.#record('listTasks', [filter]);
+    return [...this.tasks.values()]
+      .filter((t) => !filter.state || t.state === filter.state)
+      .filter((t) => !filter.assignee || t.assignees.some((a) => a.name === filter.assignee))
+      .filter((t) => !filter.group || t.group === filter.group)
+      .slice(0, filter.limit ?? 100);
+  }
+
+  async actOnTask(
+    id: number,
+    action: 'start' | 'done' | 'cancel' | 'reopen',
+    actor: Actor,
+    note?: string,
+  ): Promise<Task> {
+    this.#record('actOnTask', [id, action, actor, note]);
+    const t = this.tasks.get(id);
+    if (!t) throw new ValidationError(`no task #${id}`, 'id');
+    t.state = transition(t.state, action);
+    t.updatedAt = this.#iso();
+    t.history.push({ at: this.#iso(), kind: action, by: actor.by, ...(note ? { note } : {}) });
+    this.events.publish(`task.${action}`, { id });
+    return t;
+  }
+
+  async shareFile(input: FileShareInput, actor: Actor): Promise<FileShare> {
+    this.#record('shareFile', [{ ...input, content: '<bytes>' }, actor]);
+    const [target] = this.#resolveTargets(input);
+    const bytes = Buffer.isBuffer(input.content) ? input.content : Buffer.alloc(0);
+    const share = {
+      id: `file_${++this.#seq}`,
+      fileName: input.fileName,
+      size: bytes.length,
+      mediaId: `@media${this.#seq}`,
+      target: target ?? '',
+      channel: input.group ? ('app' as const) : ('notice' as const),
+      status: 'queued' as const,
+      createdAt: this.#iso(),
+    };
+    this.shares.push({ ...share, bytes });
+    this.events.publish('file.shared', { id: share.id, fileName: share.fileName });
+    return share;
+  }
+
+  async listShares(limit?: number): Promise<FileShare[]> {
+    this.#record('listShares', [limit]);
+    return this.shares.slice(0, limit ?? 100).map(({ bytes: _bytes, ...s }) => s);
+  }
+
+  async listDeliveries(filter: { status?: Delivery['status'] | undefined; limit?: number | undefined }) {
+    this.#record('listDeliveries', [filter]);
+    return this.deliveries
+      .filter((d) => !filter.status || d.status === filter.status)
+      .slice(0, filter.limit ?? 100);
+  }
+
+  async redrive(ids: readonly string[] | 'all-dead', actor: Actor): Promise<number> {
+    this.#record('redrive', [ids, actor]);
+    let moved = 0;
+    for (const d of this.deliveries) {
+      const wanted = ids === 'all-dead' ? d.status === 'dead' : ids.includes(d.id);
+      if (wanted && (d.status === 'dead' || d.status === 'parked')) {
+        d.status = 'queued';
+        moved++;
+      }
+    }
+    if (moved) this.events.publish('delivery.redriven', { moved });
+    return moved;
+  }
+
+  async listPeople(): Promise<Person[]> {
+    this.#record('listPeople', []);
+    return this.people;
+  }
+
+  async health(): Promise<HealthReport> {
+    this.#record('health', []);
+    const count = (s: Delivery['status']) => this.deliveries.filter((d) => d.status === s).length;
+    return {
+      ok: true,
+      version: '0.1.0',
+      store: 'sqlite',
+      stream: 'off',
+      queue: { queued: count('queued'), parked: count('parked'), dead: count('dead') },
+    };
+  }
+
+  /** Test helper: a dead letter as the dispatcher would leave it. */
+  addDead(target: string, lastError: string): Delivery {
+    const d: Delivery = {
+      id: `dlv_${++this.#seq}`,
+      status: 'dead',
+      channel: 'robot',
+      target,
+      attempts: 1,
+      lastError,
+      createdAt: this.#iso(),
+      updatedAt: this.#iso(),
+    };
+    this.deliveries.push(d);
+    return d;
+  }
+}
