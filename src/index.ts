@@ -3,6 +3,8 @@
  * classes and their guards, and the types. Stream mode, callbacks and the emulator have their own subpaths.
  */
 
+export * from './api/index.js';
+export { DingTalk, type DingTalkClientOptions } from './client.js';
 export {
   DEFAULT_API_BASE,
   DEFAULT_OAPI_BASE,

@@ -65,11 +65,12 @@ function toRaw(req: DingTalkRequest, base: Origin | undefined, o: BaseHandlerOpt
     'user-agent': o.userAgent,
     ...req.headers,
   };
-  let body: Buffer | string | undefined;
+  let body: RawRequest['body'];
   if (req.multipart) {
     const mp = encodeMultipart(req.multipart);
     body = mp.body;
     headers['content-type'] = mp.contentType;
+    headers['content-length'] = String(mp.length);
   } else if (req.body !== undefined) {
     body = JSON.stringify(req.body);
     headers['content-type'] = 'application/json; charset=utf-8';

@@ -14,13 +14,22 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export type QueryValue = string | number | boolean | undefined;
 
+/**
+ * File contents read when the request is sent, once per attempt: a retry opens the source again instead of
+ * replaying a consumed stream. `size` must be exact; it becomes part of the `content-length`.
+ */
+export interface StreamSource {
+  size: number;
+  open(): AsyncIterable<Uint8Array>;
+}
+
 /** A file part of a multipart body. */
 export interface MultipartFile {
   /** Field name, e.g. `media` for /media/upload. */
   field: string;
   filename: string;
   contentType: string;
-  data: Buffer | Uint8Array;
+  data: Buffer | Uint8Array | StreamSource;
 }
 
 export interface MultipartBody {

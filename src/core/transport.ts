@@ -7,6 +7,7 @@
  * a `not_sent` failure (safe to retry any send) from an `unknown` one (DingTalk may have acted).
  */
 
+import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { DingTalkError, NetworkError, TimeoutError } from './errors.js';
 
@@ -16,13 +17,24 @@ export interface RawRequest {
   path: string;
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   headers: Record<string, string>;
-  body?: Buffer | string | undefined;
+  /** A buffer, a string, or a streamed body (multipart uploads of files) opened once per attempt. */
+  body?: Buffer | string | StreamBody | undefined;
   timeoutMs: number;
   /** Largest response body accepted; larger answers fail with outcome `unknown`. */
   maxResponseBytes: number;
   signal?: AbortSignal | undefined;
   /** Operation name for error messages. */
   operation: string;
+}
+
+/** A body produced while it is written; `length` is its exact byte count (sent as `content-length`). */
+export interface StreamBody {
+  length: number;
+  open(): AsyncIterable<Uint8Array>;
+}
+
+export function isStreamBody(body: RawRequest['body']): body is StreamBody {
+  return typeof body === 'object' && body !== null && !Buffer.isBuffer(body);
 }
 
 export interface RawResponse {
@@ -87,7 +99,11 @@ export function createHttpTransport(options: TransportOptions = {}): HttpTranspo
           path: req.path,
           method: req.method,
           headers: req.headers,
-          body: req.body ?? null,
+          // A streamed body is only "sent" once undici has written all of it (onRequestSent), so a read error
+          // or a reset during the upload stays `not_sent`: DingTalk cannot act on a truncated multipart body.
+          body: isStreamBody(req.body)
+            ? Readable.from(req.body.open(), { objectMode: false })
+            : (req.body ?? null),
           headersTimeout: req.timeoutMs,
           bodyTimeout: req.timeoutMs,
           // A POST is never silently retried by undici on a reused socket: the retry decision is ours.

@@ -104,6 +104,46 @@ export const configSchema = z
       })
       .strict()
       .default({ mode: 'auto', port: 8788 }),
+    /** Task reminders and escalation (docs/hub.md "Tasks"); windows scale down for tests. */
+    tasks: z
+      .object({
+        /** A reminder goes to the assignees this long before the due time (0 = none). */
+        remindBeforeMs: z.number().int().min(0).default(3_600_000),
+        /** Escalation to the group this long after the due time when the task is still open. */
+        escalateAfterMs: z.number().int().min(0).default(0),
+        /** How often due reminders and escalations are looked for. */
+        pollMs: z.number().int().positive().default(1_000),
+        /** Link in each Todo (`detailUrl`, reference §8.2); `{id}` is the task id. Default: the hub's own API. */
+        detailUrl: z.string().url().optional(),
+      })
+      .strict()
+      .default({ remindBeforeMs: 3_600_000, escalateAfterMs: 0, pollMs: 1_000 }),
+    /** File shares (reference §6). */
+    files: z
+      .object({
+        /** Upload cap (§6.1: file ≤ 20 MB). */
+        maxBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(20 * 1024 * 1024),
+        /** Work-notification file cap (§5.3 says ≤ 10 MB; §12 lists the discrepancy). */
+        noticeMaxBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(10 * 1024 * 1024),
+        /** Accepted extensions (§6.1 file types). */
+        types: z
+          .array(z.string().regex(/^[a-z0-9]{1,8}$/))
+          .default(['doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'zip', 'pdf', 'rar']),
+      })
+      .strict()
+      .default({
+        maxBytes: 20 * 1024 * 1024,
+        noticeMaxBytes: 10 * 1024 * 1024,
+        types: ['doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'zip', 'pdf', 'rar'],
+      }),
     dispatcher: z
       .object({
         workers: z.number().int().positive().max(256).default(8),

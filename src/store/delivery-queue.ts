@@ -208,47 +208,36 @@ export interface FinishInput {
 /** Applies a policy decision to a job. Returns the new status, or undefined if the lease was lost. */
 export async function finish(tx: Tx | Store['db'], f: FinishInput): Promise<DeliveryStatus | undefined> {
   const { decision: d, now } = f;
-  const base = { lease_owner: null, lease_until: null, started_at: null, updated_at: now };
+  let q = tx
+    .updateTable('deliveries')
+    .set({ lease_owner: null, lease_until: null, started_at: null, updated_at: now })
+    .where('id', '=', f.id)
+    .where('status', '=', 'sending');
+  if (f.owner !== null) q = q.where('lease_owner', '=', f.owner);
   let status: DeliveryStatus;
-  let q;
   switch (d.action) {
     case 'complete':
       status = 'sent';
-      q = tx.updateTable('deliveries').set({
-        ...base,
-        status,
-        remote_id: f.remoteId ?? null,
-        finished_at: now,
-      });
+      q = q.set({ status, remote_id: f.remoteId ?? null, finished_at: now });
       break;
     case 'defer':
       // A throttle is a refusal: nothing was sent, so it does not count as an attempt.
       status = 'queued';
-      q = tx
-        .updateTable('deliveries')
-        .set((eb) => ({
-          ...base,
-          status,
-          run_at: d.at,
-          last_error: d.reason,
-          attempts: eb('attempts', '-', 1),
-        }));
+      q = q.set((eb) => ({ status, run_at: d.at, last_error: d.reason, attempts: eb('attempts', '-', 1) }));
       break;
     case 'retry':
       status = 'queued';
-      q = tx.updateTable('deliveries').set({ ...base, status, run_at: d.at, last_error: d.reason });
+      q = q.set({ status, run_at: d.at, last_error: d.reason });
       break;
     case 'park':
       status = 'parked';
-      q = tx.updateTable('deliveries').set({ ...base, status, last_error: d.reason });
+      q = q.set({ status, last_error: d.reason });
       break;
     case 'dead':
       status = 'dead';
-      q = tx.updateTable('deliveries').set({ ...base, status, last_error: d.reason, finished_at: now });
+      q = q.set({ status, last_error: d.reason, finished_at: now });
       break;
   }
-  q = q.where('id', '=', f.id).where('status', '=', 'sending');
-  if (f.owner !== null) q = q.where('lease_owner', '=', f.owner);
   const r = await q.executeTakeFirst();
   if (r.numUpdatedRows === 0n) return undefined;
   // DingTalk's throttle (e.g. robot 130101: blocked 10 minutes, reference §2.6) blocks this key only.

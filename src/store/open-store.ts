@@ -81,7 +81,16 @@ export async function openStore(o: OpenStoreOptions): Promise<Store> {
     });
     db = new Kysely<Database>({ dialect: d });
     try {
-      if (o.schema) await sql.raw(`create schema if not exists ${quoteIdent(o.schema)}`).execute(db);
+      if (o.schema) {
+        // `if not exists` is not atomic in PostgreSQL: two processes opening an empty database at once can both
+        // pass the check and one then fails on pg_namespace's unique index. That loser's schema exists: go on.
+        await sql
+          .raw(`create schema if not exists ${quoteIdent(o.schema)}`)
+          .execute(db)
+          .catch((e: unknown) => {
+            if ((e as { code?: string }).code !== '23505') throw e;
+          });
+      }
       const r = await sql<{ s: string | null }>`select current_schema() as s`.execute(db);
       migrationSchema = r.rows[0]?.s ?? undefined;
       if (!migrationSchema) throw new ConfigError('database: the search_path names no existing schema');

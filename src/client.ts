@@ -1,0 +1,74 @@
+/**
+ * The `DingTalk` client: the core request path (`DingTalkCore`: transport, tokens, retry, limits, logging) plus
+ * one typed module per DingTalk domain (house style: src/api/<domain>). Domain modules only build requests and
+ * read answers; everything cross-cutting stays in the core's middleware.
+ *
+ * @example
+ * const dt = new DingTalk({ appKey, appSecret, agentId, robotCode });
+ * await dt.robot.sendToGroup({ openConversationId, message: appMessage.text('hello') });
+ * await dt.webhook({ webhook: ROBOT_URL, secret: ROBOT_SECRET }).text('deploy done');
+ */
+
+import { Card } from './api/card/card.js';
+import { Chat, type ChatOptions } from './api/chat/chat.js';
+import { Media, type MediaOptions } from './api/media/media.js';
+import { Notice, type NoticeOptions } from './api/notice/notice.js';
+import { AppRobot, type AppRobotOptions } from './api/robot/app-robot.js';
+import { CustomRobot, type CustomRobotOptions } from './api/robot/custom-robot.js';
+import { Todo, type TodoOptions } from './api/todo/todo.js';
+import { Users, type UsersOptions } from './api/users/users.js';
+import { DingTalkCore, type DingTalkOptions } from './core/client-core.js';
+
+export interface DingTalkClientOptions extends DingTalkOptions {
+  /** App-robot limits (1:1 batch size, msgParam cap). */
+  robot?: AppRobotOptions;
+  /** Work-notification limits (recipients per send, msg cap). */
+  notice?: NoticeOptions;
+  /** Upload rules per media type. */
+  media?: MediaOptions;
+  /** Lookup cache (TTL, size). */
+  users?: UsersOptions;
+  /** Which list endpoint Todo uses. */
+  todo?: TodoOptions;
+  chat?: ChatOptions;
+}
+
+export class DingTalk extends DingTalkCore {
+  /** App robot: group and 1:1 sends, recall, read status (reference §3). */
+  readonly robot: AppRobot;
+  /** Work notifications: send, progress, result with silent-drop warnings, recall (reference §5). */
+  readonly notice: Notice;
+  /** Media upload → media_id (reference §6). */
+  readonly media: Media;
+  /** mobile / userId / unionId lookups, cached (reference §7). */
+  readonly users: Users;
+  /** Todo tasks, by unionId (reference §8). */
+  readonly todo: Todo;
+  /** Scene groups, chatid ↔ openConversationId, legacy chat/send (reference §4). */
+  readonly chat: Chat;
+  /** Interactive cards: create-and-deliver, update (reference §10). */
+  readonly card: Card;
+
+  constructor(options: DingTalkClientOptions = {}) {
+    super(options);
+    const ctx = this.context;
+    this.robot = new AppRobot(ctx, options.robot);
+    this.notice = new Notice(ctx, options.notice);
+    this.media = new Media(ctx, options.media);
+    this.users = new Users(ctx, options.users);
+    this.todo = new Todo(ctx, options.todo);
+    this.chat = new Chat(ctx, options.chat);
+    this.card = new Card(ctx);
+  }
+
+  /**
+   * A custom robot (webhook) sharing this client's transport, limiter, logger and redactor. It needs no app
+   * credentials; `new CustomRobot(opts)` works without a client too.
+   * @example
+   * const ops = dt.webhook({ accessToken: ROBOT_TOKEN, secret: ROBOT_SECRET, name: 'ops' });
+   * await ops.markdown('Deploy', '**v2** is live');
+   */
+  webhook(options: CustomRobotOptions): CustomRobot {
+    return new CustomRobot(options, this.context);
+  }
+}

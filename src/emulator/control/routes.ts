@@ -1,0 +1,185 @@
+/**
+ * The inspection and control API under `/_emulator/` (issue #3 point 5, docs/emulator.md). Plain JSON in and
+ * out; bad input → 4xx `{error}`. Every operation is also a method on `Emulator` for in-process tests.
+ */
+import { ActingError } from '../acting.js';
+import type { Emulator } from '../emulator.js';
+import { validateRules } from '../faults.js';
+import { type Ctx, ctlErr, ctlOk, isObject, type Reply } from '../http-io.js';
+import type { Router } from '../router.js';
+import type { EmulatorFaults } from '../types.js';
+
+export function registerControlRoutes(router: Router, emu: Emulator): void {
+  const body = (ctx: Ctx): Record<string, unknown> | undefined => {
+    const j = ctx.json();
+    return isObject(j) ? j : ctx.raw.length === 0 ? {} : undefined;
+  };
+  const guard = async (fn: () => unknown): Promise<Reply> => {
+    try {
+      return ctlOk(await fn());
+    } catch (e) {
+      if (e instanceof ActingError) return ctlErr(e.status, e.message);
+      if (e instanceof TypeError) return ctlErr(400, e.message);
+      throw e;
+    }
+  };
+  const num = (v: string | null): number | undefined => {
+    if (v === null || v === '') return undefined;
+    const n = Number(v);
+    return Number.isFinite(n) ? n : undefined;
+  };
+
+  router.add('GET', '/_emulator/health', () => ctlOk({ ok: true }));
+  router.add('GET', '/_emulator/org', () => ctlOk(emu.state.org));
+  router.add('GET', '/_emulator/robots', () =>
+    ctlOk(
+      emu.state.org.customRobots.map((r) => ({
+        name: r.name,
+        group: r.group,
+        security: r.security,
+        webhook: emu.webhookUrl(r.name, { sign: false }),
+        blockedUntil: emu.state.windows.get(r.token)?.blockedUntil ?? 0,
+      })),
+    ),
+  );
+  router.add('GET', '/_emulator/robots/:name/webhook', (ctx) =>
+    guard(() => {
+      if (!emu.state.robotsByName.has(ctx.params['name'] ?? '')) throw new ActingError(404, 'unknown robot');
+      return { url: emu.webhookUrl(ctx.params['name'] ?? '') };
+    }),
+  );
+  router.add('GET', '/_emulator/requests', (ctx) => {
+    const route = ctx.query.get('route');
+    const since = num(ctx.query.get('since'));
+    return ctlOk(emu.requests({ ...(route ? { route } : {}), ...(since !== undefined ? { since } : {}) }));
+  });
+  router.add('GET', '/_emulator/messages', (ctx) => {
+    const conv = ctx.query.get('conversation');
+    const since = num(ctx.query.get('since')) ?? 0;
+    return ctlOk(emu.messages(conv ?? undefined).filter((m) => m.seq > since));
+  });
+  router.add('GET', '/_emulator/notices', (ctx) => ctlOk(emu.notices(ctx.query.get('user') ?? undefined)));
+  router.add('GET', '/_emulator/todos', () => ctlOk(emu.todos()));
+  router.add('GET', '/_emulator/media', () => ctlOk([...emu.state.media.values()]));
+  router.add('GET', '/_emulator/cards', () => ctlOk([...emu.state.cards.values()]));
+  router.add('GET', '/_emulator/callbacks', () => ctlOk(emu.acting.callbacks));
+  router.add('GET', '/_emulator/stream/log', () => ctlOk(emu.gateway.log()));
+  router.add('GET', '/_emulator/stream/stats', () => ctlOk(emu.gateway.stats()));
+
+  router.add('POST', '/_emulator/groups/:openConversationId/messages', (ctx) =>
+    guard(() => {
+      const b = body(ctx);
+      if (!b) throw new ActingError(400, 'body must be a JSON object');
+      const r = emu.postMessage(ctx.params['openConversationId'] ?? '', {
+        from: b['from'] as string,
+        text: b['text'] as string,
+        ...(b['atBot'] === true ? { atBot: true } : {}),
+        ...(typeof b['robotCode'] === 'string' ? { robotCode: b['robotCode'] } : {}),
+        ...(Array.isArray(b['atUserIds']) ? { atUserIds: b['atUserIds'] as string[] } : {}),
+      });
+      return r;
+    }),
+  );
+  router.add('POST', '/_emulator/cards/:outTrackId/click', (ctx) =>
+    guard(() => {
+      const b = body(ctx);
+      if (!b) throw new ActingError(400, 'body must be a JSON object');
+      return emu.clickCard(ctx.params['outTrackId'] ?? '', {
+        by: b['by'] as string,
+        ...(Array.isArray(b['actionIds']) ? { actionIds: b['actionIds'] as string[] } : {}),
+        ...(isObject(b['params']) ? { params: b['params'] } : {}),
+      });
+    }),
+  );
+  router.add('POST', '/_emulator/todos/:id/done', (ctx) =>
+    guard(() => {
+      const b = body(ctx);
+      if (!b) throw new ActingError(400, 'body must be a JSON object');
+      return emu.markTodoDone(ctx.params['id'] ?? '', b['by'] as string);
+    }),
+  );
+  router.add('POST', '/_emulator/events', (ctx) =>
+    guard(() => {
+      const b = body(ctx);
+      if (!b) throw new ActingError(400, 'body must be a JSON object');
+      const via = b['via'];
+      if (via !== undefined && via !== 'stream' && via !== 'http' && via !== 'both') {
+        throw new ActingError(400, 'via must be stream, http or both');
+      }
+      return emu.fireEvent({
+        eventType: b['eventType'] as string,
+        ...(typeof b['appKey'] === 'string' ? { appKey: b['appKey'] } : {}),
+        ...(isObject(b['data']) ? { data: b['data'] } : {}),
+        ...(via !== undefined ? { via } : {}),
+        ...(typeof b['eventId'] === 'string' ? { eventId: b['eventId'] } : {}),
+      });
+    }),
+  );
+  router.add('POST', '/_emulator/callbacks/push', (ctx) =>
+    guard(() => {
+      const b = body(ctx);
+      if (!b || typeof b['eventType'] !== 'string') throw new ActingError(400, 'eventType is required');
+      return emu.pushCallback({
+        eventType: b['eventType'],
+        ...(typeof b['appKey'] === 'string' ? { appKey: b['appKey'] } : {}),
+        ...(typeof b['url'] === 'string' ? { url: b['url'] } : {}),
+        ...(isObject(b['data']) ? { data: b['data'] } : {}),
+      });
+    }),
+  );
+  router.add('PUT', '/_emulator/apps/:appKey/callback', (ctx) =>
+    guard(() => {
+      const app = emu.state.apps.get(ctx.params['appKey'] ?? '');
+      const b = body(ctx);
+      if (!app) throw new ActingError(404, 'unknown app');
+      if (!b || typeof b['url'] !== 'string') throw new ActingError(400, 'url is required');
+      app.callback = {
+        token: typeof b['token'] === 'string' ? b['token'] : (app.callback?.token ?? 'emulatorToken'),
+        aesKey: typeof b['aesKey'] === 'string' ? b['aesKey'] : (app.callback?.aesKey ?? 'a'.repeat(43)),
+        url: b['url'],
+      };
+      return { appKey: app.appKey, url: b['url'] };
+    }),
+  );
+  router.add('GET', '/_emulator/faults', () => ctlOk(emu.faults()));
+  router.add('PUT', '/_emulator/faults', (ctx) =>
+    guard(() => {
+      const b = body(ctx);
+      if (!b) throw new ActingError(400, 'body must be a JSON object');
+      const err = validateRules(b['rules'] ?? []);
+      if (err) throw new ActingError(400, err);
+      if (b['seed'] !== undefined && typeof b['seed'] !== 'number')
+        throw new ActingError(400, 'seed must be a number');
+      if (b['stream'] !== undefined && !isObject(b['stream']))
+        throw new ActingError(400, 'stream must be an object');
+      emu.setFaults(b as EmulatorFaults);
+      return emu.faults();
+    }),
+  );
+  router.add('GET', '/_emulator/faults/log', () => ctlOk(emu.faultLog()));
+  router.add('POST', '/_emulator/tokens/expire', () => ctlOk({ expired: emu.state.expireTokens() }));
+  router.add('POST', '/_emulator/stream/burst', (ctx) =>
+    guard(() => {
+      const b = body(ctx) ?? {};
+      const count = typeof b['count'] === 'number' ? Math.min(1_000_000, Math.max(0, b['count'])) : 1;
+      const appKey = typeof b['appKey'] === 'string' ? b['appKey'] : emu.state.org.apps[0]?.appKey;
+      if (!appKey || !emu.state.apps.has(appKey)) throw new ActingError(400, 'unknown app');
+      const topic = typeof b['topic'] === 'string' ? b['topic'] : '/v1.0/im/bot/messages/get';
+      for (let i = 0; i < count; i++)
+        emu.gateway.pushCallback(appKey, topic, { n: i, msgtype: 'text', text: { content: `burst ${i}` } });
+      return { pushed: count };
+    }),
+  );
+  router.add('POST', '/_emulator/reset', () => {
+    emu.reset();
+    return ctlOk({ ok: true });
+  });
+  // Writes only to the `save` path chosen at start: a network caller never picks a file path.
+  router.add('POST', '/_emulator/save', () =>
+    guard(() => {
+      if (!emu.savePath) throw new ActingError(409, 'the emulator was started without a save path');
+      emu.save();
+      return { ok: true, path: emu.savePath };
+    }),
+  );
+}

@@ -1,0 +1,39 @@
+/**
+ * Every DingTalk route of the emulator, registered on one router. Each file covers one domain of
+ * dingtalk-api.md; the Stream open call is handed to the gateway (issue #3 point 4).
+ */
+import type { Ctx, Reply } from '../http-io.js';
+import type { Router } from '../router.js';
+import type { EmulatorState } from '../state.js';
+import type { StreamGateway } from '../stream/gateway.js';
+import { registerAppRobotRoutes } from './app-robot.js';
+import { registerCardRoutes } from './card.js';
+import { registerChatRoutes } from './chat.js';
+import { registerMediaRoutes } from './media.js';
+import { registerNoticeRoutes } from './notices.js';
+import { registerWebhookRoutes } from './robot-webhook.js';
+import { registerTodoRoutes } from './todo.js';
+import { registerTokenRoutes } from './tokens.js';
+import { registerUserRoutes } from './users.js';
+
+export interface RouteDeps {
+  state: EmulatorState;
+  gateway: StreamGateway;
+  origin: () => string;
+}
+
+export function registerRoutes(router: Router, deps: RouteDeps): void {
+  registerTokenRoutes(router);
+  registerWebhookRoutes(router);
+  registerAppRobotRoutes(router);
+  registerNoticeRoutes(router);
+  registerMediaRoutes(router);
+  registerUserRoutes(router);
+  registerTodoRoutes(router);
+  registerChatRoutes(router);
+  registerCardRoutes(router);
+  router.add('POST', '/v1.0/gateway/connections/open', (ctx: Ctx): Reply => {
+    const out = deps.gateway.handleOpen(ctx.json());
+    return { status: out.status, body: out.body, code: out.status === 200 ? '' : String(out.status) };
+  });
+}

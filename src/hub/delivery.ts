@@ -1,0 +1,44 @@
+/**
+ * Delivery wiring: the store's dispatcher (leases, store-backed robot budgets, retry/park/dead by the delivery
+ * policy) driving the hub's sender, with the dispatcher settings of the config.
+ */
+
+import type { Logger } from '../core/logger.js';
+import type { Redactor } from '../core/redact.js';
+import type { EventBus } from '../server/events.js';
+import type { Registry } from '../server/metrics.js';
+import type { Store } from '../store/open-store.js';
+import type { HubConfig } from './config.js';
+import { Dispatcher } from './dispatcher.js';
+import type { Sender } from './sender.js';
+
+export interface DeliveryDeps {
+  config: HubConfig;
+  store: Store;
+  sender: Sender;
+  events: EventBus;
+  metrics: Registry;
+  logger: Logger;
+  redactor?: Redactor | undefined;
+  now: () => number;
+}
+
+export function startDelivery(d: DeliveryDeps): Dispatcher {
+  const c = d.config.dispatcher;
+  const dispatcher = new Dispatcher({
+    store: d.store,
+    sender: { send: (job) => d.sender({ id: `${job.messageId}:${job.id}`, payload: job.payload }) },
+    workers: c.workers,
+    leaseMs: c.leaseMs,
+    pollMs: c.pollMs,
+    policy: { maxAttempts: c.maxAttempts, ambiguous: c.ambiguous },
+    robotBudget: c.robotBudget,
+    now: d.now,
+    events: d.events,
+    metrics: d.metrics,
+    ...(d.redactor ? { redactor: d.redactor } : {}),
+    onError: (e) => d.logger.warn({ err: (e as Error)?.message ?? String(e) }, 'dispatcher loop error'),
+  });
+  dispatcher.start();
+  return dispatcher;
+}

@@ -1,0 +1,73 @@
+/**
+ * Demo mode: with no DingTalk credentials configured, the hub runs against the built-in emulator and its
+ * effective config comes from the emulator's org: its one app, its custom robots, its groups (aliases from
+ * their English names: `研发群 Engineering` → `engineering`) and its people (keyed by userId, named as in the
+ * org). The caller's own settings (server, database, dispatcher, tasks, files) are kept.
+ */
+
+import type { OrgDef } from '../emulator/types.js';
+import { type HubConfig, parseConfig } from './config.js';
+
+/** A config alias from a group name: its last ASCII word, lower-cased; else a stable fallback. */
+export function groupAlias(name: string, index: number, taken: Set<string>): string {
+  const words = name.match(/[A-Za-z][A-Za-z0-9]*/g) ?? [];
+  let alias = (words.at(-1) ?? `group${index + 1}`).toLowerCase().slice(0, 60);
+  while (taken.has(alias)) alias = `${alias}${index + 1}`;
+  taken.add(alias);
+  return alias;
+}
+
+export function configFromOrg(org: OrgDef, base: HubConfig, emulatorUrl: string): HubConfig {
+  const app = org.apps[0];
+  const apps: Record<string, unknown> = {};
+  if (app) {
+    apps['hub'] = {
+      appKey: app.appKey,
+      appSecret: app.appSecret,
+      agentId: app.agentId,
+      robotCode: app.robotCode,
+    };
+  }
+  const robots: Record<string, unknown> = {};
+  const robotByGroup = new Map<string, string>();
+  for (const r of org.customRobots) {
+    const name = r.name.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'robot';
+    robots[name] = {
+      webhook: r.token,
+      ...(r.security.secret ? { secret: r.security.secret } : {}),
+      ...(r.security.keywords ? { keywords: r.security.keywords } : {}),
+    };
+    robotByGroup.set(r.group, name);
+  }
+  const groups: Record<string, unknown> = {};
+  const taken = new Set<string>();
+  org.groups.forEach((g, i) => {
+    const hasApp = app !== undefined && g.robotCodes.includes(app.robotCode);
+    const robot = robotByGroup.get(g.openConversationId);
+    if (!hasApp && !robot) return;
+    groups[groupAlias(g.name, i, taken)] = {
+      openConversationId: g.openConversationId,
+      chatId: g.chatid,
+      ...(hasApp ? { app: 'hub' } : {}),
+      ...(robot ? { robot } : {}),
+    };
+  });
+  const people: Record<string, unknown> = {};
+  for (const u of org.users) {
+    people[u.userId] = { name: u.name, mobile: u.mobile, userId: u.userId, unionId: u.unionId };
+  }
+  return parseConfig(
+    {
+      ...structuredClone(base),
+      apps,
+      robots,
+      groups,
+      people,
+      ...(app ? { defaultApp: 'hub' } : {}),
+      dingtalk: { oapiBase: emulatorUrl, apiBase: emulatorUrl },
+      // Keep the mode the caller chose ('auto' or 'on'): it is what made this an emulator run.
+      emulator: base.emulator,
+    },
+    {},
+  );
+}

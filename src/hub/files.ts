@@ -1,0 +1,332 @@
+/**
+ * File shares (reference §6.2). Type and size are checked before anything leaves the process (a refused file
+ * sends nothing); then the bytes are uploaded as media and a real file message is enqueued: app robot `sampleFile`
+ * (group or 1:1, §3.2) or a work notification `file` (§5.3). Custom robots cannot send files at all (§2.4): a
+ * group that only has one gets a link card when the caller gives a public URL, and a clear refusal otherwise.
+ */
+
+import { createHash, randomUUID } from 'node:crypto';
+import { extname } from 'node:path';
+import { ValidationError } from '../core/errors.js';
+import type { EventBus } from '../server/events.js';
+import type { Store } from '../store/open-store.js';
+import type { HubConfig } from './config.js';
+import type { DingTalkPort } from './dingtalk-port.js';
+import type { JobSpec } from './jobs.js';
+import { defaultAppName, type MentionTarget, planMessage } from './message-plan.js';
+import type { OutboxPort } from './outbox-port.js';
+import type { PeopleDirectory } from './people.js';
+import type { Actor, DeliveryStatus, FileShare, FileShareInput } from './service.js';
+
+const CONTENT_TYPES: Record<string, string> = {
+  pdf: 'application/pdf',
+  zip: 'application/zip',
+  rar: 'application/vnd.rar',
+  doc: 'application/msword',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  xls: 'application/vnd.ms-excel',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  ppt: 'application/vnd.ms-powerpoint',
+  pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+};
+
+/** The checks that run before any I/O; returns the lower-case extension. */
+export function checkFile(
+  fileName: string,
+  size: number | undefined,
+  cfg: HubConfig['files'],
+  capBytes: number,
+): string {
+  if (typeof fileName !== 'string' || fileName.trim() === '' || fileName.length > 200) {
+    throw new ValidationError('1 to 200 characters', 'fileName');
+  }
+  if (/[/\\\0]/.test(fileName))
+    throw new ValidationError('a bare file name, without directories', 'fileName');
+  const ext = extname(fileName).slice(1).toLowerCase();
+  if (!cfg.types.includes(ext)) {
+    throw new ValidationError(
+      `.${ext || '(none)'} files cannot be sent through DingTalk; allowed: ${cfg.types.join(', ')}; nothing was sent`,
+      'fileName',
+    );
+  }
+  if (size !== undefined) checkSize(size, capBytes);
+  return ext;
+}
+
+function checkSize(size: number, cap: number): void {
+  if (size === 0) throw new ValidationError('the file is empty; nothing was sent', 'content');
+  if (size > cap) {
+    throw new ValidationError(
+      `the file is ${mb(size)}, over the ${mb(cap)} DingTalk accepts here; nothing was sent`,
+      'content',
+    );
+  }
+}
+
+function mb(n: number): string {
+  return `${(n / 1024 / 1024).toFixed(n < 1024 * 1024 ? 2 : 1)} MB`;
+}
+
+/** Reads a Buffer or stream, refusing (and stopping) as soon as it passes `cap` bytes. */
+export async function readCapped(content: Buffer | NodeJS.ReadableStream, cap: number): Promise<Buffer> {
+  if (Buffer.isBuffer(content)) {
+    checkSize(content.length, cap);
+    return content;
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of content as AsyncIterable<Buffer | string>) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    total += b.length;
+    if (total > cap) {
+      (content as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      checkSize(total, cap);
+    }
+    chunks.push(b);
+  }
+  const buf = Buffer.concat(chunks);
+  checkSize(buf.length, cap);
+  return buf;
+}
+
+export interface FileServiceDeps {
+  config: HubConfig;
+  store: Store;
+  outbox: OutboxPort;
+  people: PeopleDirectory;
+  dingtalk: DingTalkPort;
+  events: EventBus;
+  now: () => number;
+}
+
+export class FileService {
+  readonly #d: FileServiceDeps;
+
+  constructor(deps: FileServiceDeps) {
+    this.#d = deps;
+  }
+
+  async share(input: FileShareInput, actor: Actor): Promise<FileShare> {
+    const d = this.#d;
+    const cfg = d.config;
+    const hasGroup = input.group !== undefined;
+    const hasTo = input.to !== undefined && input.to.length > 0;
+    if (hasGroup === hasTo) throw new ValidationError('give exactly one of group or to', 'group');
+
+    // Route first (no I/O), so the size cap that applies is known before reading.
+    let channel: FileShare['channel'];
+    let app: string | undefined;
+    let target: string;
+    if (hasGroup) {
+      const g = cfg.groups[input.group!];
+      if (!g) throw new ValidationError(`no group named "${input.group}" in the config`, 'group');
+      target = input.group!;
+      const via = input.via ?? (g.app ? 'app' : 'robot');
+      if (via === 'notice') throw new ValidationError('work notifications go to people, not groups', 'via');
+      if (via === 'app') {
+        if (!g.app || !g.openConversationId) {
+          throw new ValidationError(`group "${target}" has no app robot to send files with`, 'via');
+        }
+        channel = 'app';
+        app = g.app;
+      } else {
+        if (!g.robot) throw new ValidationError(`group "${target}" has no custom robot`, 'via');
+        if (!input.publicUrl) {
+          throw new ValidationError(
+            `group "${target}" only has a custom robot, and custom robots cannot send files (DingTalk allows ` +
+              'text, link, markdown, actionCard and feedCard only). Add an app robot to the group, or pass a ' +
+              'public URL to post a link card instead; nothing was sent',
+            'group',
+          );
+        }
+        if (!/^https?:\/\//.test(input.publicUrl)) throw new ValidationError('an http(s) URL', 'publicUrl');
+        channel = 'robot-link';
+      }
+    } else {
+      target = input.to!.join(', ');
+      const via = input.via ?? 'app';
+      if (via === 'robot') throw new ValidationError('custom robots post to their group only', 'via');
+      channel = via === 'notice' ? 'notice' : 'app';
+      app = defaultAppName(cfg);
+      if (!app) throw new ValidationError('sending files to people needs an app in the config', 'to');
+      if (channel === 'notice' && cfg.apps[app]?.agentId === undefined) {
+        throw new ValidationError(`work notifications need apps.${app}.agentId`, 'via');
+      }
+    }
+    const cap =
+      channel === 'notice' ? Math.min(cfg.files.noticeMaxBytes, cfg.files.maxBytes) : cfg.files.maxBytes;
+    const ext = checkFile(input.fileName, input.size, cfg.files, cap);
+    const people: MentionTarget[] = [];
+    for (const n of input.to ?? []) people.push(await d.people.resolve(n, { userId: true }));
+    const bytes = await readCapped(input.content, cap);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+
+    let mediaId: string | undefined;
+    const jobs: JobSpec[] = [];
+    if (input.comment && channel !== 'robot-link') {
+      jobs.push(
+        ...planMessage(
+          {
+            group: input.group,
+            to: hasTo ? people : undefined,
+            via: channel === 'notice' ? 'notice' : 'app',
+            text: input.comment,
+            format: 'text',
+          },
+          cfg,
+        ),
+      );
+    }
+    if (channel === 'robot-link') {
+      const g = cfg.groups[target]!;
+      jobs.push({
+        channel: 'robot',
+        target,
+        payload: {
+          t: 'webhook',
+          robot: g.robot!,
+          body: {
+            msgtype: 'link',
+            link: {
+              title: withKeyword(input.fileName, cfg.robots[g.robot!]?.keywords),
+              text: input.comment ?? `${input.fileName} (${mb(bytes.length)})`,
+              messageUrl: input.publicUrl!,
+            },
+          },
+        },
+        orderKey: `group:${target}`,
+        rateKey: `webhook:${g.robot}`,
+      });
+    } else {
+      // Upload now: the media id must exist before the message that points at it is durable (§6.1).
+      mediaId = await d.dingtalk.mediaUpload(
+        app!,
+        'file',
+        input.fileName,
+        bytes,
+        CONTENT_TYPES[ext] ?? 'application/octet-stream',
+      );
+      const msgParam = { mediaId, fileName: input.fileName, fileType: ext };
+      if (hasGroup) {
+        const g = cfg.groups[target]!;
+        jobs.push({
+          channel: 'app',
+          target,
+          payload: {
+            t: 'group',
+            app: app!,
+            openConversationId: g.openConversationId!,
+            msgKey: 'sampleFile',
+            msgParam,
+          },
+          orderKey: `group:${target}`,
+        });
+      } else {
+        for (const p of people) {
+          jobs.push({
+            channel: channel === 'notice' ? 'notice' : 'app',
+            target: p.name,
+            payload:
+              channel === 'notice'
+                ? {
+                    t: 'notice',
+                    app: app!,
+                    userIds: [p.userId!],
+                    msg: { msgtype: 'file', file: { media_id: mediaId } },
+                  }
+                : { t: 'oto', app: app!, userIds: [p.userId!], msgKey: 'sampleFile', msgParam },
+            orderKey: `person:${p.name}`,
+          });
+        }
+      }
+    }
+    const now = d.now();
+    const id = randomUUID();
+    await d.store.transaction(async (tx) => {
+      const r = await d.outbox.enqueue(
+        {
+          kind: 'file',
+          request: { fileName: input.fileName, size: bytes.length, sha256, target, channel },
+          createdBy: actor.by,
+          jobs,
+        },
+        tx,
+      );
+      await tx
+        .insertInto('file_shares')
+        .values({
+          id,
+          message_id: r.messageId,
+          file_name: input.fileName,
+          size: bytes.length,
+          sha256,
+          media_id: mediaId ?? null,
+          target,
+          channel,
+          status: 'queued',
+          created_by: actor.by,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+    });
+    d.events.publish('file.shared', { id, fileName: input.fileName, target, channel, by: actor.by });
+    return {
+      id,
+      fileName: input.fileName,
+      size: bytes.length,
+      ...(mediaId ? { mediaId } : {}),
+      target,
+      channel,
+      status: 'queued',
+      createdAt: new Date(now).toISOString(),
+    };
+  }
+
+  /** Recent shares, newest first, with the status of their deliveries. */
+  async list(limit = 50): Promise<FileShare[]> {
+    const db = this.#d.store.db;
+    const rows = await db
+      .selectFrom('file_shares')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .limit(Math.min(Math.max(limit, 1), 500))
+      .execute();
+    const out: FileShare[] = [];
+    for (const r of rows) {
+      const statuses = r.message_id
+        ? (
+            await db
+              .selectFrom('deliveries')
+              .select('status')
+              .where('message_id', '=', r.message_id)
+              .execute()
+          ).map((x) => x.status)
+        : [];
+      out.push({
+        id: r.id,
+        fileName: r.file_name,
+        size: Number(r.size),
+        ...(r.media_id ? { mediaId: r.media_id } : {}),
+        target: r.target,
+        channel: r.channel as FileShare['channel'],
+        status: overall(statuses, r.status),
+        createdAt: new Date(Number(r.created_at)).toISOString(),
+      });
+    }
+    return out;
+  }
+}
+
+/** One status for a share from its deliveries: the worst that applies. */
+function overall(statuses: DeliveryStatus[], fallback: DeliveryStatus): DeliveryStatus {
+  if (statuses.length === 0) return fallback;
+  for (const s of ['dead', 'parked', 'sending', 'queued', 'cancelled'] as const)
+    if (statuses.includes(s)) return s;
+  return 'sent';
+}
+
+function withKeyword(title: string, keywords: readonly string[] | undefined): string {
+  if (!keywords || keywords.length === 0 || keywords.some((k) => title.includes(k))) return title;
+  return `[${keywords[0]}] ${title}`;
+}

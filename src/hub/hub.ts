@@ -1,0 +1,289 @@
+/**
+ * The hub runtime: `startHub({ config })` wires the store, the outbox and its dispatcher, the DingTalk port, the
+ * services and the Stream receiver into one `RunningHub`, which implements the service contract (service.ts)
+ * that the HTTP API and the CLI call. With no DingTalk credentials it first starts the built-in emulator and
+ * derives its effective config from the emulator's demo org, and says so in its first log line.
+ *
+ * Signals are not handled here: the CLI's `serve` owns SIGTERM and calls `stop()`, which stops taking new work
+ * (Stream, scheduler, inbox), lets the dispatcher finish or release what is in flight, and closes the store.
+ */
+
+import { ValidationError } from '../core/errors.js';
+import { type Logger, silentLogger } from '../core/logger.js';
+import type { Emulator } from '../emulator/emulator.js';
+import { startEmulator } from '../emulator/emulator.js';
+import type { EmulatorOptions } from '../emulator/types.js';
+import { EventBus } from '../server/events.js';
+import { Registry } from '../server/metrics.js';
+import { Inbox } from '../store/inbox.js';
+import { openStore, type Store } from '../store/open-store.js';
+import { Outbox } from '../store/outbox.js';
+import { StreamClient } from '../stream/client.js';
+import type { StreamClientOptions } from '../stream/options.js';
+import { type HubConfig, usesEmulator } from './config.js';
+import { startDelivery } from './delivery.js';
+import { createDingTalkAdapter } from './dingtalk-adapter.js';
+import type { DingTalkPort } from './dingtalk-port.js';
+import { configFromOrg } from './emulator-config.js';
+import { FileService } from './files.js';
+import { InboundService } from './inbound.js';
+import { defaultAppName } from './message-plan.js';
+import { MessageService } from './messages.js';
+import { createOutboxPort } from './outbox-adapter.js';
+import type { OutboxPort } from './outbox-port.js';
+import { PeopleDirectory } from './people.js';
+import { createSender } from './sender.js';
+import type {
+  Actor,
+  Delivery,
+  DeliveryStatus,
+  FileShare,
+  FileShareInput,
+  HealthReport,
+  HubService,
+  Person,
+  SendMessageInput,
+  SendResult,
+  Task,
+  TaskFilter,
+  TaskInput,
+} from './service.js';
+import * as repo from './task-repo.js';
+import { TaskScheduler } from './task-scheduler.js';
+import { TaskService } from './tasks.js';
+
+export const HUB_VERSION = '0.1.0';
+
+export interface StartHubOptions {
+  config: HubConfig;
+  /** pino-compatible. @default silent */
+  logger?: Logger | undefined;
+  /** Clock (epoch ms) for tasks, schedules and the dispatcher. @default Date.now */
+  now?: () => number;
+  /** A store opened by the caller (tests share one); otherwise `config.database.url` is opened and owned. */
+  store?: Store | undefined;
+  /** Options of the built-in emulator when it is started (tests pass `{ port: 0 }`, scaled limits). */
+  emulator?: EmulatorOptions | undefined;
+  /** Extra StreamClient options (timings in tests). */
+  stream?: Partial<StreamClientOptions> | undefined;
+  /** Start the Stream receiver. @default true when an app is configured */
+  receive?: boolean | undefined;
+  /** Base URL of the hub's HTTP API, for Todo detail links; the CLI sets it once it listens. */
+  publicUrl?: string | undefined;
+  /** EVENT types that report a Todo change (unverified name). @default ['todo_task_update'] */
+  todoEventTypes?: readonly string[] | undefined;
+  /** Inbox poll period (new pushes are handled at once; this catches retries and restarts). @default 500 */
+  inboxPollMs?: number | undefined;
+}
+
+export interface RunningHub extends HubService {
+  readonly config: HubConfig;
+  readonly events: EventBus;
+  readonly metrics: Registry;
+  readonly store: Store;
+  /** The built-in emulator, when the hub started one. */
+  readonly emulator: Emulator | undefined;
+  /** The Stream receiver, when running. */
+  readonly stream: StreamClient | undefined;
+  readonly inbox: Inbox;
+  readonly scheduler: TaskScheduler;
+  /** Sets the base URL used in Todo links (the CLI calls it once the HTTP API listens). */
+  setPublicUrl(url: string): void;
+  /** Handles due inbox entries now (tests; the hub also does it on its own). */
+  drainInbox(): Promise<number>;
+  /** Graceful: stop receiving, finish or release in-flight sends, close the store (and the emulator). */
+  stop(): Promise<void>;
+}
+
+export async function startHub(o: StartHubOptions): Promise<RunningHub> {
+  const logger = o.logger ?? silentLogger;
+  const now = o.now ?? Date.now;
+  let config = o.config;
+  let emulator: Emulator | undefined;
+  if (usesEmulator(config)) {
+    emulator = await startEmulator({ port: config.emulator.port, ...(o.emulator ?? {}) });
+    config = configFromOrg(emulator.state.org, config, emulator.url);
+    logger.info(
+      { emulator: emulator.url },
+      `dingkit hub: no DingTalk credentials configured, running against the built-in emulator at ${emulator.url}`,
+    );
+  } else {
+    logger.info(
+      { apps: Object.keys(config.apps), robots: Object.keys(config.robots) },
+      'dingkit hub: running against DingTalk',
+    );
+  }
+
+  const events = new EventBus({ now });
+  const metrics = new Registry();
+  const ownsStore = o.store === undefined;
+  let store: Store;
+  try {
+    store = o.store ?? (await openStore({ url: config.database.url }));
+  } catch (e) {
+    await emulator?.close();
+    throw e;
+  }
+  let publicUrl = o.publicUrl ?? `http://${config.server.host}:${config.server.port}`;
+
+  const dingtalk: DingTalkPort = createDingTalkAdapter({ config, logger, now });
+  const storeOutbox = new Outbox(store, { now, onEnqueued: () => delivery?.notify() });
+  const outbox: OutboxPort = createOutboxPort(storeOutbox);
+  const people = new PeopleDirectory({ config, db: store.db, dingtalk, now });
+  const tasks = new TaskService({ config, store, outbox, people, events, now, publicUrl: () => publicUrl });
+  const messages = new MessageService({ config, outbox, people, events });
+  const files = new FileService({ config, store, outbox, people, dingtalk, events, now });
+  const scheduler = new TaskScheduler({ config, store, outbox, people, events, logger, now });
+  const inbox = new Inbox(store, { now });
+  const inbound = new InboundService({
+    config,
+    inbox,
+    tasks,
+    people,
+    outbox,
+    events,
+    logger,
+    now,
+    todoEventTypes: o.todoEventTypes ?? ['todo_task_update'],
+    received: metrics.counter('dingkit_inbound_total', 'Inbound Stream pushes committed, by kind and result'),
+  });
+
+  const sender = createSender({
+    dingtalk,
+    onTodoCreated: async (taskId, assignee, todoId) => {
+      await repo.setTodoId(store.db, taskId, assignee, todoId);
+      events.publish('task.todo', { id: taskId, assignee, todoId });
+    },
+  });
+  const delivery = startDelivery({ config, store, sender, events, metrics, logger, now });
+
+  // Inbox pump: a kick after each commit handles at once; the poll catches retries and what a crash left.
+  let pumping: Promise<number> | undefined;
+  let again = false;
+  let stopped = false;
+  const pump = (): Promise<number> => {
+    if (pumping) {
+      again = true;
+      return pumping;
+    }
+    pumping = (async () => {
+      let total = 0;
+      do {
+        again = false;
+        const r = await inbox.process(inbound.handle);
+        total += r.handled;
+        if (r.handled + r.failed + r.retried > 0) again = true;
+      } while (again && !stopped);
+      return total;
+    })()
+      .catch((e: unknown) => {
+        logger.warn({ err: (e as Error).message }, 'inbox processing failed');
+        return 0;
+      })
+      .finally(() => {
+        pumping = undefined;
+      });
+    return pumping;
+  };
+  inbound.onCommitted(() => void pump());
+  const inboxTimer = setInterval(() => void pump(), o.inboxPollMs ?? 500);
+  inboxTimer.unref();
+  scheduler.start();
+
+  let stream: StreamClient | undefined;
+  let streamState: HealthReport['stream'] = 'off';
+  const appName = defaultAppName(config);
+  if (appName && o.receive !== false) {
+    const app = config.apps[appName]!;
+    stream = new StreamClient({
+      clientId: app.appKey,
+      clientSecret: app.appSecret,
+      ...(config.dingtalk.apiBase ? { openApiBase: config.dingtalk.apiBase } : {}),
+      logger,
+      ...(o.stream ?? {}),
+    });
+    stream.onState((c) => {
+      streamState = c.state === 'connected' ? 'connected' : c.state === 'stopped' ? 'off' : 'connecting';
+    });
+    inbound.attach(stream);
+    streamState = 'connecting';
+    // In demo mode the first connection is awaited (the scene needs it); against DingTalk it comes when it comes.
+    const first = stream.start();
+    if (emulator) await first;
+    else first.catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'stream start failed'));
+  }
+
+  const actor = (a: Actor | undefined): Actor => ({ by: a?.by || 'api' });
+
+  const hub: RunningHub = {
+    config,
+    events,
+    metrics,
+    store,
+    emulator,
+    get stream() {
+      return stream;
+    },
+    inbox,
+    scheduler,
+    setPublicUrl(url: string) {
+      publicUrl = url.replace(/\/+$/, '');
+    },
+    drainInbox: () => pump(),
+
+    sendMessage: (input: SendMessageInput, a: Actor): Promise<SendResult> => messages.send(input, actor(a)),
+    getMessage: (id: string) => outbox.getMessage(id),
+    assignTask: (input: TaskInput, a: Actor): Promise<Task> => tasks.assign(input, actor(a)),
+    getTask: (id: number) => (Number.isSafeInteger(id) ? tasks.get(id) : Promise.resolve(undefined)),
+    listTasks: (f: TaskFilter) => tasks.list(f ?? {}),
+    actOnTask: (id, action, a, note) => {
+      if (!['start', 'done', 'cancel', 'reopen'].includes(action)) {
+        return Promise.reject(new ValidationError('start, done, cancel or reopen', 'action'));
+      }
+      return tasks.act(id, action, actor(a), note);
+    },
+    shareFile: (input: FileShareInput, a: Actor): Promise<FileShare> => files.share(input, actor(a)),
+    listShares: (limit?: number) => files.list(limit),
+    listDeliveries: (f: {
+      status?: DeliveryStatus | undefined;
+      limit?: number | undefined;
+    }): Promise<Delivery[]> => outbox.listDeliveries(f ?? {}),
+    redrive: async (ids, a) => {
+      const n = await outbox.redrive(ids);
+      if (n > 0) events.publish('delivery.redriven', { count: n, by: actor(a).by });
+      return n;
+    },
+    listPeople: async (): Promise<Person[]> => (await people.list()).map(({ key: _k, ...p }) => p),
+    health: async (): Promise<HealthReport> => {
+      let queue = { queued: 0, parked: 0, dead: 0 };
+      let ok = true;
+      try {
+        queue = await outbox.counts();
+      } catch {
+        ok = false;
+      }
+      return {
+        ok,
+        version: HUB_VERSION,
+        store: store.dialect,
+        ...(emulator ? { emulator: { url: emulator.url } } : {}),
+        stream: stream ? streamState : 'off',
+        queue,
+      };
+    },
+
+    async stop(): Promise<void> {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(inboxTimer);
+      await stream?.stop({ graceMs: 1_000 }).catch(() => {});
+      await scheduler.stop();
+      await pumping;
+      await delivery.stop();
+      await dingtalk.close().catch(() => {});
+      if (ownsStore) await store.close();
+      await emulator?.close();
+    },
+  };
+  return hub;
+}

@@ -1,0 +1,232 @@
+/**
+ * Inbound: what people say to the bot and what DingTalk tells the hub, received over Stream (the default
+ * receiver). Each push is written to the inbox under DingTalk's own id *before* it is acked (`ctx.deferAck()`,
+ * reliability goal R2); a re-push of the same id is acked without a second effect (R1). Handling then runs once
+ * per id, in the inbox's transaction:
+ *
+ * - a bot message is a chat command (commands.ts): `done 42`, `start 42`, `cancel 42`, `tasks`, `help`; the
+ *   answer goes back through the outbox as an app-robot message in the same conversation;
+ * - a Todo marked done in DingTalk (an EVENT; its type is unverified, so a setting) finishes the task.
+ */
+
+import type { Logger } from '../core/logger.js';
+import type { EventBus } from '../server/events.js';
+import type { Counter } from '../server/metrics.js';
+import type { Inbox, InboxEntry } from '../store/inbox.js';
+import type { Tx } from '../store/open-store.js';
+import type { StreamClient } from '../stream/client.js';
+import type { BotMessage } from '../stream/types.js';
+import { HELP_TEXT, parseCommand } from './commands.js';
+import type { HubConfig } from './config.js';
+import type { JobSpec } from './jobs.js';
+import { defaultAppName } from './message-plan.js';
+import type { OutboxPort } from './outbox-port.js';
+import type { PeopleDirectory } from './people.js';
+import * as repo from './task-repo.js';
+import { isFinal, type TaskState } from './task-state.js';
+import type { TaskService } from './tasks.js';
+
+export const BOT_TOPIC = '/v1.0/im/bot/messages/get';
+
+export interface InboundDeps {
+  config: HubConfig;
+  inbox: Inbox;
+  tasks: TaskService;
+  people: PeopleDirectory;
+  outbox: OutboxPort;
+  events: EventBus;
+  logger: Logger;
+  /** EVENT types that report a Todo change (unverified name, see the emulator's `todoDoneEventType`). */
+  todoEventTypes: readonly string[];
+  received?: Counter | undefined;
+  now: () => number;
+}
+
+/** What is kept of a bot message: never the session webhook (a per-conversation credential, goal S3). */
+function storable(msg: BotMessage): Record<string, unknown> {
+  const { sessionWebhook: _s, sessionWebhookExpiredTime: _e, ...rest } = msg;
+  return rest;
+}
+
+export class InboundService {
+  readonly #d: InboundDeps;
+  #kick: (() => void) | undefined;
+
+  constructor(deps: InboundDeps) {
+    this.#d = deps;
+  }
+
+  /** Called after each new commit, so handling starts at once instead of at the next poll. */
+  onCommitted(kick: () => void): void {
+    this.#kick = kick;
+  }
+
+  /** Registers the Stream handlers: durable commit first, then the ack. */
+  attach(stream: StreamClient): void {
+    stream.onBotMessage(async (msg, ctx) => {
+      const ack = ctx.deferAck();
+      const id = `bot:${msg.msgId || ctx.messageId}`;
+      try {
+        const r = await this.#d.inbox.commit(id, 'stream', ctx.topic, storable(msg));
+        this.#d.received?.inc({ kind: 'bot', result: r });
+      } catch (e) {
+        // Not durable, so not acked as consumed: DingTalk may push it again (§9 of stream-protocol.md).
+        ack.later();
+        throw e;
+      }
+      ack();
+      this.#kick?.();
+    });
+    stream.onEvent(async (event, ctx) => {
+      const ack = ctx.deferAck();
+      const id = `event:${event.eventId || ctx.messageId}`;
+      try {
+        const r = await this.#d.inbox.commit(id, 'stream', event.eventType, {
+          eventType: event.eventType,
+          data: event.data,
+        });
+        this.#d.received?.inc({ kind: 'event', result: r });
+      } catch (e) {
+        ack.later();
+        throw e;
+      }
+      ack();
+      this.#kick?.();
+    });
+  }
+
+  /** The inbox handler: one entry, inside the inbox transaction. */
+  handle = async (entry: InboxEntry, tx: Tx): Promise<void> => {
+    if (entry.topic === BOT_TOPIC) return this.#botMessage(entry.payload as BotMessage, tx);
+    const p = entry.payload as { eventType?: string; data?: Record<string, unknown> } | null;
+    if (p?.eventType && this.#d.todoEventTypes.includes(p.eventType))
+      return this.#todoEvent(p.data ?? {}, tx);
+    // Other events are recorded in the inbox for audit; there is nothing to do with them.
+  };
+
+  async #botMessage(msg: BotMessage, tx: Tx): Promise<void> {
+    const d = this.#d;
+    const text = msg.text?.content ?? '';
+    const cmd = parseCommand(text);
+    const person = msg.senderStaffId ? await d.people.byUserId(msg.senderStaffId, tx) : undefined;
+    const by = person?.name ?? msg.senderNick ?? msg.senderStaffId ?? 'someone';
+    let reply: string;
+    switch (cmd.kind) {
+      case 'transition': {
+        const row = await repo.taskRow(tx, cmd.taskId);
+        if (!row) {
+          reply = `There is no task #${cmd.taskId}.`;
+          break;
+        }
+        const state = row.state as TaskState;
+        if (isFinal(state) && cmd.action !== 'done') {
+          reply = `Task #${cmd.taskId} is already ${state}.`;
+          break;
+        }
+        try {
+          const changed = await d.tasks.actIn(tx, cmd.taskId, cmd.action, { by }, 'from chat');
+          reply = changed
+            ? `Task #${cmd.taskId} "${row.title}" is now ${cmd.action === 'start' ? 'in progress' : cmd.action === 'done' ? 'done' : 'cancelled'}.`
+            : `Task #${cmd.taskId} was already ${state.replace('_', ' ')}.`;
+        } catch (e) {
+          reply = `Cannot ${cmd.action} task #${cmd.taskId}: ${(e as Error).message}`;
+        }
+        break;
+      }
+      case 'list': {
+        const mine = person
+          ? (await d.tasks.list({ assignee: person.key, limit: 50 }, tx)).filter((t) => !isFinal(t.state))
+          : [];
+        reply = person
+          ? mine.length === 0
+            ? 'You have no open tasks.'
+            : `Your open tasks:\n${mine
+                .slice(0, 20)
+                .map(
+                  (t) => `#${t.id} ${t.title} (${t.state.replace('_', ' ')}${t.due ? `, due ${t.due}` : ''})`,
+                )
+                .join('\n')}`
+          : 'I do not know you yet: ask an admin to add you to the hub’s people.';
+        break;
+      }
+      case 'help':
+        reply = HELP_TEXT;
+        break;
+      default:
+        reply = `I did not understand "${cmd.text.slice(0, 80)}".\n${HELP_TEXT}`;
+    }
+    d.events.publish('inbound.command', {
+      kind: cmd.kind,
+      by,
+      ...(cmd.kind === 'transition' ? { taskId: cmd.taskId, action: cmd.action } : {}),
+    });
+    const job = this.#replyJob(msg, reply);
+    if (job) {
+      await d.outbox.enqueue(
+        { kind: 'reply', request: { inReplyTo: msg.msgId }, createdBy: 'hub', jobs: [job] },
+        tx,
+      );
+    }
+  }
+
+  /** The answer goes back where the message came from, through the app robot (durable, unlike a session reply). */
+  #replyJob(msg: BotMessage, content: string): JobSpec | undefined {
+    const cfg = this.#d.config;
+    const app =
+      Object.entries(cfg.apps).find(([, a]) => (a.robotCode ?? a.appKey) === msg.robotCode)?.[0] ??
+      defaultAppName(cfg);
+    if (!app) return undefined;
+    if (msg.conversationType === '1') {
+      if (!msg.senderStaffId) return undefined;
+      return {
+        channel: 'app',
+        target: msg.senderNick ?? msg.senderStaffId,
+        payload: { t: 'oto', app, userIds: [msg.senderStaffId], msgKey: 'sampleText', msgParam: { content } },
+        orderKey: `person:${msg.senderStaffId}`,
+      };
+    }
+    const alias = Object.entries(cfg.groups).find(
+      ([, g]) => g.openConversationId === msg.conversationId,
+    )?.[0];
+    return {
+      channel: 'app',
+      target: alias ?? msg.conversationTitle ?? msg.conversationId,
+      payload: {
+        t: 'group',
+        app,
+        openConversationId: msg.conversationId,
+        msgKey: 'sampleText',
+        msgParam: { content },
+      },
+      orderKey: `group:${alias ?? msg.conversationId}`,
+    };
+  }
+
+  async #todoEvent(data: Record<string, unknown>, tx: Tx): Promise<void> {
+    const todoId = typeof data['taskId'] === 'string' ? data['taskId'] : undefined;
+    if (!todoId || data['done'] !== true) return;
+    const found = await repo.taskByTodoId(tx, todoId);
+    if (!found) return;
+    const operator = typeof data['operatorUnionId'] === 'string' ? data['operatorUnionId'] : undefined;
+    const person = operator ? await this.#d.people.byUnionId(operator, tx) : undefined;
+    const row = await repo.taskRow(tx, found.taskId);
+    if (!row || isFinal(row.state as TaskState)) return;
+    await repo.addEvent(
+      tx,
+      found.taskId,
+      this.#d.now(),
+      'todo_synced',
+      'dingtalk',
+      `Todo ${todoId} marked done`,
+    );
+    await this.#d.tasks.actIn(
+      tx,
+      found.taskId,
+      'done',
+      { by: person?.name ?? 'dingtalk' },
+      'Todo marked done in DingTalk',
+      todoId,
+    );
+    this.#d.events.publish('task.synced', { id: found.taskId, todoId });
+  }
+}

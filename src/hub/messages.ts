@@ -1,0 +1,79 @@
+/**
+ * `sendMessage`: template → people → plan → one durable enqueue. Nothing reaches DingTalk here: once the enqueue
+ * commits the caller has its answer, and the dispatcher delivers (retrying, throttling per robot, in order).
+ * Every rule that can refuse a message runs before the enqueue, so a refused message leaves nothing behind.
+ */
+
+import { ValidationError } from '../core/errors.js';
+import type { EventBus } from '../server/events.js';
+import type { HubConfig } from './config.js';
+import { type MentionTarget, planMessage } from './message-plan.js';
+import type { OutboxPort } from './outbox-port.js';
+import type { PeopleDirectory } from './people.js';
+import type { Actor, SendMessageInput, SendResult } from './service.js';
+import { renderTemplate } from './template.js';
+
+export class MessageService {
+  readonly #cfg: HubConfig;
+  readonly #outbox: OutboxPort;
+  readonly #people: PeopleDirectory;
+  readonly #events: EventBus;
+
+  constructor(o: { config: HubConfig; outbox: OutboxPort; people: PeopleDirectory; events: EventBus }) {
+    this.#cfg = o.config;
+    this.#outbox = o.outbox;
+    this.#people = o.people;
+    this.#events = o.events;
+  }
+
+  async send(input: SendMessageInput, actor: Actor): Promise<SendResult> {
+    if (typeof input?.text !== 'string') throw new ValidationError('is required', 'text');
+    const format = input.format ?? (input.title !== undefined ? 'markdown' : 'text');
+    if (format !== 'text' && format !== 'markdown') throw new ValidationError('text or markdown', 'format');
+    const vars = input.vars ?? {};
+    const text = renderTemplate(input.text, vars);
+    const title = input.title !== undefined ? renderTemplate(input.title, vars) : undefined;
+    const to: MentionTarget[] | undefined = input.to
+      ? await Promise.all(input.to.map((n) => this.#people.resolve(n, { userId: true })))
+      : undefined;
+    const mention: MentionTarget[] = [];
+    for (const n of input.mention ?? []) mention.push(await this.#people.resolve(n, { userId: true }));
+    const jobs = planMessage(
+      {
+        group: input.group,
+        to,
+        via: input.via,
+        text,
+        format,
+        title,
+        mention,
+        mentionAll: input.mentionAll,
+      },
+      this.#cfg,
+    );
+    const r = await this.#outbox.enqueue({
+      kind: 'message',
+      request: {
+        group: input.group,
+        to: input.to,
+        via: input.via,
+        format,
+        title,
+        mention: input.mention,
+        bytes: Buffer.byteLength(text),
+      },
+      idempotencyKey: input.idempotencyKey,
+      createdBy: actor.by,
+      jobs,
+    });
+    if (!r.duplicate) {
+      this.#events.publish('message.queued', {
+        messageId: r.messageId,
+        target: input.group ?? input.to?.join(', ') ?? '',
+        parts: r.deliveries.length,
+        by: actor.by,
+      });
+    }
+    return { messageId: r.messageId, duplicate: r.duplicate, deliveries: r.deliveries };
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * Task rows in and out of the store (tables `tasks`, `task_assignees`, `task_events`, `schedules`), mapped to the
+ * service's plain-JSON `Task`. Every function takes the executor it should run on, so callers inside a
+ * transaction pass their `tx` (on SQLite the store has one connection; using `store.db` there would wait forever).
+ */
+
+import type { Kysely } from 'kysely';
+import type { Database, TaskRow } from '../store/schema.js';
+import type { Task, TaskEvent, TaskFilter } from './service.js';
+import type { TaskState } from './task-state.js';
+
+type Db = Kysely<Database>;
+
+export type Priority = Task['priority'];
+
+export async function insertTask(
+  db: Db,
+  t: {
+    title: string;
+    description: string | undefined;
+    group: string | undefined;
+    dueAt: number | undefined;
+    priority: Priority;
+    idempotencyKey: string | undefined;
+    by: string;
+    now: number;
+    assignees: Array<{ key: string; unionId: string | undefined }>;
+  },
+): Promise<number> {
+  const row = await db
+    .insertInto('tasks')
+    .values({
+      title: t.title,
+      description: t.description ?? null,
+      state: 'open',
+      group_alias: t.group ?? null,
+      due_at: t.dueAt ?? null,
+      priority: t.priority,
+      idempotency_key: t.idempotencyKey ?? null,
+      created_by: t.by,
+      created_at: t.now,
+      updated_at: t.now,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const id = Number(row.id);
+  await db
+    .insertInto('task_assignees')
+    .values(
+      t.assignees.map((a) => ({ task_id: id, person: a.key, union_id: a.unionId ?? null, todo_id: null })),
+    )
+    .execute();
+  await addEvent(db, id, t.now, 'created', t.by, undefined);
+  return id;
+}
+
+export async function addEvent(
+  db: Db,
+  taskId: number,
+  at: number,
+  kind: string,
+  by: string,
+  note: string | undefined,
+): Promise<void> {
+  await db
+    .insertInto('task_events')
+    .values({ task_id: taskId, at, kind, by_actor: by, note: note ?? null })
+    .execute();
+}
+
+export async function setState(db: Db, taskId: number, state: TaskState, now: number): Promise<void> {
+  await db.updateTable('tasks').set({ state, updated_at: now }).where('id', '=', taskId).execute();
+}
+
+export async function taskRow(db: Db, id: number): Promise<TaskRow | undefined> {
+  return db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function taskIdByKey(db: Db, key: string): Promise<number | undefined> {
+  const r = await db.selectFrom('tasks').select('id').where('idempotency_key', '=', key).executeTakeFirst();
+  return r ? Number(r.id) : undefined;
+}
+
+export async function assigneesOf(
+  db: Db,
+  taskId: number,
+): Promise<Array<{ person: string; unionId: string | undefined; todoId: string | undefined }>> {
+  const rows = await db
+    .selectFrom('task_assignees')
+    .selectAll()
+    .where('task_id', '=', taskId)
+    .orderBy('person')
+    .execute();
+  return rows.map((r) => ({
+    person: r.person,
+    unionId: r.union_id ?? undefined,
+    todoId: r.todo_id ?? undefined,
+  }));
+}
+
+export async function setTodoId(db: Db, taskId: number, person: string, todoId: string): Promise<void> {
+  await db
+    .updateTable('task_assignees')
+    .set({ todo_id: todoId })
+    .where('task_id', '=', taskId)
+    .where('person', '=', person)
+    .execute();
+}
+
+export async function taskByTodoId(
+  db: Db,
+  todoId: string,
+): Promise<{ taskId: number; person: string } | undefined> {
+  const r = await db
+    .selectFrom('task_assignees')
+    .select(['task_id', 'person'])
+    .where('todo_id', '=', todoId)
+    .executeTakeFirst();
+  return r ? { taskId: Number(r.task_id), person: r.person } : undefined;
+}
+
+/** Loads the full task with assignees and history; `displayName` maps a person key to its name. */
+export async function loadTask(
+  db: Db,
+  id: number,
+  displayName: (key: string) => string,
+): Promise<Task | undefined> {
+  const row = await taskRow(db, id);
+  if (!row) return undefined;
+  const [assignees, events] = await Promise.all([
+    assigneesOf(db, id),
+    db.selectFrom('task_events').selectAll().where('task_id', '=', id).orderBy('id').execute(),
+  ]);
+  const history: TaskEvent[] = events.map((e) => ({
+    at: new Date(Number(e.at)).toISOString(),
+    kind: e.kind,
+    by: e.by_actor,
+    ...(e.note !== null ? { note: e.note } : {}),
+  }));
+  return {
+    id: Number(row.id),
+    title: row.title,
+    ...(row.description !== null ? { description: row.description } : {}),
+    state: row.state as TaskState,
+    assignees: assignees.map((a) => ({
+      name: displayName(a.person),
+      ...(a.todoId !== undefined ? { todoId: a.todoId } : {}),
+    })),
+    ...(row.group_alias !== null ? { group: row.group_alias } : {}),
+    ...(row.due_at !== null ? { due: new Date(Number(row.due_at)).toISOString() } : {}),
+    priority: row.priority as Priority,
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+    updatedAt: new Date(Number(row.updated_at)).toISOString(),
+    history,
+  };
+}
+
+/** Task ids matching a filter, newest first. `assigneeKey` is a person key (resolved by the caller). */
+export async function findTaskIds(
+  db: Db,
+  f: TaskFilter & { assigneeKey?: string | undefined },
+  now: number,
+): Promise<number[]> {
+  let q = db.selectFrom('tasks').select('tasks.id');
+  if (f.state) q = q.where('tasks.state', '=', f.state);
+  if (f.group) q = q.where('tasks.group_alias', '=', f.group);
+  if (f.overdue) {
+    q = q.where('tasks.due_at', '<', now).where('tasks.state', 'in', ['open', 'in_progress']);
+  }
+  if (f.assigneeKey) {
+    const key = f.assigneeKey;
+    q = q.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('task_assignees')
+          .select('task_assignees.task_id')
+          .whereRef('task_assignees.task_id', '=', 'tasks.id')
+          .where('task_assignees.person', '=', key),
+      ),
+    );
+  }
+  const limit = Math.min(Math.max(f.limit ?? 100, 1), 1_000);
+  const rows = await q.orderBy('tasks.id', 'desc').limit(limit).execute();
+  return rows.map((r) => Number(r.id));
+}
+
+export async function addSchedule(
+  db: Db,
+  s: { taskId: number; kind: 'reminder' | 'escalation'; dueAt: number; now: number },
+): Promise<void> {
+  await db
+    .insertInto('schedules')
+    .values({
+      task_id: s.taskId,
+      kind: s.kind,
+      due_at: s.dueAt,
+      payload: null,
+      fired_at: null,
+      lease_owner: null,
+      lease_until: null,
+      created_at: s.now,
+    })
+    .execute();
+}
+
+/** Schedules due now and not fired, oldest first. */
+export async function dueSchedules(
+  db: Db,
+  now: number,
+  limit: number,
+): Promise<Array<{ id: number; taskId: number; kind: string; dueAt: number }>> {
+  const rows = await db
+    .selectFrom('schedules')
+    .select(['id', 'task_id', 'kind', 'due_at'])
+    .where('fired_at', 'is', null)
+    .where('due_at', '<=', now)
+    .orderBy('due_at')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    id: Number(r.id),
+    taskId: Number(r.task_id),
+    kind: r.kind,
+    dueAt: Number(r.due_at),
+  }));
+}
+
+/** Marks a schedule fired; false when another process fired it first (the update is the claim). */
+export async function markFired(db: Db, id: number, now: number): Promise<boolean> {
+  const r = await db
+    .updateTable('schedules')
+    .set({ fired_at: now })
+    .where('id', '=', id)
+    .where('fired_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** A final task needs no reminder: its pending schedules are closed. */
+export async function closeSchedules(db: Db, taskId: number, now: number): Promise<void> {
+  await db
+    .updateTable('schedules')
+    .set({ fired_at: now, payload: 'skipped' })
+    .where('task_id', '=', taskId)
+    .where('fired_at', 'is', null)
+    .execute();
+}

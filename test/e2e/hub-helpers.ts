@@ -1,0 +1,90 @@
+/**
+ * Shared set-up of the hub's end-to-end tests: a real hub (store, dispatcher, Stream receiver) against the real
+ * emulator over loopback sockets on port 0. The store is SQLite in a temp dir, or PostgreSQL in a fresh schema
+ * when `DINGKIT_TEST_PG_URL` answers (see test/conformance/backends.ts).
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type HubConfig, parseConfig } from '../../src/hub/config.js';
+import { type RunningHub, type StartHubOptions, startHub } from '../../src/hub/hub.js';
+import type { Store } from '../../src/store/open-store.js';
+import { backends } from '../conformance/backends.js';
+
+export { backends };
+
+/** A config for tests: emulator on, fast polls. `extra` is merged over it. */
+export function testConfig(extra: Record<string, unknown> = {}): HubConfig {
+  return parseConfig(
+    {
+      emulator: { mode: 'on', port: 0 },
+      dispatcher: { pollMs: 20, leaseMs: 5_000, maxAttempts: 3 },
+      tasks: { pollMs: 20, remindBeforeMs: 0, escalateAfterMs: 0 },
+      ...extra,
+    },
+    {},
+  );
+}
+
+export interface HubFixture {
+  hub: RunningHub;
+  store: Store;
+  /** Opens another store on the same database (a restarted process). */
+  reopen(): Promise<Store>;
+  cleanup(): Promise<void>;
+}
+
+/** Starts a hub on the given backend; the caller's options are merged in. */
+export async function startTestHub(
+  backend: (typeof backends)[number],
+  opts: Partial<StartHubOptions> & { config?: HubConfig } = {},
+): Promise<HubFixture & { fresh: Awaited<ReturnType<(typeof backends)[number]['fresh']>> }> {
+  const fresh = await backend.fresh();
+  const store = await fresh.open();
+  const hub = await startHub({
+    config: opts.config ?? testConfig(),
+    store,
+    inboxPollMs: 50,
+    ...opts,
+  });
+  return {
+    hub,
+    store,
+    fresh,
+    reopen: () => fresh.open(),
+    async cleanup() {
+      await hub.stop();
+      await fresh.cleanup();
+    },
+  };
+}
+
+/** Polls `fn` until it returns a truthy value (or throws after `timeoutMs`). */
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  timeoutMs = 5_000,
+  what = 'condition',
+): Promise<NonNullable<T>> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+export function tempDir(): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'dingkit-hub-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export const OPS = 'cidDemoOps000000002==';
+export const ENG = 'cidDemoEngineering0001==';
+export const PRODUCT = 'cidDemoProduct000003==';
