@@ -7,11 +7,13 @@ import { isDingTalkError } from '../core/errors.js';
 import { redactByName } from '../core/redact.js';
 import { CliContext, type GlobalFlags, type LocalHubStarter } from './context.js';
 import { deliveriesHelp, deliveriesVerb } from './deliveries.js';
+import { emulatorHelp, emulatorVerb } from './emulator.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { fileHelp, fileVerb } from './file.js';
 import type { CliIo } from './io.js';
 import { HubApiError, HubUnreachableError } from './remote-hub.js';
 import { sendHelp, sendVerb } from './send.js';
+import { serveHelp, serveVerb } from './serve.js';
 import { taskHelp, taskVerb } from './task.js';
 import { tokenHelp, tokenVerb } from './token.js';
 import { VERSION } from './version.js';
@@ -23,6 +25,16 @@ interface Verb {
 }
 
 export const VERBS: Record<string, Verb> = {
+  serve: {
+    summary: 'run the hub, its HTTP API and the dashboard (npm start)',
+    help: serveHelp,
+    run: serveVerb,
+  },
+  emulator: {
+    summary: 'run the built-in DingTalk emulator on its own',
+    help: emulatorHelp,
+    run: emulatorVerb,
+  },
   send: { summary: 'send a message to a group or people (bulk: --lines)', help: sendHelp, run: sendVerb },
   task: { summary: 'assign, list, show and move tasks', help: taskHelp, run: taskVerb },
   file: { summary: 'share a file with a group or people', help: fileHelp, run: fileVerb },
