@@ -7,6 +7,7 @@ import { isDingTalkError } from '../core/errors.js';
 import { redactByName } from '../core/redact.js';
 import { CliContext, type GlobalFlags, type LocalHubStarter } from './context.js';
 import { deliveriesHelp, deliveriesVerb } from './deliveries.js';
+import { doctorHelp, doctorVerb } from './doctor.js';
 import { emulatorHelp, emulatorVerb } from './emulator.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { fileHelp, fileVerb } from './file.js';
@@ -47,6 +48,11 @@ export const VERBS: Record<string, Verb> = {
     summary: 'create, list and revoke API tokens (works on the store)',
     help: tokenHelp,
     run: tokenVerb,
+  },
+  doctor: {
+    summary: 'check config, store, credentials and robot settings (never posts)',
+    help: doctorHelp,
+    run: doctorVerb,
   },
 };
 
