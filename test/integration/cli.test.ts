@@ -279,6 +279,22 @@ describe('dingkit token (standalone, on the store)', () => {
   });
 });
 
+describe('standalone (no hub running)', () => {
+  it('starts a hub in the process on the same store: what it writes is there for the next command', async () => {
+    const cwd = mkdtempSync(join(dir, 'alone-'));
+    writeFileSync(
+      join(cwd, 'dingkit.config.json'),
+      JSON.stringify({ server: { port: 59_997 }, emulator: { port: 0 }, database: { url: './data/hub.db' } }),
+    );
+    const a = await runCliProcess(['task', 'assign', 'Offline task', '--to', 'alice', '--json'], { cwd });
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stderr).toContain('working standalone on the store');
+    const list = await runCliProcess(['task', 'list', '--json'], { cwd });
+    const tasks = JSON.parse(list.stdout) as Array<{ title: string }>;
+    expect(tasks.map((t) => t.title)).toEqual(['Offline task']);
+  }, 60_000);
+});
+
 describe('help and version', () => {
   it('prints help (exit 0), usage without a command (exit 2), the version', async () => {
     const help = await runCliProcess(['--help']);
