@@ -286,8 +286,9 @@ describe('standalone (no hub running)', () => {
       join(cwd, 'dingkit.config.json'),
       JSON.stringify({ server: { port: 59_997 }, emulator: { port: 0 }, database: { url: './data/hub.db' } }),
     );
-    const a = await runCliProcess(['task', 'assign', 'Offline task', '--to', 'alice', '--json'], { cwd });
+    const a = await runCliProcess(['task', 'assign', 'Offline task', '--to', 'alice'], { cwd });
     expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout).toBe('assigned task #1 "Offline task" to Alice Chen\n');
     expect(a.stderr).toContain('working standalone on the store');
     const list = await runCliProcess(['task', 'list', '--json'], { cwd });
     const tasks = JSON.parse(list.stdout) as Array<{ title: string }>;
