@@ -13,11 +13,8 @@
  *   signature problem is only reported when the answer says so.
  */
 
-import { Users } from '../api/users/users.js';
-import { DingTalkCore } from '../core/client-core.js';
 import { isDingTalkError, isPlatformError } from '../core/errors.js';
 import { type HubConfig, usesEmulator } from '../hub/config.js';
-import { describeUrl, openStore } from '../store/open-store.js';
 import { type CliContext, parse } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { RemoteHub } from './remote-hub.js';
@@ -106,6 +103,7 @@ export async function doctorVerb(args: string[], ctx: CliContext): Promise<numbe
 type Add = (check: string, status: CheckStatus, detail: string) => void;
 
 async function checkStore(config: HubConfig, add: Add): Promise<void> {
+  const { describeUrl, openStore } = await import('../store/open-store.js');
   const where = describeUrl(config.database.url);
   try {
     const store = await openStore({ url: config.database.url, migrate: false });
@@ -148,6 +146,8 @@ async function checkApp(
   add: Add,
 ): Promise<number | undefined> {
   let serverDate: number | undefined;
+  const { DingTalkCore } = await import('../core/client-core.js');
+  const { Users } = await import('../api/users/users.js');
   const core = new DingTalkCore({
     appKey: app.appKey,
     appSecret: app.appSecret,

@@ -5,7 +5,6 @@
 
 import type { Logger } from '../core/logger.js';
 import { Redactor } from '../core/redact.js';
-import { startEmulator } from '../emulator/emulator.js';
 import { createConsoleLogger } from './console-logger.js';
 import { type CliContext, parse } from './context.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
@@ -42,6 +41,7 @@ export async function emulatorVerb(
     format: ctx.io.stderr.isTTY ? 'pretty' : 'json',
     redactor: new Redactor(),
   });
+  const { startEmulator } = await import('../emulator/emulator.js');
   const emu = await startEmulator({
     port,
     ...(v.host ? { host: v.host } : {}),

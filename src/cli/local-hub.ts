@@ -5,7 +5,10 @@
  * is up).
  */
 
-import { startHub } from '../hub/hub.js';
 import type { LocalHubStarter } from './context.js';
 
-export const startLocalHub: LocalHubStarter = (config) => startHub({ config, receive: false });
+/** Loaded on demand: most commands talk to a running hub and should not pay for loading one. */
+export const startLocalHub: LocalHubStarter = async (config) => {
+  const { startHub } = await import('../hub/hub.js');
+  return startHub({ config, receive: false });
+};

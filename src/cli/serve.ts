@@ -6,8 +6,7 @@
  */
 
 import type { Logger } from '../core/logger.js';
-import { HUB_VERSION, type RunningHub, startHub } from '../hub/hub.js';
-import { createApiServer } from '../server/api-server.js';
+import type { RunningHub } from '../hub/hub.js';
 import { createApiToken, StoreTokenVerifier } from '../server/api-tokens.js';
 import { StoreApiTokens } from '../server/store-tokens.js';
 import { createConsoleLogger, type LogFormat } from './console-logger.js';
@@ -64,6 +63,7 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
   const redactor = configRedactor(config);
   const logger = createConsoleLogger(ctx.io.stderr, { format, redactor });
 
+  const { startHub, HUB_VERSION } = await import('../hub/hub.js');
   const hub = await startHub({ config, logger });
   let stopping = false;
   const stopHub = async () => {
@@ -75,6 +75,7 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
     // In demo mode the effective config (the emulator's org) carries its own fake secrets: redact those too.
     addConfigSecrets(redactor, hub.config);
     const tokens = new StoreApiTokens(hub.store);
+    const { createApiServer } = await import('../server/api-server.js');
     const server = await createApiServer(hub, {
       host: v.host ?? config.server.host,
       port: port ?? config.server.port,

@@ -5,8 +5,7 @@
 
 import type { HubConfig } from '../hub/config.js';
 import { createApiToken, parseScopes } from '../server/api-tokens.js';
-import { StoreApiTokens } from '../server/store-tokens.js';
-import { openStore, type Store } from '../store/open-store.js';
+import type { Store } from '../store/open-store.js';
 import { type CliContext, parse } from './context.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { table } from './io.js';
@@ -18,6 +17,7 @@ export const tokenHelp = `Usage: dingkit token create NAME [--scopes read,send,a
 Scopes: read < send < admin; each includes the ones before it. The token is shown once.`;
 
 export async function openConfiguredStore(config: HubConfig): Promise<Store> {
+  const { openStore } = await import('../store/open-store.js');
   try {
     return await openStore({ url: config.database.url });
   } catch (e) {
@@ -48,6 +48,7 @@ export async function tokenVerb(args: string[], ctx: CliContext): Promise<number
   if (sub === 'revoke' && positionals.length !== 1) throw usage('token revoke needs one NAME');
   const store = await openConfiguredStore(ctx.config());
   ctx.onCleanup(() => store.close());
+  const { StoreApiTokens } = await import('../server/store-tokens.js');
   const tokens = new StoreApiTokens(store);
 
   if (sub === 'create') {
