@@ -5,10 +5,11 @@
  * with `textContent` only (never as HTML), and there is nothing secret to show: the API never returns secrets,
  * and the token is never displayed.
  *
- * The page text is kept in String.raw so the browser script's backslashes survive; it must not contain "${".
+ * The page parts are template literals, so they must contain no backslash, backtick or "${" (a test parses the
+ * script as the browser will).
  */
 
-const STYLE = String.raw`
+const STYLE = `
 :root { --bg:#f4f6fa; --card:#fff; --ink:#1d2433; --muted:#6b7385; --line:#e3e7ef; --accent:#1677ff;
   --ok:#1f9d55; --warn:#d48806; --bad:#d4380d; --idle:#8c93a3; }
 * { box-sizing: border-box; }
@@ -70,7 +71,7 @@ ul.feed .d { color:var(--muted); font-size:12px; word-break:break-word; }
 .hidden { display:none !important; }
 `;
 
-const SCRIPT = String.raw`
+const SCRIPT = `
 (function () {
   'use strict';
   var KEY = 'dingkit.token';
@@ -307,7 +308,7 @@ const SCRIPT = String.raw`
 })();
 `;
 
-const BODY = String.raw`
+const BODY = `
 <div id="login" class="hidden">
   <h2>dingkit hub</h2>
   <p>Paste an API token. <code>dingkit serve</code> prints one in demo mode; otherwise create one with
