@@ -48,7 +48,8 @@ export class RemoteHub implements HubService {
   readonly #fetch: typeof fetch;
 
   constructor(baseUrl: string, token: string | undefined, o: RemoteHubOptions = {}) {
-    this.#base = baseUrl.replace(/\/+$/, '');
+    // The banner prints the API as `<origin>/v1`; accept that as the base too.
+    this.#base = baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
     this.#token = token;
     this.#timeoutMs = o.timeoutMs ?? 30_000;
     this.#fetch = o.fetch ?? fetch;

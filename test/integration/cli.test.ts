@@ -224,7 +224,10 @@ describe('dingkit file share', () => {
 describe('dingkit deliveries', () => {
   it('lists dead letters and redrives them with an admin token only', async () => {
     const dead = hub.addDead('ops', 'ROBOT_SECURITY: keywords not in content');
-    const list = await runCliProcess(['deliveries', 'list', '--dead'], { env: as(tok.read) });
+    // The banner shows the API as <origin>/v1: that works as DINGKIT_URL too.
+    const list = await runCliProcess(['deliveries', 'list', '--dead'], {
+      env: { DINGKIT_URL: `${server.url}/v1/`, DINGKIT_TOKEN: tok.read },
+    });
     expect(list.code).toBe(0);
     expect(list.stdout).toContain(dead.id);
     expect(list.stdout).toContain('keywords not in content');
