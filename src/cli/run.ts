@@ -12,6 +12,7 @@ import { emulatorHelp, emulatorVerb } from './emulator.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { fileHelp, fileVerb } from './file.js';
 import type { CliIo } from './io.js';
+import { peopleHelp, peopleVerb } from './people.js';
 import { HubApiError, HubUnreachableError } from './remote-hub.js';
 import { sendHelp, sendVerb } from './send.js';
 import { serveHelp, serveVerb } from './serve.js';
@@ -44,6 +45,7 @@ export const VERBS: Record<string, Verb> = {
     help: deliveriesHelp,
     run: deliveriesVerb,
   },
+  people: { summary: 'list the people directory (names for --to)', help: peopleHelp, run: peopleVerb },
   token: {
     summary: 'create, list and revoke API tokens (works on the store)',
     help: tokenHelp,

@@ -137,6 +137,16 @@ describe('dingkit send', () => {
   });
 });
 
+describe('dingkit people', () => {
+  it('lists the directory as a table', async () => {
+    const r = await runCliProcess(['people'], { env: as(tok.read) });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^NAME +USERID +MOBILE +UNIONID\nAlice +u-alice +13800000001 +-\nBob +u-bob +- +-\n$/,
+    );
+  });
+});
+
 describe('dingkit task', () => {
   it('assign, list, show, start, done; a forbidden move exits 7, an unknown task 6', async () => {
     const assign = await runCliProcess(
