@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { demoOrg } from '../../src/emulator/demo-org.js';
 import type { Emulator } from '../../src/emulator/emulator.js';
 import type { EmulatorFixture, MessageRecord } from '../../src/emulator/types.js';
+import type { Store } from '../../src/store/open-store.js';
 import type { RunnerInput } from './hub-runner.js';
 
 /**
@@ -30,7 +31,7 @@ export const CHAOS = {
     drainMs: 90_000 * SCALE,
   },
   /** (b) messages under faults; the share of calls that fail. */
-  faults: { messages: Math.round(300 * SCALE), robots: 10, failShare: 0.3, clientTimeoutMs: 600 },
+  faults: { webhookMessages: Math.round(160 * SCALE), appMessages: Math.round(40 * SCALE), robots: 10 },
   /** (c) three hubs on PostgreSQL, ten robots, the scaled window: hub budget vs the emulator's limit. */
   budget: {
     processes: 3,
@@ -62,9 +63,21 @@ const hex64 = (s: string) => createHash('sha256').update(s).digest('hex');
  * The demo org plus `robots` groups, each with a signed custom robot `r<i>` and the app robot installed (so a
  * test can send through either channel). Signed, as production robots usually are (§2.2).
  */
-export function chaosOrg(robots: number): EmulatorFixture {
+export function chaosOrg(robots: number, appGroups = 0): EmulatorFixture {
   const fx = demoOrg();
   const app = fx.org.apps[0];
+  // App-robot-only groups: one message each in (b), so a parked send (which blocks the later messages of its
+  // conversation until an operator acts) holds back nothing else.
+  for (let i = 0; i < appGroups && app; i++) {
+    fx.org.groups.push({
+      openConversationId: `cidChaosApp${String(i).padStart(4, '0')}==`,
+      chatid: `chatchaosapp${String(i).padStart(21, '0')}`,
+      name: `Chaos App ${i}`,
+      ownerUserId: 'zhangsan',
+      members: ['zhangsan', 'lisi', 'alice'],
+      robotCodes: [app.robotCode],
+    });
+  }
   for (let i = 0; i < robots; i++) {
     const cid = `cidChaos${String(i).padStart(4, '0')}==`;
     fx.org.groups.push({
@@ -90,6 +103,7 @@ export function productionConfig(
   emu: Emulator,
   robots: number,
   dispatcher: Record<string, unknown>,
+  appGroups = 0,
 ): Record<string, unknown> {
   const org = emu.state.org;
   const app = org.apps[0]!;
@@ -102,6 +116,9 @@ export function productionConfig(
       secret: r.security.secret,
     };
     groups[`g${i}`] = { openConversationId: r.group, app: 'hub', robot: `r${i}` };
+  }
+  for (let i = 0; i < appGroups; i++) {
+    groups[`p${i}`] = { openConversationId: `cidChaosApp${String(i).padStart(4, '0')}==`, app: 'hub' };
   }
   groups['engineering'] = { openConversationId: 'cidDemoEngineering0001==', app: 'hub' };
   const people: Record<string, unknown> = {};
@@ -264,3 +281,34 @@ export function maxPerWindow(
   }
   return out;
 }
+
+export interface DeliveryView {
+  id: number;
+  status: string;
+  payload: string;
+  attempts: number;
+  last_error: string | null;
+}
+
+/** Waits until `n` deliveries exist and none is queued or sending; returns them (the last view on timeout). */
+export async function drained(
+  store: Store,
+  n: number,
+  timeoutMs: number,
+  settled: (r: DeliveryView) => boolean = (r) => r.status !== 'queued' && r.status !== 'sending',
+): Promise<DeliveryView[]> {
+  const deadline = Date.now() + timeoutMs;
+  let rows: DeliveryView[] = [];
+  while (Date.now() < deadline) {
+    rows = await store.db
+      .selectFrom('deliveries')
+      .select(['id', 'status', 'payload', 'attempts', 'last_error'])
+      .execute();
+    if (rows.length === n && rows.every(settled)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return rows;
+}
+
+/** The `[chaos:<tag>]` of a delivery's payload or a message's text. */
+export const tagOf = (s: string): string => /\[chaos:([^\]]+)\]/.exec(s)?.[1] ?? '?';
