@@ -37,6 +37,8 @@ export const CHAOS = {
     processes: 3,
     robots: 10,
     perRobot: Math.round(40 * SCALE),
+    /** Ordered lanes (group aliases) per robot, so the hubs can reach the budget. */
+    lanes: 6,
     windowMs: 2_000,
     hubLimit: 19,
     emulatorLimit: 20,
@@ -104,6 +106,7 @@ export function productionConfig(
   robots: number,
   dispatcher: Record<string, unknown>,
   appGroups = 0,
+  lanes = 1,
 ): Record<string, unknown> {
   const org = emu.state.org;
   const app = org.apps[0]!;
@@ -116,6 +119,9 @@ export function productionConfig(
       secret: r.security.secret,
     };
     groups[`g${i}`] = { openConversationId: r.group, app: 'hub', robot: `r${i}` };
+    // More aliases of the same group: each is its own ordered lane, so one robot can be kept busy up to its
+    // budget (one lane delivers one message at a time).
+    for (let k = 1; k < lanes; k++) groups[`g${i}l${k}`] = { openConversationId: r.group, robot: `r${i}` };
   }
   for (let i = 0; i < appGroups; i++) {
     groups[`p${i}`] = { openConversationId: `cidChaosApp${String(i).padStart(4, '0')}==`, app: 'hub' };
@@ -312,3 +318,20 @@ export async function drained(
 
 /** The `[chaos:<tag>]` of a delivery's payload or a message's text. */
 export const tagOf = (s: string): string => /\[chaos:([^\]]+)\]/.exec(s)?.[1] ?? '?';
+
+/**
+ * Kysely's migrator looks for its table across every schema of the database; when another test run drops its
+ * own schema during that look-up, PostgreSQL answers 3F000 for a schema that is not ours. Seen on the shared
+ * test database with several suites running at once; a retry finds a stable catalog.
+ */
+export async function openRetrying<T>(open: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await open();
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause;
+      if (i >= attempts || cause?.code !== '3F000') throw e;
+      await new Promise((r) => setTimeout(r, 100 * i));
+    }
+  }
+}

@@ -15,6 +15,7 @@ import { createApiServer } from '../../src/server/api-server.js';
 import { StoreTokenVerifier } from '../../src/server/api-tokens.js';
 import { StoreApiTokens } from '../../src/server/store-tokens.js';
 import { openStore } from '../../src/store/open-store.js';
+import { openRetrying } from './hub-chaos-support.js';
 
 export interface RunnerInput {
   /** Raw config object (validated here by `parseConfig`, as `dingkit serve` does with the file). */
@@ -33,11 +34,13 @@ if (!raw) {
   process.exit(2);
 }
 const input = JSON.parse(raw) as RunnerInput;
-const store = await openStore({
-  url: input.databaseUrl,
-  ...(input.schema ? { schema: input.schema } : {}),
-  ...(input.databaseUrl.startsWith('postgres') ? { poolSize: 6 } : {}),
-});
+const store = await openRetrying(() =>
+  openStore({
+    url: input.databaseUrl,
+    ...(input.schema ? { schema: input.schema } : {}),
+    ...(input.databaseUrl.startsWith('postgres') ? { poolSize: 6 } : {}),
+  }),
+);
 const hub = await startHub({
   config: parseConfig(input.config, {}),
   store,
