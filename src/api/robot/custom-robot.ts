@@ -10,7 +10,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { DingTalkCore, type DingTalkOptions } from '../../core/client-core.js';
+import { DEFAULT_OAPI_BASE, DingTalkCore, type DingTalkOptions } from '../../core/client-core.js';
 import type { ApiContext } from '../../core/context.js';
 import { ConfigError, ValidationError } from '../../core/errors.js';
 import type { DingTalkRequest, QueryValue } from '../../core/pipeline.js';
@@ -278,6 +278,11 @@ function resolveTarget(o: CustomRobotOptions): { host: 'oapi' | 'url'; path: str
   }
   const token = url.searchParams.get('access_token');
   if (!token) throw new ConfigError('CustomRobot: webhook URL has no access_token');
+  if (url.origin === DEFAULT_OAPI_BASE && url.pathname === '/robot/send') {
+    // DingTalk's own webhook URL follows the client's oapiBase (DINGTALK_OAPI_BASE), so pointing a client at the
+    // emulator also points its robots there; in production oapiBase is this same origin.
+    return { host: 'oapi', path: `/robot/send?access_token=${encodeURIComponent(token)}`, token };
+  }
   // Stale timestamp/sign in the given URL are dropped (a fresh pair is added per request); the token goes
   // last-but-signature so the wire URL reads like DingTalk's own (…?access_token=…&timestamp=…&sign=…).
   for (const k of ['access_token', 'timestamp', 'sign']) url.searchParams.delete(k);
