@@ -195,7 +195,7 @@ export class CustomRobot {
    * @example
    * await robot.text('build #42 failed', { userIds: ['manager4220'] });
    */
-  text(content: string, who?: Mention, options?: WebhookSendOptions): Promise<WebhookSendResult> {
+  async text(content: string, who?: Mention, options?: WebhookSendOptions): Promise<WebhookSendResult> {
     return this.send(webhookMessage.text(content, who), options);
   }
 
@@ -204,7 +204,7 @@ export class CustomRobot {
    * @example
    * await robot.markdown('Weather', '#### Hangzhou\n> 9°C, sunny');
    */
-  markdown(
+  async markdown(
     title: string,
     text: string,
     who?: Mention,
@@ -218,7 +218,7 @@ export class CustomRobot {
    * @example
    * await robot.link({ title: 'Runbook', text: 'Disk full on db-1', messageUrl: 'https://wiki/runbook' });
    */
-  link(
+  async link(
     link: { title: string; text: string; messageUrl: string; picUrl?: string },
     options?: WebhookSendOptions,
   ): Promise<WebhookSendResult> {
@@ -230,7 +230,7 @@ export class CustomRobot {
    * @example
    * await robot.actionCard({ title: 'Approve?', text: 'Deploy v2', btns: [{ title: 'Yes', actionURL: 'https://x/y' }] });
    */
-  actionCard(
+  async actionCard(
     card: ActionCardSingle | ActionCardMulti,
     options?: WebhookSendOptions,
   ): Promise<WebhookSendResult> {
@@ -242,7 +242,7 @@ export class CustomRobot {
    * @example
    * await robot.feedCard([{ title: 'News', messageURL: 'https://x', picURL: 'https://x/p.png' }]);
    */
-  feedCard(links: FeedCardLink[], options?: WebhookSendOptions): Promise<WebhookSendResult> {
+  async feedCard(links: FeedCardLink[], options?: WebhookSendOptions): Promise<WebhookSendResult> {
     return this.send(webhookMessage.feedCard(links), options);
   }
 
