@@ -88,8 +88,11 @@ export interface DispatcherOptions {
   budgets?: Record<string, Budget> | undefined;
   /**
    * Longest time between a claim (where the budget is spent) and the start of its send; a job that waited longer
-   * is given back unsent. Each hit occupies `windowMs + guardMs` of the window (limiter.ts).
-   * @default 1_000
+   * is given back unsent. Each hit occupies `windowMs + guardMs` of the window (limiter.ts), which also absorbs
+   * clock skew between processes: it must be at least the largest skew between two hosts plus the claim-to-send
+   * delay. The default covers ±2 s (reliability goal D6) and still uses 92 % of a 60 s budget; scaled-down
+   * windows (tests) get a proportional guard.
+   * @default min(5_000, windowMs / 12) per key
    */
   guardMs?: number | undefined;
   /**
@@ -118,7 +121,7 @@ export class Dispatcher {
   readonly #workers: number;
   readonly #leaseMs: number;
   readonly #pollMs: number;
-  readonly #guardMs: number;
+  readonly #guardMs: number | undefined;
   readonly #reclaimEveryMs: number;
   readonly #renewLeases: boolean;
   readonly #policy: DeliveryPolicy;
@@ -143,7 +146,7 @@ export class Dispatcher {
     this.#workers = Math.max(1, o.workers ?? 8);
     this.#leaseMs = o.leaseMs ?? 30_000;
     this.#pollMs = o.pollMs ?? 200;
-    this.#guardMs = o.guardMs ?? 1_000;
+    this.#guardMs = o.guardMs;
     this.#reclaimEveryMs = o.reclaimEveryMs ?? this.#pollMs;
     this.#renewLeases = o.renewLeases ?? true;
     this.#policy = { ...defaultPolicy, ...(o.policy ?? {}) };
@@ -166,6 +169,13 @@ export class Dispatcher {
     const exact = this.#o.budgets?.[key];
     if (exact) return exact;
     return key.startsWith('webhook:') ? this.#robotBudget : undefined;
+  };
+
+  /** Guard of a rate key (see `guardMs`). */
+  guardFor = (key: string): number => {
+    if (this.#guardMs !== undefined) return this.#guardMs;
+    const w = this.budgetFor(key)?.windowMs ?? 0;
+    return Math.min(5_000, Math.ceil(w / 12));
   };
 
   start(): void {
@@ -310,7 +320,7 @@ export class Dispatcher {
       now,
       leaseMs: this.#leaseMs,
       budgetFor: this.budgetFor,
-      guardMs: this.#guardMs,
+      guardMs: this.guardFor,
     });
     for (const t of r.throttled) this.#metrics?.throttled(t.key, t.penalty);
     for (const row of r.claimed) this.#pending.add(row.id);
@@ -344,7 +354,7 @@ export class Dispatcher {
     }
     this.#pending.delete(row.id);
     const budgeted = row.rate_key !== null && this.budgetFor(row.rate_key) !== undefined;
-    if (budgeted && this.#now() - claimedAt > this.#guardMs) {
+    if (budgeted && this.#now() - claimedAt > this.guardFor(row.rate_key!)) {
       // Too late to honour the window this claim's budget was counted in (limiter.ts); give it back unsent.
       const now = this.#now();
       const decision: Decision = {

@@ -31,8 +31,8 @@ export interface ClaimOptions {
   leaseMs: number;
   /** Budget of a rate key, or undefined for none. */
   budgetFor: (rateKey: string) => Budget | undefined;
-  /** Extra span per hit (limiter.ts). */
-  guardMs: number;
+  /** Extra span per hit of a key (limiter.ts), or one value for all keys. */
+  guardMs: number | ((rateKey: string) => number);
   /** Candidates read per claimed slot, to look past jobs whose key has no budget. @default 4 */
   overfetch?: number;
 }
@@ -93,7 +93,8 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
   const candidates = await q.execute();
   if (candidates.length === 0) return { claimed: [], throttled: [] };
 
-  const span = (key: string) => (o.budgetFor(key)?.windowMs ?? 0) + o.guardMs;
+  const guard = typeof o.guardMs === 'number' ? () => o.guardMs as number : o.guardMs;
+  const span = (key: string) => (o.budgetFor(key)?.windowMs ?? 0) + guard(key);
   const limited = candidates
     .map((c) => c.rate_key)
     .filter((k): k is string => k !== null && o.budgetFor(k) !== undefined);
