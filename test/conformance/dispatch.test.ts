@@ -436,12 +436,12 @@ for (const backend of backends) {
       const [id] = await enqueueMany(s1!, [spec('slow')]);
       const slow = dispatcher({
         store: s1!,
-        sender: new RecordingSender(Date.now, () => sleep(700)),
-        leaseMs: 200,
+        sender: new RecordingSender(Date.now, () => sleep(1_500)),
+        leaseMs: 600,
         renewLeases,
       });
       // Another process whose reclaimer runs all the time (it only reclaims: the job is the slow one's).
-      const other = dispatcher({ store: s2!, sender: new RecordingSender(), leaseMs: 200 });
+      const other = dispatcher({ store: s2!, sender: new RecordingSender(), leaseMs: 600 });
       let reclaiming = true;
       const reclaimer = (async () => {
         while (reclaiming) {
