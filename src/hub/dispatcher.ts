@@ -333,16 +333,21 @@ export class Dispatcher {
     const decision = this.#redactDecision(
       decide(error, { attempt, idempotent: job.idempotent, now }, this.#policy, this.#random),
     );
-    const status = await withTxRetry(() =>
-      finish(this.#store.db, {
-        id: row.id,
-        owner: this.owner,
-        decision,
-        now,
-        remoteId,
-        error,
-        rateKey: row.rate_key,
-      }),
+    // The send is done: recording its result must survive a short database outage (failover, a dropped
+    // connection), or the job would be parked as an unknown outcome although we know what happened. The update is
+    // fenced by our lease, so repeating it is harmless.
+    const status = await withTxRetry(
+      () =>
+        finish(this.#store.db, {
+          id: row.id,
+          owner: this.owner,
+          decision,
+          now,
+          remoteId,
+          error,
+          rateKey: row.rate_key,
+        }),
+      { attempts: 6, any: true },
     );
     if (status === undefined) {
       // Our lease was taken over (the send outlived it); the reclaimer already decided.

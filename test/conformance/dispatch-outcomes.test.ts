@@ -1,10 +1,12 @@
 /** Dispatcher conformance: retries, park, dead letters, redrive, penalties, ordering, events and metrics. */
 
+import type { KyselyPlugin } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { NetworkError, PlatformError, RateLimitedError, TimeoutError } from '../../src/core/errors.js';
 import { Redactor } from '../../src/core/redact.js';
 import { EventBus } from '../../src/server/events.js';
 import { Registry } from '../../src/server/metrics.js';
+import type { Store } from '../../src/store/open-store.js';
 import { type DeliverySpec, Outbox } from '../../src/store/outbox.js';
 import { backends } from './backends.js';
 import { dispatchFixture, failSome, spec } from './dispatch-fixture.js';
@@ -218,6 +220,43 @@ for (const backend of backends) {
       await until(async () => (await new Outbox(ss[0]!).counts()).sent === 60, 30_000);
       const succeeded = sender.calls.filter((c, i, all) => all.findLastIndex((x) => x.id === c.id) === i);
       expect(succeeded.map((c) => c.id)).not.toEqual(ids);
+    });
+
+    /** A store whose `db` fails the next `n` UPDATE statements, as a dropped connection would. */
+    function flaky(s: Store): { store: Store; failUpdates: (n: number) => void } {
+      let fail = 0;
+      const plugin: KyselyPlugin = {
+        transformQuery(args) {
+          if (fail > 0 && args.node.kind === 'UpdateQueryNode') {
+            fail--;
+            throw new Error('Connection terminated unexpectedly');
+          }
+          return args.node;
+        },
+        transformResult: async (args) => args.result,
+      };
+      return { store: { ...s, db: s.db.withPlugin(plugin) }, failUpdates: (n) => (fail = n) };
+    }
+
+    it('a result is recorded even when the database drops the first writes after the send', async () => {
+      const [s] = await stores(1);
+      const [id] = await enqueueMany(s!, [spec('a')]);
+      const f = flaky(s!);
+      const sender = new RecordingSender(Date.now, () => f.failUpdates(3));
+      await dispatcher({ store: f.store, sender }).runOnce();
+      expect(await row(s!, id!)).toMatchObject({ status: 'sent', attempts: 1 });
+      expect(sender.calls).toHaveLength(1);
+    });
+
+    it('twin: an outage longer than the retries leaves the job leased, for the reclaimer to judge', async () => {
+      const [s] = await stores(1);
+      const [id] = await enqueueMany(s!, [spec('a')]);
+      const f = flaky(s!);
+      const errors: unknown[] = [];
+      const sender = new RecordingSender(Date.now, () => f.failUpdates(100));
+      await dispatcher({ store: f.store, sender, onError: (e) => errors.push(e) }).runOnce();
+      expect((await row(s!, id!)).status).toBe('sending');
+      expect(errors.length).toBeGreaterThan(0);
     });
 
     it('publishes change events and metrics', async () => {
