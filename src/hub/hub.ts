@@ -116,6 +116,14 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
 
   const events = new EventBus({ now });
   const metrics = new Registry();
+  // Hub-level series from the change feed: one place, so every path that publishes is counted.
+  const changes = metrics.counter(
+    'dingkit_hub_changes_total',
+    'Hub changes by type (task.*, message.*, file.*, ...)',
+  );
+  events.subscribe((e) => {
+    if (!e.type.startsWith('delivery')) changes.inc({ type: e.type });
+  });
   const ownsStore = o.store === undefined;
   let store: Store;
   try {

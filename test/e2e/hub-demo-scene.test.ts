@@ -23,6 +23,11 @@ describe('the npm start demo scene', () => {
       await waitFor(
         () => emu.todos().filter((x) => x.subject === 'Prepare the release notes' && x.done).length === 2,
       );
+      const metrics = f.hub.metrics.render();
+      expect(metrics).toContain('dingkit_hub_changes_total{type="task.created"} 1');
+      expect(metrics).toContain('dingkit_hub_changes_total{type="file.shared"} 1');
+      expect(metrics).toMatch(/dingkit_inbound_total\{kind="bot",result="new"\} [1-9]/);
+      expect((await f.hub.health()).stream).toBe('connected');
     } finally {
       await f.cleanup();
     }
