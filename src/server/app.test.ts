@@ -348,7 +348,11 @@ describe('health, metrics, openapi, dashboard', () => {
     const res = await h.app.request('/');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
-    expect(await res.text()).toContain('<!doctype html>');
+    const html = await res.text();
+    expect(html).toContain('<!doctype html>');
+    const script = html.slice(html.indexOf('<script>') + 8, html.lastIndexOf('</script>'));
+    expect(script.length).toBeGreaterThan(1_000);
+    expect(() => new Function(script)).not.toThrow();
   });
 });
 
