@@ -16,6 +16,7 @@ describe('the npm start demo scene', () => {
       expect(t.history.map((e) => e.kind)).toEqual(['created', 'done']);
       expect(lines.join('\n')).toMatch(/Task #\d+ "Prepare the release notes" assigned to/);
       expect(lines.at(-1)).toMatch(/Demo scene finished/);
+      expect(lines.join('\n')).toMatch(/both Todos are closed in DingTalk/);
       const emu = f.hub.emulator!;
       const group = 'cidDemoEngineering0001==';
       await waitFor(() => emu.messages(group).find((m) => m.type === 'sampleFile'));
