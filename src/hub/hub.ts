@@ -51,6 +51,7 @@ import type {
 import * as repo from './task-repo.js';
 import { TaskScheduler } from './task-scheduler.js';
 import { TaskService } from './tasks.js';
+import { TodoPoller } from './todo-poller.js';
 
 export const HUB_VERSION = '0.1.0';
 
@@ -87,6 +88,8 @@ export interface RunningHub extends HubService {
   readonly stream: StreamClient | undefined;
   readonly inbox: Inbox;
   readonly scheduler: TaskScheduler;
+  /** Reads unfinished tasks' Todos when `tasks.todoPollMs` is set (the Todo event's name is unverified). */
+  readonly todoPoller: TodoPoller;
   /** Sets the base URL used in Todo links (the CLI calls it once the HTTP API listens). */
   setPublicUrl(url: string): void;
   /** Handles due inbox entries now (tests; the hub also does it on its own). */
@@ -217,6 +220,8 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     return pumping;
   };
   inbound.onCommitted(() => void pump());
+  const todoPoller = new TodoPoller({ config, store, inbox, dingtalk, logger, kick: () => void pump() });
+  todoPoller.start();
   const inboxTimer = setInterval(() => void pump(), o.inboxPollMs ?? 500);
   inboxTimer.unref();
   scheduler.start();
@@ -257,6 +262,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     },
     inbox,
     scheduler,
+    todoPoller,
     setPublicUrl(url: string) {
       publicUrl = url.replace(/\/+$/, '');
     },
@@ -309,6 +315,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       clearInterval(inboxTimer);
       await stream?.stop({ graceMs: 1_000 }).catch(() => {});
       await scheduler.stop();
+      await todoPoller.stop();
       await pumping;
       await delivery.stop();
       await dingtalk.close().catch(() => {});

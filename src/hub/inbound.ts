@@ -27,6 +27,8 @@ import { isFinal, type TaskState } from './task-state.js';
 import type { TaskService } from './tasks.js';
 
 export const BOT_TOPIC = '/v1.0/im/bot/messages/get';
+/** What the Todo poller (todo-poller.ts) commits when it finds a Todo done: handled like the Todo event. */
+export const TODO_POLL_EVENT = 'dingkit_todo_poll';
 
 export interface InboundDeps {
   config: HubConfig;
@@ -99,8 +101,9 @@ export class InboundService {
   handle = async (entry: InboxEntry, tx: Tx): Promise<void> => {
     if (entry.topic === BOT_TOPIC) return this.#botMessage(entry.payload as BotMessage, tx);
     const p = entry.payload as { eventType?: string; data?: Record<string, unknown> } | null;
-    if (p?.eventType && this.#d.todoEventTypes.includes(p.eventType))
+    if (p?.eventType && (p.eventType === TODO_POLL_EVENT || this.#d.todoEventTypes.includes(p.eventType))) {
       return this.#todoEvent(p.data ?? {}, tx);
+    }
     // Other events are recorded in the inbox for audit; there is nothing to do with them.
   };
 
