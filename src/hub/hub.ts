@@ -75,6 +75,8 @@ export interface StartHubOptions {
   todoEventTypes?: readonly string[] | undefined;
   /** Inbox poll period (new pushes are handled at once; this catches retries and restarts). @default 500 */
   inboxPollMs?: number | undefined;
+  /** @internal Mutation twin of goal R2 for tests (see InboundDeps); never in production. */
+  unsafeAckBeforeCommit?: boolean | undefined;
 }
 
 export interface RunningHub extends HubService {
@@ -156,6 +158,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     logger,
     now,
     todoEventTypes: o.todoEventTypes ?? ['todo_task_update'],
+    unsafeAckBeforeCommit: o.unsafeAckBeforeCommit,
     received: metrics.counter('dingkit_inbound_total', 'Inbound Stream pushes committed, by kind and result'),
   });
 
@@ -313,6 +316,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       if (stopped) return;
       stopped = true;
       clearInterval(inboxTimer);
+      inbound.stop();
       await stream?.stop({ graceMs: 1_000 }).catch(() => {});
       await scheduler.stop();
       await todoPoller.stop();

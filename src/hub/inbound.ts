@@ -42,6 +42,11 @@ export interface InboundDeps {
   todoEventTypes: readonly string[];
   received?: Counter | undefined;
   now: () => number;
+  /**
+   * @internal The mutation twin of reliability goal R2 (tests only): ack first, commit after, as a careless
+   * receiver would. Never set it in production: a failed commit then loses the message.
+   */
+  unsafeAckBeforeCommit?: boolean | undefined;
 }
 
 /** What is kept of a bot message: never the session webhook (a per-conversation credential, goal S3). */
@@ -53,6 +58,7 @@ function storable(msg: BotMessage): Record<string, unknown> {
 export class InboundService {
   readonly #d: InboundDeps;
   #kick: (() => void) | undefined;
+  #stopped = false;
 
   constructor(deps: InboundDeps) {
     this.#d = deps;
@@ -63,38 +69,59 @@ export class InboundService {
     this.#kick = kick;
   }
 
-  /** Registers the Stream handlers: durable commit first, then the ack. */
+  /**
+   * Registers the Stream handlers: durable commit first, then the ack. While the commit fails (the database is
+   * down) the push stays unanswered and the commit is retried with backoff; the ack goes out once it is durable.
+   * If the hub stops (or dies) first, the push was never acked, so DingTalk pushes it again to the next
+   * connection (stream-protocol.md §9): no message is acked without being stored.
+   */
   attach(stream: StreamClient): void {
     stream.onBotMessage(async (msg, ctx) => {
       const ack = ctx.deferAck();
       const id = `bot:${msg.msgId || ctx.messageId}`;
-      try {
-        const r = await this.#d.inbox.commit(id, 'stream', ctx.topic, storable(msg));
-        this.#d.received?.inc({ kind: 'bot', result: r });
-      } catch (e) {
-        // Not durable, so not acked as consumed: DingTalk may push it again (§9 of stream-protocol.md).
-        ack.later();
-        throw e;
-      }
+      if (this.#d.unsafeAckBeforeCommit) ack();
+      const r = await this.#commit(id, ctx.topic, storable(msg));
+      if (r === undefined) return; // stopping: left unanswered for DingTalk to push again
+      this.#d.received?.inc({ kind: 'bot', result: r });
       ack();
       this.#kick?.();
     });
     stream.onEvent(async (event, ctx) => {
       const ack = ctx.deferAck();
       const id = `event:${event.eventId || ctx.messageId}`;
-      try {
-        const r = await this.#d.inbox.commit(id, 'stream', event.eventType, {
-          eventType: event.eventType,
-          data: event.data,
-        });
-        this.#d.received?.inc({ kind: 'event', result: r });
-      } catch (e) {
+      const r = await this.#commit(id, event.eventType, { eventType: event.eventType, data: event.data });
+      if (r === undefined) {
         ack.later();
-        throw e;
+        return;
       }
+      this.#d.received?.inc({ kind: 'event', result: r });
       ack();
       this.#kick?.();
     });
+  }
+
+  /** Stops commit retries (the hub is stopping): pushes not yet stored stay unanswered. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** The inbox commit, retried with backoff until it is durable; undefined if the hub stopped first. */
+  async #commit(id: string, topic: string, payload: unknown): Promise<'new' | 'duplicate' | undefined> {
+    for (let attempt = 1; !this.#stopped; attempt++) {
+      try {
+        return await this.#d.inbox.commit(id, 'stream', topic, payload);
+      } catch (e) {
+        if (attempt === 1 || attempt % 20 === 0) {
+          this.#d.logger.warn(
+            { id, attempt, err: (e as Error)?.message ?? String(e) },
+            'inbound push not stored yet; retrying before the ack',
+          );
+        }
+        this.#d.received?.inc({ kind: topic === BOT_TOPIC ? 'bot' : 'event', result: 'commit_retry' });
+        await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** (attempt - 1))));
+      }
+    }
+    return undefined;
   }
 
   /** The inbox handler: one entry, inside the inbox transaction. */
