@@ -13,6 +13,7 @@ export class DispatcherMetrics {
   readonly #dead: Counter;
   readonly #throttled: Counter;
   readonly #latency: Histogram;
+  #depth: Record<string, number> = {};
 
   constructor(r: Registry) {
     this.#sent = r.counter('dingkit_deliveries_sent_total', 'Deliveries DingTalk accepted');
@@ -28,6 +29,13 @@ export class DispatcherMetrics {
       'Times a rate key had no budget (or a penalty) at claim time',
     );
     this.#latency = r.histogram('dingkit_send_duration_seconds', 'Time spent in the sender per attempt');
+    r.gauge('dingkit_outbox_deliveries', 'Deliveries by status (refreshed every 5 s by the dispatcher)', () =>
+      Object.entries(this.#depth).map(([status, n]) => [{ status }, n]),
+    );
+  }
+
+  depth(counts: Record<string, number>): void {
+    this.#depth = { ...counts };
   }
 
   record(c: DeliveryChange): void {

@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { DingTalkError } from '../core/errors.js';
 import type { Budget } from '../core/rate-limiter.js';
-import type { Redactor } from '../core/redact.js';
+import { type Redactor, redactByName } from '../core/redact.js';
 import type { EventBus } from '../server/events.js';
 import type { Registry } from '../server/metrics.js';
 import {
@@ -22,11 +22,13 @@ import {
   finish,
   markStarted,
   release,
+  renewLease,
   requeueUnstarted,
   withTxRetry,
 } from '../store/delivery-queue.js';
 import { fromJsonColumn } from '../store/json.js';
 import type { Store } from '../store/open-store.js';
+import { Outbox } from '../store/outbox.js';
 import type { DeliveryChannel, DeliveryRow, DeliveryStatus } from '../store/schema.js';
 import { type Decision, type DeliveryPolicy, decide, defaultPolicy } from './delivery-policy.js';
 import { DispatcherMetrics } from './dispatcher-metrics.js';
@@ -90,6 +92,11 @@ export interface DispatcherOptions {
    * @default 1_000
    */
   guardMs?: number | undefined;
+  /**
+   * Renew the lease of a running send every `leaseMs / 3`, so only a dead worker's sends expire.
+   * @default true
+   */
+  renewLeases?: boolean | undefined;
   /** Expired leases are looked for at most this often. @default pollMs */
   reclaimEveryMs?: number | undefined;
   now?: (() => number) | undefined;
@@ -113,6 +120,7 @@ export class Dispatcher {
   readonly #pollMs: number;
   readonly #guardMs: number;
   readonly #reclaimEveryMs: number;
+  readonly #renewLeases: boolean;
   readonly #policy: DeliveryPolicy;
   readonly #robotBudget: Budget;
   readonly #now: () => number;
@@ -126,6 +134,7 @@ export class Dispatcher {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #lastReclaim = 0;
+  #lastDepth = 0;
 
   constructor(o: DispatcherOptions) {
     this.#o = o;
@@ -136,6 +145,7 @@ export class Dispatcher {
     this.#pollMs = o.pollMs ?? 200;
     this.#guardMs = o.guardMs ?? 1_000;
     this.#reclaimEveryMs = o.reclaimEveryMs ?? this.#pollMs;
+    this.#renewLeases = o.renewLeases ?? true;
     this.#policy = { ...defaultPolicy, ...(o.policy ?? {}) };
     this.#robotBudget = o.robotBudget ?? { limit: 19, windowMs: 60_000 };
     this.#now = o.now ?? Date.now;
@@ -202,6 +212,7 @@ export class Dispatcher {
     await this.reclaimExpired();
     const jobs = await this.#claim(this.#workers - this.#inflight.size);
     await Promise.allSettled(jobs.map((j) => this.#startJob(j)));
+    if (this.#metrics) this.#metrics.depth(await new Outbox(this.#store).counts());
     return jobs.length;
   }
 
@@ -209,6 +220,15 @@ export class Dispatcher {
   async reclaimExpired(): Promise<number> {
     const now = this.#now();
     this.#lastReclaim = now;
+    // A plain read first: an idle hub then takes no write lock (SQLite) or row locks (PostgreSQL) per poll.
+    const any = await this.#store.db
+      .selectFrom('deliveries')
+      .select('id')
+      .where('status', '=', 'sending')
+      .where('lease_until', '<', now)
+      .limit(1)
+      .executeTakeFirst();
+    if (!any) return 0;
     const changes: DeliveryChange[] = [];
     const n = await withTxRetry(() =>
       this.#store.transaction(async (tx) => {
@@ -255,6 +275,10 @@ export class Dispatcher {
       if (free > 0) {
         try {
           if (this.#now() - this.#lastReclaim >= this.#reclaimEveryMs) await this.reclaimExpired();
+          if (this.#metrics && this.#now() - this.#lastDepth >= 5_000) {
+            this.#lastDepth = this.#now();
+            this.#metrics.depth(await new Outbox(this.#store).counts());
+          }
           const jobs = await this.#claim(free);
           for (const j of jobs) void this.#startJob(j);
           // A full batch: more may be due, claim again as soon as a slot is free.
@@ -319,7 +343,8 @@ export class Dispatcher {
       return;
     }
     this.#pending.delete(row.id);
-    if (row.rate_key !== null && this.#now() - claimedAt > this.#guardMs) {
+    const budgeted = row.rate_key !== null && this.budgetFor(row.rate_key) !== undefined;
+    if (budgeted && this.#now() - claimedAt > this.#guardMs) {
       // Too late to honour the window this claim's budget was counted in (limiter.ts); give it back unsent.
       const now = this.#now();
       const decision: Decision = {
@@ -354,10 +379,24 @@ export class Dispatcher {
     const t0 = performance.now();
     let error: unknown;
     let remoteId: string | undefined;
+    // While the send runs, keep renewing the lease: a slow but live send must not be taken for a dead worker's
+    // (that would park it as an unknown outcome). A killed process stops renewing, and its lease runs out.
+    const renew =
+      this.#renewLeases &&
+      setInterval(
+        () => {
+          renewLease(this.#store, row.id, this.owner, this.#now() + this.#leaseMs).catch((e) =>
+            this.#o.onError?.(e),
+          );
+        },
+        Math.max(10, Math.floor(this.#leaseMs / 3)),
+      );
     try {
       remoteId = (await this.#o.sender.send(job))?.remoteId;
     } catch (e) {
       error = e ?? new Error('sender threw without an error');
+    } finally {
+      if (renew) clearInterval(renew);
     }
     this.#metrics?.latency((performance.now() - t0) / 1000, row.channel);
     const now = this.#now();
@@ -390,10 +429,11 @@ export class Dispatcher {
     );
   }
 
+  /** DingTalkErrors redact themselves; a plain Error from a sender may not, so every reason passes here. */
   #redactDecision(d: Decision): Decision {
+    if (!('reason' in d)) return d;
     const r = this.#o.redactor;
-    if (!r || !('reason' in d)) return d;
-    return { ...d, reason: r.redact(d.reason) };
+    return { ...d, reason: r ? r.redact(d.reason) : redactByName(d.reason) };
   }
 
   #change(

@@ -151,8 +151,31 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
   const sender = createSender({
     dingtalk,
     onTodoCreated: async (taskId, assignee, todoId) => {
-      await repo.setTodoId(store.db, taskId, assignee, todoId);
-      events.publish('task.todo', { id: taskId, assignee, todoId });
+      // A task closed before its Todo existed (a quick `done`) had no Todo to close then: close it now.
+      const late = await store.transaction(async (tx) => {
+        await repo.setTodoId(tx, taskId, assignee, todoId);
+        const row = await repo.taskRow(tx, taskId);
+        const a = (await repo.assigneesOf(tx, taskId)).find((x) => x.person === assignee);
+        const app = defaultAppName(config);
+        if (!row || !a?.unionId || !app || (row.state !== 'done' && row.state !== 'cancelled')) return false;
+        await outbox.enqueue(
+          {
+            kind: 'task',
+            request: { taskId, action: 'close-late-todo' },
+            createdBy: 'hub',
+            jobs: [
+              {
+                channel: 'app',
+                target: config.people[assignee]?.name ?? assignee,
+                payload: { t: 'todoDone', app, unionId: a.unionId, todoId, done: true },
+              },
+            ],
+          },
+          tx,
+        );
+        return true;
+      });
+      events.publish('task.todo', { id: taskId, assignee, todoId, ...(late ? { closedLate: true } : {}) });
     },
   });
   const delivery = startDelivery({ config, store, sender, events, metrics, logger, now });

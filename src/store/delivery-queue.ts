@@ -174,6 +174,18 @@ export async function markStarted(store: Store, id: number, owner: string, now: 
   return r.numUpdatedRows > 0n;
 }
 
+/** Extends a held lease (a long send); false if it is no longer ours. */
+export async function renewLease(store: Store, id: number, owner: string, until: number): Promise<boolean> {
+  const r = await store.db
+    .updateTable('deliveries')
+    .set({ lease_until: until })
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'sending')
+    .executeTakeFirst();
+  return r.numUpdatedRows > 0n;
+}
+
 /** Gives back claimed jobs that were not started (graceful stop). Returns how many. */
 export async function release(
   store: Store,

@@ -12,6 +12,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../core/errors.js';
+import { type Redactor, redactByName } from '../core/redact.js';
 import { reasonOf } from '../hub/delivery-policy.js';
 import { withTxRetry } from './delivery-queue.js';
 import { fromJsonColumn } from './json.js';
@@ -38,6 +39,8 @@ export interface InboxOptions {
   maxAttempts?: number | undefined;
   /** Delay before re-running a failed entry. @default attempt => min(60 s, 1 s × 2^(attempt-1)) */
   retryDelayMs?: ((attempt: number) => number) | undefined;
+  /** Applied to stored handler errors (secret-named fields are always redacted). */
+  redactor?: Redactor | undefined;
 }
 
 export interface ProcessResult {
@@ -59,6 +62,7 @@ export class Inbox {
   readonly #leaseMs: number;
   readonly #maxAttempts: number;
   readonly #retryDelay: (attempt: number) => number;
+  readonly #redact: (text: string) => string;
 
   constructor(store: Store, o: InboxOptions = {}) {
     this.#store = store;
@@ -67,6 +71,8 @@ export class Inbox {
     this.#leaseMs = o.leaseMs ?? 30_000;
     this.#maxAttempts = o.maxAttempts ?? 10;
     this.#retryDelay = o.retryDelayMs ?? ((a) => Math.min(60_000, 1_000 * 2 ** Math.max(0, a - 1)));
+    const r = o.redactor;
+    this.#redact = r ? (t) => r.redact(t) : redactByName;
   }
 
   /**
@@ -205,7 +211,7 @@ export class Inbox {
       .set({
         status: final ? 'failed' : 'pending',
         attempts,
-        error: reasonOf(e),
+        error: this.#redact(reasonOf(e)),
         run_at: final ? now : now + this.#retryDelay(attempts),
         lease_owner: null,
         lease_until: null,

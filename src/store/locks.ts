@@ -4,6 +4,7 @@
  * when it is free or expired, so it is atomic on both dialects; a crashed holder's lock frees itself at `until`.
  */
 
+import { DingTalkError } from '../core/errors.js';
 import type { Store } from './open-store.js';
 
 export class StoreLocks {
@@ -49,8 +50,16 @@ export class StoreLocks {
     const deadline = Date.now() + (o.waitMs ?? 60_000);
     const poll = o.pollMs ?? 25;
     while (!(await this.tryAcquire(name, owner, ttl))) {
-      if (Date.now() >= deadline)
-        throw new Error(`lock ${name}: not acquired within ${o.waitMs ?? 60_000} ms`);
+      if (Date.now() >= deadline) {
+        throw new DingTalkError(
+          'LOCK_TIMEOUT',
+          `lock ${name}: not acquired within ${o.waitMs ?? 60_000} ms`,
+          {
+            outcome: 'not_sent',
+            retryable: true,
+          },
+        );
+      }
       await new Promise((r) => setTimeout(r, poll / 2 + Math.random() * poll));
     }
     try {

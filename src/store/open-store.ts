@@ -82,13 +82,13 @@ export async function openStore(o: OpenStoreOptions): Promise<Store> {
     db = new Kysely<Database>({ dialect: d });
     try {
       if (o.schema) {
-        // `if not exists` is not atomic in PostgreSQL: two processes opening an empty database at once can both
-        // pass the check and one then fails on pg_namespace's unique index. That loser's schema exists: go on.
+        // Two processes running CREATE SCHEMA IF NOT EXISTS at once can still collide on the catalog's unique
+        // index (23505 / 42P06); the loser finds the schema there.
         await sql
           .raw(`create schema if not exists ${quoteIdent(o.schema)}`)
           .execute(db)
-          .catch((e: unknown) => {
-            if ((e as { code?: string }).code !== '23505') throw e;
+          .catch((e: { code?: string }) => {
+            if (e?.code !== '23505' && e?.code !== '42P06') throw e;
           });
       }
       const r = await sql<{ s: string | null }>`select current_schema() as s`.execute(db);

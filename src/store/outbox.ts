@@ -297,6 +297,47 @@ export class Outbox {
     return Number(r.numUpdatedRows);
   }
 
+  /**
+   * Retention: deletes sent and cancelled deliveries finished before `olderThan`, then messages left with no
+   * deliveries and no file share. Dead and parked rows stay for operators. `olderThan` is clamped to the
+   * idempotency window, so a key keeps answering for its full window.
+   */
+  async purge(olderThan: number): Promise<{ deliveries: number; messages: number }> {
+    const before = Math.min(olderThan, this.#now() - this.#windowMs);
+    return this.#store.transaction(async (tx) => {
+      const d = await tx
+        .deleteFrom('deliveries')
+        .where('status', 'in', ['sent', 'cancelled'])
+        .where('finished_at', '<', before)
+        .executeTakeFirst();
+      const m = await tx
+        .deleteFrom('messages')
+        .where('created_at', '<', before)
+        .where((eb) =>
+          eb.and([
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('deliveries')
+                  .select('id')
+                  .whereRef('deliveries.message_id', '=', 'messages.id'),
+              ),
+            ),
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('file_shares')
+                  .select('id')
+                  .whereRef('file_shares.message_id', '=', 'messages.id'),
+              ),
+            ),
+          ]),
+        )
+        .executeTakeFirst();
+      return { deliveries: Number(d.numDeletedRows), messages: Number(m.numDeletedRows) };
+    });
+  }
+
   /** Cancels deliveries that have not been sent (queued or parked). Returns how many. */
   async cancel(ids: readonly (number | string)[]): Promise<number> {
     const nums = ids.map((i) => Number(i)).filter((n) => Number.isSafeInteger(n));

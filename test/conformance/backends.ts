@@ -36,6 +36,9 @@ export interface Backend {
   skip: boolean;
   /** Prepares a fresh database; returns a factory of stores on it (each one = one "process") and a cleanup. */
   fresh(): Promise<{
+    /** How another process reaches this database: URL and (PostgreSQL) schema. */
+    url: string;
+    schema: string | undefined;
     open(extra?: Partial<OpenStoreOptions>): Promise<Store>;
     cleanup(): Promise<void>;
   }>;
@@ -50,6 +53,8 @@ export const backends: Backend[] = [
       const url = join(dir, 'hub.db');
       const opened: Store[] = [];
       return {
+        url,
+        schema: undefined,
         async open(extra = {}) {
           const s = await openStore({ url, sqliteSynchronous: 'NORMAL', ...extra });
           opened.push(s);
@@ -69,6 +74,8 @@ export const backends: Backend[] = [
       const schema = `t_${randomBytes(6).toString('hex')}`;
       const opened: Store[] = [];
       return {
+        url: PG_URL,
+        schema,
         async open(extra = {}) {
           const s = await openStore({ url: PG_URL, schema, poolSize: 6, ...extra });
           opened.push(s);

@@ -256,6 +256,20 @@ for (const backend of backends) {
       expect(sender.calls.map((c) => c.id)).toEqual([timeoutIdem]);
     });
 
+    it('a plain Error from the sender is a dead letter with secret-named fields redacted', async () => {
+      const [s] = await stores(1);
+      const [id] = await enqueueMany(s!, [spec('a')]);
+      const sender = new RecordingSender(
+        Date.now,
+        () => new Error('POST /robot/send?access_token=plain-leak-42 broke'),
+      );
+      await dispatcher({ store: s!, sender }).runOnce();
+      const dead = await row(s!, id!);
+      expect(dead.status).toBe('dead');
+      expect(dead.last_error).toContain('access_token=[REDACTED]');
+      expect(dead.last_error).not.toContain('plain-leak-42');
+    });
+
     it('gives up after maxAttempts; redrive sends the dead letter again', async () => {
       const [s] = await stores(1);
       const clock = new FakeClock();
@@ -415,6 +429,38 @@ for (const backend of backends) {
       running.splice(running.indexOf(d), 1);
     });
 
+    async function slowSendWithReclaimer(renewLeases: boolean): Promise<string> {
+      const [s1, s2] = await stores(2);
+      const [id] = await enqueueMany(s1!, [spec('slow')]);
+      const slow = dispatcher({
+        store: s1!,
+        sender: new RecordingSender(Date.now, () => sleep(700)),
+        leaseMs: 200,
+        renewLeases,
+      });
+      // Another process whose reclaimer runs all the time (it only reclaims: the job is the slow one's).
+      const other = dispatcher({ store: s2!, sender: new RecordingSender(), leaseMs: 200 });
+      let reclaiming = true;
+      const reclaimer = (async () => {
+        while (reclaiming) {
+          await other.reclaimExpired();
+          await sleep(20);
+        }
+      })();
+      await slow.runOnce();
+      reclaiming = false;
+      await reclaimer;
+      return (await row(s1!, id!)).status;
+    }
+
+    it('a slow but live send renews its lease and ends sent, even with a reclaimer running elsewhere', async () => {
+      expect(await slowSendWithReclaimer(true)).toBe('sent');
+    });
+
+    it('twin: without lease renewal the same slow send is taken for a dead worker and parked', async () => {
+      expect(await slowSendWithReclaimer(false)).toBe('parked');
+    });
+
     it('publishes change events and metrics', async () => {
       const [s] = await stores(1);
       await enqueueMany(s!, [spec('a'), spec('b')]);
@@ -436,6 +482,8 @@ for (const backend of backends) {
       expect(text).toMatch(/dingkit_deliveries_sent_total\{channel="robot"\} 1/);
       expect(text).toMatch(/dingkit_deliveries_parked_total\{channel="robot"\} 1/);
       expect(text).toMatch(/dingkit_send_duration_seconds_count\{channel="robot"\} 2/);
+      expect(text).toMatch(/dingkit_outbox_deliveries\{status="sent"\} 1/);
+      expect(text).toMatch(/dingkit_outbox_deliveries\{status="parked"\} 1/);
     });
   });
 }

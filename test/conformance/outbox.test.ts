@@ -147,5 +147,33 @@ for (const backend of backends) {
       const listed = await box.listDeliveries({ status: 'queued' });
       expect(listed.map((d) => d.id).sort()).toEqual([a, b].sort());
     });
+
+    it('purge drops old sent rows and empty messages, keeps dead ones and anything inside the key window', async () => {
+      const [s] = await stores(1);
+      const clock = new FakeClock();
+      const box = new Outbox(s!, { now: clock.now });
+      const a = await box.enqueue(msg('old-key'));
+      const b = await box.enqueue(msg());
+      const [da, db] = [a.deliveries[0]!.id, b.deliveries[0]!.id];
+      await s!.db
+        .updateTable('deliveries')
+        .set({ status: 'sent', finished_at: clock.now() })
+        .where('id', '=', da)
+        .execute();
+      await s!.db
+        .updateTable('deliveries')
+        .set({ status: 'dead', finished_at: clock.now() })
+        .where('id', '=', db)
+        .execute();
+      clock.advance(3_600_000);
+      // Inside the 24 h window nothing goes, whatever the caller asks.
+      expect(await box.purge(clock.now())).toEqual({ deliveries: 0, messages: 0 });
+      clock.advance(86_400_000);
+      expect(await box.purge(clock.now())).toEqual({ deliveries: 1, messages: 1 });
+      expect(await box.getMessage(a.messageId)).toBeUndefined();
+      expect((await box.getDelivery(db))?.status).toBe('dead');
+      const again = await box.enqueue(msg('old-key'));
+      expect(again.duplicate).toBe(false);
+    });
   });
 }

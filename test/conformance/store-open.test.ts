@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
 import { backends } from './backends.js';
@@ -61,6 +61,34 @@ for (const backend of backends) {
   });
 }
 
+for (const backend of backends) {
+  describe.skipIf(backend.skip)(`later migrations (${backend.name})`, () => {
+    it('an extra migration applies after 001_initial, once', async () => {
+      const f = await backend.fresh();
+      try {
+        const extra = {
+          '002_test_notes': {
+            up: async (db: Kysely<unknown>) => {
+              await db.schema
+                .createTable('test_notes')
+                .addColumn('id', 'text', (c) => c.primaryKey())
+                .execute();
+            },
+          },
+        };
+        const a = await f.open({ migrate: false, extraMigrations: extra });
+        expect(await a.migrate()).toEqual(['001_initial', '002_test_notes']);
+        const b = await f.open({ extraMigrations: extra });
+        expect(await b.migrate()).toEqual([]);
+        const tables = (await b.db.introspection.getTables()).map((t) => t.name);
+        expect(tables).toContain('test_notes');
+      } finally {
+        await f.cleanup();
+      }
+    });
+  });
+}
+
 describe('openStore input checks', () => {
   it('rejects an empty url and a bad schema name with a ConfigError, and never echoes a password', async () => {
     await expect(openStore({ url: '' })).rejects.toMatchObject({ code: 'CONFIG' });
@@ -71,5 +99,15 @@ describe('openStore input checks', () => {
     expect(err).toBeInstanceOf(Error);
     expect(String((err as Error).message)).not.toContain('hunter2');
     expect((err as { code?: string }).code).toBe('CONFIG');
+  });
+
+  it('opens an in-memory SQLite store with every table', async () => {
+    const s = await openStore({ url: ':memory:' });
+    try {
+      expect(s.dialect).toBe('sqlite');
+      expect((await s.db.introspection.getTables()).map((t) => t.name)).toContain('deliveries');
+    } finally {
+      await s.close();
+    }
   });
 });

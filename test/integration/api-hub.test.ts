@@ -79,16 +79,14 @@ function cases(): fc.Arbitrary<Case> {
         mustRefuse: true,
       }),
     );
-  const missingVar = fc
-    .tuple(fc.constantFrom(...groups), fc.stringMatching(/^[a-z][a-z0-9_]{0,10}$/))
-    .map(
-      ([g, v]): Case => ({
-        label: `missing var ${v}`,
-        path: '/v1/messages',
-        init: post({ group: g, text: `hi {{${v}}}` }),
-        mustRefuse: true,
-      }),
-    );
+  const missingVar = fc.tuple(fc.constantFrom(...groups), fc.stringMatching(/^[a-z][a-z0-9_]{0,10}$/)).map(
+    ([g, v]): Case => ({
+      label: `missing var ${v}`,
+      path: '/v1/messages',
+      init: post({ group: g, text: `hi {{${v}}}` }),
+      mustRefuse: true,
+    }),
+  );
   const anySend = fc
     .record({
       group: fc.constantFrom(...groups),
@@ -152,16 +150,14 @@ function cases(): fc.Arbitrary<Case> {
     fc
       .integer({ min: 100_000, max: 2 ** 40 })
       .map((id): Case => ({ label: 'task id', path: `/v1/tasks/${id}`, init: get(), mustRefuse: true })),
-    fc
-      .array(fc.stringMatching(/^[A-Za-z0-9_]{1,12}$/), { minLength: 1, maxLength: 5 })
-      .map(
-        (ids): Case => ({
-          label: 'redrive unknown ids',
-          path: '/v1/deliveries/redrive',
-          init: post({ ids }),
-          mustRefuse: false,
-        }),
-      ),
+    fc.array(fc.stringMatching(/^[A-Za-z0-9_]{1,12}$/), { minLength: 1, maxLength: 5 }).map(
+      (ids): Case => ({
+        label: 'redrive unknown ids',
+        path: '/v1/deliveries/redrive',
+        init: post({ ids }),
+        mustRefuse: false,
+      }),
+    ),
   );
   const filters = fc
     .record({

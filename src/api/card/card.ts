@@ -4,6 +4,7 @@
  * update sets values, so both calls are safe to replay and are marked idempotent.
  */
 
+import { randomUUID } from 'node:crypto';
 import type { ApiContext } from '../../core/context.js';
 import { ConfigError, ValidationError } from '../../core/errors.js';
 import {
@@ -61,6 +62,21 @@ export interface CardUpdateInput extends CallOptions {
   updateCardDataByKey?: boolean | undefined;
   updatePrivateDataByKey?: boolean | undefined;
   userIdType?: 1 | 2 | undefined;
+}
+
+export interface CardStreamInput extends CallOptions {
+  outTrackId: string;
+  /** The card variable being streamed (e.g. the AI answer's markdown field). */
+  key: string;
+  content: string;
+  /** `true`: `content` replaces the value; `false`: it is appended. @default false */
+  isFull?: boolean | undefined;
+  /** Last update of the stream. @default false */
+  isFinalize?: boolean | undefined;
+  /** Ends the stream in an error state. @default false */
+  isError?: boolean | undefined;
+  /** Id of this update. @default a random UUID */
+  guid?: string | undefined;
 }
 
 export class Card {
@@ -155,6 +171,41 @@ export class Card {
       body,
       auth: 'app',
       idempotent: true,
+      rateKey: appRateKey(this.#ctx, op),
+      ...callFields(input),
+    });
+  }
+
+  /**
+   * Streams a value into a delivered card (AI answers, progress): `PUT /v1.0/card/streaming` (§10). An append
+   * (`isFull: false`) replayed would append twice, so only full replacements are retried after an unknown
+   * outcome.
+   * @example
+   * for await (const piece of answer) await dt.card.stream({ outTrackId, key: 'content', content: piece });
+   * await dt.card.stream({ outTrackId, key: 'content', content: full, isFull: true, isFinalize: true });
+   */
+  async stream(input: CardStreamInput): Promise<void> {
+    const op = 'card.stream';
+    if (typeof input.content !== 'string') {
+      throw new ValidationError('must be a string', 'content', { operation: op });
+    }
+    const body: Json = {
+      outTrackId: requireText(input.outTrackId, 'outTrackId', op, 255),
+      guid: input.guid === undefined ? randomUUID() : requireText(input.guid, 'guid', op),
+      key: requireText(input.key, 'key', op),
+      content: input.content,
+      isFull: input.isFull === true,
+      isFinalize: input.isFinalize === true,
+      isError: input.isError === true,
+    };
+    await this.#ctx.request({
+      operation: op,
+      host: 'api',
+      method: 'PUT',
+      path: '/v1.0/card/streaming',
+      body,
+      auth: 'app',
+      idempotent: input.isFull === true,
       rateKey: appRateKey(this.#ctx, op),
       ...callFields(input),
     });

@@ -21,8 +21,8 @@ import {
   needString,
   optString,
 } from '../shared/response.js';
+import { TtlCache } from '../shared/ttl-cache.js';
 import { optionalText, requireList, requireText } from '../shared/validate.js';
-import { TtlCache } from '../users/ttl-cache.js';
 
 export interface SceneGroupInput extends CallOptions {
   title: string;
@@ -82,7 +82,7 @@ export class Chat {
   async createSceneGroup(input: SceneGroupInput): Promise<GroupIds> {
     const op = 'chat.createSceneGroup';
     const body: Json = {
-      title: requireText(input.title, 'title', op, 64),
+      title: requireText(input.title, 'title', op),
       template_id: requireText(input.templateId, 'templateId', op),
       owner_user_id: requireText(input.ownerUserId, 'ownerUserId', op),
     };

@@ -39,8 +39,8 @@ export interface MediaOptions {
 
 export interface UploadInput extends CallOptions {
   type: MediaType;
-  /** A file path, the bytes, or a stream of them. */
-  source: string | Buffer | Uint8Array | Readable;
+  /** A file path, the bytes, or a stream of them (any Node readable or async iterable of chunks). */
+  source: string | Buffer | Uint8Array | Readable | NodeJS.ReadableStream | AsyncIterable<Uint8Array>;
   /** Required for Buffer and stream sources; for a path, defaults to its base name. */
   fileName?: string | undefined;
   /** @default derived from the extension */

@@ -338,3 +338,32 @@ describe('configuration', () => {
     expect(() => new CustomRobot({ ...o, env: {} })).toThrow(msg);
   });
 });
+
+describe('per-robot budget', () => {
+  it('a robot budget applies to that robot only; a client override wins over it', async () => {
+    const now = 0;
+    const t = fakeTransport(ok);
+    const dt = new DingTalk({
+      ...testOptions,
+      transport: t.send,
+      now: () => now,
+      rateLimit: { mode: 'fail', overrides: { 'webhook:over': { limit: 3, windowMs: 1_000 } } },
+    });
+    const tight = dt.webhook({ accessToken: TOKEN, name: 'tight', budget: { limit: 2, windowMs: 1_000 } });
+    const loose = dt.webhook({ accessToken: TOKEN, name: 'loose' });
+    const over = dt.webhook({ accessToken: TOKEN, name: 'over', budget: { limit: 1, windowMs: 1_000 } });
+    await tight.text('1');
+    await tight.text('2');
+    await expect(tight.text('3')).rejects.toBeInstanceOf(RateLimitedError);
+    for (let i = 0; i < 5; i++) await loose.text(`l${i}`);
+    for (let i = 0; i < 3; i++) await over.text(`o${i}`);
+    await expect(over.text('o3')).rejects.toBeInstanceOf(RateLimitedError);
+    expect(t.calls).toHaveLength(2 + 5 + 3);
+  });
+
+  it('refuses a nonsense budget', () => {
+    expect(() => new CustomRobot({ accessToken: TOKEN, budget: { limit: 0, windowMs: 1 }, env: {} })).toThrow(
+      /budget/,
+    );
+  });
+});

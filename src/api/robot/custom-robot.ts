@@ -56,6 +56,12 @@ export interface CustomRobotOptions {
    * @default 20_000
    */
   maxBytes?: number | undefined;
+  /**
+   * This robot's send budget (a client's `rateLimit.overrides['webhook:<name>']` still wins).
+   * @default the client's robot budget: 20 per 61 s
+   * @example { limit: 18, windowMs: 60_000 }
+   */
+  budget?: { limit: number; windowMs: number } | undefined;
 }
 
 /** Options of a robot built without a client: the robot options plus the client-level transport settings. */
@@ -98,6 +104,7 @@ export class CustomRobot {
   readonly #secret: string | undefined;
   readonly #keywords: readonly string[];
   readonly #maxBytes: number;
+  readonly #budget: { limit: number; windowMs: number } | undefined;
 
   /**
    * @example
@@ -112,6 +119,18 @@ export class CustomRobot {
     this.#secret = options.secret;
     this.#keywords = (options.keywords ?? []).filter((k) => typeof k === 'string' && k.length > 0);
     this.#maxBytes = options.maxBytes ?? WEBHOOK_MAX_BYTES;
+    if (
+      options.budget !== undefined &&
+      !(
+        Number.isInteger(options.budget.limit) &&
+        options.budget.limit > 0 &&
+        Number.isFinite(options.budget.windowMs) &&
+        options.budget.windowMs > 0
+      )
+    ) {
+      throw new ConfigError('CustomRobot: budget needs a positive integer limit and a positive windowMs');
+    }
+    this.#budget = options.budget ? { ...options.budget } : undefined;
     this.name =
       options.name ?? `robot-${createHash('sha256').update(this.#target.token).digest('hex').slice(0, 12)}`;
     if (context) {
@@ -150,22 +169,23 @@ export class CustomRobot {
       body = { ...body, msgUuid: options.msgUuid };
     }
     checkWebhookSize(body, this.#maxBytes, OP);
-    const query: Record<string, QueryValue> = { access_token: this.#target.token };
+    // The token is already in the path (encoded once at construction); only the signature changes per call.
+    let query: Record<string, QueryValue> | undefined;
     if (this.#secret !== undefined) {
       const s = signWebhook(this.#secret, this.#ctx.now());
-      query['timestamp'] = s.timestamp;
-      query['sign'] = s.sign;
+      query = { timestamp: s.timestamp, sign: s.sign };
     }
     return {
       operation: OP,
       host: this.#target.host,
       method: 'POST',
       path: this.#target.path,
-      query,
+      ...(query ? { query } : {}),
       body,
       auth: 'none',
       idempotent: options.msgUuid !== undefined,
       rateKey: `webhook:${this.name}`,
+      ...(this.#budget ? { rateBudget: this.#budget } : {}),
       ...callFields(options),
     };
   }
@@ -240,7 +260,11 @@ function resolveTarget(o: CustomRobotOptions): { host: 'oapi' | 'url'; path: str
     if (typeof o.accessToken !== 'string' || !/^[A-Za-z0-9_-]{8,256}$/.test(o.accessToken)) {
       throw new ConfigError('CustomRobot: accessToken must be the robot token from the webhook URL');
     }
-    return { host: 'oapi', path: '/robot/send', token: o.accessToken };
+    return {
+      host: 'oapi',
+      path: `/robot/send?access_token=${encodeURIComponent(o.accessToken)}`,
+      token: o.accessToken,
+    };
   }
   if (typeof o.webhook !== 'string') throw new ConfigError('CustomRobot: webhook or accessToken is required');
   let url: URL;
@@ -254,8 +278,10 @@ function resolveTarget(o: CustomRobotOptions): { host: 'oapi' | 'url'; path: str
   }
   const token = url.searchParams.get('access_token');
   if (!token) throw new ConfigError('CustomRobot: webhook URL has no access_token');
-  // The token, timestamp and sign are added per request; any stale ones in the URL are dropped.
+  // Stale timestamp/sign in the given URL are dropped (a fresh pair is added per request); the token goes
+  // last-but-signature so the wire URL reads like DingTalk's own (…?access_token=…&timestamp=…&sign=…).
   for (const k of ['access_token', 'timestamp', 'sign']) url.searchParams.delete(k);
+  url.searchParams.append('access_token', token);
   return { host: 'url', path: url.toString(), token };
 }
 

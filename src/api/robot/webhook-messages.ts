@@ -92,12 +92,8 @@ export const MAX_MENTIONS = 50;
  */
 export const webhookMessage = {
   text(content: string, mentionWho?: Mention): TextMessage {
-    return mentionWho
-      ? mention({ msgtype: 'text', text: { content } }, mentionWho)
-      : {
-          msgtype: 'text',
-          text: { content },
-        };
+    const m: TextMessage = { msgtype: 'text', text: { content } };
+    return mentionWho ? mention(m, mentionWho) : m;
   },
   link(link: { title: string; text: string; messageUrl: string; picUrl?: string }): LinkMessage {
     return { msgtype: 'link', link: { ...link } };
@@ -106,7 +102,7 @@ export const webhookMessage = {
     const m: MarkdownMessage = { msgtype: 'markdown', markdown: { title, text } };
     return mentionWho ? mention(m, mentionWho) : m;
   },
-  /** One button: `singleTitle` + `singleURL`. */
+  /** One button (`singleTitle` + `singleURL`) or several (`btns`). */
   actionCard(card: ActionCardSingle | ActionCardMulti): ActionCardMessage {
     return { msgtype: 'actionCard', actionCard: { ...card } };
   },

@@ -1,0 +1,130 @@
+/**
+ * How fast is the durable path? Enqueue latency (one request = message row + delivery rows, committed) and
+ * dispatch throughput (claim, mark started, no-op send, finish) on SQLite (synchronous FULL and NORMAL) and
+ * PostgreSQL side by side. Run: `npx tsx bench/hub/store.ts` (PostgreSQL from DINGKIT_TEST_PG_URL, skipped if
+ * unreachable). Numbers depend on the disk and the machine: compare rows, not runs.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { Dispatcher } from '../../src/hub/dispatcher.js';
+import { type OpenStoreOptions, openStore, type Store } from '../../src/store/open-store.js';
+import { Outbox } from '../../src/store/outbox.js';
+
+const PG_URL = process.env['DINGKIT_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SEQUENTIAL = Number(process.env['BENCH_N'] ?? 1_000);
+const CONCURRENT = 8;
+const DISPATCH = Number(process.env['BENCH_DISPATCH'] ?? 2_000);
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const request = (i: number) => ({
+  kind: 'message',
+  request: { text: `bench ${i}`, group: 'ops' },
+  deliveries: [
+    {
+      channel: 'robot' as const,
+      target: 'ops',
+      payload: { robot: 'ops', msgtype: 'text', text: { content: `bench ${i}` } },
+    },
+  ],
+});
+
+async function measure(name: string, open: () => Promise<Store>): Promise<Record<string, string>> {
+  const store = await open();
+  const box = new Outbox(store);
+  for (let i = 0; i < 50; i++) await box.enqueue(request(i)); // warm-up
+  const lat: number[] = [];
+  for (let i = 0; i < SEQUENTIAL; i++) {
+    const t = performance.now();
+    await box.enqueue(request(i));
+    lat.push(performance.now() - t);
+  }
+  lat.sort((a, b) => a - b);
+
+  // Throughput with concurrent callers (one store = one process's pool).
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENT }, async () => {
+      while (next < SEQUENTIAL) await box.enqueue(request(next++));
+    }),
+  );
+  const enqPerSec = SEQUENTIAL / ((performance.now() - t0) / 1000);
+
+  // Dispatch: drain a fresh backlog with one dispatcher and a sender that answers at once.
+  await store.db.deleteFrom('deliveries').execute();
+  await store.db.deleteFrom('messages').execute();
+  for (let i = 0; i < DISPATCH; i++) await box.enqueue(request(i));
+  let sent = 0;
+  const d = new Dispatcher({
+    store,
+    workers: 32,
+    pollMs: 5,
+    sender: {
+      send: async () => {
+        sent++;
+        return {};
+      },
+    },
+  });
+  const t1 = performance.now();
+  d.start();
+  while ((await box.counts()).sent < DISPATCH) await new Promise((r) => setTimeout(r, 20));
+  const sendPerSec = DISPATCH / ((performance.now() - t1) / 1000);
+  await d.stop();
+  await store.close();
+  if (sent !== DISPATCH) throw new Error(`${name}: sent ${sent} of ${DISPATCH}`);
+  return {
+    store: name,
+    'enqueue p50 ms': pct(lat, 50).toFixed(2),
+    'enqueue p99 ms': pct(lat, 99).toFixed(2),
+    [`enqueue/s (${CONCURRENT} callers)`]: enqPerSec.toFixed(0),
+    'dispatch sends/s': sendPerSec.toFixed(0),
+  };
+}
+
+async function pgReachable(): Promise<boolean> {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
+  try {
+    await c.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+const rows: Record<string, string>[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'dingkit-bench-'));
+try {
+  for (const sync of ['FULL', 'NORMAL'] as const) {
+    const o: OpenStoreOptions = { url: join(dir, `bench-${sync}.db`), sqliteSynchronous: sync };
+    rows.push(await measure(`sqlite (synchronous=${sync})`, () => openStore(o)));
+  }
+  if (await pgReachable()) {
+    const schema = `bench_${randomBytes(4).toString('hex')}`;
+    try {
+      rows.push(await measure('postgres', () => openStore({ url: PG_URL, schema })));
+    } finally {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`drop schema if exists "${schema}" cascade`);
+      await c.end();
+    }
+  } else {
+    console.warn(`PostgreSQL at ${PG_URL} unreachable: skipped`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(
+  `\n${SEQUENTIAL} sequential enqueues (latency), ${SEQUENTIAL} with ${CONCURRENT} callers, ${DISPATCH} dispatched`,
+);
+console.table(rows);

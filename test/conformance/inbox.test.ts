@@ -1,0 +1,222 @@
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Inbox } from '../../src/store/inbox.js';
+import type { Store, Tx } from '../../src/store/open-store.js';
+import { Outbox } from '../../src/store/outbox.js';
+import { backends } from './backends.js';
+import { FakeClock } from './helpers.js';
+
+/** The handler's effect: one counter row per inbox id, incremented in the handler's transaction. */
+async function bump(db: Tx | Store['db'], id: string): Promise<void> {
+  await db
+    .insertInto('kv')
+    .values({ key: `effect:${id}`, value: '1', expires_at: null })
+    .onConflict((oc) =>
+      oc.column('key').doUpdateSet({ value: sql<string>`cast(cast(kv.value as integer) + 1 as text)` }),
+    )
+    .execute();
+}
+
+async function effects(s: Store): Promise<Map<string, number>> {
+  const rows = await s.db.selectFrom('kv').selectAll().where('key', 'like', 'effect:%').execute();
+  return new Map(rows.map((r) => [r.key.slice('effect:'.length), Number(r.value)]));
+}
+
+for (const backend of backends) {
+  describe.skipIf(backend.skip)(`inbox (${backend.name})`, () => {
+    let cleanup: (() => Promise<void>) | undefined;
+    afterEach(async () => {
+      await cleanup?.();
+      cleanup = undefined;
+    });
+    async function stores(n: number): Promise<Store[]> {
+      const f = await backend.fresh();
+      cleanup = f.cleanup;
+      const out: Store[] = [];
+      for (let i = 0; i < n; i++) out.push(await f.open());
+      return out;
+    }
+
+    it('commit says new once and duplicate for every re-push, also when racing from 3 stores', async () => {
+      const ss = await stores(3);
+      const inboxes = ss.map((s) => new Inbox(s));
+      const answers = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          inboxes[i % 3]!.commit('msg-1', 'stream', '/v1.0/im/bot/messages/get', { text: 'hi' }),
+        ),
+      );
+      expect(answers.filter((a) => a === 'new')).toHaveLength(1);
+      expect(await inboxes[0]!.get('msg-1')).toMatchObject({ status: 'pending', source: 'stream' });
+      await expect(inboxes[0]!.commit('', 's', 't', {})).rejects.toMatchObject({ code: 'VALIDATION' });
+    });
+
+    it('100 events pushed 3 times each, processed by 3 stores at once: exactly one effect per event', async () => {
+      const ss = await stores(3);
+      const inboxes = ss.map((s) => new Inbox(s));
+      const ids = Array.from({ length: 100 }, (_, i) => `evt-${i}`);
+      // Re-deliveries arrive interleaved with processing.
+      const pushes = ids.flatMap((id) => [id, id, id]).sort(() => Math.random() - 0.5);
+      const committing = Promise.all(
+        pushes.map((id, i) => inboxes[i % 3]!.commit(id, 'stream', 'evt', { id })),
+      );
+      const work = inboxes.map(async (inbox) => {
+        for (let round = 0; round < 200; round++) {
+          const r = await inbox.process(async (e, tx) => bump(tx, e.id), { limit: 10 });
+          if (r.handled === 0 && round > 20) break;
+        }
+      });
+      await Promise.all([committing, ...work]);
+      await inboxes[0]!.process(async (e, tx) => bump(tx, e.id));
+      const fx = await effects(ss[0]!);
+      expect(fx.size).toBe(100);
+      expect([...fx.values()].every((n) => n === 1)).toBe(true);
+    });
+
+    it('a handler that fails leaves no effect; the entry runs again and then succeeds once', async () => {
+      const [s] = await stores(1);
+      const clock = new FakeClock();
+      const inbox = new Inbox(s!, { now: clock.now });
+      await inbox.commit('e1', 'stream', 'evt', {});
+      let calls = 0;
+      const handler = async (e: { id: string }, tx: Tx) => {
+        calls++;
+        await bump(tx, e.id);
+        if (calls === 1) throw new Error('crashed after writing: access_token=leaky');
+      };
+      expect(await inbox.process(handler)).toMatchObject({ handled: 0, retried: 1 });
+      const failed = await inbox.get('e1');
+      expect(failed).toMatchObject({ status: 'pending', attempts: 1 });
+      expect(failed!.error).not.toContain('leaky');
+      expect((await effects(s!)).get('e1')).toBeUndefined();
+      expect(await inbox.process(handler)).toMatchObject({ handled: 0 }); // not due yet
+      clock.advance(1_000);
+      expect(await inbox.process(handler)).toMatchObject({ handled: 1 });
+      expect((await effects(s!)).get('e1')).toBe(1);
+      expect(await inbox.get('e1')).toMatchObject({ status: 'handled', attempts: 2 });
+    });
+
+    it('twin: an effect written outside the transaction is doubled by the same failure', async () => {
+      const [s] = await stores(1);
+      const clock = new FakeClock();
+      const inbox = new Inbox(s!, { now: clock.now });
+      await inbox.commit('e1', 'stream', 'evt', {});
+      const side = await stores(1); // a separate connection, as a non-transactional effect would use
+      let calls = 0;
+      await inbox.process(async (e) => {
+        calls++;
+        await bump(side[0]!.db, e.id);
+        if (calls === 1) throw new Error('crash');
+      });
+      clock.advance(1_000);
+      await inbox.process(async (e) => bump(side[0]!.db, e.id));
+      expect((await effects(side[0]!)).get('e1')).toBe(2);
+    });
+
+    it('a crashed processor (lease expired) is taken over; the late one cannot mark it handled', async () => {
+      const [s] = await stores(1);
+      const clock = new FakeClock();
+      const a = new Inbox(s!, { now: clock.now, owner: 'A', leaseMs: 1_000 });
+      const b = new Inbox(s!, { now: clock.now, owner: 'B', leaseMs: 1_000 });
+      await a.commit('e1', 'stream', 'evt', {});
+      let resumeA!: () => void;
+      const aRunning = a.process(async (e, tx) => {
+        await bump(tx, e.id);
+        await new Promise<void>((r) => {
+          resumeA = r;
+        });
+      });
+      // SQLite: A's handler holds the write transaction, so B can only act after it. PostgreSQL: B skips the
+      // locked row. Either way B must not produce a second effect.
+      if (s!.dialect === 'postgres') {
+        await new Promise((r) => setTimeout(r, 50));
+        clock.advance(1_001);
+        expect(await b.process(async (e, tx) => bump(tx, e.id))).toMatchObject({ handled: 0 });
+      }
+      await new Promise((r) => setTimeout(r, 20));
+      resumeA();
+      expect(await aRunning).toMatchObject({ handled: 1 });
+      clock.advance(5_000);
+      expect(await b.process(async (e, tx) => bump(tx, e.id))).toMatchObject({ handled: 0 });
+      expect((await effects(s!)).get('e1')).toBe(1);
+    });
+
+    it('lease takeover: an entry claimed by a dead processor is handled by another after the lease', async () => {
+      const [s] = await stores(1);
+      const clock = new FakeClock();
+      await s!.db
+        .insertInto('inbox')
+        .values({
+          id: 'e9',
+          source: 'stream',
+          topic: 'evt',
+          payload: '{}',
+          status: 'processing',
+          attempts: 0,
+          run_at: clock.now(),
+          lease_owner: 'dead-process',
+          lease_until: clock.now() + 1_000,
+          error: null,
+          received_at: clock.now(),
+          handled_at: null,
+        })
+        .execute();
+      const b = new Inbox(s!, { now: clock.now });
+      expect(await b.process(async (e, tx) => bump(tx, e.id))).toMatchObject({ handled: 0 });
+      clock.advance(1_001);
+      expect(await b.process(async (e, tx) => bump(tx, e.id))).toMatchObject({ handled: 1 });
+      expect((await effects(s!)).get('e9')).toBe(1);
+    });
+
+    it('the handler can enqueue outbound messages in the same transaction', async () => {
+      const [s] = await stores(1);
+      const inbox = new Inbox(s!);
+      const box = new Outbox(s!);
+      await inbox.commit('m1', 'stream', 'bot', { text: '/done 3' });
+      await inbox.process(async (e, tx) => {
+        await box.enqueue(
+          {
+            kind: 'reply',
+            request: { inbox: e.id },
+            idempotencyKey: `reply:${e.id}`,
+            deliveries: [{ channel: 'robot', target: 'ops', payload: { text: 'ok' } }],
+          },
+          tx,
+        );
+      });
+      expect((await box.counts()).queued).toBe(1);
+      // Failing after the enqueue rolls the enqueue back too.
+      await inbox.commit('m2', 'stream', 'bot', {});
+      await inbox.process(async (e, tx) => {
+        await box.enqueue(
+          { kind: 'reply', request: {}, deliveries: [{ channel: 'robot', target: e.id, payload: {} }] },
+          tx,
+        );
+        throw new Error('boom');
+      });
+      expect((await box.counts()).queued).toBe(1);
+    });
+
+    it('gives up after maxAttempts (status failed, error kept) and purge keeps unhandled rows', async () => {
+      const [s] = await stores(1);
+      const clock = new FakeClock();
+      const inbox = new Inbox(s!, { now: clock.now, maxAttempts: 2, retryDelayMs: () => 10 });
+      await inbox.commit('bad', 'stream', 'evt', {});
+      await inbox.commit('good', 'stream', 'evt', {});
+      const h = async (e: { id: string }) => {
+        if (e.id === 'bad') throw new Error('cannot parse');
+      };
+      await inbox.process(h);
+      clock.advance(10);
+      expect(await inbox.process(h)).toMatchObject({ failed: 1 });
+      expect(await inbox.get('bad')).toMatchObject({
+        status: 'failed',
+        attempts: 2,
+        error: 'ERROR: cannot parse',
+      });
+      clock.advance(86_400_000);
+      expect(await inbox.purge(clock.now())).toBe(1);
+      expect(await inbox.get('bad')).toBeDefined();
+      expect(await inbox.get('good')).toBeUndefined();
+    });
+  });
+}
