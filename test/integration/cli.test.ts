@@ -113,6 +113,13 @@ describe('dingkit send', () => {
       (await runCliProcess(['send', '--group', 'ops', '--bogus', 'x'], { env: as(tok.send) })).code,
     ).toBe(2);
     expect((await runCliProcess(['frobnicate'], { env: as(tok.send) })).code).toBe(2);
+    // No TEXT and no "-": a usage error at once, not a wait on a stdin nobody writes to.
+    const noText = await runCliProcess(['send', '--group', 'ops'], {
+      env: as(tok.send),
+      stdin: null,
+      timeoutMs: 10_000,
+    });
+    expect(noText.code).toBe(2);
 
     const noToken = await runCliProcess(['send', '--group', 'ops', 'x'], {
       env: { DINGKIT_URL: server.url },

@@ -50,6 +50,6 @@ export function runCliProcess(
       clearTimeout(timer);
       resolvePromise({ code, stdout, stderr });
     });
-    child.stdin.end(o.stdin ?? '');
+    if (o.stdin !== null) child.stdin.end(o.stdin ?? '');
   });
 }
