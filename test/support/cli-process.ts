@@ -19,7 +19,8 @@ export function runCliProcess(
   args: readonly string[],
   o: {
     env?: Record<string, string | undefined>;
-    stdin?: string | Buffer;
+    /** `null` leaves stdin open and silent, like a CI runner that never closes it. */
+    stdin?: string | Buffer | null;
     cwd?: string;
     timeoutMs?: number;
   } = {},
