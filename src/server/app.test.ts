@@ -343,6 +343,18 @@ describe('health, metrics, openapi, dashboard', () => {
     expect(JSON.stringify(doc)).not.toContain('#/$defs/');
   });
 
+  it('documents every route the app serves, and nothing it does not', async () => {
+    const h = await apiHarness();
+    const served = new Set(
+      h.app.routes
+        .filter((r) => r.method !== 'ALL' && !['/', '/openapi.json', '/health'].includes(r.path))
+        .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, '{$1}')}`),
+    );
+    const { OPERATIONS } = await import('./openapi.js');
+    const documented = new Set(OPERATIONS.map((o) => `${o.method} ${o.path}`));
+    expect([...served].sort()).toEqual([...documented].sort());
+  });
+
   it('serves the dashboard page with a strict content security policy', async () => {
     const h = await apiHarness();
     const res = await h.app.request('/');
