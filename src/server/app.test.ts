@@ -417,6 +417,29 @@ describe('auth', () => {
   });
 });
 
+describe('token store failures', () => {
+  it('answers 503 (not 401, not 500) when the token store cannot answer, and logs it redacted', async () => {
+    const { createApp } = await import('./app.js');
+    const { FakeHub } = await import('../../test/support/fake-hub.js');
+    const logs: string[] = [];
+    const log = (o: Record<string, unknown>, m?: string) => logs.push(`${m} ${JSON.stringify(o)}`);
+    const { app } = createApp({
+      hub: new FakeHub(),
+      tokens: {
+        verify: async () => {
+          throw new Error('SQLITE_BUSY: database is locked');
+        },
+      },
+      logger: { debug: log, info: log, warn: log, error: log },
+    });
+    const res = await app.request('/v1/people', { headers: { authorization: 'Bearer dk_whatever_token_1' } });
+    expect(res.status).toBe(503);
+    expect((await errorOf(res)).code).toBe('unavailable');
+    expect(logs.some((l) => l.includes('token check failed') && l.includes('SQLITE_BUSY'))).toBe(true);
+    expect((await app.request('/v1/health')).status).toBe(200);
+  });
+});
+
 describe('body limits and content types', () => {
   it('refuses JSON bodies over server.bodyLimitBytes with 413, declared or streamed', async () => {
     const h = await apiHarness({ bodyLimitBytes: 2_000 });
