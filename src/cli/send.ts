@@ -73,8 +73,8 @@ export async function sendVerb(args: string[], ctx: CliContext): Promise<number>
   }
 
   let text = positionals.join(' ');
-  if (text === '-' || (text === '' && ctx.io.stdin.isTTY !== true))
-    text = (await readAll(ctx.io.stdin)).toString('utf8');
+  // stdin only when asked for with "-": waiting on a stdin nobody writes to would hang a script.
+  if (text === '-') text = (await readAll(ctx.io.stdin)).toString('utf8');
   text = text.replace(/\r?\n$/, '');
   if (text.trim() === '') throw usage('nothing to send: give TEXT, or "-" to read stdin');
   const hub = await ctx.hub();

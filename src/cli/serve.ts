@@ -6,7 +6,6 @@
  */
 
 import type { Logger } from '../core/logger.js';
-import type { RunningHub } from '../hub/hub.js';
 import { createApiToken, StoreTokenVerifier } from '../server/api-tokens.js';
 import { StoreApiTokens } from '../server/store-tokens.js';
 import { createConsoleLogger, type LogFormat } from './console-logger.js';
@@ -23,19 +22,6 @@ built-in emulator (demo mode): it prints an admin API token and plays a short de
   --host H       bind address (default: server.host, 127.0.0.1)
   --no-demo      in demo mode, skip the demo scene (the token is still printed)
   --log FORMAT   json (default when stderr is not a terminal) or pretty`;
-
-/** The demo scene lives with the hub; loaded lazily so a hub without it still serves. */
-type DemoScene = (hub: RunningHub, o?: { logger?: Logger }) => Promise<unknown>;
-
-async function loadDemoScene(): Promise<DemoScene | undefined> {
-  const path = '../hub/demo-scene.js';
-  try {
-    const mod = (await import(path)) as { runDemoScene?: DemoScene };
-    return mod.runDemoScene;
-  } catch {
-    return undefined;
-  }
-}
 
 export interface ServeOptions {
   /** Resolves when the server should stop (tests); default: the first SIGTERM or SIGINT. */
@@ -138,12 +124,10 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
     );
 
     if (demo && !v['no-demo']) {
-      const scene = await loadDemoScene();
-      if (scene) {
-        void scene(hub, { logger }).catch((e: unknown) =>
-          logger.warn({ err: redactor.redact(String((e as Error)?.message ?? e)) }, 'demo scene stopped'),
-        );
-      } else logger.info({}, 'demo scene not available in this build');
+      const { runDemoScene } = await import('../hub/demo-scene.js');
+      void runDemoScene(hub, { logger }).catch((e: unknown) =>
+        logger.warn({ err: redactor.redact(String((e as Error)?.message ?? e)) }, 'demo scene stopped'),
+      );
     }
 
     await (o.until ?? untilSignal(logger));

@@ -113,6 +113,13 @@ describe('dingkit send', () => {
       (await runCliProcess(['send', '--group', 'ops', '--bogus', 'x'], { env: as(tok.send) })).code,
     ).toBe(2);
     expect((await runCliProcess(['frobnicate'], { env: as(tok.send) })).code).toBe(2);
+    // No TEXT and no "-": a usage error at once, not a wait on a stdin nobody writes to.
+    const noText = await runCliProcess(['send', '--group', 'ops'], {
+      env: as(tok.send),
+      stdin: null,
+      timeoutMs: 10_000,
+    });
+    expect(noText.code).toBe(2);
 
     const noToken = await runCliProcess(['send', '--group', 'ops', 'x'], {
       env: { DINGKIT_URL: server.url },
@@ -228,6 +235,56 @@ describe('dingkit file share', () => {
       (await runCliProcess(['file', 'share', join(dir, 'missing'), '--to', 'Alice'], { env: as(tok.send) }))
         .code,
     ).toBe(1);
+  });
+
+  it('--from-url fetches the file (with or without content-length) and streams it to the hub; a 404 sends nothing', async () => {
+    const { createServer } = await import('node:http');
+    const bytes = Buffer.alloc(70_000).map((_, i) => (i * 13) % 256);
+    const origin = createServer((req, res) => {
+      if (req.url === '/sized/deck.pdf') {
+        res.writeHead(200, { 'content-length': String(bytes.length) });
+        res.end(bytes);
+      } else if (req.url === '/chunked') {
+        res.writeHead(200, { 'content-disposition': 'attachment; filename="plan.pdf"' });
+        res.write(bytes.subarray(0, 30_000));
+        setTimeout(() => res.end(bytes.subarray(30_000)), 20);
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(origin.address() as { port: number }).port}`;
+    try {
+      const sized = await runCliProcess(
+        ['file', 'share', '--from-url', `${base}/sized/deck.pdf`, '--group', 'ops', '--json'],
+        {
+          env: as(tok.send),
+        },
+      );
+      expect(sized.code, sized.stderr).toBe(0);
+      expect(JSON.parse(sized.stdout)).toMatchObject({ fileName: 'deck.pdf', size: bytes.length });
+      const chunked = await runCliProcess(
+        ['file', 'share', '--from-url', `${base}/chunked`, '--to', 'Bob', '--json'],
+        {
+          env: as(tok.send),
+        },
+      );
+      expect(chunked.code, chunked.stderr).toBe(0);
+      expect(JSON.parse(chunked.stdout)).toMatchObject({ fileName: 'plan.pdf', size: bytes.length });
+      expect(Buffer.compare(hub.shares.at(-1)!.bytes, bytes)).toBe(0);
+      const before = hub.shares.length;
+      const missing = await runCliProcess(
+        ['file', 'share', '--from-url', `${base}/nope.pdf`, '--to', 'Bob'],
+        {
+          env: as(tok.send),
+        },
+      );
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('HTTP 404');
+      expect(hub.shares.length).toBe(before);
+    } finally {
+      origin.close();
+    }
   });
 });
 

@@ -19,7 +19,8 @@ export function runCliProcess(
   args: readonly string[],
   o: {
     env?: Record<string, string | undefined>;
-    stdin?: string | Buffer;
+    /** `null` leaves stdin open and silent, like a CI runner that never closes it. */
+    stdin?: string | Buffer | null;
     cwd?: string;
     timeoutMs?: number;
   } = {},
@@ -50,6 +51,6 @@ export function runCliProcess(
       clearTimeout(timer);
       resolvePromise({ code, stdout, stderr });
     });
-    child.stdin.end(o.stdin ?? '');
+    if (o.stdin !== null) child.stdin.end(o.stdin ?? '');
   });
 }
