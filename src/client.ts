@@ -14,10 +14,13 @@ import { Chat, type ChatOptions } from './api/chat/chat.js';
 import { Media, type MediaOptions } from './api/media/media.js';
 import { Notice, type NoticeOptions } from './api/notice/notice.js';
 import { AppRobot, type AppRobotOptions } from './api/robot/app-robot.js';
+import type { TemplateMessage } from './api/robot/app-templates.js';
 import { CustomRobot, type CustomRobotOptions } from './api/robot/custom-robot.js';
 import { Todo, type TodoOptions } from './api/todo/todo.js';
 import { Users, type UsersOptions } from './api/users/users.js';
 import { DingTalkCore, type DingTalkOptions } from './core/client-core.js';
+import { ValidationError } from './core/errors.js';
+import type { ReplyFallback } from './stream/reply.js';
 
 export interface DingTalkClientOptions extends DingTalkOptions {
   /** App-robot limits (1:1 batch size, msgParam cap). */
@@ -70,5 +73,33 @@ export class DingTalk extends DingTalkCore {
    */
   webhook(options: CustomRobotOptions): CustomRobot {
     return new CustomRobot(options, this.context);
+  }
+
+  /**
+   * The Stream receiver's reply fallback (src/stream/reply.ts): once a bot message's session webhook has expired,
+   * the reply goes out as an app-robot message instead — to the group (`conversationType` "2") or to the sender's
+   * 1:1 chat with the robot, using the robotCode the message arrived on.
+   * @example
+   * const stream = new StreamClient({ clientId, clientSecret, replyFallback: dt.replyFallback() });
+   */
+  replyFallback(): ReplyFallback {
+    return async (msg, reply) => {
+      const message = { msgKey: reply.msgKey, msgParam: reply.msgParam } as TemplateMessage;
+      const robotCode = msg.robotCode || undefined;
+      if (msg.conversationType === '2') {
+        await this.robot.sendToGroup({ openConversationId: msg.conversationId, message, robotCode });
+        return;
+      }
+      if (!msg.senderStaffId) {
+        throw new ValidationError(
+          'the sender has no staff id (external user): no 1:1 fallback',
+          'senderStaffId',
+          {
+            operation: 'robot.usersSend',
+          },
+        );
+      }
+      await this.robot.sendToUsers({ userIds: [msg.senderStaffId], message, robotCode });
+    };
   }
 }

@@ -3,7 +3,15 @@
  * classes and their guards, and the types. Stream mode, callbacks and the emulator have their own subpaths.
  */
 
-export * from './api/index.js';
+export type * from './api/index.js';
+export {
+  appMessage,
+  CustomRobot,
+  mention,
+  noticeMessage,
+  signWebhook,
+  webhookMessage,
+} from './api/index.js';
 export { DingTalk, type DingTalkClientOptions } from './client.js';
 export {
   DEFAULT_API_BASE,

@@ -23,6 +23,7 @@ import { type ErrorMapOptions, resolveErrorMap } from './platform-errors.js';
 import { type RateLimitOptions, rateLimitMiddleware } from './rate-limiter.js';
 import { Redactor } from './redact.js';
 import { type RetryOptions, retryMiddleware } from './retry.js';
+import { scrubMiddleware } from './scrub.js';
 import { TokenManager, type TokenStore } from './token-manager.js';
 import {
   createHttpTransport,
@@ -118,7 +119,10 @@ export class DingTalkCore {
 
     if (o.appKey && o.appSecret) {
       // Token fetches retry only on `not_sent` and busy answers, and never pass through the auth middleware.
-      const fetchHandler = compose([retryMiddleware({ retries: 2, ...(o.retry || {}) })], base);
+      const fetchHandler = compose(
+        [retryMiddleware({ retries: 2, ...(o.retry || {}) }), scrubMiddleware(this.redactor)],
+        base,
+      );
       this.tokens = new TokenManager(fetchHandler, {
         appKey: o.appKey,
         appSecret: o.appSecret,
@@ -135,7 +139,9 @@ export class DingTalkCore {
     ];
     if (o.retry !== false) chain.push(retryMiddleware(o.retry ?? {}));
     if (o.rateLimit !== false) chain.push(rateLimitMiddleware({ now: this.#now, ...(o.rateLimit ?? {}) }));
-    chain.push(authMiddleware(this.tokens));
+    chain.push(authMiddleware(this.tokens, this.redactor));
+    // Innermost, so every layer above sees errors already redacted by value (scrub.ts).
+    chain.push(scrubMiddleware(this.redactor));
     this.#handler = compose(chain, base);
   }
 

@@ -57,8 +57,13 @@ export interface DingTalkRequest {
   auth: 'app' | 'none';
   /** True when repeating the request cannot cause a second effect (reads, deletes by id, keyed sends). */
   idempotent: boolean;
-  /** Limiter key, e.g. `robot:ops-alerts`; absent = no local limit. */
+  /** Limiter key, e.g. `webhook:ops-alerts`; absent = no local limit. */
   rateKey?: string;
+  /**
+   * Budget for `rateKey` carried by the request (e.g. a robot configured with its own budget). A client-level
+   * `rateLimit.overrides[key]` still wins; without either, the defaults for the key's prefix apply.
+   */
+  rateBudget?: { limit: number; windowMs: number };
   timeoutMs?: number;
   signal?: AbortSignal;
 }

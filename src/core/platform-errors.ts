@@ -151,6 +151,22 @@ export function v1Error(map: ResolvedErrorMap, ctx: Ctx, code: string, message: 
   if (code === 'Forbidden.AccessDenied.IpNotInWhiteList') {
     return new PlatformError('IP_NOT_ALLOWED', text, details, { operation: op });
   }
+  // App-robot answers (reference §3.3): group and robot state, templates, content checks.
+  if (code === 'group.disbanded')
+    return new PlatformError('GROUP_DISSOLVED', text, details, { operation: op });
+  if (code === 'bot.stopped') return new PlatformError('ROBOT_DISABLED', text, details, { operation: op });
+  if (code === 'template.not.existed' || code === 'template.stopped') {
+    return new PlatformError('TEMPLATE_UNAVAILABLE', text, details, { operation: op });
+  }
+  if (code === 'robot.processQueryKey.expired') {
+    return new PlatformError('QUERY_KEY_EXPIRED', text, details, { operation: op });
+  }
+  if (code === 'send.forbidden' || code.startsWith('contain.') || code.startsWith('notAllowed.')) {
+    return new PlatformError('CONTENT_REJECTED', text, details, { operation: op });
+  }
+  if (code === 'invalid.openConversationId') {
+    return new PlatformError('INVALID_PARAMETER', text, details, { operation: op });
+  }
   if (code.startsWith('invalidParameter.msgParam') || code.startsWith('miss.param')) {
     return new PlatformError('BAD_MSG_PARAM', text, details, { operation: op });
   }

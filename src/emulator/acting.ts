@@ -4,10 +4,18 @@
  * marks a Todo done (an event, type configurable: unverified), fires events, and pushes encrypted HTTP event
  * callbacks that must be answered with the encrypted `success` within 2.5 s (§9b).
  */
-import { createHmac, randomBytes } from 'node:crypto';
-import { request } from 'undici';
-import { signBotCallback } from '../callback/bot-signature.js';
-import { EventCrypto } from '../callback/event-crypto.js';
+import { ActingError } from './acting-error.js';
+import type {
+  CallbackPushResult,
+  ClickCardInput,
+  FireEventInput,
+  PostDirectInput,
+  PostMessageInput,
+  PostMessageResult,
+  PushCallbackInput,
+} from './acting-types.js';
+import { makeAttachment } from './attachments.js';
+import { pushBotMessage, pushCardCallback, pushEncryptedEvent } from './http-push.js';
 import { parseRobotMessage } from './robot-message.js';
 import { type EmulatorState, fingerprint } from './state.js';
 import type { StreamGateway } from './stream/gateway.js';
@@ -16,63 +24,17 @@ import type { AppDef, CallbackPushRecord, MessageRecord, TodoRecord } from './ty
 export const TOPIC_BOT = '/v1.0/im/bot/messages/get';
 export const TOPIC_CARD = '/v1.0/card/instances/callback';
 
-/** A control-API input error: answered 4xx with the reason. */
-export class ActingError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.name = 'ActingError';
-    this.status = status;
-  }
-}
+export { ActingError } from './acting-error.js';
 
-export interface PostMessageInput {
-  /** userId of the sender (must be a member of the group). */
-  from: string;
-  text: string;
-  /** @-mention the group's app robot: the message is pushed to the app as a bot CALLBACK (§7: only @ reaches bots). */
-  atBot?: boolean;
-  /** Which installed app robot to @; defaults to the group's first. */
-  robotCode?: string;
-  /** Other members @-mentioned (userIds). */
-  atUserIds?: string[];
-}
-
-export interface PostMessageResult {
-  message: MessageRecord;
-  /** Stream messageId of the pushed bot CALLBACK, when @bot. */
-  frameMessageId?: string;
-  sessionWebhook?: string;
-  /** The HTTP-mode push (§9a), when the app has a `botCallbackUrl`. */
-  http?: CallbackPushResult;
-}
-
-export interface ClickCardInput {
-  /** userId of who clicks. */
-  by: string;
-  actionIds?: string[];
-  params?: Record<string, unknown>;
-}
-
-export interface FireEventInput {
-  /** @default the first app */
-  appKey?: string;
-  eventType: string;
-  data?: Record<string, unknown>;
-  /** `stream` pushes an EVENT frame; `http` an encrypted callback to the app's URL; `both`. @default 'stream' */
-  via?: 'stream' | 'http' | 'both';
-  eventId?: string;
-}
-
-export interface PushCallbackInput {
-  appKey?: string;
-  /** Overrides the app's configured callback URL. */
-  url?: string;
-  eventType: string;
-  data?: Record<string, unknown>;
-}
-
-export type CallbackPushResult = CallbackPushRecord;
+export type {
+  CallbackPushResult,
+  ClickCardInput,
+  FireEventInput,
+  PostDirectInput,
+  PostMessageInput,
+  PostMessageResult,
+  PushCallbackInput,
+} from './acting-types.js';
 
 export interface ActingDeps {
   state: EmulatorState;
@@ -93,12 +55,17 @@ export class Acting {
     const { state } = this.#d;
     const group = state.groups.get(openConversationId);
     if (!group) throw new ActingError(404, `unknown group ${openConversationId}`);
-    if (typeof input?.text !== 'string' || input.text === '') throw new ActingError(400, 'text is required');
+    const hasText = typeof input?.text === 'string' && input.text !== '';
+    if (!hasText && input?.picture === undefined) throw new ActingError(400, 'text (or picture) is required');
     if (typeof input.from !== 'string') throw new ActingError(400, 'from (userId) is required');
     const user = state.users.get(input.from);
     if (!user || !group.members.includes(user.userId)) {
       throw new ActingError(400, `${input.from} is not a member of ${openConversationId}`);
     }
+    const body =
+      input.picture !== undefined
+        ? makeAttachment(state, input.robotCode ?? group.robotCodes[0] ?? '', 'picture', input.picture)
+        : { msgtype: 'text', content: { text: { content: input.text } }, text: input.text as string };
     const atUserIds = Array.isArray(input.atUserIds)
       ? input.atUserIds.filter((u) => typeof u === 'string')
       : [];
@@ -108,14 +75,14 @@ export class Acting {
       conversation: openConversationId,
       source: 'user',
       from: user.userId,
-      type: 'text',
-      content: { text: { content: input.text } },
-      text: input.text,
+      type: body.msgtype,
+      content: body.content,
+      text: body.text,
       atUserIds,
       atMobiles: [],
       isAtAll: false,
       readBy: [user.userId],
-      fingerprint: fingerprint('user', user.userId, openConversationId, input.text, state.messages.length),
+      fingerprint: fingerprint('user', user.userId, openConversationId, body.content, state.messages.length),
     });
     if (!input.atBot) return { message };
     const robotCode = input.robotCode ?? group.robotCodes[0];
@@ -152,56 +119,19 @@ export class Acting {
       conversationTitle: group.name,
       isInAtList: true,
       sessionWebhook,
-      // §9a: the text often starts with a space left after the stripped @robot.
-      text: { content: ` ${input.text}` },
       robotCode,
-      msgtype: 'text',
+      // §9a: the text often starts with a space left after the stripped @robot.
+      ...(body.msgtype === 'text'
+        ? { msgtype: 'text', text: { content: ` ${body.text}` } }
+        : { msgtype: body.msgtype, content: body.content }),
     };
     const frameMessageId = this.#d.gateway.pushCallback(app.appKey, TOPIC_BOT, data);
     if (app.botCallbackUrl === undefined) return { message, frameMessageId, sessionWebhook };
-    const http = await this.#botHttp(app, app.botCallbackUrl, data, openConversationId);
-    return { message, frameMessageId, sessionWebhook, http };
-  }
-
-  /** §9a HTTP mode: headers `timestamp` + `sign`; a JSON answer with a msgtype other than `empty` is an inline reply. */
-  async #botHttp(
-    app: AppDef,
-    url: string,
-    data: Record<string, unknown>,
-    conversation: string,
-  ): Promise<CallbackPushResult> {
-    const { state } = this.#d;
-    const ts = String(state.now());
-    const started = Date.now();
-    let result: string;
-    try {
-      const res = await request(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json; charset=utf-8',
-          timestamp: ts,
-          sign: signBotCallback(app.appSecret, ts),
-        },
-        body: JSON.stringify(data),
-        signal: AbortSignal.timeout(state.limits.callbackTimeoutMs),
-      });
-      const text = await res.body.text();
-      result = res.statusCode === 200 ? 'ok' : `http_${res.statusCode}`;
-      if (res.statusCode === 200) this.#inlineReply(app, text, conversation);
-    } catch {
-      result = Date.now() - started >= state.limits.callbackTimeoutMs ? 'timeout' : 'network';
-    }
-    const rec: CallbackPushRecord = {
-      at: state.now(),
-      appKey: app.appKey,
-      url: url.replace(/\?.*$/, ''),
-      eventType: 'bot_message',
-      ok: result === 'ok',
-      result,
-      ms: Date.now() - started,
-    };
-    this.callbacks.push(rec);
-    return rec;
+    // §9a HTTP mode: a JSON answer with a msgtype other than `empty` is an inline reply.
+    const out = await pushBotMessage(state, app, app.botCallbackUrl, data);
+    this.callbacks.push(out.record);
+    if (out.answer !== undefined) this.#inlineReply(app, out.answer, openConversationId);
+    return { message, frameMessageId, sessionWebhook, http: out.record };
   }
 
   #inlineReply(app: AppDef, text: string, conversation: string): void {
@@ -237,6 +167,80 @@ export class Acting {
     });
   }
 
+  /**
+   * A person writes to the app robot in a 1:1 chat (§9a: conversationType "1"; every 1:1 message reaches the bot,
+   * no @ needed). Recorded under `oto:<userId>`; the session webhook replies into that chat.
+   */
+  postDirect(userId: string, input: PostDirectInput): PostMessageResult {
+    const { state } = this.#d;
+    const user = state.users.get(userId);
+    if (!user) throw new ActingError(404, `unknown user ${userId}`);
+    const app =
+      input?.robotCode === undefined ? state.org.apps[0] : state.appsByRobotCode.get(input.robotCode);
+    if (!app) throw new ActingError(400, `unknown robotCode ${input?.robotCode ?? ''}`.trim());
+    const body =
+      input?.file !== undefined
+        ? makeAttachment(state, app.robotCode, 'file', input.file)
+        : input?.picture !== undefined
+          ? makeAttachment(state, app.robotCode, 'picture', input.picture)
+          : typeof input?.text === 'string' && input.text !== ''
+            ? { msgtype: 'text', content: { text: { content: input.text } }, text: input.text }
+            : undefined;
+    if (!body) throw new ActingError(400, 'text, picture or file is required');
+    const conversation = `oto:${user.userId}`;
+    const message = state.addMessage({
+      seq: state.nextMessageSeq(),
+      at: state.now(),
+      conversation,
+      source: 'user',
+      from: user.userId,
+      type: body.msgtype,
+      content: body.content,
+      text: body.text,
+      atUserIds: [],
+      atMobiles: [],
+      isAtAll: false,
+      readBy: [user.userId],
+      fingerprint: fingerprint('user', user.userId, conversation, body.content, state.messages.length),
+    });
+    const session = state.openSession(conversation, app.robotCode);
+    const sessionWebhook = `${this.#d.origin()}/robot/sendBySession?session=${session.session}`;
+    const frameMessageId = this.#d.gateway.pushCallback(app.appKey, TOPIC_BOT, {
+      conversationId: `cidoto${state.hex(16)}`,
+      chatbotCorpId: state.org.corpId,
+      chatbotUserId: `$:LWCP_v1:$${app.robotCode}`,
+      msgId: `msg${state.hex(24)}`,
+      senderNick: user.name,
+      isAdmin: false,
+      senderStaffId: user.userId,
+      senderUnionId: user.unionId,
+      sessionWebhookExpiredTime: session.expiresAt,
+      createAt: state.now(),
+      senderCorpId: state.org.corpId,
+      conversationType: '1',
+      senderId: `$:LWCP_v1:$${user.unionId}`,
+      sessionWebhook,
+      robotCode: app.robotCode,
+      ...(body.msgtype === 'text'
+        ? { msgtype: 'text', text: { content: body.text } }
+        : { msgtype: body.msgtype, content: body.content }),
+    });
+    return { message, frameMessageId, sessionWebhook };
+  }
+
+  /** A person reads a message (drives read status, §3.1). */
+  markRead(seq: number, by: string): MessageRecord {
+    const { state } = this.#d;
+    const m = state.messages.find((x) => x.seq === seq);
+    if (!m) throw new ActingError(404, `unknown message ${seq}`);
+    if (!state.users.has(by)) throw new ActingError(400, 'by must be a known userId');
+    const group = state.groups.get(m.conversation);
+    const allowed = group ? group.members.includes(by) : m.conversation === `oto:${by}`;
+    if (!allowed) throw new ActingError(403, `${by} cannot see message ${seq}`);
+    if (!m.readBy.includes(by)) m.readBy.push(by);
+    return m;
+  }
+
   async clickCard(
     outTrackId: string,
     input: ClickCardInput,
@@ -262,7 +266,14 @@ export class Acting {
         cardPrivateData: { actionIds: input.actionIds ?? [], params: input.params ?? {} },
       }),
     };
-    if (card.callbackType === 'HTTP') return { http: await this.#cardHttp(app, data, card.outTrackId) };
+    if (card.callbackType === 'HTTP') {
+      const cb = app.cardCallback;
+      if (!cb) throw new ActingError(409, `card ${outTrackId} wants an HTTP callback but none is registered`);
+      const out = await pushCardCallback(state, { ...app, cardCallback: cb }, data);
+      this.callbacks.push(out.record);
+      if (out.answer !== undefined) this.#applyCardAnswer(outTrackId, out.answer);
+      return { http: out.record };
+    }
     return { messageId: this.#d.gateway.pushCallback(app.appKey, TOPIC_CARD, data) };
   }
 
@@ -317,102 +328,33 @@ export class Acting {
     return out;
   }
 
-  /**
-   * One encrypted push (§9b): `POST url?msg_signature&timestamp&nonce` with `{"encrypt"}`; the answer must be
-   * `{msg_signature, timeStamp, nonce, encrypt}` that verifies and decrypts to `success`, within the deadline.
-   */
+  /** One encrypted push (§9b) to the app's callback URL (or `url`); judged by the 2.5 s `success` rule. */
   async pushHttpEvent(input: PushCallbackInput): Promise<CallbackPushResult> {
-    const { state } = this.#d;
     const app = this.#app(input.appKey);
     const url = input.url ?? app.callback?.url;
-    if (!app.callback)
-      throw new ActingError(400, `app ${app.appKey} has no callback token/aesKey configured`);
-    if (url === undefined || !/^https?:\/\//.test(url))
+    const cb = app.callback;
+    if (!cb) throw new ActingError(400, `app ${app.appKey} has no callback token/aesKey configured`);
+    if (url === undefined || !/^https?:\/\//.test(url)) {
       throw new ActingError(400, 'no http(s) callback url configured or given');
-    const crypto = new EventCrypto({
-      token: app.callback.token,
-      aesKey: app.callback.aesKey,
-      ownerKey: app.appKey,
-      timestampWindowMs: false,
-    });
-    const timestamp = String(state.now());
-    const nonce = randomBytes(8).toString('hex');
-    const encrypt = crypto.encrypt(JSON.stringify({ EventType: input.eventType, ...(input.data ?? {}) }));
-    const sig = crypto.sign(timestamp, nonce, encrypt);
-    const target = `${url}${url.includes('?') ? '&' : '?'}msg_signature=${sig}&timestamp=${timestamp}&nonce=${nonce}`;
-    const started = Date.now();
-    const deadline = state.limits.callbackTimeoutMs;
-    let result: string;
-    try {
-      const res = await request(target, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ encrypt }),
-        signal: AbortSignal.timeout(deadline),
-        headersTimeout: deadline,
-        bodyTimeout: deadline,
-      });
-      const text = await res.body.text();
-      result = res.statusCode === 200 ? checkReply(crypto, text) : `http_${res.statusCode}`;
-    } catch (e) {
-      const name = (e as { name?: string }).name ?? '';
-      result = /Timeout|Abort/.test(name) || Date.now() - started >= deadline ? 'timeout' : 'network';
     }
-    const ms = Date.now() - started;
-    if (result === 'ok' && ms > deadline) result = 'timeout';
-    const rec: CallbackPushRecord = {
-      at: state.now(),
-      appKey: app.appKey,
-      url: url.replace(/\?.*$/, ''),
-      eventType: input.eventType,
-      ok: result === 'ok',
-      result,
-      ms,
-    };
-    this.callbacks.push(rec);
-    return rec;
-  }
-
-  async #cardHttp(
-    app: AppDef,
-    data: Record<string, unknown>,
-    outTrackId: string,
-  ): Promise<CallbackPushResult> {
-    const started = Date.now();
-    const cb = app.cardCallback;
-    let result = 'no_url';
-    if (cb) {
-      const ts = String(this.#d.state.now());
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (cb.apiSecret !== undefined) {
-        headers['x-ddpaas-signature-timestamp'] = ts;
-        headers['x-ddpaas-signature'] = createHmac('sha256', cb.apiSecret).update(ts).digest('base64');
-      }
-      try {
-        const res = await request(cb.url, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify(data),
-          signal: AbortSignal.timeout(2000),
-        });
-        const text = await res.body.text();
-        result = res.statusCode === 200 ? 'ok' : `http_${res.statusCode}`;
-        if (res.statusCode === 200) this.#applyCardAnswer(outTrackId, text);
-      } catch {
-        result = Date.now() - started >= 2000 ? 'timeout' : 'network';
-      }
+    // Undelivered events are pushed again (§9b); the schedule is unverified, so retries and delay are settings.
+    const { state } = this.#d;
+    const attempts = 1 + Math.max(0, state.limits.callbackRetries);
+    let record: CallbackPushResult | undefined;
+    for (let i = 0; i < attempts; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, state.limits.callbackRetryDelayMs));
+      const out = await pushEncryptedEvent(
+        state,
+        { ...app, callback: cb },
+        url,
+        input.eventType,
+        input.data ?? {},
+      );
+      this.callbacks.push(out.record);
+      record = out.record;
+      if (record.ok) break;
     }
-    const rec = {
-      at: this.#d.state.now(),
-      appKey: app.appKey,
-      url: cb?.url ?? '',
-      eventType: 'card_callback',
-      ok: result === 'ok',
-      result,
-      ms: Date.now() - started,
-    };
-    this.callbacks.push(rec);
-    return rec;
+    return record as CallbackPushResult;
   }
 
   #applyCardAnswer(outTrackId: string, text: string): void {
@@ -434,29 +376,5 @@ export class Acting {
     const app = appKey === undefined ? this.#d.state.org.apps[0] : this.#d.state.apps.get(appKey);
     if (!app) throw new ActingError(400, `unknown app ${appKey ?? ''}`.trim());
     return app;
-  }
-}
-
-function checkReply(crypto: EventCrypto, text: string): string {
-  let j: Record<string, unknown>;
-  try {
-    j = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return 'bad_reply';
-  }
-  const { msg_signature: sig, timeStamp, nonce, encrypt } = j;
-  if (
-    typeof sig !== 'string' ||
-    typeof timeStamp !== 'string' ||
-    typeof nonce !== 'string' ||
-    typeof encrypt !== 'string'
-  ) {
-    return 'bad_reply';
-  }
-  if (!crypto.verify(sig, timeStamp, nonce, encrypt)) return 'bad_signature';
-  try {
-    return crypto.decrypt(encrypt) === 'success' ? 'ok' : 'not_success';
-  } catch {
-    return 'bad_reply';
   }
 }

@@ -30,7 +30,12 @@ export function oapiAuth(ctx: Ctx, topapi: boolean): Authed {
     };
   }
   const check = ctx.state.checkToken(token);
-  if (check.ok) return { app: check.app };
+  if (check.ok) {
+    if (!ctx.state.appCallAllowed(check.app.appKey, ctx.path)) {
+      return { reply: oapiErr(90018, '当前企业该应用调用该接口的并发量超过限制') };
+    }
+    return { app: check.app };
+  }
   // The wrapped form of an expired token on topapi is unverified (§1.3); sub_code 42001 by analogy with 40014.
   if (check.reason === 'expired') return { reply: wrap(42001, '42001', 'access_token超时') };
   return { reply: wrap(40014, '40014', '不合法的access_token') };
@@ -50,8 +55,18 @@ export function apiAuth(ctx: Ctx): Authed {
     };
   }
   const check = ctx.state.checkToken(token);
-  if (check.ok) return { app: check.app };
-  return { reply: apiErr(ctx, 400, 'InvalidAuthentication', '不合法的access_token') };
+  if (!check.ok) return { reply: apiErr(ctx, 400, 'InvalidAuthentication', '不合法的access_token') };
+  if (!ctx.state.appCallAllowed(check.app.appKey, ctx.path)) {
+    return {
+      reply: apiErr(
+        ctx,
+        403,
+        'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi',
+        '应用调用该接口的并发量超过限制',
+      ),
+    };
+  }
+  return { app: check.app };
 }
 
 /** v1.0 bodies are JSON only (§0.1: a form body → 400 "body is mandatory"). */

@@ -13,6 +13,7 @@ import {
   type CallbackPushResult,
   type ClickCardInput,
   type FireEventInput,
+  type PostDirectInput,
   type PostMessageInput,
   type PostMessageResult,
   type PushCallbackInput,
@@ -75,7 +76,7 @@ export class Emulator {
       ...(opts.now ? { now: opts.now } : {}),
       ...opts.stream,
       authenticate: (id, secret) => this.state.checkAppSecret(id, secret),
-      wsBase: () => `ws://${this.#host}:${this.#port}`,
+      wsBase: () => `ws://${this.#publicHost()}:${this.#port}`,
     });
     this.acting = new Acting({
       state: this.state,
@@ -92,6 +93,7 @@ export class Emulator {
       gateway: this.gateway,
       faults: this.#faults,
       logRequests: opts.logRequests ?? true,
+      origin: () => this.url,
     });
     this.#server = server;
     this.#hanging = hanging;
@@ -107,11 +109,17 @@ export class Emulator {
 
   /** Origin serving both hosts, e.g. `http://127.0.0.1:41234`. */
   get url(): string {
-    return `http://${this.#host}:${this.#port}`;
+    return `http://${this.#publicHost()}:${this.#port}`;
   }
 
   get savePath(): string | undefined {
     return this.#save;
+  }
+
+  /** A wildcard bind is reachable on loopback: hand that out in URLs (the open call's endpoint, webhooks). */
+  #publicHost(): string {
+    if (this.#host === '0.0.0.0' || this.#host === '::') return '127.0.0.1';
+    return this.#host.includes(':') ? `[${this.#host}]` : this.#host;
   }
 
   get port(): number {
@@ -180,6 +188,16 @@ export class Emulator {
 
   postMessage(openConversationId: string, input: PostMessageInput): Promise<PostMessageResult> {
     return this.acting.postMessage(openConversationId, input);
+  }
+
+  /** A person writes to the app robot 1:1; the bot gets a CALLBACK with conversationType "1". */
+  postDirect(userId: string, input: PostDirectInput): PostMessageResult {
+    return this.acting.postDirect(userId, input);
+  }
+
+  /** A person reads a message (read status, §3.1). */
+  markRead(seq: number, by: string): MessageRecord {
+    return this.acting.markRead(seq, by);
   }
 
   clickCard(

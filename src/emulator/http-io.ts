@@ -27,6 +27,8 @@ export interface Ctx {
   readonly seq: number;
   /** Remote IPv4 (IPv4-mapped IPv6 is unwrapped). */
   readonly ip: string;
+  /** The emulator's origin, e.g. `http://127.0.0.1:41234` (for URLs it hands out). */
+  readonly origin: string;
   /** The fault already decided for this request, so records created by the handler carry it. */
   fault: FaultKind | undefined;
   /** Set by handlers: the robot the request is for (fault rules filter on it) and the message it created. */
@@ -66,6 +68,7 @@ export function makeCtx(
     state: init.state,
     seq: init.seq,
     ip: init.ip,
+    origin: init.origin,
     fault: undefined,
     robot: undefined,
     message: undefined,

@@ -14,12 +14,14 @@ export {
   type CallbackPushResult,
   type ClickCardInput,
   type FireEventInput,
+  type PostDirectInput,
   type PostMessageInput,
   type PostMessageResult,
   type PushCallbackInput,
   TOPIC_BOT,
   TOPIC_CARD,
 } from './acting.js';
+export type { AttachmentInput } from './attachments.js';
 export { DEMO_CORP_ID, DEMO_ORG, demoOrg } from './demo-org.js';
 export { checkFixture, Emulator, type RequestFilter, startEmulator } from './emulator.js';
 export { DEFAULT_LIMITS, type EmulatorState } from './state.js';

@@ -19,6 +19,7 @@ export interface ServerDeps {
   gateway: StreamGateway;
   faults: FaultPlan;
   logRequests: boolean;
+  origin: () => string;
 }
 
 const JSON_TYPE = 'application/json;charset=utf-8';
@@ -29,7 +30,8 @@ export function createEmulatorServer(deps: ServerDeps): { server: Server; hangin
 
   const send = (res: ServerResponse, reply: Reply): void => {
     if (res.destroyed || res.headersSent) return;
-    const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    const text =
+      typeof reply.body === 'string' || Buffer.isBuffer(reply.body) ? reply.body : JSON.stringify(reply.body);
     res.writeHead(reply.status, {
       'content-type': reply.contentType ?? JSON_TYPE,
       'content-length': Buffer.byteLength(text),
@@ -47,6 +49,7 @@ export function createEmulatorServer(deps: ServerDeps): { server: Server; hangin
       path: ctx.path,
       status,
       code,
+      ...(ctx.robot !== undefined ? { robot: ctx.robot } : {}),
       ...(ctx.fault !== undefined ? { fault: ctx.fault } : {}),
       durationMs: state.now() - started,
     });
@@ -75,6 +78,7 @@ export function createEmulatorServer(deps: ServerDeps): { server: Server; hangin
     try {
       return await handler(ctx);
     } catch {
+      state.handlerErrors++;
       // A handler bug must not crash the process (bad input → an answer, never a crash); 500 in the host's shape.
       return ctx.path.startsWith('/v1.0/')
         ? apiErr(ctx, 500, 'system.error', 'system error')
@@ -109,6 +113,12 @@ export function createEmulatorServer(deps: ServerDeps): { server: Server; hangin
     }
     if (kind === 'error_5xx' || kind === 'throttle') {
       const reply = kind === 'error_5xx' ? serverError(ctx) : throttled(ctx);
+      if (kind === 'throttle' && ctx.path === '/robot/send') {
+        // A throttled robot stays blocked for the penalty (§2.6), so a client that ignores it meets real refusals.
+        const token = ctx.query.get('access_token') ?? '';
+        if (state.robots.has(token))
+          state.robotWindow(token).block(state.now() + state.limits.robotPenaltyMs);
+      }
       recordFault(ctx, routeId, kind, false);
       log(ctx, routeId, started, reply.status, reply.code ?? '');
       send(res, reply);
@@ -176,6 +186,7 @@ export function createEmulatorServer(deps: ServerDeps): { server: Server; hangin
           state,
           seq,
           ip,
+          origin: deps.origin(),
           contentType: '',
         });
         ctx.robot = robot?.name;
@@ -205,6 +216,7 @@ export function createEmulatorServer(deps: ServerDeps): { server: Server; hangin
         state,
         seq,
         ip,
+        origin: deps.origin(),
         contentType: String(req.headers['content-type'] ?? ''),
       });
       if (early)

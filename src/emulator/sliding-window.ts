@@ -28,6 +28,11 @@ export class SlidingWindow {
     return this.#blockedUntil;
   }
 
+  /** Blocks the robot until `until` (an injected throttle arms the same penalty a real one would). */
+  block(until: number): void {
+    this.#blockedUntil = Math.max(this.#blockedUntil, until);
+  }
+
   /** Counts one attempt at `now`; returns whether it is accepted. */
   hit(now: number): WindowVerdict {
     if (now < this.#blockedUntil) return { ok: false, blockedUntil: this.#blockedUntil, reason: 'blocked' };

@@ -4,6 +4,7 @@
  * lives at module level.
  */
 import { createHash } from 'node:crypto';
+import type { Download } from './attachments.js';
 import { SlidingWindow } from './sliding-window.js';
 import { seededRandom } from './stream/frames.js';
 import type {
@@ -35,10 +36,13 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   robotSignWindowMs: 3_600_000,
   robotMaxBytes: 20_000,
   tokenTtlSec: 7200,
+  appQpsLimit: 0,
   noticeDailyCap: 500,
   sessionTtlMs: 5_400_000,
   queryKeyTtlMs: 86_400_000,
   callbackTimeoutMs: 2500,
+  callbackRetries: 0,
+  callbackRetryDelayMs: 1000,
   otoMaxUsers: 20,
   maxBodyBytes: 25 * 1024 * 1024,
 };
@@ -88,6 +92,8 @@ export class EmulatorState {
   readonly noticeDay = new Map<string, { count: number; hashes: Set<string> }>();
   readonly noticeTasks = new Map<number, { appKey: string; at: number; records: NoticeRecord[] }>();
   readonly media = new Map<string, MediaRecord>();
+  /** downloadCode → bytes of files and pictures people sent to a robot (§9a, §3.1). */
+  readonly downloads = new Map<string, Download>();
   readonly todos = new Map<string, TodoRecord>();
   readonly todoSources = new Map<string, string>();
   readonly cards = new Map<string, CardRecord>();
@@ -95,6 +101,8 @@ export class EmulatorState {
   readonly requestLogSize: number;
   requestLogStart = 0;
   readonly faultLog: FaultLogRecord[] = [];
+  /** Handlers that threw (answered as a platform 500 / errcode -1). Always 0 unless the emulator has a bug. */
+  handlerErrors = 0;
   #random: () => number;
   #seq = 0;
   #requestSeq = 0;
@@ -170,6 +178,7 @@ export class EmulatorState {
     this.noticeDay.clear();
     this.noticeTasks.clear();
     this.media.clear();
+    this.downloads.clear();
     this.todos.clear();
     this.todoSources.clear();
     this.cards.clear();
@@ -202,6 +211,11 @@ export class EmulatorState {
 
   nextRequestSeq(): number {
     return ++this.#requestSeq;
+  }
+
+  /** How many requests were received so far (control routes included). */
+  nextRequestSeqPeek(): number {
+    return this.#requestSeq;
   }
 
   // ---- tokens (§1.2: same token while valid, validity extended on each call; new one after expiry) ----
@@ -252,6 +266,18 @@ export class EmulatorState {
       this.windows.set(token, w);
     }
     return w;
+  }
+
+  /** §0.2 per-app, per-API QPS: true when this call is within `appQpsLimit` for the current second. */
+  appCallAllowed(appKey: string, path: string): boolean {
+    if (this.limits.appQpsLimit <= 0) return true;
+    const key = `qps|${appKey}|${path}`;
+    let w = this.windows.get(key);
+    if (!w) {
+      w = new SlidingWindow({ windowMs: 1000, limit: this.limits.appQpsLimit, penaltyMs: 0 });
+      this.windows.set(key, w);
+    }
+    return w.hit(this.now()).ok;
   }
 
   openSession(conversation: string, robotCode: string): SessionEntry {

@@ -210,6 +210,8 @@ export interface RequestRecord {
   status: number;
   /** Legacy errcode or v1.0 code of the answer; 0 / '' on success. */
   code: number | string;
+  /** Custom robot name or app robotCode the request was for (per-robot limit and penalty checks, D6/D7). */
+  robot?: string;
   fault?: FaultKind;
   durationMs: number;
 }
@@ -247,7 +249,10 @@ export interface SavedRecords {
   cards: CardRecord[];
 }
 
-/** Settings that tests scale down (issue #3 point 7). */
+/**
+ * Settings that tests scale down (issue #3 point 7).
+ * @example { robotWindowMs: 2000, robotLimit: 20, robotPenaltyMs: 5000, tokenTtlSec: 60 }
+ */
 export interface EmulatorLimits {
   /** Custom robot sliding window (§2.6). @default 60_000 */
   robotWindowMs?: number;
@@ -263,6 +268,11 @@ export interface EmulatorLimits {
   robotSignWindowMs?: number;
   /** Webhook body size cap in bytes (unverified; the app-robot msgParam cap is 15,000 bytes, §3.1). @default 20_000 */
   robotMaxBytes?: number;
+  /**
+   * Per app, per API calls per second (§0.2: 20 on a standard-edition org): over it, oapi answers 90018 and api
+   * 403 `Forbidden.AccessDenied.QpsLimitForAppkeyAndApi`. 0 turns the check off. @default 0
+   */
+  appQpsLimit?: number;
   /** Access token lifetime in seconds (§1.2). @default 7200 */
   tokenTtlSec?: number;
   /** Work notices per app per user per day (§5.2). @default 500 */
@@ -275,6 +285,10 @@ export interface EmulatorLimits {
   otoMaxUsers?: number;
   /** Deadline for the encrypted `success` reply to an HTTP event push (§9b). @default 2500 */
   callbackTimeoutMs?: number;
+  /** Extra pushes of an HTTP event that was not answered with the encrypted success (schedule unverified). @default 0 */
+  callbackRetries?: number;
+  /** Delay before each extra push. @default 1000 */
+  callbackRetryDelayMs?: number;
   /** Largest request body read, in bytes; larger → 413-equivalent error. @default 25 MiB */
   maxBodyBytes?: number;
 }
@@ -301,6 +315,11 @@ export interface FaultRule {
   latencyMs?: number;
 }
 
+/**
+ * @example
+ * emu.setFaults({ seed: 7, rules: [{ route: 'POST /robot/send', error5xx: 0.3, hang: 0.1, acceptFirst: 0.5 }],
+ *   stream: { dropEveryMs: 5000 } });
+ */
 export interface EmulatorFaults {
   /** Reseeds the fault source so a schedule replays. */
   seed?: number;
@@ -309,6 +328,10 @@ export interface EmulatorFaults {
   stream?: StreamFaults;
 }
 
+/**
+ * @example
+ * const emu = await startEmulator({ port: 0, seed: 1, limits: { robotWindowMs: 2000, robotPenaltyMs: 5000 } });
+ */
 export interface EmulatorOptions {
   /** @default 0 (any free port) */
   port?: number;

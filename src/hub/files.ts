@@ -79,7 +79,10 @@ export async function readCapped(content: Buffer | NodeJS.ReadableStream, cap: n
     const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     total += b.length;
     if (total > cap) {
-      (content as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      const r = content as NodeJS.ReadableStream & { destroy?: () => void };
+      // Stop the source (a socket, a file): its abort error is expected, not a crash.
+      r.on('error', () => {});
+      r.destroy?.();
       checkSize(total, cap);
     }
     chunks.push(b);

@@ -37,5 +37,5 @@ export interface JobSpec {
 
 /** Whether a repeated attempt cannot create a second effect (the dispatcher may then retry `unknown`). */
 export function isIdempotentPayload(p: JobPayload): boolean {
-  return p.t === 'todo' || p.t === 'todoDone';
+  return p.t === 'webhook' || p.t === 'todo' || p.t === 'todoDone';
 }

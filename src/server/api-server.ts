@@ -3,6 +3,7 @@
  * would otherwise keep the server open forever), then stops accepting and waits for requests in flight.
  */
 
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { HubService } from '../hub/service.js';
@@ -27,11 +28,22 @@ export interface ApiServer {
 export async function createApiServer(hub: HubService, opts: ApiServerOptions): Promise<ApiServer> {
   const { app, streams } = createApp({ ...opts, hub });
   const host = opts.host ?? '127.0.0.1';
+  // Requests being answered (an SSE stream counts only until its headers are out: closeAll() ends it).
+  let inflight = 0;
+  const counted = async (req: Request, env: unknown) => {
+    inflight++;
+    try {
+      return await app.fetch(req, env);
+    } finally {
+      inflight--;
+    }
+  };
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port: opts.port ?? 0 }, () => resolve(s));
+    const s = serve({ fetch: counted, hostname: host, port: opts.port ?? 0 }, () => resolve(s));
     s.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
+  const http = server as Server;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
   return {
@@ -40,15 +52,21 @@ export async function createApiServer(hub: HubService, opts: ApiServerOptions): 
     close() {
       closing ??= new Promise<void>((resolve) => {
         streams.closeAll();
-        const timer = setTimeout(() => {
-          if ('closeAllConnections' in server) server.closeAllConnections();
-        }, opts.closeTimeoutMs ?? 5_000);
-        timer.unref();
+        // Once nothing is being answered, the remaining sockets are idle keep-alives or connections that never
+        // sent a request (closeIdleConnections() leaves those, and server.close() would wait for them): cut them.
+        // Requests still running get until the deadline.
+        const sweep = setInterval(() => {
+          http.closeIdleConnections();
+          if (inflight === 0) http.closeAllConnections();
+        }, 25);
+        const deadline = setTimeout(() => http.closeAllConnections(), opts.closeTimeoutMs ?? 5_000);
+        deadline.unref();
         server.close(() => {
-          clearTimeout(timer);
+          clearInterval(sweep);
+          clearTimeout(deadline);
           resolve();
         });
-        if ('closeIdleConnections' in server) server.closeIdleConnections();
+        http.closeIdleConnections();
       });
       return closing;
     },

@@ -343,12 +343,28 @@ describe('health, metrics, openapi, dashboard', () => {
     expect(JSON.stringify(doc)).not.toContain('#/$defs/');
   });
 
+  it('documents every route the app serves, and nothing it does not', async () => {
+    const h = await apiHarness();
+    const served = new Set(
+      h.app.routes
+        .filter((r) => r.method !== 'ALL' && !['/', '/openapi.json', '/health'].includes(r.path))
+        .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, '{$1}')}`),
+    );
+    const { OPERATIONS } = await import('./openapi.js');
+    const documented = new Set(OPERATIONS.map((o) => `${o.method} ${o.path}`));
+    expect([...served].sort()).toEqual([...documented].sort());
+  });
+
   it('serves the dashboard page with a strict content security policy', async () => {
     const h = await apiHarness();
     const res = await h.app.request('/');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
-    expect(await res.text()).toContain('<!doctype html>');
+    const html = await res.text();
+    expect(html).toContain('<!doctype html>');
+    const script = html.slice(html.indexOf('<script>') + 8, html.lastIndexOf('</script>'));
+    expect(script.length).toBeGreaterThan(1_000);
+    expect(() => new Function(script)).not.toThrow();
   });
 });
 
@@ -398,6 +414,29 @@ describe('auth', () => {
     const h = await apiHarness();
     const res = await h.app.request(`/v1/tasks?state=open&access_token=${h.tokens.read}`);
     expect(res.status).toBe(200);
+  });
+});
+
+describe('token store failures', () => {
+  it('answers 503 (not 401, not 500) when the token store cannot answer, and logs it redacted', async () => {
+    const { createApp } = await import('./app.js');
+    const { FakeHub } = await import('../../test/support/fake-hub.js');
+    const logs: string[] = [];
+    const log = (o: Record<string, unknown>, m?: string) => logs.push(`${m} ${JSON.stringify(o)}`);
+    const { app } = createApp({
+      hub: new FakeHub(),
+      tokens: {
+        verify: async () => {
+          throw new Error('SQLITE_BUSY: database is locked');
+        },
+      },
+      logger: { debug: log, info: log, warn: log, error: log },
+    });
+    const res = await app.request('/v1/people', { headers: { authorization: 'Bearer dk_whatever_token_1' } });
+    expect(res.status).toBe(503);
+    expect((await errorOf(res)).code).toBe('unavailable');
+    expect(logs.some((l) => l.includes('token check failed') && l.includes('SQLITE_BUSY'))).toBe(true);
+    expect((await app.request('/v1/health')).status).toBe(200);
   });
 });
 

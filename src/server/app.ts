@@ -120,9 +120,21 @@ export function createApp(o: ApiAppOptions): ApiApp {
     c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path.slice(0, 200)}`), 404),
   );
 
+  // A token store that cannot answer (database down) is the server's problem, not a bad token: 503, logged once
+  // per failure, never a 500 with internals and never a 401 that would make clients drop a valid token.
+  const tokens: ApiTokenVerifier = {
+    async verify(raw) {
+      try {
+        return await o.tokens.verify(raw);
+      } catch (e) {
+        logger.error({ err: redactor.redact(String((e as Error)?.message ?? e)) }, 'token check failed');
+        throw new ApiError(503, 'unavailable', 'the API token cannot be checked right now; retry shortly');
+      }
+    },
+  };
   const deps: RouteDeps = {
     hub: o.hub,
-    guard: (scope) => requireScope(o.tokens, scope),
+    guard: (scope) => requireScope(tokens, scope),
     events,
     metrics,
     streams,

@@ -84,6 +84,17 @@ describe('GET /v1/events', () => {
     );
   });
 
+  it('a Last-Event-ID from before a hub restart (beyond the newest id) replays the whole buffer', async () => {
+    const h = await apiHarness();
+    for (let i = 0; i < 3; i++) h.hub.events.publish('x', {});
+    const res = await h.app.request('/v1/events', {
+      headers: h.auth(h.tokens.read, { 'last-event-id': '500' }),
+    });
+    const got = await readUntil(res, (t) => ids(t).includes(3));
+    expect(ids(got.text)).toEqual([1, 2, 3]);
+    await got.reader.cancel();
+  });
+
   it('sends heartbeat comments on an idle stream', async () => {
     const h = await apiHarness();
     const res = await h.app.request('/v1/events', { headers: h.auth(h.tokens.read) });

@@ -98,6 +98,27 @@ for (const backend of backends) {
       expect(hub.emulator!.messages(OPS).filter((m) => m.text === 'once only')).toHaveLength(1);
     });
 
+    it('retries a webhook send whose outcome was unknown without a duplicate (msgUuid)', async () => {
+      const { hub } = f;
+      const emu = hub.emulator!;
+      const faultsBefore = emu.faultLog().length;
+      // The emulator accepts the message, then resets the connection: the hub cannot know it arrived.
+      emu.setFaults({ rules: [{ route: 'POST /robot/send', resetAfter: 1, acceptFirst: 1 }] });
+      let id = '';
+      try {
+        id = (await hub.sendMessage({ group: 'ops', text: 'ambiguous once' }, { by: 't' })).messageId;
+        await waitFor(() => emu.faultLog().length > faultsBefore);
+      } finally {
+        emu.setFaults({ rules: [] });
+      }
+      const d = await waitFor(async () => {
+        const m = await hub.getMessage(id);
+        return m?.deliveries[0]?.status === 'sent' ? m.deliveries[0] : undefined;
+      }, 10_000);
+      expect(d.attempts).toBeGreaterThanOrEqual(2);
+      expect(emu.messages(OPS).filter((m) => m.text === 'ambiguous once')).toHaveLength(1);
+    });
+
     it('refuses bad input with a typed error and sends nothing', async () => {
       const { hub } = f;
       const before = hub.emulator!.messages().length;

@@ -73,7 +73,7 @@ for (const backend of backends) {
       emu.setFaults({ stream: { repushAckedRate: 0.6, seed: 11 } });
       try {
         const before = emu.gateway.log().frames.length;
-        emu.postMessage(ENG, { from: 'lisi', text: `done ${task.id}`, atBot: true });
+        await emu.postMessage(ENG, { from: 'lisi', text: `done ${task.id}`, atBot: true });
         const done = await waitFor(async () => {
           const t = await hub.getTask(task.id);
           return t?.state === 'done' ? t : undefined;
@@ -112,8 +112,8 @@ for (const backend of backends) {
       const { hub } = f;
       const emu = hub.emulator!;
       const ask = () => emu.postMessage(ENG, { from: 'wangwu', text: 'tasks', atBot: true });
-      ask();
-      ask(); // two distinct messages (distinct msgIds): two answers expected
+      await ask();
+      await ask(); // two distinct messages (distinct msgIds): two answers expected
       await waitFor(
         () =>
           emu
@@ -131,19 +131,19 @@ for (const backend of backends) {
         { title: 'Review PR 7', assignees: ['bob'], group: 'ops' },
         { by: 'tester' },
       );
-      emu.postMessage(OPS, { from: 'bob', text: '我的任务', atBot: true });
+      await emu.postMessage(OPS, { from: 'bob', text: '我的任务', atBot: true });
       await waitFor(() =>
         emu
           .messages(OPS)
           .find((m) => m.text.includes('Your open tasks') && m.text.includes(`#${t.id} Review PR 7`)),
       );
-      emu.postMessage(OPS, { from: 'bob', text: 'what?', atBot: true });
+      await emu.postMessage(OPS, { from: 'bob', text: 'what?', atBot: true });
       await waitFor(() =>
         emu
           .messages(OPS)
           .find((m) => m.text.includes('I did not understand') && m.text.includes('done <id>')),
       );
-      emu.postMessage(OPS, { from: 'bob', text: 'start 999999', atBot: true });
+      await emu.postMessage(OPS, { from: 'bob', text: 'start 999999', atBot: true });
       await waitFor(() => emu.messages(OPS).find((m) => m.text.includes('There is no task #999999')));
     });
 
@@ -171,6 +171,33 @@ for (const backend of backends) {
       await waitFor(() =>
         emu.messages(ENG).find((m) => m.text.includes(`Task #${task.id} finished by Alice Chen`)),
       );
+    });
+
+    it('a task finished before its Todo could be created still gets that Todo closed', async () => {
+      const { hub } = f;
+      const emu = hub.emulator!;
+      emu.setFaults({ rules: [{ route: '/v1.0/todo/*', error5xx: 1 }] });
+      let id = 0;
+      try {
+        const task = await hub.assignTask(
+          { title: 'Fast one', assignees: ['wangwu'], group: 'engineering' },
+          { by: 't' },
+        );
+        id = task.id;
+        await hub.actOnTask(task.id, 'done', { by: 't' });
+        await waitFor(async () =>
+          (await hub.listDeliveries({ limit: 50 })).some(
+            (d) => d.target === '王五' && d.attempts >= 1 && d.lastError,
+          ),
+        );
+      } finally {
+        emu.setFaults({ rules: [] });
+      }
+      // The create is retried (todos are idempotent by sourceId), then closed because the task is done.
+      const todo = await waitFor(() => emu.todos().find((t) => t.subject === 'Fast one' && t.done), 10_000);
+      expect(todo.executorIds).toEqual(['unionWangWu000003']);
+      expect(emu.todos().filter((t) => t.subject === 'Fast one')).toHaveLength(1);
+      expect((await hub.getTask(id))!.assignees[0]!.todoId).toBe(todo.id);
     });
 
     it('refuses invalid transitions and unknown people with typed errors', async () => {

@@ -44,3 +44,76 @@ export function fakeClock(start = 1_700_000_000_000): { now: () => number; advan
     },
   };
 }
+
+export interface StreamFrame {
+  type: string;
+  headers: Record<string, string>;
+  data: string;
+}
+
+/**
+ * A minimal Stream app over `ws` (stream-protocol.md §1–§5): opens, connects, records frames, echoes pings and,
+ * when `autoAck`, acks EVENT/CALLBACK frames with code 200.
+ */
+export async function connectStream(
+  origin: string,
+  clientId: string,
+  clientSecret: string,
+  opts: { autoAck?: boolean; topics?: string[] } = {},
+): Promise<{ frames: StreamFrame[]; close: () => Promise<void>; ws: import('ws').WebSocket }> {
+  const { WebSocket } = await import('ws');
+  const subs = [
+    { type: 'EVENT', topic: '*' },
+    ...(opts.topics ?? ['/v1.0/im/bot/messages/get', '/v1.0/card/instances/callback']).map((topic) => ({
+      type: 'CALLBACK',
+      topic,
+    })),
+  ];
+  const open = await call<{ endpoint: string; ticket: string }>(`${origin}/v1.0/gateway/connections/open`, {
+    body: { clientId, clientSecret, subscriptions: subs, ua: 'emulator-test' },
+  });
+  if (open.status !== 200) throw new Error(`open failed: ${open.text}`);
+  const ws = new WebSocket(`${open.body.endpoint}?ticket=${encodeURIComponent(open.body.ticket)}`);
+  const frames: StreamFrame[] = [];
+  ws.on('message', (raw) => {
+    const f = JSON.parse(String(raw)) as StreamFrame;
+    const messageId = f.headers['messageId'] ?? '';
+    if (f.type === 'SYSTEM' && f.headers['topic'] === 'ping') {
+      ws.send(JSON.stringify({ code: 200, headers: f.headers, message: 'OK', data: f.data }));
+      return;
+    }
+    frames.push(f);
+    if (opts.autoAck !== false && f.type !== 'SYSTEM') {
+      ws.send(
+        JSON.stringify({
+          code: 200,
+          headers: { messageId, contentType: 'application/json' },
+          message: 'OK',
+          data: '{"response":{}}',
+        }),
+      );
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  return {
+    frames,
+    ws,
+    close: async () => {
+      if (ws.readyState === ws.CLOSED) return;
+      const closed = new Promise<void>((r) => ws.once('close', () => r()));
+      ws.close();
+      await closed;
+    },
+  };
+}
+
+export async function until(pred: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -193,3 +193,42 @@ describe('unknown routes and methods', () => {
     expect((await call(`${emu.url}/_emulator/health`)).body['ok']).toBe(true);
   });
 });
+
+describe('per-app per-API QPS (§0.2), off by default, scaled to 2/s here', () => {
+  it('answers 90018 on oapi and 403 QpsLimitForAppkeyAndApi on api past the limit; the next second is free', async () => {
+    const c = fakeClock();
+    const q = await startEmulator({ now: c.now, limits: { appQpsLimit: 2 } });
+    try {
+      const t = (
+        await call<{ access_token: string }>(
+          `${q.url}/gettoken?appkey=${app.appKey}&appsecret=${app.appSecret}`,
+        )
+      ).body.access_token;
+      const user = () =>
+        call(`${q.url}/topapi/v2/user/get?access_token=${t}`, { body: { userid: 'zhangsan' } });
+      const codes = [await user(), await user(), await user()].map((r) => r.body['errcode']);
+      expect(codes).toEqual([0, 0, 90018]);
+      const conv = () =>
+        call(`${q.url}/v1.0/im/chat/${DEMO_ORG.org.groups[0]!.chatid}/convertToOpenConversationId`, {
+          body: {},
+          headers: { 'x-acs-dingtalk-access-token': t },
+        });
+      const statuses = [await conv(), await conv(), await conv()].map((r) => r.status);
+      expect(statuses).toEqual([200, 200, 403]);
+      c.advance(1000);
+      expect((await user()).body['errcode']).toBe(0);
+      // Twin: the default emulator (limit off) takes the same burst (the check above can fail).
+      const t2 = await legacyToken();
+      const burst: unknown[] = [];
+      for (let i = 0; i < 5; i++) {
+        burst.push(
+          (await call(`${emu.url}/topapi/v2/user/get?access_token=${t2}`, { body: { userid: 'zhangsan' } }))
+            .body['errcode'],
+        );
+      }
+      expect(burst).toEqual([0, 0, 0, 0, 0]);
+    } finally {
+      await q.close();
+    }
+  });
+});

@@ -88,4 +88,30 @@ describe('cards (reference §10)', () => {
     expect(err.field).toBe(field);
     expect(t.calls).toHaveLength(0);
   });
+
+  it('streams with PUT /v1.0/card/streaming; only full replacements are retried after an unknown outcome', async () => {
+    const { TimeoutError } = await import('../../core/errors.js');
+    let n = 0;
+    const flaky = () =>
+      ++n % 2 === 1 ? new TimeoutError('t', 1, { outcome: 'unknown' }) : { body: { success: true } };
+    const { dt, t } = client(flaky);
+    await dt.card.stream({ outTrackId: 'o', key: 'content', content: 'full text', isFull: true, guid: 'g1' });
+    expect(t.calls).toHaveLength(2);
+    expect(t.calls[0]!.method).toBe('PUT');
+    expect(t.calls[0]!.path).toBe('/v1.0/card/streaming');
+    expect(t.calls[0]!.json).toEqual({
+      outTrackId: 'o',
+      guid: 'g1',
+      key: 'content',
+      content: 'full text',
+      isFull: true,
+      isFinalize: false,
+      isError: false,
+    });
+    await expect(
+      dt.card.stream({ outTrackId: 'o', key: 'content', content: ' more' }),
+    ).rejects.toBeInstanceOf(TimeoutError);
+    expect(t.calls).toHaveLength(3);
+    expect((t.calls[2]!.json as { guid: string }).guid).toMatch(/^[0-9a-f-]{36}$/);
+  });
 });

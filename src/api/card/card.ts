@@ -4,6 +4,7 @@
  * update sets values, so both calls are safe to replay and are marked idempotent.
  */
 
+import { randomUUID } from 'node:crypto';
 import type { ApiContext } from '../../core/context.js';
 import { ConfigError, ValidationError } from '../../core/errors.js';
 import {
@@ -15,7 +16,7 @@ import {
   optBool,
   optString,
 } from '../shared/response.js';
-import { requireText } from '../shared/validate.js';
+import { requireObject, requireText } from '../shared/validate.js';
 
 /** Card values are strings (complex values are JSON-encoded by the caller, as DingTalk's templates expect). */
 export type CardParamMap = Record<string, string>;
@@ -63,6 +64,21 @@ export interface CardUpdateInput extends CallOptions {
   userIdType?: 1 | 2 | undefined;
 }
 
+export interface CardStreamInput extends CallOptions {
+  outTrackId: string;
+  /** The card variable being streamed (e.g. the AI answer's markdown field). */
+  key: string;
+  content: string;
+  /** `true`: `content` replaces the value; `false`: it is appended. @default false */
+  isFull?: boolean | undefined;
+  /** Last update of the stream. @default false */
+  isFinalize?: boolean | undefined;
+  /** Ends the stream in an error state. @default false */
+  isError?: boolean | undefined;
+  /** Id of this update. @default a random UUID */
+  guid?: string | undefined;
+}
+
 export class Card {
   readonly #ctx: ApiContext;
 
@@ -80,6 +96,7 @@ export class Card {
    */
   async createAndDeliver(input: CardDeliverInput): Promise<CardDeliverResult> {
     const op = 'card.createAndDeliver';
+    requireObject(input, 'input', op);
     const outTrackId = requireText(input.outTrackId, 'outTrackId', op, 255);
     const body: Json = {
       cardTemplateId: requireText(input.cardTemplateId, 'cardTemplateId', op),
@@ -133,6 +150,7 @@ export class Card {
    */
   async update(input: CardUpdateInput): Promise<void> {
     const op = 'card.update';
+    requireObject(input, 'input', op);
     const body: Json = { outTrackId: requireText(input.outTrackId, 'outTrackId', op, 255) };
     if (input.cardData !== undefined)
       body['cardData'] = { cardParamMap: paramMap(input.cardData, 'cardData', op) };
@@ -155,6 +173,42 @@ export class Card {
       body,
       auth: 'app',
       idempotent: true,
+      rateKey: appRateKey(this.#ctx, op),
+      ...callFields(input),
+    });
+  }
+
+  /**
+   * Streams a value into a delivered card (AI answers, progress): `PUT /v1.0/card/streaming` (§10). An append
+   * (`isFull: false`) replayed would append twice, so only full replacements are retried after an unknown
+   * outcome.
+   * @example
+   * for await (const piece of answer) await dt.card.stream({ outTrackId, key: 'content', content: piece });
+   * await dt.card.stream({ outTrackId, key: 'content', content: full, isFull: true, isFinalize: true });
+   */
+  async stream(input: CardStreamInput): Promise<void> {
+    const op = 'card.stream';
+    requireObject(input, 'input', op);
+    if (typeof input.content !== 'string') {
+      throw new ValidationError('must be a string', 'content', { operation: op });
+    }
+    const body: Json = {
+      outTrackId: requireText(input.outTrackId, 'outTrackId', op, 255),
+      guid: input.guid === undefined ? randomUUID() : requireText(input.guid, 'guid', op),
+      key: requireText(input.key, 'key', op),
+      content: input.content,
+      isFull: input.isFull === true,
+      isFinalize: input.isFinalize === true,
+      isError: input.isError === true,
+    };
+    await this.#ctx.request({
+      operation: op,
+      host: 'api',
+      method: 'PUT',
+      path: '/v1.0/card/streaming',
+      body,
+      auth: 'app',
+      idempotent: input.isFull === true,
       rateKey: appRateKey(this.#ctx, op),
       ...callFields(input),
     });
@@ -204,6 +258,7 @@ function paramMap(m: unknown, field: string, op: string): CardParamMap {
 }
 
 function privateData(p: Record<string, CardParamMap>, op: string): Json {
+  requireObject(p, 'privateData', op);
   const out: Json = {};
   for (const [user, m] of Object.entries(p))
     out[user] = { cardParamMap: paramMap(m, `privateData.${user}`, op) };

@@ -24,6 +24,7 @@ import {
   optNumber,
   optString,
 } from '../shared/response.js';
+import { requireObject } from '../shared/validate.js';
 import {
   contentTypeFor,
   DEFAULT_MEDIA_RULES,
@@ -39,8 +40,8 @@ export interface MediaOptions {
 
 export interface UploadInput extends CallOptions {
   type: MediaType;
-  /** A file path, the bytes, or a stream of them. */
-  source: string | Buffer | Uint8Array | Readable;
+  /** A file path, the bytes, or a stream of them (any Node readable or async iterable of chunks). */
+  source: string | Buffer | Uint8Array | Readable | NodeJS.ReadableStream | AsyncIterable<Uint8Array>;
   /** Required for Buffer and stream sources; for a path, defaults to its base name. */
   fileName?: string | undefined;
   /** @default derived from the extension */
@@ -81,6 +82,7 @@ export class Media {
    * await dt.robot.sendToGroup({ openConversationId, message: appMessage.file(mediaId, 'report.pdf') });
    */
   async upload(input: UploadInput): Promise<UploadResult> {
+    requireObject(input, 'input', OP);
     if (!isMediaType(input.type)) {
       throw new ValidationError('must be image, voice, video or file', 'type', { operation: OP });
     }

@@ -287,4 +287,68 @@ describe('1:1, recall, read status', () => {
     ).rejects.toBeInstanceOf(ConfigError);
     expect(t.calls).toHaveLength(0);
   });
+
+  it('gets a download URL for a received file', async () => {
+    const { dt, t } = client(() => ({ body: { downloadUrl: 'https://dl.example/f' } }));
+    expect(await dt.robot.downloadUrl({ downloadCode: 'dc1' })).toEqual({
+      downloadUrl: 'https://dl.example/f',
+    });
+    expect(t.calls[0]!.path).toBe('/v1.0/robot/messageFiles/download');
+    expect(t.calls[0]!.json).toEqual({ downloadCode: 'dc1', robotCode: 'dingrobot' });
+  });
+});
+
+describe('app limits (reference §0.2)', () => {
+  it('each app API has its own budget under app:<appKey>:<operation>', async () => {
+    const { dt, t } = client(
+      () => ({ body: { processQueryKey: 'k', sendStatus: 'SUCCESS', messageReadInfoList: [] } }),
+      {
+        now: () => 0,
+        rateLimit: { app: { limit: 2, windowMs: 1_000 }, mode: 'fail' },
+      },
+    );
+    await dt.robot.sendToGroup({ openConversationId: CID, message: appMessage.text('1') });
+    await dt.robot.sendToGroup({ openConversationId: CID, message: appMessage.text('2') });
+    const err = await dt.robot
+      .sendToGroup({ openConversationId: CID, message: appMessage.text('3') })
+      .catch((e) => e);
+    expect(err.scope).toBe('local');
+    expect(err.message).toContain('app:dingtestappkey:robot.groupSend');
+    // Another API of the same app is not affected.
+    await dt.robot.usersReadStatus({ processQueryKey: 'k' });
+    expect(t.calls).toHaveLength(3);
+  });
+
+  it('twin: with the limiter off the third send goes out', async () => {
+    const { dt, t } = client(undefined, { rateLimit: false });
+    for (let i = 0; i < 3; i++)
+      await dt.robot.sendToGroup({ openConversationId: CID, message: appMessage.text(`${i}`) });
+    expect(t.calls).toHaveLength(3);
+  });
+});
+
+describe('app-robot error codes (reference §3.3)', () => {
+  it.each([
+    ['group.disbanded', 'GROUP_DISSOLVED'],
+    ['bot.stopped', 'ROBOT_DISABLED'],
+    ['template.not.existed', 'TEMPLATE_UNAVAILABLE'],
+    ['robot.processQueryKey.expired', 'QUERY_KEY_EXPIRED'],
+    ['contain.unsafe.url', 'CONTENT_REJECTED'],
+    ['invalid.openConversationId', 'INVALID_PARAMETER'],
+    ['miss.param.contentOfText', 'BAD_MSG_PARAM'],
+    ['send.too.fast', 'RATE_LIMITED'],
+  ])('%s → %s', async (platformCode, code) => {
+    const { dt, t } = client(
+      () => ({ status: 400, body: { code: platformCode, message: 'm', requestid: 'R' } }),
+      {
+        retry: false,
+      },
+    );
+    const err = await dt.robot
+      .sendToGroup({ openConversationId: CID, message: appMessage.text('x') })
+      .catch((e) => e);
+    expect(err.code).toBe(code);
+    expect(err.platformCode).toBe(platformCode);
+    expect(t.calls).toHaveLength(1);
+  });
 });

@@ -59,6 +59,23 @@ describe('webhook signing (reference §2.3)', () => {
     expect(t.calls[0]!.path).toBe(`/robot/send?access_token=${TOKEN}`);
   });
 
+  it("DingTalk's own webhook URL follows oapiBase (env or option); any other URL is used as given", async () => {
+    const a = robot({ oapiBase: 'http://127.0.0.1:9', secret: undefined });
+    await a.r.text('hi');
+    expect(a.t.calls[0]!.origin + a.t.calls[0]!.path).toBe(
+      `http://127.0.0.1:9/robot/send?access_token=${TOKEN}`,
+    );
+    const b = robot({ env: { DINGTALK_OAPI_BASE: 'http://127.0.0.1:8' }, secret: undefined });
+    await b.r.text('hi');
+    expect(b.t.calls[0]!.origin).toBe('http://127.0.0.1:8');
+    const c = robot({
+      webhook: `https://proxy.example/robot/send?access_token=${TOKEN}`,
+      oapiBase: 'http://127.0.0.1:9',
+    });
+    await c.r.text('hi');
+    expect(c.t.calls[0]!.origin).toBe('https://proxy.example');
+  });
+
   it('builds the URL on oapiBase from a bare accessToken', async () => {
     const { r, t } = robot({ webhook: undefined, accessToken: TOKEN, oapiBase: 'http://127.0.0.1:9/prefix' });
     await r.text('hi');
@@ -336,5 +353,34 @@ describe('configuration', () => {
     [{ webhook: 'https://x/?access_token=abcdefgh', accessToken: 'abcdefgh' }, /either/],
   ])('rejects %j', (o, msg) => {
     expect(() => new CustomRobot({ ...o, env: {} })).toThrow(msg);
+  });
+});
+
+describe('per-robot budget', () => {
+  it('a robot budget applies to that robot only; a client override wins over it', async () => {
+    const now = 0;
+    const t = fakeTransport(ok);
+    const dt = new DingTalk({
+      ...testOptions,
+      transport: t.send,
+      now: () => now,
+      rateLimit: { mode: 'fail', overrides: { 'webhook:over': { limit: 3, windowMs: 1_000 } } },
+    });
+    const tight = dt.webhook({ accessToken: TOKEN, name: 'tight', budget: { limit: 2, windowMs: 1_000 } });
+    const loose = dt.webhook({ accessToken: TOKEN, name: 'loose' });
+    const over = dt.webhook({ accessToken: TOKEN, name: 'over', budget: { limit: 1, windowMs: 1_000 } });
+    await tight.text('1');
+    await tight.text('2');
+    await expect(tight.text('3')).rejects.toBeInstanceOf(RateLimitedError);
+    for (let i = 0; i < 5; i++) await loose.text(`l${i}`);
+    for (let i = 0; i < 3; i++) await over.text(`o${i}`);
+    await expect(over.text('o3')).rejects.toBeInstanceOf(RateLimitedError);
+    expect(t.calls).toHaveLength(2 + 5 + 3);
+  });
+
+  it('refuses a nonsense budget', () => {
+    expect(() => new CustomRobot({ accessToken: TOKEN, budget: { limit: 0, windowMs: 1 }, env: {} })).toThrow(
+      /budget/,
+    );
   });
 });

@@ -10,7 +10,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { DingTalkCore, type DingTalkOptions } from '../../core/client-core.js';
+import { DEFAULT_OAPI_BASE, DingTalkCore, type DingTalkOptions } from '../../core/client-core.js';
 import type { ApiContext } from '../../core/context.js';
 import { ConfigError, ValidationError } from '../../core/errors.js';
 import type { DingTalkRequest, QueryValue } from '../../core/pipeline.js';
@@ -56,6 +56,12 @@ export interface CustomRobotOptions {
    * @default 20_000
    */
   maxBytes?: number | undefined;
+  /**
+   * This robot's send budget (a client's `rateLimit.overrides['webhook:<name>']` still wins).
+   * @default the client's robot budget: 20 per 61 s
+   * @example { limit: 18, windowMs: 60_000 }
+   */
+  budget?: { limit: number; windowMs: number } | undefined;
 }
 
 /** Options of a robot built without a client: the robot options plus the client-level transport settings. */
@@ -98,6 +104,7 @@ export class CustomRobot {
   readonly #secret: string | undefined;
   readonly #keywords: readonly string[];
   readonly #maxBytes: number;
+  readonly #budget: { limit: number; windowMs: number } | undefined;
 
   /**
    * @example
@@ -112,6 +119,18 @@ export class CustomRobot {
     this.#secret = options.secret;
     this.#keywords = (options.keywords ?? []).filter((k) => typeof k === 'string' && k.length > 0);
     this.#maxBytes = options.maxBytes ?? WEBHOOK_MAX_BYTES;
+    if (
+      options.budget !== undefined &&
+      !(
+        Number.isInteger(options.budget.limit) &&
+        options.budget.limit > 0 &&
+        Number.isFinite(options.budget.windowMs) &&
+        options.budget.windowMs > 0
+      )
+    ) {
+      throw new ConfigError('CustomRobot: budget needs a positive integer limit and a positive windowMs');
+    }
+    this.#budget = options.budget ? { ...options.budget } : undefined;
     this.name =
       options.name ?? `robot-${createHash('sha256').update(this.#target.token).digest('hex').slice(0, 12)}`;
     if (context) {
@@ -150,22 +169,23 @@ export class CustomRobot {
       body = { ...body, msgUuid: options.msgUuid };
     }
     checkWebhookSize(body, this.#maxBytes, OP);
-    const query: Record<string, QueryValue> = { access_token: this.#target.token };
+    // The token is already in the path (encoded once at construction); only the signature changes per call.
+    let query: Record<string, QueryValue> | undefined;
     if (this.#secret !== undefined) {
       const s = signWebhook(this.#secret, this.#ctx.now());
-      query['timestamp'] = s.timestamp;
-      query['sign'] = s.sign;
+      query = { timestamp: s.timestamp, sign: s.sign };
     }
     return {
       operation: OP,
       host: this.#target.host,
       method: 'POST',
       path: this.#target.path,
-      query,
+      ...(query ? { query } : {}),
       body,
       auth: 'none',
       idempotent: options.msgUuid !== undefined,
       rateKey: `webhook:${this.name}`,
+      ...(this.#budget ? { rateBudget: this.#budget } : {}),
       ...callFields(options),
     };
   }
@@ -175,7 +195,7 @@ export class CustomRobot {
    * @example
    * await robot.text('build #42 failed', { userIds: ['manager4220'] });
    */
-  text(content: string, who?: Mention, options?: WebhookSendOptions): Promise<WebhookSendResult> {
+  async text(content: string, who?: Mention, options?: WebhookSendOptions): Promise<WebhookSendResult> {
     return this.send(webhookMessage.text(content, who), options);
   }
 
@@ -184,7 +204,7 @@ export class CustomRobot {
    * @example
    * await robot.markdown('Weather', '#### Hangzhou\n> 9°C, sunny');
    */
-  markdown(
+  async markdown(
     title: string,
     text: string,
     who?: Mention,
@@ -198,7 +218,7 @@ export class CustomRobot {
    * @example
    * await robot.link({ title: 'Runbook', text: 'Disk full on db-1', messageUrl: 'https://wiki/runbook' });
    */
-  link(
+  async link(
     link: { title: string; text: string; messageUrl: string; picUrl?: string },
     options?: WebhookSendOptions,
   ): Promise<WebhookSendResult> {
@@ -210,7 +230,7 @@ export class CustomRobot {
    * @example
    * await robot.actionCard({ title: 'Approve?', text: 'Deploy v2', btns: [{ title: 'Yes', actionURL: 'https://x/y' }] });
    */
-  actionCard(
+  async actionCard(
     card: ActionCardSingle | ActionCardMulti,
     options?: WebhookSendOptions,
   ): Promise<WebhookSendResult> {
@@ -222,7 +242,7 @@ export class CustomRobot {
    * @example
    * await robot.feedCard([{ title: 'News', messageURL: 'https://x', picURL: 'https://x/p.png' }]);
    */
-  feedCard(links: FeedCardLink[], options?: WebhookSendOptions): Promise<WebhookSendResult> {
+  async feedCard(links: FeedCardLink[], options?: WebhookSendOptions): Promise<WebhookSendResult> {
     return this.send(webhookMessage.feedCard(links), options);
   }
 
@@ -240,7 +260,11 @@ function resolveTarget(o: CustomRobotOptions): { host: 'oapi' | 'url'; path: str
     if (typeof o.accessToken !== 'string' || !/^[A-Za-z0-9_-]{8,256}$/.test(o.accessToken)) {
       throw new ConfigError('CustomRobot: accessToken must be the robot token from the webhook URL');
     }
-    return { host: 'oapi', path: '/robot/send', token: o.accessToken };
+    return {
+      host: 'oapi',
+      path: `/robot/send?access_token=${encodeURIComponent(o.accessToken)}`,
+      token: o.accessToken,
+    };
   }
   if (typeof o.webhook !== 'string') throw new ConfigError('CustomRobot: webhook or accessToken is required');
   let url: URL;
@@ -254,8 +278,15 @@ function resolveTarget(o: CustomRobotOptions): { host: 'oapi' | 'url'; path: str
   }
   const token = url.searchParams.get('access_token');
   if (!token) throw new ConfigError('CustomRobot: webhook URL has no access_token');
-  // The token, timestamp and sign are added per request; any stale ones in the URL are dropped.
+  if (url.origin === DEFAULT_OAPI_BASE && url.pathname === '/robot/send') {
+    // DingTalk's own webhook URL follows the client's oapiBase (DINGTALK_OAPI_BASE), so pointing a client at the
+    // emulator also points its robots there; in production oapiBase is this same origin.
+    return { host: 'oapi', path: `/robot/send?access_token=${encodeURIComponent(token)}`, token };
+  }
+  // Stale timestamp/sign in the given URL are dropped (a fresh pair is added per request); the token goes
+  // last-but-signature so the wire URL reads like DingTalk's own (…?access_token=…&timestamp=…&sign=…).
   for (const k of ['access_token', 'timestamp', 'sign']) url.searchParams.delete(k);
+  url.searchParams.append('access_token', token);
   return { host: 'url', path: url.toString(), token };
 }
 

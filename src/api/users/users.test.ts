@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fakeTransport, type RecordedRequest, testOptions } from '../../../test/support/fake-transport.js';
 import { DingTalk } from '../../client.js';
 import { PlatformError, ValidationError } from '../../core/errors.js';
-import { TtlCache } from './ttl-cache.js';
+import { TtlCache } from '../shared/ttl-cache.js';
 
 function answer(req: RecordedRequest) {
   const p = req.url.pathname;
@@ -115,5 +115,21 @@ describe('TtlCache', () => {
     expect(c.get('b')).toBeUndefined();
     expect(c.get('a')).toBe(1);
     expect(c.get('c')).toBe(3);
+  });
+});
+
+describe('users single-flight', () => {
+  it('concurrent lookups of one key share one request', async () => {
+    const { dt, t } = client();
+    const all = await Promise.all(Array.from({ length: 50 }, () => dt.users.userIdByMobile('13800000000')));
+    expect(new Set(all)).toEqual(new Set(['zhangsan']));
+    expect(t.calls).toHaveLength(1);
+  });
+
+  it('twin: with the cache off, sequential lookups each go out (single-flight only joins concurrent ones)', async () => {
+    const { dt, t } = client({ users: { cacheSize: 0 } });
+    await dt.users.get('a');
+    await dt.users.get('a');
+    expect(t.calls).toHaveLength(2);
   });
 });

@@ -17,8 +17,8 @@ import {
   optNumber,
   optString,
 } from '../shared/response.js';
+import { TtlCache } from '../shared/ttl-cache.js';
 import { requireText } from '../shared/validate.js';
-import { TtlCache } from './ttl-cache.js';
 
 export interface UsersOptions {
   /**
@@ -60,6 +60,8 @@ export class Users {
   readonly #byMobile: TtlCache<string>;
   readonly #details: TtlCache<UserDetails>;
   readonly #byUnion: TtlCache<UnionIdLookup>;
+  /** Lookups in flight, by kind and key: concurrent callers asking the same thing share one request. */
+  readonly #inflight = new Map<string, Promise<unknown>>();
 
   constructor(ctx: ApiContext, options: UsersOptions = {}) {
     this.#ctx = ctx;
@@ -79,10 +81,12 @@ export class Users {
     requireText(mobile, 'mobile', op, 15);
     const hit = this.#byMobile.get(mobile);
     if (hit !== undefined) return hit;
-    const result = await this.#post(op, '/topapi/v2/user/getbymobile', { mobile }, options);
-    const userId = needString(result, 'userid', op);
-    this.#byMobile.set(mobile, userId);
-    return userId;
+    return this.#once(`m|${mobile}`, async () => {
+      const result = await this.#post(op, '/topapi/v2/user/getbymobile', { mobile }, options);
+      const userId = needString(result, 'userid', op);
+      this.#byMobile.set(mobile, userId);
+      return userId;
+    });
   }
 
   /**
@@ -99,6 +103,15 @@ export class Users {
     const key = `${options.language ?? ''}|${userId}`;
     const hit = this.#details.get(key);
     if (hit !== undefined) return hit;
+    return this.#once(`d|${key}`, () => this.#loadDetails(op, key, userId, options));
+  }
+
+  async #loadDetails(
+    op: string,
+    key: string,
+    userId: string,
+    options: CallOptions & { language?: 'zh_CN' | 'en_US' },
+  ): Promise<UserDetails> {
     const body: Json = { userid: userId };
     if (options.language !== undefined) body['language'] = options.language;
     const r = await this.#post(op, '/topapi/v2/user/get', body, options);
@@ -159,6 +172,14 @@ export class Users {
     this.#byMobile.clear();
     this.#details.clear();
     this.#byUnion.clear();
+  }
+
+  #once<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const running = this.#inflight.get(key);
+    if (running) return running as Promise<T>;
+    const p = load().finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, p);
+    return p;
   }
 
   async #post(op: string, path: string, body: Json, o: CallOptions): Promise<Json> {

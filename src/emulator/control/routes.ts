@@ -3,6 +3,7 @@
  * out; bad input → 4xx `{error}`. Every operation is also a method on `Emulator` for in-process tests.
  */
 import { ActingError } from '../acting.js';
+import type { AttachmentInput } from '../attachments.js';
 import type { Emulator } from '../emulator.js';
 import { validateRules } from '../faults.js';
 import { type Ctx, ctlErr, ctlOk, isObject, type Reply } from '../http-io.js';
@@ -29,8 +30,22 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
     return Number.isFinite(n) ? n : undefined;
   };
 
-  router.add('GET', '/_emulator/health', () => ctlOk({ ok: true }));
+  router.add('GET', '/_emulator/health', () => ctlOk({ ok: true, handlerErrors: emu.state.handlerErrors }));
   router.add('GET', '/_emulator/org', () => ctlOk(emu.state.org));
+  router.add('GET', '/_emulator/stats', () => {
+    const st = emu.state;
+    return ctlOk({
+      requests: st.nextRequestSeqPeek(),
+      messages: st.messages.length,
+      notices: st.notices.length,
+      media: st.media.size,
+      todos: st.todos.size,
+      cards: st.cards.size,
+      faults: st.faultLog.length,
+      handlerErrors: st.handlerErrors,
+      stream: emu.gateway.stats(),
+    });
+  });
   router.add('GET', '/_emulator/robots', () =>
     ctlOk(
       emu.state.org.customRobots.map((r) => ({
@@ -63,6 +78,12 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
   router.add('GET', '/_emulator/media', () => ctlOk([...emu.state.media.values()]));
   router.add('GET', '/_emulator/cards', () => ctlOk([...emu.state.cards.values()]));
   router.add('GET', '/_emulator/callbacks', () => ctlOk(emu.acting.callbacks));
+  // Temporary download URLs handed out by /v1.0/robot/messageFiles/download (§3.1).
+  router.add('GET', '/_emulator/files/:code', (ctx) => {
+    const d = emu.state.downloads.get(ctx.params['code'] ?? '');
+    if (!d) return ctlErr(404, 'unknown download');
+    return { status: 200, body: d.bytes, contentType: d.contentType };
+  });
   router.add('GET', '/_emulator/stream/log', () => ctlOk(emu.gateway.log()));
   router.add('GET', '/_emulator/stream/stats', () => ctlOk(emu.gateway.stats()));
 
@@ -76,8 +97,63 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
         ...(b['atBot'] === true ? { atBot: true } : {}),
         ...(typeof b['robotCode'] === 'string' ? { robotCode: b['robotCode'] } : {}),
         ...(Array.isArray(b['atUserIds']) ? { atUserIds: b['atUserIds'] as string[] } : {}),
+        ...(isObject(b['picture']) ? { picture: b['picture'] as unknown as AttachmentInput } : {}),
       });
       return r;
+    }),
+  );
+  // Org changes people make in the client: dissolve a group (→ 400013 / group.disbanded), disable a custom robot
+  // (→ 400102), add or remove group members.
+  router.add('POST', '/_emulator/groups/:openConversationId/dissolve', (ctx) =>
+    guard(() => {
+      const g = emu.state.groups.get(ctx.params['openConversationId'] ?? '');
+      if (!g) throw new ActingError(404, 'unknown group');
+      g.dissolved = true;
+      return g;
+    }),
+  );
+  router.add('PUT', '/_emulator/groups/:openConversationId/members', (ctx) =>
+    guard(() => {
+      const g = emu.state.groups.get(ctx.params['openConversationId'] ?? '');
+      const b = body(ctx);
+      if (!g) throw new ActingError(404, 'unknown group');
+      const members = b?.['members'];
+      if (!Array.isArray(members) || !members.every((m) => typeof m === 'string' && emu.state.users.has(m))) {
+        throw new ActingError(400, 'members must be known userIds');
+      }
+      g.members = [...new Set(members as string[])];
+      return g;
+    }),
+  );
+  router.add('PUT', '/_emulator/robots/:name', (ctx) =>
+    guard(() => {
+      const r = emu.state.robotsByName.get(ctx.params['name'] ?? '');
+      const b = body(ctx);
+      if (!r) throw new ActingError(404, 'unknown robot');
+      if (!b || (b['disabled'] !== undefined && typeof b['disabled'] !== 'boolean')) {
+        throw new ActingError(400, 'disabled must be a boolean');
+      }
+      if (typeof b['disabled'] === 'boolean') r.disabled = b['disabled'];
+      return { name: r.name, disabled: r.disabled === true };
+    }),
+  );
+  router.add('POST', '/_emulator/users/:userId/messages', (ctx) =>
+    guard(() => {
+      const b = body(ctx);
+      if (!b) throw new ActingError(400, 'body must be a JSON object');
+      return emu.postDirect(ctx.params['userId'] ?? '', {
+        ...(typeof b['text'] === 'string' ? { text: b['text'] } : {}),
+        ...(typeof b['robotCode'] === 'string' ? { robotCode: b['robotCode'] } : {}),
+        ...(isObject(b['picture']) ? { picture: b['picture'] as unknown as AttachmentInput } : {}),
+        ...(isObject(b['file']) ? { file: b['file'] as unknown as AttachmentInput } : {}),
+      });
+    }),
+  );
+  router.add('POST', '/_emulator/messages/:seq/read', (ctx) =>
+    guard(() => {
+      const b = body(ctx);
+      if (!b) throw new ActingError(400, 'body must be a JSON object');
+      return emu.markRead(Number(ctx.params['seq']), b['by'] as string);
     }),
   );
   router.add('POST', '/_emulator/cards/:outTrackId/click', (ctx) =>
@@ -127,17 +203,32 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
       });
     }),
   );
+  // Like saving the subscription in the developer console (§9b): a `check_url` push must be answered with the
+  // encrypted `success` before the URL is kept (`verify: false` skips the check).
   router.add('PUT', '/_emulator/apps/:appKey/callback', (ctx) =>
-    guard(() => {
+    guard(async () => {
       const app = emu.state.apps.get(ctx.params['appKey'] ?? '');
       const b = body(ctx);
       if (!app) throw new ActingError(404, 'unknown app');
       if (!b || typeof b['url'] !== 'string') throw new ActingError(400, 'url is required');
-      app.callback = {
-        token: typeof b['token'] === 'string' ? b['token'] : (app.callback?.token ?? 'emulatorToken'),
-        aesKey: typeof b['aesKey'] === 'string' ? b['aesKey'] : (app.callback?.aesKey ?? 'a'.repeat(43)),
-        url: b['url'],
-      };
+      const token = typeof b['token'] === 'string' ? b['token'] : app.callback?.token;
+      const aesKey = typeof b['aesKey'] === 'string' ? b['aesKey'] : app.callback?.aesKey;
+      if (token === undefined || !/^[A-Za-z0-9]{3,32}$/.test(token)) {
+        throw new ActingError(400, 'token must be 3-32 letters or digits (§9b)');
+      }
+      if (aesKey === undefined || !/^[A-Za-z0-9]{43}$/.test(aesKey)) {
+        throw new ActingError(400, 'aesKey must be 43 letters or digits (§9b)');
+      }
+      const previous = app.callback;
+      app.callback = { token, aesKey, url: b['url'] };
+      if (b['verify'] !== false) {
+        const check = await emu.pushCallback({ appKey: app.appKey, eventType: 'check_url' });
+        if (!check.ok) {
+          if (previous) app.callback = previous;
+          else delete app.callback;
+          throw new ActingError(409, `check_url failed: ${check.result}`);
+        }
+      }
       return { appKey: app.appKey, url: b['url'] };
     }),
   );

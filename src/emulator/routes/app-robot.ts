@@ -18,6 +18,26 @@ export function registerAppRobotRoutes(router: Router): void {
   router.add('POST', '/v1.0/robot/groupMessages/query', groupQuery);
   router.add('POST', '/v1.0/robot/groupMessages/recall', (ctx) => recall(ctx, true));
   router.add('POST', '/v1.0/robot/otoMessages/batchRecall', (ctx) => recall(ctx, false));
+  router.add('POST', '/v1.0/robot/messageFiles/download', download);
+}
+
+/** §3.1: a downloadCode from a received message → a temporary URL (served by the emulator). */
+function download(ctx: Ctx): Reply {
+  const a = apiAuthJson(ctx);
+  if (a.reply) return a.reply;
+  const rc = checkRobotCode(ctx, a.app, a.body['robotCode']);
+  if (!rc.ok) return rc.reply;
+  const code = nonEmpty(a.body['downloadCode']);
+  if (code === undefined)
+    return apiErr(ctx, 400, 'invalidParameter.downloadCode.empty', 'downloadCode is empty');
+  const d = ctx.state.downloads.get(code);
+  // The production code for an unknown or foreign downloadCode is not in the sheet (unverified).
+  if (!d || d.robotCode !== rc.robotCode) {
+    return apiErr(ctx, 400, 'invalidParameter.downloadCode.invalid', 'downloadCode is invalid');
+  }
+  return apiOk({
+    downloadUrl: `${ctx.origin}/_emulator/files/${code}?Expires=${ctx.state.now() + 3_600_000}`,
+  });
 }
 
 type RobotCheck = { ok: true; robotCode: string } | { ok: false; reply: Reply };

@@ -18,6 +18,10 @@ export function eventRoutes(app: Hono<ApiEnv>, d: RouteDeps, sse: SseOptions): v
       if (!r.success) throw new ApiError(400, 'invalid_last_event_id', 'Last-Event-ID must be an event id');
       after = r.data;
     }
+    // An id beyond anything this bus has published comes from before a hub restart (ids start again at 1):
+    // replay the whole buffer rather than silently skipping everything up to the old id.
+    const newest = d.events.recent(1)[0]?.id ?? 0;
+    if (after !== undefined && after > newest) after = 0;
     return d.streams.open(d.events, after, sse);
   });
 

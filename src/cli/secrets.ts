@@ -1,0 +1,26 @@
+/**
+ * Every secret the config carries, registered on one Redactor for the CLI's output and the server's logs
+ * (reliability goal S1): app secrets, robot webhook tokens and sign secrets, and the database password.
+ */
+
+import { Redactor } from '../core/redact.js';
+import type { HubConfig } from '../hub/config.js';
+
+export function configRedactor(config: HubConfig): Redactor {
+  const r = new Redactor();
+  addConfigSecrets(r, config);
+  return r;
+}
+
+export function addConfigSecrets(r: Redactor, config: HubConfig): void {
+  for (const app of Object.values(config.apps)) r.add(app.appSecret);
+  for (const robot of Object.values(config.robots)) {
+    r.add(robot.secret);
+    r.add(robot.webhook);
+    // The webhook may be a full URL: its access_token is the credential.
+    const m = /access_token=([^&\s]+)/.exec(robot.webhook);
+    r.add(m?.[1]);
+  }
+  const pw = /^postgres(?:ql)?:\/\/[^:/@]*:([^@]+)@/i.exec(config.database.url);
+  r.add(pw?.[1]);
+}

@@ -1,0 +1,160 @@
+/**
+ * `dingkit serve` (what `npm start` runs): config → hub (its first log line says whether it runs against the
+ * built-in emulator) → HTTP API and dashboard → a banner with the dashboard, API and emulator URLs → in demo mode
+ * (the built-in emulator) a freshly minted admin token and the scripted demo scene → SIGTERM/SIGINT → graceful
+ * stop (the server stops taking requests and closes live streams, then the hub finishes or releases its sends).
+ */
+
+import type { Logger } from '../core/logger.js';
+import { createApiToken, StoreTokenVerifier } from '../server/api-tokens.js';
+import { StoreApiTokens } from '../server/store-tokens.js';
+import { createConsoleLogger, type LogFormat } from './console-logger.js';
+import { type CliContext, parse } from './context.js';
+import { CliError, EXIT, usage } from './exit-codes.js';
+import { addConfigSecrets, configRedactor } from './secrets.js';
+
+export const serveHelp = `Usage: dingkit serve [--port N] [--host H] [--no-demo] [--log json|pretty]
+
+Starts the hub, its HTTP API and the live dashboard. With no DingTalk credentials configured it runs against the
+built-in emulator (demo mode): it prints an admin API token and plays a short demo scene.
+
+  --port N       API port (default: server.port from the config, 8787; 0 = any free port)
+  --host H       bind address (default: server.host, 127.0.0.1)
+  --no-demo      in demo mode, skip the demo scene (the token is still printed)
+  --log FORMAT   json (default when stderr is not a terminal) or pretty`;
+
+export interface ServeOptions {
+  /** Resolves when the server should stop (tests); default: the first SIGTERM or SIGINT. */
+  until?: Promise<unknown>;
+}
+
+export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions = {}): Promise<number> {
+  const { values: v } = parse(
+    args,
+    {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'no-demo': { type: 'boolean' },
+      log: { type: 'string' },
+    },
+    false,
+  );
+  const port = v.port === undefined ? undefined : Number(v.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
+    throw usage('--port is 0-65535');
+  if (v.log !== undefined && v.log !== 'json' && v.log !== 'pretty') throw usage('--log is json or pretty');
+  const format: LogFormat = (v.log as LogFormat | undefined) ?? (ctx.io.stderr.isTTY ? 'pretty' : 'json');
+
+  const config = ctx.config();
+  const redactor = configRedactor(config);
+  const logger = createConsoleLogger(ctx.io.stderr, { format, redactor });
+
+  const { startHub, HUB_VERSION } = await import('../hub/hub.js');
+  const hub = await startHub({ config, logger });
+  let stopping = false;
+  const stopHub = async () => {
+    if (stopping) return;
+    stopping = true;
+    await hub.stop();
+  };
+  try {
+    // In demo mode the effective config (the emulator's org) carries its own fake secrets: redact those too.
+    addConfigSecrets(redactor, hub.config);
+    const tokens = new StoreApiTokens(hub.store);
+    const { createApiServer } = await import('../server/api-server.js');
+    const server = await createApiServer(hub, {
+      host: v.host ?? config.server.host,
+      port: port ?? config.server.port,
+      tokens: new StoreTokenVerifier(tokens, {
+        onError: (e) => logger.warn({ err: String(e) }, 'token last-use update failed'),
+      }),
+      events: hub.events,
+      metrics: hub.metrics,
+      logger,
+      redactor,
+      bodyLimitBytes: config.server.bodyLimitBytes,
+      version: HUB_VERSION,
+    }).catch((e: unknown) => {
+      const code = (e as { code?: string }).code;
+      throw new CliError(
+        code === 'EADDRINUSE' ? EXIT.unavailable : EXIT.failure,
+        code === 'EADDRINUSE'
+          ? `port ${port ?? config.server.port} is in use (another hub? try --port 0)`
+          : `cannot listen: ${(e as Error).message}`,
+        'listen',
+      );
+    });
+    hub.setPublicUrl(server.url);
+
+    const demo = hub.emulator !== undefined;
+    let token: string | undefined;
+    if (demo) {
+      const created = await createApiToken(tokens, `demo-${Date.now().toString(36)}`, ['admin']);
+      token = created.token;
+      redactor.add(token);
+    }
+    const info = {
+      dashboard: `${server.url}/`,
+      api: `${server.url}/v1`,
+      openapi: `${server.url}/openapi.json`,
+      emulator: hub.emulator?.url,
+      mode: demo ? 'demo (built-in emulator)' : 'dingtalk',
+      ...(token ? { token } : {}),
+    };
+    ctx.out.result(info, () =>
+      [
+        '',
+        `  dingkit hub ${HUB_VERSION} ${demo ? 'in demo mode: DingTalk is the built-in emulator' : 'connected to DingTalk'}`,
+        '',
+        `  Dashboard  ${info.dashboard}`,
+        `  API        ${info.api}   (OpenAPI: ${info.openapi})`,
+        ...(info.emulator
+          ? [`  Emulator   ${info.emulator}   (control API: ${info.emulator}/_emulator/)`]
+          : []),
+        ...(token
+          ? [
+              `  API token  ${token}`,
+              '             admin scope; paste it into the dashboard, or: export DINGKIT_TOKEN=<token>',
+            ]
+          : ['  API token  create one with: dingkit token create NAME --scopes send']),
+        '',
+        '  Ctrl-C stops the hub gracefully.',
+        '',
+      ].join('\n'),
+    );
+
+    if (demo && !v['no-demo']) {
+      const { runDemoScene } = await import('../hub/demo-scene.js');
+      void runDemoScene(hub, { logger }).catch((e: unknown) =>
+        logger.warn({ err: redactor.redact(String((e as Error)?.message ?? e)) }, 'demo scene stopped'),
+      );
+    }
+
+    await (o.until ?? untilSignal(logger));
+    logger.info({}, 'stopping: closing the API, then letting in-flight sends finish');
+    await server.close();
+    await stopHub();
+    logger.info({}, 'stopped');
+    return EXIT.ok;
+  } finally {
+    await stopHub();
+  }
+}
+
+/** The first SIGTERM/SIGINT starts a graceful stop; a second one exits at once. */
+function untilSignal(logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = false;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (seen) {
+        logger.warn({ signal: sig }, 'second signal: exiting now');
+        process.exit(EXIT.failure);
+      }
+      seen = true;
+      logger.info({ signal: sig }, 'signal received');
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

@@ -1,0 +1,180 @@
+/** `dingkit task assign|list|show|start|done|cancel|reopen`. */
+
+import type { Task } from '../hub/service.js';
+import { type CliContext, list, parse, taskId } from './context.js';
+import { CliError, EXIT, usage } from './exit-codes.js';
+import { table } from './io.js';
+
+export const taskHelp = `Usage: dingkit task assign TITLE --to NAMES [--group ALIAS] [--due WHEN] [--priority P] [--description TEXT]
+       dingkit task list [--state S] [--assignee NAME] [--group ALIAS] [--overdue] [--limit N]
+       dingkit task show ID
+       dingkit task start|done|cancel|reopen ID [--note TEXT]
+
+WHEN is an ISO time (2026-12-01T18:00:00+08:00) or a delay from now: 30m, 4h, 2d.
+States: open, in_progress, done, cancelled. Priorities: low, normal, high, urgent.`;
+
+const STATES = ['open', 'in_progress', 'done', 'cancelled'] as const;
+const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+
+export async function taskVerb(args: string[], ctx: CliContext): Promise<number> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'assign':
+      return assign(rest, ctx);
+    case 'list':
+    case 'ls':
+      return listTasks(rest, ctx);
+    case 'show':
+      return show(rest, ctx);
+    case 'start':
+    case 'done':
+    case 'cancel':
+    case 'reopen':
+      return act(sub, rest, ctx);
+    default:
+      throw usage(
+        sub
+          ? `unknown task command "${sub.slice(0, 20)}" (assign, list, show, start, done, cancel, reopen)`
+          : 'task needs a command: assign, list, show, start, done, cancel, reopen',
+      );
+  }
+}
+
+/** `30m`, `4h`, `2d` from now, or an ISO time with a zone. */
+export function parseDue(value: string, now: number = Date.now()): string {
+  const rel = /^(\d{1,5})([mhd])$/.exec(value.trim());
+  if (rel) {
+    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 'm' | 'h' | 'd'];
+    return new Date(now + Number(rel[1]) * unit).toISOString();
+  }
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
+    throw usage('--due is an ISO time with a zone (2026-12-01T18:00:00+08:00) or a delay (30m, 4h, 2d)');
+  }
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw usage('--due is not a real date');
+  return new Date(t).toISOString();
+}
+
+async function assign(args: string[], ctx: CliContext): Promise<number> {
+  const { values: v, positionals } = parse(args, {
+    to: { type: 'string' },
+    group: { type: 'string' },
+    due: { type: 'string' },
+    priority: { type: 'string' },
+    description: { type: 'string' },
+    'idempotency-key': { type: 'string' },
+  });
+  const title = positionals.join(' ').trim();
+  if (title === '') throw usage('task assign needs a TITLE');
+  const assignees = list(v.to);
+  if (!assignees) throw usage('task assign needs --to NAME[,NAME]');
+  if (v.priority !== undefined && !(PRIORITIES as readonly string[]).includes(v.priority)) {
+    throw usage(`--priority is one of ${PRIORITIES.join(', ')}`);
+  }
+  const hub = await ctx.hub();
+  const task = await hub.assignTask(
+    {
+      title,
+      assignees,
+      group: v.group,
+      due: v.due === undefined ? undefined : parseDue(v.due),
+      priority: v.priority as Task['priority'] | undefined,
+      description: v.description,
+      idempotencyKey: v['idempotency-key'],
+    },
+    ctx.actor,
+  );
+  ctx.out.result(
+    task,
+    () =>
+      `assigned task #${task.id} "${task.title}" to ${names(task)}${task.group ? ` in ${task.group}` : ''}`,
+  );
+  return EXIT.ok;
+}
+
+async function listTasks(args: string[], ctx: CliContext): Promise<number> {
+  const { values: v } = parse(
+    args,
+    {
+      state: { type: 'string' },
+      assignee: { type: 'string' },
+      group: { type: 'string' },
+      overdue: { type: 'boolean' },
+      limit: { type: 'string' },
+    },
+    false,
+  );
+  if (v.state !== undefined && !(STATES as readonly string[]).includes(v.state)) {
+    throw usage(`--state is one of ${STATES.join(', ')}`);
+  }
+  const limit = v.limit === undefined ? undefined : Number(v.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 1000))
+    throw usage('--limit is 1-1000');
+  const hub = await ctx.hub();
+  const tasks = await hub.listTasks({
+    state: v.state as Task['state'] | undefined,
+    assignee: v.assignee,
+    group: v.group,
+    overdue: v.overdue ? true : undefined,
+    limit,
+  });
+  ctx.out.result(tasks, () =>
+    tasks.length === 0
+      ? 'no tasks'
+      : table(
+          ['ID', 'STATE', 'PRIORITY', 'DUE', 'ASSIGNEES', 'TITLE'],
+          tasks.map((t) => [
+            `#${t.id}`,
+            t.state,
+            t.priority,
+            t.due ? t.due.slice(0, 16).replace('T', ' ') : '-',
+            names(t),
+            t.title,
+          ]),
+        ),
+  );
+  return EXIT.ok;
+}
+
+async function show(args: string[], ctx: CliContext): Promise<number> {
+  const { positionals } = parse(args, {});
+  const id = taskId(positionals[0]);
+  const hub = await ctx.hub();
+  const t = await hub.getTask(id);
+  if (!t) throw new CliError(EXIT.notFound, `no task #${id}`, 'not_found');
+  ctx.out.result(t, () =>
+    [
+      `#${t.id} ${t.title}`,
+      `  state     ${t.state}`,
+      `  priority  ${t.priority}`,
+      `  assignees ${names(t)}`,
+      ...(t.group ? [`  group     ${t.group}`] : []),
+      ...(t.due ? [`  due       ${t.due}`] : []),
+      ...(t.description ? [`  ${t.description}`] : []),
+      '  history:',
+      ...t.history.map((e) => `    ${e.at}  ${e.kind.padEnd(10)} ${e.by}${e.note ? `: ${e.note}` : ''}`),
+    ].join('\n'),
+  );
+  return EXIT.ok;
+}
+
+async function act(
+  action: 'start' | 'done' | 'cancel' | 'reopen',
+  args: string[],
+  ctx: CliContext,
+): Promise<number> {
+  const { values: v, positionals } = parse(args, { note: { type: 'string' } });
+  const id = taskId(positionals[0]);
+  if (positionals.length > 1) throw usage(`task ${action} takes one id`);
+  const hub = await ctx.hub();
+  const t =
+    v.note === undefined
+      ? await hub.actOnTask(id, action, ctx.actor)
+      : await hub.actOnTask(id, action, ctx.actor, v.note);
+  ctx.out.result(t, () => `task #${t.id} is now ${t.state.replace('_', ' ')}`);
+  return EXIT.ok;
+}
+
+function names(t: Task): string {
+  return t.assignees.map((a) => a.name).join(', ');
+}

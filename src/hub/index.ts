@@ -1,0 +1,15 @@
+/**
+ * `dingkit/hub`: the collaboration service. `startHub` runs it (store, dispatcher, Stream receiver, services);
+ * `RunningHub` implements the `HubService` contract the HTTP API and the CLI call.
+ *
+ * @example
+ * const hub = await startHub({ config: loadConfig().config });
+ * await hub.sendMessage({ group: 'ops', text: 'deploy done', mention: ['Alice'] }, { by: 'ci' });
+ * await hub.stop();
+ */
+
+export { type HubConfig, loadConfig, parseConfig, usesEmulator } from './config.js';
+export { type DemoSceneOptions, type DemoSceneResult, runDemoScene } from './demo-scene.js';
+export { type FetchedFile, type FetchFileOptions, fetchFile } from './fetch-file.js';
+export { HUB_VERSION, type RunningHub, type StartHubOptions, startHub } from './hub.js';
+export type * from './service.js';

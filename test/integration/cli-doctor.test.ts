@@ -1,0 +1,101 @@
+/**
+ * `dingkit doctor` against the emulator: credentials accepted and refused, robot shape checks, and the robot
+ * probe — which must never post (the emulator's message record is the oracle).
+ */
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Emulator, startEmulator } from '../../src/emulator/emulator.js';
+import { runCliProcess } from '../support/cli-process.js';
+
+let emu: Emulator;
+let dir: string;
+
+beforeAll(async () => {
+  emu = await startEmulator({ port: 0, seed: 7 });
+  dir = mkdtempSync(join(tmpdir(), 'dingkit-doctor-'));
+});
+afterAll(async () => {
+  await emu.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function configDir(
+  overrides: { appSecret?: string; robotSecret?: string; robotToken?: string } = {},
+): string {
+  const cwd = mkdtempSync(join(dir, 'c-'));
+  const app = emu.state.org.apps[0]!;
+  const alerts = emu.state.org.customRobots.find((r) => r.name === 'alerts')!;
+  const news = emu.state.org.customRobots.find((r) => r.name === 'news')!;
+  writeFileSync(
+    join(cwd, 'dingkit.config.json'),
+    JSON.stringify({
+      apps: {
+        main: { appKey: app.appKey, appSecret: overrides.appSecret ?? app.appSecret, agentId: app.agentId },
+      },
+      robots: {
+        alerts: {
+          webhook: overrides.robotToken ?? alerts.token,
+          secret: overrides.robotSecret ?? alerts.security.secret,
+        },
+        news: { webhook: `${emu.url}/robot/send?access_token=${news.token}`, keywords: ['notice'] },
+        bare: { webhook: 'c'.repeat(64) },
+      },
+      people: { Alice: { userId: 'alice' } },
+      dingtalk: { oapiBase: emu.url, apiBase: emu.url },
+      database: { url: './data/hub.db' },
+      server: { port: 59998 },
+    }),
+  );
+  return cwd;
+}
+
+type DoctorOut = { ok: boolean; checks: Array<{ check: string; status: string; detail: string }> };
+const status = (out: DoctorOut, check: string) => out.checks.find((c) => c.check === check)?.status;
+
+describe('dingkit doctor', () => {
+  it('passes with good credentials; warns about a robot without security; never posts', async () => {
+    const before = emu.messages().length;
+    const probes = emu.requests({ route: 'POST /robot/send' }).length;
+    const r = await runCliProcess(['doctor', '--probe-robots', '--json'], { cwd: configDir() });
+    expect(emu.requests({ route: 'POST /robot/send' }).length).toBe(probes + 3);
+    const out = JSON.parse(r.stdout) as DoctorOut;
+    expect(status(out, 'app main: token')).toBe('ok');
+    expect(status(out, 'app main: users API')).toBe('ok');
+    expect(status(out, 'robot alerts: security')).toBe('ok');
+    expect(status(out, 'robot alerts: probe')).toBe('ok');
+    expect(status(out, 'robot news: probe')).toBe('ok');
+    expect(status(out, 'robot bare: security')).toBe('warn');
+    expect(status(out, 'robot bare: probe')).toBe('fail');
+    expect(status(out, 'clock')).toBe('ok');
+    expect(r.code).toBe(1);
+    expect(emu.messages().length).toBe(before);
+    // The app secret and robot secrets never appear in the output.
+    const app = emu.state.org.apps[0]!;
+    const alerts = emu.state.org.customRobots.find((x) => x.name === 'alerts')!;
+    for (const secret of [app.appSecret, alerts.security.secret!, alerts.token]) {
+      expect(r.stdout + r.stderr).not.toContain(secret);
+    }
+  });
+
+  it('fails on a wrong app secret and an unknown robot token, with a human report', async () => {
+    const r = await runCliProcess(['doctor', '--probe-robots'], {
+      cwd: configDir({ appSecret: 'wrong-secret-value-123', robotToken: 'd'.repeat(64) }),
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✘ app main: token +DingTalk refused the credentials/);
+    expect(r.stdout).toMatch(/✘ robot alerts: probe +DingTalk does not know this robot token/);
+    expect(r.stdout).not.toContain('wrong-secret-value-123');
+    expect(r.stdout).toMatch(/\d check\(s\) failed\n$/);
+  });
+
+  it('without --probe-robots it makes no webhook call at all', async () => {
+    const before = emu.requests({ route: 'POST /robot/send' }).length;
+    const r = await runCliProcess(['doctor', '--json'], { cwd: configDir() });
+    const out = JSON.parse(r.stdout) as DoctorOut;
+    expect(out.checks.some((c) => c.check.endsWith(': probe'))).toBe(false);
+    expect(emu.requests({ route: 'POST /robot/send' }).length).toBe(before);
+  });
+});

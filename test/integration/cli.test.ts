@@ -1,0 +1,381 @@
+/**
+ * The CLI as a child process against an in-process API server (over a FakeHub: this tests the CLI and the HTTP
+ * layer; the end-to-end run through a real hub is in cli-hub.test.ts). Human output, `--json`, and exit codes.
+ */
+
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
+import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
+import { StoreApiTokens } from '../../src/server/store-tokens.js';
+import { openStore } from '../../src/store/open-store.js';
+import { runCliProcess } from '../support/cli-process.js';
+import { FakeHub } from '../support/fake-hub.js';
+
+let hub: FakeHub;
+let server: ApiServer;
+let dir: string;
+const tok = { read: '', send: '', admin: '' };
+
+beforeAll(async () => {
+  hub = new FakeHub();
+  const store = new MemoryApiTokenStore();
+  tok.read = (await createApiToken(store, 'reader', ['read'])).token;
+  tok.send = (await createApiToken(store, 'ci-bot', ['send'])).token;
+  tok.admin = (await createApiToken(store, 'ops', ['admin'])).token;
+  server = await createApiServer(hub, {
+    tokens: new StoreTokenVerifier(store, { ttlMs: 0 }),
+    events: hub.events,
+    fileLimitBytes: 20 * 1024 * 1024,
+  });
+  dir = mkdtempSync(join(tmpdir(), 'dingkit-cli-'));
+});
+
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const as = (token: string) => ({ DINGKIT_URL: server.url, DINGKIT_TOKEN: token });
+
+describe('dingkit send', () => {
+  it('sends to a group: human output, exit 0, the hub sees the token name as the actor', async () => {
+    const r = await runCliProcess(['send', '--group', 'ops', 'deploy', 'finished'], { env: as(tok.send) });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^queued msg_\d+: 1 delivery\n {2}dlv_\d+ +queued +robot +→ ops\n$/);
+    const call = hub.calls.findLast((c) => c.method === 'sendMessage');
+    expect(call?.args).toEqual([{ group: 'ops', text: 'deploy finished' }, { by: 'api:ci-bot' }]);
+  });
+
+  it('--json prints exactly one JSON document with the SendResult; stdin text with "-"', async () => {
+    const r = await runCliProcess(['send', '--to', 'Alice,Bob', '--json', '-'], {
+      env: as(tok.send),
+      stdin: 'from stdin\n',
+    });
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      messageId: string;
+      duplicate: boolean;
+      deliveries: Array<{ target: string }>;
+    };
+    expect(out.duplicate).toBe(false);
+    expect(out.deliveries.map((d) => d.target)).toEqual(['Alice', 'Bob']);
+    expect(hub.calls.findLast((c) => c.method === 'sendMessage')?.args[0]).toMatchObject({
+      text: 'from stdin',
+    });
+  });
+
+  it('bulk --lines: one message per line, idempotent re-run, no progress bar off a TTY', async () => {
+    const stdin = 'one\n\ntwo\nthree\n';
+    const first = await runCliProcess(
+      ['send', '--group', 'dev', '--lines', '--idempotency-key', 'batch7', '--json'],
+      {
+        env: as(tok.send),
+        stdin,
+      },
+    );
+    expect(first.code).toBe(0);
+    const a = JSON.parse(first.stdout) as {
+      total: number;
+      queued: number;
+      results: Array<{ line: number; duplicate: boolean }>;
+    };
+    expect(a).toMatchObject({ total: 3, queued: 3, failed: 0 });
+    expect(a.results.map((x) => x.line)).toEqual([1, 3, 4]);
+    expect(first.stderr).not.toContain('\r');
+    const again = await runCliProcess(
+      ['send', '--group', 'dev', '--lines', '--idempotency-key', 'batch7', '--json'],
+      {
+        env: as(tok.send),
+        stdin,
+      },
+    );
+    const b = JSON.parse(again.stdout) as { results: Array<{ duplicate: boolean }> };
+    expect(b.results.every((x) => x.duplicate)).toBe(true);
+  });
+
+  it('bulk reports refused lines and exits 1, sending the rest', async () => {
+    const r = await runCliProcess(['send', '--to', 'Alice', '--lines'], {
+      env: as(tok.send),
+      stdin: `ok line\n${'x'.repeat(100_001)}\nlast\n`,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^queued 2 of 3 messages, 1 refused:\n {2}line 2: text:/);
+  });
+
+  it('exit codes: 2 usage, 5 no/weak token, 4 no hub, 1 refused by the hub', async () => {
+    const usage = await runCliProcess(['send', 'no destination'], { env: as(tok.send) });
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('give exactly one of --group or --to');
+    expect(
+      (await runCliProcess(['send', '--group', 'ops', '--bogus', 'x'], { env: as(tok.send) })).code,
+    ).toBe(2);
+    expect((await runCliProcess(['frobnicate'], { env: as(tok.send) })).code).toBe(2);
+    // No TEXT and no "-": a usage error at once, not a wait on a stdin nobody writes to.
+    const noText = await runCliProcess(['send', '--group', 'ops'], {
+      env: as(tok.send),
+      stdin: null,
+      timeoutMs: 10_000,
+    });
+    expect(noText.code).toBe(2);
+
+    const noToken = await runCliProcess(['send', '--group', 'ops', 'x'], {
+      env: { DINGKIT_URL: server.url },
+    });
+    expect(noToken.code).toBe(5);
+    expect(noToken.stderr).toContain('DINGKIT_TOKEN');
+    const weak = await runCliProcess(['send', '--group', 'ops', 'x', '--json'], { env: as(tok.read) });
+    expect(weak.code).toBe(5);
+    expect(JSON.parse(weak.stdout)).toEqual({
+      error: { code: 'forbidden', message: expect.stringContaining('send') },
+    });
+
+    const down = await runCliProcess(['send', '--group', 'ops', 'x'], {
+      env: { DINGKIT_URL: 'http://127.0.0.1:59999', DINGKIT_TOKEN: tok.send },
+    });
+    expect(down.code).toBe(4);
+    expect(down.stderr).toContain('ECONNREFUSED');
+
+    const refused = await runCliProcess(['send', '--group', 'nowhere', 'x'], { env: as(tok.send) });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('no group named "nowhere"');
+  });
+});
+
+describe('dingkit people', () => {
+  it('lists the directory as a table', async () => {
+    const r = await runCliProcess(['people'], { env: as(tok.read) });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^NAME +USERID +MOBILE +UNIONID\nAlice +u-alice +13800000001 +-\nBob +u-bob +- +-\n$/,
+    );
+  });
+});
+
+describe('dingkit task', () => {
+  it('assign, list, show, start, done; a forbidden move exits 7, an unknown task 6', async () => {
+    const assign = await runCliProcess(
+      [
+        'task',
+        'assign',
+        'Write',
+        'the',
+        'report',
+        '--to',
+        'Alice',
+        '--group',
+        'ops',
+        '--due',
+        '2d',
+        '--priority',
+        'high',
+        '--json',
+      ],
+      { env: as(tok.send) },
+    );
+    expect(assign.code).toBe(0);
+    const task = JSON.parse(assign.stdout) as { id: number; title: string; due: string };
+    expect(task.title).toBe('Write the report');
+    expect(Date.parse(task.due) - Date.now()).toBeGreaterThan(47 * 3_600_000);
+
+    const list = await runCliProcess(['task', 'list', '--state', 'open'], { env: as(tok.read) });
+    expect(list.code).toBe(0);
+    expect(list.stdout.split('\n')[0]).toMatch(/^ID +STATE +PRIORITY +DUE +ASSIGNEES +TITLE$/);
+    expect(list.stdout).toMatch(new RegExp(`#${task.id} +open +high .* Alice +Write the report`));
+
+    expect((await runCliProcess(['task', 'start', String(task.id)], { env: as(tok.send) })).stdout).toBe(
+      `task #${task.id} is now in progress\n`,
+    );
+    const done = await runCliProcess(['task', 'done', `#${task.id}`, '--note', 'sent to board'], {
+      env: as(tok.send),
+    });
+    expect(done.code).toBe(0);
+    const show = await runCliProcess(['task', 'show', String(task.id)], { env: as(tok.read) });
+    expect(show.stdout).toContain('state     done');
+    expect(show.stdout).toMatch(/done +api:ci-bot: sent to board/);
+
+    const again = await runCliProcess(['task', 'start', String(task.id)], { env: as(tok.send) });
+    expect(again.code).toBe(7);
+    expect(again.stderr).toContain('cannot start a task that is done');
+    expect((await runCliProcess(['task', 'show', '9999'], { env: as(tok.read) })).code).toBe(6);
+    expect((await runCliProcess(['task', 'done', 'abc'], { env: as(tok.send) })).code).toBe(2);
+    expect(
+      (
+        await runCliProcess(['task', 'assign', 'x', '--to', 'Alice', '--due', 'tomorrow'], {
+          env: as(tok.send),
+        })
+      ).code,
+    ).toBe(2);
+  });
+});
+
+describe('dingkit file share', () => {
+  it('uploads the bytes intact and refuses a file over 20 MiB before uploading', async () => {
+    const path = join(dir, 'report.bin');
+    const bytes = Buffer.alloc(300_000).map((_, i) => (i * 7) % 256);
+    writeFileSync(path, bytes);
+    const r = await runCliProcess(['file', 'share', path, '--group', 'ops', '--comment', 'Q3', '--json'], {
+      env: as(tok.send),
+    });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ fileName: 'report.bin', size: 300_000 });
+    expect(Buffer.compare(hub.shares.at(-1)!.bytes, bytes)).toBe(0);
+
+    const big = join(dir, 'big.bin');
+    writeFileSync(big, '');
+    truncateSync(big, 20 * 1024 * 1024 + 1);
+    const before = hub.shares.length;
+    const tooBig = await runCliProcess(['file', 'share', big, '--to', 'Alice'], { env: as(tok.send) });
+    expect(tooBig.code).toBe(1);
+    expect(tooBig.stderr).toContain('up to 20 MiB');
+    expect(hub.shares.length).toBe(before);
+    expect(
+      (await runCliProcess(['file', 'share', join(dir, 'missing'), '--to', 'Alice'], { env: as(tok.send) }))
+        .code,
+    ).toBe(1);
+  });
+
+  it('--from-url fetches the file (with or without content-length) and streams it to the hub; a 404 sends nothing', async () => {
+    const { createServer } = await import('node:http');
+    const bytes = Buffer.alloc(70_000).map((_, i) => (i * 13) % 256);
+    const origin = createServer((req, res) => {
+      if (req.url === '/sized/deck.pdf') {
+        res.writeHead(200, { 'content-length': String(bytes.length) });
+        res.end(bytes);
+      } else if (req.url === '/chunked') {
+        res.writeHead(200, { 'content-disposition': 'attachment; filename="plan.pdf"' });
+        res.write(bytes.subarray(0, 30_000));
+        setTimeout(() => res.end(bytes.subarray(30_000)), 20);
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(origin.address() as { port: number }).port}`;
+    try {
+      const sized = await runCliProcess(
+        ['file', 'share', '--from-url', `${base}/sized/deck.pdf`, '--group', 'ops', '--json'],
+        {
+          env: as(tok.send),
+        },
+      );
+      expect(sized.code, sized.stderr).toBe(0);
+      expect(JSON.parse(sized.stdout)).toMatchObject({ fileName: 'deck.pdf', size: bytes.length });
+      const chunked = await runCliProcess(
+        ['file', 'share', '--from-url', `${base}/chunked`, '--to', 'Bob', '--json'],
+        {
+          env: as(tok.send),
+        },
+      );
+      expect(chunked.code, chunked.stderr).toBe(0);
+      expect(JSON.parse(chunked.stdout)).toMatchObject({ fileName: 'plan.pdf', size: bytes.length });
+      expect(Buffer.compare(hub.shares.at(-1)!.bytes, bytes)).toBe(0);
+      const before = hub.shares.length;
+      const missing = await runCliProcess(
+        ['file', 'share', '--from-url', `${base}/nope.pdf`, '--to', 'Bob'],
+        {
+          env: as(tok.send),
+        },
+      );
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('HTTP 404');
+      expect(hub.shares.length).toBe(before);
+    } finally {
+      origin.close();
+    }
+  });
+});
+
+describe('dingkit deliveries', () => {
+  it('lists dead letters and redrives them with an admin token only', async () => {
+    const dead = hub.addDead('ops', 'ROBOT_SECURITY: keywords not in content');
+    // The banner shows the API as <origin>/v1: that works as DINGKIT_URL too.
+    const list = await runCliProcess(['deliveries', 'list', '--dead'], {
+      env: { DINGKIT_URL: `${server.url}/v1/`, DINGKIT_TOKEN: tok.read },
+    });
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(dead.id);
+    expect(list.stdout).toContain('keywords not in content');
+    const denied = await runCliProcess(['deliveries', 'redrive', '--all-dead'], { env: as(tok.send) });
+    expect(denied.code).toBe(5);
+    const ok = await runCliProcess(['deliveries', 'redrive', dead.id, '--json'], { env: as(tok.admin) });
+    expect(JSON.parse(ok.stdout)).toEqual({ moved: 1 });
+  });
+});
+
+describe('dingkit token (standalone, on the store)', () => {
+  it('creates a token shown once, stores only its hash, lists and revokes it', async () => {
+    const cwd = mkdtempSync(join(dir, 'tok-'));
+    writeFileSync(join(cwd, 'dingkit.config.json'), JSON.stringify({ database: { url: './data/hub.db' } }));
+    const created = await runCliProcess(['token', 'create', 'ci', '--scopes', 'send', '--json'], { cwd });
+    expect(created.code).toBe(0);
+    const { token, scopes } = JSON.parse(created.stdout) as { token: string; scopes: string[] };
+    expect(token).toMatch(/^dk_[A-Za-z0-9_-]{43}$/);
+    expect(scopes).toEqual(['send']);
+
+    const human = await runCliProcess(['token', 'create', 'dash', '--scopes', 'read'], { cwd });
+    expect(human.stdout).toMatch(/^dk_[A-Za-z0-9_-]{43}\n$/);
+    expect(human.stderr).toContain('shown only this once');
+
+    const list = await runCliProcess(['token', 'list'], { cwd });
+    expect(list.stdout).toMatch(/ci +send/);
+    expect(list.stdout).not.toContain(token.slice(3));
+
+    const store = await openStore({ url: join(cwd, 'data/hub.db') });
+    try {
+      const v = new StoreTokenVerifier(new StoreApiTokens(store), { ttlMs: 0 });
+      expect(await v.verify(token)).toEqual({ name: 'ci', scopes: ['send'] });
+      expect((await runCliProcess(['token', 'create', 'ci'], { cwd })).code).toBe(7);
+      expect((await runCliProcess(['token', 'revoke', 'ci'], { cwd })).code).toBe(0);
+      expect(await v.verify(token)).toBeUndefined();
+      expect((await runCliProcess(['token', 'revoke', 'ci'], { cwd })).code).toBe(6);
+      expect((await runCliProcess(['token', 'create', 'x', '--scopes', 'root'], { cwd })).code).toBe(2);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a broken config exits 3 and names the bad key, never its value', async () => {
+    const cwd = mkdtempSync(join(dir, 'cfg-'));
+    writeFileSync(
+      join(cwd, 'dingkit.config.json'),
+      JSON.stringify({ robots: { ops: { webhook: 'short' } } }),
+    );
+    const r = await runCliProcess(['token', 'list'], { cwd });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('robots.ops.webhook');
+  });
+});
+
+describe('standalone (no hub running)', () => {
+  it('starts a hub in the process on the same store: what it writes is there for the next command', async () => {
+    const cwd = mkdtempSync(join(dir, 'alone-'));
+    writeFileSync(
+      join(cwd, 'dingkit.config.json'),
+      JSON.stringify({ server: { port: 59_997 }, emulator: { port: 0 }, database: { url: './data/hub.db' } }),
+    );
+    const a = await runCliProcess(['task', 'assign', 'Offline task', '--to', 'alice'], { cwd });
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout).toBe('assigned task #1 "Offline task" to Alice Chen\n');
+    expect(a.stderr).toContain('working standalone on the store');
+    const list = await runCliProcess(['task', 'list', '--json'], { cwd });
+    const tasks = JSON.parse(list.stdout) as Array<{ title: string }>;
+    expect(tasks.map((t) => t.title)).toEqual(['Offline task']);
+  }, 60_000);
+});
+
+describe('help and version', () => {
+  it('prints help (exit 0), usage without a command (exit 2), the version', async () => {
+    const help = await runCliProcess(['--help']);
+    expect(help.code).toBe(0);
+    for (const verb of ['serve', 'emulator', 'send', 'task', 'file', 'deliveries', 'token', 'doctor']) {
+      expect(help.stdout).toContain(`  ${verb}`);
+    }
+    expect((await runCliProcess([])).code).toBe(2);
+    const sendHelp = await runCliProcess(['send', '--help']);
+    expect(sendHelp.stdout).toContain('--lines');
+    expect((await runCliProcess(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+});

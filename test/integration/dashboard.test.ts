@@ -1,0 +1,142 @@
+/**
+ * The live dashboard in a real browser (Debian's Chromium driven by playwright-core) against the API server over
+ * a FakeHub: token prompt, live updates over SSE, dead letters and redrive, sign-out; the token is never shown.
+ * Skips with a message when /usr/bin/chromium is absent (CI: `apt-get install -y chromium`).
+ */
+
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
+import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
+import { FakeHub } from '../support/fake-hub.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  console.warn(`dashboard browser test skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
+}
+
+let hub: FakeHub;
+let server: ApiServer;
+let browser: Browser;
+let token = '';
+let readToken = '';
+
+describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
+  beforeAll(async () => {
+    hub = new FakeHub();
+    const store = new MemoryApiTokenStore();
+    token = (await createApiToken(store, 'dash', ['admin'])).token;
+    readToken = (await createApiToken(store, 'viewer', ['read'])).token;
+    server = await createApiServer(hub, {
+      tokens: new StoreTokenVerifier(store, { ttlMs: 0 }),
+      events: hub.events,
+      sse: { heartbeatMs: 1_000 },
+    });
+    await hub.assignTask(
+      {
+        title: 'Prepare the release notes',
+        assignees: ['Alice', 'Bob'],
+        group: 'ops',
+        due: '2026-12-01T10:00:00Z',
+        priority: 'high',
+      },
+      { by: 'api:seed' },
+    );
+    await hub.sendMessage({ group: 'ops', text: 'deploy finished' }, { by: 'api:seed' });
+    hub.addDead('dev', 'ROBOT_SECURITY: keywords not in content');
+    hub.events.publish('inbound.command', { kind: 'transition', by: 'Alice', taskId: 1, action: 'start' });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function signIn(page: Page, t: string) {
+    await page.goto(`${server.url}/`);
+    await page.locator('#token').fill(t);
+    await page.locator('#login-form button').click();
+  }
+
+  it('asks for a token, refuses a wrong one, then shows tasks, deliveries, commands and events', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await signIn(page, 'dk_not_a_real_token_at_all');
+    await expect.poll(() => page.locator('#login-error').textContent()).toContain('refused');
+    expect(await page.locator('#app').isHidden()).toBe(true);
+
+    await page.locator('#token').fill(token);
+    await page.locator('#login-form button').click();
+    await page.locator('#tasks tr').first().waitFor();
+    expect(await page.locator('#tasks').textContent()).toContain('Prepare the release notes');
+    expect(await page.locator('#deliveries').textContent()).toContain('ops');
+    expect(await page.locator('#commands').textContent()).toContain('Alice: start #1');
+    await expect.poll(() => page.locator('#live-text').textContent()).toBe('live');
+
+    // Live: a task assigned and a message sent after the page loaded appear without a reload.
+    await hub.assignTask({ title: 'Rotate the on-call', assignees: ['Bob'] }, { by: 'api:ops' });
+    await hub.sendMessage({ to: ['Alice'], text: 'hello' }, { by: 'api:ops' });
+    hub.events.publish('inbound.command', { kind: 'transition', by: 'Bob', taskId: 2, action: 'done' });
+    await expect
+      .poll(() => page.locator('#tasks').textContent(), { timeout: 10_000 })
+      .toContain('Rotate the on-call');
+    await expect.poll(() => page.locator('#commands').textContent()).toContain('Bob: done #2');
+    await expect.poll(() => page.locator('#events').textContent()).toContain('message.queued');
+    await expect.poll(() => page.locator('#deliveries tr').count()).toBe(3);
+
+    const dir = process.env['DINGKIT_SCREENSHOT_DIR'] ?? join(tmpdir(), 'dingkit-screens');
+    mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: join(dir, 'dashboard.png'), fullPage: true });
+
+    // Dead letters, redrive.
+    await page.locator('#tab-dead').click();
+    await expect.poll(() => page.locator('#deliveries').textContent()).toContain('keywords not in content');
+    await page.locator('#redrive').click();
+    await expect.poll(() => page.locator('#deliveries-error').textContent()).toContain('1 back in the queue');
+    await expect.poll(() => page.locator('#deliveries').textContent()).toContain('No dead letters');
+
+    // The token is never rendered; the page keeps it for the tab only.
+    expect(await page.content()).not.toContain(token);
+    expect(await page.evaluate('sessionStorage.getItem("dingkit.token")')).toBe(token);
+    expect(await page.evaluate('localStorage.length')).toBe(0);
+
+    await page.reload();
+    await page.locator('#tasks tr').first().waitFor();
+    expect(await page.locator('#app').isVisible()).toBe(true);
+    await page.locator('#signout').click();
+    expect(await page.locator('#login').isVisible()).toBe(true);
+    expect(await page.evaluate('sessionStorage.getItem("dingkit.token")')).toBeNull();
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('renders hub data as text, never as HTML', async () => {
+    await hub.assignTask(
+      { title: '<img src=x onerror="window.__pwned=1">', assignees: ['Alice'] },
+      { by: 'api:x' },
+    );
+    const page = await browser.newPage();
+    await signIn(page, readToken);
+    await expect.poll(() => page.locator('#tasks').textContent()).toContain('<img src=x');
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    expect(await page.locator('#tasks img').count()).toBe(0);
+    await page.close();
+  }, 60_000);
+});

@@ -1,0 +1,120 @@
+/**
+ * `npm start`'s first run: `dingkit serve` in demo mode plays the demo scene against the built-in emulator — a
+ * task assigned, a file shared, a person answering `done <id>` in the chat, which comes back over Stream and
+ * closes the task. Checked through the API (task state, inbound command on the event feed) and, when Chromium is
+ * installed, on the live dashboard.
+ */
+
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_MAIN } from '../support/cli-process.js';
+
+let dir: string;
+let child: ChildProcessWithoutNullStreams;
+let stdout = '';
+let stderr = '';
+let base = '';
+let token = '';
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'dingkit-demo-'));
+  writeFileSync(
+    join(dir, 'dingkit.config.json'),
+    JSON.stringify({ server: { port: 0 }, emulator: { port: 0 } }),
+  );
+  child = spawn(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), CLI_MAIN, 'serve', '--json', '--log', 'json'],
+    {
+      cwd: dir,
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' },
+    },
+  );
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString('utf8');
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString('utf8');
+  });
+  const end = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const b = JSON.parse(stdout) as { dashboard: string; token: string };
+      base = b.dashboard.replace(/\/$/, '');
+      token = b.token;
+      break;
+    } catch {
+      if (Date.now() > end || child.exitCode !== null) throw new Error(`serve did not start:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}, 40_000);
+
+afterAll(async () => {
+  if (child.exitCode === null) {
+    const exited = new Promise((r) => child.on('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('npm start: the demo scene', () => {
+  it('plays to the end: the chat answer comes back over Stream and closes the task', async () => {
+    const end = Date.now() + 40_000;
+    while (!/moved task #\d+ to done/.test(stderr) && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 200));
+    expect(stderr).toMatch(/moved task #\d+ to done/);
+    const taskId = Number(/moved task #(\d+) to done/.exec(stderr)?.[1]);
+    const auth = { headers: { authorization: `Bearer ${token}` } };
+    const task = (await (await fetch(`${base}/v1/tasks/${taskId}`, auth)).json()) as {
+      state: string;
+      history: Array<{ kind: string }>;
+    };
+    expect(task.state).toBe('done');
+    const recent = (await (await fetch(`${base}/v1/events/recent?limit=1000`, auth)).json()) as {
+      events: Array<{ type: string; data: Record<string, unknown> }>;
+    };
+    expect(recent.events.some((e) => e.type === 'inbound.command' && e.data['taskId'] === taskId)).toBe(true);
+    expect(recent.events.some((e) => e.type === 'file.shared')).toBe(true);
+    // The scene's lines are log records, and none carries the token.
+    expect(stderr).not.toContain(token);
+  }, 60_000);
+
+  it.skipIf(!existsSync('/usr/bin/chromium'))(
+    'shows the scene on the live dashboard',
+    async () => {
+      const browser = await chromium.launch({
+        executablePath: '/usr/bin/chromium',
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+        await page.goto(`${base}/`);
+        await page.locator('#token').fill(token);
+        await page.locator('#login-form button').click();
+        await expect.poll(() => page.locator('#tasks').textContent(), { timeout: 15_000 }).toMatch(/done/);
+        await expect.poll(() => page.locator('#commands').textContent()).toMatch(/done #\d+/);
+        await expect.poll(() => page.locator('#live-text').textContent()).toBe('live');
+        const shots = process.env['DINGKIT_SCREENSHOT_DIR'] ?? join(tmpdir(), 'dingkit-screens');
+        mkdirSync(shots, { recursive: true });
+        await page.screenshot({ path: join(shots, 'dashboard-demo.png'), fullPage: true });
+      } finally {
+        await browser.close();
+      }
+    },
+    60_000,
+  );
+});

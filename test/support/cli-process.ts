@@ -1,0 +1,56 @@
+/** Runs the CLI (`src/cli/main.ts` through tsx) as a child process, the way a user or a script would. */
+
+import { spawn } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI_MAIN = resolve(ROOT, 'src/cli/main.ts');
+/** Absolute, so the CLI can run with any working directory. */
+const TSX = import.meta.resolve('tsx');
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCliProcess(
+  args: readonly string[],
+  o: {
+    env?: Record<string, string | undefined>;
+    /** `null` leaves stdin open and silent, like a CI runner that never closes it. */
+    stdin?: string | Buffer | null;
+    cwd?: string;
+    timeoutMs?: number;
+  } = {},
+): Promise<CliRun> {
+  return new Promise((resolvePromise, reject) => {
+    // Only what the CLI needs from the parent environment: a stray DINGKIT_* of the developer must not leak in.
+    const env: Record<string, string> = {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? '/tmp',
+    };
+    for (const [k, v] of Object.entries(o.env ?? {})) if (v !== undefined) env[k] = v;
+    const child = spawn(process.execPath, ['--import', TSX, CLI_MAIN, ...args], {
+      cwd: o.cwd ?? ROOT,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString('utf8');
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8');
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 20_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+    if (o.stdin !== null) child.stdin.end(o.stdin ?? '');
+  });
+}
