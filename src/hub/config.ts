@@ -113,11 +113,17 @@ export const configSchema = z
         escalateAfterMs: z.number().int().min(0).default(0),
         /** How often due reminders and escalations are looked for. */
         pollMs: z.number().int().positive().default(1_000),
+        /**
+         * Poll the open tasks' Todos this often as a safety net for the Todo-change event, whose name is unverified
+         * (reference §12). Each poll reads one Todo per open assignee and counts against the org's API quota
+         * (§0.2), so it is off by default (0).
+         */
+        todoPollMs: z.number().int().min(0).default(0),
         /** Link in each Todo (`detailUrl`, reference §8.2); `{id}` is the task id. Default: the hub's own API. */
         detailUrl: z.string().url().optional(),
       })
       .strict()
-      .default({ remindBeforeMs: 3_600_000, escalateAfterMs: 0, pollMs: 1_000 }),
+      .default({ remindBeforeMs: 3_600_000, escalateAfterMs: 0, pollMs: 1_000, todoPollMs: 0 }),
     /** File shares (reference §6). */
     files: z
       .object({

@@ -126,7 +126,18 @@ export async function runDemoScene(hub: RunningHub, o: DemoSceneOptions = {}): P
     return { taskId: task.id, shareId: share.id, completed: false };
   }
   log(`   …it came in over Stream, was stored in the inbox, and moved task #${task.id} to done.`);
-  log(`4. The group was told: "Task #${task.id} finished by ${name(first)}", and both Todos are closed.`);
+  const cid = group.openConversationId;
+  const told = await until(async () => {
+    const announced = emu.messages(cid).some((m) => m.text.includes(`Task #${task.id} finished by`));
+    const ids = new Set((done.assignees ?? []).map((a) => a.todoId));
+    const closed = emu.todos().filter((t) => ids.has(t.id) && t.done).length;
+    return announced && closed === ids.size ? closed : undefined;
+  }, timeout);
+  log(
+    told !== undefined
+      ? `4. The group was told "Task #${task.id} finished by ${name(first)}", and both Todos are closed in DingTalk.`
+      : '4. The announcement and the Todo updates are queued; the dashboard shows them as they go out.',
+  );
   log(
     '✅ Demo scene finished. Try it yourself: the commands are `done <id>`, `start <id>`, `tasks`, `help`.',
   );

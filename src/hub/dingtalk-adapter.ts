@@ -170,6 +170,10 @@ export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
       await client(name).todo.update(unionId, todoId, { done, operatorId: unionId });
     },
 
+    async todoIsDone(name, unionId, todoId): Promise<boolean> {
+      return (await client(name).todo.get(unionId, todoId)).done;
+    },
+
     async close(): Promise<void> {
       await Promise.all([
         hooks.close(),

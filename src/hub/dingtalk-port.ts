@@ -69,6 +69,8 @@ export interface DingTalkPort {
   /** Todo (§8). Returns the todo id. */
   todoCreate(app: string, input: TodoCreate): Promise<string>;
   todoSetDone(app: string, unionId: string, todoId: string, done: boolean): Promise<void>;
+  /** Whether a todo is done (`GET .../tasks/{taskId}`, SDK-only in the reference, §8.1 / §12). */
+  todoIsDone(app: string, unionId: string, todoId: string): Promise<boolean>;
   /** Releases sockets. */
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@
  */
 
 import type { Counter, Histogram, Registry } from '../server/metrics.js';
-import type { DeliveryChange } from './dispatcher.js';
+import type { DeliveryChange } from './dispatcher-types.js';
 
 export class DispatcherMetrics {
   readonly #sent: Counter;

@@ -13,9 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { DingTalkError } from '../core/errors.js';
 import type { Budget } from '../core/rate-limiter.js';
-import { type Redactor, redactByName } from '../core/redact.js';
-import type { EventBus } from '../server/events.js';
-import type { Registry } from '../server/metrics.js';
+import { redactByName } from '../core/redact.js';
 import {
   claimDue,
   expiredLeases,
@@ -29,87 +27,12 @@ import {
 import { fromJsonColumn } from '../store/json.js';
 import type { Store } from '../store/open-store.js';
 import { Outbox } from '../store/outbox.js';
-import type { DeliveryChannel, DeliveryRow, DeliveryStatus } from '../store/schema.js';
+import type { DeliveryRow, DeliveryStatus } from '../store/schema.js';
 import { type Decision, type DeliveryPolicy, decide, defaultPolicy } from './delivery-policy.js';
 import { DispatcherMetrics } from './dispatcher-metrics.js';
+import type { DeliveryChange, DispatcherOptions, DispatchJob } from './dispatcher-types.js';
 
-/** What the sender gets: the job as enqueued, payload parsed. */
-export interface DispatchJob {
-  id: number;
-  messageId: string;
-  kind: string;
-  channel: DeliveryChannel;
-  target: string;
-  rateKey: string | null;
-  orderKey: string | null;
-  payload: unknown;
-  /** 1-based number of this attempt. */
-  attempt: number;
-  part: { index: number; count: number };
-  idempotent: boolean;
-}
-
-export interface SenderPort {
-  /** Sends one job. Throws a DingTalkError whose `outcome` says whether DingTalk may have acted. */
-  send(job: DispatchJob): Promise<{ remoteId?: string | undefined }>;
-}
-
-export interface DeliveryChange {
-  id: number;
-  messageId: string;
-  status: DeliveryStatus;
-  attempts: number;
-  target: string;
-  channel: DeliveryChannel;
-  lastError?: string | undefined;
-  remoteId?: string | undefined;
-  runAt?: number | undefined;
-}
-
-export interface DispatcherOptions {
-  store: Store;
-  sender: SenderPort;
-  /** Lease owner id; unique per dispatcher. @default a random UUID */
-  owner?: string | undefined;
-  /** Sends in flight at most. @default 8 */
-  workers?: number | undefined;
-  /** How long a claim stays ours; a send must finish well within it. @default 30_000 */
-  leaseMs?: number | undefined;
-  /** Idle poll interval. @default 200 */
-  pollMs?: number | undefined;
-  /** @default defaultPolicy of delivery-policy.ts (hold, 8 attempts, 1 s doubling to 5 min, ±20 %) */
-  policy?: Partial<DeliveryPolicy> | undefined;
-  /**
-   * Budget of custom robots (`webhook:*` rate keys). DingTalk allows 20 per minute (reference §2.6).
-   * @default { limit: 19, windowMs: 60_000 }
-   */
-  robotBudget?: Budget | undefined;
-  /** Budgets by exact rate key, overriding `robotBudget`. */
-  budgets?: Record<string, Budget> | undefined;
-  /**
-   * Longest time between a claim (where the budget is spent) and the start of its send; a job that waited longer
-   * is given back unsent. Each hit occupies `windowMs + guardMs` of the window (limiter.ts).
-   * @default 1_000
-   */
-  guardMs?: number | undefined;
-  /**
-   * Renew the lease of a running send every `leaseMs / 3`, so only a dead worker's sends expire.
-   * @default true
-   */
-  renewLeases?: boolean | undefined;
-  /** Expired leases are looked for at most this often. @default pollMs */
-  reclaimEveryMs?: number | undefined;
-  now?: (() => number) | undefined;
-  random?: (() => number) | undefined;
-  events?: EventBus | undefined;
-  metrics?: Registry | undefined;
-  /** Applied to every stored failure reason on top of the errors' own redaction. */
-  redactor?: Redactor | undefined;
-  /** Store failures of the loop itself (it keeps running). */
-  onError?: ((e: unknown) => void) | undefined;
-  /** Every status change (also published on `events` as `delivery`). */
-  onChange?: ((c: DeliveryChange) => void) | undefined;
-}
+export type { DeliveryChange, DispatcherOptions, DispatchJob, SenderPort } from './dispatcher-types.js';
 
 export class Dispatcher {
   readonly owner: string;
@@ -118,7 +41,7 @@ export class Dispatcher {
   readonly #workers: number;
   readonly #leaseMs: number;
   readonly #pollMs: number;
-  readonly #guardMs: number;
+  readonly #guardMs: number | undefined;
   readonly #reclaimEveryMs: number;
   readonly #renewLeases: boolean;
   readonly #policy: DeliveryPolicy;
@@ -143,7 +66,7 @@ export class Dispatcher {
     this.#workers = Math.max(1, o.workers ?? 8);
     this.#leaseMs = o.leaseMs ?? 30_000;
     this.#pollMs = o.pollMs ?? 200;
-    this.#guardMs = o.guardMs ?? 1_000;
+    this.#guardMs = o.guardMs;
     this.#reclaimEveryMs = o.reclaimEveryMs ?? this.#pollMs;
     this.#renewLeases = o.renewLeases ?? true;
     this.#policy = { ...defaultPolicy, ...(o.policy ?? {}) };
@@ -166,6 +89,13 @@ export class Dispatcher {
     const exact = this.#o.budgets?.[key];
     if (exact) return exact;
     return key.startsWith('webhook:') ? this.#robotBudget : undefined;
+  };
+
+  /** Guard of a rate key (see `guardMs`). */
+  guardFor = (key: string): number => {
+    if (this.#guardMs !== undefined) return this.#guardMs;
+    const w = this.budgetFor(key)?.windowMs ?? 0;
+    return Math.min(5_000, Math.ceil(w / 12));
   };
 
   start(): void {
@@ -310,7 +240,7 @@ export class Dispatcher {
       now,
       leaseMs: this.#leaseMs,
       budgetFor: this.budgetFor,
-      guardMs: this.#guardMs,
+      guardMs: this.guardFor,
     });
     for (const t of r.throttled) this.#metrics?.throttled(t.key, t.penalty);
     for (const row of r.claimed) this.#pending.add(row.id);
@@ -344,7 +274,7 @@ export class Dispatcher {
     }
     this.#pending.delete(row.id);
     const budgeted = row.rate_key !== null && this.budgetFor(row.rate_key) !== undefined;
-    if (budgeted && this.#now() - claimedAt > this.#guardMs) {
+    if (budgeted && this.#now() - claimedAt > this.guardFor(row.rate_key!)) {
       // Too late to honour the window this claim's budget was counted in (limiter.ts); give it back unsent.
       const now = this.#now();
       const decision: Decision = {
@@ -403,16 +333,21 @@ export class Dispatcher {
     const decision = this.#redactDecision(
       decide(error, { attempt, idempotent: job.idempotent, now }, this.#policy, this.#random),
     );
-    const status = await withTxRetry(() =>
-      finish(this.#store.db, {
-        id: row.id,
-        owner: this.owner,
-        decision,
-        now,
-        remoteId,
-        error,
-        rateKey: row.rate_key,
-      }),
+    // The send is done: recording its result must survive a short database outage (failover, a dropped
+    // connection), or the job would be parked as an unknown outcome although we know what happened. The update is
+    // fenced by our lease, so repeating it is harmless.
+    const status = await withTxRetry(
+      () =>
+        finish(this.#store.db, {
+          id: row.id,
+          owner: this.owner,
+          decision,
+          now,
+          remoteId,
+          error,
+          rateKey: row.rate_key,
+        }),
+      { attempts: 6, any: true },
     );
     if (status === undefined) {
       // Our lease was taken over (the send outlived it); the reclaimer already decided.

@@ -51,6 +51,7 @@ import type {
 import * as repo from './task-repo.js';
 import { TaskScheduler } from './task-scheduler.js';
 import { TaskService } from './tasks.js';
+import { TodoPoller } from './todo-poller.js';
 
 export const HUB_VERSION = '0.1.0';
 
@@ -74,6 +75,8 @@ export interface StartHubOptions {
   todoEventTypes?: readonly string[] | undefined;
   /** Inbox poll period (new pushes are handled at once; this catches retries and restarts). @default 500 */
   inboxPollMs?: number | undefined;
+  /** @internal Mutation twin of goal R2 for tests (see InboundDeps); never in production. */
+  unsafeAckBeforeCommit?: boolean | undefined;
 }
 
 export interface RunningHub extends HubService {
@@ -87,6 +90,8 @@ export interface RunningHub extends HubService {
   readonly stream: StreamClient | undefined;
   readonly inbox: Inbox;
   readonly scheduler: TaskScheduler;
+  /** Reads unfinished tasks' Todos when `tasks.todoPollMs` is set (the Todo event's name is unverified). */
+  readonly todoPoller: TodoPoller;
   /** Sets the base URL used in Todo links (the CLI calls it once the HTTP API listens). */
   setPublicUrl(url: string): void;
   /** Handles due inbox entries now (tests; the hub also does it on its own). */
@@ -116,6 +121,14 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
 
   const events = new EventBus({ now });
   const metrics = new Registry();
+  // Hub-level series from the change feed: one place, so every path that publishes is counted.
+  const changes = metrics.counter(
+    'dingkit_hub_changes_total',
+    'Hub changes by type (task.*, message.*, file.*, ...)',
+  );
+  events.subscribe((e) => {
+    if (!e.type.startsWith('delivery')) changes.inc({ type: e.type });
+  });
   const ownsStore = o.store === undefined;
   let store: Store;
   try {
@@ -145,6 +158,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     logger,
     now,
     todoEventTypes: o.todoEventTypes ?? ['todo_task_update'],
+    unsafeAckBeforeCommit: o.unsafeAckBeforeCommit,
     received: metrics.counter('dingkit_inbound_total', 'Inbound Stream pushes committed, by kind and result'),
   });
 
@@ -209,6 +223,8 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     return pumping;
   };
   inbound.onCommitted(() => void pump());
+  const todoPoller = new TodoPoller({ config, store, inbox, dingtalk, logger, kick: () => void pump() });
+  todoPoller.start();
   const inboxTimer = setInterval(() => void pump(), o.inboxPollMs ?? 500);
   inboxTimer.unref();
   scheduler.start();
@@ -249,6 +265,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     },
     inbox,
     scheduler,
+    todoPoller,
     setPublicUrl(url: string) {
       publicUrl = url.replace(/\/+$/, '');
     },
@@ -299,8 +316,10 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       if (stopped) return;
       stopped = true;
       clearInterval(inboxTimer);
+      inbound.stop();
       await stream?.stop({ graceMs: 1_000 }).catch(() => {});
       await scheduler.stop();
+      await todoPoller.stop();
       await pumping;
       await delivery.stop();
       await dingtalk.close().catch(() => {});

@@ -27,6 +27,8 @@ import { isFinal, type TaskState } from './task-state.js';
 import type { TaskService } from './tasks.js';
 
 export const BOT_TOPIC = '/v1.0/im/bot/messages/get';
+/** What the Todo poller (todo-poller.ts) commits when it finds a Todo done: handled like the Todo event. */
+export const TODO_POLL_EVENT = 'dingkit_todo_poll';
 
 export interface InboundDeps {
   config: HubConfig;
@@ -40,6 +42,11 @@ export interface InboundDeps {
   todoEventTypes: readonly string[];
   received?: Counter | undefined;
   now: () => number;
+  /**
+   * @internal The mutation twin of reliability goal R2 (tests only): ack first, commit after, as a careless
+   * receiver would. Never set it in production: a failed commit then loses the message.
+   */
+  unsafeAckBeforeCommit?: boolean | undefined;
 }
 
 /** What is kept of a bot message: never the session webhook (a per-conversation credential, goal S3). */
@@ -51,6 +58,7 @@ function storable(msg: BotMessage): Record<string, unknown> {
 export class InboundService {
   readonly #d: InboundDeps;
   #kick: (() => void) | undefined;
+  #stopped = false;
 
   constructor(deps: InboundDeps) {
     this.#d = deps;
@@ -61,46 +69,68 @@ export class InboundService {
     this.#kick = kick;
   }
 
-  /** Registers the Stream handlers: durable commit first, then the ack. */
+  /**
+   * Registers the Stream handlers: durable commit first, then the ack. While the commit fails (the database is
+   * down) the push stays unanswered and the commit is retried with backoff; the ack goes out once it is durable.
+   * If the hub stops (or dies) first, the push was never acked, so DingTalk pushes it again to the next
+   * connection (stream-protocol.md §9): no message is acked without being stored.
+   */
   attach(stream: StreamClient): void {
     stream.onBotMessage(async (msg, ctx) => {
       const ack = ctx.deferAck();
       const id = `bot:${msg.msgId || ctx.messageId}`;
-      try {
-        const r = await this.#d.inbox.commit(id, 'stream', ctx.topic, storable(msg));
-        this.#d.received?.inc({ kind: 'bot', result: r });
-      } catch (e) {
-        // Not durable, so not acked as consumed: DingTalk may push it again (§9 of stream-protocol.md).
-        ack.later();
-        throw e;
-      }
+      if (this.#d.unsafeAckBeforeCommit) ack();
+      const r = await this.#commit(id, ctx.topic, storable(msg));
+      if (r === undefined) return; // stopping: left unanswered for DingTalk to push again
+      this.#d.received?.inc({ kind: 'bot', result: r });
       ack();
       this.#kick?.();
     });
     stream.onEvent(async (event, ctx) => {
       const ack = ctx.deferAck();
       const id = `event:${event.eventId || ctx.messageId}`;
-      try {
-        const r = await this.#d.inbox.commit(id, 'stream', event.eventType, {
-          eventType: event.eventType,
-          data: event.data,
-        });
-        this.#d.received?.inc({ kind: 'event', result: r });
-      } catch (e) {
+      const r = await this.#commit(id, event.eventType, { eventType: event.eventType, data: event.data });
+      if (r === undefined) {
         ack.later();
-        throw e;
+        return;
       }
+      this.#d.received?.inc({ kind: 'event', result: r });
       ack();
       this.#kick?.();
     });
+  }
+
+  /** Stops commit retries (the hub is stopping): pushes not yet stored stay unanswered. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** The inbox commit, retried with backoff until it is durable; undefined if the hub stopped first. */
+  async #commit(id: string, topic: string, payload: unknown): Promise<'new' | 'duplicate' | undefined> {
+    for (let attempt = 1; !this.#stopped; attempt++) {
+      try {
+        return await this.#d.inbox.commit(id, 'stream', topic, payload);
+      } catch (e) {
+        if (attempt === 1 || attempt % 20 === 0) {
+          this.#d.logger.warn(
+            { id, attempt, err: (e as Error)?.message ?? String(e) },
+            'inbound push not stored yet; retrying before the ack',
+          );
+        }
+        this.#d.received?.inc({ kind: topic === BOT_TOPIC ? 'bot' : 'event', result: 'commit_retry' });
+        await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** (attempt - 1))));
+      }
+    }
+    return undefined;
   }
 
   /** The inbox handler: one entry, inside the inbox transaction. */
   handle = async (entry: InboxEntry, tx: Tx): Promise<void> => {
     if (entry.topic === BOT_TOPIC) return this.#botMessage(entry.payload as BotMessage, tx);
     const p = entry.payload as { eventType?: string; data?: Record<string, unknown> } | null;
-    if (p?.eventType && this.#d.todoEventTypes.includes(p.eventType))
+    if (p?.eventType && (p.eventType === TODO_POLL_EVENT || this.#d.todoEventTypes.includes(p.eventType))) {
       return this.#todoEvent(p.data ?? {}, tx);
+    }
     // Other events are recorded in the inbox for audit; there is nothing to do with them.
   };
 

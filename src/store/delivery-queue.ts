@@ -31,8 +31,8 @@ export interface ClaimOptions {
   leaseMs: number;
   /** Budget of a rate key, or undefined for none. */
   budgetFor: (rateKey: string) => Budget | undefined;
-  /** Extra span per hit (limiter.ts). */
-  guardMs: number;
+  /** Extra span per hit of a key (limiter.ts), or one value for all keys. */
+  guardMs: number | ((rateKey: string) => number);
   /** Candidates read per claimed slot, to look past jobs whose key has no budget. @default 4 */
   overfetch?: number;
 }
@@ -49,13 +49,24 @@ export function isRetryableTxError(e: unknown): boolean {
   return code === '40P01' || code === '40001';
 }
 
-export async function withTxRetry<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+/**
+ * Runs `fn` again when PostgreSQL reports a deadlock or serialization failure (the transaction did nothing), up to
+ * `attempts` times; with `any`, after any error (for idempotent writes that must outlive a brief outage), with
+ * a doubling pause from 50 ms.
+ */
+export async function withTxRetry<T>(
+  fn: () => Promise<T>,
+  o: { attempts?: number; any?: boolean } | number = {},
+): Promise<T> {
+  const opts = typeof o === 'number' ? { attempts: o } : o;
+  const attempts = opts.attempts ?? 5;
   for (let i = 1; ; i++) {
     try {
       return await fn();
     } catch (e) {
-      if (i >= attempts || !isRetryableTxError(e)) throw e;
-      await new Promise((r) => setTimeout(r, Math.random() * 10 * i));
+      if (i >= attempts || !(opts.any || isRetryableTxError(e))) throw e;
+      const pause = opts.any ? 50 * 2 ** (i - 1) : Math.random() * 10 * i;
+      await new Promise((r) => setTimeout(r, pause));
     }
   }
 }
@@ -93,7 +104,8 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
   const candidates = await q.execute();
   if (candidates.length === 0) return { claimed: [], throttled: [] };
 
-  const span = (key: string) => (o.budgetFor(key)?.windowMs ?? 0) + o.guardMs;
+  const guard = typeof o.guardMs === 'number' ? () => o.guardMs as number : o.guardMs;
+  const span = (key: string) => (o.budgetFor(key)?.windowMs ?? 0) + guard(key);
   const limited = candidates
     .map((c) => c.rate_key)
     .filter((k): k is string => k !== null && o.budgetFor(k) !== undefined);

@@ -69,6 +69,8 @@ export interface PostgresOptions {
   schema?: string | undefined;
   /** @default 10 */
   poolSize?: number;
+  /** Errors of idle pooled connections (server restart, network cut): reported, never thrown. */
+  onError?: ((e: Error) => void) | undefined;
 }
 
 const INT8_OID = 20;
@@ -87,6 +89,9 @@ export function postgresDialect(o: PostgresOptions): { dialect: Dialect; pool: p
     // The schema goes in the startup options, so every pooled connection works in it without a per-query SET.
     ...(o.schema ? { options: `-c search_path=${quoteIdent(o.schema)}` } : {}),
   });
+  // pg emits 'error' on the pool when an idle connection dies; with no listener that event would crash the
+  // process. The pool drops the dead client and opens a new one on the next query.
+  pool.on('error', (e) => o.onError?.(e));
   return { dialect: new PostgresDialect({ pool }), pool };
 }
 

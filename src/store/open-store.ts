@@ -28,6 +28,8 @@ export interface OpenStoreOptions {
   poolSize?: number | undefined;
   /** SQLite lock wait before a write fails with SQLITE_BUSY. @default 5_000 */
   busyTimeoutMs?: number | undefined;
+  /** PostgreSQL: errors of idle pooled connections (a restart, a cut), reported instead of crashing. */
+  onError?: ((e: Error) => void) | undefined;
   /** SQLite `synchronous` pragma. @default 'FULL' */
   sqliteSynchronous?: 'FULL' | 'NORMAL' | undefined;
 }
@@ -78,6 +80,7 @@ export async function openStore(o: OpenStoreOptions): Promise<Store> {
       connectionString: o.url,
       schema: o.schema,
       poolSize: o.poolSize ?? 10,
+      onError: o.onError,
     });
     db = new Kysely<Database>({ dialect: d });
     try {

@@ -1,7 +1,9 @@
 import { type Kysely, sql } from 'kysely';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
-import { backends } from './backends.js';
+import { backends, PG_URL, pgAvailable } from './backends.js';
+import { until } from './helpers.js';
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`store open and migrations (${backend.name})`, () => {
@@ -88,6 +90,26 @@ for (const backend of backends) {
     });
   });
 }
+
+describe.skipIf(!pgAvailable)('PostgreSQL connection loss', () => {
+  it('a pooled connection killed by the server is reported, not thrown, and the next query works', async () => {
+    const f = await backends.find((b) => b.name === 'postgres')!.fresh();
+    try {
+      const errors: Error[] = [];
+      const s = await f.open({ onError: (e: Error) => errors.push(e) });
+      const pid = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(s.db);
+      const admin = new pg.Client({ connectionString: PG_URL });
+      await admin.connect();
+      await admin.query('select pg_terminate_backend($1)', [pid.rows[0]!.pid]);
+      await admin.end();
+      await until(() => errors.length > 0, 5_000);
+      const r = await sql<{ one: number }>`select 1 as one`.execute(s.db);
+      expect(r.rows[0]!.one).toBe(1);
+    } finally {
+      await f.cleanup();
+    }
+  });
+});
 
 describe('openStore input checks', () => {
   it('rejects an empty url and a bad schema name with a ConfigError, and never echoes a password', async () => {

@@ -16,6 +16,7 @@ describe('the npm start demo scene', () => {
       expect(t.history.map((e) => e.kind)).toEqual(['created', 'done']);
       expect(lines.join('\n')).toMatch(/Task #\d+ "Prepare the release notes" assigned to/);
       expect(lines.at(-1)).toMatch(/Demo scene finished/);
+      expect(lines.join('\n')).toMatch(/both Todos are closed in DingTalk/);
       const emu = f.hub.emulator!;
       const group = 'cidDemoEngineering0001==';
       await waitFor(() => emu.messages(group).find((m) => m.type === 'sampleFile'));
@@ -23,6 +24,11 @@ describe('the npm start demo scene', () => {
       await waitFor(
         () => emu.todos().filter((x) => x.subject === 'Prepare the release notes' && x.done).length === 2,
       );
+      const metrics = f.hub.metrics.render();
+      expect(metrics).toContain('dingkit_hub_changes_total{type="task.created"} 1');
+      expect(metrics).toContain('dingkit_hub_changes_total{type="file.shared"} 1');
+      expect(metrics).toMatch(/dingkit_inbound_total\{kind="bot",result="new"\} [1-9]/);
+      expect((await f.hub.health()).stream).toBe('connected');
     } finally {
       await f.cleanup();
     }

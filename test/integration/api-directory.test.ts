@@ -72,6 +72,13 @@ describe('media', () => {
     expect(emu.notices('bob').some((n) => JSON.stringify(n).includes(up.mediaId))).toBe(true);
   });
 
+  it('keeps a non-ASCII file name intact', async () => {
+    const up = await dt.media.upload({ type: 'file', source: Buffer.from('x'), fileName: '季度报告 Q3.pdf' });
+    expect(up.fileName).toBe('季度报告 Q3.pdf');
+    expect(emu.state.media.get(up.mediaId)?.filename).toBe('季度报告 Q3.pdf');
+    expect(emu.state.media.get(up.mediaId)?.size).toBe(1);
+  });
+
   it('uploads a Buffer image', async () => {
     const up = await dt.media.upload({
       type: 'image',

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { appMessage } from '../../src/api/index.js';
 import type { DingTalk } from '../../src/client.js';
 import { NetworkError, RateLimitedError, TimeoutError } from '../../src/core/errors.js';
-import { type Emulator, startEmulator } from '../../src/emulator/index.js';
+import { demoOrg, type Emulator, startEmulator } from '../../src/emulator/index.js';
 import { ALERTS, clientFor, OPS } from './api-support.js';
 import { fakeClock } from './emulator-http.js';
 
@@ -20,10 +20,20 @@ let emu: Emulator;
 let dt: DingTalk;
 
 const SEND = 'POST /v1.0/robot/groupMessages/send';
+const UUID_TOKEN = '0d'.repeat(32);
+const UUID_SECRET = `SEC${'5'.repeat(64)}`;
 const READ = 'POST /topapi/v2/user/getbymobile';
 
 beforeAll(async () => {
-  emu = await startEmulator({ seed: 13, now: clock.now, limits: { robotLimit: 1_000_000 } });
+  const fixture = demoOrg();
+  // A robot of its own for the msgUuid tests: the throttle test leaves `alerts` penalised.
+  fixture.org.customRobots.push({
+    name: 'uuid',
+    token: UUID_TOKEN,
+    group: OPS,
+    security: { secret: UUID_SECRET },
+  });
+  emu = await startEmulator({ fixture, seed: 13, now: clock.now, limits: { robotLimit: 1_000_000 } });
   dt = clientFor(emu, { timeoutMs: 300, errors: { appThrottleRetryMs: 5 } });
 });
 afterAll(async () => {
@@ -135,7 +145,7 @@ describe('webhook idempotency key (msgUuid, §2.1)', () => {
       rateLimit: false,
       retry: { minDelayMs: 1, maxDelayMs: 2, retries: 6 },
     });
-    const robot = c.webhook({ accessToken: ALERTS.token, secret: ALERTS.security.secret });
+    const robot = c.webhook({ accessToken: UUID_TOKEN, secret: UUID_SECRET });
     emu.setFaults({ seed: 3, rules: [{ route: WEBHOOK, resetAfter: 0.5, acceptFirst: 1 }] });
     const texts = Array.from({ length: 20 }, (_, i) => `uuid-${Date.now()}-[${i}]`);
     const since = lastSeq();
@@ -151,7 +161,7 @@ describe('webhook idempotency key (msgUuid, §2.1)', () => {
       rateLimit: false,
       retry: { minDelayMs: 1, maxDelayMs: 2, retries: 6 },
     });
-    const robot = c.webhook({ accessToken: ALERTS.token, secret: ALERTS.security.secret });
+    const robot = c.webhook({ accessToken: UUID_TOKEN, secret: UUID_SECRET });
     emu.setFaults({ seed: 3, rules: [{ route: WEBHOOK, resetAfter: 0.5, acceptFirst: 1 }] });
     const texts = Array.from({ length: 20 }, (_, i) => `plain-${Date.now()}-[${i}]`);
     const since = lastSeq();

@@ -96,6 +96,69 @@ describe('inspection', () => {
   });
 });
 
+describe('org changes', () => {
+  it('a dissolved group answers 400013 to its webhook and group.disbanded to the app robot; a disabled robot 400102', async () => {
+    const other = await startEmulator({ seed: 4 });
+    try {
+      const app = other.state.org.apps[0]!;
+      const token = (
+        await call<{ accessToken: string }>(`${other.url}/v1.0/oauth2/accessToken`, {
+          body: { appKey: app.appKey, appSecret: app.appSecret },
+        })
+      ).body.accessToken;
+      const ops = 'cidDemoOps000000002==';
+      expect(
+        (await call(`${other.url}/_emulator/robots/alerts`, { method: 'PUT', body: { disabled: true } }))
+          .status,
+      ).toBe(200);
+      expect(
+        (await call(other.webhookUrl('alerts'), { body: { msgtype: 'text', text: { content: 'x' } } })).body[
+          'errcode'
+        ],
+      ).toBe(400102);
+      await call(`${other.url}/_emulator/robots/alerts`, { method: 'PUT', body: { disabled: false } });
+      expect(
+        (await call(`${other.url}/_emulator/groups/${encodeURIComponent(ops)}/dissolve`, { body: {} }))
+          .status,
+      ).toBe(200);
+      expect(
+        (await call(other.webhookUrl('alerts'), { body: { msgtype: 'text', text: { content: 'x' } } })).body[
+          'errcode'
+        ],
+      ).toBe(400013);
+      const r = await call(`${other.url}/v1.0/robot/groupMessages/send`, {
+        headers: { 'x-acs-dingtalk-access-token': token },
+        body: {
+          robotCode: app.robotCode,
+          openConversationId: ops,
+          msgKey: 'sampleText',
+          msgParam: '{"content":"x"}',
+        },
+      });
+      expect(r.body['code']).toBe('group.disbanded');
+      const eng = 'cidDemoEngineering0001==';
+      expect(
+        (
+          await call(`${other.url}/_emulator/groups/${encodeURIComponent(eng)}/members`, {
+            method: 'PUT',
+            body: { members: ['ghost'] },
+          })
+        ).status,
+      ).toBe(400);
+      await call(`${other.url}/_emulator/groups/${encodeURIComponent(eng)}/members`, {
+        method: 'PUT',
+        body: { members: ['alice'] },
+      });
+      const post = await call(`${other.url}/_emulator/groups/${encodeURIComponent(eng)}/messages`, {
+        body: { from: 'bob', text: 'x' },
+      });
+      expect(post.status).toBe(400);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe('fixtures', () => {
   it('loads a fixture file, and saves org + records on close; the saved file starts a new emulator', async () => {
     const f: EmulatorFixture = demoOrg();

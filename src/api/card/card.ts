@@ -16,7 +16,7 @@ import {
   optBool,
   optString,
 } from '../shared/response.js';
-import { requireText } from '../shared/validate.js';
+import { requireObject, requireText } from '../shared/validate.js';
 
 /** Card values are strings (complex values are JSON-encoded by the caller, as DingTalk's templates expect). */
 export type CardParamMap = Record<string, string>;
@@ -96,6 +96,7 @@ export class Card {
    */
   async createAndDeliver(input: CardDeliverInput): Promise<CardDeliverResult> {
     const op = 'card.createAndDeliver';
+    requireObject(input, 'input', op);
     const outTrackId = requireText(input.outTrackId, 'outTrackId', op, 255);
     const body: Json = {
       cardTemplateId: requireText(input.cardTemplateId, 'cardTemplateId', op),
@@ -149,6 +150,7 @@ export class Card {
    */
   async update(input: CardUpdateInput): Promise<void> {
     const op = 'card.update';
+    requireObject(input, 'input', op);
     const body: Json = { outTrackId: requireText(input.outTrackId, 'outTrackId', op, 255) };
     if (input.cardData !== undefined)
       body['cardData'] = { cardParamMap: paramMap(input.cardData, 'cardData', op) };
@@ -186,6 +188,7 @@ export class Card {
    */
   async stream(input: CardStreamInput): Promise<void> {
     const op = 'card.stream';
+    requireObject(input, 'input', op);
     if (typeof input.content !== 'string') {
       throw new ValidationError('must be a string', 'content', { operation: op });
     }
@@ -255,6 +258,7 @@ function paramMap(m: unknown, field: string, op: string): CardParamMap {
 }
 
 function privateData(p: Record<string, CardParamMap>, op: string): Json {
+  requireObject(p, 'privateData', op);
   const out: Json = {};
   for (const [user, m] of Object.entries(p))
     out[user] = { cardParamMap: paramMap(m, `privateData.${user}`, op) };

@@ -22,7 +22,7 @@ import {
   optString,
 } from '../shared/response.js';
 import { TtlCache } from '../shared/ttl-cache.js';
-import { optionalText, requireList, requireText } from '../shared/validate.js';
+import { optionalText, requireList, requireObject, requireText } from '../shared/validate.js';
 
 export interface SceneGroupInput extends CallOptions {
   title: string;
@@ -81,6 +81,7 @@ export class Chat {
    */
   async createSceneGroup(input: SceneGroupInput): Promise<GroupIds> {
     const op = 'chat.createSceneGroup';
+    requireObject(input, 'input', op);
     const body: Json = {
       title: requireText(input.title, 'title', op),
       template_id: requireText(input.templateId, 'templateId', op),
@@ -157,6 +158,7 @@ export class Chat {
     input: { chatId: string; message: NoticeMessage } & CallOptions,
   ): Promise<{ messageId: string }> {
     const op = 'chat.send';
+    requireObject(input, 'input', op);
     const chatid = requireText(input.chatId, 'chatId', op);
     const msg = validateNoticeMessage(input.message, op, this.#maxBytes);
     const res = await this.#ctx.request({

@@ -24,6 +24,7 @@ import {
   optNumber,
   optString,
 } from '../shared/response.js';
+import { requireObject } from '../shared/validate.js';
 import {
   contentTypeFor,
   DEFAULT_MEDIA_RULES,
@@ -81,6 +82,7 @@ export class Media {
    * await dt.robot.sendToGroup({ openConversationId, message: appMessage.file(mediaId, 'report.pdf') });
    */
   async upload(input: UploadInput): Promise<UploadResult> {
+    requireObject(input, 'input', OP);
     if (!isMediaType(input.type)) {
       throw new ValidationError('must be image, voice, video or file', 'type', { operation: OP });
     }

@@ -20,7 +20,7 @@ import {
   optNumber,
   stringList,
 } from '../shared/response.js';
-import { requireList } from '../shared/validate.js';
+import { requireList, requireObject } from '../shared/validate.js';
 import { NOTICE_MAX_BYTES, type NoticeMessage, validateNoticeMessage } from './notice-messages.js';
 
 export interface NoticeOptions {
@@ -112,16 +112,25 @@ export class Notice {
    */
   async send(input: NoticeSendInput): Promise<{ taskId: string }> {
     const op = 'notice.send';
+    requireObject(input, 'input', op);
     const message = validateNoticeMessage(input.message, op, this.#maxBytes);
     const body: Json = { agent_id: this.#agentId(input.agentId, op), msg: message };
     const users =
       input.userIds === undefined
         ? []
         : requireList(input.userIds, 'userIds', op, { min: 0, max: this.#maxUsers });
+    if (input.deptIds !== undefined && !Array.isArray(input.deptIds)) {
+      throw new ValidationError('must be an array of department ids', 'deptIds', { operation: op });
+    }
     const depts =
       input.deptIds === undefined
         ? []
-        : requireList(input.deptIds.map(String), 'deptIds', op, { min: 0, max: this.#maxDepts });
+        : requireList(
+            input.deptIds.map((d) => (typeof d === 'number' ? String(d) : d)),
+            'deptIds',
+            op,
+            { min: 0, max: this.#maxDepts },
+          );
     if (users.length > 0) body['userid_list'] = users.join(',');
     if (depts.length > 0) body['dept_id_list'] = depts.join(',');
     if (input.toAllUsers === true) body['to_all_user'] = true;
@@ -225,7 +234,8 @@ export class Notice {
     const raw = given ?? this.#ctx.app.agentId;
     if (raw === undefined)
       throw new ConfigError(`${op}: no agentId: pass one or configure the client's agentId`);
-    const n = typeof raw === 'number' ? raw : Number(raw);
+    const n =
+      typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
     if (!Number.isSafeInteger(n) || n <= 0) {
       throw new ValidationError('must be a positive integer (the app AgentId)', 'agentId', { operation: op });
     }
@@ -260,7 +270,12 @@ function explain(code: number | undefined): string {
 
 /** task ids are numbers on the wire; accept the string form `send` returns. */
 function taskIdValue(taskId: string | number, op: string): number {
-  const n = typeof taskId === 'number' ? taskId : Number(taskId);
+  const n =
+    typeof taskId === 'number'
+      ? taskId
+      : typeof taskId === 'string' && /^\d+$/.test(taskId)
+        ? Number(taskId)
+        : Number.NaN;
   if (!Number.isSafeInteger(n) || n <= 0) {
     throw new ValidationError('must be a positive integer task id', 'taskId', { operation: op });
   }

@@ -20,7 +20,7 @@ import {
   optString,
   stringList,
 } from '../shared/response.js';
-import { optionalText, requireInt, requireList, requireText } from '../shared/validate.js';
+import { optionalText, requireInt, requireList, requireObject, requireText } from '../shared/validate.js';
 import { encodeTemplate, MSG_PARAM_MAX_BYTES, type TemplateMessage } from './app-templates.js';
 
 export interface AppRobotOptions {
@@ -111,6 +111,7 @@ export class AppRobot {
    */
   async sendToGroup(input: GroupSendInput): Promise<RobotSendResult> {
     const op = 'robot.groupSend';
+    requireObject(input, 'input', op);
     const openConversationId = requireText(input.openConversationId, 'openConversationId', op);
     const robotCode = this.#robotCode(input.robotCode, op);
     const coolAppCode = optionalText(input.coolAppCode, 'coolAppCode', op);
@@ -129,6 +130,7 @@ export class AppRobot {
    */
   async sendToUsers(input: UsersSendInput): Promise<UsersSendResult> {
     const op = 'robot.usersSend';
+    requireObject(input, 'input', op);
     const userIds = requireList(input.userIds, 'userIds', op, { max: this.#maxOto });
     const robotCode = this.#robotCode(input.robotCode, op);
     const { msgKey, msgParam } = encodeTemplate(input.message, op, this.#maxParam);
@@ -159,6 +161,7 @@ export class AppRobot {
     } & CallOptions,
   ): Promise<RecallResult> {
     const op = 'robot.groupRecall';
+    requireObject(input, 'input', op);
     const openConversationId = requireText(input.openConversationId, 'openConversationId', op);
     const keys = requireList(input.processQueryKeys, 'processQueryKeys', op, { max: MAX_RECALL_KEYS });
     const robotCode = this.#robotCode(input.robotCode, op);
@@ -181,6 +184,7 @@ export class AppRobot {
     input: { processQueryKeys: readonly string[]; robotCode?: string | undefined } & CallOptions,
   ): Promise<RecallResult> {
     const op = 'robot.usersRecall';
+    requireObject(input, 'input', op);
     const keys = requireList(input.processQueryKeys, 'processQueryKeys', op, { max: MAX_RECALL_KEYS });
     const robotCode = this.#robotCode(input.robotCode, op);
     const res = await this.#post<Json>(
@@ -202,6 +206,7 @@ export class AppRobot {
     input: { processQueryKey: string; robotCode?: string | undefined } & CallOptions,
   ): Promise<UsersReadStatus> {
     const op = 'robot.usersReadStatus';
+    requireObject(input, 'input', op);
     const processQueryKey = requireText(input.processQueryKey, 'processQueryKey', op);
     const robotCode = this.#robotCode(input.robotCode, op);
     const res = await this.#ctx.request({
@@ -244,6 +249,7 @@ export class AppRobot {
     } & CallOptions,
   ): Promise<GroupReadStatus> {
     const op = 'robot.groupReadStatus';
+    requireObject(input, 'input', op);
     const body: Json = {
       processQueryKey: requireText(input.processQueryKey, 'processQueryKey', op),
       robotCode: this.#robotCode(input.robotCode, op),
@@ -272,6 +278,7 @@ export class AppRobot {
     input: { downloadCode: string; robotCode?: string | undefined } & CallOptions,
   ): Promise<{ downloadUrl: string }> {
     const op = 'robot.fileDownload';
+    requireObject(input, 'input', op);
     const downloadCode = requireText(input.downloadCode, 'downloadCode', op);
     const robotCode = this.#robotCode(input.robotCode, op);
     const res = await this.#post<Json>(

@@ -88,9 +88,10 @@ export function encodeTemplate(
   if (typeof message !== 'object' || message === null) {
     throw new ValidationError('must be { msgKey, msgParam }', 'message', { operation: op });
   }
-  const key = message.msgKey as string;
-  if (!Object.hasOwn(TEMPLATE_FIELDS, key)) {
-    throw new ValidationError(`unknown msgKey "${String(key).slice(0, 40)}"`, 'msgKey', { operation: op });
+  const key: unknown = message.msgKey;
+  if (typeof key !== 'string' || !Object.hasOwn(TEMPLATE_FIELDS, key)) {
+    const shown = typeof key === 'string' ? key.slice(0, 40) : typeof key;
+    throw new ValidationError(`unknown msgKey "${shown}"`, 'msgKey', { operation: op });
   }
   const msgKey = key as MsgKey;
   const param = message.msgParam as unknown;

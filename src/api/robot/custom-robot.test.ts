@@ -59,6 +59,23 @@ describe('webhook signing (reference §2.3)', () => {
     expect(t.calls[0]!.path).toBe(`/robot/send?access_token=${TOKEN}`);
   });
 
+  it("DingTalk's own webhook URL follows oapiBase (env or option); any other URL is used as given", async () => {
+    const a = robot({ oapiBase: 'http://127.0.0.1:9', secret: undefined });
+    await a.r.text('hi');
+    expect(a.t.calls[0]!.origin + a.t.calls[0]!.path).toBe(
+      `http://127.0.0.1:9/robot/send?access_token=${TOKEN}`,
+    );
+    const b = robot({ env: { DINGTALK_OAPI_BASE: 'http://127.0.0.1:8' }, secret: undefined });
+    await b.r.text('hi');
+    expect(b.t.calls[0]!.origin).toBe('http://127.0.0.1:8');
+    const c = robot({
+      webhook: `https://proxy.example/robot/send?access_token=${TOKEN}`,
+      oapiBase: 'http://127.0.0.1:9',
+    });
+    await c.r.text('hi');
+    expect(c.t.calls[0]!.origin).toBe('https://proxy.example');
+  });
+
   it('builds the URL on oapiBase from a bare accessToken', async () => {
     const { r, t } = robot({ webhook: undefined, accessToken: TOKEN, oapiBase: 'http://127.0.0.1:9/prefix' });
     await r.text('hi');

@@ -10,7 +10,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { DingTalkCore, type DingTalkOptions } from '../../core/client-core.js';
+import { DEFAULT_OAPI_BASE, DingTalkCore, type DingTalkOptions } from '../../core/client-core.js';
 import type { ApiContext } from '../../core/context.js';
 import { ConfigError, ValidationError } from '../../core/errors.js';
 import type { DingTalkRequest, QueryValue } from '../../core/pipeline.js';
@@ -195,7 +195,7 @@ export class CustomRobot {
    * @example
    * await robot.text('build #42 failed', { userIds: ['manager4220'] });
    */
-  text(content: string, who?: Mention, options?: WebhookSendOptions): Promise<WebhookSendResult> {
+  async text(content: string, who?: Mention, options?: WebhookSendOptions): Promise<WebhookSendResult> {
     return this.send(webhookMessage.text(content, who), options);
   }
 
@@ -204,7 +204,7 @@ export class CustomRobot {
    * @example
    * await robot.markdown('Weather', '#### Hangzhou\n> 9°C, sunny');
    */
-  markdown(
+  async markdown(
     title: string,
     text: string,
     who?: Mention,
@@ -218,7 +218,7 @@ export class CustomRobot {
    * @example
    * await robot.link({ title: 'Runbook', text: 'Disk full on db-1', messageUrl: 'https://wiki/runbook' });
    */
-  link(
+  async link(
     link: { title: string; text: string; messageUrl: string; picUrl?: string },
     options?: WebhookSendOptions,
   ): Promise<WebhookSendResult> {
@@ -230,7 +230,7 @@ export class CustomRobot {
    * @example
    * await robot.actionCard({ title: 'Approve?', text: 'Deploy v2', btns: [{ title: 'Yes', actionURL: 'https://x/y' }] });
    */
-  actionCard(
+  async actionCard(
     card: ActionCardSingle | ActionCardMulti,
     options?: WebhookSendOptions,
   ): Promise<WebhookSendResult> {
@@ -242,7 +242,7 @@ export class CustomRobot {
    * @example
    * await robot.feedCard([{ title: 'News', messageURL: 'https://x', picURL: 'https://x/p.png' }]);
    */
-  feedCard(links: FeedCardLink[], options?: WebhookSendOptions): Promise<WebhookSendResult> {
+  async feedCard(links: FeedCardLink[], options?: WebhookSendOptions): Promise<WebhookSendResult> {
     return this.send(webhookMessage.feedCard(links), options);
   }
 
@@ -278,6 +278,11 @@ function resolveTarget(o: CustomRobotOptions): { host: 'oapi' | 'url'; path: str
   }
   const token = url.searchParams.get('access_token');
   if (!token) throw new ConfigError('CustomRobot: webhook URL has no access_token');
+  if (url.origin === DEFAULT_OAPI_BASE && url.pathname === '/robot/send') {
+    // DingTalk's own webhook URL follows the client's oapiBase (DINGTALK_OAPI_BASE), so pointing a client at the
+    // emulator also points its robots there; in production oapiBase is this same origin.
+    return { host: 'oapi', path: `/robot/send?access_token=${encodeURIComponent(token)}`, token };
+  }
   // Stale timestamp/sign in the given URL are dropped (a fresh pair is added per request); the token goes
   // last-but-signature so the wire URL reads like DingTalk's own (…?access_token=…&timestamp=…&sign=…).
   for (const k of ['access_token', 'timestamp', 'sign']) url.searchParams.delete(k);

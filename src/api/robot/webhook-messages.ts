@@ -120,8 +120,21 @@ export const webhookMessage = {
  * // → text.content 'on call now\n@13800000000', at.atMobiles ['13800000000']
  */
 export function mention<M extends WebhookMessage>(message: M, who: Mention): M {
-  const mobiles = [...(who.mobiles ?? [])];
-  const userIds = [...(who.userIds ?? [])];
+  const list = (v: unknown, field: string): string[] => {
+    if (v === undefined) return [];
+    if (!Array.isArray(v)) {
+      throw new ValidationError('must be an array of strings', field, { operation: 'webhook.send' });
+    }
+    return [...v] as string[];
+  };
+  if (typeof who !== 'object' || who === null) {
+    throw new ValidationError('must be { mobiles?, userIds?, all? }', 'at', { operation: 'webhook.send' });
+  }
+  if (typeof message !== 'object' || message === null) {
+    throw new ValidationError('must be a message object', 'message', { operation: 'webhook.send' });
+  }
+  const mobiles = list(who.mobiles, 'at.mobiles');
+  const userIds = list(who.userIds, 'at.userIds');
   if (mobiles.length + userIds.length > MAX_MENTIONS) {
     throw new ValidationError(`at most ${MAX_MENTIONS} people can be mentioned`, 'at', {
       operation: 'webhook.send',
@@ -148,24 +161,34 @@ export function mention<M extends WebhookMessage>(message: M, who: Mention): M {
     ...(who.all ? { isAtAll: true } : {}),
   };
   if (message.msgtype === 'text') {
-    return { ...message, text: { content: withNames(message.text.content, names) }, at } as M;
+    return {
+      ...message,
+      text: { content: withNames(message.text?.content, names, 'text.content') },
+      at,
+    } as M;
   }
   if (message.msgtype === 'markdown') {
     return {
       ...message,
-      markdown: { ...message.markdown, text: withNames(message.markdown.text, names) },
+      markdown: { ...message.markdown, text: withNames(message.markdown?.text, names, 'markdown.text') },
       at,
     } as M;
   }
   return {
     ...message,
-    actionCard: { ...message.actionCard, text: withNames(message.actionCard.text, names) },
+    actionCard: {
+      ...message.actionCard,
+      text: withNames(message.actionCard?.text, names, 'actionCard.text'),
+    },
     at,
   } as M;
 }
 
 /** Appends `@name` for each name the text does not already contain as a mention. */
-function withNames(text: string, names: readonly string[]): string {
+function withNames(text: unknown, names: readonly string[], field: string): string {
+  if (typeof text !== 'string') {
+    throw new ValidationError('must be a string', field, { operation: 'webhook.send' });
+  }
   const missing = unique(names).filter((n) => !hasMention(text, n));
   return missing.length === 0 ? text : `${text}\n${missing.map((n) => `@${n}`).join(' ')}`;
 }

@@ -27,6 +27,7 @@ import {
   optionalText,
   requireInt,
   requireList,
+  requireObject,
   requireText,
   requireUrl,
 } from '../shared/validate.js';
@@ -144,6 +145,7 @@ export class Todo {
    */
   async create(unionId: string, input: TodoCreateInput): Promise<TodoTask> {
     const op = 'todo.create';
+    requireObject(input, 'input', op);
     const owner = requireText(unionId, 'unionId', op);
     const body: Json = { subject: requireText(input.subject, 'subject', op, 1024) };
     const description = optionalText(input.description, 'description', op, 4096);
@@ -198,6 +200,7 @@ export class Todo {
    */
   async update(unionId: string, taskId: string, input: TodoUpdateInput): Promise<void> {
     const op = 'todo.update';
+    requireObject(input, 'input', op);
     const path = `/v1.0/todo/users/${seg(requireText(unionId, 'unionId', op))}/tasks/${seg(requireText(taskId, 'taskId', op))}`;
     const body: Json = {};
     const subject = optionalText(input.subject, 'subject', op, 1024);
@@ -254,12 +257,16 @@ export class Todo {
    */
   async list(unionId: string, input: TodoListInput = {}): Promise<TodoPage> {
     const op = 'todo.list';
+    requireObject(input, 'input', op);
     const path = `/v1.0/todo/users/${seg(requireText(unionId, 'unionId', op))}/${this.#listPath}`;
     const body: Json = {};
     const next = optionalText(input.nextToken, 'nextToken', op);
     if (next !== undefined) body['nextToken'] = next;
     if (input.isDone !== undefined) body['isDone'] = input.isDone === true;
     if (input.roleTypes !== undefined) {
+      if (!Array.isArray(input.roleTypes)) {
+        throw new ValidationError('must be an array of role arrays', 'roleTypes', { operation: op });
+      }
       for (const [i, group] of input.roleTypes.entries()) {
         if (!Array.isArray(group) || group.some((r) => !ROLES.has(r))) {
           throw new ValidationError('roles are executor, creator or participant', `roleTypes[${i}]`, {

@@ -102,6 +102,41 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
       return r;
     }),
   );
+  // Org changes people make in the client: dissolve a group (→ 400013 / group.disbanded), disable a custom robot
+  // (→ 400102), add or remove group members.
+  router.add('POST', '/_emulator/groups/:openConversationId/dissolve', (ctx) =>
+    guard(() => {
+      const g = emu.state.groups.get(ctx.params['openConversationId'] ?? '');
+      if (!g) throw new ActingError(404, 'unknown group');
+      g.dissolved = true;
+      return g;
+    }),
+  );
+  router.add('PUT', '/_emulator/groups/:openConversationId/members', (ctx) =>
+    guard(() => {
+      const g = emu.state.groups.get(ctx.params['openConversationId'] ?? '');
+      const b = body(ctx);
+      if (!g) throw new ActingError(404, 'unknown group');
+      const members = b?.['members'];
+      if (!Array.isArray(members) || !members.every((m) => typeof m === 'string' && emu.state.users.has(m))) {
+        throw new ActingError(400, 'members must be known userIds');
+      }
+      g.members = [...new Set(members as string[])];
+      return g;
+    }),
+  );
+  router.add('PUT', '/_emulator/robots/:name', (ctx) =>
+    guard(() => {
+      const r = emu.state.robotsByName.get(ctx.params['name'] ?? '');
+      const b = body(ctx);
+      if (!r) throw new ActingError(404, 'unknown robot');
+      if (!b || (b['disabled'] !== undefined && typeof b['disabled'] !== 'boolean')) {
+        throw new ActingError(400, 'disabled must be a boolean');
+      }
+      if (typeof b['disabled'] === 'boolean') r.disabled = b['disabled'];
+      return { name: r.name, disabled: r.disabled === true };
+    }),
+  );
   router.add('POST', '/_emulator/users/:userId/messages', (ctx) =>
     guard(() => {
       const b = body(ctx);

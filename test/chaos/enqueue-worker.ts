@@ -1,0 +1,32 @@
+/**
+ * The D1 worker: enqueues messages in a loop and prints each message id once `enqueue` has resolved, which is
+ * the moment the hub answers 2xx. argv: <database url> <schema or -> <mode: after-commit | before-commit>
+ * `before-commit` is the mutation twin: it prints the id before the transaction commits.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { openStore } from '../../src/store/open-store.js';
+import { Outbox } from '../../src/store/outbox.js';
+
+const [url, schema, mode] = process.argv.slice(2) as [string, string, string];
+const store = await openStore({ url, ...(schema !== '-' ? { schema } : {}) });
+const box = new Outbox(store);
+process.stdout.write('ready\n');
+for (;;) {
+  const key = randomUUID();
+  const input = {
+    kind: 'message',
+    request: { key },
+    idempotencyKey: key,
+    deliveries: [{ channel: 'robot' as const, target: 'ops', payload: { n: key } }],
+  };
+  if (mode === 'before-commit') {
+    // Answer first, write later: what "accepted but not durable" looks like.
+    process.stdout.write(`accepted ${key}\n`);
+    await new Promise((r) => setTimeout(r, 2));
+    await box.enqueue(input);
+  } else {
+    await box.enqueue(input);
+    process.stdout.write(`accepted ${key}\n`);
+  }
+}

@@ -1,0 +1,59 @@
+/** The dispatcher conformance fixture: per-test stores on one backend, enqueue helpers, auto-stopped dispatchers. */
+
+import { afterEach } from 'vitest';
+import { NetworkError } from '../../src/core/errors.js';
+import { Dispatcher, type DispatcherOptions } from '../../src/hub/dispatcher.js';
+import type { Store } from '../../src/store/open-store.js';
+import { type DeliverySpec, Outbox } from '../../src/store/outbox.js';
+import type { Backend } from './backends.js';
+
+export const spec = (target: string, extra: Partial<DeliverySpec> = {}): DeliverySpec => ({
+  channel: 'robot',
+  target,
+  payload: { robot: target, msgtype: 'text', text: { content: `to ${target}` } },
+  ...extra,
+});
+
+/** Every 7th job fails twice (not_sent) before it goes through; the others fail at random 20 % of the time. */
+export const failSome = (job: { payload: unknown; attempt: number }): Error | undefined => {
+  const n = (job.payload as { n: number }).n;
+  if (n % 7 === 0 && job.attempt <= 2) return new NetworkError('reset');
+  return Math.random() < 0.2 ? new NetworkError('reset') : undefined;
+};
+
+/** Call inside a describe: registers the cleanup and returns the helpers. */
+export function dispatchFixture(backend: Backend) {
+  let cleanup: (() => Promise<void>) | undefined;
+  const running: Dispatcher[] = [];
+  afterEach(async () => {
+    for (const d of running.splice(0)) await d.stop({ deadlineMs: 1_000 });
+    await cleanup?.();
+    cleanup = undefined;
+  });
+  return {
+    running,
+    async stores(n: number): Promise<Store[]> {
+      const f = await backend.fresh();
+      cleanup = f.cleanup;
+      const out: Store[] = [];
+      for (let i = 0; i < n; i++) out.push(await f.open());
+      return out;
+    },
+    async enqueueMany(s: Store, specs: DeliverySpec[], now?: () => number): Promise<number[]> {
+      const box = new Outbox(s, now ? { now } : {});
+      const ids: number[] = [];
+      for (const d of specs) {
+        const r = await box.enqueue({ kind: 'message', request: {}, deliveries: [d] });
+        ids.push(r.deliveries[0]!.id);
+      }
+      return ids;
+    },
+    dispatcher(o: DispatcherOptions): Dispatcher {
+      const d = new Dispatcher({ pollMs: 10, ...o });
+      running.push(d);
+      return d;
+    },
+    row: (s: Store, id: number) =>
+      s.db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirstOrThrow(),
+  };
+}
