@@ -201,6 +201,9 @@ describe('unexpected failures', () => {
     const rid = res.headers.get('x-request-id');
     const text = await res.text();
     expect(text).not.toContain('pool exploded');
+    expect(JSON.parse(text)).toEqual({
+      error: { code: 'internal', message: `internal error (request id ${rid})` },
+    });
     const line = h.logs.find((l) => l.level === 'error');
     expect(line?.obj['rid']).toBe(rid);
     expect(String(line?.obj['err'])).toContain('pool exploded');
