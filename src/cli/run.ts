@@ -9,6 +9,7 @@ import { CliContext, type GlobalFlags, type LocalHubStarter } from './context.js
 import { deliveriesHelp, deliveriesVerb } from './deliveries.js';
 import { doctorHelp, doctorVerb } from './doctor.js';
 import { emulatorHelp, emulatorVerb } from './emulator.js';
+import { eventsHelp, eventsVerb } from './events.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { fileHelp, fileVerb } from './file.js';
 import type { CliIo } from './io.js';
@@ -45,6 +46,7 @@ export const VERBS: Record<string, Verb> = {
     help: deliveriesHelp,
     run: deliveriesVerb,
   },
+  events: { summary: 'follow the live change feed (SSE) in the terminal', help: eventsHelp, run: eventsVerb },
   people: { summary: 'list the people directory (names for --to)', help: peopleHelp, run: peopleVerb },
   token: {
     summary: 'create, list and revoke API tokens (works on the store)',

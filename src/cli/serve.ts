@@ -50,7 +50,16 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
   const logger = createConsoleLogger(ctx.io.stderr, { format, redactor });
 
   const { startHub, HUB_VERSION } = await import('../hub/hub.js');
-  const hub = await startHub({ config, logger });
+  const hub = await startHub({ config, logger }).catch((e: unknown) => {
+    if ((e as { code?: string }).code === 'EADDRINUSE') {
+      throw new CliError(
+        EXIT.unavailable,
+        `the built-in emulator's port ${config.emulator.port} is in use (set emulator.port in the config, 0 = any)`,
+        'listen',
+      );
+    }
+    throw e;
+  });
   let stopping = false;
   const stopHub = async () => {
     if (stopping) return;

@@ -75,6 +75,8 @@ export interface StartHubOptions {
   todoEventTypes?: readonly string[] | undefined;
   /** Inbox poll period (new pushes are handled at once; this catches retries and restarts). @default 500 */
   inboxPollMs?: number | undefined;
+  /** In demo mode, how long the start waits for the first Stream connection. @default 10_000 */
+  streamConnectTimeoutMs?: number | undefined;
   /** @internal Mutation twin of goal R2 for tests (see InboundDeps); never in production. */
   unsafeAckBeforeCommit?: boolean | undefined;
 }
@@ -246,10 +248,6 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     });
     inbound.attach(stream);
     streamState = 'connecting';
-    // In demo mode the first connection is awaited (the scene needs it); against DingTalk it comes when it comes.
-    const first = stream.start();
-    if (emulator) await first;
-    else first.catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'stream start failed'));
   }
 
   const actor = (a: Actor | undefined): Actor => ({ by: a?.by || 'api' });
@@ -327,5 +325,28 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       await emulator?.close();
     },
   };
+  if (stream) {
+    // In demo mode the first connection is awaited (the scene needs it); against DingTalk it comes when it comes.
+    const first = stream.start();
+    if (emulator) {
+      try {
+        // Bounded: a gateway that keeps refusing must not hang the start; the client keeps reconnecting.
+        let timer: NodeJS.Timeout | undefined;
+        const connected = await Promise.race([
+          first.then(() => true),
+          new Promise<false>((r) => {
+            timer = setTimeout(() => r(false), o.streamConnectTimeoutMs ?? 10_000);
+          }),
+        ]).finally(() => clearTimeout(timer));
+        if (!connected) logger.warn({}, 'Stream not connected yet; the hub starts anyway and keeps trying');
+      } catch (e) {
+        // A half-started hub would leak its dispatcher, timers, store and emulator: undo it all.
+        await hub.stop().catch(() => {});
+        throw e;
+      }
+    } else {
+      first.catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'stream start failed'));
+    }
+  }
   return hub;
 }

@@ -114,7 +114,11 @@ export function createApp(o: ApiAppOptions): ApiApp {
         'request failed',
       );
     };
-    return toResponse(c, e, log, (t) => redactor.redact(t));
+    const res = toResponse(c, e, log, (t) => redactor.redact(t));
+    if (res.status !== 500) return res;
+    // Nothing about the failure leaves the server, except the id to quote when reporting it.
+    const rid = c.res.headers.get('x-request-id') ?? '';
+    return c.json(errorBody('internal', `internal error (request id ${rid})`), 500);
   });
   app.notFound((c) =>
     c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path.slice(0, 200)}`), 404),

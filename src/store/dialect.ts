@@ -19,6 +19,7 @@ import {
   SqliteQueryCompiler,
 } from 'kysely';
 import pg from 'pg';
+import { ScopedPostgresIntrospector } from './pg-introspector.js';
 import { SqliteStoreDriver } from './sqlite-driver.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
@@ -92,7 +93,15 @@ export function postgresDialect(o: PostgresOptions): { dialect: Dialect; pool: p
   // pg emits 'error' on the pool when an idle connection dies; with no listener that event would crash the
   // process. The pool drops the dead client and opens a new one on the next query.
   pool.on('error', (e) => o.onError?.(e));
-  return { dialect: new PostgresDialect({ pool }), pool };
+  const base = new PostgresDialect({ pool });
+  const dialect: Dialect = {
+    createAdapter: () => base.createAdapter(),
+    createDriver: () => base.createDriver(),
+    createQueryCompiler: () => base.createQueryCompiler(),
+    // Scoped to our schema: Kysely's stock one fails when another process drops a schema meanwhile.
+    createIntrospector: (db) => new ScopedPostgresIntrospector(db),
+  };
+  return { dialect, pool };
 }
 
 export function quoteIdent(name: string): string {

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
@@ -107,6 +107,62 @@ describe.skipIf(!pgAvailable)('PostgreSQL connection loss', () => {
       expect(r.rows[0]!.one).toBe(1);
     } finally {
       await f.cleanup();
+    }
+  });
+});
+
+describe.skipIf(!pgAvailable)('PostgreSQL schemas dropped by other processes', () => {
+  /** Another process creating and dropping schemas (with tables) in a loop, until stopped. */
+  function churn(): { stop: () => Promise<void> } {
+    let on = true;
+    const done = (async () => {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      for (let i = 0; on; i++) {
+        const name = `churn_${process.pid}_${i}`;
+        await c.query(`create schema ${name}; create table ${name}.t (id serial primary key, v text)`);
+        await c.query(`drop schema ${name} cascade`);
+      }
+      await c.end();
+    })();
+    return {
+      stop: async () => {
+        on = false;
+        await done;
+      },
+    };
+  }
+
+  async function introspectDuringChurn(k: Kysely<unknown>): Promise<number> {
+    const c = churn();
+    let failures = 0;
+    try {
+      for (let i = 0; i < 40; i++) {
+        await k.introspection.getTables({ withInternalKyselyTables: true }).catch(() => failures++);
+      }
+    } finally {
+      await c.stop();
+    }
+    return failures;
+  }
+
+  it('the store introspects (and so migrates) only its own schema: concurrent drops elsewhere never fail it', async () => {
+    const f = await backends.find((b) => b.name === 'postgres')!.fresh();
+    try {
+      const s = await f.open();
+      expect(await introspectDuringChurn(s.db as Kysely<unknown>)).toBe(0);
+    } finally {
+      await f.cleanup();
+    }
+  });
+
+  it("twin: Kysely's stock introspector, reading every schema, fails during the same churn", async () => {
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });
+    const k = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      expect(await introspectDuringChurn(k)).toBeGreaterThan(0);
+    } finally {
+      await k.destroy();
     }
   });
 });

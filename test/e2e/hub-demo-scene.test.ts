@@ -39,3 +39,25 @@ describe('the npm start demo scene', () => {
     await expect(runDemoScene(fake, { log: () => {} })).rejects.toThrow(/emulator only/);
   });
 });
+
+describe('hub start in demo mode', () => {
+  it('does not hang when the Stream gateway refuses every connection; it starts and keeps trying', async () => {
+    const warnings: string[] = [];
+    const noop = () => {};
+    const started = Date.now();
+    const f = await startTestHub(sqlite, {
+      emulator: { port: 0, initialFaults: { stream: { refuseUpgrades: true } } },
+      streamConnectTimeoutMs: 300,
+      logger: { debug: noop, info: noop, error: noop, warn: (_o, m) => warnings.push(String(m)) },
+    });
+    try {
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(warnings).toContain('Stream not connected yet; the hub starts anyway and keeps trying');
+      expect((await f.hub.health()).stream).not.toBe('connected');
+      f.hub.emulator!.setFaults({ stream: { refuseUpgrades: false } });
+      await waitFor(async () => (await f.hub.health()).stream === 'connected', 10_000);
+    } finally {
+      await f.cleanup();
+    }
+  });
+});

@@ -18,26 +18,6 @@ let groups: string[] = [];
 let people: string[] = [];
 let taskId = 0;
 
-beforeAll(async () => {
-  fx = await startTestHub(backends[0]!);
-  const tokens = new MemoryApiTokenStore();
-  token = (await createApiToken(tokens, 'fuzz', ['admin'])).token;
-  app = createApp({
-    hub: fx.hub,
-    tokens: new StoreTokenVerifier(tokens),
-    events: fx.hub.events,
-    metrics: fx.hub.metrics,
-  }).app;
-  groups = Object.keys(fx.hub.config.groups);
-  people = (await fx.hub.listPeople()).map((p) => p.name);
-  const res = await app.request('/v1/tasks', post({ title: 'seed', assignees: [people[0]!] }));
-  taskId = ((await res.json()) as { id: number }).id;
-}, 60_000);
-
-afterAll(async () => {
-  await fx?.cleanup();
-});
-
 function post(body: unknown, headers: Record<string, string> = {}) {
   return {
     method: 'POST',
@@ -185,57 +165,79 @@ function cases(): fc.Arbitrary<Case> {
   );
 }
 
-describe('the API over the real hub', () => {
-  it('refuses well-formed but wrong requests with a 4xx and a reason; nothing answers 5xx (400 runs)', async () => {
-    const seen = new Map<number, number>();
-    await fc.assert(
-      fc.asyncProperty(cases(), async (c) => {
-        const res = await app.request(c.path, c.init);
-        seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
-        const text = await res.text();
-        if (res.status >= 500) throw new Error(`${c.label}: ${res.status} ${text.slice(0, 200)}`);
-        if (c.mustRefuse && res.status < 400) throw new Error(`${c.label}: accepted with ${res.status}`);
-        if (res.status >= 400) {
-          const body = JSON.parse(text) as { error: { code: string; message: string } };
-          if (!body.error.code || !body.error.message) throw new Error(`${c.label}: no reason`);
-        }
-      }),
-      { numRuns: 400, seed: 4242 },
-    );
-    expect([...seen.keys()].some((s) => s >= 400)).toBe(true);
-    expect([...seen.keys()].some((s) => s < 300)).toBe(true);
-    expect((await app.request('/v1/health')).status).toBe(200);
-  }, 120_000);
+for (const backend of backends) {
+  describe.skipIf(backend.skip)(`the API over the real hub (${backend.name})`, () => {
+    beforeAll(async () => {
+      fx = await startTestHub(backend);
+      const tokens = new MemoryApiTokenStore();
+      token = (await createApiToken(tokens, 'fuzz', ['admin'])).token;
+      app = createApp({
+        hub: fx.hub,
+        tokens: new StoreTokenVerifier(tokens),
+        events: fx.hub.events,
+        metrics: fx.hub.metrics,
+      }).app;
+      groups = Object.keys(fx.hub.config.groups);
+      people = (await fx.hub.listPeople()).map((p) => p.name);
+      const res = await app.request('/v1/tasks', post({ title: 'seed', assignees: [people[0]!] }));
+      taskId = ((await res.json()) as { id: number }).id;
+    }, 60_000);
 
-  it('serves the hub through the API: a send shows up on the SSE feed and in the delivery list', async () => {
-    const res = await app.request(
-      '/v1/messages',
-      post({ group: groups[0]!, text: 'through the API' }, { 'idempotency-key': 'api-hub-1' }),
-    );
-    expect(res.status).toBe(202);
-    const sent = (await res.json()) as { messageId: string };
-    const again = await app.request(
-      '/v1/messages',
-      post({ group: groups[0]!, text: 'through the API' }, { 'idempotency-key': 'api-hub-1' }),
-    );
-    expect((await again.json()) as { messageId: string; duplicate: boolean }).toMatchObject({
-      messageId: sent.messageId,
-      duplicate: true,
+    afterAll(async () => {
+      await fx?.cleanup();
     });
-    const recent = (await (await app.request('/v1/events/recent?limit=1000', get())).json()) as {
-      events: Array<{ type: string; data: Record<string, unknown> }>;
-    };
-    expect(
-      recent.events.some((e) => e.type === 'message.queued' && e.data['messageId'] === sent.messageId),
-    ).toBe(true);
-    const list = (await (await app.request('/v1/deliveries?limit=1000', get())).json()) as {
-      deliveries: Array<{ id: string }>;
-    };
-    const got = (await (await app.request(`/v1/messages/${sent.messageId}`, get())).json()) as {
-      deliveries: Array<{ id: string }>;
-    };
-    for (const d of got.deliveries) expect(list.deliveries.map((x) => x.id)).toContain(d.id);
-    const metrics = await (await app.request('/metrics', get())).text();
-    expect(metrics).toContain('dingkit_http_requests_total');
-  }, 60_000);
-});
+
+    it('refuses well-formed but wrong requests with a 4xx and a reason; nothing answers 5xx (400 runs)', async () => {
+      const seen = new Map<number, number>();
+      await fc.assert(
+        fc.asyncProperty(cases(), async (c) => {
+          const res = await app.request(c.path, c.init);
+          seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
+          const text = await res.text();
+          if (res.status >= 500) throw new Error(`${c.label}: ${res.status} ${text.slice(0, 200)}`);
+          if (c.mustRefuse && res.status < 400) throw new Error(`${c.label}: accepted with ${res.status}`);
+          if (res.status >= 400) {
+            const body = JSON.parse(text) as { error: { code: string; message: string } };
+            if (!body.error.code || !body.error.message) throw new Error(`${c.label}: no reason`);
+          }
+        }),
+        { numRuns: 400, seed: 4242 },
+      );
+      expect([...seen.keys()].some((s) => s >= 400)).toBe(true);
+      expect([...seen.keys()].some((s) => s < 300)).toBe(true);
+      expect((await app.request('/v1/health')).status).toBe(200);
+    }, 120_000);
+
+    it('serves the hub through the API: a send shows up on the SSE feed and in the delivery list', async () => {
+      const res = await app.request(
+        '/v1/messages',
+        post({ group: groups[0]!, text: 'through the API' }, { 'idempotency-key': 'api-hub-1' }),
+      );
+      expect(res.status).toBe(202);
+      const sent = (await res.json()) as { messageId: string };
+      const again = await app.request(
+        '/v1/messages',
+        post({ group: groups[0]!, text: 'through the API' }, { 'idempotency-key': 'api-hub-1' }),
+      );
+      expect((await again.json()) as { messageId: string; duplicate: boolean }).toMatchObject({
+        messageId: sent.messageId,
+        duplicate: true,
+      });
+      const recent = (await (await app.request('/v1/events/recent?limit=1000', get())).json()) as {
+        events: Array<{ type: string; data: Record<string, unknown> }>;
+      };
+      expect(
+        recent.events.some((e) => e.type === 'message.queued' && e.data['messageId'] === sent.messageId),
+      ).toBe(true);
+      const list = (await (await app.request('/v1/deliveries?limit=1000', get())).json()) as {
+        deliveries: Array<{ id: string }>;
+      };
+      const got = (await (await app.request(`/v1/messages/${sent.messageId}`, get())).json()) as {
+        deliveries: Array<{ id: string }>;
+      };
+      for (const d of got.deliveries) expect(list.deliveries.map((x) => x.id)).toContain(d.id);
+      const metrics = await (await app.request('/metrics', get())).text();
+      expect(metrics).toContain('dingkit_http_requests_total');
+    }, 60_000);
+  });
+}

@@ -52,4 +52,28 @@ describe('dingkit emulator', () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toContain(`port ${port} is in use`);
   }, 30_000);
+
+  it('serve exits 4 with a hint when the built-in emulator port is taken', async () => {
+    const net = await import('node:net');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    const cwd = mkdtempSync(join(tmpdir(), 'dingkit-port-'));
+    writeFileSync(
+      join(cwd, 'dingkit.config.json'),
+      JSON.stringify({ server: { port: 0 }, emulator: { port } }),
+    );
+    const { runCliProcess } = await import('../support/cli-process.js');
+    try {
+      const r = await runCliProcess(['serve'], { cwd });
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain(`emulator's port ${port} is in use`);
+    } finally {
+      blocker.close();
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

@@ -144,6 +144,44 @@ describe('dingkit send', () => {
   });
 });
 
+describe('dingkit events', () => {
+  it('replays the buffer filtered by type, as NDJSON, and exits after --count', async () => {
+    hub.events.publish('custom.one', { n: 1 });
+    hub.events.publish('other.x', {});
+    hub.events.publish('custom.two', { n: 2 });
+    const r = await runCliProcess(['events', '--replay', '--type', 'custom.', '--count', '2', '--json'], {
+      env: as(tok.read),
+    });
+    expect(r.code).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; n: number; id: number });
+    expect(lines.map((l) => [l.type, l.n])).toEqual([
+      ['custom.one', 1],
+      ['custom.two', 2],
+    ]);
+    expect(lines[1]!.id).toBeGreaterThan(lines[0]!.id);
+  });
+
+  it('follows live events in human form; a bad token exits 5', async () => {
+    const child = runCliProcess(['events', '--type', 'live.', '--count', '1'], { env: as(tok.read) });
+    let done = false;
+    void child.then(() => {
+      done = true;
+    });
+    for (let i = 0; !done && i < 100; i++) {
+      hub.events.publish('live.ping', { i });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const r = await child;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\d{2}:\d{2}:\d{2} {2}live\.ping +i=\d+\n$/);
+    const bad = await runCliProcess(['events'], { env: as('dk_not_a_real_token_xx') });
+    expect(bad.code).toBe(5);
+  });
+});
+
 describe('dingkit people', () => {
   it('lists the directory as a table', async () => {
     const r = await runCliProcess(['people'], { env: as(tok.read) });

@@ -127,6 +127,29 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.close();
   }, 60_000);
 
+  it('moves a task from its row; a read-only token is told why it cannot', async () => {
+    const t = await hub.assignTask({ title: 'Click me', assignees: ['Bob'] }, { by: 'api:seed' });
+    const page = await browser.newPage();
+    await signIn(page, token);
+    const done = page.locator(`button[data-task="${t.id}"][data-action="done"]`);
+    await done.waitFor();
+    await done.click();
+    await expect.poll(() => hub.tasks.get(t.id)?.state).toBe('done');
+    await expect.poll(() => page.locator(`button[data-task="${t.id}"]`).count()).toBe(0);
+    expect(hub.tasks.get(t.id)?.history.at(-1)).toMatchObject({ kind: 'done', by: 'api:dash' });
+    await page.close();
+
+    const t2 = await hub.assignTask({ title: 'Not for readers', assignees: ['Bob'] }, { by: 'api:seed' });
+    const viewer = await browser.newPage();
+    await signIn(viewer, readToken);
+    const start = viewer.locator(`button[data-task="${t2.id}"][data-action="start"]`);
+    await start.waitFor();
+    await start.click();
+    await expect.poll(() => viewer.locator('#tasks-error').textContent()).toContain('"send" scope');
+    expect(hub.tasks.get(t2.id)?.state).toBe('open');
+    await viewer.close();
+  }, 60_000);
+
   it('renders hub data as text, never as HTML', async () => {
     await hub.assignTask(
       { title: '<img src=x onerror="window.__pwned=1">', assignees: ['Alice'] },

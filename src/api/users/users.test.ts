@@ -126,6 +126,27 @@ describe('users single-flight', () => {
     expect(t.calls).toHaveLength(1);
   });
 
+  it('joins concurrent unionId and details lookups too', async () => {
+    const { dt, t } = client();
+    await Promise.all([
+      dt.users.byUnionId('union-x'),
+      dt.users.byUnionId('union-x'),
+      dt.users.get('u'),
+      dt.users.get('u'),
+    ]);
+    expect(t.calls).toHaveLength(2);
+  });
+
+  it("a caller with its own abort signal runs alone: its abort does not fail the others' lookup", async () => {
+    const { dt, t } = client();
+    const ac = new AbortController();
+    const mine = dt.users.userIdByMobile('13800000000', { signal: ac.signal });
+    const theirs = dt.users.userIdByMobile('13800000000');
+    expect(await theirs).toBe('zhangsan');
+    await mine.catch(() => {});
+    expect(t.calls).toHaveLength(2);
+  });
+
   it('twin: with the cache off, sequential lookups each go out (single-flight only joins concurrent ones)', async () => {
     const { dt, t } = client({ users: { cacheSize: 0 } });
     await dt.users.get('a');

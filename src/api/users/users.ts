@@ -81,12 +81,13 @@ export class Users {
     requireText(mobile, 'mobile', op, 15);
     const hit = this.#byMobile.get(mobile);
     if (hit !== undefined) return hit;
-    return this.#once(`m|${mobile}`, async () => {
+    const load = async (): Promise<string> => {
       const result = await this.#post(op, '/topapi/v2/user/getbymobile', { mobile }, options);
       const userId = needString(result, 'userid', op);
       this.#byMobile.set(mobile, userId);
       return userId;
-    });
+    };
+    return this.#once(`m|${mobile}`, load, options.signal);
   }
 
   /**
@@ -103,7 +104,7 @@ export class Users {
     const key = `${options.language ?? ''}|${userId}`;
     const hit = this.#details.get(key);
     if (hit !== undefined) return hit;
-    return this.#once(`d|${key}`, () => this.#loadDetails(op, key, userId, options));
+    return this.#once(`d|${key}`, () => this.#loadDetails(op, key, userId, options), options.signal);
   }
 
   async #loadDetails(
@@ -158,13 +159,16 @@ export class Users {
     requireText(unionId, 'unionId', op, 100);
     const hit = this.#byUnion.get(unionId);
     if (hit !== undefined) return hit;
-    const r = await this.#post(op, '/topapi/user/getbyunionid', { unionid: unionId }, options);
-    const out: UnionIdLookup = {
-      userId: needString(r, 'userid', op),
-      contactType: optNumber(r, 'contact_type'),
+    const load = async (): Promise<UnionIdLookup> => {
+      const r = await this.#post(op, '/topapi/user/getbyunionid', { unionid: unionId }, options);
+      const out: UnionIdLookup = {
+        userId: needString(r, 'userid', op),
+        contactType: optNumber(r, 'contact_type'),
+      };
+      this.#byUnion.set(unionId, out);
+      return out;
     };
-    this.#byUnion.set(unionId, out);
-    return out;
+    return this.#once(`u|${unionId}`, load, options.signal);
   }
 
   /** Forgets every cached lookup (e.g. after an org change). */
@@ -174,7 +178,12 @@ export class Users {
     this.#byUnion.clear();
   }
 
-  #once<T>(key: string, load: () => Promise<T>): Promise<T> {
+  /**
+   * Joins a running lookup of the same key. A call with its own abort signal runs alone, so one caller's abort
+   * never fails another's lookup.
+   */
+  #once<T>(key: string, load: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    if (signal) return load();
     const running = this.#inflight.get(key);
     if (running) return running as Promise<T>;
     const p = load().finally(() => this.#inflight.delete(key));

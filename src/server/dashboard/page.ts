@@ -40,7 +40,8 @@ section h2 .tools { margin-left:auto; display:flex; gap:6px; text-transform:none
 .tab.on { background:var(--bg); color:var(--ink); font-weight:600; }
 .scroll { overflow:auto; max-height:420px; }
 table { width:100%; border-collapse:collapse; }
-th, td { text-align:left; padding:7px 16px; border-bottom:1px solid var(--line); vertical-align:top; }
+th, td { text-align:left; padding:7px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
+th:first-child, td:first-child { padding-left:16px; } th:last-child, td:last-child { padding-right:16px; }
 th { font-size:12px; color:var(--muted); font-weight:500; background:#fafbfd; position:sticky; top:0; }
 tr:last-child td { border-bottom:none; }
 td.num { color:var(--muted); font-variant-numeric: tabular-nums; white-space:nowrap; }
@@ -68,6 +69,10 @@ ul.feed .d { color:var(--muted); font-size:12px; word-break:break-word; }
 #login input { width:100%; padding:9px 12px; border:1px solid var(--line); border-radius:8px; font:inherit; margin-bottom:12px; }
 #login code { background:var(--bg); padding:1px 6px; border-radius:4px; }
 .sub { color:var(--muted); font-size:12px; }
+td.acts { white-space:nowrap; text-align:right; padding-left:0; }
+td.title { min-width:160px; }
+button.mini { padding:0 6px; font-size:12px; line-height:20px; margin-left:3px; color:var(--muted); }
+button.mini:hover { color:var(--accent); border-color:var(--accent); }
 .hidden { display:none !important; }
 `;
 
@@ -193,17 +198,29 @@ const SCRIPT = `
     api('/v1/tasks?limit=200').then(function (j) {
       var body = $('tasks'); body.textContent = '';
       $('tasks-count').textContent = j.tasks.length;
-      if (!j.tasks.length) { body.appendChild(emptyRow(6, 'No tasks yet. Assign one: dingkit task assign "Title" --to Name')); return; }
+      if (!j.tasks.length) { body.appendChild(emptyRow(7, 'No tasks yet. Assign one: dingkit task assign "Title" --to Name')); return; }
       j.tasks.forEach(function (t) {
         var tr = el('tr');
         tr.appendChild(el('td', 'num', '#' + t.id));
-        var title = el('td'); title.appendChild(el('div', '', t.title));
+        var title = el('td', 'title'); title.appendChild(el('div', '', t.title));
         if (t.group) title.appendChild(el('div', 'sub', t.group));
         tr.appendChild(title);
         var st = el('td'); st.appendChild(badge(t.state)); tr.appendChild(st);
         tr.appendChild(el('td', '', t.assignees.map(function (a) { return a.name; }).join(', ')));
         var pr = el('td'); pr.appendChild(badge(t.priority)); tr.appendChild(pr);
         tr.appendChild(el('td', 'num', short(t.due)));
+        var acts = el('td', 'acts');
+        var moves = t.state === 'open' ? ['start', 'done', 'cancel'] : t.state === 'in_progress' ? ['done', 'cancel'] : [];
+        moves.forEach(function (a) {
+          var b = el('button', 'mini', { start: '▶', done: '✓', cancel: '✕' }[a]);
+          b.type = 'button';
+          b.title = a + ' task #' + t.id;
+          b.setAttribute('aria-label', a + ' task #' + t.id);
+          b.setAttribute('data-task', String(t.id));
+          b.setAttribute('data-action', a);
+          acts.appendChild(b);
+        });
+        tr.appendChild(acts);
         body.appendChild(tr);
       });
     }).catch(function (e) { showError('tasks-error', e); });
@@ -287,6 +304,17 @@ const SCRIPT = `
     });
   });
   $('signout').addEventListener('click', function () { signOut(''); });
+  $('tasks').addEventListener('click', function (ev) {
+    var b = ev.target;
+    if (!b || !b.getAttribute || !b.getAttribute('data-action')) return;
+    var id = b.getAttribute('data-task'), action = b.getAttribute('data-action');
+    b.disabled = true;
+    $('tasks-error').textContent = '';
+    api('/v1/tasks/' + id + '/' + action, { method: 'POST', body: '{}' }).then(loadTasks, function (e) {
+      b.disabled = false;
+      showError('tasks-error', e);
+    });
+  });
   $('tab-all').addEventListener('click', function () { setView('all'); });
   $('tab-dead').addEventListener('click', function () { setView('dead'); });
   $('redrive').addEventListener('click', function () {
@@ -331,7 +359,7 @@ const BODY = `
     <section>
       <h2>Tasks <span id="tasks-count" class="count">0</span><span id="tasks-error" class="err"></span></h2>
       <div class="scroll"><table>
-        <thead><tr><th>ID</th><th>Title</th><th>State</th><th>Assignees</th><th>Priority</th><th>Due</th></tr></thead>
+        <thead><tr><th>ID</th><th>Title</th><th>State</th><th>Assignees</th><th>Priority</th><th>Due</th><th></th></tr></thead>
         <tbody id="tasks"></tbody>
       </table></div>
     </section>
