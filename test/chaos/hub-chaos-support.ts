@@ -31,7 +31,13 @@ export const CHAOS = {
     drainMs: 90_000 * SCALE,
   },
   /** (b) messages under faults; the share of calls that fail. */
-  faults: { webhookMessages: Math.round(160 * SCALE), appMessages: Math.round(40 * SCALE), robots: 10 },
+  faults: {
+    webhookMessages: Math.round(160 * SCALE),
+    appMessages: Math.round(40 * SCALE),
+    robots: 10,
+    /** Retries back off exponentially (1 s, 2 s, 4 s, ...) within each ordered conversation: allow for it. */
+    drainMs: 150_000 * SCALE,
+  },
   /** (c) three hubs on PostgreSQL, ten robots, the scaled window: hub budget vs the emulator's limit. */
   budget: {
     processes: 3,
@@ -42,6 +48,7 @@ export const CHAOS = {
     windowMs: 2_000,
     hubLimit: 19,
     emulatorLimit: 20,
+    drainMs: 120_000 * SCALE,
   },
   /** (d) chat commands posted while the Stream socket drops. */
   stream: { tasks: Math.round(12 * SCALE), dropEveryMs: 1_500, repushAckedRate: 0.5 },
