@@ -54,7 +54,10 @@ async function start(cwd: string, script: 'serve' | 'lossy'): Promise<Target> {
         child,
       };
     } catch {
-      if (child.exitCode !== null || Date.now() > end) throw new Error(`did not start: ${err.slice(-500)}`);
+      if (child.exitCode !== null || Date.now() > end) {
+        child.kill('SIGKILL'); // never leave a half-started server behind
+        throw new Error(`did not start: ${err.slice(-500)}`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   }
