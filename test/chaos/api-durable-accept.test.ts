@@ -103,7 +103,12 @@ async function cycle(
       }
     }
   };
-  await Promise.all([worker(), worker(), worker(), worker()]);
+  try {
+    await Promise.all([worker(), worker(), worker(), worker()]);
+  } catch (e) {
+    t.child.kill('SIGKILL'); // a failed cycle must not leave its server running
+    throw e;
+  }
   await dead;
   return accepted;
 }
