@@ -9,7 +9,6 @@
  * second layer underneath would multiply attempts and let each process spend the whole budget.
  */
 
-import { createHmac } from 'node:crypto';
 import type { TemplateMessage } from '../api/robot/app-templates.js';
 import type { CustomRobot } from '../api/robot/custom-robot.js';
 import type { WebhookMessage } from '../api/robot/webhook-messages.js';
@@ -30,21 +29,10 @@ export interface AdapterOptions {
   timeoutMs?: number;
 }
 
-/** Signs a webhook URL (reference §2.3): HMAC-SHA256 over `timestamp\nsecret`, keyed by the secret. */
-export function signWebhook(url: string, secret: string, timestamp: number): string {
-  const sign = createHmac('sha256', secret).update(`${timestamp}\n${secret}`, 'utf8').digest('base64');
-  return `${url}&timestamp=${timestamp}&sign=${encodeURIComponent(sign)}`;
-}
-
 /** The robot's access token from a configured webhook: the full URL, or only its token. */
 export function robotToken(webhook: string): string {
   if (!/^https?:\/\//.test(webhook)) return webhook;
   return new URL(webhook).searchParams.get('access_token') ?? '';
-}
-
-/** The full webhook URL of a robot on the given host (the emulator in tests). */
-export function webhookUrl(webhook: string, oapiBase: string): string {
-  return `${oapiBase}/robot/send?access_token=${encodeURIComponent(robotToken(webhook))}`;
 }
 
 export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {

@@ -22,7 +22,7 @@ export interface OpenStoreOptions {
   schema?: string | undefined;
   /** Apply pending migrations on open. @default true */
   migrate?: boolean | undefined;
-  /** Extra migrations after the built-in ones (names must sort after `001_initial`). */
+  /** Extra migrations after the built-in ones (names must sort after the built-in ones, e.g. `900_...`). */
   extraMigrations?: Record<string, Migration> | undefined;
   /** @default 10 */
   poolSize?: number | undefined;

@@ -54,7 +54,10 @@ async function start(cwd: string, script: 'serve' | 'lossy'): Promise<Target> {
         child,
       };
     } catch {
-      if (child.exitCode !== null || Date.now() > end) throw new Error(`did not start: ${err.slice(-500)}`);
+      if (child.exitCode !== null || Date.now() > end) {
+        child.kill('SIGKILL'); // never leave a half-started server behind
+        throw new Error(`did not start: ${err.slice(-500)}`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -100,7 +103,12 @@ async function cycle(
       }
     }
   };
-  await Promise.all([worker(), worker(), worker(), worker()]);
+  try {
+    await Promise.all([worker(), worker(), worker(), worker()]);
+  } catch (e) {
+    t.child.kill('SIGKILL'); // a failed cycle must not leave its server running
+    throw e;
+  }
   await dead;
   return accepted;
 }

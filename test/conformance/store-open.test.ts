@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { migrationsFor } from '../../src/store/migrations/index.js';
 import { openStore } from '../../src/store/open-store.js';
 import { backends, PG_URL, pgAvailable } from './backends.js';
 import { until } from './helpers.js';
@@ -13,11 +14,11 @@ for (const backend of backends) {
       cleanup = undefined;
     });
 
-    it('applies 001_initial once; reopening (and migrate again) changes nothing', async () => {
+    it('applies the built-in migrations once; reopening (and migrate again) changes nothing', async () => {
       const f = await backend.fresh();
       cleanup = f.cleanup;
       const a = await f.open({ migrate: false });
-      expect(await a.migrate()).toEqual(['001_initial']);
+      expect(await a.migrate()).toEqual(['001_initial', '002_order_head_index']);
       expect(await a.migrate()).toEqual([]);
       const b = await f.open();
       expect(b.dialect).toBe(backend.name);
@@ -42,7 +43,7 @@ for (const backend of backends) {
       cleanup = f.cleanup;
       const stores = await Promise.all([f.open(), f.open(), f.open()]);
       const r = await sql<{ n: number }>`select count(*) as n from kysely_migration`.execute(stores[0]!.db);
-      expect(Number(r.rows[0]!.n)).toBe(1);
+      expect(Number(r.rows[0]!.n)).toBe(Object.keys(migrationsFor(backend.name)).length);
     });
 
     it('bigint columns come back as numbers and autoincrement ids are numbers', async () => {
@@ -65,11 +66,11 @@ for (const backend of backends) {
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`later migrations (${backend.name})`, () => {
-    it('an extra migration applies after 001_initial, once', async () => {
+    it('an extra migration applies after the built-in ones, once', async () => {
       const f = await backend.fresh();
       try {
         const extra = {
-          '002_test_notes': {
+          '900_test_notes': {
             up: async (db: Kysely<unknown>) => {
               await db.schema
                 .createTable('test_notes')
@@ -79,7 +80,7 @@ for (const backend of backends) {
           },
         };
         const a = await f.open({ migrate: false, extraMigrations: extra });
-        expect(await a.migrate()).toEqual(['001_initial', '002_test_notes']);
+        expect(await a.migrate()).toEqual(['001_initial', '002_order_head_index', '900_test_notes']);
         const b = await f.open({ extraMigrations: extra });
         expect(await b.migrate()).toEqual([]);
         const tables = (await b.db.introspection.getTables()).map((t) => t.name);

@@ -24,7 +24,10 @@ describe('dingkit emulator', () => {
       try {
         info = JSON.parse(out) as typeof info;
       } catch {
-        if (Date.now() > end) throw new Error('emulator did not start');
+        if (Date.now() > end) {
+          child.kill('SIGKILL');
+          throw new Error('emulator did not start');
+        }
         await new Promise((r) => setTimeout(r, 100));
       }
     }
