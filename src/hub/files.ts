@@ -7,6 +7,7 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import { extname } from 'node:path';
+import { contentTypeFor } from '../api/media/media-limits.js';
 import { ValidationError } from '../core/errors.js';
 import type { EventBus } from '../server/events.js';
 import type { Store } from '../store/open-store.js';
@@ -17,18 +18,6 @@ import { defaultAppName, type MentionTarget, planMessage } from './message-plan.
 import type { OutboxPort } from './outbox-port.js';
 import type { PeopleDirectory } from './people.js';
 import type { Actor, DeliveryStatus, FileShare, FileShareInput } from './service.js';
-
-const CONTENT_TYPES: Record<string, string> = {
-  pdf: 'application/pdf',
-  zip: 'application/zip',
-  rar: 'application/vnd.rar',
-  doc: 'application/msword',
-  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  xls: 'application/vnd.ms-excel',
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  ppt: 'application/vnd.ms-powerpoint',
-  pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-};
 
 /** The checks that run before any I/O; returns the lower-case extension. */
 export function checkFile(
@@ -202,13 +191,7 @@ export class FileService {
       });
     } else {
       // Upload now: the media id must exist before the message that points at it is durable (§6.1).
-      mediaId = await d.dingtalk.mediaUpload(
-        app!,
-        'file',
-        input.fileName,
-        bytes,
-        CONTENT_TYPES[ext] ?? 'application/octet-stream',
-      );
+      mediaId = await d.dingtalk.mediaUpload(app!, 'file', input.fileName, bytes, contentTypeFor(ext));
       const msgParam = { mediaId, fileName: input.fileName, fileType: ext };
       if (hasGroup) {
         const g = cfg.groups[target]!;
