@@ -5,7 +5,7 @@
  */
 
 import { ValidationError } from '../../core/errors.js';
-import { byteLength, requireInt, requireText, requireUrl } from '../shared/validate.js';
+import { byteLength, requireInt, requireMsgtype, requireText, requireUrl } from '../shared/validate.js';
 
 export interface NoticeText {
   msgtype: 'text';
@@ -115,18 +115,12 @@ export function validateNoticeMessage(
   op: string,
   maxBytes = NOTICE_MAX_BYTES,
 ): NoticeMessage {
-  if (typeof message !== 'object' || message === null) {
-    throw new ValidationError('must be a message object', 'message', { operation: op });
-  }
-  const m = message as Record<string, unknown>;
-  const type = m['msgtype'];
-  if (typeof type !== 'string' || !TYPES.has(type)) {
-    throw new ValidationError(
-      'must be one of text, image, voice, file, link, oa, markdown, action_card (snake_case)',
-      'msgtype',
-      { operation: op },
-    );
-  }
+  const { m, type } = requireMsgtype(
+    message,
+    TYPES,
+    'text, image, voice, file, link, oa, markdown, action_card (snake_case)',
+    op,
+  );
   const p = m[type] as Record<string, unknown> | undefined;
   if (typeof p !== 'object' || p === null || Array.isArray(p)) {
     throw new ValidationError(`a ${type} message needs a "${type}" object`, type, { operation: op });

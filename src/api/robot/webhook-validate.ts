@@ -6,7 +6,7 @@
  */
 
 import { ValidationError } from '../../core/errors.js';
-import { byteLength, requireList, requireText, requireUrl } from '../shared/validate.js';
+import { byteLength, requireList, requireMsgtype, requireText, requireUrl } from '../shared/validate.js';
 import { MAX_MENTIONS, type WebhookMessage } from './webhook-messages.js';
 
 /** Webhook body size cap (bytes of the JSON body). */
@@ -15,18 +15,12 @@ export const WEBHOOK_MAX_BYTES = 20_000;
 const TYPES = new Set(['text', 'link', 'markdown', 'actionCard', 'feedCard']);
 
 export function validateWebhookMessage(message: unknown, op: string): WebhookMessage {
-  if (typeof message !== 'object' || message === null) {
-    throw new ValidationError('must be a message object', 'message', { operation: op });
-  }
-  const m = message as Record<string, unknown>;
-  const type = m['msgtype'];
-  if (typeof type !== 'string' || !TYPES.has(type)) {
-    throw new ValidationError(
-      'must be one of text, link, markdown, actionCard, feedCard (webhooks support no other type)',
-      'msgtype',
-      { operation: op },
-    );
-  }
+  const { m, type } = requireMsgtype(
+    message,
+    TYPES,
+    'text, link, markdown, actionCard, feedCard (webhooks support no other type)',
+    op,
+  );
   const part = m[type];
   if (typeof part !== 'object' || part === null || Array.isArray(part)) {
     throw new ValidationError(`a ${type} message needs a "${type}" object`, type, { operation: op });

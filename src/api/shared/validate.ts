@@ -94,3 +94,24 @@ export function requireObject(value: unknown, field: string, op: string): Record
   }
   return value as Record<string, unknown>;
 }
+
+/**
+ * The common head of a message check: an object whose `msgtype` is one of `types`. Returns the object and its
+ * type; `hint` is the readable list of allowed types for the error.
+ */
+export function requireMsgtype(
+  message: unknown,
+  types: ReadonlySet<string>,
+  hint: string,
+  op: string,
+): { m: Record<string, unknown>; type: string } {
+  if (typeof message !== 'object' || message === null) {
+    throw new ValidationError('must be a message object', 'message', { operation: op });
+  }
+  const m = message as Record<string, unknown>;
+  const type = m['msgtype'];
+  if (typeof type !== 'string' || !types.has(type)) {
+    throw new ValidationError(`must be one of ${hint}`, 'msgtype', { operation: op });
+  }
+  return { m, type };
+}
