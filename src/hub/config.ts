@@ -152,6 +152,11 @@ export const configSchema = z
       }),
     dispatcher: z
       .object({
+        /**
+         * `false`: this process accepts and stores requests but sends nothing (an API-only process, or a held
+         * queue); another process with the dispatcher on delivers them. @default true
+         */
+        enabled: z.boolean().default(true),
         workers: z.number().int().positive().max(256).default(8),
         leaseMs: z.number().int().positive().default(30_000),
         pollMs: z.number().int().positive().default(200),
@@ -162,6 +167,7 @@ export const configSchema = z
       })
       .strict()
       .default({
+        enabled: true,
         workers: 8,
         leaseMs: 30_000,
         pollMs: 200,
