@@ -180,6 +180,11 @@ export const configSchema = z
       }),
     dispatcher: z
       .object({
+        /**
+         * `false`: this process accepts and stores requests but sends nothing (an API-only process, or a held
+         * queue); another process with the dispatcher on delivers them. @default true
+         */
+        enabled: z.boolean().default(true),
         workers: z.number().int().positive().max(256).default(8),
         /** How long a claimed delivery stays this worker's; renewed while its send runs. */
         leaseMs: z.number().int().positive().default(30_000),
@@ -202,6 +207,7 @@ export const configSchema = z
       })
       .transform((d) => ({ ...d, sendTimeoutMs: sendTimeoutOf(d) }))
       .default({
+        enabled: true,
         workers: 8,
         leaseMs: 30_000,
         sendTimeoutMs: 10_000,
