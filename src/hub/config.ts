@@ -72,6 +72,12 @@ const group = z
     app: name.optional(),
     /** Custom robot of the group (webhook sends). */
     robot: name.optional(),
+    /**
+     * Deliver this group's messages strictly in the order they were accepted (one at a time, a parked message
+     * holds back the later ones). Off: messages go out in parallel within the robot's budget, and only the
+     * parts of one split message keep their order. @default ordering.groups
+     */
+    ordered: z.boolean().optional(),
   })
   .strict()
   .refine(
@@ -100,6 +106,14 @@ export const configSchema = z
     people: z.record(name, person).default({}),
     /** Default app for work notifications, users and todos. */
     defaultApp: name.optional(),
+    /**
+     * Per-conversation ordering defaults (docs/hub.md "Ordering"): `groups` for groups without their own
+     * `ordered`, `people` for 1:1 messages and work notifications. A request's `ordered` overrides both.
+     */
+    ordering: z
+      .object({ groups: z.boolean().default(false), people: z.boolean().default(false) })
+      .strict()
+      .default({ groups: false, people: false }),
     server: z
       .object({
         host: z.string().default('127.0.0.1'),
@@ -180,6 +194,11 @@ export const configSchema = z
       }),
     dispatcher: z
       .object({
+        /**
+         * `false`: this process accepts and stores requests but sends nothing (an API-only process, or a held
+         * queue); another process with the dispatcher on delivers them. @default true
+         */
+        enabled: z.boolean().default(true),
         workers: z.number().int().positive().max(256).default(8),
         /** How long a claimed delivery stays this worker's; renewed while its send runs. */
         leaseMs: z.number().int().positive().default(30_000),
@@ -204,6 +223,7 @@ export const configSchema = z
       })
       .transform((d) => ({ ...d, sendTimeoutMs: sendTimeoutOf(d) }))
       .default({
+        enabled: true,
         workers: 8,
         leaseMs: 30_000,
         sendTimeoutMs: 10_000,

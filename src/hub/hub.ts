@@ -48,9 +48,9 @@ import type {
   Task,
   TaskFilter,
   TaskInput,
+  TaskPatch,
 } from './service.js';
 import { storeErrorReporter } from './store-errors.js';
-import * as repo from './task-repo.js';
 import { TaskScheduler } from './task-scheduler.js';
 import { TaskService } from './tasks.js';
 import { TodoPoller } from './todo-poller.js';
@@ -184,32 +184,15 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
 
   const sender = createSender({
     dingtalk,
-    onTodoCreated: async (taskId, assignee, todoId) => {
-      // A task closed before its Todo existed (a quick `done`) had no Todo to close then: close it now.
-      const late = await store.transaction(async (tx) => {
-        await repo.setTodoId(tx, taskId, assignee, todoId);
-        const row = await repo.taskRow(tx, taskId);
-        const a = (await repo.assigneesOf(tx, taskId)).find((x) => x.person === assignee);
-        const app = defaultAppName(config);
-        if (!row || !a?.unionId || !app || (row.state !== 'done' && row.state !== 'cancelled')) return false;
-        await outbox.enqueue(
-          {
-            kind: 'task',
-            request: { taskId, action: 'close-late-todo' },
-            createdBy: 'hub',
-            jobs: [
-              {
-                channel: 'app',
-                target: config.people[assignee]?.name ?? assignee,
-                payload: { t: 'todoDone', app, unionId: a.unionId, todoId, done: true },
-              },
-            ],
-          },
-          tx,
-        );
-        return true;
+    onTodoCreated: async (taskId, assignee, todoId, sent) => {
+      const outcome = await tasks.todoCreated(taskId, assignee, todoId, sent);
+      events.publish('task.todo', {
+        id: taskId,
+        assignee,
+        todoId,
+        ...(outcome === 'closedLate' ? { closedLate: true } : {}),
+        ...(outcome === 'deleted' ? { deleted: true } : {}),
       });
-      events.publish('task.todo', { id: taskId, assignee, todoId, ...(late ? { closedLate: true } : {}) });
     },
   });
   const delivery = startDelivery({ config, store, sender, events, metrics, logger, now });
@@ -309,6 +292,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       }
       return tasks.act(id, action, actor(a), note);
     },
+    updateTask: (id: number, patch: TaskPatch, a: Actor): Promise<Task> => tasks.update(id, patch, actor(a)),
     shareFile: (input: FileShareInput, a: Actor): Promise<FileShare> => files.share(input, actor(a)),
     listShares: (limit?: number) => files.list(limit),
     listDeliveries: (f: {

@@ -9,7 +9,7 @@ import type { Scope } from './auth.js';
 import * as C from './contracts.js';
 
 interface Operation {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'patch' | 'delete';
   path: string;
   summary: string;
   /** Absent = no token needed. */
@@ -103,6 +103,17 @@ export const OPERATIONS: readonly Operation[] = [
     answer: C.taskSchema,
   },
   {
+    method: 'patch',
+    path: '/v1/tasks/{id}',
+    summary:
+      'Edit an open or in-progress task: title, description, due, group, assignees (409 when it is done or cancelled)',
+    scope: 'send',
+    params: taskId,
+    json: C.updateTaskBody,
+    status: 200,
+    answer: C.taskSchema,
+  },
+  {
     method: 'delete',
     path: '/v1/tasks/{id}',
     summary: 'Cancel a task (its history is kept)',
@@ -172,6 +183,14 @@ export const OPERATIONS: readonly Operation[] = [
     query: C.eventsQuery,
     status: 200,
     answerType: 'text/event-stream',
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This document',
+    scope: 'read',
+    status: 200,
+    answerType: 'application/json',
   },
   {
     method: 'get',

@@ -29,6 +29,11 @@ export interface DeliverySpec {
   rateKey?: string | null | undefined;
   /** Jobs with the same key are sent one after another, in enqueue order. */
   orderKey?: string | null | undefined;
+  /**
+   * `message`: `orderKey` orders this request's deliveries among themselves only; it is stored as
+   * `msg:<messageId>:<orderKey>`, so no other request waits on it. @default `key` (the key as given)
+   */
+  orderScope?: 'key' | 'message' | undefined;
   part?: { index: number; count: number } | undefined;
   /** The endpoint dedupes on a key we send, so an unknown outcome may be retried without a duplicate. */
   idempotent?: boolean | undefined;
@@ -188,7 +193,8 @@ export class Outbox {
       lease_owner: null,
       lease_until: null,
       started_at: null,
-      order_key: d.orderKey ?? null,
+      order_key:
+        d.orderKey == null ? null : d.orderScope === 'message' ? `msg:${id}:${d.orderKey}` : d.orderKey,
       part_index: d.part?.index ?? 1,
       part_count: d.part?.count ?? 1,
       remote_id: null,
