@@ -71,10 +71,11 @@ describe('hub config', () => {
     ).toBe(4_999);
   });
 
-  it('derives the sender timeout from the lease when it is not set: 10 s, at most half the lease', () => {
+  it('derives the sender timeout from the lease when it is not set: 10 s, at most 80 % of the lease', () => {
     expect(parseConfig({}, {}).dispatcher.sendTimeoutMs).toBe(10_000);
     expect(parseConfig({ dispatcher: {} }, {}).dispatcher.sendTimeoutMs).toBe(10_000);
-    expect(parseConfig({ dispatcher: { leaseMs: 1_500 } }, {}).dispatcher.sendTimeoutMs).toBe(750);
+    expect(parseConfig({ dispatcher: { leaseMs: 1_500 } }, {}).dispatcher.sendTimeoutMs).toBe(1_200);
+    expect(parseConfig({ dispatcher: { leaseMs: 5_000 } }, {}).dispatcher.sendTimeoutMs).toBe(4_000);
     expect(parseConfig({ dispatcher: { leaseMs: 120_000 } }, {}).dispatcher.sendTimeoutMs).toBe(10_000);
   });
 
