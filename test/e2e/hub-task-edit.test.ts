@@ -151,6 +151,25 @@ for (const backend of backends) {
       expect((await schedules(hub, t.id)).every((s) => s.fired_at !== null)).toBe(true);
     });
 
+    it('a removed assignee whose Todo is already gone in DingTalk: the delete counts as done, not a dead letter', async () => {
+      const { hub } = f;
+      const emu = hub.emulator!;
+      const t = await hub.assignTask(
+        { title: 'Gone already', assignees: ['alice', 'lisi'] },
+        { by: 'tester' },
+      );
+      const lisiTodo = (await withTodos(hub, t.id)).assignees.find((a) => a.name === '李四')!.todoId!;
+      emu.state.todos.get(lisiTodo)!.deleted = true; // the owner deleted it in the DingTalk app
+      const seen = new Set((await hub.listDeliveries({ limit: 500 })).map((d) => d.id));
+      await hub.updateTask(t.id, { removeAssignees: ['lisi'] }, { by: 'tester' });
+      const job = await waitFor(async () =>
+        (await hub.listDeliveries({ limit: 500 })).find(
+          (d) => !seen.has(d.id) && d.target === '李四' && (d.status === 'sent' || d.status === 'dead'),
+        ),
+      );
+      expect(job.status).toBe('sent');
+    });
+
     it('refuses a closed task with a typed error and changes nothing', async () => {
       const { hub } = f;
       const t = await hub.assignTask({ title: 'Finished', assignees: ['bob'] }, { by: 'tester' });
