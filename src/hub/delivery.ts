@@ -39,6 +39,7 @@ export function startDelivery(d: DeliveryDeps): Dispatcher {
     ...(d.redactor ? { redactor: d.redactor } : {}),
     onError: (e) => d.logger.warn({ err: (e as Error)?.message ?? String(e) }, 'dispatcher loop error'),
   });
-  dispatcher.start();
+  // Disabled: nothing claims here; stop() and notify() on a dispatcher that never started are no-ops.
+  if (c.enabled) dispatcher.start();
   return dispatcher;
 }

@@ -8,7 +8,7 @@
  * (Stream, scheduler, inbox), lets the dispatcher finish or release what is in flight, and closes the store.
  */
 
-import { ValidationError } from '../core/errors.js';
+import { ConfigError, ValidationError } from '../core/errors.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import type { Emulator } from '../emulator/emulator.js';
 import { startEmulator } from '../emulator/emulator.js';
@@ -20,7 +20,7 @@ import { openStore, type Store } from '../store/open-store.js';
 import { Outbox } from '../store/outbox.js';
 import { StreamClient } from '../stream/client.js';
 import type { StreamClientOptions } from '../stream/options.js';
-import { type HubConfig, usesEmulator } from './config.js';
+import { type HubConfig, sendTimeoutOf, sendTimeoutProblem, usesEmulator } from './config.js';
 import { startDelivery } from './delivery.js';
 import { createDingTalkAdapter } from './dingtalk-adapter.js';
 import type { DingTalkPort } from './dingtalk-port.js';
@@ -32,6 +32,7 @@ import { MessageService } from './messages.js';
 import { createOutboxPort } from './outbox-adapter.js';
 import type { OutboxPort } from './outbox-port.js';
 import { PeopleDirectory } from './people.js';
+import { DEFAULT_RETENTION, type PurgeRound, Retention } from './retention.js';
 import { createSender } from './sender.js';
 import type {
   Actor,
@@ -49,6 +50,7 @@ import type {
   TaskInput,
   TaskPatch,
 } from './service.js';
+import { storeErrorReporter } from './store-errors.js';
 import { TaskScheduler } from './task-scheduler.js';
 import { TaskService } from './tasks.js';
 import { TodoPoller } from './todo-poller.js';
@@ -98,6 +100,8 @@ export interface RunningHub extends HubService {
   setPublicUrl(url: string): void;
   /** Handles due inbox entries now (tests; the hub also does it on its own). */
   drainInbox(): Promise<number>;
+  /** One retention round now (`ran: false` when another process holds the purge lock this period). */
+  purge(): Promise<PurgeRound>;
   /** Graceful: stop receiving, finish or release in-flight sends, close the store (and the emulator). */
   stop(): Promise<void>;
 }
@@ -106,6 +110,9 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
   const logger = o.logger ?? silentLogger;
   const now = o.now ?? Date.now;
   let config = o.config;
+  // A config built in code skips parseConfig's checks; this one guards against duplicate sends.
+  const timeoutProblem = sendTimeoutProblem(config.dispatcher);
+  if (timeoutProblem) throw new ConfigError(`dispatcher.sendTimeoutMs: ${timeoutProblem}`);
   let emulator: Emulator | undefined;
   if (usesEmulator(config)) {
     emulator = await startEmulator({ port: config.emulator.port, ...(o.emulator ?? {}) });
@@ -134,14 +141,25 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
   const ownsStore = o.store === undefined;
   let store: Store;
   try {
-    store = o.store ?? (await openStore({ url: config.database.url }));
+    store =
+      o.store ??
+      (await openStore({
+        url: config.database.url,
+        ...(config.database.schema ? { schema: config.database.schema } : {}),
+        onError: storeErrorReporter({ logger, metrics }),
+      }));
   } catch (e) {
     await emulator?.close();
     throw e;
   }
   let publicUrl = o.publicUrl ?? `http://${config.server.host}:${config.server.port}`;
 
-  const dingtalk: DingTalkPort = createDingTalkAdapter({ config, logger, now });
+  const dingtalk: DingTalkPort = createDingTalkAdapter({
+    config,
+    logger,
+    now,
+    timeoutMs: sendTimeoutOf(config.dispatcher),
+  });
   const storeOutbox = new Outbox(store, { now, onEnqueued: () => delivery?.notify() });
   const outbox: OutboxPort = createOutboxPort(storeOutbox);
   const people = new PeopleDirectory({ config, db: store.db, dingtalk, now });
@@ -178,6 +196,16 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     },
   });
   const delivery = startDelivery({ config, store, sender, events, metrics, logger, now });
+  const retention = new Retention({
+    store,
+    outbox: storeOutbox,
+    inbox,
+    retention: config.retention ?? DEFAULT_RETENTION,
+    metrics,
+    logger,
+    now,
+  });
+  retention.start();
 
   // Inbox pump: a kick after each commit handles at once; the poll catches retries and what a crash left.
   let pumping: Promise<number> | undefined;
@@ -251,6 +279,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       publicUrl = url.replace(/\/+$/, '');
     },
     drainInbox: () => pump(),
+    purge: () => retention.runOnce(),
 
     sendMessage: (input: SendMessageInput, a: Actor): Promise<SendResult> => messages.send(input, actor(a)),
     getMessage: (id: string) => outbox.getMessage(id),
@@ -302,6 +331,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       await stream?.stop({ graceMs: 1_000 }).catch(() => {});
       await scheduler.stop();
       await todoPoller.stop();
+      await retention.stop();
       await pumping;
       await delivery.stop();
       await dingtalk.close().catch(() => {});

@@ -32,8 +32,16 @@ export interface JobSpec {
   /** Group alias or person name (what the operator sees). */
   target: string;
   payload: JobPayload;
-  /** Jobs with one key are sent in enqueue order (per-conversation ordering of split parts). */
+  /**
+   * Jobs with one key are sent in enqueue order, one at a time (an ordered conversation: `group:<alias>`,
+   * `person:<name>`). Absent: sent as soon as budgets allow, in parallel with the rest.
+   */
   orderKey?: string | undefined;
+  /**
+   * `message`: the key orders this request's jobs among themselves only (the parts of one split message, a comment
+   * before its file); the outbox makes it unique to the request (`msg:<messageId>:<orderKey>`).
+   */
+  orderScope?: 'message' | undefined;
   part?: { index: number; count: number } | undefined;
   /** Limiter key of the sending robot (custom robots: 20 per minute, reference §2.6). */
   rateKey?: string | undefined;

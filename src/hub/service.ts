@@ -33,6 +33,12 @@ export interface SendMessageInput extends Destination {
   mentionAll?: boolean | undefined;
   /** Same key within 24 h returns the first result and sends nothing new. */
   idempotencyKey?: string | undefined;
+  /**
+   * Deliver after this conversation's earlier ordered messages and before its later ones (one at a time; a parked
+   * message holds the later ones back). Default: the conversation's setting (`groups.<alias>.ordered`,
+   * `ordering.groups` / `ordering.people`). The parts of a split message stay in order either way.
+   */
+  ordered?: boolean | undefined;
 }
 
 export interface Delivery {

@@ -42,6 +42,15 @@ export const sendMessageBody = z
     mention: z.array(personNameSchema).max(50).optional(),
     mentionAll: z.boolean().optional(),
     idempotencyKey: shortText(200).optional(),
+    ordered: z
+      .boolean()
+      .optional()
+      .meta({
+        description:
+          "Deliver in acceptance order with the conversation's other ordered messages, one at a time. Default: " +
+          'the conversation setting (groups.<alias>.ordered, ordering.groups / ordering.people). The parts of a ' +
+          'split message stay in order either way.',
+      }),
   })
   .strict()
   .refine(oneDestination, ONE_DESTINATION)

@@ -17,7 +17,7 @@
 import { type DingTalkError, isRateLimitedError } from '../core/errors.js';
 import type { Budget } from '../core/rate-limiter.js';
 import type { Decision } from '../hub/delivery-policy.js';
-import { check, lockKeys, penalize, recordHit } from './limiter.js';
+import { check, type KeyState, lockKeys, penalize, recordHits } from './limiter.js';
 import type { Store, Tx } from './open-store.js';
 import type { DeliveryRow, DeliveryStatus } from './schema.js';
 
@@ -112,6 +112,7 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
   const states = await lockKeys(tx, store.dialect, limited, now, span);
 
   const take: DeliveryRow[] = [];
+  const hits: Array<{ state: KeyState; spanMs: number }> = [];
   const blocked = new Map<string, { until: number; penalty: boolean }>();
   for (const c of candidates) {
     if (take.length >= o.limit) break;
@@ -125,7 +126,9 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
     const state = states.get(key)!;
     const r = check(state, budget, span(key), now);
     if (r.ok) {
-      await recordHit(tx, state, now, span(key));
+      // Counted now, so the next candidate of this key sees it; written below with the others in one insert.
+      state.hits.push(now);
+      hits.push({ state, spanMs: span(key) });
       take.push(c);
     } else {
       blocked.set(key, {
@@ -134,6 +137,8 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
       });
     }
   }
+
+  await recordHits(tx, hits, now);
 
   // Move the blocked keys' waiting jobs to when the key frees: they are not looked at again before then.
   for (const [key, b] of blocked) {

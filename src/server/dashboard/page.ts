@@ -13,7 +13,7 @@ const STYLE = `
 :root { --bg:#f4f6fa; --card:#fff; --ink:#1d2433; --muted:#6b7385; --line:#e3e7ef; --accent:#1677ff;
   --ok:#1f9d55; --warn:#d48806; --bad:#d4380d; --idle:#8c93a3; }
 * { box-sizing: border-box; }
-body { margin:0; font: 14px/1.45 -apple-system, "Segoe UI", "PingFang SC", "Noto Sans CJK SC", Roboto, sans-serif;
+body { margin:0; font: 14px/1.45 -apple-system, "Segoe UI", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", Roboto, sans-serif;
   background: var(--bg); color: var(--ink); }
 header { display:flex; align-items:center; gap:16px; padding:14px 24px; background:#0f1b33; color:#fff; }
 header h1 { font-size:18px; margin:0; font-weight:600; letter-spacing:.2px; }
