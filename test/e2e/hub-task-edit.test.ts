@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/emulator.js';
 import { configFromOrg } from '../../src/hub/emulator-config.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
-import { backends, type HubFixture, OPS, startTestHub, testConfig, waitFor } from './hub-helpers.js';
+import { backends, ENG, type HubFixture, OPS, startTestHub, testConfig, waitFor } from './hub-helpers.js';
 
 const ALICE = 'unionAlice0000004';
 const BOB = 'unionBob000000005';
@@ -168,6 +168,25 @@ for (const backend of backends) {
         ),
       );
       expect(job.status).toBe('sent');
+    });
+
+    it('a task moved to another group is announced there; one taken out of its group says so in the old one', async () => {
+      const { hub } = f;
+      const emu = hub.emulator!;
+      const t = await hub.assignTask(
+        { title: 'Wanderer', assignees: ['alice'], group: 'ops' },
+        { by: 'tester' },
+      );
+      const moved = await hub.updateTask(t.id, { group: 'engineering' }, { by: 'tester' });
+      expect(moved.group).toBe('engineering');
+      const there = await waitFor(() =>
+        emu.messages(ENG).find((m) => m.text.startsWith(`Task #${t.id} edited by tester`)),
+      );
+      expect(there.text).toContain('group: ops → engineering');
+      expect(emu.messages(OPS).some((m) => m.text.startsWith(`Task #${t.id} edited`))).toBe(false);
+      const out = await hub.updateTask(t.id, { group: null }, { by: 'tester' });
+      expect(out.group).toBeUndefined();
+      await waitFor(() => emu.messages(ENG).find((m) => m.text.includes('group: engineering → none')));
     });
 
     it('refuses a closed task with a typed error and changes nothing', async () => {
