@@ -4,7 +4,7 @@
  * @mentioned in the group, the removed one's Todo deleted, reminders moved with the due time, and the outbox jobs
  * of an edit surviving a process restart.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/emulator.js';
 import { configFromOrg } from '../../src/hub/emulator-config.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
@@ -250,104 +250,136 @@ for (const backend of backends) {
     });
   });
 
-  describe.skipIf(backend.skip)(`hub task edit and schedules (${backend.name})`, () => {
-    const cfg = () => testConfig({ tasks: { pollMs: 20, remindBeforeMs: 400, escalateAfterMs: 100 } });
+  describe.skipIf(backend.skip)(`hub task edit and schedules, on an injected clock (${backend.name})`, () => {
+    const MIN = 60_000;
+    let f: HubFixture;
+    let clock = 0;
+    let t0 = 0;
+    beforeEach(async () => {
+      clock = Date.now();
+      t0 = clock;
+      // Reminders 1 min before the due time, escalation at it. The scheduler's own tick is made rare, so each
+      // runDue() below is the only firing and its count is exact.
+      f = await startTestHub(backend, {
+        config: testConfig({ tasks: { pollMs: 3_600_000, remindBeforeMs: MIN, escalateAfterMs: 0 } }),
+        now: () => clock,
+      });
+    });
+    afterEach(async () => {
+      await f?.cleanup();
+    });
+    const at = (ms: number) => new Date(t0 + ms).toISOString();
+    /**
+     * Moves the clock to t0 + ms and fires what is due; returns how many schedules fired. Sends in flight finish
+     * first: a jump of minutes would otherwise expire their leases (the dispatcher runs on the same clock).
+     */
+    const advance = async (ms: number) => {
+      await waitFor(
+        async () => (await f.hub.listDeliveries({ limit: 200 })).every((d) => d.status === 'sent'),
+        5_000,
+        'deliveries settled',
+      );
+      clock = t0 + ms;
+      return f.hub.scheduler.runDue();
+    };
+    const notices = (id: number) =>
+      f.hub
+        .emulator!.messages(OPS)
+        .filter((m) => /^(Reminder|Overdue): task #/.test(m.text) && m.text.includes(`#${id} `))
+        .map((m) => m.text.split('\n')[0]);
 
     it('moving the due time moves the reminder and the escalation', async () => {
-      const f = await startTestHub(backend, { config: cfg() });
-      try {
-        const { hub } = f;
-        const t = await hub.assignTask(
-          {
-            title: 'Moved up',
-            assignees: ['bob'],
-            group: 'ops',
-            due: new Date(Date.now() + 60_000).toISOString(),
-          },
-          { by: 'tester' },
-        );
-        const due = Date.now() + 900;
-        await hub.updateTask(t.id, { due: new Date(due).toISOString() }, { by: 'tester' });
-        const reminder = await waitFor(() =>
-          hub.emulator!.messages(OPS).find((m) => m.text.startsWith(`Reminder: task #${t.id}`)),
-        );
-        expect(reminder.text).toContain(new Date(due).toISOString());
-        expect(reminder.at).toBeLessThan(due);
-        const overdue = await waitFor(() =>
-          hub.emulator!.messages(OPS).find((m) => m.text.startsWith(`Overdue: task #${t.id}`)),
-        );
-        expect(overdue.at).toBeGreaterThanOrEqual(due + 100);
-        expect((await hub.getTask(t.id))!.history.map((e) => e.kind)).toEqual([
-          'created',
-          'edited',
-          'reminded',
-          'escalated',
-        ]);
-        const rows = await schedules(hub, t.id);
-        expect(rows.map((r) => `${r.kind}:${r.payload ?? 'fired'}`)).toEqual([
-          'reminder:rescheduled',
-          'escalation:rescheduled',
-          'reminder:fired',
-          'escalation:fired',
-        ]);
-      } finally {
-        await f.cleanup();
-      }
+      const { hub } = f;
+      const t = await hub.assignTask(
+        { title: 'Moved up', assignees: ['bob'], group: 'ops', due: at(60 * MIN) },
+        { by: 'tester' },
+      );
+      await hub.updateTask(t.id, { due: at(10 * MIN) }, { by: 'tester' });
+      expect(await advance(9 * MIN - 1_000)).toBe(0);
+      expect(await advance(9 * MIN + 1_000)).toBe(1);
+      await waitFor(() => notices(t.id).length === 1);
+      expect(notices(t.id)[0]).toBe(`Reminder: task #${t.id} "Moved up" is due ${at(10 * MIN)}.`);
+      expect(await advance(10 * MIN + 1_000)).toBe(1);
+      await waitFor(() => notices(t.id).length === 2);
+      expect(notices(t.id)[1]).toMatch(
+        new RegExp(`^Overdue: task #${t.id} "Moved up" was due ${at(10 * MIN)}`),
+      );
+      // The schedules for the old due time were closed by the edit: nothing fires at 59 or 60 minutes.
+      expect(await advance(61 * MIN)).toBe(0);
+      expect((await hub.getTask(t.id))!.history.map((e) => e.kind)).toEqual([
+        'created',
+        'edited',
+        'reminded',
+        'escalated',
+      ]);
+      const rows = await schedules(hub, t.id);
+      expect(rows.map((r) => `${r.kind}@${Number(r.due_at) - t0}:${r.payload ?? 'fired'}`)).toEqual([
+        `reminder@${59 * MIN}:rescheduled`,
+        `escalation@${60 * MIN}:rescheduled`,
+        `reminder@${9 * MIN}:fired`,
+        `escalation@${10 * MIN}:fired`,
+      ]);
     });
 
-    it('a reminder already sent for the old due time does not stop one for the new time; removing the due stops both', async () => {
-      const f = await startTestHub(backend, { config: cfg() });
-      try {
-        const { hub } = f;
-        const emu = hub.emulator!;
-        const t = await hub.assignTask(
-          {
-            title: 'Pushed back',
-            assignees: ['bob'],
-            group: 'ops',
-            due: new Date(Date.now() + 600).toISOString(),
-          },
-          { by: 'tester' },
-        );
-        await waitFor(() => emu.messages(OPS).find((m) => m.text.startsWith(`Reminder: task #${t.id}`)));
-        const due = Date.now() + 1_200;
-        await hub.updateTask(t.id, { due: new Date(due).toISOString() }, { by: 'tester' });
-        const second = await waitFor(() =>
-          emu
-            .messages(OPS)
-            .find(
-              (m) =>
-                m.text.startsWith(`Reminder: task #${t.id}`) && m.text.includes(new Date(due).toISOString()),
-            ),
-        );
-        expect(second.at).toBeLessThan(due);
-        const overdue = await waitFor(() =>
-          emu.messages(OPS).find((m) => m.text.startsWith(`Overdue: task #${t.id}`)),
-        );
-        // Escalated for the new due time only, never for the old one.
-        expect(overdue.at).toBeGreaterThanOrEqual(due + 100);
-        expect(emu.messages(OPS).filter((m) => m.text.startsWith(`Overdue: task #${t.id}`))).toHaveLength(1);
+    it('a reminder already sent for the old due time does not stop one for the new time', async () => {
+      const { hub } = f;
+      const t = await hub.assignTask(
+        { title: 'Pushed back', assignees: ['bob'], group: 'ops', due: at(10 * MIN) },
+        { by: 'tester' },
+      );
+      expect(await advance(9 * MIN + 1_000)).toBe(1);
+      await waitFor(() => notices(t.id).length === 1);
+      await hub.updateTask(t.id, { due: at(30 * MIN) }, { by: 'tester' });
+      // No escalation at the old due time...
+      expect(await advance(10 * MIN + 1_000)).toBe(0);
+      // ...a second reminder before the new one, then the escalation after it.
+      expect(await advance(29 * MIN + 1_000)).toBe(1);
+      expect(await advance(30 * MIN + 1_000)).toBe(1);
+      await waitFor(() => notices(t.id).length === 3);
+      expect(notices(t.id)).toEqual([
+        `Reminder: task #${t.id} "Pushed back" is due ${at(10 * MIN)}.`,
+        `Reminder: task #${t.id} "Pushed back" is due ${at(30 * MIN)}.`,
+        `Overdue: task #${t.id} "Pushed back" was due ${at(30 * MIN)} and is still open.`,
+      ]);
+      expect((await hub.getTask(t.id))!.history.map((e) => e.kind)).toEqual([
+        'created',
+        'reminded',
+        'edited',
+        'reminded',
+        'escalated',
+      ]);
+    });
 
-        const u = await hub.assignTask(
-          {
-            title: 'No longer due',
-            assignees: ['bob'],
-            group: 'ops',
-            due: new Date(Date.now() + 1_000).toISOString(),
-          },
-          { by: 'tester' },
-        );
-        await hub.updateTask(u.id, { due: null }, { by: 'tester' });
-        await sleep(1_400);
-        expect(
-          emu
-            .messages(OPS)
-            .filter((m) => /^(Reminder|Overdue): task #/.test(m.text) && m.text.includes(`#${u.id} `)),
-        ).toHaveLength(0);
-        expect((await hub.getTask(u.id))!.history.map((e) => e.kind)).toEqual(['created', 'edited']);
-      } finally {
-        await f.cleanup();
-      }
+    it('an edit after the reminder that sets a due time too close for one schedules only the escalation', async () => {
+      const { hub } = f;
+      const t = await hub.assignTask(
+        { title: 'Sooner', assignees: ['bob'], group: 'ops', due: at(30 * MIN) },
+        { by: 'tester' },
+      );
+      expect(await advance(29 * MIN + 1_000)).toBe(1);
+      await hub.updateTask(t.id, { due: at(29 * MIN + 30_000) }, { by: 'tester' });
+      expect((await schedules(hub, t.id)).filter((r) => r.fired_at === null).map((r) => r.kind)).toEqual([
+        'escalation',
+      ]);
+      expect(await advance(29 * MIN + 31_000)).toBe(1);
+      expect((await hub.getTask(t.id))!.history.map((e) => e.kind)).toEqual([
+        'created',
+        'reminded',
+        'edited',
+        'escalated',
+      ]);
+    });
+
+    it('removing the due time removes its reminder and escalation', async () => {
+      const { hub } = f;
+      const t = await hub.assignTask(
+        { title: 'No longer due', assignees: ['bob'], group: 'ops', due: at(10 * MIN) },
+        { by: 'tester' },
+      );
+      await hub.updateTask(t.id, { due: null }, { by: 'tester' });
+      expect(await advance(11 * MIN)).toBe(0);
+      expect((await hub.getTask(t.id))!.history.map((e) => e.kind)).toEqual(['created', 'edited']);
+      expect(notices(t.id)).toEqual([]);
     });
   });
 
