@@ -113,8 +113,13 @@ export async function setState(db: Db, taskId: number, state: TaskState, now: nu
   await db.updateTable('tasks').set({ state, updated_at: now }).where('id', '=', taskId).execute();
 }
 
-export async function taskRow(db: Db, id: number): Promise<TaskRow | undefined> {
-  return db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
+/**
+ * One task row. `lock` (PostgreSQL only: SQLite has one writer anyway and no FOR UPDATE) holds the row until the
+ * transaction ends, so two edits of one task run one after the other and each plans against the other's result.
+ */
+export async function taskRow(db: Db, id: number, lock = false): Promise<TaskRow | undefined> {
+  const q = db.selectFrom('tasks').selectAll().where('id', '=', id);
+  return (lock ? q.forUpdate() : q).executeTakeFirst();
 }
 
 export async function taskIdByKey(db: Db, key: string): Promise<number | undefined> {

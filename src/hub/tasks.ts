@@ -256,7 +256,7 @@ export class TaskService {
       return key;
     });
     const changed = await d.store.transaction(async (tx) => {
-      const row = await repo.taskRow(tx, id);
+      const row = await repo.taskRow(tx, id, d.store.dialect === 'postgres');
       if (!row) throw new ValidationError(`no task #${id}`, 'id');
       const state = row.state as TaskState;
       if (isFinal(state)) throw new ValidationError(`cannot edit a task that is ${state}`, 'state');
@@ -345,11 +345,12 @@ export class TaskService {
           tx,
         );
       }
-      return Object.keys(plan).filter((k) => k !== 'after' && k !== 'todo');
+      const fields = (['title', 'description', 'due', 'group'] as const).filter((k) => plan[k] !== undefined);
+      return plan.added.length + plan.removed.length > 0 ? [...fields, 'assignees'] : fields;
     });
     const task = await this.get(id);
     if (!task) throw new ValidationError(`no task #${id}`, 'id');
-    if (changed) d.events.publish('task.edited', { id, state: task.state, by: actor.by });
+    if (changed) d.events.publish('task.edited', { id, state: task.state, by: actor.by, fields: changed });
     return task;
   }
 

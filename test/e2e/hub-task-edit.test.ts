@@ -14,6 +14,7 @@ const ALICE = 'unionAlice0000004';
 const BOB = 'unionBob000000005';
 const WANGWU = 'unionWangWu000003';
 const ZHANGSAN = 'unionZhangSan0001';
+const LISI = 'unionLiSi00000002';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -187,6 +188,28 @@ for (const backend of backends) {
       const out = await hub.updateTask(t.id, { group: null }, { by: 'tester' });
       expect(out.group).toBeUndefined();
       await waitFor(() => emu.messages(ENG).find((m) => m.text.includes('group: engineering → none')));
+    });
+
+    it('concurrent identical edits apply once: one history entry, one new Todo, no error', async () => {
+      const { hub } = f;
+      const emu = hub.emulator!;
+      const t = await hub.assignTask({ title: 'Crowded', assignees: ['alice'] }, { by: 'tester' });
+      const results = await Promise.allSettled(
+        Array.from({ length: 6 }, () =>
+          hub.updateTask(t.id, { title: 'Crowded, edited', addAssignees: ['lisi'] }, { by: 'tester' }),
+        ),
+      );
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      const now = (await hub.getTask(t.id))!;
+      expect(now.history.filter((e) => e.kind === 'edited')).toHaveLength(1);
+      expect(now.assignees.map((a) => a.name)).toEqual(['Alice Chen', '李四']);
+      await waitFor(() =>
+        emu.todos().find((x) => x.subject === 'Crowded, edited' && x.executorIds[0] === LISI),
+      );
+      await sleep(200);
+      expect(
+        emu.todos().filter((x) => x.executorIds[0] === LISI && x.subject.startsWith('Crowded')),
+      ).toHaveLength(1);
     });
 
     it('refuses a closed task with a typed error and changes nothing', async () => {
