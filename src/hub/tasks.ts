@@ -187,7 +187,8 @@ export class TaskService {
     fromTodo?: string,
   ): Promise<boolean> {
     const d = this.#d;
-    const row = await repo.taskRow(tx, id);
+    // Locked like an edit (PostgreSQL), so a move and an edit of one task, or two moves, run one after the other.
+    const row = await repo.taskRow(tx, id, d.store.dialect === 'postgres');
     if (!row) throw new ValidationError(`no task #${id}`, 'id');
     const from = row.state as Parameters<typeof transition>[0];
     if (isNoop(from, action)) return false;

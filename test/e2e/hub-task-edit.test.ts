@@ -212,6 +212,23 @@ for (const backend of backends) {
       ).toHaveLength(1);
     });
 
+    it('an edit racing moves of the same task: one `done`, and the edit either before it or refused after it', async () => {
+      const { hub } = f;
+      const t = await hub.assignTask({ title: 'Race', assignees: ['alice'] }, { by: 'tester' });
+      const results = await Promise.allSettled([
+        hub.actOnTask(t.id, 'done', { by: 'a' }),
+        hub.updateTask(t.id, { title: 'Race, renamed' }, { by: 'e' }),
+        hub.actOnTask(t.id, 'done', { by: 'b' }),
+        hub.actOnTask(t.id, 'done', { by: 'c' }),
+      ]);
+      const kinds = (await hub.getTask(t.id))!.history.map((e) => e.kind);
+      expect(kinds.filter((k) => k === 'done')).toHaveLength(1);
+      const edit = results[1]!;
+      if (edit.status === 'fulfilled') expect(kinds.indexOf('edited')).toBeLessThan(kinds.indexOf('done'));
+      else expect(edit.reason).toMatchObject({ field: 'state' });
+      expect(results.filter((r, i) => i !== 1 && r.status === 'rejected')).toEqual([]);
+    });
+
     it('refuses a closed task with a typed error and changes nothing', async () => {
       const { hub } = f;
       const t = await hub.assignTask({ title: 'Finished', assignees: ['bob'] }, { by: 'tester' });
