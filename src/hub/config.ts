@@ -212,6 +212,8 @@ export const configSchema = z
         /** `hold`: park unknown outcomes for an operator (no duplicates); `retry`: retry them. */
         ambiguous: z.enum(['hold', 'retry']).default('hold'),
         maxAttempts: z.number().int().positive().max(50).default(8),
+        /** First retry delay; each further attempt doubles it (±20 % jitter, at most 5 min). */
+        retryBaseMs: z.number().int().positive().default(1_000),
         robotBudget: budget.default({ limit: 19, windowMs: 60_000 }),
       })
       .strict()
@@ -228,6 +230,7 @@ export const configSchema = z
         pollMs: 200,
         ambiguous: 'hold',
         maxAttempts: 8,
+        retryBaseMs: 1_000,
         robotBudget: { limit: 19, windowMs: 60_000 },
       }),
     /**

@@ -31,7 +31,12 @@ export function startDelivery(d: DeliveryDeps): Dispatcher {
     workers: c.workers,
     leaseMs: c.leaseMs,
     pollMs: c.pollMs,
-    policy: { maxAttempts: c.maxAttempts, ambiguous: c.ambiguous },
+    policy: {
+      maxAttempts: c.maxAttempts,
+      ambiguous: c.ambiguous,
+      // A config built in code may predate the key.
+      baseDelayMs: c.retryBaseMs ?? 1_000,
+    },
     robotBudget: c.robotBudget,
     now: d.now,
     events: d.events,
