@@ -14,6 +14,8 @@
  * - live: N messages are posted to `POST /v1/messages` by `concurrency` callers, spread over the processes,
  *   while those processes dispatch. Each request's latency is from sending it to its 2xx, which the hub gives
  *   only once the message and its delivery are committed.
+ * - paced: the same, but one request every 1/300 s (`HBENCH_RATE`) whatever the answers, as independent clients
+ *   would send: the enqueue latency at goal D13's rate rather than at saturation.
  * - backlog: the same N messages are posted to processes with `dispatcher.enabled: false`; those stop, and as
  *   many processes with the dispatcher on are started on the full queue, so the send rate is the dispatcher's
  *   alone.
@@ -229,6 +231,8 @@ async function runCase(kind: string, processes: number, mode: Mode): Promise<Row
       }),
       databaseUrl: db.url,
       schema: db.schema,
+      // What `dingkit serve` opens (openStore's default), not the chaos runner's smaller pool.
+      poolSize: 10,
       receive: false,
     });
     const spawnAll = async (enabled: boolean) =>

@@ -26,6 +26,8 @@ export interface RunnerInput {
   stream?: Record<string, unknown> | undefined;
   receive?: boolean | undefined;
   inboxPollMs?: number | undefined;
+  /** PostgreSQL pool size. @default 6 (chaos runs start several processes); `dingkit serve` opens 10 */
+  poolSize?: number | undefined;
 }
 
 const raw = process.env['DINGKIT_CHAOS_RUNNER'];
@@ -38,7 +40,7 @@ const store = await openRetrying(() =>
   openStore({
     url: input.databaseUrl,
     ...(input.schema ? { schema: input.schema } : {}),
-    ...(input.databaseUrl.startsWith('postgres') ? { poolSize: 6 } : {}),
+    ...(input.databaseUrl.startsWith('postgres') ? { poolSize: input.poolSize ?? 6 } : {}),
   }),
 );
 const hub = await startHub({
