@@ -33,6 +33,7 @@ export function startDelivery(d: DeliveryDeps): Dispatcher {
     pollMs: c.pollMs,
     policy: { maxAttempts: c.maxAttempts, ambiguous: c.ambiguous },
     robotBudget: c.robotBudget,
+    ...(c.guardMs !== undefined ? { guardMs: c.guardMs } : {}),
     now: d.now,
     events: d.events,
     metrics: d.metrics,
