@@ -17,7 +17,7 @@
 import { type DingTalkError, isRateLimitedError } from '../core/errors.js';
 import type { Budget } from '../core/rate-limiter.js';
 import type { Decision } from '../hub/delivery-policy.js';
-import { check, lockKeys, penalize, recordHit } from './limiter.js';
+import { check, type KeyState, lockKeys, penalize, recordHit } from './limiter.js';
 import type { Store, Tx } from './open-store.js';
 import type { DeliveryRow, DeliveryStatus } from './schema.js';
 
@@ -106,10 +106,16 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
 
   const guard = typeof o.guardMs === 'number' ? () => o.guardMs as number : o.guardMs;
   const span = (key: string) => (o.budgetFor(key)?.windowMs ?? 0) + guard(key);
+  // PostgreSQL: every candidate key is locked up front, in sorted order, so two processes never wait on each other
+  // in a cycle. SQLite's claim is a single-writer transaction with no row locks: a key is read when the walk
+  // below reaches it, so a claim of a few jobs reads a few keys, not every key among the candidates.
   const limited = candidates
     .map((c) => c.rate_key)
     .filter((k): k is string => k !== null && o.budgetFor(k) !== undefined);
-  const states = await lockKeys(tx, store.dialect, limited, now, span);
+  const states =
+    store.dialect === 'postgres'
+      ? await lockKeys(tx, store.dialect, limited, now, span)
+      : new Map<string, KeyState>();
 
   const take: DeliveryRow[] = [];
   const blocked = new Map<string, { until: number; penalty: boolean }>();
@@ -122,7 +128,11 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
       continue;
     }
     if (blocked.has(key)) continue;
-    const state = states.get(key)!;
+    let state = states.get(key);
+    if (!state) {
+      state = (await lockKeys(tx, store.dialect, [key], now, span)).get(key)!;
+      states.set(key, state);
+    }
     const r = check(state, budget, span(key), now);
     if (r.ok) {
       await recordHit(tx, state, now, span(key));
@@ -296,8 +306,8 @@ export async function finish(tx: Tx | Store['db'], f: FinishInput): Promise<Deli
 }
 
 /**
- * Group commit for `finish`: results that come in while a commit is running wait for it and then go together in
- * one transaction, so sends that end together cost one commit (one fsync on SQLite, one round of locks on
+ * Group commit for `finish`: results that come in during one turn of the event loop, or while a commit is running,
+ * go together in one transaction, so sends that end together cost one commit (one fsync on SQLite, one round of locks on
  * PostgreSQL) instead of one each. Every update stays fenced by its own lease, exactly as `finish` alone; a batch
  * that fails is retried whole through a brief outage (`withTxRetry` with `any`: repeating a fenced update is
  * harmless), and its callers see the error only if that fails too.
@@ -326,12 +336,15 @@ export class FinishBatcher {
   finish(f: FinishInput): Promise<DeliveryStatus | undefined> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ f, resolve, reject });
-      if (!this.#flushing) void this.#flush();
+      if (this.#flushing) return;
+      this.#flushing = true;
+      // Flush on the next turn of the event loop: the results of every send answered in this turn go together.
+      // (better-sqlite3 blocks while it commits, so nothing could queue up during a commit itself.)
+      setImmediate(() => void this.#flush());
     });
   }
 
   async #flush(): Promise<void> {
-    this.#flushing = true;
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#maxBatch);

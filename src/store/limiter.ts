@@ -33,14 +33,21 @@ export async function lockKeys(
 ): Promise<Map<string, KeyState>> {
   const out = new Map<string, KeyState>();
   for (const key of [...new Set(keys)].sort()) {
-    await tx
-      .insertInto('limiter_keys')
-      .values({ key, penalty_until: null })
-      .onConflict((oc) => oc.column('key').doNothing())
-      .execute();
-    let q = tx.selectFrom('limiter_keys').select('penalty_until').where('key', '=', key);
-    if (dialect === 'postgres') q = q.forUpdate();
-    const row = await q.executeTakeFirst();
+    const read = () => {
+      let q = tx.selectFrom('limiter_keys').select('penalty_until').where('key', '=', key);
+      if (dialect === 'postgres') q = q.forUpdate();
+      return q.executeTakeFirst();
+    };
+    // The key's row is created on first use; afterwards one read (and lock) is enough.
+    let row = await read();
+    if (!row) {
+      await tx
+        .insertInto('limiter_keys')
+        .values({ key, penalty_until: null })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .execute();
+      row = await read();
+    }
     const floor = now - spanMs(key);
     const hits = await tx
       .selectFrom('limiter_hits')
