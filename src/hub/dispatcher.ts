@@ -270,6 +270,7 @@ export class Dispatcher {
       leaseMs: this.#leaseMs,
       budgetFor: this.budgetFor,
       guardMs: this.guardFor,
+      startIdempotent: true,
     });
     for (const t of r.throttled) {
       this.#metrics?.throttled(t.key, t.penalty);
@@ -291,40 +292,33 @@ export class Dispatcher {
   }
 
   /**
-   * Marks a claimed batch as started in one write (one commit, not one per job) and starts its sends; a stopping
-   * dispatcher gives the batch back instead. Returns the sends' promises.
+   * Starts a claimed batch: idempotent jobs were marked started by the claim; the others are marked in one write
+   * (one commit, not one per job) first. A stopping dispatcher gives back what has not started and still sends
+   * what has (stop() waits for it). Returns the sends' promises.
    */
   async #launch(rows: DeliveryRow[]): Promise<Promise<void>[]> {
     if (rows.length === 0) return [];
+    const unstarted = rows.filter((r) => r.started_at === null).map((r) => r.id);
+    let started: Set<number>;
     if (this.#stopping) {
-      await release(
-        this.#store,
-        rows.map((r) => r.id),
-        this.owner,
-        this.#now(),
-      );
-      for (const r of rows) {
-        this.#pending.delete(r.id);
-        this.#emit(this.#change(r, 'queued', {}));
-      }
-      return [];
+      await release(this.#store, unstarted, this.owner, this.#now());
+      started = new Set();
+    } else {
+      started = await markStartedMany(this.#store, unstarted, this.owner, this.#now());
     }
-    const started = await markStartedMany(
-      this.#store,
-      rows.map((r) => r.id),
-      this.owner,
-      this.#now(),
-    );
     const sends: Promise<void>[] = [];
     for (const r of rows) {
       this.#pending.delete(r.id);
-      if (started.has(r.id)) sends.push(this.#startJob(r));
+      // The attempt this send is: the claim already counted it for a job it marked started.
+      if (r.started_at !== null) sends.push(this.#startJob(r, r.attempts));
+      else if (started.has(r.id)) sends.push(this.#startJob(r, r.attempts + 1));
+      else if (this.#stopping) this.#emit(this.#change(r, 'queued', {}));
     }
     return sends;
   }
 
-  #startJob(row: DeliveryRow): Promise<void> {
-    const p = this.#send(row)
+  #startJob(row: DeliveryRow, attempt: number): Promise<void> {
+    const p = this.#send(row, attempt)
       .catch((e) => this.#o.onError?.(e))
       .finally(() => {
         this.#inflight.delete(row.id);
@@ -336,7 +330,7 @@ export class Dispatcher {
     return p;
   }
 
-  async #send(row: DeliveryRow): Promise<void> {
+  async #send(row: DeliveryRow, attempt: number): Promise<void> {
     // The claim set updated_at: the moment this job's budget was spent. #launch marked it started.
     const claimedAt = row.updated_at;
     const budgeted = row.rate_key !== null && this.budgetFor(row.rate_key) !== undefined;
@@ -371,11 +365,10 @@ export class Dispatcher {
           now,
           rateKey: row.rate_key,
         });
-        if (status) this.#emit(this.#change(row, status, { decision }));
+        if (status) this.#emit(this.#change({ ...row, attempts: attempt - 1 }, status, { decision }));
         return;
       }
     }
-    const attempt = row.attempts + 1;
     const job: DispatchJob = {
       id: row.id,
       messageId: row.message_id,
@@ -436,7 +429,7 @@ export class Dispatcher {
       return;
     }
     this.#emit(
-      this.#change({ ...row, attempts: decision.action === 'defer' ? row.attempts : attempt }, status, {
+      this.#change({ ...row, attempts: decision.action === 'defer' ? attempt - 1 : attempt }, status, {
         decision,
         remoteId,
       }),

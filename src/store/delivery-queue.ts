@@ -35,6 +35,11 @@ export interface ClaimOptions {
   guardMs: number | ((rateKey: string) => number);
   /** Candidates read per claimed slot, to look past jobs whose key has no budget. @default 4 */
   overfetch?: number;
+  /**
+   * Mark idempotent jobs started (attempt counted) in the claim itself, for a caller that starts their sends at
+   * once. @default false
+   */
+  startIdempotent?: boolean;
 }
 
 export interface ClaimResult {
@@ -163,15 +168,28 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
   if (take.length === 0) {
     return { claimed: [], throttled: [...blocked].map(([key, b]) => ({ key, ...b })) };
   }
+  // An idempotent job (the endpoint dedupes on our key) is marked started by its claim: if the process dies before
+  // the request leaves, its unknown outcome is retried, which is what a requeue would do, so it saves the
+  // separate "started" commit. Any other job is marked started just before its send (`markStartedMany`).
   const claimed = await tx
     .updateTable('deliveries')
-    .set({
+    .set((eb) => ({
       status: 'sending',
       lease_owner: o.owner,
       lease_until: now + o.leaseMs,
-      started_at: null,
       updated_at: now,
-    })
+      ...(o.startIdempotent
+        ? {
+            started_at: eb.case().when('idempotent', '=', 1).then(now).else(null).end(),
+            attempts: eb
+              .case()
+              .when('idempotent', '=', 1)
+              .then(eb('attempts', '+', 1))
+              .else(eb.ref('attempts'))
+              .end(),
+          }
+        : { started_at: null }),
+    }))
     .where(
       'id',
       'in',

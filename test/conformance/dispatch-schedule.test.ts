@@ -209,6 +209,36 @@ for (const backend of backends) {
       expect(await hitsOf(s!, 'webhook:ops')).toEqual([sender.calls[0]!.at]);
     });
 
+    it('marks idempotent jobs started in their claim and others just before their send, one attempt each', async () => {
+      const [s] = await stores(1);
+      const [idem, plain] = await enqueueMany(s!, [spec('a', { idempotent: true }), spec('b')]);
+      const now = Date.now();
+      const r = await claimDue(s!, {
+        owner: 'A',
+        limit: 2,
+        now,
+        leaseMs: 30_000,
+        budgetFor: () => undefined,
+        guardMs: 0,
+        startIdempotent: true,
+      });
+      const byId = new Map(r.claimed.map((c) => [c.id, c]));
+      expect(byId.get(idem!)).toMatchObject({ started_at: now, attempts: 1 });
+      expect(byId.get(plain!)).toMatchObject({ started_at: null, attempts: 0 });
+      // Through a dispatcher: each is sent once as attempt 1 and ends with one attempt counted.
+      const [idem2, plain2] = await enqueueMany(s!, [spec('c', { idempotent: true }), spec('d')]);
+      const sender = new RecordingSender();
+      await dispatcher({ store: s!, sender }).runOnce();
+      expect(sender.calls.map((c) => [c.id, c.attempt])).toEqual(
+        expect.arrayContaining([
+          [idem2, 1],
+          [plain2, 1],
+        ]),
+      );
+      expect(await row(s!, idem2!)).toMatchObject({ status: 'sent', attempts: 1 });
+      expect(await row(s!, plain2!)).toMatchObject({ status: 'sent', attempts: 1 });
+    });
+
     it('gives a message-scoped order key its own key per request', async () => {
       const [s] = await stores(1);
       const box = new Outbox(s!);
