@@ -218,6 +218,11 @@ export const configSchema = z
         /** First retry delay; each further attempt doubles it (±20 % jitter, at most 5 min). */
         retryBaseMs: z.number().int().positive().default(1_000),
         robotBudget: budget.default({ limit: 19, windowMs: 60_000 }),
+        /**
+         * Extra span each budget hit occupies (claim-to-send delay plus clock skew between hub hosts). Default:
+         * window / 50 (25 ms..1 s) on SQLite (one host), window / 12 (at most 5 s) on PostgreSQL (docs/hub.md).
+         */
+        guardMs: z.number().int().min(0).max(60_000).optional(),
       })
       .strict()
       .superRefine((d, ctx) => {

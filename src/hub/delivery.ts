@@ -38,6 +38,7 @@ export function startDelivery(d: DeliveryDeps): Dispatcher {
       baseDelayMs: c.retryBaseMs ?? 1_000,
     },
     robotBudget: c.robotBudget,
+    ...(c.guardMs !== undefined ? { guardMs: c.guardMs } : {}),
     now: d.now,
     events: d.events,
     metrics: d.metrics,

@@ -113,8 +113,16 @@ export async function setState(db: Db, taskId: number, state: TaskState, now: nu
   await db.updateTable('tasks').set({ state, updated_at: now }).where('id', '=', taskId).execute();
 }
 
-export async function taskRow(db: Db, id: number): Promise<TaskRow | undefined> {
-  return db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
+/**
+ * One task row. `lock` (PostgreSQL only: SQLite has one writer anyway and no row locks) holds the row until the
+ * transaction ends, so two edits or moves of one task run one after the other and each plans against the other's
+ * result. FOR NO KEY UPDATE, not FOR UPDATE: it does not block the key-share lock that inserting a child row
+ * (a history event, a schedule) takes through its foreign key, so the scheduler firing a reminder, which holds
+ * its schedule row and then writes an event, cannot deadlock with an edit that holds the task and closes schedules.
+ */
+export async function taskRow(db: Db, id: number, lock = false): Promise<TaskRow | undefined> {
+  const q = db.selectFrom('tasks').selectAll().where('id', '=', id);
+  return (lock ? q.forNoKeyUpdate() : q).executeTakeFirst();
 }
 
 export async function taskIdByKey(db: Db, key: string): Promise<number | undefined> {

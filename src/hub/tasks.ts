@@ -12,9 +12,9 @@ import type { Kysely } from 'kysely';
 import { ValidationError } from '../core/errors.js';
 import type { EventBus } from '../server/events.js';
 import type { Store, Tx } from '../store/open-store.js';
-import type { Database, TaskRow } from '../store/schema.js';
+import type { Database } from '../store/schema.js';
 import type { HubConfig } from './config.js';
-import type { TodoChange, TodoCreate } from './dingtalk-port.js';
+import type { TodoCreate } from './dingtalk-port.js';
 import { type JobSpec, todoOrderKey } from './jobs.js';
 import { defaultAppName, planMessage } from './message-plan.js';
 import type { OutboxPort } from './outbox-port.js';
@@ -24,6 +24,7 @@ import { checkPatch, describeEdit, isNoopEdit, planEdit } from './task-edit.js';
 import type { Priority } from './task-repo.js';
 import * as repo from './task-repo.js';
 import { isFinal, isNoop, type TaskAction, type TaskState, transition } from './task-state.js';
+import { type TodoCreatedOutcome, todoCreated } from './task-todo-created.js';
 
 type Db = Kysely<Database>;
 
@@ -186,7 +187,8 @@ export class TaskService {
     fromTodo?: string,
   ): Promise<boolean> {
     const d = this.#d;
-    const row = await repo.taskRow(tx, id);
+    // Locked like an edit (PostgreSQL), so a move and an edit of one task, or two moves, run one after the other.
+    const row = await repo.taskRow(tx, id, d.store.dialect === 'postgres');
     if (!row) throw new ValidationError(`no task #${id}`, 'id');
     const from = row.state as Parameters<typeof transition>[0];
     if (isNoop(from, action)) return false;
@@ -255,7 +257,7 @@ export class TaskService {
       return key;
     });
     const changed = await d.store.transaction(async (tx) => {
-      const row = await repo.taskRow(tx, id);
+      const row = await repo.taskRow(tx, id, d.store.dialect === 'postgres');
       if (!row) throw new ValidationError(`no task #${id}`, 'id');
       const state = row.state as TaskState;
       if (isFinal(state)) throw new ValidationError(`cannot edit a task that is ${state}`, 'state');
@@ -299,6 +301,7 @@ export class TaskService {
               format: 'text',
               mention: joining,
               addKeyword: true,
+              sequence: `task:${id}`,
             },
             d.config,
           ),
@@ -343,85 +346,23 @@ export class TaskService {
           tx,
         );
       }
-      return Object.keys(plan).filter((k) => k !== 'after' && k !== 'todo');
+      const fields = (['title', 'description', 'due', 'group'] as const).filter((k) => plan[k] !== undefined);
+      return plan.added.length + plan.removed.length > 0 ? [...fields, 'assignees'] : fields;
     });
     const task = await this.get(id);
     if (!task) throw new ValidationError(`no task #${id}`, 'id');
-    if (changed) d.events.publish('task.edited', { id, state: task.state, by: actor.by });
+    if (changed) d.events.publish('task.edited', { id, state: task.state, by: actor.by, fields: changed });
     return task;
   }
 
-  /**
-   * A Todo create finished (the sender calls this). Records the id and repairs what happened to the task while
-   * the create was in flight: an assignee removed meanwhile gets the new Todo deleted, a task closed meanwhile
-   * gets it closed, and a task edited meanwhile gets it updated to the current fields. A second Todo for the
-   * same assignee (removed and added again before the first create finished) replaces the first, which is deleted.
-   */
-  async todoCreated(
+  /** A Todo create finished (the sender calls this): see task-todo-created.ts. */
+  todoCreated(
     taskId: number,
     assignee: string,
     todoId: string,
     sent: TodoCreate,
-  ): Promise<'recorded' | 'deleted' | 'closedLate' | 'updated'> {
-    const d = this.#d;
-    const app = defaultAppName(d.config);
-    return d.store.transaction(async (tx) => {
-      const row = await repo.taskRow(tx, taskId);
-      const a = (await repo.assigneesOf(tx, taskId)).find((x) => x.person === assignee);
-      const target = this.#name(assignee);
-      const orderKey = todoOrderKey(taskId, assignee);
-      const jobs: JobSpec[] = [];
-      let outcome: 'recorded' | 'deleted' | 'closedLate' | 'updated' = 'recorded';
-      if (!row || !a) {
-        if (app !== undefined)
-          jobs.push({
-            channel: 'app',
-            target,
-            payload: { t: 'todoDelete', app, unionId: sent.unionId, todoId },
-            orderKey,
-          });
-        outcome = 'deleted';
-      } else {
-        if (a.todoId !== undefined && a.todoId !== todoId && a.unionId !== undefined && app !== undefined) {
-          jobs.push({
-            channel: 'app',
-            target,
-            payload: { t: 'todoDelete', app, unionId: a.unionId, todoId: a.todoId },
-            orderKey,
-          });
-        }
-        await repo.setTodoId(tx, taskId, assignee, todoId);
-        const unionId = a.unionId ?? sent.unionId;
-        if (app !== undefined && isFinal(row.state as TaskState)) {
-          // A task closed before its Todo existed (a quick `done`) had no Todo to close then: close it now.
-          jobs.push({
-            channel: 'app',
-            target,
-            payload: { t: 'todoDone', app, unionId, todoId, done: true },
-            orderKey,
-          });
-          outcome = 'closedLate';
-        } else if (app !== undefined) {
-          const change = staleFields(sent, row);
-          if (change) {
-            jobs.push({
-              channel: 'app',
-              target,
-              payload: { t: 'todoUpdate', app, unionId, todoId, change },
-              orderKey,
-            });
-            outcome = 'updated';
-          }
-        }
-      }
-      if (jobs.length > 0) {
-        await d.outbox.enqueue(
-          { kind: 'task', request: { taskId, action: `todo-${outcome}` }, createdBy: 'hub', jobs },
-          tx,
-        );
-      }
-      return outcome;
-    });
+  ): Promise<TodoCreatedOutcome> {
+    return todoCreated(this.#d, taskId, assignee, todoId, sent);
   }
 
   #todoCreateJob(
@@ -472,14 +413,4 @@ export class TaskService {
     const t = this.#d.config.tasks.detailUrl;
     return t ? t.replace('{id}', String(id)) : `${this.#d.publicUrl()}/v1/tasks/${id}`;
   }
-}
-
-/** What a Todo created from `sent` lacks against the task as it is now; undefined when it is current. */
-function staleFields(sent: TodoCreate, row: TaskRow): TodoChange | undefined {
-  const change: TodoChange = {};
-  if (sent.subject !== row.title) change.subject = row.title;
-  if ((sent.description ?? '') !== (row.description ?? '')) change.description = row.description ?? '';
-  // A due time removed since cannot be removed from the Todo (reference §8.1 update has no way to clear it).
-  if (row.due_at !== null && Number(row.due_at) !== sent.dueTime) change.dueTime = Number(row.due_at);
-  return Object.keys(change).length > 0 ? change : undefined;
 }

@@ -63,7 +63,10 @@ describe('health, metrics, openapi, dashboard', () => {
     );
     expect(doc.paths['/v1/messages']?.['post']?.requestBody).toBeDefined();
     expect(doc.paths['/v1/tasks/{id}']?.['patch']?.requestBody).toBeDefined();
-    expect(doc.paths['/openapi.json']?.['get']).toMatchObject({ security: [{ bearer: ['read'] }] });
+    expect(doc.paths['/openapi.json']?.['get']).toMatchObject({
+      security: [{ bearer: ['read'] }],
+      responses: { '200': { content: { 'application/json': { schema: { type: 'object' } } } } },
+    });
     expect(Object.keys(doc.components.schemas)).toEqual(
       expect.arrayContaining(['SendMessage', 'SendResult', 'Delivery', 'Task', 'UpdateTask', 'Error']),
     );

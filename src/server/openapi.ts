@@ -259,7 +259,11 @@ export function buildOpenApi(version: string): Json {
         description: 'OK',
         content: op.answer
           ? { 'application/json': { schema: schemaOf(op.answer, 'output', components) } }
-          : { [op.answerType ?? 'text/plain']: { schema: { type: 'string' } } },
+          : {
+              [op.answerType ?? 'text/plain']: {
+                schema: { type: op.answerType === 'application/json' ? 'object' : 'string' },
+              },
+            },
       },
       '4XX': {
         description: 'Refused: the reason is in error.code and error.message',

@@ -140,30 +140,34 @@ export class Outbox {
   async #enqueueIn(tx: Tx, input: EnqueueInput, request: string, payloads: string[]): Promise<EnqueueResult> {
     const now = this.#now();
     const key = input.idempotencyKey ?? null;
-    if (key !== null) {
-      // A key older than the window is released (its old request keeps its rows, just not the key).
-      await tx
+    const id = randomUUID();
+    const insert = () =>
+      tx
+        .insertInto('messages')
+        .values({
+          id,
+          kind: input.kind,
+          idempotency_key: key,
+          request_json: request,
+          response_json: null,
+          created_by: input.createdBy ?? null,
+          created_at: now,
+        })
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+    let inserted = await insert();
+    if (!inserted && key !== null) {
+      // The key is taken. A holder older than the window lets it go (its request keeps its rows, just not the
+      // key) and this request takes it. Checked only on a conflict, so a fresh key costs one statement, not two.
+      const released = await tx
         .updateTable('messages')
         .set({ idempotency_key: null })
         .where('idempotency_key', '=', key)
         .where('created_at', '<=', now - this.#windowMs)
-        .execute();
+        .executeTakeFirst();
+      if (released.numUpdatedRows > 0n) inserted = await insert();
     }
-    const id = randomUUID();
-    const inserted = await tx
-      .insertInto('messages')
-      .values({
-        id,
-        kind: input.kind,
-        idempotency_key: key,
-        request_json: request,
-        response_json: null,
-        created_by: input.createdBy ?? null,
-        created_at: now,
-      })
-      .onConflict((oc) => oc.column('idempotency_key').doNothing())
-      .returning('id')
-      .executeTakeFirst();
     if (!inserted) {
       // Someone else holds the key (committed: PostgreSQL waits for a racing insert to finish first).
       const first = await tx

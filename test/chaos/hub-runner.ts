@@ -27,6 +27,8 @@ export interface RunnerInput {
   stream?: Record<string, unknown> | undefined;
   receive?: boolean | undefined;
   inboxPollMs?: number | undefined;
+  /** PostgreSQL pool size. @default 6 (chaos runs start several processes); `dingkit serve` opens 10 */
+  poolSize?: number | undefined;
 }
 
 // Started as a warm standby (standby.ts): the modules above are loaded; nothing runs before the test says go.
@@ -35,7 +37,7 @@ const store = await openRetrying(() =>
   openStore({
     url: input.databaseUrl,
     ...(input.schema ? { schema: input.schema } : {}),
-    ...(input.databaseUrl.startsWith('postgres') ? { poolSize: 6 } : {}),
+    ...(input.databaseUrl.startsWith('postgres') ? { poolSize: input.poolSize ?? 6 } : {}),
   }),
 );
 const hub = await startHub({
