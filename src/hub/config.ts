@@ -166,7 +166,11 @@ export const configSchema = z
       }),
     dispatcher: z
       .object({
-        workers: z.number().int().positive().max(256).default(8),
+        /**
+         * Sends in flight at most. Default: 8, or one per configured custom robot when there are more, so every
+         * robot's budget window can open at once (a robot waiting for a free worker starts its window late).
+         */
+        workers: z.number().int().positive().max(256).optional(),
         leaseMs: z.number().int().positive().default(30_000),
         pollMs: z.number().int().positive().default(200),
         /** `hold`: park unknown outcomes for an operator (no duplicates); `retry`: retry them. */
@@ -181,7 +185,6 @@ export const configSchema = z
       })
       .strict()
       .default({
-        workers: 8,
         leaseMs: 30_000,
         pollMs: 200,
         ambiguous: 'hold',

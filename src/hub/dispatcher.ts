@@ -270,6 +270,7 @@ export class Dispatcher {
       leaseMs: this.#leaseMs,
       budgetFor: this.budgetFor,
       guardMs: this.guardFor,
+      clock: this.#now,
       startIdempotent: true,
     });
     for (const t of r.throttled) {

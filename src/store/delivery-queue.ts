@@ -28,6 +28,12 @@ export interface ClaimOptions {
   owner: string;
   limit: number;
   now: number;
+  /**
+   * Read once more when the claim is about to be written: the claim and its budget hits are stamped then, not
+   * at `now`, so a slow claim transaction does not eat into the time its sends have to start (`guardMs`). A
+   * window that had room at `now` still has room later. @default () => now
+   */
+  clock?: (() => number) | undefined;
   leaseMs: number;
   /** Budget of a rate key, or undefined for none. */
   budgetFor: (rateKey: string) => Budget | undefined;
@@ -123,6 +129,7 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
       : new Map<string, KeyState>();
 
   const take: DeliveryRow[] = [];
+  const spent: KeyState[] = [];
   const blocked = new Map<string, { until: number; penalty: boolean }>();
   for (const c of candidates) {
     if (take.length >= o.limit) break;
@@ -140,7 +147,9 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
     }
     const r = check(state, budget, span(key), now);
     if (r.ok) {
-      await recordHit(tx, state, now, span(key));
+      // Counted now for the rest of this walk; the row is written with the claim's stamp below.
+      state.hits.push(now);
+      spent.push(state);
       take.push(c);
     } else {
       blocked.set(key, {
@@ -168,6 +177,8 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
   if (take.length === 0) {
     return { claimed: [], throttled: [...blocked].map(([key, b]) => ({ key, ...b })) };
   }
+  const at = Math.max(now, o.clock?.() ?? now);
+  for (const state of spent) await recordHit(tx, state, at, span(state.key));
   // An idempotent job (the endpoint dedupes on our key) is marked started by its claim: if the process dies before
   // the request leaves, its unknown outcome is retried, which is what a requeue would do, so it saves the
   // separate "started" commit. Any other job is marked started just before its send (`markStartedMany`).
@@ -176,11 +187,11 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
     .set((eb) => ({
       status: 'sending',
       lease_owner: o.owner,
-      lease_until: now + o.leaseMs,
-      updated_at: now,
+      lease_until: at + o.leaseMs,
+      updated_at: at,
       ...(o.startIdempotent
         ? {
-            started_at: eb.case().when('idempotent', '=', 1).then(now).else(null).end(),
+            started_at: eb.case().when('idempotent', '=', 1).then(at).else(null).end(),
             attempts: eb
               .case()
               .when('idempotent', '=', 1)
