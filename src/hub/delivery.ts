@@ -36,7 +36,12 @@ export function startDelivery(d: DeliveryDeps): Dispatcher {
     workers: c.workers ?? defaultWorkers(d.config),
     leaseMs: c.leaseMs,
     pollMs: c.pollMs,
-    policy: { maxAttempts: c.maxAttempts, ambiguous: c.ambiguous },
+    policy: {
+      maxAttempts: c.maxAttempts,
+      ambiguous: c.ambiguous,
+      // A config built in code may predate the key.
+      baseDelayMs: c.retryBaseMs ?? 1_000,
+    },
     robotBudget: c.robotBudget,
     ...(c.guardMs !== undefined ? { guardMs: c.guardMs } : {}),
     now: d.now,
@@ -45,6 +50,7 @@ export function startDelivery(d: DeliveryDeps): Dispatcher {
     ...(d.redactor ? { redactor: d.redactor } : {}),
     onError: (e) => d.logger.warn({ err: (e as Error)?.message ?? String(e) }, 'dispatcher loop error'),
   });
-  dispatcher.start();
+  // Disabled: nothing claims here; stop() and notify() on a dispatcher that never started are no-ops.
+  if (c.enabled) dispatcher.start();
   return dispatcher;
 }

@@ -140,30 +140,34 @@ export class Outbox {
   async #enqueueIn(tx: Tx, input: EnqueueInput, request: string, payloads: string[]): Promise<EnqueueResult> {
     const now = this.#now();
     const key = input.idempotencyKey ?? null;
-    if (key !== null) {
-      // A key older than the window is released (its old request keeps its rows, just not the key).
-      await tx
+    const id = randomUUID();
+    const insert = () =>
+      tx
+        .insertInto('messages')
+        .values({
+          id,
+          kind: input.kind,
+          idempotency_key: key,
+          request_json: request,
+          response_json: null,
+          created_by: input.createdBy ?? null,
+          created_at: now,
+        })
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+    let inserted = await insert();
+    if (!inserted && key !== null) {
+      // The key is taken. A holder older than the window lets it go (its request keeps its rows, just not the
+      // key) and this request takes it. Checked only on a conflict, so a fresh key costs one statement, not two.
+      const released = await tx
         .updateTable('messages')
         .set({ idempotency_key: null })
         .where('idempotency_key', '=', key)
         .where('created_at', '<=', now - this.#windowMs)
-        .execute();
+        .executeTakeFirst();
+      if (released.numUpdatedRows > 0n) inserted = await insert();
     }
-    const id = randomUUID();
-    const inserted = await tx
-      .insertInto('messages')
-      .values({
-        id,
-        kind: input.kind,
-        idempotency_key: key,
-        request_json: request,
-        response_json: null,
-        created_by: input.createdBy ?? null,
-        created_at: now,
-      })
-      .onConflict((oc) => oc.column('idempotency_key').doNothing())
-      .returning('id')
-      .executeTakeFirst();
     if (!inserted) {
       // Someone else holds the key (committed: PostgreSQL waits for a racing insert to finish first).
       const first = await tx
@@ -305,43 +309,72 @@ export class Outbox {
 
   /**
    * Retention: deletes sent and cancelled deliveries finished before `olderThan`, then messages left with no
-   * deliveries and no file share. Dead and parked rows stay for operators. `olderThan` is clamped to the
-   * idempotency window, so a key keeps answering for its full window.
+   * deliveries and no file share. Dead and parked rows stay for operators, queued and sending ones are work.
+   * `olderThan` is clamped to the idempotency window, so a key keeps answering for its full window.
+   *
+   * Rows go in batches of `batchSize`, each its own short transaction: on SQLite every write waits for the one
+   * writer, and a first purge of a long-running store must not hold it for the whole backlog. `between` runs
+   * after each batch; returning false stops early (the caller lost its purge lock, or is stopping).
    */
-  async purge(olderThan: number): Promise<{ deliveries: number; messages: number }> {
+  async purge(
+    olderThan: number,
+    o: { batchSize?: number; between?: () => Promise<boolean> | boolean } = {},
+  ): Promise<{ deliveries: number; messages: number }> {
     const before = Math.min(olderThan, this.#now() - this.#windowMs);
-    return this.#store.transaction(async (tx) => {
-      const d = await tx
+    const batch = Math.max(1, Math.trunc(o.batchSize ?? 1_000));
+    const out = { deliveries: 0, messages: 0 };
+    for (;;) {
+      const r = await this.#store.db
         .deleteFrom('deliveries')
-        .where('status', 'in', ['sent', 'cancelled'])
-        .where('finished_at', '<', before)
-        .executeTakeFirst();
-      const m = await tx
-        .deleteFrom('messages')
-        .where('created_at', '<', before)
-        .where((eb) =>
-          eb.and([
-            eb.not(
-              eb.exists(
-                eb
-                  .selectFrom('deliveries')
-                  .select('id')
-                  .whereRef('deliveries.message_id', '=', 'messages.id'),
-              ),
-            ),
-            eb.not(
-              eb.exists(
-                eb
-                  .selectFrom('file_shares')
-                  .select('id')
-                  .whereRef('file_shares.message_id', '=', 'messages.id'),
-              ),
-            ),
-          ]),
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('deliveries')
+            .select('id')
+            .where('status', 'in', ['sent', 'cancelled'])
+            .where('finished_at', '<', before)
+            .limit(batch),
         )
         .executeTakeFirst();
-      return { deliveries: Number(d.numDeletedRows), messages: Number(m.numDeletedRows) };
-    });
+      const n = Number(r.numDeletedRows);
+      out.deliveries += n;
+      if (n < batch || (o.between && !(await o.between()))) break;
+    }
+    for (;;) {
+      const r = await this.#store.db
+        .deleteFrom('messages')
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('messages')
+            .select('id')
+            .where('created_at', '<', before)
+            .where((w) =>
+              w.and([
+                w.not(
+                  w.exists(
+                    w
+                      .selectFrom('deliveries')
+                      .select('id')
+                      .whereRef('deliveries.message_id', '=', 'messages.id'),
+                  ),
+                ),
+                w.not(
+                  w.exists(
+                    w
+                      .selectFrom('file_shares')
+                      .select('id')
+                      .whereRef('file_shares.message_id', '=', 'messages.id'),
+                  ),
+                ),
+              ]),
+            )
+            .limit(batch),
+        )
+        .executeTakeFirst();
+      const n = Number(r.numDeletedRows);
+      out.messages += n;
+      if (n < batch || (o.between && !(await o.between()))) break;
+    }
+    return out;
   }
 
   /** Cancels deliveries that have not been sent (queued or parked). Returns how many. */

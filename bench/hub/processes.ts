@@ -1,0 +1,302 @@
+/**
+ * Hub throughput and enqueue latency with real hub processes (issue #4 proof "bench/hub", goal D13): SQLite and
+ * PostgreSQL, 1 and 2 processes on one store, one table.
+ *
+ *   node --import tsx bench/hub/processes.ts [messages=5000] [concurrency=16] [workers=8] [cases=all]
+ *
+ * `cases` is a comma list of `sqlite`, `postgres` (default both; PostgreSQL is skipped when
+ * `DINGKIT_TEST_PG_URL` does not answer).
+ *
+ * Each case starts hub processes the way the chaos tests do (test/chaos/hub-runner.ts: store → startHub → HTTP
+ * API, a production config pointed at an emulator started here) on a fresh store (a new SQLite file in WAL mode,
+ * or a new PostgreSQL schema dropped afterwards), and then:
+ *
+ * - live: N messages are posted to `POST /v1/messages` by `concurrency` callers, spread over the processes,
+ *   while those processes dispatch. Each request's latency is from sending it to its 2xx, which the hub gives
+ *   only once the message and its delivery are committed.
+ * - paced: the same, but one request every 1/300 s (`HBENCH_RATE`) whatever the answers, as independent clients
+ *   would send: the enqueue latency at goal D13's rate rather than at saturation.
+ * - backlog: the same N messages are posted to processes with `dispatcher.enabled: false`; those stop, and as
+ *   many processes with the dispatcher on are started on the full queue, so the send rate is the dispatcher's
+ *   alone.
+ *
+ * The emulator has 200 groups with a signed custom robot each (the webhook path with its robot budget check,
+ * the hub's common case); message i goes to group i mod 200, so 200 ordered conversations run in parallel. The
+ * emulator's robot limit and the hub's robot budget are a million per second: neither binds. Delivery rates come
+ * from the emulator's record of each accepted message (its `at`), duplicates and losses from the tag each text
+ * carries. Not a test: nothing here asserts a speed.
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { type Emulator, startEmulator } from '../../src/emulator/emulator.js';
+import { createApiToken } from '../../src/server/api-tokens.js';
+import { StoreApiTokens } from '../../src/server/store-tokens.js';
+import { openStore, type Store } from '../../src/store/open-store.js';
+import {
+  account,
+  apiPost,
+  chaosOrg,
+  type HubProcess,
+  kill9,
+  pool,
+  productionConfig,
+  spawnHub,
+} from '../../test/chaos/hub-chaos-support.js';
+import type { RunnerInput } from '../../test/chaos/hub-runner.js';
+
+const N = Number(process.argv[2] ?? 5_000);
+const CONCURRENCY = Number(process.argv[3] ?? 16);
+const WORKERS = Number(process.argv[4] ?? 8);
+const CASES = (process.argv[5] ?? 'sqlite,postgres').split(',');
+const ROBOTS = 200;
+/** Open-loop enqueue rate of the paced mode: goal D13's 300 sends/s. */
+const RATE = Number(process.env['HBENCH_RATE'] ?? 300);
+const DRAIN_MS = Math.max(120_000, N * 40);
+const PG_URL = process.env['DINGKIT_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+/**
+ * Budgets that never bind. The window is DingTalk's 60 s (reference §2.6), so the hub's claim guard is its
+ * production 5 s, not the 84 ms a 1 s window would give.
+ */
+const NEVER = { limit: 1_000_000_000, windowMs: 60_000 };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function pct(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+async function pgUp(): Promise<boolean> {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
+  try {
+    await c.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+interface Db {
+  url: string;
+  schema: string | undefined;
+  /** The bench's own connection: migrates before any hub starts, mints the API token, reads the queue. */
+  store: Store;
+  drop(): Promise<void>;
+}
+
+async function freshDb(kind: string): Promise<Db> {
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'dingkit-hbench-'));
+    const url = join(dir, 'hub.db');
+    const store = await openStore({ url });
+    return {
+      url,
+      schema: undefined,
+      store,
+      async drop() {
+        await store.close().catch(() => {});
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const schema = `hbench_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
+  const store = await openStore({ url: PG_URL, schema, poolSize: 2 });
+  return {
+    url: PG_URL,
+    schema,
+    store,
+    async drop() {
+      await store.db.schema
+        .dropSchema(schema)
+        .ifExists()
+        .cascade()
+        .execute()
+        .catch(() => {});
+      await store.close().catch(() => {});
+    },
+  };
+}
+
+/** SIGTERM (graceful: the runner closes its API, stops the hub, exits), SIGKILL if it lingers. */
+async function stopHub(p: HubProcess): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => p.child.once('exit', () => r()));
+  p.child.kill('SIGTERM');
+  await Promise.race([exited, sleep(15_000)]);
+  await kill9(p);
+}
+
+interface Enqueued {
+  latencies: number[];
+  startedAt: number;
+  endedAt: number;
+  failed: number;
+}
+
+/**
+ * Posts the tagged messages; request i goes to process i mod P. Closed loop (`rate` undefined): `CONCURRENCY`
+ * callers, each sending its next request when the last was answered: the most the hubs accept. Open loop: one
+ * request every 1/rate s whatever the answers, as independent clients would (latency at that load).
+ */
+async function enqueue(
+  hubs: readonly HubProcess[],
+  token: string,
+  tags: readonly string[],
+  rate?: number,
+): Promise<Enqueued> {
+  const latencies: number[] = [];
+  let failed = 0;
+  const post = async (tag: string, i: number) => {
+    const hub = hubs[i % hubs.length]!;
+    const body = { group: `g${i % ROBOTS}`, text: `[chaos:${tag}] bench message ${i}` };
+    const s = performance.now();
+    const r = await apiPost(hub.url, token, '/v1/messages', body, { 'idempotency-key': tag });
+    const ms = performance.now() - s;
+    if (r.status === 200 || r.status === 202) latencies.push(ms);
+    else failed++;
+  };
+  const startedAt = Date.now();
+  if (rate === undefined) {
+    await pool(
+      tags.map((t, i) => [t, i] as const),
+      CONCURRENCY,
+      ([t, i]) => post(t, i),
+    );
+  } else {
+    const t0 = performance.now();
+    const sent: Promise<void>[] = [];
+    for (let i = 0; i < tags.length; i++) {
+      // Catch up on the schedule (timers fire late under load) instead of drifting below the rate.
+      const wait = t0 + (i * 1000) / rate - performance.now();
+      if (wait > 1) await sleep(wait);
+      sent.push(post(tags[i]!, i));
+    }
+    await Promise.all(sent);
+  }
+  return { latencies: latencies.sort((a, b) => a - b), startedAt, endedAt: Date.now(), failed };
+}
+
+/** Waits until the emulator recorded every tag (or the deadline); returns the accounting and delivery times. */
+async function drain(emu: Emulator, prefix: string, tags: readonly string[]) {
+  const deadline = Date.now() + DRAIN_MS;
+  const mine = () => emu.messages().filter((m) => m.text.startsWith(`[chaos:${prefix}`));
+  let recs = mine();
+  let lastCount = -1;
+  let stalledSince = Date.now();
+  while (Date.now() < deadline) {
+    recs = mine();
+    if (new Set(recs.map((r) => r.text)).size >= tags.length) break;
+    // Nothing new for 20 s: something is stuck; report what arrived rather than wait out the deadline.
+    if (recs.length !== lastCount) {
+      lastCount = recs.length;
+      stalledSince = Date.now();
+    } else if (Date.now() - stalledSince > 20_000) break;
+    await sleep(50);
+  }
+  // Late duplicates would show a moment after the last first copy.
+  await sleep(500);
+  recs = mine();
+  const acc = account(recs, tags);
+  const times = recs.map((r) => r.at).sort((a, b) => a - b);
+  return { acc, first: times[0] ?? Number.NaN, last: times[times.length - 1] ?? Number.NaN };
+}
+
+type Row = Record<string, string | number>;
+
+type Mode = 'live' | 'paced' | 'backlog';
+
+async function runCase(kind: string, processes: number, mode: Mode): Promise<Row> {
+  const emu = await startEmulator({
+    port: 0,
+    fixture: chaosOrg(ROBOTS),
+    logRequests: false,
+    limits: { robotLimit: NEVER.limit, robotWindowMs: NEVER.windowMs },
+  });
+  const db = await freshDb(kind);
+  const hubs: HubProcess[] = [];
+  const prefix = `${kind[0]}${processes}${mode[0]}-`;
+  const tags = Array.from({ length: N }, (_, i) => `${prefix}${i}`);
+  try {
+    const { token } = await createApiToken(new StoreApiTokens(db.store), 'bench', ['send']);
+    const input = (enabled: boolean): RunnerInput => ({
+      config: productionConfig(emu, ROBOTS, {
+        enabled,
+        workers: WORKERS,
+        pollMs: 20,
+        robotBudget: NEVER,
+      }),
+      databaseUrl: db.url,
+      schema: db.schema,
+      // What `dingkit serve` opens (openStore's default), not the chaos runner's smaller pool.
+      poolSize: 10,
+      receive: false,
+    });
+    const spawnAll = async (enabled: boolean) =>
+      Promise.all(Array.from({ length: processes }, () => spawnHub(input(enabled))));
+
+    let enq: Enqueued;
+    let dispatchStart: number;
+    if (mode !== 'backlog') {
+      hubs.push(...(await spawnAll(true)));
+      enq = await enqueue(hubs, token, tags, mode === 'paced' ? RATE : undefined);
+      dispatchStart = enq.startedAt;
+    } else {
+      const accepting = await spawnAll(false);
+      hubs.push(...accepting);
+      enq = await enqueue(accepting, token, tags);
+      await Promise.all(accepting.map(stopHub));
+      if (emu.messages().length > 0) throw new Error('a hub with the dispatcher off sent something');
+      dispatchStart = Date.now();
+      hubs.push(...(await spawnAll(true)));
+    }
+    const d = await drain(emu, prefix, tags);
+    const enqSec = (enq.endedAt - enq.startedAt) / 1000;
+    const l = enq.latencies;
+    return {
+      store: kind,
+      mode: mode === 'paced' ? `paced ${RATE}/s` : mode === 'live' ? `${CONCURRENCY} callers` : 'backlog',
+      processes,
+      'enqueue p50 ms': pct(l, 50).toFixed(1),
+      'enqueue p99 ms': pct(l, 99).toFixed(1),
+      'enqueue max ms': (l[l.length - 1] ?? Number.NaN).toFixed(1),
+      'enqueue req/s': Math.round(l.length / enqSec),
+      'dispatched/s (first→last send)': Math.round((d.acc.delivered - 1) / ((d.last - d.first) / 1000)),
+      'end to end /s': Math.round(d.acc.delivered / ((d.last - dispatchStart) / 1000)),
+      'refused requests': enq.failed,
+      duplicates: d.acc.duplicates.length,
+      lost: d.acc.missing.length,
+    };
+  } finally {
+    await Promise.all(hubs.map(stopHub));
+    await emu.close();
+    await db.drop();
+  }
+}
+
+const rows: Row[] = [];
+const kinds = CASES.filter((k) => k === 'sqlite' || k === 'postgres');
+if (kinds.includes('postgres') && !(await pgUp())) {
+  console.log(`PostgreSQL at ${PG_URL} unreachable: skipped`);
+  kinds.splice(kinds.indexOf('postgres'), 1);
+}
+const load0 = loadavg()[0]!;
+for (const kind of kinds) {
+  for (const processes of [1, 2]) {
+    for (const mode of ['live', 'paced', 'backlog'] as const) {
+      const row = await runCase(kind, processes, mode);
+      console.log(JSON.stringify(row));
+      rows.push(row);
+    }
+  }
+}
+console.log(
+  `\n${N} messages, ${CONCURRENCY} concurrent callers, ${ROBOTS} robots, ${WORKERS} workers per process; ` +
+    `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}; ` +
+    `load average ${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end (whether other work ran ` +
+    'meanwhile cannot be known from here: compare rows of one run, not runs)',
+);
+console.table(rows);
