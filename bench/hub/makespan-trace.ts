@@ -54,8 +54,9 @@ Database.prototype.prepare = function (this: unknown, sql: string): Stmt {
     st[m] = (...a: unknown[]) => {
       if (!tracing) return f.apply(st, a);
       if (isHit) {
-        const [key, at] = a[0] as [string, number];
-        hits.push({ key, at });
+        // One insert may carry several hits: (key, at) pairs.
+        const p = a[0] as unknown[];
+        for (let i = 0; i + 1 < p.length; i += 2) hits.push({ key: p[i] as string, at: p[i + 1] as number });
       }
       const t = performance.now();
       try {
