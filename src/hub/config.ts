@@ -202,7 +202,11 @@ export const configSchema = z
          * queue); another process with the dispatcher on delivers them. @default true
          */
         enabled: z.boolean().default(true),
-        workers: z.number().int().positive().max(256).default(8),
+        /**
+         * Sends in flight at most. Default: 8, or one per configured custom robot when there are more, so every
+         * robot's budget window can open at once (a robot waiting for a free worker starts its window late).
+         */
+        workers: z.number().int().positive().max(256).optional(),
         /** How long a claimed delivery stays this worker's; renewed while its send runs. */
         leaseMs: z.number().int().positive().default(30_000),
         /**
@@ -232,7 +236,6 @@ export const configSchema = z
       .transform((d) => ({ ...d, sendTimeoutMs: sendTimeoutOf(d) }))
       .default({
         enabled: true,
-        workers: 8,
         leaseMs: 30_000,
         sendTimeoutMs: 10_000,
         pollMs: 200,
