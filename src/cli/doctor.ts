@@ -106,7 +106,11 @@ async function checkStore(config: HubConfig, add: Add): Promise<void> {
   const { describeUrl, openStore } = await import('../store/open-store.js');
   const where = describeUrl(config.database.url);
   try {
-    const store = await openStore({ url: config.database.url, migrate: false });
+    const store = await openStore({
+      url: config.database.url,
+      ...(config.database.schema ? { schema: config.database.schema } : {}),
+      migrate: false,
+    });
     try {
       const pending = await store.migrate();
       add(

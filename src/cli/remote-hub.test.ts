@@ -24,6 +24,23 @@ describe('RemoteHub', () => {
     });
   });
 
+  it('edits with PATCH /v1/tasks/{id}, nulls kept in the JSON body; a 409 stays a 409', async () => {
+    const seen: Request[] = [];
+    const hub = new RemoteHub('http://h', 'dk_tok', { fetch: fakeFetch(200, '{"id":4}', seen) });
+    await hub.updateTask(4, { title: 'T', due: null, addAssignees: ['Bob'] }, { by: 'cli' });
+    expect(seen[0]!.method).toBe('PATCH');
+    expect(seen[0]!.url).toBe('http://h/v1/tasks/4');
+    expect(seen[0]!.headers.get('content-type')).toBe('application/json');
+    expect(await seen[0]!.json()).toEqual({ title: 'T', due: null, addAssignees: ['Bob'] });
+    const closed = new RemoteHub('http://h', 't', {
+      fetch: fakeFetch(409, '{"error":{"code":"task_closed","message":"cannot edit a task that is done"}}'),
+    });
+    await expect(closed.updateTask(4, { title: 'x' }, { by: 'cli' })).rejects.toMatchObject({
+      status: 409,
+      code: 'task_closed',
+    });
+  });
+
   it('survives a non-JSON error page from a proxy', async () => {
     const hub = new RemoteHub('http://h', 't', { fetch: fakeFetch(502, '<html>Bad Gateway</html>') });
     await expect(hub.listPeople()).rejects.toMatchObject({

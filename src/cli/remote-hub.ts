@@ -20,6 +20,7 @@ import type {
   Task,
   TaskFilter,
   TaskInput,
+  TaskPatch,
 } from '../hub/service.js';
 
 export class HubApiError extends Error {
@@ -152,6 +153,10 @@ export class RemoteHub implements HubService {
     note?: string,
   ): Promise<Task> {
     return this.#call('POST', `/v1/tasks/${id}/${action}`, { json: note === undefined ? {} : { note } });
+  }
+
+  updateTask(id: number, patch: TaskPatch, _actor: Actor): Promise<Task> {
+    return this.#call('PATCH', `/v1/tasks/${id}`, { json: patch });
   }
 
   shareFile(input: FileShareInput, _actor: Actor): Promise<FileShare> {

@@ -39,7 +39,7 @@ export const VERBS: Record<string, Verb> = {
     run: emulatorVerb,
   },
   send: { summary: 'send a message to a group or people (bulk: --lines)', help: sendHelp, run: sendVerb },
-  task: { summary: 'assign, list, show and move tasks', help: taskHelp, run: taskVerb },
+  task: { summary: 'assign, list, show, edit and move tasks', help: taskHelp, run: taskVerb },
   file: { summary: 'share a file with a group or people', help: fileHelp, run: fileVerb },
   deliveries: {
     summary: 'list deliveries and dead letters; redrive',

@@ -24,6 +24,9 @@ Options:
   --mention NAMES         @mention these people (comma separated)
   --at-all                @everyone
   --idempotency-key KEY   same key within 24 h sends nothing new
+  --ordered               deliver after this conversation's earlier ordered messages, one at a time
+  --unordered             deliver as soon as the robot's budget allows (split parts stay in order)
+                          (default for both: the conversation's setting, groups.<alias>.ordered)
   --lines                 one message per stdin line (bulk; progress bar on a TTY)
   --concurrency N         bulk requests in flight (default 4)`;
 
@@ -37,6 +40,8 @@ const options = {
   mention: { type: 'string' },
   'at-all': { type: 'boolean' },
   'idempotency-key': { type: 'string' },
+  ordered: { type: 'boolean' },
+  unordered: { type: 'boolean' },
   lines: { type: 'boolean' },
   concurrency: { type: 'string' },
 } as const;
@@ -47,6 +52,7 @@ export async function sendVerb(args: string[], ctx: CliContext): Promise<number>
   if (v.via !== undefined && !['robot', 'app', 'notice'].includes(v.via)) {
     throw usage('--via is robot, app or notice');
   }
+  if (v.ordered && v.unordered) throw usage('give at most one of --ordered or --unordered');
   const vars: Record<string, string> = {};
   for (const kv of v.var ?? []) {
     const i = kv.indexOf('=');
@@ -62,6 +68,7 @@ export async function sendVerb(args: string[], ctx: CliContext): Promise<number>
     vars: Object.keys(vars).length > 0 ? vars : undefined,
     mention: list(v.mention),
     mentionAll: v['at-all'] ? true : undefined,
+    ordered: v.ordered ? true : v.unordered ? false : undefined,
   };
 
   if (v.lines) {

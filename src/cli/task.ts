@@ -1,6 +1,6 @@
-/** `dingkit task assign|list|show|start|done|cancel|reopen`. */
+/** `dingkit task assign|list|show|edit|start|done|cancel|reopen`. */
 
-import type { Task } from '../hub/service.js';
+import type { Task, TaskPatch } from '../hub/service.js';
 import { type CliContext, list, parse, taskId } from './context.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { table } from './io.js';
@@ -8,9 +8,13 @@ import { table } from './io.js';
 export const taskHelp = `Usage: dingkit task assign TITLE --to NAMES [--group ALIAS] [--due WHEN] [--priority P] [--description TEXT]
        dingkit task list [--state S] [--assignee NAME] [--group ALIAS] [--overdue] [--limit N]
        dingkit task show ID
+       dingkit task edit ID [--title TEXT] [--description TEXT|--no-description] [--due WHEN|--no-due]
+                            [--group ALIAS|--no-group] [--add NAMES] [--remove NAMES]
        dingkit task start|done|cancel|reopen ID [--note TEXT]
 
 WHEN is an ISO time (2026-12-01T18:00:00+08:00) or a delay from now: 30m, 4h, 2d.
+edit works on open and in-progress tasks (exit 7 for a done or cancelled one); NAMES is a comma list and
+--add/--remove may be repeated. Added people get a Todo and an @mention, removed people's Todos are deleted.
 States: open, in_progress, done, cancelled. Priorities: low, normal, high, urgent.`;
 
 const STATES = ['open', 'in_progress', 'done', 'cancelled'] as const;
@@ -26,6 +30,8 @@ export async function taskVerb(args: string[], ctx: CliContext): Promise<number>
       return listTasks(rest, ctx);
     case 'show':
       return show(rest, ctx);
+    case 'edit':
+      return edit(rest, ctx);
     case 'start':
     case 'done':
     case 'cancel':
@@ -34,8 +40,8 @@ export async function taskVerb(args: string[], ctx: CliContext): Promise<number>
     default:
       throw usage(
         sub
-          ? `unknown task command "${sub.slice(0, 20)}" (assign, list, show, start, done, cancel, reopen)`
-          : 'task needs a command: assign, list, show, start, done, cancel, reopen',
+          ? `unknown task command "${sub.slice(0, 20)}" (assign, list, show, edit, start, done, cancel, reopen)`
+          : 'task needs a command: assign, list, show, edit, start, done, cancel, reopen',
       );
   }
 }
@@ -154,6 +160,58 @@ async function show(args: string[], ctx: CliContext): Promise<number> {
       '  history:',
       ...t.history.map((e) => `    ${e.at}  ${e.kind.padEnd(10)} ${e.by}${e.note ? `: ${e.note}` : ''}`),
     ].join('\n'),
+  );
+  return EXIT.ok;
+}
+
+async function edit(args: string[], ctx: CliContext): Promise<number> {
+  const { values: v, positionals } = parse(args, {
+    title: { type: 'string' },
+    description: { type: 'string' },
+    'no-description': { type: 'boolean' },
+    due: { type: 'string' },
+    'no-due': { type: 'boolean' },
+    group: { type: 'string' },
+    'no-group': { type: 'boolean' },
+    add: { type: 'string', multiple: true },
+    remove: { type: 'string', multiple: true },
+  });
+  const id = taskId(positionals[0]);
+  if (positionals.length > 1)
+    throw usage('task edit takes one id (quote a title with spaces: --title "...")');
+  for (const f of ['description', 'due', 'group'] as const) {
+    if (v[f] !== undefined && v[`no-${f}`]) throw usage(`give --${f} or --no-${f}, not both`);
+  }
+  if (v.title !== undefined && v.title.trim() === '') throw usage('--title cannot be empty');
+  const names = (values: string[] | undefined) => values?.flatMap((x) => list(x) ?? []);
+  const add = names(v.add);
+  const remove = names(v.remove);
+  const patch: TaskPatch = {
+    ...(v.title !== undefined ? { title: v.title } : {}),
+    ...(v.description !== undefined ? { description: v.description } : {}),
+    ...(v['no-description'] ? { description: null } : {}),
+    ...(v.due !== undefined ? { due: parseDue(v.due) } : {}),
+    ...(v['no-due'] ? { due: null } : {}),
+    ...(v.group !== undefined ? { group: v.group } : {}),
+    ...(v['no-group'] ? { group: null } : {}),
+    ...(add?.length ? { addAssignees: add } : {}),
+    ...(remove?.length ? { removeAssignees: remove } : {}),
+  };
+  if (Object.keys(patch).length === 0) {
+    throw usage(
+      'task edit needs something to change: --title, --description, --due, --no-due, --group, --add, --remove',
+    );
+  }
+  const hub = await ctx.hub();
+  const before = await hub.getTask(id);
+  if (!before) throw new CliError(EXIT.notFound, `no task #${id}`, 'not_found');
+  const t = await hub.updateTask(id, patch, ctx.actor);
+  const last = t.history.at(-1);
+  const changed = t.history.length > before.history.length && last?.kind === 'edited';
+  ctx.out.result(t, () =>
+    changed
+      ? `edited task #${t.id}${last.note ? `: ${last.note.split('; ').join(', ')}` : ''}`
+      : `task #${t.id} already looks like that; nothing changed`,
   );
   return EXIT.ok;
 }

@@ -19,7 +19,10 @@ Scopes: read < send < admin; each includes the ones before it. The token is show
 export async function openConfiguredStore(config: HubConfig): Promise<Store> {
   const { openStore } = await import('../store/open-store.js');
   try {
-    return await openStore({ url: config.database.url });
+    return await openStore({
+      url: config.database.url,
+      ...(config.database.schema ? { schema: config.database.schema } : {}),
+    });
   } catch (e) {
     throw new CliError(EXIT.config, `cannot open the store: ${(e as Error).message}`, 'store');
   }

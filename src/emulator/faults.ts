@@ -3,6 +3,8 @@
  * route (and robot) draws one number from the seeded source and picks at most one fault by cumulative share,
  * in the order resetBefore, error5xx, throttle, hang, resetAfter. Hangs and late resets draw a second number to
  * decide whether the effect is applied first (`acceptFirst`), so the oracle can count ambiguous outcomes.
+ * Each rule draws from its own stream (derived from the seed and the rule's index), so the n-th request a rule
+ * matches meets the same fault however the requests of other routes interleave with it.
  */
 import { seededRandom } from './stream/frames.js';
 import type { FaultKind, FaultRule } from './types.js';
@@ -18,10 +20,11 @@ const NONE: FaultDecision = { kind: undefined, acceptFirst: false, latencyMs: 0 
 
 export class FaultPlan {
   #rules: FaultRule[] = [];
-  #random: () => number;
+  #streams: Array<() => number> = [];
+  #seed: number;
 
   constructor(seed: number) {
-    this.#random = seededRandom(seed);
+    this.#seed = seed;
   }
 
   get rules(): readonly FaultRule[] {
@@ -30,7 +33,10 @@ export class FaultPlan {
 
   set(rules: FaultRule[], seed?: number): void {
     this.#rules = rules.map((r) => ({ ...r }));
-    if (seed !== undefined) this.#random = seededRandom(seed);
+    if (seed !== undefined) this.#seed = seed;
+    this.#streams = this.#rules.map((_, i) =>
+      seededRandom((this.#seed ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0),
+    );
   }
 
   get active(): boolean {
@@ -49,12 +55,14 @@ export class FaultPlan {
     robotAliases: readonly string[] = [],
   ): FaultDecision {
     if (this.#rules.length === 0) return NONE;
-    const rule = this.#rules.find(
+    const index = this.#rules.findIndex(
       (r) => routeMatches(r.route, route, path) && robotMatches(r.robot, robot, robotAliases),
     );
-    if (!rule) return NONE;
+    if (index < 0) return NONE;
+    const rule = this.#rules[index]!;
+    const random = this.#streams[index]!;
     const latencyMs = rule.latencyMs ?? 0;
-    const x = this.#random();
+    const x = random();
     let acc = 0;
     const order: Array<[FaultKind, number | undefined]> = [
       ['reset_before', rule.resetBefore],
@@ -67,7 +75,7 @@ export class FaultPlan {
       acc += share ?? 0;
       if (x < acc) {
         const acceptFirst =
-          (kind === 'hang' || kind === 'reset_after') && this.#random() < (rule.acceptFirst ?? 0.5);
+          (kind === 'hang' || kind === 'reset_after') && random() < (rule.acceptFirst ?? 0.5);
         return { kind, acceptFirst, latencyMs };
       }
     }

@@ -58,4 +58,38 @@ describe('hub config', () => {
   it('rejects unknown keys so typos do not pass silently', () => {
     expect(() => parseConfig({ robts: {} }, {})).toThrow(/robts|Unrecognized/);
   });
+
+  it('refuses a sender timeout that is not below the lease, naming both keys', () => {
+    expect(() => parseConfig({ dispatcher: { leaseMs: 5_000, sendTimeoutMs: 5_000 } }, {})).toThrow(
+      /dispatcher\.sendTimeoutMs: must be less than dispatcher\.leaseMs \(5000 ms\), got 5000 ms/,
+    );
+    expect(() => parseConfig({ dispatcher: { sendTimeoutMs: 60_000 } }, {})).toThrow(
+      /must be less than dispatcher\.leaseMs \(30000 ms\)/,
+    );
+    expect(
+      parseConfig({ dispatcher: { leaseMs: 5_000, sendTimeoutMs: 4_999 } }, {}).dispatcher.sendTimeoutMs,
+    ).toBe(4_999);
+  });
+
+  it('derives the sender timeout from the lease when it is not set: 10 s, at most half the lease', () => {
+    expect(parseConfig({}, {}).dispatcher.sendTimeoutMs).toBe(10_000);
+    expect(parseConfig({ dispatcher: {} }, {}).dispatcher.sendTimeoutMs).toBe(10_000);
+    expect(parseConfig({ dispatcher: { leaseMs: 1_500 } }, {}).dispatcher.sendTimeoutMs).toBe(750);
+    expect(parseConfig({ dispatcher: { leaseMs: 120_000 } }, {}).dispatcher.sendTimeoutMs).toBe(10_000);
+  });
+
+  it('retention keeps a week by default and refuses less than the 24 h windows', () => {
+    expect(parseConfig({}, {}).retention).toEqual({
+      deliveriesMs: 604_800_000,
+      inboxMs: 604_800_000,
+      everyMs: 3_600_000,
+    });
+    expect(parseConfig({ retention: { everyMs: 0 } }, {}).retention.everyMs).toBe(0);
+    expect(() => parseConfig({ retention: { deliveriesMs: 3_600_000 } }, {})).toThrow(
+      /retention\.deliveriesMs: must be at least 86400000/,
+    );
+    expect(() => parseConfig({ retention: { inboxMs: 1 } }, {})).toThrow(
+      /retention\.inboxMs: must be at least/,
+    );
+  });
 });

@@ -12,6 +12,27 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 
+const DAY_MS = 86_400_000;
+
+/**
+ * Why the sender's timeout must stay below the lease: the lease is what tells other workers "this delivery is
+ * being sent". If a call may run longer than the lease, a stalled renewal (a slow store) lets another worker
+ * re-claim the delivery while the first call is still in flight, and DingTalk may get it twice.
+ */
+export function sendTimeoutProblem(d: {
+  leaseMs: number;
+  sendTimeoutMs?: number | undefined;
+}): string | undefined {
+  const t = d.sendTimeoutMs;
+  if (t === undefined || t < d.leaseMs) return undefined;
+  return `must be less than dispatcher.leaseMs (${d.leaseMs} ms), got ${t} ms: a send still in flight when its lease runs out can be claimed and sent again by another worker`;
+}
+
+/** The sender's HTTP timeout: the configured one, or 10 s capped at half the lease. */
+export function sendTimeoutOf(d: { leaseMs: number; sendTimeoutMs?: number | undefined }): number {
+  return d.sendTimeoutMs ?? Math.max(1, Math.min(10_000, Math.floor(d.leaseMs / 2)));
+}
+
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (max 64)');
 
 const budget = z
@@ -51,6 +72,12 @@ const group = z
     app: name.optional(),
     /** Custom robot of the group (webhook sends). */
     robot: name.optional(),
+    /**
+     * Deliver this group's messages strictly in the order they were accepted (one at a time, a parked message
+     * holds back the later ones). Off: messages go out in parallel within the robot's budget, and only the
+     * parts of one split message keep their order. @default ordering.groups
+     */
+    ordered: z.boolean().optional(),
   })
   .strict()
   .refine(
@@ -79,6 +106,14 @@ export const configSchema = z
     people: z.record(name, person).default({}),
     /** Default app for work notifications, users and todos. */
     defaultApp: name.optional(),
+    /**
+     * Per-conversation ordering defaults (docs/hub.md "Ordering"): `groups` for groups without their own
+     * `ordered`, `people` for 1:1 messages and work notifications. A request's `ordered` overrides both.
+     */
+    ordering: z
+      .object({ groups: z.boolean().default(false), people: z.boolean().default(false) })
+      .strict()
+      .default({ groups: false, people: false }),
     server: z
       .object({
         host: z.string().default('127.0.0.1'),
@@ -89,7 +124,14 @@ export const configSchema = z
       .strict()
       .default({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 1_048_576 }),
     database: z
-      .object({ url: z.string().min(1).default('./data/dingkit.db') })
+      .object({
+        url: z.string().min(1).default('./data/dingkit.db'),
+        /** PostgreSQL schema to work in (created when missing). @default the connection's current schema */
+        schema: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'letters, digits and _ only (max 63)')
+          .optional(),
+      })
       .strict()
       .default({ url: './data/dingkit.db' }),
     dingtalk: z
@@ -158,23 +200,68 @@ export const configSchema = z
          */
         enabled: z.boolean().default(true),
         workers: z.number().int().positive().max(256).default(8),
+        /** How long a claimed delivery stays this worker's; renewed while its send runs. */
         leaseMs: z.number().int().positive().default(30_000),
+        /**
+         * HTTP timeout of one DingTalk call made by a worker. Must stay below `leaseMs` (checked here and in
+         * `startHub`), see {@link checkSendTimeout}.
+         * @default min(10_000, leaseMs / 2)
+         */
+        sendTimeoutMs: z.number().int().positive().optional(),
         pollMs: z.number().int().positive().default(200),
         /** `hold`: park unknown outcomes for an operator (no duplicates); `retry`: retry them. */
         ambiguous: z.enum(['hold', 'retry']).default('hold'),
         maxAttempts: z.number().int().positive().max(50).default(8),
+        /** First retry delay; each further attempt doubles it (±20 % jitter, at most 5 min). */
+        retryBaseMs: z.number().int().positive().default(1_000),
         robotBudget: budget.default({ limit: 19, windowMs: 60_000 }),
+        /**
+         * Extra span each budget hit occupies (claim-to-send delay plus clock skew between hub hosts). Default:
+         * window / 50 (25 ms..1 s) on SQLite (one host), window / 12 (at most 5 s) on PostgreSQL (docs/hub.md).
+         */
+        guardMs: z.number().int().min(0).max(60_000).optional(),
       })
       .strict()
+      .superRefine((d, ctx) => {
+        const problem = sendTimeoutProblem(d);
+        if (problem) ctx.addIssue({ code: 'custom', path: ['sendTimeoutMs'], message: problem });
+      })
+      .transform((d) => ({ ...d, sendTimeoutMs: sendTimeoutOf(d) }))
       .default({
         enabled: true,
         workers: 8,
         leaseMs: 30_000,
+        sendTimeoutMs: 10_000,
         pollMs: 200,
         ambiguous: 'hold',
         maxAttempts: 8,
+        retryBaseMs: 1_000,
         robotBudget: { limit: 19, windowMs: 60_000 },
       }),
+    /**
+     * How long finished work is kept before the hub deletes it (docs/hub.md "Retention"). Both windows are at
+     * least 24 h: the idempotency keys of accepted requests (reliability goal D4) and the inbox's dedupe of
+     * DingTalk re-pushes (goal R2) must keep answering for that long.
+     */
+    retention: z
+      .object({
+        /** Sent and cancelled deliveries (and their messages, once empty) this long after they finished. */
+        deliveriesMs: z
+          .number()
+          .int()
+          .min(DAY_MS, 'must be at least 86400000 (24 h, the idempotency window)')
+          .default(7 * DAY_MS),
+        /** Handled inbox entries (the dedupe keys of inbound pushes) this long after they arrived. */
+        inboxMs: z
+          .number()
+          .int()
+          .min(DAY_MS, 'must be at least 86400000 (24 h, the re-push dedupe window)')
+          .default(7 * DAY_MS),
+        /** How often one hub process (a store lock picks which) purges; 0 turns purging off. */
+        everyMs: z.number().int().min(0).default(3_600_000),
+      })
+      .strict()
+      .default({ deliveriesMs: 7 * DAY_MS, inboxMs: 7 * DAY_MS, everyMs: 3_600_000 }),
   })
   .strict();
 

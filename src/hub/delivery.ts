@@ -31,8 +31,14 @@ export function startDelivery(d: DeliveryDeps): Dispatcher {
     workers: c.workers,
     leaseMs: c.leaseMs,
     pollMs: c.pollMs,
-    policy: { maxAttempts: c.maxAttempts, ambiguous: c.ambiguous },
+    policy: {
+      maxAttempts: c.maxAttempts,
+      ambiguous: c.ambiguous,
+      // A config built in code may predate the key.
+      baseDelayMs: c.retryBaseMs ?? 1_000,
+    },
     robotBudget: c.robotBudget,
+    ...(c.guardMs !== undefined ? { guardMs: c.guardMs } : {}),
     now: d.now,
     events: d.events,
     metrics: d.metrics,

@@ -13,10 +13,17 @@ import type { TemplateMessage } from '../api/robot/app-templates.js';
 import type { CustomRobot } from '../api/robot/custom-robot.js';
 import type { WebhookMessage } from '../api/robot/webhook-messages.js';
 import { DingTalk, type DingTalkClientOptions } from '../client.js';
-import { ConfigError, DingTalkError } from '../core/errors.js';
+import { ConfigError, DingTalkError, isPlatformError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { HubConfig } from './config.js';
-import type { DingTalkPort, NoticeMsg, ResolvedUser, TodoCreate, WebhookBody } from './dingtalk-port.js';
+import type {
+  DingTalkPort,
+  NoticeMsg,
+  ResolvedUser,
+  TodoChange,
+  TodoCreate,
+  WebhookBody,
+} from './dingtalk-port.js';
 
 export interface AdapterOptions {
   config: HubConfig;
@@ -156,6 +163,26 @@ export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
 
     async todoSetDone(name, unionId, todoId, done): Promise<void> {
       await client(name).todo.update(unionId, todoId, { done, operatorId: unionId });
+    },
+
+    async todoUpdate(name, unionId, todoId, change: TodoChange): Promise<void> {
+      await client(name).todo.update(unionId, todoId, {
+        ...(change.subject !== undefined ? { subject: change.subject } : {}),
+        ...(change.description !== undefined ? { description: change.description } : {}),
+        ...(change.dueTime !== undefined ? { dueTime: change.dueTime } : {}),
+        operatorId: unionId,
+      });
+    },
+
+    async todoDelete(name, unionId, todoId): Promise<void> {
+      try {
+        await client(name).todo.delete(unionId, todoId, { operatorId: unionId });
+      } catch (e) {
+        // A replay after an ambiguous first attempt, or a todo its owner already deleted: the goal is reached
+        // (reference §8.4: `todo.taskDelete.paramError` "task not exist").
+        if (isPlatformError(e) && /task not exist/i.test(e.message)) return;
+        throw e;
+      }
     },
 
     async todoIsDone(name, unionId, todoId): Promise<boolean> {

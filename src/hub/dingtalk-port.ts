@@ -28,6 +28,18 @@ export interface TodoCreate {
   priority?: number | undefined;
 }
 
+/**
+ * Fields of an existing todo to change (§8.1 update: `subject`, `description`, `dueTime`). The update API has no
+ * way to clear a due time, so a task whose due time is removed keeps the old one on its Todo.
+ */
+export interface TodoChange {
+  subject?: string | undefined;
+  /** `''` empties the description. */
+  description?: string | undefined;
+  /** Epoch ms. */
+  dueTime?: number | undefined;
+}
+
 export interface ResolvedUser {
   userId: string;
   unionId?: string | undefined;
@@ -69,6 +81,10 @@ export interface DingTalkPort {
   /** Todo (§8). Returns the todo id. */
   todoCreate(app: string, input: TodoCreate): Promise<string>;
   todoSetDone(app: string, unionId: string, todoId: string, done: boolean): Promise<void>;
+  /** Changes a todo's subject, description or due time (§8.1 update). */
+  todoUpdate(app: string, unionId: string, todoId: string, change: TodoChange): Promise<void>;
+  /** Deletes a todo (§8.1 delete); a todo that no longer exists is not an error. */
+  todoDelete(app: string, unionId: string, todoId: string): Promise<void>;
   /** Whether a todo is done (`GET .../tasks/{taskId}`, SDK-only in the reference, §8.1 / §12). */
   todoIsDone(app: string, unionId: string, todoId: string): Promise<boolean>;
   /** Releases sockets. */

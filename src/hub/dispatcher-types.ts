@@ -64,12 +64,13 @@ export interface DispatcherOptions {
   /** Budgets by exact rate key, overriding `robotBudget`. */
   budgets?: Record<string, Budget> | undefined;
   /**
-   * Longest time between a claim (where the budget is spent) and the start of its send; a job that waited longer
-   * is given back unsent. Each hit occupies `windowMs + guardMs` of the window (limiter.ts), which also absorbs
-   * clock skew between processes: it must be at least the largest skew between two hosts plus the claim-to-send
-   * delay. The default covers ±2 s (reliability goal D6) and still uses 92 % of a 60 s budget; scaled-down
-   * windows (tests) get a proportional guard.
-   * @default min(5_000, windowMs / 12) per key
+   * Longest time between a claim (where the budget is spent) and the start of its send. Each hit occupies
+   * `windowMs + guardMs` of the window (limiter.ts), which also absorbs clock skew between processes: it must be
+   * at least the largest skew between two hosts plus the claim-to-send delay. A send that starts later than this is
+   * counted again at its real start if the window has room then (`restampHit`), else given back unsent.
+   * @default `defaultGuardMs(dialect, windowMs)` of dispatcher.ts: PostgreSQL min(5_000, windowMs / 12), which
+   *   covers ±2 s between hosts (reliability goal D6) and still uses 92 % of a 60 s budget; SQLite (one host, one
+   *   clock) min(1_000, max(25, windowMs / 50)).
    */
   guardMs?: number | undefined;
   /**

@@ -12,19 +12,21 @@
 
 import { randomUUID } from 'node:crypto';
 import { DingTalkError } from '../core/errors.js';
-import type { Budget } from '../core/rate-limiter.js';
+import type { AcquireResult, Budget } from '../core/rate-limiter.js';
 import { redactByName } from '../core/redact.js';
 import {
   claimDue,
   expiredLeases,
+  FinishBatcher,
   finish,
-  markStarted,
+  markStartedMany,
   release,
   renewLease,
   requeueUnstarted,
   withTxRetry,
 } from '../store/delivery-queue.js';
 import { fromJsonColumn } from '../store/json.js';
+import { restampHit } from '../store/limiter.js';
 import type { Store } from '../store/open-store.js';
 import { Outbox } from '../store/outbox.js';
 import type { DeliveryRow, DeliveryStatus } from '../store/schema.js';
@@ -33,6 +35,19 @@ import { DispatcherMetrics } from './dispatcher-metrics.js';
 import type { DeliveryChange, DispatcherOptions, DispatchJob } from './dispatcher-types.js';
 
 export type { DeliveryChange, DispatcherOptions, DispatchJob, SenderPort } from './dispatcher-types.js';
+
+/**
+ * Default guard of a rate key with window `windowMs` (see `DispatcherOptions.guardMs`). PostgreSQL may be shared by
+ * hub processes on several hosts, so the guard covers their clock skew (±2 s, goal D6) plus the claim-to-send
+ * delay: min(5 s, window / 12). A SQLite file is shared only by processes on one host, which read one clock, so
+ * the guard covers the claim-to-send delay alone: min(1 s, max(25 ms, window / 50)) (40 ms for a 2 s test window,
+ * 1 s for DingTalk's 60 s one).
+ */
+export function defaultGuardMs(dialect: 'sqlite' | 'postgres', windowMs: number): number {
+  if (windowMs <= 0) return 0;
+  if (dialect === 'postgres') return Math.min(5_000, Math.ceil(windowMs / 12));
+  return Math.min(1_000, Math.max(25, Math.ceil(windowMs / 50)));
+}
 
 export class Dispatcher {
   readonly owner: string;
@@ -58,6 +73,12 @@ export class Dispatcher {
   #wake: (() => void) | undefined;
   #lastReclaim = 0;
   #lastDepth = 0;
+  /**
+   * When the keys this dispatcher found full free again (their waiting jobs were moved to that time): the loop
+   * wakes at the earliest one instead of at the next poll. Other processes' throttles are found by polling.
+   */
+  readonly #edges = new Set<number>();
+  readonly #finisher: FinishBatcher;
 
   constructor(o: DispatcherOptions) {
     this.#o = o;
@@ -74,6 +95,7 @@ export class Dispatcher {
     this.#now = o.now ?? Date.now;
     this.#random = o.random ?? Math.random;
     this.#metrics = o.metrics ? new DispatcherMetrics(o.metrics) : undefined;
+    this.#finisher = new FinishBatcher(this.#store);
   }
 
   get running(): boolean {
@@ -95,7 +117,7 @@ export class Dispatcher {
   guardFor = (key: string): number => {
     if (this.#guardMs !== undefined) return this.#guardMs;
     const w = this.budgetFor(key)?.windowMs ?? 0;
-    return Math.min(5_000, Math.ceil(w / 12));
+    return defaultGuardMs(this.#store.dialect, w);
   };
 
   start(): void {
@@ -141,7 +163,7 @@ export class Dispatcher {
   async runOnce(): Promise<number> {
     await this.reclaimExpired();
     const jobs = await this.#claim(this.#workers - this.#inflight.size);
-    await Promise.allSettled(jobs.map((j) => this.#startJob(j)));
+    await Promise.allSettled(await this.#launch(jobs));
     if (this.#metrics) this.#metrics.depth(await new Outbox(this.#store).counts());
     return jobs.length;
   }
@@ -210,7 +232,7 @@ export class Dispatcher {
             this.#metrics.depth(await new Outbox(this.#store).counts());
           }
           const jobs = await this.#claim(free);
-          for (const j of jobs) void this.#startJob(j);
+          await this.#launch(jobs);
           // A full batch: more may be due, claim again as soon as a slot is free.
           if (jobs.length === free) continue;
         } catch (e) {
@@ -218,12 +240,19 @@ export class Dispatcher {
         }
       }
       if (this.#stopping) break;
-      // Wait for the poll interval, an explicit notify(), or (when workers were all busy) a freed slot.
+      // Wait for the poll interval, an explicit notify(), (when workers were all busy) a freed slot, or the moment
+      // a full robot's window frees, whichever comes first: a budget-bound backlog resumes at the window's edge.
+      const edge = this.#nextEdge() - this.#now();
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, this.#pollMs);
+        const timer = setTimeout(done, Math.max(0, Math.min(this.#pollMs, edge)));
+        let woken = false;
         function done() {
+          if (woken) return;
+          woken = true;
           clearTimeout(timer);
-          resolve();
+          // Resume on the next turn of the event loop, not in this microtask: the sends whose results were just
+          // recorded together (FinishBatcher) all free their slots first, and one claim takes them all.
+          setImmediate(resolve);
         }
         this.#wake = done;
       });
@@ -241,14 +270,55 @@ export class Dispatcher {
       leaseMs: this.#leaseMs,
       budgetFor: this.budgetFor,
       guardMs: this.guardFor,
+      startIdempotent: true,
     });
-    for (const t of r.throttled) this.#metrics?.throttled(t.key, t.penalty);
+    for (const t of r.throttled) {
+      this.#metrics?.throttled(t.key, t.penalty);
+      if (this.#edges.size < 10_000) this.#edges.add(t.until);
+    }
     for (const row of r.claimed) this.#pending.add(row.id);
     return r.claimed;
   }
 
-  #startJob(row: DeliveryRow): Promise<void> {
-    const p = this.#send(row)
+  /** The earliest future window edge (forgetting past ones), or +Infinity. */
+  #nextEdge(): number {
+    const now = this.#now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const e of this.#edges) {
+      if (e <= now) this.#edges.delete(e);
+      else if (e < next) next = e;
+    }
+    return next;
+  }
+
+  /**
+   * Starts a claimed batch: idempotent jobs were marked started by the claim; the others are marked in one write
+   * (one commit, not one per job) first. A stopping dispatcher gives back what has not started and still sends
+   * what has (stop() waits for it). Returns the sends' promises.
+   */
+  async #launch(rows: DeliveryRow[]): Promise<Promise<void>[]> {
+    if (rows.length === 0) return [];
+    const unstarted = rows.filter((r) => r.started_at === null).map((r) => r.id);
+    let started: Set<number>;
+    if (this.#stopping) {
+      await release(this.#store, unstarted, this.owner, this.#now());
+      started = new Set();
+    } else {
+      started = await markStartedMany(this.#store, unstarted, this.owner, this.#now());
+    }
+    const sends: Promise<void>[] = [];
+    for (const r of rows) {
+      this.#pending.delete(r.id);
+      // The attempt this send is: the claim already counted it for a job it marked started.
+      if (r.started_at !== null) sends.push(this.#startJob(r, r.attempts));
+      else if (started.has(r.id)) sends.push(this.#startJob(r, r.attempts + 1));
+      else if (this.#stopping) this.#emit(this.#change(r, 'queued', {}));
+    }
+    return sends;
+  }
+
+  #startJob(row: DeliveryRow, attempt: number): Promise<void> {
+    const p = this.#send(row, attempt)
       .catch((e) => this.#o.onError?.(e))
       .finally(() => {
         this.#inflight.delete(row.id);
@@ -260,39 +330,45 @@ export class Dispatcher {
     return p;
   }
 
-  async #send(row: DeliveryRow): Promise<void> {
-    // The claim set updated_at: the moment this job's budget was spent.
+  async #send(row: DeliveryRow, attempt: number): Promise<void> {
+    // The claim set updated_at: the moment this job's budget was spent. #launch marked it started.
     const claimedAt = row.updated_at;
-    if (this.#stopping) {
-      await release(this.#store, [row.id], this.owner, this.#now());
-      this.#emit(this.#change(row, 'queued', {}));
-      return;
-    }
-    if (!(await markStarted(this.#store, row.id, this.owner, this.#now()))) {
-      this.#pending.delete(row.id);
-      return;
-    }
-    this.#pending.delete(row.id);
     const budgeted = row.rate_key !== null && this.budgetFor(row.rate_key) !== undefined;
     if (budgeted && this.#now() - claimedAt > this.guardFor(row.rate_key!)) {
-      // Too late to honour the window this claim's budget was counted in (limiter.ts); give it back unsent.
-      const now = this.#now();
-      const decision: Decision = {
-        action: 'defer',
-        at: now,
-        reason: 'CLAIM_TOO_OLD: send did not start in time',
-      };
-      const status = await finish(this.#store.db, {
-        id: row.id,
-        owner: this.owner,
-        decision,
+      // Too late for the window this claim's budget was counted in (limiter.ts): count it again at the present
+      // moment if the window has room, else give it back unsent (and its hit with it).
+      const key = row.rate_key!;
+      const budget = this.budgetFor(key)!;
+      let now = this.#now();
+      const again = await restampHit(
+        this.#store,
+        key,
+        claimedAt,
         now,
-        rateKey: row.rate_key,
+        budget,
+        budget.windowMs + this.guardFor(key),
+      ).catch((e: unknown): AcquireResult => {
+        this.#o.onError?.(e);
+        return { ok: false, retryAt: now };
       });
-      if (status) this.#emit(this.#change(row, status, { decision }));
-      return;
+      if (!again.ok) {
+        now = this.#now();
+        const decision: Decision = {
+          action: 'defer',
+          at: Math.max(now, again.retryAt),
+          reason: 'CLAIM_TOO_OLD: send did not start in time',
+        };
+        const status = await this.#finisher.finish({
+          id: row.id,
+          owner: this.owner,
+          decision,
+          now,
+          rateKey: row.rate_key,
+        });
+        if (status) this.#emit(this.#change({ ...row, attempts: attempt - 1 }, status, { decision }));
+        return;
+      }
     }
-    const attempt = row.attempts + 1;
     const job: DispatchJob = {
       id: row.id,
       messageId: row.message_id,
@@ -335,20 +411,16 @@ export class Dispatcher {
     );
     // The send is done: recording its result must survive a short database outage (failover, a dropped
     // connection), or the job would be parked as an unknown outcome although we know what happened. The update is
-    // fenced by our lease, so repeating it is harmless.
-    const status = await withTxRetry(
-      () =>
-        finish(this.#store.db, {
-          id: row.id,
-          owner: this.owner,
-          decision,
-          now,
-          remoteId,
-          error,
-          rateKey: row.rate_key,
-        }),
-      { attempts: 6, any: true },
-    );
+    // fenced by our lease, so repeating it is harmless; results that end together share one commit (FinishBatcher).
+    const status = await this.#finisher.finish({
+      id: row.id,
+      owner: this.owner,
+      decision,
+      now,
+      remoteId,
+      error,
+      rateKey: row.rate_key,
+    });
     if (status === undefined) {
       // Our lease was taken over (the send outlived it); the reclaimer already decided.
       this.#o.onError?.(
@@ -357,7 +429,7 @@ export class Dispatcher {
       return;
     }
     this.#emit(
-      this.#change({ ...row, attempts: decision.action === 'defer' ? row.attempts : attempt }, status, {
+      this.#change({ ...row, attempts: decision.action === 'defer' ? attempt - 1 : attempt }, status, {
         decision,
         remoteId,
       }),

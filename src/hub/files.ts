@@ -14,7 +14,14 @@ import type { Store } from '../store/open-store.js';
 import type { HubConfig } from './config.js';
 import type { DingTalkPort } from './dingtalk-port.js';
 import type { JobSpec } from './jobs.js';
-import { defaultAppName, type MentionTarget, planMessage } from './message-plan.js';
+import {
+  defaultAppName,
+  groupOrdered,
+  type MentionTarget,
+  orderFields,
+  peopleOrdered,
+  planMessage,
+} from './message-plan.js';
 import type { OutboxPort } from './outbox-port.js';
 import type { PeopleDirectory } from './people.js';
 import type { Actor, DeliveryStatus, FileShare, FileShareInput } from './service.js';
@@ -186,7 +193,6 @@ export class FileService {
             },
           },
         },
-        orderKey: `group:${target}`,
         rateKey: `webhook:${g.robot}`,
       });
     } else {
@@ -205,7 +211,6 @@ export class FileService {
             msgKey: 'sampleFile',
             msgParam,
           },
-          orderKey: `group:${target}`,
         });
       } else {
         for (const p of people) {
@@ -221,10 +226,22 @@ export class FileService {
                     msg: { msgtype: 'file', file: { media_id: mediaId } },
                   }
                 : { t: 'oto', app: app!, userIds: [p.userId!], msgKey: 'sampleFile', msgParam },
-            orderKey: `person:${p.name}`,
           });
         }
       }
+    }
+    // A comment goes just before its file in every conversation; an ordered conversation also keeps the share
+    // behind its earlier messages (docs/hub.md "Ordering").
+    const ordered = hasGroup ? groupOrdered(cfg, target) : peopleOrdered(cfg);
+    const withComment = input.comment !== undefined && channel !== 'robot-link';
+    for (const [k, j] of jobs.entries()) {
+      const conversation = hasGroup ? `group:${j.target}` : `person:${j.target}`;
+      jobs[k] = {
+        ...j,
+        orderKey: undefined,
+        orderScope: undefined,
+        ...orderFields(conversation, ordered, 1, { always: withComment }),
+      };
     }
     const now = d.now();
     const id = randomUUID();

@@ -8,7 +8,7 @@
  * (Stream, scheduler, inbox), lets the dispatcher finish or release what is in flight, and closes the store.
  */
 
-import { ValidationError } from '../core/errors.js';
+import { ConfigError, ValidationError } from '../core/errors.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import type { Emulator } from '../emulator/emulator.js';
 import { startEmulator } from '../emulator/emulator.js';
@@ -20,7 +20,7 @@ import { openStore, type Store } from '../store/open-store.js';
 import { Outbox } from '../store/outbox.js';
 import { StreamClient } from '../stream/client.js';
 import type { StreamClientOptions } from '../stream/options.js';
-import { type HubConfig, usesEmulator } from './config.js';
+import { type HubConfig, sendTimeoutOf, sendTimeoutProblem, usesEmulator } from './config.js';
 import { startDelivery } from './delivery.js';
 import { createDingTalkAdapter } from './dingtalk-adapter.js';
 import type { DingTalkPort } from './dingtalk-port.js';
@@ -32,6 +32,7 @@ import { MessageService } from './messages.js';
 import { createOutboxPort } from './outbox-adapter.js';
 import type { OutboxPort } from './outbox-port.js';
 import { PeopleDirectory } from './people.js';
+import { DEFAULT_RETENTION, type PurgeRound, Retention } from './retention.js';
 import { createSender } from './sender.js';
 import type {
   Actor,
@@ -47,8 +48,9 @@ import type {
   Task,
   TaskFilter,
   TaskInput,
+  TaskPatch,
 } from './service.js';
-import * as repo from './task-repo.js';
+import { storeErrorReporter } from './store-errors.js';
 import { TaskScheduler } from './task-scheduler.js';
 import { TaskService } from './tasks.js';
 import { TodoPoller } from './todo-poller.js';
@@ -98,6 +100,8 @@ export interface RunningHub extends HubService {
   setPublicUrl(url: string): void;
   /** Handles due inbox entries now (tests; the hub also does it on its own). */
   drainInbox(): Promise<number>;
+  /** One retention round now (`ran: false` when another process holds the purge lock this period). */
+  purge(): Promise<PurgeRound>;
   /** Graceful: stop receiving, finish or release in-flight sends, close the store (and the emulator). */
   stop(): Promise<void>;
 }
@@ -106,6 +110,9 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
   const logger = o.logger ?? silentLogger;
   const now = o.now ?? Date.now;
   let config = o.config;
+  // A config built in code skips parseConfig's checks; this one guards against duplicate sends.
+  const timeoutProblem = sendTimeoutProblem(config.dispatcher);
+  if (timeoutProblem) throw new ConfigError(`dispatcher.sendTimeoutMs: ${timeoutProblem}`);
   let emulator: Emulator | undefined;
   if (usesEmulator(config)) {
     emulator = await startEmulator({ port: config.emulator.port, ...(o.emulator ?? {}) });
@@ -134,14 +141,25 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
   const ownsStore = o.store === undefined;
   let store: Store;
   try {
-    store = o.store ?? (await openStore({ url: config.database.url }));
+    store =
+      o.store ??
+      (await openStore({
+        url: config.database.url,
+        ...(config.database.schema ? { schema: config.database.schema } : {}),
+        onError: storeErrorReporter({ logger, metrics }),
+      }));
   } catch (e) {
     await emulator?.close();
     throw e;
   }
   let publicUrl = o.publicUrl ?? `http://${config.server.host}:${config.server.port}`;
 
-  const dingtalk: DingTalkPort = createDingTalkAdapter({ config, logger, now });
+  const dingtalk: DingTalkPort = createDingTalkAdapter({
+    config,
+    logger,
+    now,
+    timeoutMs: sendTimeoutOf(config.dispatcher),
+  });
   const storeOutbox = new Outbox(store, { now, onEnqueued: () => delivery?.notify() });
   const outbox: OutboxPort = createOutboxPort(storeOutbox);
   const people = new PeopleDirectory({ config, db: store.db, dingtalk, now });
@@ -166,35 +184,28 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
 
   const sender = createSender({
     dingtalk,
-    onTodoCreated: async (taskId, assignee, todoId) => {
-      // A task closed before its Todo existed (a quick `done`) had no Todo to close then: close it now.
-      const late = await store.transaction(async (tx) => {
-        await repo.setTodoId(tx, taskId, assignee, todoId);
-        const row = await repo.taskRow(tx, taskId);
-        const a = (await repo.assigneesOf(tx, taskId)).find((x) => x.person === assignee);
-        const app = defaultAppName(config);
-        if (!row || !a?.unionId || !app || (row.state !== 'done' && row.state !== 'cancelled')) return false;
-        await outbox.enqueue(
-          {
-            kind: 'task',
-            request: { taskId, action: 'close-late-todo' },
-            createdBy: 'hub',
-            jobs: [
-              {
-                channel: 'app',
-                target: config.people[assignee]?.name ?? assignee,
-                payload: { t: 'todoDone', app, unionId: a.unionId, todoId, done: true },
-              },
-            ],
-          },
-          tx,
-        );
-        return true;
+    onTodoCreated: async (taskId, assignee, todoId, sent) => {
+      const outcome = await tasks.todoCreated(taskId, assignee, todoId, sent);
+      events.publish('task.todo', {
+        id: taskId,
+        assignee,
+        todoId,
+        ...(outcome === 'closedLate' ? { closedLate: true } : {}),
+        ...(outcome === 'deleted' ? { deleted: true } : {}),
       });
-      events.publish('task.todo', { id: taskId, assignee, todoId, ...(late ? { closedLate: true } : {}) });
     },
   });
   const delivery = startDelivery({ config, store, sender, events, metrics, logger, now });
+  const retention = new Retention({
+    store,
+    outbox: storeOutbox,
+    inbox,
+    retention: config.retention ?? DEFAULT_RETENTION,
+    metrics,
+    logger,
+    now,
+  });
+  retention.start();
 
   // Inbox pump: a kick after each commit handles at once; the poll catches retries and what a crash left.
   let pumping: Promise<number> | undefined;
@@ -268,6 +279,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       publicUrl = url.replace(/\/+$/, '');
     },
     drainInbox: () => pump(),
+    purge: () => retention.runOnce(),
 
     sendMessage: (input: SendMessageInput, a: Actor): Promise<SendResult> => messages.send(input, actor(a)),
     getMessage: (id: string) => outbox.getMessage(id),
@@ -280,6 +292,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       }
       return tasks.act(id, action, actor(a), note);
     },
+    updateTask: (id: number, patch: TaskPatch, a: Actor): Promise<Task> => tasks.update(id, patch, actor(a)),
     shareFile: (input: FileShareInput, a: Actor): Promise<FileShare> => files.share(input, actor(a)),
     listShares: (limit?: number) => files.list(limit),
     listDeliveries: (f: {
@@ -318,6 +331,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       await stream?.stop({ graceMs: 1_000 }).catch(() => {});
       await scheduler.stop();
       await todoPoller.stop();
+      await retention.stop();
       await pumping;
       await delivery.stop();
       await dingtalk.close().catch(() => {});

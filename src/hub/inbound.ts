@@ -19,7 +19,7 @@ import type { BotMessage } from '../stream/types.js';
 import { HELP_TEXT, parseCommand } from './commands.js';
 import type { HubConfig } from './config.js';
 import type { JobSpec } from './jobs.js';
-import { defaultAppName } from './message-plan.js';
+import { defaultAppName, groupOrdered, orderFields, peopleOrdered } from './message-plan.js';
 import type { OutboxPort } from './outbox-port.js';
 import type { PeopleDirectory } from './people.js';
 import * as repo from './task-repo.js';
@@ -212,7 +212,7 @@ export class InboundService {
         channel: 'app',
         target: msg.senderNick ?? msg.senderStaffId,
         payload: { t: 'oto', app, userIds: [msg.senderStaffId], msgKey: 'sampleText', msgParam: { content } },
-        orderKey: `person:${msg.senderStaffId}`,
+        ...orderFields(`person:${msg.senderStaffId}`, peopleOrdered(cfg), 1),
       };
     }
     const alias = Object.entries(cfg.groups).find(
@@ -228,7 +228,12 @@ export class InboundService {
         msgKey: 'sampleText',
         msgParam: { content },
       },
-      orderKey: `group:${alias ?? msg.conversationId}`,
+      // A group not in the config has no ordering setting: its replies are not ordered.
+      ...orderFields(
+        `group:${alias ?? msg.conversationId}`,
+        alias !== undefined && groupOrdered(cfg, alias),
+        1,
+      ),
     };
   }
 

@@ -4,7 +4,7 @@
  * credentials up at send time.
  */
 
-import type { NoticeMsg, TodoCreate, WebhookBody } from './dingtalk-port.js';
+import type { NoticeMsg, TodoChange, TodoCreate, WebhookBody } from './dingtalk-port.js';
 
 export type JobPayload =
   /** Custom robot webhook send (reference §2). */
@@ -18,7 +18,11 @@ export type JobPayload =
   /** Create one assignee's DingTalk Todo (§8). The sender records the todo id on the task. */
   | { t: 'todo'; app: string; taskId: number; assignee: string; create: TodoCreate }
   /** Mark one assignee's Todo done or not done (§8.1 update). */
-  | { t: 'todoDone'; app: string; unionId: string; todoId: string; done: boolean };
+  | { t: 'todoDone'; app: string; unionId: string; todoId: string; done: boolean }
+  /** Bring one assignee's Todo in line with an edited task (§8.1 update). */
+  | { t: 'todoUpdate'; app: string; unionId: string; todoId: string; change: TodoChange }
+  /** Delete the Todo of an assignee who was removed from the task (§8.1 delete). */
+  | { t: 'todoDelete'; app: string; unionId: string; todoId: string };
 
 export type JobChannel = 'robot' | 'app' | 'notice';
 
@@ -28,8 +32,16 @@ export interface JobSpec {
   /** Group alias or person name (what the operator sees). */
   target: string;
   payload: JobPayload;
-  /** Jobs with one key are sent in enqueue order (per-conversation ordering of split parts). */
+  /**
+   * Jobs with one key are sent in enqueue order, one at a time (an ordered conversation: `group:<alias>`,
+   * `person:<name>`). Absent: sent as soon as budgets allow, in parallel with the rest.
+   */
   orderKey?: string | undefined;
+  /**
+   * `message`: the key orders this request's jobs among themselves only (the parts of one split message, a comment
+   * before its file); the outbox makes it unique to the request (`msg:<messageId>:<orderKey>`).
+   */
+  orderScope?: 'message' | undefined;
   part?: { index: number; count: number } | undefined;
   /** Limiter key of the sending robot (custom robots: 20 per minute, reference §2.6). */
   rateKey?: string | undefined;
@@ -37,5 +49,17 @@ export interface JobSpec {
 
 /** Whether a repeated attempt cannot create a second effect (the dispatcher may then retry `unknown`). */
 export function isIdempotentPayload(p: JobPayload): boolean {
-  return p.t === 'webhook' || p.t === 'todo' || p.t === 'todoDone';
+  return (
+    p.t === 'webhook' ||
+    p.t === 'todo' ||
+    p.t === 'todoDone' ||
+    // Setting fields to the same values twice, and deleting twice ("task not exist" is success), change nothing.
+    p.t === 'todoUpdate' ||
+    p.t === 'todoDelete'
+  );
+}
+
+/** Jobs about one assignee's Todo share this key, so create → update → done/delete reach DingTalk in order. */
+export function todoOrderKey(taskId: number, assignee: string): string {
+  return `todo:${taskId}:${assignee}`;
 }

@@ -91,7 +91,7 @@ describe('keywords', () => {
 });
 
 describe('splitting over the caps', () => {
-  it('cuts a long robot text into ordered parts within 20,000 bytes, all on one order key', () => {
+  it('cuts a long robot text into ordered parts within 20,000 bytes, all on one message-scoped order key', () => {
     const text = Array.from({ length: 3000 }, (_, i) => `line ${i} 中文内容 "quoted"`).join('\n');
     const jobs = planMessage({ group: 'ops', text, format: 'text', mention: [alice] }, cfg);
     expect(jobs.length).toBeGreaterThan(2);
@@ -99,7 +99,8 @@ describe('splitting over the caps', () => {
       expect(
         Buffer.byteLength(JSON.stringify(j.payload.t === 'webhook' ? j.payload.body : '')),
       ).toBeLessThanOrEqual(20_000);
-      expect(j.orderKey).toBe('group:ops');
+      // ops is not an ordered group: the parts are ordered among themselves only.
+      expect([j.orderKey, j.orderScope]).toEqual(['group:ops', 'message']);
     }
     expect(jobs.map((j) => j.part?.index)).toEqual(jobs.map((_, i) => i + 1));
     // Nothing lost, order kept: every line appears once, in order, across the parts.
@@ -132,5 +133,75 @@ describe('splitting over the caps', () => {
     const jobs = planMessage({ group: 'product', text, format: 'text' }, cfg);
     expect(jobs.length).toBeGreaterThan(1);
     for (const j of jobs) expect(JSON.stringify(j.payload)).toContain('notice');
+  });
+});
+
+describe('ordering', () => {
+  const ordered = parseConfig(
+    {
+      apps: { hub: { appKey: 'dingappkey0001', appSecret: 'app-secret-0001', agentId: 42 } },
+      robots: { alerts: { webhook: 'a'.repeat(64) } },
+      groups: {
+        ops: { openConversationId: 'cidOps==', app: 'hub', robot: 'alerts', ordered: true },
+        eng: { openConversationId: 'cidEng==', app: 'hub' },
+      },
+      ordering: { people: true },
+    },
+    {},
+  );
+  const long = Array.from({ length: 3000 }, (_, i) => `line ${i} of a long text`).join('\n');
+  const keys = (jobs: ReturnType<typeof planMessage>) => jobs.map((j) => [j.orderKey, j.orderScope]);
+
+  it('leaves a one-part message of an unordered conversation without a key (sent in parallel)', () => {
+    expect(keys(planMessage({ group: 'ops', text: 'hi', format: 'text' }, cfg))).toEqual([
+      [undefined, undefined],
+    ]);
+    expect(keys(planMessage({ to: [alice], text: 'hi', format: 'text' }, cfg))).toEqual([
+      [undefined, undefined],
+    ]);
+  });
+
+  it('puts every message of an ordered group, split or not, on the group key', () => {
+    expect(keys(planMessage({ group: 'ops', text: 'hi', format: 'text' }, ordered))).toEqual([
+      ['group:ops', undefined],
+    ]);
+    const parts = planMessage({ group: 'ops', text: long, format: 'text' }, ordered);
+    expect(parts.length).toBeGreaterThan(1);
+    for (const j of parts) expect([j.orderKey, j.orderScope]).toEqual(['group:ops', undefined]);
+    // The group next door keeps the default (unordered).
+    expect(keys(planMessage({ group: 'eng', text: 'hi', format: 'text' }, ordered))).toEqual([
+      [undefined, undefined],
+    ]);
+  });
+
+  it('lets the request override the conversation setting both ways', () => {
+    expect(keys(planMessage({ group: 'ops', text: 'hi', format: 'text', ordered: false }, ordered))).toEqual([
+      [undefined, undefined],
+    ]);
+    expect(keys(planMessage({ group: 'eng', text: 'hi', format: 'text', ordered: true }, ordered))).toEqual([
+      ['group:eng', undefined],
+    ]);
+    const split = planMessage({ group: 'ops', text: long, format: 'text', ordered: false }, ordered);
+    for (const j of split) expect([j.orderKey, j.orderScope]).toEqual(['group:ops', 'message']);
+  });
+
+  it('orders people by ordering.people, one key per person', () => {
+    const jobs = planMessage(
+      { to: [alice, { name: 'Li', userId: 'li' }], text: 'x', format: 'text' },
+      ordered,
+    );
+    expect(keys(jobs)).toEqual([
+      ['person:Alice', undefined],
+      ['person:Li', undefined],
+    ]);
+  });
+
+  it('uses the caller sequence (a task) in an unordered group, the group key in an ordered one', () => {
+    expect(
+      keys(planMessage({ group: 'eng', text: 'x', format: 'text', sequence: 'task:7' }, ordered)),
+    ).toEqual([['task:7', undefined]]);
+    expect(
+      keys(planMessage({ group: 'ops', text: 'x', format: 'text', sequence: 'task:7' }, ordered)),
+    ).toEqual([['group:ops', undefined]]);
   });
 });

@@ -11,6 +11,10 @@
  * Size caps: webhook body 20,000 bytes (§2), app-robot msgParam 15,000 bytes (§3.1), work-notification msg
  * 2,048 bytes (§5.1). A text over the cap is split into ordered parts sharing one order key, so the dispatcher
  * delivers them in order. Appended mentions land in the last part, so that part carries the `at` object.
+ *
+ * Ordering (docs/hub.md "Ordering"): an ordered conversation's jobs share its key (`group:<alias>`,
+ * `person:<name>`), so its messages go out one at a time in acceptance order. Otherwise a message has no key, or,
+ * when it was split, a key of its own (scope `message`), so its parts stay in order without holding anyone back.
  */
 
 import { ValidationError } from '../core/errors.js';
@@ -42,6 +46,40 @@ export interface PlanInput {
    * instead of a refusal. Caller texts are refused, so nobody's words are changed without asking.
    */
   addKeyword?: boolean | undefined;
+  /** Per-request ordering; absent: the conversation's setting (`groups.<alias>.ordered`, `ordering.*`). */
+  ordered?: boolean | undefined;
+  /**
+   * Key for an unordered conversation, e.g. `task:42`: the messages of one task stay in order among themselves
+   * (assigned before finished) while other traffic of the group is not held back.
+   */
+  sequence?: string | undefined;
+}
+
+/** Whether a group's messages are delivered strictly in order (request override, the group's, the default). */
+export function groupOrdered(cfg: HubConfig, alias: string, override?: boolean): boolean {
+  return override ?? cfg.groups[alias]?.ordered ?? cfg.ordering.groups;
+}
+
+/** Whether 1:1 messages and notices to people are delivered strictly in order. */
+export function peopleOrdered(cfg: HubConfig, override?: boolean): boolean {
+  return override ?? cfg.ordering.people;
+}
+
+/**
+ * The order fields of `parts` jobs for a conversation: its own key when ordered, else the caller's sequence, else
+ * a key scoped to this message when there is more than one part (or `always`, for a comment and its file), else
+ * none.
+ */
+export function orderFields(
+  conversation: string,
+  ordered: boolean,
+  parts: number,
+  o: { sequence?: string | undefined; always?: boolean } = {},
+): Pick<JobSpec, 'orderKey' | 'orderScope'> {
+  if (ordered) return { orderKey: conversation };
+  if (o.sequence !== undefined) return { orderKey: o.sequence };
+  if (parts > 1 || o.always) return { orderKey: conversation, orderScope: 'message' };
+  return {};
 }
 
 /** The app used for people, todos and users: `defaultApp`, else the only/first app. */
@@ -62,7 +100,8 @@ function planGroup(input: PlanInput, alias: string, cfg: HubConfig): JobSpec[] {
   const g = cfg.groups[alias];
   if (!g) throw new ValidationError(`no group named "${alias}" in the config`, 'group');
   const via = input.via ?? (g.robot ? 'robot' : 'app');
-  const orderKey = `group:${alias}`;
+  const ordered = groupOrdered(cfg, alias, input.ordered);
+  const order = (n: number) => orderFields(`group:${alias}`, ordered, n, { sequence: input.sequence });
   if (via === 'notice') throw new ValidationError('work notifications go to people, not groups', 'via');
   if (via === 'robot') {
     if (!g.robot) throw new ValidationError(`group "${alias}" has no custom robot`, 'via');
@@ -76,7 +115,7 @@ function planGroup(input: PlanInput, alias: string, cfg: HubConfig): JobSpec[] {
       channel: 'robot' as const,
       target: alias,
       payload: { t: 'webhook', robot: g.robot!, body } satisfies JobPayload,
-      orderKey,
+      ...order(parts.length),
       part: parts.length > 1 ? { index: k + 1, count: parts.length } : undefined,
       rateKey: `webhook:${g.robot}`,
     }));
@@ -92,7 +131,7 @@ function planGroup(input: PlanInput, alias: string, cfg: HubConfig): JobSpec[] {
     channel: 'app' as const,
     target: alias,
     payload: { t: 'group', app, openConversationId: g.openConversationId!, ...p } satisfies JobPayload,
-    orderKey,
+    ...order(parts.length),
     part: parts.length > 1 ? { index: k + 1, count: parts.length } : undefined,
   }));
 }
@@ -104,7 +143,8 @@ function planPerson(input: PlanInput, person: MentionTarget, cfg: HubConfig): Jo
   if (via === 'robot') throw new ValidationError('custom robots post to their group only', 'via');
   if (!person.userId) throw new ValidationError(`no userId known for "${person.name}"`, 'to');
   const text = nameMentions(input);
-  const orderKey = `person:${person.name}`;
+  const ordered = peopleOrdered(cfg, input.ordered);
+  const order = (n: number) => orderFields(`person:${person.name}`, ordered, n, { sequence: input.sequence });
   if (via === 'notice') {
     if (cfg.apps[app]?.agentId === undefined) {
       throw new ValidationError(`work notifications need apps.${app}.agentId`, 'via');
@@ -114,7 +154,7 @@ function planPerson(input: PlanInput, person: MentionTarget, cfg: HubConfig): Jo
       channel: 'notice' as const,
       target: person.name,
       payload: { t: 'notice', app, userIds: [person.userId!], msg } satisfies JobPayload,
-      orderKey,
+      ...order(parts.length),
       part: parts.length > 1 ? { index: k + 1, count: parts.length } : undefined,
     }));
   }
@@ -123,7 +163,7 @@ function planPerson(input: PlanInput, person: MentionTarget, cfg: HubConfig): Jo
     channel: 'app' as const,
     target: person.name,
     payload: { t: 'oto', app, userIds: [person.userId!], ...p } satisfies JobPayload,
-    orderKey,
+    ...order(parts.length),
     part: parts.length > 1 ? { index: k + 1, count: parts.length } : undefined,
   }));
 }

@@ -48,6 +48,7 @@ export class MessageService {
         title,
         mention,
         mentionAll: input.mentionAll,
+        ordered: input.ordered,
       },
       this.#cfg,
     );
@@ -60,6 +61,7 @@ export class MessageService {
         format,
         title,
         mention: input.mention,
+        ...(input.ordered !== undefined ? { ordered: input.ordered } : {}),
         bytes: Buffer.byteLength(text),
       },
       idempotencyKey: input.idempotencyKey,

@@ -24,6 +24,7 @@ export function createOutboxPort(outbox: Outbox): OutboxPort {
             kind: j.payload.t,
             rateKey: j.rateKey,
             orderKey: j.orderKey,
+            orderScope: j.orderScope,
             part: j.part,
             idempotent: isIdempotentPayload(j.payload),
           })),

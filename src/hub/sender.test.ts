@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PlatformError } from '../core/errors.js';
 import type { DingTalkPort } from './dingtalk-port.js';
+import { isIdempotentPayload } from './jobs.js';
 import { createSender, parsePayload } from './sender.js';
 
 describe('sender', () => {
@@ -54,5 +55,27 @@ describe('sender', () => {
     await expect(createSender({ dingtalk: other, onTodoCreated: async () => {} })(job)).rejects.toThrow(
       /oversize/,
     );
+  });
+
+  it('sends Todo updates and deletes as written; both count as idempotent for the dispatcher', async () => {
+    const calls: unknown[][] = [];
+    const port = {
+      todoUpdate: async (...a: unknown[]) => void calls.push(['update', ...a]),
+      todoDelete: async (...a: unknown[]) => void calls.push(['delete', ...a]),
+    } as unknown as DingTalkPort;
+    const send = createSender({ dingtalk: port, onTodoCreated: async () => {} });
+    const update = { t: 'todoUpdate', app: 'hub', unionId: 'u', todoId: 'td', change: { subject: 'S' } };
+    const del = { t: 'todoDelete', app: 'hub', unionId: 'u', todoId: 'td' };
+    await send({ id: '1', payload: JSON.stringify(update) });
+    await send({ id: '2', payload: del });
+    expect(calls).toEqual([
+      ['update', 'hub', 'u', 'td', { subject: 'S' }],
+      ['delete', 'hub', 'u', 'td'],
+    ]);
+    expect(isIdempotentPayload(parsePayload(update))).toBe(true);
+    expect(isIdempotentPayload(parsePayload(del))).toBe(true);
+    expect(
+      isIdempotentPayload(parsePayload({ t: 'notice', app: 'a', userIds: [], msg: { msgtype: 'text' } })),
+    ).toBe(false);
   });
 });

@@ -4,13 +4,13 @@
  */
 
 import { isPlatformError, ValidationError } from '../core/errors.js';
-import type { DingTalkPort } from './dingtalk-port.js';
+import type { DingTalkPort, TodoCreate } from './dingtalk-port.js';
 import type { JobPayload } from './jobs.js';
 
 export interface SenderDeps {
   dingtalk: DingTalkPort;
   /** Records a created todo's id on its task (so `done` can close it and a sync can find the task). */
-  onTodoCreated(taskId: number, assignee: string, todoId: string): Promise<void>;
+  onTodoCreated(taskId: number, assignee: string, todoId: string, sent: TodoCreate): Promise<void>;
 }
 
 export interface SendableJob {
@@ -45,17 +45,23 @@ export function createSender(deps: SenderDeps): Sender {
           if (isPlatformError(e) && /task exist/i.test(e.message)) return {};
           throw e;
         }
-        await deps.onTodoCreated(p.taskId, p.assignee, todoId);
+        await deps.onTodoCreated(p.taskId, p.assignee, todoId, p.create);
         return { remoteId: todoId };
       }
       case 'todoDone':
         await deps.dingtalk.todoSetDone(p.app, p.unionId, p.todoId, p.done);
         return {};
+      case 'todoUpdate':
+        await deps.dingtalk.todoUpdate(p.app, p.unionId, p.todoId, p.change);
+        return {};
+      case 'todoDelete':
+        await deps.dingtalk.todoDelete(p.app, p.unionId, p.todoId);
+        return {};
     }
   };
 }
 
-const KINDS = new Set(['webhook', 'group', 'oto', 'notice', 'todo', 'todoDone']);
+const KINDS = new Set(['webhook', 'group', 'oto', 'notice', 'todo', 'todoDone', 'todoUpdate', 'todoDelete']);
 
 /** A payload read back from the store, checked before use: a corrupt row is a dead letter, not a crash. */
 export function parsePayload(raw: unknown): JobPayload {

@@ -33,6 +33,12 @@ export interface SendMessageInput extends Destination {
   mentionAll?: boolean | undefined;
   /** Same key within 24 h returns the first result and sends nothing new. */
   idempotencyKey?: string | undefined;
+  /**
+   * Deliver after this conversation's earlier ordered messages and before its later ones (one at a time; a parked
+   * message holds the later ones back). Default: the conversation's setting (`groups.<alias>.ordered`,
+   * `ordering.groups` / `ordering.people`). The parts of a split message stay in order either way.
+   */
+  ordered?: boolean | undefined;
 }
 
 export interface Delivery {
@@ -72,9 +78,27 @@ export interface TaskInput {
   idempotencyKey?: string | undefined;
 }
 
+/**
+ * An edit of an open or in-progress task. Absent fields stay as they are; `null` removes an optional one.
+ * Applying the same patch twice changes nothing the second time (no history entry, nothing sent).
+ */
+export interface TaskPatch {
+  title?: string | undefined;
+  /** `null` (or `''`) removes the description. */
+  description?: string | null | undefined;
+  /** ISO time; `null` removes the due time and with it the pending reminder and escalation. */
+  due?: string | null | undefined;
+  /** Group alias from the config; `null` takes the task out of its group. */
+  group?: string | null | undefined;
+  /** People by directory name to add; each gets a Todo and an @mention in the announcement. */
+  addAssignees?: readonly string[] | undefined;
+  /** People by directory name to remove; their Todos are deleted. A task keeps at least one assignee. */
+  removeAssignees?: readonly string[] | undefined;
+}
+
 export interface TaskEvent {
   at: string;
-  /** `created`, `start`, `done`, `cancel`, `reopen`, `reminded`, `escalated`, `todo_synced`, ... */
+  /** `created`, `edited`, `start`, `done`, `cancel`, `reopen`, `reminded`, `escalated`, `todo_synced`, ... */
   kind: string;
   /** Person name, `api:<token name>`, `cli`, or `dingtalk` for synced changes. */
   by: string;
@@ -160,6 +184,12 @@ export interface HubService {
     actor: Actor,
     note?: string,
   ): Promise<Task>;
+
+  /**
+   * Edits an open or in-progress task (task-edit.ts). A closed task throws a ValidationError on field `state`
+   * (the HTTP API's 409); an unknown id one on field `id`.
+   */
+  updateTask(id: number, patch: TaskPatch, actor: Actor): Promise<Task>;
 
   shareFile(input: FileShareInput, actor: Actor): Promise<FileShare>;
   listShares(limit?: number): Promise<FileShare[]>;

@@ -61,19 +61,68 @@ export async function addEvent(
   kind: string,
   by: string,
   note: string | undefined,
-): Promise<void> {
-  await db
+): Promise<number> {
+  const row = await db
     .insertInto('task_events')
     .values({ task_id: taskId, at, kind, by_actor: by, note: note ?? null })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(row.id);
+}
+
+/** Writes an edit's new field values (undefined clears an optional one). */
+export async function setFields(
+  db: Db,
+  taskId: number,
+  f: { title: string; description: string | undefined; dueAt: number | undefined; group: string | undefined },
+  now: number,
+): Promise<void> {
+  await db
+    .updateTable('tasks')
+    .set({
+      title: f.title,
+      description: f.description ?? null,
+      due_at: f.dueAt ?? null,
+      group_alias: f.group ?? null,
+      updated_at: now,
+    })
+    .where('id', '=', taskId)
     .execute();
+}
+
+export async function addAssignees(
+  db: Db,
+  taskId: number,
+  people: ReadonlyArray<{ key: string; unionId?: string | undefined }>,
+): Promise<void> {
+  if (people.length === 0) return;
+  await db
+    .insertInto('task_assignees')
+    .values(
+      people.map((a) => ({ task_id: taskId, person: a.key, union_id: a.unionId ?? null, todo_id: null })),
+    )
+    .execute();
+}
+
+export async function removeAssignees(db: Db, taskId: number, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await db.deleteFrom('task_assignees').where('task_id', '=', taskId).where('person', 'in', keys).execute();
 }
 
 export async function setState(db: Db, taskId: number, state: TaskState, now: number): Promise<void> {
   await db.updateTable('tasks').set({ state, updated_at: now }).where('id', '=', taskId).execute();
 }
 
-export async function taskRow(db: Db, id: number): Promise<TaskRow | undefined> {
-  return db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
+/**
+ * One task row. `lock` (PostgreSQL only: SQLite has one writer anyway and no row locks) holds the row until the
+ * transaction ends, so two edits or moves of one task run one after the other and each plans against the other's
+ * result. FOR NO KEY UPDATE, not FOR UPDATE: it does not block the key-share lock that inserting a child row
+ * (a history event, a schedule) takes through its foreign key, so the scheduler firing a reminder, which holds
+ * its schedule row and then writes an event, cannot deadlock with an edit that holds the task and closes schedules.
+ */
+export async function taskRow(db: Db, id: number, lock = false): Promise<TaskRow | undefined> {
+  const q = db.selectFrom('tasks').selectAll().where('id', '=', id);
+  return (lock ? q.forNoKeyUpdate() : q).executeTakeFirst();
 }
 
 export async function taskIdByKey(db: Db, key: string): Promise<number | undefined> {
@@ -236,11 +285,19 @@ export async function markFired(db: Db, id: number, now: number): Promise<boolea
   return Number(r.numUpdatedRows) === 1;
 }
 
-/** A final task needs no reminder: its pending schedules are closed. */
-export async function closeSchedules(db: Db, taskId: number, now: number): Promise<void> {
+/**
+ * Closes a task's pending schedules without firing them: `skipped` when the task is final, `rescheduled` when an
+ * edit moved or removed its due time (the edit adds the new ones).
+ */
+export async function closeSchedules(
+  db: Db,
+  taskId: number,
+  now: number,
+  reason: 'skipped' | 'rescheduled' = 'skipped',
+): Promise<void> {
   await db
     .updateTable('schedules')
-    .set({ fired_at: now, payload: 'skipped' })
+    .set({ fired_at: now, payload: reason })
     .where('task_id', '=', taskId)
     .where('fired_at', 'is', null)
     .execute();

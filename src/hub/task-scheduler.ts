@@ -79,7 +79,14 @@ export class TaskScheduler {
         if (task.group_alias !== null && d.config.groups[task.group_alias]) {
           jobs.push(
             ...planMessage(
-              { group: task.group_alias, text, format: 'text', mention: mentions, addKeyword: true },
+              {
+                group: task.group_alias,
+                text,
+                format: 'text',
+                mention: mentions,
+                addKeyword: true,
+                sequence: `task:${task.id}`,
+              },
               d.config,
             ),
           );

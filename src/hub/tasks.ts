@@ -14,13 +14,17 @@ import type { EventBus } from '../server/events.js';
 import type { Store, Tx } from '../store/open-store.js';
 import type { Database } from '../store/schema.js';
 import type { HubConfig } from './config.js';
-import type { JobSpec } from './jobs.js';
+import type { TodoCreate } from './dingtalk-port.js';
+import { type JobSpec, todoOrderKey } from './jobs.js';
 import { defaultAppName, planMessage } from './message-plan.js';
 import type { OutboxPort } from './outbox-port.js';
 import type { PeopleDirectory, ResolvedPerson } from './people.js';
-import type { Actor, Task, TaskFilter, TaskInput } from './service.js';
+import type { Actor, Task, TaskFilter, TaskInput, TaskPatch } from './service.js';
+import { checkPatch, describeEdit, isNoopEdit, planEdit } from './task-edit.js';
+import type { Priority } from './task-repo.js';
 import * as repo from './task-repo.js';
-import { isFinal, isNoop, type TaskAction, transition } from './task-state.js';
+import { isFinal, isNoop, type TaskAction, type TaskState, transition } from './task-state.js';
+import { type TodoCreatedOutcome, todoCreated } from './task-todo-created.js';
 
 type Db = Kysely<Database>;
 
@@ -107,33 +111,16 @@ export class TaskService {
                 format: 'text',
                 mention: people,
                 addKeyword: true,
+                sequence: `task:${taskId}`,
               },
               d.config,
             ),
           );
         }
         if (app !== undefined) {
+          const fields = { title, description: input.description || undefined, dueAt, priority };
           for (const p of people) {
-            jobs.push({
-              channel: 'app',
-              target: p.name,
-              payload: {
-                t: 'todo',
-                app,
-                taskId,
-                assignee: p.key,
-                create: {
-                  unionId: p.unionId!,
-                  subject: title,
-                  ...(input.description ? { description: input.description } : {}),
-                  ...(dueAt !== undefined ? { dueTime: dueAt } : {}),
-                  executorIds: [p.unionId!],
-                  sourceId: `dingkit-task-${taskId}-${p.key}`,
-                  detailUrl: { appUrl: this.#detailUrl(taskId), pcUrl: this.#detailUrl(taskId) },
-                  priority: PRIORITY_CODE[priority],
-                },
-              },
-            });
+            jobs.push(this.#todoCreateJob(app, taskId, p, fields, `dingkit-task-${taskId}-${p.key}`));
           }
         }
         if (jobs.length > 0) {
@@ -142,18 +129,7 @@ export class TaskService {
             tx,
           );
         }
-        if (dueAt !== undefined) {
-          const remind = dueAt - d.config.tasks.remindBeforeMs;
-          if (d.config.tasks.remindBeforeMs > 0 && remind > now) {
-            await repo.addSchedule(tx, { taskId, kind: 'reminder', dueAt: remind, now });
-          }
-          await repo.addSchedule(tx, {
-            taskId,
-            kind: 'escalation',
-            dueAt: dueAt + d.config.tasks.escalateAfterMs,
-            now,
-          });
-        }
+        if (dueAt !== undefined) await this.#schedule(tx, taskId, dueAt, now);
         return taskId;
       });
     } catch (e) {
@@ -211,7 +187,8 @@ export class TaskService {
     fromTodo?: string,
   ): Promise<boolean> {
     const d = this.#d;
-    const row = await repo.taskRow(tx, id);
+    // Locked like an edit (PostgreSQL), so a move and an edit of one task, or two moves, run one after the other.
+    const row = await repo.taskRow(tx, id, d.store.dialect === 'postgres');
     if (!row) throw new ValidationError(`no task #${id}`, 'id');
     const from = row.state as Parameters<typeof transition>[0];
     if (isNoop(from, action)) return false;
@@ -230,6 +207,7 @@ export class TaskService {
             text: `Task #${id} ${VERB[action]} by ${actor.by}: ${row.title}${noteText}`,
             format: 'text',
             addKeyword: true,
+            sequence: `task:${id}`,
           },
           d.config,
         ),
@@ -244,6 +222,7 @@ export class TaskService {
           channel: 'app',
           target: d.config.people[a.person]?.name ?? a.person,
           payload: { t: 'todoDone', app, unionId: a.unionId, todoId: a.todoId, done },
+          orderKey: todoOrderKey(id, a.person),
         });
       }
     }
@@ -254,6 +233,180 @@ export class TaskService {
       );
     }
     return true;
+  }
+
+  /**
+   * Edits an open or in-progress task in one transaction: the row, the assignee list, an `edited` history entry
+   * (`old → new` per field), the schedules when the due time moved, and through the outbox the Todo updates,
+   * creates and deletes plus one group announcement that @mentions the people added. A patch that changes
+   * nothing (a replay) writes and sends nothing.
+   */
+  async update(id: number, patch: TaskPatch, actor: Actor): Promise<Task> {
+    const d = this.#d;
+    const checked = checkPatch(patch, (alias) => d.config.groups[alias] !== undefined);
+    const app = defaultAppName(d.config);
+    // Directory lookups (maybe network) before the transaction, which then only reads and writes the store.
+    const added: ResolvedPerson[] = [];
+    for (const name of checked.add) {
+      added.push(await d.people.resolve(name, { userId: true, unionId: app !== undefined }));
+    }
+    const remove = checked.remove.map((name) => {
+      const key = d.people.keyOf(name);
+      if (key === undefined)
+        throw new ValidationError(`unknown person "${name}" (add them under people in the config)`, 'people');
+      return key;
+    });
+    const changed = await d.store.transaction(async (tx) => {
+      const row = await repo.taskRow(tx, id, d.store.dialect === 'postgres');
+      if (!row) throw new ValidationError(`no task #${id}`, 'id');
+      const state = row.state as TaskState;
+      if (isFinal(state)) throw new ValidationError(`cannot edit a task that is ${state}`, 'state');
+      const current = await repo.assigneesOf(tx, id);
+      const plan = planEdit(
+        {
+          title: row.title,
+          description: row.description ?? undefined,
+          dueAt: row.due_at === null ? undefined : Number(row.due_at),
+          group: row.group_alias ?? undefined,
+          assignees: current.map((a) => a.person),
+        },
+        { ...checked, add: added.map((p) => p.key), remove },
+      );
+      if (isNoopEdit(plan)) return undefined;
+      const now = d.now();
+      const after = plan.after;
+      await repo.setFields(tx, id, after, now);
+      const joining = added.filter((p) => plan.added.includes(p.key));
+      await repo.removeAssignees(tx, id, plan.removed);
+      await repo.addAssignees(tx, id, joining);
+      const lines = describeEdit(plan, (k) => this.#name(k));
+      const eventId = await repo.addEvent(tx, id, now, 'edited', actor.by, lines.join('; '));
+      if (plan.due) {
+        // Schedules follow the current due time: the old ones close (even a reminder already sent does not
+        // suppress one for the new time), new ones are added by the same rule as on assignment.
+        await repo.closeSchedules(tx, id, now, 'rescheduled');
+        if (after.dueAt !== undefined) await this.#schedule(tx, id, after.dueAt, now);
+      }
+      const jobs: JobSpec[] = [];
+      // Announced where the task now lives; a task taken out of its group says so in the old one.
+      const group = after.group ?? row.group_alias ?? undefined;
+      if (group !== undefined && d.config.groups[group]) {
+        const welcome =
+          joining.length > 0 ? `\nNow also assigned to ${joining.map((p) => `@${p.name}`).join(' ')}` : '';
+        jobs.push(
+          ...planMessage(
+            {
+              group,
+              text: `Task #${id} edited by ${actor.by}: ${after.title}\n${lines.join('\n')}${welcome}`,
+              format: 'text',
+              mention: joining,
+              addKeyword: true,
+              sequence: `task:${id}`,
+            },
+            d.config,
+          ),
+        );
+      }
+      if (app !== undefined) {
+        for (const a of current) {
+          if (a.todoId === undefined || a.unionId === undefined) continue;
+          const target = this.#name(a.person);
+          const orderKey = todoOrderKey(id, a.person);
+          if (plan.removed.includes(a.person)) {
+            jobs.push({
+              channel: 'app',
+              target,
+              payload: { t: 'todoDelete', app, unionId: a.unionId, todoId: a.todoId },
+              orderKey,
+            });
+          } else if (plan.todo) {
+            jobs.push({
+              channel: 'app',
+              target,
+              payload: { t: 'todoUpdate', app, unionId: a.unionId, todoId: a.todoId, change: plan.todo },
+              orderKey,
+            });
+          }
+        }
+        // Assignees whose Todo is still being created are brought in line when it is (todoCreated below).
+        const fields = {
+          title: after.title,
+          description: after.description,
+          dueAt: after.dueAt,
+          priority: row.priority as Priority,
+        };
+        for (const p of joining) {
+          // A fresh sourceId: someone removed and added again must not collide with their first Todo's.
+          jobs.push(this.#todoCreateJob(app, id, p, fields, `dingkit-task-${id}-${p.key}-e${eventId}`));
+        }
+      }
+      if (jobs.length > 0) {
+        await d.outbox.enqueue(
+          { kind: 'task', request: { taskId: id, action: 'edit' }, createdBy: actor.by, jobs },
+          tx,
+        );
+      }
+      const fields = (['title', 'description', 'due', 'group'] as const).filter((k) => plan[k] !== undefined);
+      return plan.added.length + plan.removed.length > 0 ? [...fields, 'assignees'] : fields;
+    });
+    const task = await this.get(id);
+    if (!task) throw new ValidationError(`no task #${id}`, 'id');
+    if (changed) d.events.publish('task.edited', { id, state: task.state, by: actor.by, fields: changed });
+    return task;
+  }
+
+  /** A Todo create finished (the sender calls this): see task-todo-created.ts. */
+  todoCreated(
+    taskId: number,
+    assignee: string,
+    todoId: string,
+    sent: TodoCreate,
+  ): Promise<TodoCreatedOutcome> {
+    return todoCreated(this.#d, taskId, assignee, todoId, sent);
+  }
+
+  #todoCreateJob(
+    app: string,
+    taskId: number,
+    p: ResolvedPerson,
+    f: { title: string; description: string | undefined; dueAt: number | undefined; priority: Priority },
+    sourceId: string,
+  ): JobSpec {
+    return {
+      channel: 'app',
+      target: p.name,
+      payload: {
+        t: 'todo',
+        app,
+        taskId,
+        assignee: p.key,
+        create: {
+          unionId: p.unionId!,
+          subject: f.title,
+          ...(f.description ? { description: f.description } : {}),
+          ...(f.dueAt !== undefined ? { dueTime: f.dueAt } : {}),
+          executorIds: [p.unionId!],
+          sourceId,
+          detailUrl: { appUrl: this.#detailUrl(taskId), pcUrl: this.#detailUrl(taskId) },
+          priority: PRIORITY_CODE[f.priority],
+        },
+      },
+      orderKey: todoOrderKey(taskId, p.key),
+    };
+  }
+
+  /** Reminder before `dueAt` (when that is still ahead) and escalation after it (config `tasks`). */
+  async #schedule(tx: Tx, taskId: number, dueAt: number, now: number): Promise<void> {
+    const t = this.#d.config.tasks;
+    const remind = dueAt - t.remindBeforeMs;
+    if (t.remindBeforeMs > 0 && remind > now) {
+      await repo.addSchedule(tx, { taskId, kind: 'reminder', dueAt: remind, now });
+    }
+    await repo.addSchedule(tx, { taskId, kind: 'escalation', dueAt: dueAt + t.escalateAfterMs, now });
+  }
+
+  #name(key: string): string {
+    return this.#d.config.people[key]?.name ?? key;
   }
 
   #detailUrl(id: number): string {

@@ -39,9 +39,14 @@ describe('health, metrics, openapi, dashboard', () => {
     expect(text).toContain('route="unmatched",status="404"} 5');
   });
 
-  it('publishes an OpenAPI 3.1 document generated from the contracts', async () => {
+  it('publishes an OpenAPI 3.1 document generated from the contracts, to token holders only', async () => {
     const h = await apiHarness();
-    const doc = (await (await h.app.request('/openapi.json')).json()) as {
+    const refused = await h.app.request('/openapi.json');
+    expect(refused.status).toBe(401);
+    expect((await errorOf(refused)).code).toBe('unauthorized');
+    const res = await h.app.request('/openapi.json', { headers: h.auth(h.tokens.read) });
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as {
       openapi: string;
       paths: Record<string, Record<string, { requestBody?: unknown }>>;
       components: { schemas: Record<string, unknown> };
@@ -57,8 +62,13 @@ describe('health, metrics, openapi, dashboard', () => {
       ]),
     );
     expect(doc.paths['/v1/messages']?.['post']?.requestBody).toBeDefined();
+    expect(doc.paths['/v1/tasks/{id}']?.['patch']?.requestBody).toBeDefined();
+    expect(doc.paths['/openapi.json']?.['get']).toMatchObject({
+      security: [{ bearer: ['read'] }],
+      responses: { '200': { content: { 'application/json': { schema: { type: 'object' } } } } },
+    });
     expect(Object.keys(doc.components.schemas)).toEqual(
-      expect.arrayContaining(['SendMessage', 'SendResult', 'Delivery', 'Task', 'Error']),
+      expect.arrayContaining(['SendMessage', 'SendResult', 'Delivery', 'Task', 'UpdateTask', 'Error']),
     );
     expect(JSON.stringify(doc)).not.toContain('#/$defs/');
   });
@@ -67,12 +77,34 @@ describe('health, metrics, openapi, dashboard', () => {
     const h = await apiHarness();
     const served = new Set(
       h.app.routes
-        .filter((r) => r.method !== 'ALL' && !['/', '/openapi.json', '/health'].includes(r.path))
+        .filter((r) => r.method !== 'ALL' && !['/', '/health'].includes(r.path))
         .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, '{$1}')}`),
     );
     const { OPERATIONS } = await import('./openapi.js');
     const documented = new Set(OPERATIONS.map((o) => `${o.method} ${o.path}`));
     expect([...served].sort()).toEqual([...documented].sort());
+  });
+
+  it('leaves only health and the static login page open; the page holds no hub data and no secret', async () => {
+    const h = await apiHarness();
+    await h.hub.assignTask(
+      { title: 'Secret launch plan', assignees: ['Alice'], group: 'ops' },
+      { by: 'api:seed' },
+    );
+    for (const path of ['/openapi.json', '/metrics', '/v1/tasks', '/v1/people', '/v1/events/recent']) {
+      expect((await h.app.request(path)).status, path).toBe(401);
+    }
+    const page = await (await h.app.request('/')).text();
+    for (const leak of ['Secret launch plan', 'Alice', h.tokens.read, h.tokens.send, h.tokens.admin]) {
+      expect(page.includes(leak), leak).toBe(false);
+    }
+    // Every data call in the page goes through api(), which sends the bearer token, or the SSE URL with it.
+    const script = page.slice(page.indexOf('<script>') + 8, page.lastIndexOf('</script>'));
+    const fetches = script.match(/fetch\([^)]*\)/g) ?? [];
+    expect(fetches.length).toBeGreaterThan(0);
+    for (const f of fetches) expect(f).toMatch(/headers/);
+    expect(script).toMatch(/EventSource\(url\)/);
+    expect(script).toContain("'&access_token=' + encodeURIComponent(state.token)");
   });
 
   it('serves the dashboard page with a strict content security policy', async () => {
@@ -99,6 +131,7 @@ describe('auth', () => {
       ['GET', '/v1/tasks/1'],
       ['POST', '/v1/tasks/1/done'],
       ['DELETE', '/v1/tasks/1'],
+      ['PATCH', '/v1/tasks/1'],
       ['POST', '/v1/files'],
       ['GET', '/v1/files'],
       ['GET', '/v1/deliveries'],
@@ -108,6 +141,7 @@ describe('auth', () => {
       ['GET', '/v1/events'],
       ['GET', '/v1/events/recent'],
       ['GET', '/metrics'],
+      ['GET', '/openapi.json'],
     ];
     await h.store.revoke('root', new Date().toISOString());
     for (const [method, path] of routes) {

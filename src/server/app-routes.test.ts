@@ -183,6 +183,76 @@ describe('tasks', () => {
     const unknown = await h.app.request('/v1/tasks?colour=red', { headers: h.auth(h.tokens.read) });
     expect(unknown.status).toBe(400);
   });
+
+  it('PATCH edits a task and passes the patch (nulls included) to the hub as the token name', async () => {
+    const h = await apiHarness();
+    await h.app.request(
+      '/v1/tasks',
+      h.json(h.tokens.send, { title: 'T', assignees: ['Bob'], due: '2026-12-01T10:00:00Z' }),
+    );
+    const patch = {
+      title: 'T2',
+      description: null,
+      due: null,
+      addAssignees: ['Alice'],
+      removeAssignees: ['Bob'],
+    };
+    const res = await h.app.request('/v1/tasks/1', h.json(h.tokens.send, patch, 'PATCH'));
+    expect(res.status).toBe(200);
+    const task = (await res.json()) as { title: string; due?: string; assignees: Array<{ name: string }> };
+    expect(task).toMatchObject({ title: 'T2', assignees: [{ name: 'Alice' }] });
+    expect(task.due).toBeUndefined();
+    expect(h.hub.calls.find((c) => c.method === 'updateTask')?.args).toEqual([
+      1,
+      patch,
+      { by: 'api:sender' },
+    ]);
+  });
+
+  it('PATCH refuses bad input with a reason (400), unknown tasks (404), closed tasks (409), readers (403)', async () => {
+    const h = await apiHarness();
+    await h.app.request('/v1/tasks', h.json(h.tokens.send, { title: 'T', assignees: ['Bob'] }));
+    const patch = (body: unknown, id = '1', token = h.tokens.send) =>
+      h.app.request(`/v1/tasks/${id}`, h.json(token, body, 'PATCH'));
+    const cases: Array<[unknown, RegExp]> = [
+      [{}, /at least one field/],
+      [{ title: '' }, /^title:/],
+      [{ title: 'x'.repeat(201) }, /^title:/],
+      [{ due: 'tomorrow' }, /^due:/],
+      [{ due: 1_900_000_000_000 }, /^due:/],
+      [{ group: 'no spaces allowed' }, /^group:/],
+      [{ addAssignees: [] }, /^addAssignees:/],
+      [{ removeAssignees: 'Bob' }, /^removeAssignees:/],
+      [{ description: 'x'.repeat(4_001) }, /^description:/],
+      [{ state: 'done' }, /state/],
+      [{ title: null }, /^title:/],
+    ];
+    for (const [body, reason] of cases) {
+      const r = await patch(body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect((await errorOf(r)).message, JSON.stringify(body)).toMatch(reason);
+    }
+    const raw = await h.app.request('/v1/tasks/1', {
+      method: 'PATCH',
+      headers: h.auth(h.tokens.send, { 'content-type': 'application/json' }),
+      body: '{"title":',
+    });
+    expect((await errorOf(raw)).code).toBe('invalid_json');
+    // A name the hub does not know is bad input too, not a conflict.
+    const ghost = await patch({ addAssignees: ['Ghost'] });
+    expect(ghost.status).toBe(400);
+    expect((await errorOf(ghost)).code).toBe('invalid_request');
+    expect(h.hub.calls.filter((c) => c.method === 'updateTask')).toHaveLength(1);
+    expect((await patch({ title: 'x' }, '9')).status).toBe(404);
+    expect((await patch({ title: 'x' }, 'abc')).status).toBe(400);
+    expect((await patch({ title: 'x' }, '1', h.tokens.read)).status).toBe(403);
+    await h.app.request('/v1/tasks/1/done', { method: 'POST', headers: h.auth(h.tokens.send) });
+    const closed = await patch({ title: 'x' });
+    expect(closed.status).toBe(409);
+    const err = await errorOf(closed);
+    expect(err.code).toBe('task_closed');
+    expect(err.message).toContain('done');
+  });
 });
 
 describe('files', () => {

@@ -154,7 +154,8 @@ export function createApp(o: ApiAppOptions): ApiApp {
   eventRoutes(app, deps, o.sse ?? {});
 
   const openapi = JSON.stringify(buildOpenApi(version));
-  app.get('/openapi.json', (c) =>
+  // "Every route but health requires a token" (issue #4): the contract is read-scoped like the data it describes.
+  app.get('/openapi.json', deps.guard('read'), (c) =>
     c.body(openapi, 200, { 'content-type': 'application/json; charset=utf-8' }),
   );
 

@@ -42,6 +42,15 @@ export const sendMessageBody = z
     mention: z.array(personNameSchema).max(50).optional(),
     mentionAll: z.boolean().optional(),
     idempotencyKey: shortText(200).optional(),
+    ordered: z
+      .boolean()
+      .optional()
+      .meta({
+        description:
+          "Deliver in acceptance order with the conversation's other ordered messages, one at a time. Default: " +
+          'the conversation setting (groups.<alias>.ordered, ordering.groups / ordering.people). The parts of a ' +
+          'split message stay in order either way.',
+      }),
   })
   .strict()
   .refine(oneDestination, ONE_DESTINATION)
@@ -85,6 +94,22 @@ export const createTaskBody = z
   })
   .strict()
   .meta({ id: 'CreateTask' });
+
+/** PATCH /v1/tasks/{id}: absent fields stay, `null` removes an optional one; at least one field. */
+export const updateTaskBody = z
+  .object({
+    title: shortText(200).optional(),
+    description: z.string().max(4_000).nullable().optional(),
+    due: isoTimeSchema.nullable().optional(),
+    group: aliasSchema.nullable().optional(),
+    addAssignees: z.array(personNameSchema).min(1).max(50).optional(),
+    removeAssignees: z.array(personNameSchema).min(1).max(50).optional(),
+  })
+  .strict()
+  .refine((b) => Object.values(b).some((v) => v !== undefined), {
+    message: 'give at least one field to change',
+  })
+  .meta({ id: 'UpdateTask' });
 
 export const taskActionSchema = z.enum(['start', 'done', 'cancel', 'reopen']);
 

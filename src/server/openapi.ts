@@ -9,7 +9,7 @@ import type { Scope } from './auth.js';
 import * as C from './contracts.js';
 
 interface Operation {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'patch' | 'delete';
   path: string;
   summary: string;
   /** Absent = no token needed. */
@@ -103,6 +103,17 @@ export const OPERATIONS: readonly Operation[] = [
     answer: C.taskSchema,
   },
   {
+    method: 'patch',
+    path: '/v1/tasks/{id}',
+    summary:
+      'Edit an open or in-progress task: title, description, due, group, assignees (409 when it is done or cancelled)',
+    scope: 'send',
+    params: taskId,
+    json: C.updateTaskBody,
+    status: 200,
+    answer: C.taskSchema,
+  },
+  {
     method: 'delete',
     path: '/v1/tasks/{id}',
     summary: 'Cancel a task (its history is kept)',
@@ -175,6 +186,14 @@ export const OPERATIONS: readonly Operation[] = [
   },
   {
     method: 'get',
+    path: '/openapi.json',
+    summary: 'This document',
+    scope: 'read',
+    status: 200,
+    answerType: 'application/json',
+  },
+  {
+    method: 'get',
     path: '/v1/events/recent',
     summary: 'The most recent events (the SSE replay buffer)',
     scope: 'read',
@@ -240,7 +259,11 @@ export function buildOpenApi(version: string): Json {
         description: 'OK',
         content: op.answer
           ? { 'application/json': { schema: schemaOf(op.answer, 'output', components) } }
-          : { [op.answerType ?? 'text/plain']: { schema: { type: 'string' } } },
+          : {
+              [op.answerType ?? 'text/plain']: {
+                schema: { type: op.answerType === 'application/json' ? 'object' : 'string' },
+              },
+            },
       },
       '4XX': {
         description: 'Refused: the reason is in error.code and error.message',

@@ -36,6 +36,11 @@ export interface ClaimOptions {
   guardMs: number | ((rateKey: string) => number);
   /** Candidates read per claimed slot, to look past jobs whose key has no budget. @default 4 */
   overfetch?: number;
+  /**
+   * Mark idempotent jobs started (attempt counted) in the claim itself, for a caller that starts their sends at
+   * once. @default false
+   */
+  startIdempotent?: boolean;
 }
 
 export interface ClaimResult {
@@ -119,10 +124,16 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
 
   const guard = typeof o.guardMs === 'number' ? () => o.guardMs as number : o.guardMs;
   const span = (key: string) => (o.budgetFor(key)?.windowMs ?? 0) + guard(key);
+  // PostgreSQL: every candidate key is locked up front, in sorted order, so two processes never wait on each other
+  // in a cycle. SQLite's claim is a single-writer transaction with no row locks: a key is read when the walk
+  // below reaches it, so a claim of a few jobs reads a few keys, not every key among the candidates.
   const limited = candidates
     .map((c) => c.rate_key)
     .filter((k): k is string => k !== null && o.budgetFor(k) !== undefined);
-  const states = await lockKeys(tx, store.dialect, limited, now, span);
+  const states =
+    store.dialect === 'postgres'
+      ? await lockKeys(tx, store.dialect, limited, now, span)
+      : new Map<string, KeyState>();
 
   const take: DeliveryRow[] = [];
   const hits: Array<{ state: KeyState; spanMs: number }> = [];
@@ -136,7 +147,11 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
       continue;
     }
     if (blocked.has(key)) continue;
-    const state = states.get(key)!;
+    let state = states.get(key);
+    if (!state) {
+      state = (await lockKeys(tx, store.dialect, [key], now, span)).get(key)!;
+      states.set(key, state);
+    }
     const r = check(state, budget, span(key), now);
     if (r.ok) {
       // Counted now, so the next candidate of this key sees it; written below with the others in one insert.
@@ -171,15 +186,28 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
   if (take.length === 0) {
     return { claimed: [], throttled: [...blocked].map(([key, b]) => ({ key, ...b })) };
   }
+  // An idempotent job (the endpoint dedupes on our key) is marked started by its claim: if the process dies before
+  // the request leaves, its unknown outcome is retried, which is what a requeue would do, so it saves the
+  // separate "started" commit. Any other job is marked started just before its send (`markStartedMany`).
   const claimed = await tx
     .updateTable('deliveries')
-    .set({
+    .set((eb) => ({
       status: 'sending',
       lease_owner: o.owner,
       lease_until: now + o.leaseMs,
-      started_at: null,
       updated_at: now,
-    })
+      ...(o.startIdempotent
+        ? {
+            started_at: eb.case().when('idempotent', '=', 1).then(now).else(null).end(),
+            attempts: eb
+              .case()
+              .when('idempotent', '=', 1)
+              .then(eb('attempts', '+', 1))
+              .else(eb.ref('attempts'))
+              .end(),
+          }
+        : { started_at: null }),
+    }))
     .where(
       'id',
       'in',
@@ -202,6 +230,29 @@ export async function markStarted(store: Store, id: number, owner: string, now: 
     .where('started_at', 'is', null)
     .executeTakeFirst();
   return r.numUpdatedRows > 0n;
+}
+
+/**
+ * `markStarted` for a claimed batch in one statement (one commit instead of one per job): the dispatcher marks the
+ * jobs it is about to send together. Returns the ids that were still ours.
+ */
+export async function markStartedMany(
+  store: Store,
+  ids: readonly number[],
+  owner: string,
+  now: number,
+): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const rows = await store.db
+    .updateTable('deliveries')
+    .set((eb) => ({ started_at: now, attempts: eb('attempts', '+', 1), updated_at: now }))
+    .where('id', 'in', [...ids])
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'sending')
+    .where('started_at', 'is', null)
+    .returning('id')
+    .execute();
+  return new Set(rows.map((r) => r.id));
 }
 
 /** Extends a held lease (a long send); false if it is no longer ours. */
@@ -288,6 +339,75 @@ export async function finish(tx: Tx | Store['db'], f: FinishInput): Promise<Deli
     if (e.scope !== 'local' && e.scope !== 'ip') await penalize(tx, f.rateKey, d.at);
   }
   return status;
+}
+
+/**
+ * Group commit for `finish`: results that come in during one turn of the event loop, or while a commit is running,
+ * go together in one transaction, so sends that end together cost one commit (one fsync on SQLite, one round of locks on
+ * PostgreSQL) instead of one each. Every update stays fenced by its own lease, exactly as `finish` alone; a batch
+ * that fails is retried whole through a brief outage (`withTxRetry` with `any`: repeating a fenced update is
+ * harmless), and its callers see the error only if that fails too.
+ */
+export class FinishBatcher {
+  readonly #store: Store;
+  readonly #maxBatch: number;
+  readonly #queue: Array<{
+    f: FinishInput;
+    resolve: (s: DeliveryStatus | undefined) => void;
+    reject: (e: unknown) => void;
+  }> = [];
+  #flushing = false;
+  #batches = 0;
+
+  constructor(store: Store, o: { maxBatch?: number } = {}) {
+    this.#store = store;
+    this.#maxBatch = Math.max(1, o.maxBatch ?? 64);
+  }
+
+  /** Batches written so far (each one statement or one transaction). */
+  get batches(): number {
+    return this.#batches;
+  }
+
+  finish(f: FinishInput): Promise<DeliveryStatus | undefined> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ f, resolve, reject });
+      if (this.#flushing) return;
+      this.#flushing = true;
+      // Flush on the next turn of the event loop: the results of every send answered in this turn go together.
+      // (better-sqlite3 blocks while it commits, so nothing could queue up during a commit itself.)
+      setImmediate(() => void this.#flush());
+    });
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.#maxBatch);
+        this.#batches++;
+        try {
+          // One result alone is one autocommit statement; several share a transaction (`db.transaction()`, the
+          // same `BEGIN IMMEDIATE` section as `store.transaction` on SQLite).
+          const out = await withTxRetry(
+            async () =>
+              batch.length === 1
+                ? [await finish(this.#store.db, batch[0]!.f)]
+                : this.#store.db.transaction().execute(async (tx) => {
+                    const statuses: Array<DeliveryStatus | undefined> = [];
+                    for (const b of batch) statuses.push(await finish(tx, b.f));
+                    return statuses;
+                  }),
+            { attempts: 6, any: true },
+          );
+          for (const [i, b] of batch.entries()) b.resolve(out[i]);
+        } catch (e) {
+          for (const b of batch) b.reject(e);
+        }
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
 }
 
 /** Jobs whose lease ran out (their worker died or hung), oldest first, locked for this transaction. */

@@ -70,7 +70,7 @@ export interface PostgresOptions {
   schema?: string | undefined;
   /** @default 10 */
   poolSize?: number;
-  /** Errors of idle pooled connections (server restart, network cut): reported, never thrown. */
+  /** A pooled connection died (server restart, network cut): reported once per connection, never thrown. */
   onError?: ((e: Error) => void) | undefined;
 }
 
@@ -90,9 +90,22 @@ export function postgresDialect(o: PostgresOptions): { dialect: Dialect; pool: p
     // The schema goes in the startup options, so every pooled connection works in it without a per-query SET.
     ...(o.schema ? { options: `-c search_path=${quoteIdent(o.schema)}` } : {}),
   });
-  // pg emits 'error' on the pool when an idle connection dies; with no listener that event would crash the
-  // process. The pool drops the dead client and opens a new one on the next query.
-  pool.on('error', (e) => o.onError?.(e));
+  // A connection that dies (server restart, pg_terminate_backend, network cut) emits 'error' on its client, and
+  // with no listener an EventEmitter 'error' crashes the process. pg-pool listens only while a client is idle;
+  // a client checked out by Kysely (between the statements of a transaction, say) has no listener at all. So
+  // every client gets one from its first connect, and it reports each dead connection once (a terminated
+  // backend also emits "Connection terminated unexpectedly" right after its own error). The pool's own 'error'
+  // is the same event re-emitted for idle clients: heard, not reported twice. Either way the pool discards the
+  // broken client and opens a new one on the next query; the statement that was running fails to its caller.
+  const reported = new WeakSet<object>();
+  pool.on('connect', (client) => {
+    client.on('error', (e: Error) => {
+      if (reported.has(client)) return;
+      reported.add(client);
+      o.onError?.(e);
+    });
+  });
+  pool.on('error', () => {});
   const base = new PostgresDialect({ pool });
   const dialect: Dialect = {
     createAdapter: () => base.createAdapter(),

@@ -41,6 +41,12 @@ export interface InboxOptions {
   retryDelayMs?: ((attempt: number) => number) | undefined;
   /** Applied to stored handler errors (secret-named fields are always redacted). */
   redactor?: Redactor | undefined;
+  /**
+   * How long a handled id is remembered at least: `purge` never deletes younger entries. It must cover DingTalk's
+   * re-push horizon (goal R2).
+   * @default 86_400_000 (24 h)
+   */
+  dedupeWindowMs?: number | undefined;
 }
 
 export interface ProcessResult {
@@ -63,6 +69,7 @@ export class Inbox {
   readonly #maxAttempts: number;
   readonly #retryDelay: (attempt: number) => number;
   readonly #redact: (text: string) => string;
+  readonly #dedupeWindowMs: number;
 
   constructor(store: Store, o: InboxOptions = {}) {
     this.#store = store;
@@ -70,6 +77,7 @@ export class Inbox {
     this.#now = o.now ?? Date.now;
     this.#leaseMs = o.leaseMs ?? 30_000;
     this.#maxAttempts = o.maxAttempts ?? 10;
+    this.#dedupeWindowMs = o.dedupeWindowMs ?? 86_400_000;
     this.#retryDelay = o.retryDelayMs ?? ((a) => Math.min(60_000, 1_000 * 2 ** Math.max(0, a - 1)));
     const r = o.redactor;
     this.#redact = r ? (t) => r.redact(t) : redactByName;
@@ -223,15 +231,33 @@ export class Inbox {
   }
 
   /**
-   * Deletes handled entries received before `olderThan` (epoch ms). Keep at least 24 h (goal R2: the dedupe
-   * window must cover DingTalk's re-push horizon).
+   * Deletes handled entries received before `olderThan` (epoch ms), clamped to the dedupe window: an id must be
+   * remembered at least that long, or a late re-push of it would run its handler again (goal R2). Pending,
+   * processing and failed entries stay. Batches as `Outbox.purge` does.
    */
-  async purge(olderThan: number): Promise<number> {
-    const r = await this.#store.db
-      .deleteFrom('inbox')
-      .where('status', '=', 'handled')
-      .where('received_at', '<', olderThan)
-      .executeTakeFirst();
-    return Number(r.numDeletedRows);
+  async purge(
+    olderThan: number,
+    o: { batchSize?: number; between?: () => Promise<boolean> | boolean } = {},
+  ): Promise<number> {
+    const before = Math.min(olderThan, this.#now() - this.#dedupeWindowMs);
+    const batch = Math.max(1, Math.trunc(o.batchSize ?? 1_000));
+    let total = 0;
+    for (;;) {
+      const r = await this.#store.db
+        .deleteFrom('inbox')
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('inbox')
+            .select('id')
+            .where('status', '=', 'handled')
+            .where('received_at', '<', before)
+            .limit(batch),
+        )
+        .executeTakeFirst();
+      const n = Number(r.numDeletedRows);
+      total += n;
+      if (n < batch || (o.between && !(await o.between()))) break;
+    }
+    return total;
   }
 }

@@ -108,6 +108,40 @@ export async function recordHits(
   }
 }
 
+/**
+ * For a claim whose send could not start within the guard (a stalled event loop, a slow commit): moves its hit from
+ * `claimedAt` to `now` if the window, without that hit, still has room at `now`, so the send may start now. If it
+ * has not, the hit is given back (nothing will be sent for it) and the result says when the key frees.
+ */
+export async function restampHit(
+  store: Store,
+  key: string,
+  claimedAt: number,
+  now: number,
+  budget: Budget,
+  spanMs: number,
+): Promise<AcquireResult> {
+  return store.transaction(async (tx) => {
+    const state = (await lockKeys(tx, store.dialect, [key], now, () => spanMs)).get(key)!;
+    const own = await tx
+      .selectFrom('limiter_hits')
+      .select('id')
+      .where('key', '=', key)
+      .where('at', '=', claimedAt)
+      .limit(1)
+      .executeTakeFirst();
+    if (own) {
+      const i = state.hits.indexOf(claimedAt);
+      if (i >= 0) state.hits.splice(i, 1);
+    }
+    const r = check(state, budget, spanMs, now);
+    if (own && r.ok) await tx.updateTable('limiter_hits').set({ at: now }).where('id', '=', own.id).execute();
+    else if (own) await tx.deleteFrom('limiter_hits').where('id', '=', own.id).execute();
+    else if (r.ok) await recordHit(tx, state, now, spanMs);
+    return r;
+  });
+}
+
 /** Extends the key's penalty to `until` (never shortens it). */
 export async function penalize(tx: Tx | Store['db'], key: string, until: number): Promise<void> {
   await tx

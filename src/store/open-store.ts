@@ -28,7 +28,7 @@ export interface OpenStoreOptions {
   poolSize?: number | undefined;
   /** SQLite lock wait before a write fails with SQLITE_BUSY. @default 5_000 */
   busyTimeoutMs?: number | undefined;
-  /** PostgreSQL: errors of idle pooled connections (a restart, a cut), reported instead of crashing. */
+  /** PostgreSQL: a pooled connection died (a restart, a cut); called once per connection, never thrown. */
   onError?: ((e: Error) => void) | undefined;
   /** SQLite `synchronous` pragma. @default 'FULL' */
   sqliteSynchronous?: 'FULL' | 'NORMAL' | undefined;

@@ -29,6 +29,11 @@ export interface DeliverySpec {
   rateKey?: string | null | undefined;
   /** Jobs with the same key are sent one after another, in enqueue order. */
   orderKey?: string | null | undefined;
+  /**
+   * `message`: `orderKey` orders this request's deliveries among themselves only; it is stored as
+   * `msg:<messageId>:<orderKey>`, so no other request waits on it. @default `key` (the key as given)
+   */
+  orderScope?: 'key' | 'message' | undefined;
   part?: { index: number; count: number } | undefined;
   /** The endpoint dedupes on a key we send, so an unknown outcome may be retried without a duplicate. */
   idempotent?: boolean | undefined;
@@ -192,7 +197,8 @@ export class Outbox {
       lease_owner: null,
       lease_until: null,
       started_at: null,
-      order_key: d.orderKey ?? null,
+      order_key:
+        d.orderKey == null ? null : d.orderScope === 'message' ? `msg:${id}:${d.orderKey}` : d.orderKey,
       part_index: d.part?.index ?? 1,
       part_count: d.part?.count ?? 1,
       remote_id: null,
@@ -303,43 +309,72 @@ export class Outbox {
 
   /**
    * Retention: deletes sent and cancelled deliveries finished before `olderThan`, then messages left with no
-   * deliveries and no file share. Dead and parked rows stay for operators. `olderThan` is clamped to the
-   * idempotency window, so a key keeps answering for its full window.
+   * deliveries and no file share. Dead and parked rows stay for operators, queued and sending ones are work.
+   * `olderThan` is clamped to the idempotency window, so a key keeps answering for its full window.
+   *
+   * Rows go in batches of `batchSize`, each its own short transaction: on SQLite every write waits for the one
+   * writer, and a first purge of a long-running store must not hold it for the whole backlog. `between` runs
+   * after each batch; returning false stops early (the caller lost its purge lock, or is stopping).
    */
-  async purge(olderThan: number): Promise<{ deliveries: number; messages: number }> {
+  async purge(
+    olderThan: number,
+    o: { batchSize?: number; between?: () => Promise<boolean> | boolean } = {},
+  ): Promise<{ deliveries: number; messages: number }> {
     const before = Math.min(olderThan, this.#now() - this.#windowMs);
-    return this.#store.transaction(async (tx) => {
-      const d = await tx
+    const batch = Math.max(1, Math.trunc(o.batchSize ?? 1_000));
+    const out = { deliveries: 0, messages: 0 };
+    for (;;) {
+      const r = await this.#store.db
         .deleteFrom('deliveries')
-        .where('status', 'in', ['sent', 'cancelled'])
-        .where('finished_at', '<', before)
-        .executeTakeFirst();
-      const m = await tx
-        .deleteFrom('messages')
-        .where('created_at', '<', before)
-        .where((eb) =>
-          eb.and([
-            eb.not(
-              eb.exists(
-                eb
-                  .selectFrom('deliveries')
-                  .select('id')
-                  .whereRef('deliveries.message_id', '=', 'messages.id'),
-              ),
-            ),
-            eb.not(
-              eb.exists(
-                eb
-                  .selectFrom('file_shares')
-                  .select('id')
-                  .whereRef('file_shares.message_id', '=', 'messages.id'),
-              ),
-            ),
-          ]),
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('deliveries')
+            .select('id')
+            .where('status', 'in', ['sent', 'cancelled'])
+            .where('finished_at', '<', before)
+            .limit(batch),
         )
         .executeTakeFirst();
-      return { deliveries: Number(d.numDeletedRows), messages: Number(m.numDeletedRows) };
-    });
+      const n = Number(r.numDeletedRows);
+      out.deliveries += n;
+      if (n < batch || (o.between && !(await o.between()))) break;
+    }
+    for (;;) {
+      const r = await this.#store.db
+        .deleteFrom('messages')
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('messages')
+            .select('id')
+            .where('created_at', '<', before)
+            .where((w) =>
+              w.and([
+                w.not(
+                  w.exists(
+                    w
+                      .selectFrom('deliveries')
+                      .select('id')
+                      .whereRef('deliveries.message_id', '=', 'messages.id'),
+                  ),
+                ),
+                w.not(
+                  w.exists(
+                    w
+                      .selectFrom('file_shares')
+                      .select('id')
+                      .whereRef('file_shares.message_id', '=', 'messages.id'),
+                  ),
+                ),
+              ]),
+            )
+            .limit(batch),
+        )
+        .executeTakeFirst();
+      const n = Number(r.numDeletedRows);
+      out.messages += n;
+      if (n < batch || (o.between && !(await o.between()))) break;
+    }
+    return out;
   }
 
   /** Cancels deliveries that have not been sent (queued or parked). Returns how many. */

@@ -5,7 +5,7 @@
  * and at most the killed worker's in-flight sends parked as unknown outcomes.
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,8 @@ import type { Store } from '../../src/store/open-store.js';
 import { Outbox } from '../../src/store/outbox.js';
 import { backends } from '../conformance/backends.js';
 import { until } from '../conformance/helpers.js';
+import { pool } from './hub-chaos-support.js';
+import { Standby } from './standby.js';
 
 const WORKER = fileURLToPath(new URL('./dispatch-worker.ts', import.meta.url));
 
@@ -49,15 +51,19 @@ function startRecorder(): Promise<{
   });
 }
 
-function spawnWorker(url: string, schema: string, recorder: string, name: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, url, schema, recorder, name], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stderr?.on('data', () => {});
+function spawnWorker(
+  standby: Standby,
+  url: string,
+  schema: string,
+  recorder: string,
+  name: string,
+): Promise<ChildProcess> {
+  const child = standby.start([url, schema, recorder, name]);
+  child.stderr.on('data', () => {});
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`worker ${name} exited early (${code})`)));
-    child.stdout?.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       if (d.toString().includes('ready')) resolve(child);
     });
   });
@@ -68,7 +74,9 @@ for (const backend of backends) {
     const children: ChildProcess[] = [];
     let cleanup: (() => Promise<void>) | undefined;
     let server: Server | undefined;
+    const standby = new Standby(WORKER);
     afterEach(async () => {
+      await standby.close();
       for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
       server?.close();
       await cleanup?.();
@@ -76,6 +84,8 @@ for (const backend of backends) {
     });
 
     it("0 lost, 0 duplicated; the dead worker's jobs are taken over and the queue drains", async () => {
+      // A, B and the later C load their modules while the queue is filled (standby.ts).
+      standby.warm(3);
       const f = await backend.fresh();
       cleanup = f.cleanup;
       const store: Store = await f.open();
@@ -85,17 +95,23 @@ for (const backend of backends) {
       server = rec.server;
       const N = 600;
       const box = new Outbox(store);
-      for (let i = 0; i < N; i++) {
-        await box.enqueue({
-          kind: 'message',
-          request: {},
-          deliveries: [{ channel: 'robot', target: `t${i % 30}`, payload: { n: i } }],
-        });
-      }
-      const a = await spawnWorker(url, schema, rec.url, 'A');
-      children.push(a);
-      const b = await spawnWorker(url, schema, rec.url, 'B');
-      children.push(b);
+      // 8 enqueues at a time: the jobs are independent (no order key), so their order does not matter.
+      await pool(
+        Array.from({ length: N }, (_, i) => i),
+        8,
+        async (i) => {
+          await box.enqueue({
+            kind: 'message',
+            request: {},
+            deliveries: [{ channel: 'robot', target: `t${i % 30}`, payload: { n: i } }],
+          });
+        },
+      );
+      const [a, b] = await Promise.all([
+        spawnWorker(standby, url, schema, rec.url, 'A'),
+        spawnWorker(standby, url, schema, rec.url, 'B'),
+      ]);
+      children.push(a, b);
       await until(() => rec.total() >= 150, 30_000);
       a.kill('SIGKILL');
       const killedAt = Date.now();
@@ -114,7 +130,7 @@ for (const backend of backends) {
       // Lease + poll is the design bound; the margin absorbs a loaded test machine (the figure is printed).
       expect(takeoverMs).toBeLessThan(1_500 + 5_000);
       await until(() => rec.total() >= 300, 30_000);
-      children.push(await spawnWorker(url, schema, rec.url, 'C'));
+      children.push(await spawnWorker(standby, url, schema, rec.url, 'C'));
 
       // Everything ends sent or parked; nothing stays queued or sending.
       await until(async () => {

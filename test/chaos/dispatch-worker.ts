@@ -1,14 +1,16 @@
 /**
  * A hub-like worker process for the kill -9 test: opens the store, runs one dispatcher whose sender posts each
  * job to the test's recorder over loopback (the recorder is the oracle of what "reached DingTalk").
- * argv: <database url> <schema or -> <recorder url> <name>
+ * Go line (JSON): [database url, schema or -, recorder url, name]
  */
 
 import { NetworkError } from '../../src/core/errors.js';
 import { Dispatcher } from '../../src/hub/dispatcher.js';
 import { openStore } from '../../src/store/open-store.js';
+import { awaitGo } from './standby.js';
 
-const [url, schema, recorder, name] = process.argv.slice(2) as [string, string, string, string];
+// Started as a warm standby (standby.ts): modules loaded, then the test's go line says where and who.
+const [url, schema, recorder, name] = await awaitGo<[string, string, string, string]>();
 const store = await openStore({ url, ...(schema !== '-' ? { schema } : {}), sqliteSynchronous: 'NORMAL' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -5,19 +5,27 @@
  * loses some, so the check can fail.
  */
 
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { backends } from '../conformance/backends.js';
+import { Standby } from './standby.js';
 
 const WORKER = fileURLToPath(new URL('./enqueue-worker.ts', import.meta.url));
 
-/** Runs the worker until it has reported about `after` requests (plus a random slice), kills it; returns keys. */
-function runAndKill(url: string, schema: string, mode: string, after: number): Promise<string[]> {
+/**
+ * Starts a worker (a warm standby when one waits) and warms the next one when `warmNext`; kills the worker once it
+ * has reported about `after` requests (plus a random slice); returns the keys it reported.
+ */
+function runAndKill(
+  standby: Standby,
+  go: [string, string, string],
+  after: number,
+  warmNext: boolean,
+): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, url, schema, mode], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = standby.start(go);
+    if (warmNext) standby.warm(1);
+    child.stderr.on('data', () => {});
     const keys: string[] = [];
     let buf = '';
     let killed = false;
@@ -40,13 +48,15 @@ function runAndKill(url: string, schema: string, mode: string, after: number): P
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`accept means durable under kill -9 (${backend.name})`, () => {
     async function trial(mode: string): Promise<{ reported: number; missing: number }> {
+      const standby = new Standby(WORKER);
+      standby.warm(1);
       const f = await backend.fresh();
       try {
         const store = await f.open();
         let reported = 0;
         let missing = 0;
         for (let round = 0; round < 4; round++) {
-          const keys = await runAndKill(f.url, f.schema ?? '-', mode, 60);
+          const keys = await runAndKill(standby, [f.url, f.schema ?? '-', mode], 60, round < 3);
           reported += keys.length;
           if (keys.length === 0) continue;
           const found = await store.db
@@ -58,6 +68,7 @@ for (const backend of backends) {
         }
         return { reported, missing };
       } finally {
+        await standby.close();
         await f.cleanup();
       }
     }

@@ -1,14 +1,16 @@
 /**
  * The D1 worker: enqueues messages in a loop and prints each message id once `enqueue` has resolved, which is
- * the moment the hub answers 2xx. argv: <database url> <schema or -> <mode: after-commit | before-commit>
+ * the moment the hub answers 2xx. Go line (JSON): [database url, schema or -, mode: after-commit | before-commit]
  * `before-commit` is the mutation twin: it prints the id before the transaction commits.
  */
 
 import { randomUUID } from 'node:crypto';
 import { openStore } from '../../src/store/open-store.js';
 import { Outbox } from '../../src/store/outbox.js';
+import { awaitGo } from './standby.js';
 
-const [url, schema, mode] = process.argv.slice(2) as [string, string, string];
+// Started as a warm standby (standby.ts): modules loaded, then the test's go line says where and how.
+const [url, schema, mode] = await awaitGo<[string, string, string]>();
 const store = await openStore({ url, ...(schema !== '-' ? { schema } : {}) });
 const box = new Outbox(store);
 process.stdout.write('ready\n');

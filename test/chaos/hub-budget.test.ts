@@ -18,6 +18,7 @@ import {
   chaosOrg,
   drained,
   type HubProcess,
+  hubStandby,
   kill9,
   maxPerWindow,
   openRetrying,
@@ -36,7 +37,9 @@ describe.skipIf(pg.skip)(`${processes} hub processes on PostgreSQL, ${robots} ro
   const procs: HubProcess[] = [];
   let emu: Emulator | undefined;
   let cleanup: (() => Promise<void>) | undefined;
+  const standby = hubStandby();
   afterEach(async () => {
+    await standby.close();
     for (const p of procs.splice(0)) await kill9(p);
     await emu?.close();
     await cleanup?.();
@@ -46,6 +49,8 @@ describe.skipIf(pg.skip)(`${processes} hub processes on PostgreSQL, ${robots} ro
 
   /** Starts the emulator and the hubs with `limit` per window as their robot budget; queues the messages. */
   async function run(limit: number, messagesPerRobot: number, used: number = robots) {
+    // The hubs load their modules while the emulator and the store are set up (standby.ts).
+    standby.warm(processes);
     emu = await startEmulator({
       port: 0,
       seed: CHAOS.seed,
@@ -62,8 +67,12 @@ describe.skipIf(pg.skip)(`${processes} hub processes on PostgreSQL, ${robots} ro
       schema: fresh.schema,
       receive: false,
     };
-    // One at a time: the first applies the migrations, the others find them.
-    for (let i = 0; i < processes; i++) procs.push(await spawnHub(input));
+    // All at once: the store opened above has applied the migrations, so each hub only finds them.
+    const spawned = await Promise.allSettled(
+      Array.from({ length: processes }, () => spawnHub(input, { standby })),
+    );
+    for (const r of spawned) if (r.status === 'fulfilled') procs.push(r.value);
+    for (const r of spawned) if (r.status === 'rejected') throw r.reason;
     const lane = (i: number) => {
       const k = Math.floor(i / used) % lanes;
       return k === 0 ? `g${i % used}` : `g${i % used}l${k}`;

@@ -4,7 +4,7 @@
  * HTTP API client, and the oracle's accounting over what the emulator recorded.
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { demoOrg } from '../../src/emulator/demo-org.js';
@@ -12,6 +12,7 @@ import type { Emulator } from '../../src/emulator/emulator.js';
 import type { EmulatorFixture, MessageRecord } from '../../src/emulator/types.js';
 import type { Store } from '../../src/store/open-store.js';
 import type { RunnerInput } from './hub-runner.js';
+import { Standby } from './standby.js';
 
 /**
  * `DINGKIT_CHAOS_SCALE=5` multiplies the message counts for a long local run; the default (1) keeps the whole
@@ -28,6 +29,8 @@ export const CHAOS = {
     robots: 20,
     kills: 4,
     leaseMs: 1_500,
+    /** Below the lease (config check); the emulator answers in milliseconds, even on a loaded machine. */
+    sendTimeoutMs: 1_000,
     drainMs: 90_000 * SCALE,
   },
   /** (b) messages under faults; the share of calls that fail. */
@@ -152,7 +155,6 @@ export function productionConfig(
 }
 
 const RUNNER = fileURLToPath(new URL('./hub-runner.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 
 export interface HubProcess {
   child: ChildProcess;
@@ -161,14 +163,23 @@ export interface HubProcess {
   stderr(): string;
 }
 
-/** Spawns one hub process and resolves once its HTTP API listens. */
-export function spawnHub(input: RunnerInput, timeoutMs = 30_000): Promise<HubProcess> {
-  const child = spawn(process.execPath, ['--import', TSX, RUNNER], {
-    env: { PATH: process.env['PATH'] ?? '', DINGKIT_CHAOS_RUNNER: JSON.stringify(input) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** Warm hub processes for a test that restarts hubs: `warm(n)` ahead of need, pass it to `spawnHub`. */
+export function hubStandby(): Standby {
+  return new Standby(RUNNER);
+}
+
+/**
+ * Starts one hub process (a warm standby when `standby` has one waiting) and resolves once its HTTP API
+ * listens.
+ */
+export function spawnHub(
+  input: RunnerInput,
+  o: { standby?: Standby | undefined; timeoutMs?: number | undefined } = {},
+): Promise<HubProcess> {
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  const child = (o.standby ?? hubStandby()).start(input);
   let err = '';
-  child.stderr?.on('data', (d: Buffer) => {
+  child.stderr.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-8_000);
   });
   return new Promise((resolve, reject) => {
@@ -182,7 +193,7 @@ export function spawnHub(input: RunnerInput, timeoutMs = 30_000): Promise<HubPro
       reject(new Error(`hub exited early (${code}): ${err}`));
     });
     let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /ready (\S+)/.exec(out);
       if (m?.[1]) {

@@ -23,6 +23,7 @@ import {
   chaosOrg,
   drained,
   type HubProcess,
+  hubStandby,
   kill9,
   pool,
   productionConfig,
@@ -36,7 +37,9 @@ describe('a hub process against an emulator failing 30 % of the calls (SQLite, r
   let hub: HubProcess | undefined;
   let emu: Emulator | undefined;
   let cleanup: (() => Promise<void>) | undefined;
+  let stopStandby: (() => Promise<void>) | undefined;
   afterEach(async () => {
+    await stopStandby?.();
     if (hub) await kill9(hub);
     await emu?.close();
     await cleanup?.();
@@ -46,6 +49,9 @@ describe('a hub process against an emulator failing 30 % of the calls (SQLite, r
     'every message ends delivered or parked, exactly once at the emulator, each fault accounted for',
     async () => {
       const { webhookMessages: W, appMessages: A, robots } = CHAOS.faults;
+      const standby = hubStandby();
+      standby.warm(1); // loads its modules while the emulator and the store are set up
+      stopStandby = () => standby.close();
       emu = await startEmulator({
         port: 0,
         seed: CHAOS.seed,
@@ -78,17 +84,29 @@ describe('a hub process against an emulator failing 30 % of the calls (SQLite, r
       const store = await fresh.open();
       cleanup = fresh.cleanup;
       const { token } = await createApiToken(new StoreApiTokens(store), 'chaos', ['send']);
-      hub = await spawnHub({
-        // Lease above the client's 10 s timeout, so a hanging send is never taken over while still in flight.
-        config: productionConfig(
-          emu,
-          robots,
-          { leaseMs: 15_000, maxAttempts: 12, robotBudget: { limit: 100_000, windowMs: 1_000 } },
-          A,
-        ),
-        databaseUrl: fresh.url,
-        receive: false,
-      });
+      hub = await spawnHub(
+        {
+          // A hang costs one send timeout: 4 s instead of the production 10 s, still far above the emulator's
+          // answer time on a loaded machine (a timeout without a fault would show in the accounting below). The
+          // lease stays above it (the config refuses otherwise), so a hanging send is never taken over in flight.
+          // Retries start at 250 ms instead of 1 s: the schedule is scaled, the number of attempts is not.
+          config: productionConfig(
+            emu,
+            robots,
+            {
+              leaseMs: 8_000,
+              sendTimeoutMs: 4_000,
+              retryBaseMs: 250,
+              maxAttempts: 12,
+              robotBudget: { limit: 100_000, windowMs: 1_000 },
+            },
+            A,
+          ),
+          databaseUrl: fresh.url,
+          receive: false,
+        },
+        { standby },
+      );
       const h = hub;
       const tags = [
         ...Array.from({ length: W }, (_, i) => `w${i}`),

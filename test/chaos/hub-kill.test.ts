@@ -27,6 +27,7 @@ import {
   CHAOS,
   chaosOrg,
   type HubProcess,
+  hubStandby,
   kill9,
   pool,
   productionConfig,
@@ -42,7 +43,9 @@ describe('kill -9 of a hub process under thousands of queued messages (SQLite, r
   const procs: HubProcess[] = [];
   let emu: Emulator | undefined;
   let cleanup: (() => Promise<void>) | undefined;
+  const standby = hubStandby();
   afterEach(async () => {
+    await standby.close();
     for (const p of procs.splice(0)) await kill9(p);
     await emu?.close();
     await cleanup?.();
@@ -51,8 +54,11 @@ describe('kill -9 of a hub process under thousands of queued messages (SQLite, r
   it(
     '0 lost, 0 duplicated at the emulator; parked unknowns listed; sent + parked = all',
     async () => {
-      const { messages: N, robots, kills, leaseMs } = CHAOS.kill;
+      const { messages: N, robots, kills, leaseMs, sendTimeoutMs } = CHAOS.kill;
       const rnd = seeded(CHAOS.seed);
+      // The first hub loads its modules while the emulator and the store are set up; each later one while its
+      // predecessor runs (standby.ts).
+      standby.warm(1);
       emu = await startEmulator({
         port: 0,
         seed: CHAOS.seed,
@@ -67,6 +73,7 @@ describe('kill -9 of a hub process under thousands of queued messages (SQLite, r
       const input: RunnerInput = {
         config: productionConfig(emu, robots, {
           leaseMs,
+          sendTimeoutMs,
           maxAttempts: 50,
           robotBudget: { limit: 100_000, windowMs: 1_000 },
         }),
@@ -74,13 +81,16 @@ describe('kill -9 of a hub process under thousands of queued messages (SQLite, r
         receive: false,
       };
 
-      let hub = await spawnHub(input);
+      let hub = await spawnHub(input, { standby });
       procs.push(hub);
+      let restarts = 0;
+      if (restarts < kills) standby.warm(1);
       let restarting: Promise<void> | undefined;
       const restart = async () => {
         await kill9(hub);
-        hub = await spawnHub(input);
+        hub = await spawnHub(input, { standby });
         procs.push(hub);
+        if (++restarts < kills) standby.warm(1);
       };
       const killNow = () => {
         restarting ??= restart().finally(() => {

@@ -4,7 +4,7 @@
  * config file has no place for one. The config is a production config (apps, robots, groups pointed at the
  * emulator the test started, `emulator.mode: off`), never the built-in demo.
  *
- * Input: env `DINGKIT_CHAOS_RUNNER` = JSON {@link RunnerInput}. Output: one line `ready <api url>` on stdout.
+ * Input: one stdin line of JSON {@link RunnerInput} (see standby.ts). Output: one line `ready <api url>` on stdout.
  * The test kills it with SIGKILL at random points; nothing here tries to survive that.
  */
 
@@ -16,6 +16,7 @@ import { StoreTokenVerifier } from '../../src/server/api-tokens.js';
 import { StoreApiTokens } from '../../src/server/store-tokens.js';
 import { openStore } from '../../src/store/open-store.js';
 import { openRetrying } from './hub-chaos-support.js';
+import { awaitGo } from './standby.js';
 
 export interface RunnerInput {
   /** Raw config object (validated here by `parseConfig`, as `dingkit serve` does with the file). */
@@ -30,12 +31,8 @@ export interface RunnerInput {
   poolSize?: number | undefined;
 }
 
-const raw = process.env['DINGKIT_CHAOS_RUNNER'];
-if (!raw) {
-  process.stderr.write('DINGKIT_CHAOS_RUNNER is not set\n');
-  process.exit(2);
-}
-const input = JSON.parse(raw) as RunnerInput;
+// Started as a warm standby (standby.ts): the modules above are loaded; nothing runs before the test says go.
+const input = await awaitGo<RunnerInput>();
 const store = await openRetrying(() =>
   openStore({
     url: input.databaseUrl,

@@ -17,6 +17,7 @@ import {
   CHAOS,
   chaosOrg,
   type HubProcess,
+  hubStandby,
   kill9,
   productionConfig,
   spawnHub,
@@ -30,7 +31,9 @@ describe('chat commands over a dropping Stream socket, hub killed once (SQLite, 
   const procs: HubProcess[] = [];
   let emu: Emulator | undefined;
   let cleanup: (() => Promise<void>) | undefined;
+  const standby = hubStandby();
   afterEach(async () => {
+    await standby.close();
     for (const p of procs.splice(0)) await kill9(p);
     await emu?.close();
     await cleanup?.();
@@ -38,6 +41,7 @@ describe('chat commands over a dropping Stream socket, hub killed once (SQLite, 
 
   it('each `start N` / `done N` applied exactly once', async () => {
     const { tasks: N, dropEveryMs, repushAckedRate } = CHAOS.stream;
+    standby.warm(1);
     emu = await startEmulator({
       port: 0,
       seed: CHAOS.seed,
@@ -56,8 +60,9 @@ describe('chat commands over a dropping Stream socket, hub killed once (SQLite, 
       inboxPollMs: 50,
       stream: { backoff: { initialMs: 20, maxMs: 200 }, healthyAfterMs: 50, pingIntervalMs: 1_000 },
     };
-    let hub = await spawnHub(input);
+    let hub = await spawnHub(input, { standby });
     procs.push(hub);
+    standby.warm(1); // the restart after the kill
 
     const ids: number[] = [];
     for (let i = 0; i < N; i++) {
@@ -103,7 +108,7 @@ describe('chat commands over a dropping Stream socket, hub killed once (SQLite, 
       await post(`done ${id}`);
       if (k === Math.floor(N / 2)) {
         await kill9(hub);
-        hub = await spawnHub(input);
+        hub = await spawnHub(input, { standby });
         procs.push(hub);
       }
       await sleep(60);

@@ -218,5 +218,32 @@ for (const backend of backends) {
       expect(await inbox.get('bad')).toBeDefined();
       expect(await inbox.get('good')).toBeUndefined();
     });
+
+    it('purge never forgets an id inside the dedupe window, whatever the caller asks (goal R2)', async () => {
+      const [s] = await stores(1);
+      const clock = new FakeClock();
+      const inbox = new Inbox(s!, { now: clock.now, dedupeWindowMs: 86_400_000 });
+      await inbox.commit('seen', 'stream', 'evt', {});
+      await inbox.process(async () => {});
+      clock.advance(23 * 3_600_000);
+      expect(await inbox.purge(clock.now())).toBe(0);
+      expect(await inbox.commit('seen', 'stream', 'evt', {})).toBe('duplicate');
+      clock.advance(3_600_000 + 1);
+      expect(await inbox.purge(clock.now())).toBe(1);
+      expect(await inbox.commit('seen', 'stream', 'evt', {})).toBe('new');
+    });
+
+    it('purges in batches and stops when told to between them', async () => {
+      const [s] = await stores(1);
+      const clock = new FakeClock();
+      const inbox = new Inbox(s!, { now: clock.now });
+      for (let i = 0; i < 7; i++) await inbox.commit(`e${i}`, 'stream', 'evt', {});
+      await inbox.process(async () => {});
+      clock.advance(2 * 86_400_000);
+      let batches = 0;
+      const first = await inbox.purge(clock.now(), { batchSize: 3, between: () => ++batches < 2 });
+      expect([first, batches]).toEqual([6, 2]);
+      expect(await inbox.purge(clock.now(), { batchSize: 3 })).toBe(1);
+    });
   });
 }

@@ -1,8 +1,8 @@
 /**
  * The HTTP API over the REAL hub (store, dispatcher, emulator): requests that pass the API's contracts but are
- * wrong for this hub — unknown groups and people, missing template variables, forbidden file types, moves a task's
- * state forbids, ids that do not exist — must be refused with a 4xx and a reason, never a 5xx: a hub error that is
- * not typed would surface here as a 500. Also the hub-backed happy path through the API and the SSE feed.
+ * wrong for this hub — unknown groups and people, missing template variables, forbidden file types, edits naming
+ * unknown people or groups or a missing task, moves a task's state forbids, ids that do not exist — must be refused
+ * with a 4xx and a reason, never a 5xx: a hub error that is not typed would surface here as a 500. Also the hub-backed happy path through the API and the SSE feed.
  */
 
 import fc from 'fast-check';
@@ -17,6 +17,8 @@ let token = '';
 let groups: string[] = [];
 let people: string[] = [];
 let taskId = 0;
+/** A task only edits touch (moves may close `taskId`). */
+let editId = 0;
 
 function post(body: unknown, headers: Record<string, string> = {}) {
   return {
@@ -108,6 +110,38 @@ function cases(): fc.Arbitrary<Case> {
       mustRefuse: !existing,
     }),
   );
+  const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+  const someone = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...people) },
+    { weight: 1, arbitrary: name },
+  );
+  const taskEdit = fc
+    .record({
+      existing: fc.boolean(),
+      title: opt(fc.string({ minLength: 1, maxLength: 60 }).filter((t) => t.trim() !== '')),
+      description: opt(fc.oneof(fc.constant(null), fc.string({ maxLength: 60 }))),
+      due: opt(
+        fc.oneof(
+          fc.constant(null),
+          fc
+            .integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2040, 0, 1) })
+            .map((t) => new Date(t).toISOString()),
+        ),
+      ),
+      group: opt(fc.oneof(fc.constant(null), fc.constantFrom(...groups), alias)),
+      addAssignees: opt(fc.array(someone, { minLength: 1, maxLength: 3 })),
+      removeAssignees: opt(fc.array(someone, { minLength: 1, maxLength: 3 })),
+    })
+    .map(({ existing, ...patch }): Case => {
+      const body = JSON.parse(JSON.stringify(patch)) as Record<string, unknown>;
+      return {
+        label: `edit ${existing ? 'existing' : 'missing'} ${JSON.stringify(body).slice(0, 80)}`,
+        path: `/v1/tasks/${existing ? editId : 999_999}`,
+        init: { ...post(body), method: 'PATCH' },
+        // An unknown id is always refused; the rest may pass or be refused (unknown names, a closed task...).
+        mustRefuse: !existing,
+      };
+    });
   const badFile = fc
     .tuple(fc.constantFrom('a.exe', 'b.txt', 'c', 'd.sh', 'e.js'), fc.constantFrom(...groups))
     .map(([f, g]): Case => {
@@ -159,6 +193,7 @@ function cases(): fc.Arbitrary<Case> {
     anySend,
     badAssignee,
     taskMove,
+    taskEdit,
     badFile,
     missingIds,
     filters,
@@ -181,6 +216,8 @@ for (const backend of backends) {
       people = (await fx.hub.listPeople()).map((p) => p.name);
       const res = await app.request('/v1/tasks', post({ title: 'seed', assignees: [people[0]!] }));
       taskId = ((await res.json()) as { id: number }).id;
+      const edit = await app.request('/v1/tasks', post({ title: 'edit me', assignees: people.slice(0, 3) }));
+      editId = ((await edit.json()) as { id: number }).id;
     }, 60_000);
 
     afterAll(async () => {
@@ -189,10 +226,12 @@ for (const backend of backends) {
 
     it('refuses well-formed but wrong requests with a 4xx and a reason; nothing answers 5xx (400 runs)', async () => {
       const seen = new Map<number, number>();
+      const edits = new Set<number>();
       await fc.assert(
         fc.asyncProperty(cases(), async (c) => {
           const res = await app.request(c.path, c.init);
           seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
+          if (c.label.startsWith('edit ')) edits.add(res.status);
           const text = await res.text();
           if (res.status >= 500) throw new Error(`${c.label}: ${res.status} ${text.slice(0, 200)}`);
           if (c.mustRefuse && res.status < 400) throw new Error(`${c.label}: accepted with ${res.status}`);
@@ -205,6 +244,8 @@ for (const backend of backends) {
       );
       expect([...seen.keys()].some((s) => s >= 400)).toBe(true);
       expect([...seen.keys()].some((s) => s < 300)).toBe(true);
+      // The edits reached every outcome: applied, bad input, unknown task (and a closed task, once a move closed it).
+      expect([...edits].sort()).toEqual(expect.arrayContaining([200, 400, 404]));
       expect((await app.request('/v1/health')).status).toBe(200);
     }, 120_000);
 

@@ -249,6 +249,61 @@ describe('dingkit task', () => {
   });
 });
 
+describe('dingkit task edit', () => {
+  it('edits fields and assignees, --json gives the task; closed exits 7, unknown 6, bad flags 2, a reader 5', async () => {
+    const made = await runCliProcess(
+      ['task', 'assign', 'Draft', '--to', 'Alice', '--due', '1d', '--description', 'first', '--json'],
+      { env: as(tok.send) },
+    );
+    const id = (JSON.parse(made.stdout) as { id: number }).id;
+    const human = await runCliProcess(
+      ['task', 'edit', String(id), '--title', 'Final draft', '--no-due', '--add', 'Bob', '--remove', 'Alice'],
+      { env: as(tok.send) },
+    );
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toBe(`edited task #${id}\n`);
+    const call = hub.calls.filter((c) => c.method === 'updateTask').at(-1)!;
+    expect(call.args).toEqual([
+      id,
+      { title: 'Final draft', due: null, addAssignees: ['Bob'], removeAssignees: ['Alice'] },
+      { by: 'api:ci-bot' },
+    ]);
+    const json = await runCliProcess(
+      ['task', 'edit', `#${id}`, '--description', 'second', '--group', 'ops', '--json'],
+      { env: as(tok.send) },
+    );
+    expect(json.code).toBe(0);
+    const t = JSON.parse(json.stdout) as { title: string; description: string; group: string; due?: string };
+    expect(t).toMatchObject({ title: 'Final draft', description: 'second', group: 'ops' });
+    expect(t.due).toBeUndefined();
+    expect(hub.tasks.get(id)!.assignees.map((a) => a.name)).toEqual(['Bob']);
+
+    const bad = async (args: string[], token = tok.send) =>
+      (await runCliProcess(args, { env: as(token) })).code;
+    expect(await bad(['task', 'edit', String(id)])).toBe(2);
+    expect(await bad(['task', 'edit', String(id), '--due', '1d', '--no-due'])).toBe(2);
+    expect(await bad(['task', 'edit', String(id), '--due', 'someday'])).toBe(2);
+    expect(await bad(['task', 'edit', String(id), '--title', ' '])).toBe(2);
+    expect(await bad(['task', 'edit', 'abc', '--title', 'x'])).toBe(2);
+    expect(await bad(['task', 'edit', '9999', '--title', 'x'])).toBe(6);
+    expect(await bad(['task', 'edit', String(id), '--title', 'x'], tok.read)).toBe(5);
+    const unknown = await runCliProcess(['task', 'edit', String(id), '--add', 'Ghost', '--json'], {
+      env: as(tok.send),
+    });
+    expect(unknown.code).toBe(1);
+    expect(JSON.parse(unknown.stdout || unknown.stderr)).toMatchObject({
+      error: { code: 'invalid_request' },
+    });
+    await runCliProcess(['task', 'cancel', String(id)], { env: as(tok.send) });
+    const closed = await runCliProcess(['task', 'edit', String(id), '--title', 'Too late'], {
+      env: as(tok.send),
+    });
+    expect(closed.code).toBe(7);
+    expect(closed.stderr).toContain('cannot edit a task that is cancelled');
+    expect(hub.tasks.get(id)!.title).toBe('Final draft');
+  });
+});
+
 describe('dingkit file share', () => {
   it('uploads the bytes intact and refuses a file over 20 MiB before uploading', async () => {
     const path = join(dir, 'report.bin');
@@ -401,6 +456,23 @@ describe('standalone (no hub running)', () => {
     const list = await runCliProcess(['task', 'list', '--json'], { cwd });
     const tasks = JSON.parse(list.stdout) as Array<{ title: string }>;
     expect(tasks.map((t) => t.title)).toEqual(['Offline task']);
+    const edit = await runCliProcess(
+      ['task', 'edit', '1', '--title', 'Offline task, renamed', '--add', 'bob', '--remove', 'alice'],
+      { cwd },
+    );
+    expect(edit.code, edit.stderr).toBe(0);
+    expect(edit.stdout).toContain('edited task #1: title: "Offline task" → "Offline task, renamed"');
+    const shown = JSON.parse((await runCliProcess(['task', 'show', '1', '--json'], { cwd })).stdout) as {
+      title: string;
+      assignees: Array<{ name: string }>;
+      history: Array<{ kind: string; by: string }>;
+    };
+    expect(shown.title).toBe('Offline task, renamed');
+    expect(shown.assignees.map((a) => a.name)).toEqual(['Bob Li']);
+    expect(shown.history.at(-1)).toMatchObject({ kind: 'edited', by: 'cli' });
+    // The same edit again changes nothing and says so.
+    const again = await runCliProcess(['task', 'edit', '1', '--title', 'Offline task, renamed'], { cwd });
+    expect(again.stdout).toBe('task #1 already looks like that; nothing changed\n');
   }, 60_000);
 });
 

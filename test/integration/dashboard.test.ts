@@ -150,6 +150,30 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await viewer.close();
   }, 60_000);
 
+  it('renames an open task from its row (PATCH), and offers no edit on a closed one', async () => {
+    const t = await hub.assignTask({ title: 'Old name', assignees: ['Bob'] }, { by: 'api:seed' });
+    const page = await browser.newPage();
+    await signIn(page, token);
+    const edit = page.locator(`button[data-task="${t.id}"][data-action="edit"]`);
+    await edit.waitFor();
+    page.once('dialog', (d) => void d.accept('  New name  '));
+    await edit.click();
+    await expect.poll(() => hub.tasks.get(t.id)?.title).toBe('New name');
+    expect(hub.tasks.get(t.id)?.history.at(-1)).toMatchObject({ kind: 'edited', by: 'api:dash' });
+    await expect.poll(() => page.locator('#tasks').textContent()).toContain('New name');
+    // Dismissing the prompt sends nothing.
+    const calls = hub.calls.length;
+    page.once('dialog', (d) => void d.dismiss());
+    await edit.click();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(hub.calls.slice(calls).filter((c) => c.method === 'updateTask')).toEqual([]);
+    await hub.actOnTask(t.id, 'done', { by: 'api:seed' });
+    await page.reload();
+    await page.locator('#tasks tr').first().waitFor();
+    expect(await page.locator(`button[data-task="${t.id}"][data-action="edit"]`).count()).toBe(0);
+    await page.close();
+  }, 60_000);
+
   it('renders hub data as text, never as HTML', async () => {
     await hub.assignTask(
       { title: '<img src=x onerror="window.__pwned=1">', assignees: ['Alice'] },

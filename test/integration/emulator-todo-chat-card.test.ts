@@ -67,6 +67,17 @@ describe('todo (§8)', () => {
       result: true,
     });
     expect(emu.todos().find((t) => t.id === id)).toMatchObject({ subject: '发布 v2', done: true });
+    const fields = [{ fieldKey: 'owner', fieldValue: '张三' }];
+    await api('PUT', `${base}/${id}`, {
+      description: '',
+      dueTime: 1_900_000_100_000,
+      contentFieldList: fields,
+    });
+    expect(emu.todos().find((t) => t.id === id)).toMatchObject({
+      description: '',
+      dueTime: 1_900_000_100_000,
+      contentFieldList: fields,
+    });
     const del = await api('DELETE', `${base}/${id}`);
     expect(del.body).toMatchObject({ result: true, requestId: expect.any(String) });
     expect((await api('GET', `${base}/${id}`)).body['code']).toBe('todo.taskQuery.paramError');

@@ -18,6 +18,7 @@ import type {
   Task,
   TaskFilter,
   TaskInput,
+  TaskPatch,
 } from '../../src/hub/service.js';
 import { transition } from '../../src/hub/task-state.js';
 import { EventBus } from '../../src/server/events.js';
@@ -153,6 +154,31 @@ export class FakeHub implements HubService {
     t.updatedAt = this.#iso();
     t.history.push({ at: this.#iso(), kind: action, by: actor.by, ...(note ? { note } : {}) });
     this.events.publish(`task.${action}`, { id });
+    return t;
+  }
+
+  async updateTask(id: number, patch: TaskPatch, actor: Actor): Promise<Task> {
+    this.#record('updateTask', [id, patch, actor]);
+    const t = this.tasks.get(id);
+    if (!t) throw new ValidationError(`no task #${id}`, 'id');
+    if (t.state === 'done' || t.state === 'cancelled')
+      throw new ValidationError(`cannot edit a task that is ${t.state}`, 'state');
+    if (patch.addAssignees) this.#resolveTargets({ to: patch.addAssignees });
+    if (patch.group) this.#resolveTargets({ group: patch.group });
+    if (patch.title !== undefined) t.title = patch.title;
+    if (patch.description !== undefined) t.description = patch.description ?? undefined;
+    if (patch.due !== undefined) t.due = patch.due ?? undefined;
+    if (patch.group !== undefined) t.group = patch.group ?? undefined;
+    const removed = new Set(patch.removeAssignees ?? []);
+    t.assignees = t.assignees.filter((a) => !removed.has(a.name));
+    for (const name of patch.addAssignees ?? []) {
+      if (!t.assignees.some((a) => a.name === name)) t.assignees.push({ name, todoId: `todo-${id}-${name}` });
+    }
+    if (t.assignees.length === 0)
+      throw new ValidationError('a task keeps at least one assignee', 'assignees');
+    t.updatedAt = this.#iso();
+    t.history.push({ at: this.#iso(), kind: 'edited', by: actor.by });
+    this.events.publish('task.edited', { id });
     return t;
   }
 

@@ -5,9 +5,12 @@
  */
 import fc from 'fast-check';
 
-type Kind = 'string' | 'array' | 'boolean' | 'object';
+/** `nullableString`: a string where `null` is valid too (PATCH clears a field with it). */
+type Kind = 'string' | 'nullableString' | 'array' | 'boolean' | 'object';
 
 interface JsonRoute {
+  /** @default 'POST' */
+  method?: 'POST' | 'PATCH';
   path: string;
   base: Record<string, unknown>;
   fields: Record<string, { kind: Kind; max?: number; required?: boolean }>;
@@ -44,6 +47,19 @@ const JSON_ROUTES: JsonRoute[] = [
   },
   { path: '/v1/tasks/1/done', base: { note: 'ok' }, fields: { note: { kind: 'string', max: 1_000 } } },
   {
+    method: 'PATCH',
+    path: '/v1/tasks/1',
+    base: { title: 'Ship' },
+    fields: {
+      title: { kind: 'string', max: 200 },
+      description: { kind: 'nullableString', max: 4_000 },
+      due: { kind: 'nullableString' },
+      group: { kind: 'nullableString', max: 64 },
+      addAssignees: { kind: 'array' },
+      removeAssignees: { kind: 'array' },
+    },
+  },
+  {
     path: '/v1/deliveries/redrive',
     base: { ids: ['dlv_1'] },
     fields: { ids: { kind: 'array', required: true } },
@@ -79,6 +95,8 @@ function wrongValue(kind: Kind): fc.Arbitrary<unknown> {
   switch (kind) {
     case 'string':
       return fc.oneof(num, fc.boolean(), fc.constant(null), arr, obj);
+    case 'nullableString':
+      return fc.oneof(num, fc.boolean(), arr, obj);
     case 'array':
       return fc.oneof(num, fc.boolean(), fc.constant(null), str, obj);
     case 'boolean':
@@ -96,7 +114,7 @@ const wrongType = route.chain((r) =>
     wrongValue(r.fields[f]!.kind).map(
       (v): BadRequest => ({
         label: `wrong type ${r.path}.${f}`,
-        method: 'POST',
+        method: r.method ?? 'POST',
         path: r.path,
         headers: jsonHeaders,
         body: JSON.stringify({ ...r.base, [f]: v }),
@@ -113,7 +131,7 @@ const missing = route
       delete body[f];
       return {
         label: `missing ${r.path}.${f}`,
-        method: 'POST',
+        method: r.method ?? 'POST',
         path: r.path,
         headers: jsonHeaders,
         body: JSON.stringify(body),
@@ -130,7 +148,7 @@ const unknownField = route.chain((r) =>
     .map(
       ([k, v]): BadRequest => ({
         label: `unknown field ${r.path}`,
-        method: 'POST',
+        method: r.method ?? 'POST',
         path: r.path,
         headers: jsonHeaders,
         body: `${JSON.stringify(r.base).slice(0, -1)}${Object.keys(r.base).length ? ',' : ''}${JSON.stringify(k)}:${JSON.stringify(v ?? null)}}`,
@@ -152,7 +170,7 @@ const tooLong = route
         const len = r.fields[f]!.max! + extra;
         return {
           label: `too long ${r.path}.${f}`,
-          method: 'POST',
+          method: r.method ?? 'POST',
           path: r.path,
           headers: jsonHeaders,
           body: JSON.stringify({ ...r.base, [f]: ch.repeat(len) }),
@@ -180,7 +198,7 @@ const notJson = fc
   .map(
     ([r, body]): BadRequest => ({
       label: `not json ${r.path}`,
-      method: 'POST',
+      method: r.method ?? 'POST',
       path: r.path,
       headers: jsonHeaders,
       body,
@@ -195,7 +213,7 @@ const notAnObject = fc
   .map(
     ([r, v]): BadRequest => ({
       label: `not an object ${r.path}`,
-      method: 'POST',
+      method: r.method ?? 'POST',
       path: r.path,
       headers: jsonHeaders,
       body: JSON.stringify(v),
@@ -318,7 +336,10 @@ const unknownRoute = fc
   );
 
 const wrongMethod = fc
-  .tuple(fc.constantFrom('PUT', 'PATCH'), fc.constantFrom(...KNOWN_GET, '/v1/messages', '/v1/tasks/1'))
+  .oneof(
+    fc.tuple(fc.constantFrom('PUT', 'PATCH'), fc.constantFrom(...KNOWN_GET, '/v1/messages')),
+    fc.tuple(fc.constant('PUT'), fc.constant('/v1/tasks/1')),
+  )
   .map(([method, path]): BadRequest => ({ label: 'wrong method', method, path, headers: {} }));
 
 const badTaskId = fc
@@ -327,7 +348,7 @@ const badTaskId = fc
     fc.constantFrom('0', '-5', '1.5', '1e3', '0x10', '99999999999999999999', ' 1'),
   )
   .chain((id) =>
-    fc.constantFrom('GET', 'POST', 'DELETE').map(
+    fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE').map(
       (method): BadRequest => ({
         label: 'bad task id',
         method,

@@ -103,6 +103,27 @@ describe('todo (reference §8)', () => {
     await expect(dt.todo.update('uA', 'task-1', {})).rejects.toThrow(/nothing to update/);
   });
 
+  it('update sends the fields §8.1 lists; an empty description clears it, bad content fields are refused', async () => {
+    const { dt, t } = client(() => ({ body: { result: true } }));
+    await dt.todo.update('uA', 'task-1', {
+      subject: 'New',
+      description: '',
+      dueTime: 1_900_000_000_000,
+      contentFieldList: [{ fieldKey: 'k', fieldValue: 'v' }],
+    });
+    expect(t.calls[0]!.json).toEqual({
+      subject: 'New',
+      description: '',
+      dueTime: 1_900_000_000_000,
+      contentFieldList: [{ fieldKey: 'k', fieldValue: 'v' }],
+    });
+    await expect(dt.todo.update('uA', 'task-1', { subject: '' })).rejects.toThrow(/subject/);
+    await expect(
+      dt.todo.update('uA', 'task-1', { contentFieldList: [{ fieldKey: 'k', fieldValue: 'x'.repeat(1025) }] }),
+    ).rejects.toThrow(/1024 bytes/);
+    expect(t.calls).toHaveLength(1);
+  });
+
   it('lists through the doc endpoint by default, the SDK one on request', async () => {
     const page = { nextToken: 'n2', todoCards: [{ taskId: 't1', subject: 's', isDone: false, detailUrl }] };
     const { dt, t } = client(() => ({ body: page }));

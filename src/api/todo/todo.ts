@@ -80,11 +80,14 @@ export interface TodoTask {
 
 export interface TodoUpdateInput extends CallOptions {
   subject?: string | undefined;
+  /** `''` clears it. */
   description?: string | undefined;
   dueTime?: number | undefined;
   done?: boolean | undefined;
   executorIds?: readonly string[] | undefined;
   participantIds?: readonly string[] | undefined;
+  /** Card content fields (reference §8.1 update, §8.2: each value ≤ 1024 bytes). */
+  contentFieldList?: ReadonlyArray<{ fieldKey: string; fieldValue: string }> | undefined;
   operatorId?: string | undefined;
 }
 
@@ -205,8 +208,15 @@ export class Todo {
     const body: Json = {};
     const subject = optionalText(input.subject, 'subject', op, 1024);
     if (subject !== undefined) body['subject'] = subject;
-    const description = optionalText(input.description, 'description', op, 4096);
-    if (description !== undefined) body['description'] = description;
+    if (input.description !== undefined) {
+      // Unlike create, an empty string is meaningful here: it clears the description.
+      if (typeof input.description !== 'string' || input.description.length > 4096) {
+        throw new ValidationError('must be a string of at most 4096 characters', 'description', {
+          operation: op,
+        });
+      }
+      body['description'] = input.description;
+    }
     if (input.dueTime !== undefined) body['dueTime'] = requireInt(input.dueTime, 'dueTime', op, 0);
     if (input.done !== undefined) {
       if (typeof input.done !== 'boolean')
@@ -219,6 +229,8 @@ export class Todo {
       body['participantIds'] = [
         ...requireList(input.participantIds, 'participantIds', op, { min: 0, max: 1000 }),
       ];
+    if (input.contentFieldList !== undefined)
+      body['contentFieldList'] = contentFields(input.contentFieldList, op);
     if (Object.keys(body).length === 0)
       throw new ValidationError('nothing to update', 'input', { operation: op });
     // Setting fields to given values twice leaves the same task: safe to replay.
@@ -338,6 +350,26 @@ function detailUrl(d: TodoDetailUrl | undefined, op: string): TodoDetailUrl {
       throw new ValidationError('must be at most 1024 bytes', `detailUrl.${k}`, { operation: op });
   }
   return { appUrl, pcUrl };
+}
+
+function contentFields(
+  list: ReadonlyArray<{ fieldKey: string; fieldValue: string }>,
+  op: string,
+): Array<{ fieldKey: string; fieldValue: string }> {
+  if (!Array.isArray(list))
+    throw new ValidationError('must be an array', 'contentFieldList', { operation: op });
+  return list.map((f, i) => {
+    const at = `contentFieldList[${i}]`;
+    if (typeof f !== 'object' || f === null)
+      throw new ValidationError('must be an object', at, { operation: op });
+    const fieldKey = requireText(f.fieldKey, `${at}.fieldKey`, op);
+    if (typeof f.fieldValue !== 'string' || byteLength(f.fieldValue) > 1024) {
+      throw new ValidationError('must be a string of at most 1024 bytes', `${at}.fieldValue`, {
+        operation: op,
+      });
+    }
+    return { fieldKey, fieldValue: f.fieldValue };
+  });
 }
 
 function urls(data: Json): { appUrl: string | undefined; pcUrl: string | undefined } {

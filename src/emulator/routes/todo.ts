@@ -227,6 +227,9 @@ function update(ctx: Ctx): Reply {
   if (ex) t.executorIds = ex;
   const pa = strArray(b['participantIds']);
   if (pa) t.participantIds = pa;
+  // §8.1 lists contentFieldList among the update fields; fieldErrors has checked its shape.
+  if (Array.isArray(b['contentFieldList']))
+    t.contentFieldList = b['contentFieldList'] as Array<{ fieldKey: string; fieldValue: string }>;
   t.modifiedTime = ctx.state.now();
   t.modifierId = ctx.query.get('operatorId') || o.unionId;
   return apiOk({ result: true });

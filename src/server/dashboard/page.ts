@@ -13,7 +13,7 @@ const STYLE = `
 :root { --bg:#f4f6fa; --card:#fff; --ink:#1d2433; --muted:#6b7385; --line:#e3e7ef; --accent:#1677ff;
   --ok:#1f9d55; --warn:#d48806; --bad:#d4380d; --idle:#8c93a3; }
 * { box-sizing: border-box; }
-body { margin:0; font: 14px/1.45 -apple-system, "Segoe UI", "PingFang SC", "Noto Sans CJK SC", Roboto, sans-serif;
+body { margin:0; font: 14px/1.45 -apple-system, "Segoe UI", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", Roboto, sans-serif;
   background: var(--bg); color: var(--ink); }
 header { display:flex; align-items:center; gap:16px; padding:14px 24px; background:#0f1b33; color:#fff; }
 header h1 { font-size:18px; margin:0; font-weight:600; letter-spacing:.2px; }
@@ -211,13 +211,16 @@ const SCRIPT = `
         tr.appendChild(el('td', 'num', short(t.due)));
         var acts = el('td', 'acts');
         var moves = t.state === 'open' ? ['start', 'done', 'cancel'] : t.state === 'in_progress' ? ['done', 'cancel'] : [];
+        // An open task can also be renamed (PATCH); the rest of an edit is the CLI's (dingkit task edit).
+        if (moves.length) moves = ['edit'].concat(moves);
         moves.forEach(function (a) {
-          var b = el('button', 'mini', { start: '▶', done: '✓', cancel: '✕' }[a]);
+          var b = el('button', 'mini', { edit: '✎', start: '▶', done: '✓', cancel: '✕' }[a]);
           b.type = 'button';
           b.title = a + ' task #' + t.id;
           b.setAttribute('aria-label', a + ' task #' + t.id);
           b.setAttribute('data-task', String(t.id));
           b.setAttribute('data-action', a);
+          if (a === 'edit') { b.title = 'rename task #' + t.id; b.setAttribute('aria-label', b.title); b.setAttribute('data-title', t.title); }
           acts.appendChild(b);
         });
         tr.appendChild(acts);
@@ -308,9 +311,16 @@ const SCRIPT = `
     var b = ev.target;
     if (!b || !b.getAttribute || !b.getAttribute('data-action')) return;
     var id = b.getAttribute('data-task'), action = b.getAttribute('data-action');
+    var call = { path: '/v1/tasks/' + id + '/' + action, method: 'POST', body: '{}' };
+    if (action === 'edit') {
+      var old = b.getAttribute('data-title') || '';
+      var title = window.prompt('New title of task #' + id, old);
+      if (title === null || title.trim() === '' || title.trim() === old) return;
+      call = { path: '/v1/tasks/' + id, method: 'PATCH', body: JSON.stringify({ title: title.trim() }) };
+    }
     b.disabled = true;
     $('tasks-error').textContent = '';
-    api('/v1/tasks/' + id + '/' + action, { method: 'POST', body: '{}' }).then(loadTasks, function (e) {
+    api(call.path, { method: call.method, body: call.body }).then(loadTasks, function (e) {
       b.disabled = false;
       showError('tasks-error', e);
     });

@@ -1,5 +1,5 @@
 /**
- * Tasks: create (201), list with filters, show, and the state transitions of src/hub/task-state.ts. An invalid
+ * Tasks: create (201), list with filters, show, edit (PATCH), and the state transitions of src/hub/task-state.ts. An invalid
  * transition comes back from the hub as a ValidationError and is answered 409 here: the request was well formed,
  * the task's state forbids it.
  */
@@ -13,6 +13,7 @@ import {
   taskActionSchema,
   taskIdParam,
   taskListQuery,
+  updateTaskBody,
 } from '../contracts.js';
 import { idempotencyKey, readJson, readOptionalJson, readParam, readQuery } from '../http-input.js';
 import { type ApiEnv, actorOf, type RouteDeps } from './route-deps.js';
@@ -51,6 +52,21 @@ export function taskRoutes(app: Hono<ApiEnv>, d: RouteDeps): void {
     // The note is optional, so an empty body is fine; a body that is there must be valid.
     const body = await readOptionalJson(c, taskActionBody);
     return c.json(await act(c, d, id, action.data, body.note));
+  });
+
+  // Edits are idempotent by content: the same patch again changes nothing and sends nothing.
+  app.patch('/v1/tasks/:id', d.guard('send'), async (c) => {
+    const id = readParam(c.req.param('id'), taskIdParam, 'the task id');
+    const body = await readJson(c, updateTaskBody);
+    if (!(await d.hub.getTask(id))) throw new ApiError(404, 'not_found', `no task #${id}`);
+    try {
+      return c.json(await d.hub.updateTask(id, body, actorOf(c)));
+    } catch (e) {
+      // Bad names or groups are the caller's input (400); a closed task is the task's state (409).
+      if (isDingTalkError(e) && e.code === 'VALIDATION' && (e as { field?: string }).field === 'state')
+        throw new ApiError(409, 'task_closed', e.message);
+      throw e;
+    }
   });
 
   // DELETE is "cancel": tasks keep their history, nothing is erased.

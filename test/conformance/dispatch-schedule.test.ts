@@ -1,0 +1,275 @@
+/**
+ * Dispatcher scheduling conformance: results recorded together share a commit (group commit, still fenced per
+ * lease), a budget-bound key resumes at its window's edge rather than at the next poll, the default guard per
+ * dialect, and the message-scoped order key of the outbox.
+ */
+
+import type { KyselyPlugin } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { defaultGuardMs } from '../../src/hub/dispatcher.js';
+import { claimDue, FinishBatcher, markStartedMany } from '../../src/store/delivery-queue.js';
+import { lockKeys, penalize, recordHit, restampHit } from '../../src/store/limiter.js';
+import type { Store } from '../../src/store/open-store.js';
+import { Outbox } from '../../src/store/outbox.js';
+import { backends } from './backends.js';
+import { dispatchFixture, spec } from './dispatch-fixture.js';
+import { FakeClock, RecordingSender, until } from './helpers.js';
+
+describe('defaultGuardMs', () => {
+  it('covers cross-host clock skew on PostgreSQL, the claim-to-send delay alone on SQLite (one host)', () => {
+    expect(defaultGuardMs('postgres', 60_000)).toBe(5_000);
+    expect(defaultGuardMs('postgres', 2_000)).toBe(167);
+    expect(defaultGuardMs('sqlite', 60_000)).toBe(1_000);
+    expect(defaultGuardMs('sqlite', 2_000)).toBe(40);
+    expect(defaultGuardMs('sqlite', 500)).toBe(25);
+    expect(defaultGuardMs('sqlite', 0)).toBe(0);
+  });
+});
+
+for (const backend of backends) {
+  describe.skipIf(backend.skip)(`dispatcher scheduling (${backend.name})`, () => {
+    const { stores, enqueueMany, dispatcher, row } = dispatchFixture(backend);
+
+    /** A store whose `db` fails the next `n` UPDATE statements, as a dropped connection would. */
+    function flaky(s: Store): { store: Store; failUpdates: (n: number) => void } {
+      let fail = 0;
+      const plugin: KyselyPlugin = {
+        transformQuery(args) {
+          if (fail > 0 && args.node.kind === 'UpdateQueryNode') {
+            fail--;
+            throw new Error('Connection terminated unexpectedly');
+          }
+          return args.node;
+        },
+        transformResult: async (args) => args.result,
+      };
+      return { store: { ...s, db: s.db.withPlugin(plugin) }, failUpdates: (n) => (fail = n) };
+    }
+
+    async function claimAndStart(s: Store, n: number, owner: string): Promise<number[]> {
+      const now = Date.now();
+      const r = await claimDue(s, {
+        owner,
+        limit: n,
+        now,
+        leaseMs: 30_000,
+        budgetFor: () => undefined,
+        guardMs: 0,
+      });
+      const started = await markStartedMany(
+        s,
+        r.claimed.map((c) => c.id),
+        owner,
+        now,
+      );
+      return [...started];
+    }
+
+    it('records results that end together in fewer commits than results, each fenced by its lease', async () => {
+      const [s] = await stores(1);
+      const ids = await enqueueMany(
+        s!,
+        Array.from({ length: 12 }, (_, i) => spec(`t${i}`)),
+      );
+      const started = await claimAndStart(s!, 12, 'A');
+      expect(started.sort((a, b) => a - b)).toEqual(ids);
+      const batcher = new FinishBatcher(s!);
+      const now = Date.now();
+      // The last one claims a lease it does not hold: fenced out, while the rest of its batch is recorded.
+      const statuses = await Promise.all(
+        ids.map((id, i) =>
+          batcher.finish({
+            id,
+            owner: i === ids.length - 1 ? 'B' : 'A',
+            decision: { action: 'complete' },
+            now,
+            remoteId: `r${id}`,
+            rateKey: null,
+          }),
+        ),
+      );
+      expect(statuses).toEqual([...Array(11).fill('sent'), undefined]);
+      for (const id of ids.slice(0, 11)) {
+        expect(await row(s!, id)).toMatchObject({ status: 'sent', remote_id: `r${id}`, lease_owner: null });
+      }
+      expect((await row(s!, ids.at(-1)!)).status).toBe('sending');
+      // The twelve results came in during one turn of the event loop: one transaction.
+      expect(batcher.batches).toBe(1);
+    });
+
+    it('retries a whole batch through a brief outage', async () => {
+      const [s] = await stores(1);
+      const ids = await enqueueMany(s!, [spec('a'), spec('b'), spec('c')]);
+      await claimAndStart(s!, 3, 'A');
+      const c = flaky(s!);
+      c.failUpdates(2);
+      const batcher = new FinishBatcher(c.store);
+      const statuses = await Promise.all(
+        ids.map((id) =>
+          batcher.finish({
+            id,
+            owner: 'A',
+            decision: { action: 'complete' },
+            now: Date.now(),
+            rateKey: null,
+          }),
+        ),
+      );
+      expect(statuses).toEqual(['sent', 'sent', 'sent']);
+    });
+
+    it('resumes a budget-bound key at its window edge, not at the next poll', async () => {
+      const [s] = await stores(1);
+      await enqueueMany(
+        s!,
+        Array.from({ length: 3 }, () => spec('ops', { rateKey: 'webhook:ops' })),
+      );
+      const sender = new RecordingSender();
+      const d = dispatcher({
+        store: s!,
+        sender,
+        pollMs: 5_000,
+        guardMs: 100,
+        robotBudget: { limit: 2, windowMs: 400 },
+      });
+      d.start();
+      await until(() => sender.calls.length === 3, 3_000);
+      const [a, , c] = sender.calls.map((x) => x.at);
+      // The third waits out the window and guard (500 ms after the first claim), far less than the 5 s poll.
+      expect(c! - a!).toBeGreaterThanOrEqual(450);
+      expect(c! - a!).toBeLessThan(1_500);
+    });
+
+    async function hit(s: Store, key: string, at: number, span: number): Promise<void> {
+      await s.transaction(async (tx) => {
+        const st = (await lockKeys(tx, s.dialect, [key], at, () => span)).get(key)!;
+        await recordHit(tx, st, at, span);
+      });
+    }
+    const hitsOf = async (s: Store, key: string) =>
+      (await s.db.selectFrom('limiter_hits').select('at').where('key', '=', key).orderBy('at').execute()).map(
+        (h) => Number(h.at),
+      );
+
+    it('restamps a stale claim at the present when the window has room, and refuses when it has not', async () => {
+      const [s] = await stores(1);
+      const budget = { limit: 2, windowMs: 1_000 };
+      const span = 1_100;
+      const t = 1_764_000_000_000;
+      await hit(s!, 'k', t, span); // A, claimed, stalled
+      await hit(s!, 'k', t, span); // B, claimed, stalled
+      expect(await restampHit(s!, 'k', t, t + 500, budget, span)).toEqual({ ok: true });
+      expect(await hitsOf(s!, 'k')).toEqual([t, t + 500]);
+      // Without its own hit the window holds one: B moves to its start time as well.
+      expect(await restampHit(s!, 'k', t, t + 700, budget, span)).toEqual({ ok: true });
+      expect(await hitsOf(s!, 'k')).toEqual([t + 500, t + 700]);
+      // A third claim stamped long ago (its hit already pruned) finds the window full: refused, nothing recorded.
+      expect(await restampHit(s!, 'k', t, t + 800, budget, span)).toEqual({
+        ok: false,
+        retryAt: t + 500 + span + 1,
+      });
+      expect(await hitsOf(s!, 'k')).toEqual([t + 500, t + 700]);
+    });
+
+    it('gives a stale claim hit back when the key is penalised (nothing will be sent for it)', async () => {
+      const [s] = await stores(1);
+      const t = 1_764_000_000_000;
+      await hit(s!, 'k', t, 1_100);
+      await penalize(s!.db, 'k', t + 60_000);
+      const r = await restampHit(s!, 'k', t, t + 300, { limit: 2, windowMs: 1_000 }, 1_100);
+      expect(r).toEqual({ ok: false, retryAt: t + 60_000 });
+      expect(await hitsOf(s!, 'k')).toEqual([]);
+    });
+
+    it('a send stalled past the guard goes out restamped instead of being given back', async () => {
+      const [s] = await stores(1);
+      const clock = new FakeClock();
+      await enqueueMany(s!, [spec('ops', { rateKey: 'webhook:ops' })], clock.now);
+      // The clock jumps 5 s while the batch is marked started: the send starts long after its claim.
+      const plugin: KyselyPlugin = {
+        transformQuery(args) {
+          if (args.node.kind === 'UpdateQueryNode' && JSON.stringify(args.node).includes('started_at'))
+            clock.advance(5_000);
+          return args.node;
+        },
+        transformResult: async (args) => args.result,
+      };
+      const stalled: Store = { ...s!, db: s!.db.withPlugin(plugin) };
+      const sender = new RecordingSender(clock.now);
+      const d = dispatcher({
+        store: stalled,
+        sender,
+        now: clock.now,
+        guardMs: 100,
+        robotBudget: { limit: 19, windowMs: 60_000 },
+      });
+      await d.runOnce();
+      expect(sender.calls).toHaveLength(1);
+      // One hit, at the time the send really started.
+      expect(await hitsOf(s!, 'webhook:ops')).toEqual([sender.calls[0]!.at]);
+    });
+
+    it('marks idempotent jobs started in their claim and others just before their send, one attempt each', async () => {
+      const [s] = await stores(1);
+      const [idem, plain] = await enqueueMany(s!, [spec('a', { idempotent: true }), spec('b')]);
+      const now = Date.now();
+      const r = await claimDue(s!, {
+        owner: 'A',
+        limit: 2,
+        now,
+        leaseMs: 30_000,
+        budgetFor: () => undefined,
+        guardMs: 0,
+        startIdempotent: true,
+      });
+      const byId = new Map(r.claimed.map((c) => [c.id, c]));
+      expect(byId.get(idem!)).toMatchObject({ started_at: now, attempts: 1 });
+      expect(byId.get(plain!)).toMatchObject({ started_at: null, attempts: 0 });
+      // Through a dispatcher: each is sent once as attempt 1 and ends with one attempt counted.
+      const [idem2, plain2] = await enqueueMany(s!, [spec('c', { idempotent: true }), spec('d')]);
+      const sender = new RecordingSender();
+      await dispatcher({ store: s!, sender }).runOnce();
+      expect(sender.calls.map((c) => [c.id, c.attempt])).toEqual(
+        expect.arrayContaining([
+          [idem2, 1],
+          [plain2, 1],
+        ]),
+      );
+      expect(await row(s!, idem2!)).toMatchObject({ status: 'sent', attempts: 1 });
+      expect(await row(s!, plain2!)).toMatchObject({ status: 'sent', attempts: 1 });
+    });
+
+    it('gives a message-scoped order key its own key per request', async () => {
+      const [s] = await stores(1);
+      const box = new Outbox(s!);
+      const two = (n: number) =>
+        box.enqueue({
+          kind: 'message',
+          request: { n },
+          deliveries: [1, 2].map((k) =>
+            spec('ops', { orderKey: 'group:ops', orderScope: 'message', part: { index: k, count: 2 } }),
+          ),
+        });
+      const a = await two(1);
+      const b = await two(2);
+      expect(a.deliveries.map((d) => d.order_key)).toEqual([
+        `msg:${a.messageId}:group:ops`,
+        `msg:${a.messageId}:group:ops`,
+      ]);
+      expect(b.deliveries[0]!.order_key).toBe(`msg:${b.messageId}:group:ops`);
+      // Each request's first part is claimable at once; the second parts wait for theirs.
+      const r = await claimDue(s!, {
+        owner: 'A',
+        limit: 10,
+        now: Date.now(),
+        leaseMs: 30_000,
+        budgetFor: () => undefined,
+        guardMs: 0,
+      });
+      expect(r.claimed.map((x) => x.id).sort((x, y) => x - y)).toEqual([
+        a.deliveries[0]!.id,
+        b.deliveries[0]!.id,
+      ]);
+    });
+  });
+}
