@@ -130,11 +130,81 @@ export class Outbox {
     checkInput(input);
     const request = toJsonColumn(input.request, 'request');
     const payloads = input.deliveries.map((d, i) => toJsonColumn(d.payload, `deliveries[${i}].payload`));
-    const r = tx
-      ? await this.#enqueueIn(tx, input, request, payloads)
-      : await this.#store.transaction((t) => this.#enqueueIn(t, input, request, payloads));
+    const r =
+      (tx ? undefined : await this.#enqueueOneStatement(input, request, payloads)) ??
+      (tx
+        ? await this.#enqueueIn(tx, input, request, payloads)
+        : await this.#store.transaction((t) => this.#enqueueIn(t, input, request, payloads)));
     if (!r.duplicate) this.#onEnqueued?.(r);
     return r;
+  }
+
+  /**
+   * PostgreSQL, one delivery, no caller transaction (the common `sendMessage`): the message and its delivery in
+   * one statement (`WITH m AS (INSERT messages) INSERT deliveries`), atomic on its own, so one round trip instead
+   * of four (begin, two inserts, commit): the accept rate is bound by round trips × pool size (bench/hub). A key
+   * already taken makes the statement fail as a whole (nothing written); undefined then, and the transaction
+   * path settles it (duplicate answer, or a key past its window). Several deliveries keep one insert per row there,
+   * which keeps their ids in order.
+   */
+  async #enqueueOneStatement(
+    input: EnqueueInput,
+    request: string,
+    payloads: string[],
+  ): Promise<EnqueueResult | undefined> {
+    if (this.#store.dialect !== 'postgres' || input.deliveries.length !== 1) return undefined;
+    const now = this.#now();
+    const id = randomUUID();
+    const [value] = this.#deliveryValues(input, id, payloads, now);
+    try {
+      const row = await this.#store.db
+        .with('m', (db) =>
+          db.insertInto('messages').values({
+            id,
+            kind: input.kind,
+            idempotency_key: input.idempotencyKey ?? null,
+            request_json: request,
+            response_json: null,
+            created_by: input.createdBy ?? null,
+            created_at: now,
+          }),
+        )
+        .insertInto('deliveries')
+        .values(value!)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return { messageId: id, duplicate: false, createdAt: now, deliveries: [row] };
+    } catch (e) {
+      if ((e as { code?: unknown }).code === '23505') return undefined;
+      throw e;
+    }
+  }
+
+  #deliveryValues(input: EnqueueInput, id: string, payloads: string[], now: number): NewDelivery[] {
+    return input.deliveries.map((d, i) => ({
+      message_id: id,
+      kind: d.kind ?? input.kind,
+      channel: d.channel,
+      target: d.target,
+      rate_key: d.rateKey ?? null,
+      payload: payloads[i]!,
+      status: 'queued',
+      attempts: 0,
+      idempotent: d.idempotent ? 1 : 0,
+      run_at: d.runAt ?? now,
+      lease_owner: null,
+      lease_until: null,
+      started_at: null,
+      order_key:
+        d.orderKey == null ? null : d.orderScope === 'message' ? `msg:${id}:${d.orderKey}` : d.orderKey,
+      part_index: d.part?.index ?? 1,
+      part_count: d.part?.count ?? 1,
+      remote_id: null,
+      last_error: null,
+      created_at: now,
+      updated_at: now,
+      finished_at: null,
+    }));
   }
 
   async #enqueueIn(tx: Tx, input: EnqueueInput, request: string, payloads: string[]): Promise<EnqueueResult> {
@@ -183,30 +253,7 @@ export class Outbox {
         .execute();
       return { messageId: first.id, duplicate: true, createdAt: first.created_at, deliveries: rows };
     }
-    const values: NewDelivery[] = input.deliveries.map((d, i) => ({
-      message_id: id,
-      kind: d.kind ?? input.kind,
-      channel: d.channel,
-      target: d.target,
-      rate_key: d.rateKey ?? null,
-      payload: payloads[i]!,
-      status: 'queued',
-      attempts: 0,
-      idempotent: d.idempotent ? 1 : 0,
-      run_at: d.runAt ?? now,
-      lease_owner: null,
-      lease_until: null,
-      started_at: null,
-      order_key:
-        d.orderKey == null ? null : d.orderScope === 'message' ? `msg:${id}:${d.orderKey}` : d.orderKey,
-      part_index: d.part?.index ?? 1,
-      part_count: d.part?.count ?? 1,
-      remote_id: null,
-      last_error: null,
-      created_at: now,
-      updated_at: now,
-      finished_at: null,
-    }));
+    const values = this.#deliveryValues(input, id, payloads, now);
     const rows: DeliveryRow[] = [];
     // One statement per row keeps ids in enqueue order on both dialects (ordering relies on it).
     for (const v of values) {
