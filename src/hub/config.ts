@@ -227,6 +227,11 @@ export const configSchema = z
          * window / 50 (25 ms..1 s) on SQLite (one host), window / 12 (at most 5 s) on PostgreSQL (docs/hub.md).
          */
         guardMs: z.number().int().min(0).max(60_000).optional(),
+        /**
+         * Count a finished send's budget hit from its completion (DingTalk counts arrivals). `false` keeps the claim
+         * time, for side-by-side comparisons only (docs/store.md). @default true
+         */
+        stampArrival: z.boolean().optional(),
       })
       .strict()
       .superRefine((d, ctx) => {

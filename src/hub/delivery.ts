@@ -44,6 +44,7 @@ export function startDelivery(d: DeliveryDeps): Dispatcher {
     },
     robotBudget: c.robotBudget,
     ...(c.guardMs !== undefined ? { guardMs: c.guardMs } : {}),
+    ...(c.stampArrival !== undefined ? { stampArrival: c.stampArrival } : {}),
     now: d.now,
     events: d.events,
     metrics: d.metrics,

@@ -74,6 +74,14 @@ export interface DispatcherOptions {
    */
   guardMs?: number | undefined;
   /**
+   * Move a finished send's budget hit to its completion time minus the guard (limiter.ts), so the hit covers the
+   * request's arrival at DingTalk however late it came (DingTalk counts arrivals). False keeps the claim stamp
+   * (the behaviour before, which a slow network or server can push over DingTalk's limit): for side-by-side
+   * comparisons in tests and benches only.
+   * @default true
+   */
+  stampArrival?: boolean | undefined;
+  /**
    * Renew the lease of a running send every `leaseMs / 3`, so only a dead worker's sends expire.
    * @default true
    */

@@ -26,7 +26,7 @@ import {
   withTxRetry,
 } from '../store/delivery-queue.js';
 import { fromJsonColumn } from '../store/json.js';
-import { restampHit } from '../store/limiter.js';
+import { closeHits, restampHit } from '../store/limiter.js';
 import type { Store } from '../store/open-store.js';
 import { Outbox } from '../store/outbox.js';
 import type { DeliveryRow, DeliveryStatus } from '../store/schema.js';
@@ -57,6 +57,7 @@ export class Dispatcher {
   readonly #leaseMs: number;
   readonly #pollMs: number;
   readonly #guardMs: number | undefined;
+  readonly #stampArrival: boolean;
   readonly #reclaimEveryMs: number;
   readonly #renewLeases: boolean;
   readonly #policy: DeliveryPolicy;
@@ -88,6 +89,7 @@ export class Dispatcher {
     this.#leaseMs = o.leaseMs ?? 30_000;
     this.#pollMs = o.pollMs ?? 200;
     this.#guardMs = o.guardMs;
+    this.#stampArrival = o.stampArrival ?? true;
     this.#reclaimEveryMs = o.reclaimEveryMs ?? this.#pollMs;
     this.#renewLeases = o.renewLeases ?? true;
     this.#policy = { ...defaultPolicy, ...(o.policy ?? {}) };
@@ -212,6 +214,9 @@ export class Dispatcher {
             now,
             rateKey: row.rate_key,
           });
+          // Its request, if it left, arrived before now: the budget hit is closed at now minus the guard.
+          if (status && row.rate_key !== null)
+            await closeHits(tx, [{ deliveryId: row.id, at: now - this.guardFor(row.rate_key) }]);
           if (status) changes.push(this.#change(row, status, { decision }));
         }
         return rows.length;
@@ -347,10 +352,11 @@ export class Dispatcher {
       const again = await restampHit(
         this.#store,
         key,
-        claimedAt,
+        row.id,
         now,
         budget,
         budget.windowMs + this.guardFor(key),
+        this.#leaseMs,
       ).catch((e: unknown): AcquireResult => {
         this.#o.onError?.(e);
         return { ok: false, retryAt: now };
@@ -368,6 +374,8 @@ export class Dispatcher {
           decision,
           now,
           rateKey: row.rate_key,
+          // Given back unsent: the restamp removed its hit, or (if the restamp failed) it is closed as it stands.
+          hit: { at: 0 },
         });
         if (status) this.#emit(this.#change({ ...row, attempts: attempt - 1 }, status, { decision }));
         return;
@@ -424,6 +432,7 @@ export class Dispatcher {
       remoteId,
       error,
       rateKey: row.rate_key,
+      ...(budgeted ? { hit: { at: this.#arrivalBound(row.rate_key!, error, now) } } : {}),
     });
     if (status === undefined) {
       // Our lease was taken over (the send outlived it); the reclaimer already decided.
@@ -438,6 +447,18 @@ export class Dispatcher {
         remoteId,
       }),
     );
+  }
+
+  /**
+   * Where a finished send's budget hit moves (limiter.ts `closeHits`). DingTalk counts the request when it arrives,
+   * which is before its answer came back (`now`), however long it sat in a socket queue or a slow server: at
+   * `now - guard` the hit's span (window + guard) ends no earlier than arrival + window. A send that failed
+   * before anything left (`not_sent`) keeps its claim stamp.
+   */
+  #arrivalBound(key: string, error: unknown, now: number): number {
+    if (error instanceof DingTalkError && error.outcome === 'not_sent') return 0;
+    if (!this.#stampArrival) return 0;
+    return now - this.guardFor(key);
   }
 
   /** DingTalkErrors redact themselves; a plain Error from a sender may not, so every reason passes here. */

@@ -18,7 +18,7 @@ import { sql } from 'kysely';
 import { type DingTalkError, isRateLimitedError } from '../core/errors.js';
 import type { Budget } from '../core/rate-limiter.js';
 import type { Decision } from '../hub/delivery-policy.js';
-import { check, type KeyState, lockKeys, penalize, recordHits } from './limiter.js';
+import { check, closeHits, type KeyState, lockKeys, penalize, recordHits } from './limiter.js';
 import type { Store, Tx } from './open-store.js';
 import type { DeliveryRow, DeliveryStatus } from './schema.js';
 
@@ -138,11 +138,11 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
     .filter((k): k is string => k !== null && o.budgetFor(k) !== undefined);
   const states =
     store.dialect === 'postgres'
-      ? await lockKeys(tx, store.dialect, limited, now, span)
+      ? await lockKeys(tx, store.dialect, limited, now, span, o.leaseMs)
       : new Map<string, KeyState>();
 
   const take: DeliveryRow[] = [];
-  const hits: Array<{ state: KeyState; spanMs: number }> = [];
+  const hits: Array<{ state: KeyState; spanMs: number; deliveryId: number }> = [];
   const blocked = new Map<string, { until: number; penalty: boolean }>();
   for (const c of candidates) {
     if (take.length >= o.limit) break;
@@ -155,15 +155,15 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
     if (blocked.has(key)) continue;
     let state = states.get(key);
     if (!state) {
-      state = (await lockKeys(tx, store.dialect, [key], now, span)).get(key)!;
+      state = (await lockKeys(tx, store.dialect, [key], now, span, o.leaseMs)).get(key)!;
       states.set(key, state);
     }
     const r = check(state, budget, span(key), now);
     if (r.ok) {
       // Counted now, so the next candidate of this key sees it; written below with the others in one insert, at
-      // the claim's stamp.
+      // the claim's stamp, open until the job's result is recorded (limiter.ts).
       state.hits.push(now);
-      hits.push({ state, spanMs: span(key) });
+      hits.push({ state, spanMs: span(key), deliveryId: c.id });
       take.push(c);
     } else {
       blocked.set(key, {
@@ -286,15 +286,23 @@ export async function release(
   now: number,
 ): Promise<number> {
   if (ids.length === 0) return 0;
-  const r = await store.db
-    .updateTable('deliveries')
-    .set({ status: 'queued', lease_owner: null, lease_until: null, updated_at: now })
-    .where('id', 'in', [...ids])
-    .where('lease_owner', '=', owner)
-    .where('status', '=', 'sending')
-    .where('started_at', 'is', null)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows);
+  return store.transaction(async (tx) => {
+    const rows = await tx
+      .updateTable('deliveries')
+      .set({ status: 'queued', lease_owner: null, lease_until: null, updated_at: now })
+      .where('id', 'in', [...ids])
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'sending')
+      .where('started_at', 'is', null)
+      .returning('id')
+      .execute();
+    // Nothing was sent for them: their budget hits are closed where they stand.
+    await closeHits(
+      tx,
+      rows.map((r) => ({ deliveryId: r.id, at: 0 })),
+    );
+    return rows.length;
+  });
 }
 
 export interface FinishInput {
@@ -307,6 +315,12 @@ export interface FinishInput {
   /** The failure, for throttle penalties. */
   error?: unknown;
   rateKey: string | null;
+  /**
+   * Close the job's open budget hit (limiter.ts `closeHits`), moving it to `at` if that is later: the completion
+   * time minus the guard when the request may have left, 0 when it did not. FinishBatcher writes it in the
+   * result's transaction; `finish` alone does not touch hits.
+   */
+  hit?: { at: number } | undefined;
 }
 
 /** Applies a policy decision to a job. Returns the new status, or undefined if the lease was lost. */
@@ -399,13 +413,22 @@ export class FinishBatcher {
         try {
           // One result alone is one autocommit statement; several share a transaction (`db.transaction()`, the
           // same `BEGIN IMMEDIATE` section as `store.transaction` on SQLite).
+          // A budgeted job's open hit is closed in the same transaction, after the results, for those whose lease
+          // still held (a lost lease's hit was closed by the reclaim that took it over): one more statement.
+          const hits = batch.some((b) => b.f.hit !== undefined);
           const out = await withTxRetry(
             async () =>
-              batch.length === 1
+              batch.length === 1 && !hits
                 ? [await finish(this.#store.db, batch[0]!.f)]
                 : this.#store.db.transaction().execute(async (tx) => {
                     const statuses: Array<DeliveryStatus | undefined> = [];
                     for (const b of batch) statuses.push(await finish(tx, b.f));
+                    await closeHits(
+                      tx,
+                      batch.flatMap((b, i) =>
+                        b.f.hit && statuses[i] !== undefined ? [{ deliveryId: b.f.id, at: b.f.hit.at }] : [],
+                      ),
+                    );
                     return statuses;
                   }),
             { attempts: 6, any: true },
@@ -439,13 +462,14 @@ export async function expiredLeases(
   return q.execute();
 }
 
-/** Hands a claimed-but-not-started job back to the queue (no attempt was made). */
+/** Hands a claimed-but-not-started job back to the queue (no attempt was made) and closes its budget hit. */
 export async function requeueUnstarted(tx: Tx, id: number, now: number): Promise<void> {
-  await tx
+  const r = await tx
     .updateTable('deliveries')
     .set({ status: 'queued', lease_owner: null, lease_until: null, updated_at: now })
     .where('id', '=', id)
     .where('status', '=', 'sending')
     .where('started_at', 'is', null)
-    .execute();
+    .executeTakeFirst();
+  if (r.numUpdatedRows > 0n) await closeHits(tx, [{ deliveryId: id, at: 0 }]);
 }

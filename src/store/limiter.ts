@@ -10,6 +10,14 @@
  * `guardMs` widens the window each hit occupies: a hit is recorded when a job is claimed, the send starts a
  * moment later, and the dispatcher never starts a send more than `guardMs` after its claim; so the sends of any
  * `windowMs` span come from hits of a `windowMs + guardMs` span, which holds at most `limit`.
+ *
+ * DingTalk counts a request when it *arrives*, and a started send can take a good part of a window to get there (a
+ * socket queue, a slow connect, an event-loop stall, a slow server). So a dispatcher's hit is *open* while its send
+ * may be in flight (it names the delivery, `delivery_id`): an open hit counts as live whatever its age (up to
+ * `openMs`, see `lockKeys`). When the result is recorded the hit is closed and moved to the completion time minus
+ * the guard (`closeHits`, in the result's own transaction): the request arrived before it completed, so the hit's
+ * span, window + guard, ends no earlier than arrival + window. A move only makes a hit later, which only makes
+ * later claims more conservative, so it takes no key lock.
  */
 
 import { sql } from 'kysely';
@@ -36,6 +44,7 @@ export async function lockKeys(
   keys: Iterable<string>,
   now: number,
   spanMs: (key: string) => number,
+  openMs = Number.POSITIVE_INFINITY,
 ): Promise<Map<string, KeyState>> {
   const out = new Map<string, KeyState>();
   const sorted = [...new Set(keys)].sort();
@@ -52,15 +61,40 @@ export async function lockKeys(
   const floors = new Map(sorted.map((k) => [k, now - spanMs(k)]));
   const hits = await tx
     .selectFrom('limiter_hits')
-    .select(['key', 'at'])
+    .select(['key', 'at', 'delivery_id'])
     .where('key', 'in', sorted)
-    .where('at', '>', Math.min(...floors.values()))
+    .where((eb) => eb.or([eb('at', '>', Math.min(...floors.values())), eb('delivery_id', 'is not', null)]))
     .orderBy('at')
     .execute();
   for (const key of sorted) out.set(key, { key, penaltyUntil: null, hits: [] });
   for (const r of rows) out.get(r.key)!.penaltyUntil = r.penalty_until ?? null;
-  for (const h of hits) if (h.at > floors.get(h.key)!) out.get(h.key)!.hits.push(h.at);
+  let reordered = false;
+  for (const h of hits) {
+    const t = liveStamp(h, floors.get(h.key)!, now, openMs);
+    if (t === undefined) continue;
+    out.get(h.key)!.hits.push(t);
+    reordered ||= t !== h.at;
+  }
+  if (reordered) for (const s of out.values()) s.hits.sort((a, b) => a - b);
   return out;
+}
+
+/**
+ * The time a hit counts from at `now`, or undefined if it is out of the window (its stamp at or below `floor`).
+ * An open hit older than the window counts as taken now: its send may still be in flight, so it frees no earlier
+ * than a span from now (a claim that finds its key full comes back then and looks again). `openMs` bounds how long
+ * a hit can stay open beyond its window: a send ends by its timeout, which the hub keeps below the lease, and a
+ * dead worker's hit is closed when its lease is reclaimed; an open hit older than that was left behind.
+ */
+function liveStamp(
+  h: { at: number; delivery_id: number | null },
+  floor: number,
+  now: number,
+  openMs: number,
+): number | undefined {
+  if (h.at > floor) return h.at;
+  if (h.delivery_id !== null && h.at > floor - openMs) return now;
+  return undefined;
 }
 
 /**
@@ -82,18 +116,19 @@ export async function recordHit(tx: Tx, state: KeyState, now: number, spanMs: nu
 }
 
 /**
- * Writes one hit per entry at `now` (a claim's hits, in one insert; the caller has counted them in its states)
- * and prunes the keys' old hits while they are locked, so the table stays at about `limit` rows per key.
+ * Writes one hit per entry at `now` (a claim's hits, in one insert; the caller has counted them in its states),
+ * open for the entry's delivery if it names one, and prunes the keys' old closed hits while they are locked, so
+ * the table stays at about `limit` rows per key.
  */
 export async function recordHits(
   tx: Tx,
-  hits: ReadonlyArray<{ state: KeyState; spanMs: number }>,
+  hits: ReadonlyArray<{ state: KeyState; spanMs: number; deliveryId?: number | undefined }>,
   now: number,
 ): Promise<void> {
   if (hits.length === 0) return;
   await tx
     .insertInto('limiter_hits')
-    .values(hits.map((h) => ({ key: h.state.key, at: now })))
+    .values(hits.map((h) => ({ key: h.state.key, at: now, delivery_id: h.deliveryId ?? null })))
     .execute();
   const bySpan = new Map<number, Set<string>>();
   for (const h of hits) {
@@ -104,40 +139,74 @@ export async function recordHits(
       .deleteFrom('limiter_hits')
       .where('key', 'in', [...keys])
       .where('at', '<=', now - span)
+      .where('delivery_id', 'is', null)
       .execute();
   }
 }
 
 /**
- * For a claim whose send could not start within the guard (a stalled event loop, a slow commit): moves its hit from
- * `claimedAt` to `now` if the window, without that hit, still has room at `now`, so the send may start now. If it
- * has not, the hit is given back (nothing will be sent for it) and the result says when the key frees.
+ * Closes the open hits of these deliveries (their results are being recorded, or they were given back unsent)
+ * and moves each to `at` if that is later than its stamp: one statement for the lot. Pass the completion time
+ * minus the guard for a request that may have left, so the hit's span covers its arrival (see the file comment);
+ * pass 0 to close without moving. Several entries take the latest `at` among them: a hit moved a few
+ * milliseconds later than it needs is only more conservative, and the batch stays one statement.
+ */
+export async function closeHits(
+  tx: Tx | Store['db'],
+  hits: ReadonlyArray<{ deliveryId: number; at: number }>,
+): Promise<void> {
+  if (hits.length === 0) return;
+  const at = Math.max(...hits.map((h) => h.at));
+  await tx
+    .updateTable('limiter_hits')
+    .set((eb) => ({
+      at: eb.case().when('at', '<', at).then(at).else(eb.ref('at')).end(),
+      delivery_id: null,
+    }))
+    .where(
+      'delivery_id',
+      'in',
+      hits.map((h) => h.deliveryId),
+    )
+    .execute();
+}
+
+/**
+ * For a claim whose send could not start within the guard (a stalled event loop, a slow commit): moves the
+ * delivery's open hit to `now` if the window, without that hit, still has room at `now`, so the send may start now
+ * (the hit stays open). If it has not, the hit is given back (nothing will be sent for it) and the result says
+ * when the key frees.
  */
 export async function restampHit(
   store: Store,
   key: string,
-  claimedAt: number,
+  deliveryId: number,
   now: number,
   budget: Budget,
   spanMs: number,
+  openMs = Number.POSITIVE_INFINITY,
 ): Promise<AcquireResult> {
   return store.transaction(async (tx) => {
-    const state = (await lockKeys(tx, store.dialect, [key], now, () => spanMs)).get(key)!;
+    const state = (await lockKeys(tx, store.dialect, [key], now, () => spanMs, openMs)).get(key)!;
     const own = await tx
       .selectFrom('limiter_hits')
-      .select('id')
+      .select(['id', 'at', 'delivery_id'])
+      .where('delivery_id', '=', deliveryId)
       .where('key', '=', key)
-      .where('at', '=', claimedAt)
       .limit(1)
       .executeTakeFirst();
     if (own) {
-      const i = state.hits.indexOf(claimedAt);
+      const counted = liveStamp(own, now - spanMs, now, openMs);
+      const i = counted === undefined ? -1 : state.hits.indexOf(counted);
       if (i >= 0) state.hits.splice(i, 1);
     }
     const r = check(state, budget, spanMs, now);
     if (own && r.ok) await tx.updateTable('limiter_hits').set({ at: now }).where('id', '=', own.id).execute();
     else if (own) await tx.deleteFrom('limiter_hits').where('id', '=', own.id).execute();
-    else if (r.ok) await recordHit(tx, state, now, spanMs);
+    else if (r.ok) {
+      state.hits.push(now);
+      await recordHits(tx, [{ state, spanMs, deliveryId }], now);
+    }
     return r;
   });
 }

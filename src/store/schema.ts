@@ -71,6 +71,11 @@ export interface LimiterHitsTable {
   id: Generated<number>;
   key: string;
   at: Millis;
+  /**
+   * The claimed delivery whose send this hit pays for, while that send may still be in flight (an open hit: live
+   * whatever its age); null once its result is recorded, and for hits of the core limiter (limiter.ts).
+   */
+  delivery_id: number | null;
 }
 
 /** One row per limiter key: the row PostgreSQL locks to serialise a key's window check, and its penalty. */

@@ -8,7 +8,7 @@ import type { KyselyPlugin } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { defaultGuardMs } from '../../src/hub/dispatcher.js';
 import { claimDue, FinishBatcher, markStartedMany } from '../../src/store/delivery-queue.js';
-import { lockKeys, penalize, recordHit, restampHit } from '../../src/store/limiter.js';
+import { lockKeys, penalize, recordHits, restampHit } from '../../src/store/limiter.js';
 import type { Store } from '../../src/store/open-store.js';
 import { Outbox } from '../../src/store/outbox.js';
 import { backends } from './backends.js';
@@ -140,10 +140,12 @@ for (const backend of backends) {
       expect(c! - a!).toBeLessThan(1_500);
     });
 
-    async function hit(s: Store, key: string, at: number, span: number): Promise<void> {
+    /** A claim's hit: open for `deliveryId` (its send may be in flight). */
+    async function hit(s: Store, key: string, at: number, span: number, deliveryId: number): Promise<void> {
       await s.transaction(async (tx) => {
         const st = (await lockKeys(tx, s.dialect, [key], at, () => span)).get(key)!;
-        await recordHit(tx, st, at, span);
+        st.hits.push(at);
+        await recordHits(tx, [{ state: st, spanMs: span, deliveryId }], at);
       });
     }
     const hitsOf = async (s: Store, key: string) =>
@@ -156,15 +158,16 @@ for (const backend of backends) {
       const budget = { limit: 2, windowMs: 1_000 };
       const span = 1_100;
       const t = 1_764_000_000_000;
-      await hit(s!, 'k', t, span); // A, claimed, stalled
-      await hit(s!, 'k', t, span); // B, claimed, stalled
-      expect(await restampHit(s!, 'k', t, t + 500, budget, span)).toEqual({ ok: true });
+      await hit(s!, 'k', t, span, 1); // A, claimed, stalled
+      await hit(s!, 'k', t, span, 2); // B, claimed, stalled
+      expect(await restampHit(s!, 'k', 1, t + 500, budget, span)).toEqual({ ok: true });
       expect(await hitsOf(s!, 'k')).toEqual([t, t + 500]);
       // Without its own hit the window holds one: B moves to its start time as well.
-      expect(await restampHit(s!, 'k', t, t + 700, budget, span)).toEqual({ ok: true });
+      expect(await restampHit(s!, 'k', 2, t + 700, budget, span)).toEqual({ ok: true });
       expect(await hitsOf(s!, 'k')).toEqual([t + 500, t + 700]);
-      // A third claim stamped long ago (its hit already pruned) finds the window full: refused, nothing recorded.
-      expect(await restampHit(s!, 'k', t, t + 800, budget, span)).toEqual({
+      // A third claim whose hit is gone (a reclaim closed it long ago) finds the window full: refused, nothing
+      // recorded.
+      expect(await restampHit(s!, 'k', 3, t + 800, budget, span)).toEqual({
         ok: false,
         retryAt: t + 500 + span + 1,
       });
@@ -174,9 +177,9 @@ for (const backend of backends) {
     it('gives a stale claim hit back when the key is penalised (nothing will be sent for it)', async () => {
       const [s] = await stores(1);
       const t = 1_764_000_000_000;
-      await hit(s!, 'k', t, 1_100);
+      await hit(s!, 'k', t, 1_100, 1);
       await penalize(s!.db, 'k', t + 60_000);
-      const r = await restampHit(s!, 'k', t, t + 300, { limit: 2, windowMs: 1_000 }, 1_100);
+      const r = await restampHit(s!, 'k', 1, t + 300, { limit: 2, windowMs: 1_000 }, 1_100);
       expect(r).toEqual({ ok: false, retryAt: t + 60_000 });
       expect(await hitsOf(s!, 'k')).toEqual([]);
     });
