@@ -134,8 +134,8 @@ for (const backend of backends) {
       const { e, sends } = await run(false);
       // Wait for the second wave (it goes out one window and guard after the first claims) and a little more.
       const deadline = Date.now() + 10_000;
-      const throttled = () => sends().some((r) => r.code !== 0);
-      while (Date.now() < deadline && sends().length < 2 * robots * hubLimit && !throttled())
+      const refused = () => sends().some((r) => r.code !== 0);
+      while (Date.now() < deadline && sends().length < 2 * robots * hubLimit && !refused())
         await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 300));
       const { peak, throttled, held } = oracle(e, ' twin');
