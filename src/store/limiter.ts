@@ -146,23 +146,26 @@ export async function recordHits(
 
 /**
  * Closes the open hits of these deliveries (their results are being recorded, or they were given back unsent)
- * and moves each to `at` if that is later than its stamp: one statement for the lot. Pass the completion time
+ * and moves each to its `at` if that is later than its stamp: one statement for the lot. Pass the completion time
  * minus the guard for a request that may have left, so the hit's span covers its arrival (see the file comment);
- * pass 0 to close without moving. Several entries take the latest `at` among them: a hit moved a few
- * milliseconds later than it needs is only more conservative, and the batch stays one statement.
+ * pass 0 to close without moving.
  */
 export async function closeHits(
   tx: Tx | Store['db'],
   hits: ReadonlyArray<{ deliveryId: number; at: number }>,
 ): Promise<void> {
   if (hits.length === 0) return;
-  const at = Math.max(...hits.map((h) => h.at));
+  const moves = hits.filter((h) => h.at > 0);
+  const at =
+    moves.length === 0
+      ? sql<number>`at`
+      : sql<number>`case ${sql.join(
+          moves.map((h) => sql`when delivery_id = ${h.deliveryId} and at < ${h.at} then ${h.at}`),
+          sql` `,
+        )} else at end`;
   await tx
     .updateTable('limiter_hits')
-    .set((eb) => ({
-      at: eb.case().when('at', '<', at).then(at).else(eb.ref('at')).end(),
-      delivery_id: null,
-    }))
+    .set({ at, delivery_id: null })
     .where(
       'delivery_id',
       'in',

@@ -7,8 +7,8 @@
 import type { KyselyPlugin } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { defaultGuardMs } from '../../src/hub/dispatcher.js';
-import { claimDue, FinishBatcher, markStartedMany } from '../../src/store/delivery-queue.js';
-import { lockKeys, penalize, recordHits, restampHit } from '../../src/store/limiter.js';
+import { claimDue, FinishBatcher, markStartedMany, release } from '../../src/store/delivery-queue.js';
+import { closeHits, lockKeys, penalize, recordHits, restampHit } from '../../src/store/limiter.js';
 import type { Store } from '../../src/store/open-store.js';
 import { Outbox } from '../../src/store/outbox.js';
 import { backends } from './backends.js';
@@ -210,6 +210,104 @@ for (const backend of backends) {
       expect(sender.calls).toHaveLength(1);
       // One hit, at the time the send really started.
       expect(await hitsOf(s!, 'webhook:ops')).toEqual([sender.calls[0]!.at]);
+    });
+
+    const openOf = async (s: Store, key: string) =>
+      (
+        await s.db
+          .selectFrom('limiter_hits')
+          .select(['at', 'delivery_id'])
+          .where('key', '=', key)
+          .orderBy('at')
+          .execute()
+      ).map((h) => [Number(h.at), h.delivery_id === null ? null : Number(h.delivery_id)]);
+
+    it('an open hit counts as live past its window until it is closed, and a close only moves it later', async () => {
+      const [s] = await stores(1);
+      const span = 1_100;
+      const t = 1_764_000_000_000;
+      await hit(s!, 'k', t, span, 7); // a send still in flight
+      await hit(s!, 'k', t, span, 0); // (delivery 0 is a stand-in; closed below at once)
+      await s!.transaction((tx) => closeHits(tx, [{ deliveryId: 0, at: 0 }]));
+      const later = t + 5_000;
+      const read = () =>
+        s!.transaction(
+          async (tx) => (await lockKeys(tx, s!.dialect, ['k'], later, () => span)).get('k')!.hits,
+        );
+      // The closed hit left the window long ago; the open one is counted as taken now.
+      expect(await read()).toEqual([later]);
+      // Pruning (a new hit recorded at `later`) removes the closed hit only.
+      await hit(s!, 'k', later, span, 8);
+      expect(await openOf(s!, 'k')).toEqual([
+        [t, 7],
+        [later, 8],
+      ]);
+      // Closed at its completion minus the guard: it counts from then, and no longer open.
+      await s!.transaction((tx) => closeHits(tx, [{ deliveryId: 7, at: t + 4_000 }]));
+      // A close never moves a hit earlier than its stamp.
+      await s!.transaction((tx) => closeHits(tx, [{ deliveryId: 8, at: later - 1_000 }]));
+      expect(await openOf(s!, 'k')).toEqual([
+        [t + 4_000, null],
+        [later, null],
+      ]);
+      expect(await read()).toEqual([t + 4_000, later]);
+      // A hit left open longer than `openMs` beyond its window (its worker gone without a reclaim) stops counting.
+      await hit(s!, 'k', t, span, 9);
+      const bounded = await s!.transaction(
+        async (tx) => (await lockKeys(tx, s!.dialect, ['k'], later, () => span, 2_000)).get('k')!.hits,
+      );
+      expect(bounded).toEqual([t + 4_000, later]);
+    });
+
+    for (const stampArrival of [true, false]) {
+      it(`a slow send's hit ${stampArrival ? 'moves to its completion minus the guard' : 'keeps its claim stamp (stampArrival off: the twin)'}`, async () => {
+        const [s] = await stores(1);
+        const clock = new FakeClock();
+        const [id] = await enqueueMany(s!, [spec('ops', { rateKey: 'webhook:ops' })], clock.now);
+        // The request takes 1.5 s to reach DingTalk and come back (a slow connect, a slow server).
+        const sender = new RecordingSender(clock.now, () => clock.advance(1_500));
+        const d = dispatcher({
+          store: s!,
+          sender,
+          now: clock.now,
+          guardMs: 100,
+          robotBudget: { limit: 19, windowMs: 60_000 },
+          stampArrival,
+        });
+        await d.runOnce();
+        const claimedAt = sender.calls[0]!.at;
+        expect((await row(s!, id!)).status).toBe('sent');
+        expect(await openOf(s!, 'webhook:ops')).toEqual([
+          [stampArrival ? claimedAt + 1_500 - 100 : claimedAt, null],
+        ]);
+      });
+    }
+
+    it('a reclaim or a release closes the open hits of the jobs it takes back', async () => {
+      const [s] = await stores(1);
+      const clock = new FakeClock();
+      await enqueueMany(
+        s!,
+        [spec('x', { rateKey: 'webhook:x' }), spec('y', { rateKey: 'webhook:y' })],
+        clock.now,
+      );
+      const budgetFor = () => ({ limit: 19, windowMs: 60_000 });
+      const claim = (owner: string) =>
+        claimDue(s!, { owner, limit: 1, now: clock.now(), leaseMs: 1_000, budgetFor, guardMs: 0 });
+      const first = await claim('A');
+      expect(await release(s!, [first.claimed[0]!.id], 'A', clock.now())).toBe(1);
+      expect((await openOf(s!, 'webhook:x')).map(([, open]) => open)).toEqual([null]);
+      // Claimed, never started, and its worker gone: the reclaim hands it back and closes its hit.
+      await claim('A');
+      await claim('A');
+      clock.advance(2_000);
+      await dispatcher({
+        store: s!,
+        sender: new RecordingSender(clock.now),
+        now: clock.now,
+      }).reclaimExpired();
+      const open = await s!.db.selectFrom('limiter_hits').select('delivery_id').execute();
+      expect(open.map((h) => h.delivery_id)).toEqual([null, null, null]);
     });
 
     it('marks idempotent jobs started in their claim and others just before their send, one attempt each', async () => {
