@@ -18,7 +18,7 @@ for (const backend of backends) {
       const f = await backend.fresh();
       cleanup = f.cleanup;
       const a = await f.open({ migrate: false });
-      expect(await a.migrate()).toEqual(['001_initial', '002_order_head_index']);
+      expect(await a.migrate()).toEqual(['001_initial', '002_order_head_index', '003_open_hits']);
       expect(await a.migrate()).toEqual([]);
       const b = await f.open();
       expect(b.dialect).toBe(backend.name);
@@ -80,7 +80,12 @@ for (const backend of backends) {
           },
         };
         const a = await f.open({ migrate: false, extraMigrations: extra });
-        expect(await a.migrate()).toEqual(['001_initial', '002_order_head_index', '900_test_notes']);
+        expect(await a.migrate()).toEqual([
+          '001_initial',
+          '002_order_head_index',
+          '003_open_hits',
+          '900_test_notes',
+        ]);
         const b = await f.open({ extraMigrations: extra });
         expect(await b.migrate()).toEqual([]);
         const tables = (await b.db.introspection.getTables()).map((t) => t.name);
