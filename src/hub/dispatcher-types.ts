@@ -74,7 +74,7 @@ export interface DispatcherOptions {
    */
   guardMs?: number | undefined;
   /**
-   * Move a finished send's budget hit to its completion time minus the guard (limiter.ts), so the hit covers the
+   * Move a finished send's budget hit to its completion time (minus the guard on SQLite), so the hit covers the
    * request's arrival at DingTalk however late it came (DingTalk counts arrivals). False keeps the claim stamp
    * (the behaviour before, which a slow network or server can push over DingTalk's limit): for side-by-side
    * comparisons in tests and benches only.

@@ -214,9 +214,9 @@ export class Dispatcher {
             now,
             rateKey: row.rate_key,
           });
-          // Its request, if it left, arrived before now: the budget hit is closed at now minus the guard.
+          // Its request, if it left, arrived before now: the budget hit counts from now (`#arrivalStamp`).
           if (status && row.rate_key !== null)
-            await closeHits(tx, [{ deliveryId: row.id, at: now - this.guardFor(row.rate_key) }]);
+            await closeHits(tx, [{ deliveryId: row.id, at: this.#arrivalStamp(row.rate_key, now) }]);
           if (status) changes.push(this.#change(row, status, { decision }));
         }
         return rows.length;
@@ -451,14 +451,24 @@ export class Dispatcher {
 
   /**
    * Where a finished send's budget hit moves (limiter.ts `closeHits`). DingTalk counts the request when it arrives,
-   * which is before its answer came back (`now`), however long it sat in a socket queue or a slow server: at
-   * `now - guard` the hit's span (window + guard) ends no earlier than arrival + window. A send that failed
-   * before anything left (`not_sent`) keeps its claim stamp.
+   * which is before its answer came back (`now`), however long it sat in a socket queue or a slow server. A send
+   * that failed before anything left (`not_sent`) keeps its claim stamp (0: no move).
    */
   #arrivalBound(key: string, error: unknown, now: number): number {
     if (error instanceof DingTalkError && error.outcome === 'not_sent') return 0;
     if (!this.#stampArrival) return 0;
-    return now - this.guardFor(key);
+    return this.#arrivalStamp(key, now);
+  }
+
+  /**
+   * The stamp of a hit whose request arrived by `now`. Its span is window + guard. On SQLite (one host, one clock)
+   * the guard only covers the claim-to-send delay, which is over: `now - guard`, so the span ends at arrival bound
+   * + window. On PostgreSQL the guard also covers clock skew between the hosts that share the budget (goal D6),
+   * which a completion stamped by one host's clock still needs: `now`, the guard kept whole. Either way a hit only
+   * moves later (closeHits), so a fast send keeps its claim stamp.
+   */
+  #arrivalStamp(key: string, now: number): number {
+    return this.#store.dialect === 'sqlite' ? now - this.guardFor(key) : now;
   }
 
   /** DingTalkErrors redact themselves; a plain Error from a sender may not, so every reason passes here. */

@@ -317,7 +317,7 @@ export interface FinishInput {
   rateKey: string | null;
   /**
    * Close the job's open budget hit (limiter.ts `closeHits`), moving it to `at` if that is later: the completion
-   * time minus the guard when the request may have left, 0 when it did not. FinishBatcher writes it in the
+   * time (less the guard on one clock) when the request may have left, 0 when it did not. FinishBatcher writes it in the
    * result's transaction; `finish` alone does not touch hits.
    */
   hit?: { at: number } | undefined;

@@ -14,10 +14,11 @@
  * DingTalk counts a request when it *arrives*, and a started send can take a good part of a window to get there (a
  * socket queue, a slow connect, an event-loop stall, a slow server). So a dispatcher's hit is *open* while its send
  * may be in flight (it names the delivery, `delivery_id`): an open hit counts as live whatever its age (up to
- * `openMs`, see `lockKeys`). When the result is recorded the hit is closed and moved to the completion time minus
- * the guard (`closeHits`, in the result's own transaction): the request arrived before it completed, so the hit's
- * span, window + guard, ends no earlier than arrival + window. A move only makes a hit later, which only makes
- * later claims more conservative, so it takes no key lock.
+ * `openMs`, see `lockKeys`). When the result is recorded the hit is closed and moved to the completion time (minus
+ * the guard where one clock is shared; the dispatcher picks, dispatcher.ts `#arrivalStamp`) in the result's own
+ * transaction (`closeHits`): the request arrived before it completed, so the hit's span, window + guard, ends no
+ * earlier than arrival + window. A move only makes a hit later, which only makes later claims more conservative,
+ * so it takes no key lock.
  */
 
 import { sql } from 'kysely';
@@ -147,8 +148,8 @@ export async function recordHits(
 /**
  * Closes the open hits of these deliveries (their results are being recorded, or they were given back unsent)
  * and moves each to its `at` if that is later than its stamp: one statement for the lot. Pass the completion time
- * minus the guard for a request that may have left, so the hit's span covers its arrival (see the file comment);
- * pass 0 to close without moving.
+ * (less the guard on one clock) for a request that may have left, so the hit's span covers its arrival (see the
+ * file comment); pass 0 to close without moving.
  */
 export async function closeHits(
   tx: Tx | Store['db'],

@@ -260,7 +260,7 @@ for (const backend of backends) {
     });
 
     for (const stampArrival of [true, false]) {
-      it(`a slow send's hit ${stampArrival ? 'moves to its completion minus the guard' : 'keeps its claim stamp (stampArrival off: the twin)'}`, async () => {
+      it(`a slow send's hit ${stampArrival ? 'moves to its completion (minus the guard on SQLite)' : 'keeps its claim stamp (stampArrival off: the twin)'}`, async () => {
         const [s] = await stores(1);
         const clock = new FakeClock();
         const [id] = await enqueueMany(s!, [spec('ops', { rateKey: 'webhook:ops' })], clock.now);
@@ -278,7 +278,8 @@ for (const backend of backends) {
         const claimedAt = sender.calls[0]!.at;
         expect((await row(s!, id!)).status).toBe('sent');
         expect(await openOf(s!, 'webhook:ops')).toEqual([
-          [stampArrival ? claimedAt + 1_500 - 100 : claimedAt, null],
+          // SQLite: completion minus the guard (one clock); PostgreSQL keeps the guard whole for clock skew.
+          [stampArrival ? claimedAt + 1_500 - (backend.name === 'sqlite' ? 100 : 0) : claimedAt, null],
         ]);
       });
     }
