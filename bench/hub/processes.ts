@@ -30,6 +30,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { type Emulator, startEmulator } from '../../src/emulator/emulator.js';
 import { createApiToken } from '../../src/server/api-tokens.js';
@@ -280,14 +281,20 @@ async function runCase(kind: string, processes: number, mode: Mode): Promise<Row
 
     let enq: Enqueued;
     let dispatchStart: number;
+    // The bench's own event loop (callers and emulator) during the enqueue: its stalls are in the latencies too.
+    const loop = monitorEventLoopDelay({ resolution: 5 });
     if (mode !== 'backlog') {
       hubs.push(...(await spawnAll(true)));
+      loop.enable();
       enq = await enqueue(hubs, token, tags, mode === 'paced' ? RATE : undefined);
+      loop.disable();
       dispatchStart = enq.startedAt;
     } else {
       const accepting = await spawnAll(false);
       hubs.push(...accepting);
+      loop.enable();
       enq = await enqueue(accepting, token, tags);
+      loop.disable();
       await Promise.all(accepting.map(stopHub));
       if (emu.messages().length > 0) throw new Error('a hub with the dispatcher off sent something');
       dispatchStart = Date.now();
@@ -303,6 +310,7 @@ async function runCase(kind: string, processes: number, mode: Mode): Promise<Row
       'enqueue p50 ms': pct(l, 50).toFixed(1),
       'enqueue p99 ms': pct(l, 99).toFixed(1),
       'enqueue max ms': (l[l.length - 1] ?? Number.NaN).toFixed(1),
+      'bench loop delay p99 ms': (loop.percentile(99) / 1e6).toFixed(1),
       'enqueue req/s': Math.round(l.length / enqSec),
       'dispatched/s (first→last send)': Math.round((d.acc.delivered - 1) / ((d.last - d.first) / 1000)),
       'end to end /s': Math.round(d.acc.delivered / ((d.last - dispatchStart) / 1000)),
