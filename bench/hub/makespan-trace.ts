@@ -4,7 +4,7 @@
  * (first hit + window + guard) the last message was claimed, and how long claim → arrival took. Also the store
  * statements by total time, and the arrivals per 100 ms.
  *
- *   node --import tsx bench/hub/makespan-trace.ts [messages=1000] [robots=50] [workers=32]
+ *   node --import tsx bench/hub/makespan-trace.ts [messages=1000] [robots=50] [workers=hub default]
  *
  * It patches better-sqlite3's statements to time them, so its absolute figures are a little above the bench's.
  */
@@ -28,7 +28,8 @@ import { chaosOrg, productionConfig } from '../../test/chaos/hub-chaos-support.j
 
 const M = Number(process.argv[2] ?? 1_000);
 const R = Number(process.argv[3] ?? 50);
-const WORKERS = Number(process.argv[4] ?? 32);
+/** Sends in flight; default: the hub's own default (one per robot, at least 8). */
+const WORKERS = process.argv[4] === undefined ? undefined : Number(process.argv[4]);
 const WINDOW = 2_000;
 const HUB_LIMIT = 19;
 const GUARD = defaultGuardMs('sqlite', WINDOW);
@@ -53,8 +54,9 @@ Database.prototype.prepare = function (this: unknown, sql: string): Stmt {
     st[m] = (...a: unknown[]) => {
       if (!tracing) return f.apply(st, a);
       if (isHit) {
-        const [key, at] = a[0] as [string, number];
-        hits.push({ key, at });
+        // One insert may carry several hits: (key, at) pairs.
+        const p = a[0] as unknown[];
+        for (let i = 0; i + 1 < p.length; i += 2) hits.push({ key: p[i] as string, at: p[i + 1] as number });
       }
       const t = performance.now();
       try {
@@ -150,7 +152,7 @@ const tooOld = await store.db
   .execute();
 
 console.log(
-  `${M} messages, ${R} robots, ${WORKERS} workers, guard ${GUARD} ms: makespan ${last - first} ms = ` +
+  `${M} messages, ${R} robots, ${WORKERS ?? 'default'} workers, guard ${GUARD} ms: makespan ${last - first} ms = ` +
     `${((last - first) / minimumMs).toFixed(3)} of the minimum ${minimumMs} ms; hub start → first arrival ` +
     `${first - started} ms; throttles ${emu.requests({ route: 'POST /robot/send' }).filter((r) => r.code !== 0).length}; ` +
     `given back as too old ${tooOld.length}`,

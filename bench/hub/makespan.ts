@@ -74,7 +74,9 @@ async function hubCase(): Promise<Row> {
   try {
     const config = parseConfig(
       productionConfig(emu, R, {
-        workers: 32,
+        // The hub's default (src/hub/delivery.ts): one send in flight per robot here, so every robot's window
+        // can open at once. (The helper's own default is 8.)
+        workers: undefined,
         pollMs: 10,
         robotBudget: { limit: HUB_LIMIT, windowMs: WINDOW },
       }),

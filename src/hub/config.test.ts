@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig, usesEmulator } from './config.js';
+import { defaultWorkers } from './delivery.js';
 
 describe('hub config', () => {
   it('defaults to the emulator and SQLite when nothing is configured', () => {
@@ -71,10 +72,11 @@ describe('hub config', () => {
     ).toBe(4_999);
   });
 
-  it('derives the sender timeout from the lease when it is not set: 10 s, at most half the lease', () => {
+  it('derives the sender timeout from the lease when it is not set: 10 s, at most 80 % of the lease', () => {
     expect(parseConfig({}, {}).dispatcher.sendTimeoutMs).toBe(10_000);
     expect(parseConfig({ dispatcher: {} }, {}).dispatcher.sendTimeoutMs).toBe(10_000);
-    expect(parseConfig({ dispatcher: { leaseMs: 1_500 } }, {}).dispatcher.sendTimeoutMs).toBe(750);
+    expect(parseConfig({ dispatcher: { leaseMs: 1_500 } }, {}).dispatcher.sendTimeoutMs).toBe(1_200);
+    expect(parseConfig({ dispatcher: { leaseMs: 5_000 } }, {}).dispatcher.sendTimeoutMs).toBe(4_000);
     expect(parseConfig({ dispatcher: { leaseMs: 120_000 } }, {}).dispatcher.sendTimeoutMs).toBe(10_000);
   });
 
@@ -91,5 +93,31 @@ describe('hub config', () => {
     expect(() => parseConfig({ retention: { inboxMs: 1 } }, {})).toThrow(
       /retention\.inboxMs: must be at least/,
     );
+  });
+
+  it('orders nothing by default; a group or the people default opts in', () => {
+    const plain = parseConfig({}, {});
+    expect(plain.ordering).toEqual({ groups: false, people: false });
+    const cfg = parseConfig(
+      {
+        robots: { r: { webhook: 'a'.repeat(40) } },
+        groups: { ops: { robot: 'r', ordered: true } },
+        ordering: { people: true },
+      },
+      {},
+    );
+    expect(cfg.groups['ops']?.ordered).toBe(true);
+    expect(cfg.ordering).toEqual({ groups: false, people: true });
+    expect(() => parseConfig({ ordering: { everything: true } }, {})).toThrow(/ordering/);
+  });
+
+  it('sends with one worker per custom robot when there are more than 8, at most 256', () => {
+    const robots = (n: number) =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`r${i}`, { webhook: `token-${i}-xxxxxxxx` }]));
+    expect(defaultWorkers(parseConfig({}, {}))).toBe(8);
+    expect(defaultWorkers(parseConfig({ robots: robots(50) }, {}))).toBe(50);
+    expect(defaultWorkers(parseConfig({ robots: robots(300) }, {}))).toBe(256);
+    // An explicit setting wins (delivery.ts uses it as given).
+    expect(parseConfig({ dispatcher: { workers: 4 } }, {}).dispatcher.workers).toBe(4);
   });
 });

@@ -28,9 +28,12 @@ export function sendTimeoutProblem(d: {
   return `must be less than dispatcher.leaseMs (${d.leaseMs} ms), got ${t} ms: a send still in flight when its lease runs out can be claimed and sent again by another worker`;
 }
 
-/** The sender's HTTP timeout: the configured one, or 10 s capped at half the lease. */
+/**
+ * The sender's HTTP timeout: the configured one, or 10 s capped at 80 % of the lease (the rest is room for the
+ * worker to record the outcome before anyone may take the delivery over).
+ */
 export function sendTimeoutOf(d: { leaseMs: number; sendTimeoutMs?: number | undefined }): number {
-  return d.sendTimeoutMs ?? Math.max(1, Math.min(10_000, Math.floor(d.leaseMs / 2)));
+  return d.sendTimeoutMs ?? Math.max(1, Math.min(10_000, Math.floor(d.leaseMs * 0.8)));
 }
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (max 64)');
@@ -199,13 +202,17 @@ export const configSchema = z
          * queue); another process with the dispatcher on delivers them. @default true
          */
         enabled: z.boolean().default(true),
-        workers: z.number().int().positive().max(256).default(8),
+        /**
+         * Sends in flight at most. Default: 8, or one per configured custom robot when there are more, so every
+         * robot's budget window can open at once (a robot waiting for a free worker starts its window late).
+         */
+        workers: z.number().int().positive().max(256).optional(),
         /** How long a claimed delivery stays this worker's; renewed while its send runs. */
         leaseMs: z.number().int().positive().default(30_000),
         /**
          * HTTP timeout of one DingTalk call made by a worker. Must stay below `leaseMs` (checked here and in
          * `startHub`), see {@link checkSendTimeout}.
-         * @default min(10_000, leaseMs / 2)
+         * @default min(10_000, 0.8 × leaseMs)
          */
         sendTimeoutMs: z.number().int().positive().optional(),
         pollMs: z.number().int().positive().default(200),
@@ -229,7 +236,6 @@ export const configSchema = z
       .transform((d) => ({ ...d, sendTimeoutMs: sendTimeoutOf(d) }))
       .default({
         enabled: true,
-        workers: 8,
         leaseMs: 30_000,
         sendTimeoutMs: 10_000,
         pollMs: 200,

@@ -23,12 +23,17 @@ export interface DeliveryDeps {
   now: () => number;
 }
 
+/** 8 sends in flight, or one per custom robot when there are more (at most 256). */
+export function defaultWorkers(cfg: HubConfig): number {
+  return Math.min(256, Math.max(8, Object.keys(cfg.robots).length));
+}
+
 export function startDelivery(d: DeliveryDeps): Dispatcher {
   const c = d.config.dispatcher;
   const dispatcher = new Dispatcher({
     store: d.store,
     sender: { send: (job) => d.sender({ id: `${job.messageId}:${job.id}`, payload: job.payload }) },
-    workers: c.workers,
+    workers: c.workers ?? defaultWorkers(d.config),
     leaseMs: c.leaseMs,
     pollMs: c.pollMs,
     policy: {

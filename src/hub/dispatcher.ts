@@ -270,6 +270,7 @@ export class Dispatcher {
       leaseMs: this.#leaseMs,
       budgetFor: this.budgetFor,
       guardMs: this.guardFor,
+      clock: this.#now,
       startIdempotent: true,
     });
     for (const t of r.throttled) {
@@ -280,13 +281,16 @@ export class Dispatcher {
     return r.claimed;
   }
 
-  /** The earliest future window edge (forgetting past ones), or +Infinity. */
+  /**
+   * The earliest window edge, or +Infinity. An edge that passed while the claim that found it was still running
+   * (its jobs are due now) is returned once, so the loop claims again at once, and then forgotten.
+   */
   #nextEdge(): number {
     const now = this.#now();
     let next = Number.POSITIVE_INFINITY;
     for (const e of this.#edges) {
       if (e <= now) this.#edges.delete(e);
-      else if (e < next) next = e;
+      next = Math.min(next, e);
     }
     return next;
   }

@@ -29,6 +29,12 @@ export interface ClaimOptions {
   owner: string;
   limit: number;
   now: number;
+  /**
+   * Read once more when the claim is about to be written: the claim and its budget hits are stamped then, not
+   * at `now`, so a slow claim transaction does not eat into the time its sends have to start (`guardMs`). A
+   * window that had room at `now` still has room later. @default () => now
+   */
+  clock?: (() => number) | undefined;
   leaseMs: number;
   /** Budget of a rate key, or undefined for none. */
   budgetFor: (rateKey: string) => Budget | undefined;
@@ -154,7 +160,8 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
     }
     const r = check(state, budget, span(key), now);
     if (r.ok) {
-      // Counted now, so the next candidate of this key sees it; written below with the others in one insert.
+      // Counted now, so the next candidate of this key sees it; written below with the others in one insert, at
+      // the claim's stamp.
       state.hits.push(now);
       hits.push({ state, spanMs: span(key) });
       take.push(c);
@@ -166,7 +173,11 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
     }
   }
 
-  await recordHits(tx, hits, now);
+  const at = Math.max(now, o.clock?.() ?? now);
+  await recordHits(tx, hits, at);
+  // A key filled by this very claim frees that much later: its new hits are stamped `at`, not `now`.
+  const filled = new Set(hits.map((h) => h.state.key));
+  for (const [key, b] of blocked) if (filled.has(key) && !b.penalty) b.until += at - now;
 
   // Move the blocked keys' waiting jobs to when the key frees: they are not looked at again before then.
   for (const [key, b] of blocked) {
@@ -194,11 +205,11 @@ async function claimIn(tx: Tx, store: Store, o: ClaimOptions): Promise<ClaimResu
     .set((eb) => ({
       status: 'sending',
       lease_owner: o.owner,
-      lease_until: now + o.leaseMs,
-      updated_at: now,
+      lease_until: at + o.leaseMs,
+      updated_at: at,
       ...(o.startIdempotent
         ? {
-            started_at: eb.case().when('idempotent', '=', 1).then(now).else(null).end(),
+            started_at: eb.case().when('idempotent', '=', 1).then(at).else(null).end(),
             attempts: eb
               .case()
               .when('idempotent', '=', 1)

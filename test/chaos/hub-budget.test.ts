@@ -62,7 +62,15 @@ describe.skipIf(pg.skip)(`${processes} hub processes on PostgreSQL, ${robots} ro
     const store = await openRetrying(() => fresh.open());
     const { token } = await createApiToken(new StoreApiTokens(store), 'chaos', ['send']);
     const input = {
-      config: productionConfig(emu, robots, { leaseMs: 5_000, robotBudget: { limit, windowMs } }, 0, lanes),
+      // The production 10 s send timeout (a slow answer on a loaded machine is waited for, not retried), with the
+      // lease above it as the config requires; nothing is killed here, so the lease length changes nothing else.
+      config: productionConfig(
+        emu,
+        robots,
+        { leaseMs: 12_000, sendTimeoutMs: 10_000, robotBudget: { limit, windowMs } },
+        0,
+        lanes,
+      ),
       databaseUrl: fresh.url,
       schema: fresh.schema,
       receive: false,

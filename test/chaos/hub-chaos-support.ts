@@ -30,7 +30,7 @@ export const CHAOS = {
     kills: 4,
     leaseMs: 1_500,
     /** Below the lease (config check); the emulator answers in milliseconds, even on a loaded machine. */
-    sendTimeoutMs: 1_000,
+    sendTimeoutMs: 1_200,
     drainMs: 90_000 * SCALE,
   },
   /** (b) messages under faults; the share of calls that fail. */
