@@ -21,7 +21,7 @@
  *   alone.
  *
  * The emulator has 200 groups with a signed custom robot each (the webhook path with its robot budget check,
- * the hub's common case); message i goes to group i mod 200, so 200 ordered conversations run in parallel. The
+ * the hub's common case); message i goes to group i mod 200 (unordered, the default). The
  * emulator's robot limit and the hub's robot budget are a million per second: neither binds. Delivery rates come
  * from the emulator's record of each accepted message (its `at`), duplicates and losses from the tag each text
  * carries. Not a test: nothing here asserts a speed.
@@ -30,7 +30,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type Emulator, startEmulator } from '../../src/emulator/emulator.js';
 import { createApiToken } from '../../src/server/api-tokens.js';
 import { StoreApiTokens } from '../../src/server/store-tokens.js';
@@ -46,6 +46,7 @@ import {
   spawnHub,
 } from '../../test/chaos/hub-chaos-support.js';
 import type { RunnerInput } from '../../test/chaos/hub-runner.js';
+import { PG_URL, pct, pgUp } from '../support.js';
 
 const N = Number(process.argv[2] ?? 5_000);
 const CONCURRENCY = Number(process.argv[3] ?? 16);
@@ -62,7 +63,6 @@ const RATE = Number(process.env['HBENCH_RATE'] ?? 300);
 /** Requests in flight at most in the paced mode. */
 const OPEN_LOOP_MAX = 128;
 const DRAIN_MS = Math.max(120_000, N * 40);
-const PG_URL = process.env['DINGKIT_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 /**
  * Budgets that never bind. The window is DingTalk's 60 s (reference §2.6), so the hub's claim guard is its
  * production 5 s, not the 84 ms a 1 s window would give.
@@ -70,22 +70,6 @@ const PG_URL = process.env['DINGKIT_TEST_PG_URL'] ?? 'postgres://postgres@127.0.
 const NEVER = { limit: 1_000_000_000, windowMs: 60_000 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function pct(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-async function pgUp(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  try {
-    await c.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
 
 interface Db {
   url: string;
@@ -280,14 +264,20 @@ async function runCase(kind: string, processes: number, mode: Mode): Promise<Row
 
     let enq: Enqueued;
     let dispatchStart: number;
+    // The bench's own event loop (callers and emulator) during the enqueue: its stalls are in the latencies too.
+    const loop = monitorEventLoopDelay({ resolution: 5 });
     if (mode !== 'backlog') {
       hubs.push(...(await spawnAll(true)));
+      loop.enable();
       enq = await enqueue(hubs, token, tags, mode === 'paced' ? RATE : undefined);
+      loop.disable();
       dispatchStart = enq.startedAt;
     } else {
       const accepting = await spawnAll(false);
       hubs.push(...accepting);
+      loop.enable();
       enq = await enqueue(accepting, token, tags);
+      loop.disable();
       await Promise.all(accepting.map(stopHub));
       if (emu.messages().length > 0) throw new Error('a hub with the dispatcher off sent something');
       dispatchStart = Date.now();
@@ -303,6 +293,7 @@ async function runCase(kind: string, processes: number, mode: Mode): Promise<Row
       'enqueue p50 ms': pct(l, 50).toFixed(1),
       'enqueue p99 ms': pct(l, 99).toFixed(1),
       'enqueue max ms': (l[l.length - 1] ?? Number.NaN).toFixed(1),
+      'bench loop delay p99 ms': (loop.percentile(99) / 1e6).toFixed(1),
       'enqueue req/s': Math.round(l.length / enqSec),
       'dispatched/s (first→last send)': Math.round((d.acc.delivered - 1) / ((d.last - d.first) / 1000)),
       'end to end /s': Math.round(d.acc.delivered / ((d.last - dispatchStart) / 1000)),

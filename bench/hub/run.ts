@@ -11,30 +11,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { parseConfig } from '../../src/hub/config.js';
 import { startHub } from '../../src/hub/hub.js';
 import { openStore, type Store } from '../../src/store/open-store.js';
+import { PG_URL, pct, pgUp } from '../support.js';
 
 const N = Number(process.argv[2] ?? 2000);
-const PG_URL = process.env['DINGKIT_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ENG = 'cidDemoEngineering0001==';
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-async function pgUp(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  try {
-    await c.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
 
 async function run(name: string, store: Store): Promise<Record<string, string | number>> {
   const hub = await startHub({

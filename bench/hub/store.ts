@@ -13,15 +13,11 @@ import pg from 'pg';
 import { Dispatcher } from '../../src/hub/dispatcher.js';
 import { type OpenStoreOptions, openStore, type Store } from '../../src/store/open-store.js';
 import { Outbox } from '../../src/store/outbox.js';
+import { PG_URL, pct, pgUp } from '../support.js';
 
-const PG_URL = process.env['DINGKIT_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SEQUENTIAL = Number(process.env['BENCH_N'] ?? 1_000);
 const CONCURRENT = 8;
 const DISPATCH = Number(process.env['BENCH_DISPATCH'] ?? 2_000);
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 const request = (i: number) => ({
   kind: 'message',
@@ -89,18 +85,6 @@ async function measure(name: string, open: () => Promise<Store>): Promise<Record
   };
 }
 
-async function pgReachable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  try {
-    await c.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
-
 const rows: Record<string, string>[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'dingkit-bench-'));
 try {
@@ -108,7 +92,7 @@ try {
     const o: OpenStoreOptions = { url: join(dir, `bench-${sync}.db`), sqliteSynchronous: sync };
     rows.push(await measure(`sqlite (synchronous=${sync})`, () => openStore(o)));
   }
-  if (await pgReachable()) {
+  if (await pgUp()) {
     const schema = `bench_${randomBytes(4).toString('hex')}`;
     try {
       rows.push(await measure('postgres', () => openStore({ url: PG_URL, schema })));

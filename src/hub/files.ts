@@ -20,6 +20,7 @@ import {
   type MentionTarget,
   orderFields,
   peopleOrdered,
+  personConversation,
   planMessage,
 } from './message-plan.js';
 import type { OutboxPort } from './outbox-port.js';
@@ -235,7 +236,8 @@ export class FileService {
     const ordered = hasGroup ? groupOrdered(cfg, target) : peopleOrdered(cfg);
     const withComment = input.comment !== undefined && channel !== 'robot-link';
     for (const [k, j] of jobs.entries()) {
-      const conversation = hasGroup ? `group:${j.target}` : `person:${j.target}`;
+      const conversation =
+        'userIds' in j.payload ? personConversation(j.payload.userIds[0]!) : `group:${j.target}`;
       jobs[k] = {
         ...j,
         orderKey: undefined,

@@ -19,7 +19,13 @@ import type { BotMessage } from '../stream/types.js';
 import { HELP_TEXT, parseCommand } from './commands.js';
 import type { HubConfig } from './config.js';
 import type { JobSpec } from './jobs.js';
-import { defaultAppName, groupOrdered, orderFields, peopleOrdered } from './message-plan.js';
+import {
+  defaultAppName,
+  groupOrdered,
+  orderFields,
+  peopleOrdered,
+  personConversation,
+} from './message-plan.js';
 import type { OutboxPort } from './outbox-port.js';
 import type { PeopleDirectory } from './people.js';
 import * as repo from './task-repo.js';
@@ -212,7 +218,7 @@ export class InboundService {
         channel: 'app',
         target: msg.senderNick ?? msg.senderStaffId,
         payload: { t: 'oto', app, userIds: [msg.senderStaffId], msgKey: 'sampleText', msgParam: { content } },
-        ...orderFields(`person:${msg.senderStaffId}`, peopleOrdered(cfg), 1),
+        ...orderFields(personConversation(msg.senderStaffId), peopleOrdered(cfg), 1),
       };
     }
     const alias = Object.entries(cfg.groups).find(

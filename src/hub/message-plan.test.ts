@@ -191,8 +191,8 @@ describe('ordering', () => {
       ordered,
     );
     expect(keys(jobs)).toEqual([
-      ['person:Alice', undefined],
-      ['person:Li', undefined],
+      [`person:${alice.userId}`, undefined],
+      ['person:li', undefined],
     ]);
   });
 

@@ -70,6 +70,14 @@ export function peopleOrdered(cfg: HubConfig, override?: boolean): boolean {
  * a key scoped to this message when there is more than one part (or `always`, for a comment and its file), else
  * none.
  */
+/**
+ * The conversation key of a 1:1 chat: the person's userId, the one id every path knows (a send by name resolves
+ * it; a chat command arrives with it), so replies and hub messages to one person share a key.
+ */
+export function personConversation(userId: string): string {
+  return `person:${userId}`;
+}
+
 export function orderFields(
   conversation: string,
   ordered: boolean,
@@ -144,7 +152,8 @@ function planPerson(input: PlanInput, person: MentionTarget, cfg: HubConfig): Jo
   if (!person.userId) throw new ValidationError(`no userId known for "${person.name}"`, 'to');
   const text = nameMentions(input);
   const ordered = peopleOrdered(cfg, input.ordered);
-  const order = (n: number) => orderFields(`person:${person.name}`, ordered, n, { sequence: input.sequence });
+  const order = (n: number) =>
+    orderFields(personConversation(person.userId!), ordered, n, { sequence: input.sequence });
   if (via === 'notice') {
     if (cfg.apps[app]?.agentId === undefined) {
       throw new ValidationError(`work notifications need apps.${app}.agentId`, 'via');

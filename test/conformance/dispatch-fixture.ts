@@ -1,3 +1,4 @@
+import type { KyselyPlugin } from 'kysely';
 /** The dispatcher conformance fixture: per-test stores on one backend, enqueue helpers, auto-stopped dispatchers. */
 
 import { afterEach } from 'vitest';
@@ -56,4 +57,20 @@ export function dispatchFixture(backend: Backend) {
     row: (s: Store, id: number) =>
       s.db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirstOrThrow(),
   };
+}
+
+/** A store whose `db` fails the next `n` UPDATE statements, as a dropped connection would. */
+export function flaky(s: Store): { store: Store; failUpdates: (n: number) => void } {
+  let fail = 0;
+  const plugin: KyselyPlugin = {
+    transformQuery(args) {
+      if (fail > 0 && args.node.kind === 'UpdateQueryNode') {
+        fail--;
+        throw new Error('Connection terminated unexpectedly');
+      }
+      return args.node;
+    },
+    transformResult: async (args) => args.result,
+  };
+  return { store: { ...s, db: s.db.withPlugin(plugin) }, failUpdates: (n) => (fail = n) };
 }

@@ -1,15 +1,13 @@
 /** Dispatcher conformance: retries, park, dead letters, redrive, penalties, ordering, events and metrics. */
 
-import type { KyselyPlugin } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { NetworkError, PlatformError, RateLimitedError, TimeoutError } from '../../src/core/errors.js';
 import { Redactor } from '../../src/core/redact.js';
 import { EventBus } from '../../src/server/events.js';
 import { Registry } from '../../src/server/metrics.js';
-import type { Store } from '../../src/store/open-store.js';
 import { type DeliverySpec, Outbox } from '../../src/store/outbox.js';
 import { backends } from './backends.js';
-import { dispatchFixture, failSome, spec } from './dispatch-fixture.js';
+import { dispatchFixture, failSome, flaky, spec } from './dispatch-fixture.js';
 import { FakeClock, RecordingSender, until } from './helpers.js';
 
 for (const backend of backends) {
@@ -221,22 +219,6 @@ for (const backend of backends) {
       const succeeded = sender.calls.filter((c, i, all) => all.findLastIndex((x) => x.id === c.id) === i);
       expect(succeeded.map((c) => c.id)).not.toEqual(ids);
     });
-
-    /** A store whose `db` fails the next `n` UPDATE statements, as a dropped connection would. */
-    function flaky(s: Store): { store: Store; failUpdates: (n: number) => void } {
-      let fail = 0;
-      const plugin: KyselyPlugin = {
-        transformQuery(args) {
-          if (fail > 0 && args.node.kind === 'UpdateQueryNode') {
-            fail--;
-            throw new Error('Connection terminated unexpectedly');
-          }
-          return args.node;
-        },
-        transformResult: async (args) => args.result,
-      };
-      return { store: { ...s, db: s.db.withPlugin(plugin) }, failUpdates: (n) => (fail = n) };
-    }
 
     it('a result is recorded even when the database drops the first writes after the send', async () => {
       const [s] = await stores(1);

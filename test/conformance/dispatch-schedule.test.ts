@@ -12,7 +12,7 @@ import { closeHits, lockKeys, penalize, recordHits, restampHit } from '../../src
 import type { Store } from '../../src/store/open-store.js';
 import { Outbox } from '../../src/store/outbox.js';
 import { backends } from './backends.js';
-import { dispatchFixture, spec } from './dispatch-fixture.js';
+import { dispatchFixture, flaky, spec } from './dispatch-fixture.js';
 import { FakeClock, RecordingSender, until } from './helpers.js';
 
 describe('defaultGuardMs', () => {
@@ -29,22 +29,6 @@ describe('defaultGuardMs', () => {
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`dispatcher scheduling (${backend.name})`, () => {
     const { stores, enqueueMany, dispatcher, row } = dispatchFixture(backend);
-
-    /** A store whose `db` fails the next `n` UPDATE statements, as a dropped connection would. */
-    function flaky(s: Store): { store: Store; failUpdates: (n: number) => void } {
-      let fail = 0;
-      const plugin: KyselyPlugin = {
-        transformQuery(args) {
-          if (fail > 0 && args.node.kind === 'UpdateQueryNode') {
-            fail--;
-            throw new Error('Connection terminated unexpectedly');
-          }
-          return args.node;
-        },
-        transformResult: async (args) => args.result,
-      };
-      return { store: { ...s, db: s.db.withPlugin(plugin) }, failUpdates: (n) => (fail = n) };
-    }
 
     async function claimAndStart(s: Store, n: number, owner: string): Promise<number[]> {
       const now = Date.now();

@@ -67,6 +67,22 @@ describe('dingkit send', () => {
     });
   });
 
+  it('--ordered / --unordered reach the hub as `ordered`; neither leaves it to the config; both is a usage error', async () => {
+    const sent = async (flags: string[]) => {
+      const r = await runCliProcess(['send', '--group', 'ops', ...flags, 'x'], { env: as(tok.send) });
+      expect(r.code, r.stderr).toBe(0);
+      return hub.calls.findLast((c) => c.method === 'sendMessage')?.args[0] as { ordered?: boolean };
+    };
+    expect((await sent(['--ordered'])).ordered).toBe(true);
+    expect((await sent(['--unordered'])).ordered).toBe(false);
+    expect(await sent([])).not.toHaveProperty('ordered');
+    const both = await runCliProcess(['send', '--group', 'ops', '--ordered', '--unordered', 'x'], {
+      env: as(tok.send),
+    });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/at most one of --ordered or --unordered/);
+  });
+
   it('bulk --lines: one message per line, idempotent re-run, no progress bar off a TTY', async () => {
     const stdin = 'one\n\ntwo\nthree\n';
     const first = await runCliProcess(
