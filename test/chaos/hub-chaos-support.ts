@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { demoOrg } from '../../src/emulator/demo-org.js';
 import type { Emulator } from '../../src/emulator/emulator.js';
-import type { EmulatorFixture, MessageRecord } from '../../src/emulator/types.js';
+import type { EmulatorFixture, MessageRecord, OrgDef } from '../../src/emulator/types.js';
 import type { Store } from '../../src/store/open-store.js';
 import type { RunnerInput } from './hub-runner.js';
 import { Standby } from './standby.js';
@@ -112,7 +112,8 @@ export function chaosOrg(robots: number, appGroups = 0): EmulatorFixture {
 
 /** The production config a deployed hub would have, pointed at the test's emulator (not the demo mode). */
 export function productionConfig(
-  emu: Emulator,
+  /** An emulator, or what the config needs of one running elsewhere: its URL and its org. */
+  emu: Pick<Emulator, 'url'> & { state: { org: OrgDef } },
   robots: number,
   dispatcher: Record<string, unknown>,
   appGroups = 0,
