@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterEach } from 'vitest';
 import { type OpenStoreOptions, openStore, type Store } from '../../src/store/open-store.js';
 
 export const PG_URL = process.env['DINGKIT_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -92,3 +93,26 @@ export const backends: Backend[] = [
     },
   },
 ];
+
+/**
+ * Call inside a describe: `stores(n)` opens n stores (n "processes") on a fresh database of the backend; after
+ * each test `beforeCleanup` runs (stopping what still uses them), then the database is dropped.
+ */
+export function freshStores(
+  backend: Backend,
+  beforeCleanup?: () => Promise<void>,
+): (n: number) => Promise<Store[]> {
+  let cleanup: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await beforeCleanup?.();
+    await cleanup?.();
+    cleanup = undefined;
+  });
+  return async (n) => {
+    const f = await backend.fresh();
+    cleanup = f.cleanup;
+    const out: Store[] = [];
+    for (let i = 0; i < n; i++) out.push(await f.open());
+    return out;
+  };
+}

@@ -1,12 +1,11 @@
-import type { KyselyPlugin } from 'kysely';
 /** The dispatcher conformance fixture: per-test stores on one backend, enqueue helpers, auto-stopped dispatchers. */
 
-import { afterEach } from 'vitest';
+import type { KyselyPlugin } from 'kysely';
 import { NetworkError } from '../../src/core/errors.js';
 import { Dispatcher, type DispatcherOptions } from '../../src/hub/dispatcher.js';
 import type { Store } from '../../src/store/open-store.js';
 import { type DeliverySpec, Outbox } from '../../src/store/outbox.js';
-import type { Backend } from './backends.js';
+import { type Backend, freshStores } from './backends.js';
 
 export const spec = (target: string, extra: Partial<DeliverySpec> = {}): DeliverySpec => ({
   channel: 'robot',
@@ -24,22 +23,13 @@ export const failSome = (job: { payload: unknown; attempt: number }): Error | un
 
 /** Call inside a describe: registers the cleanup and returns the helpers. */
 export function dispatchFixture(backend: Backend) {
-  let cleanup: (() => Promise<void>) | undefined;
   const running: Dispatcher[] = [];
-  afterEach(async () => {
+  const stores = freshStores(backend, async () => {
     for (const d of running.splice(0)) await d.stop({ deadlineMs: 1_000 });
-    await cleanup?.();
-    cleanup = undefined;
   });
   return {
     running,
-    async stores(n: number): Promise<Store[]> {
-      const f = await backend.fresh();
-      cleanup = f.cleanup;
-      const out: Store[] = [];
-      for (let i = 0; i < n; i++) out.push(await f.open());
-      return out;
-    },
+    stores,
     async enqueueMany(s: Store, specs: DeliverySpec[], now?: () => number): Promise<number[]> {
       const box = new Outbox(s, now ? { now } : {});
       const ids: number[] = [];

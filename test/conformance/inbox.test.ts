@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Inbox } from '../../src/store/inbox.js';
 import type { Store, Tx } from '../../src/store/open-store.js';
 import { Outbox } from '../../src/store/outbox.js';
-import { backends } from './backends.js';
+import { backends, freshStores } from './backends.js';
 import { FakeClock } from './helpers.js';
 
 /** The handler's effect: one counter row per inbox id, incremented in the handler's transaction. */
@@ -24,18 +24,7 @@ async function effects(s: Store): Promise<Map<string, number>> {
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`inbox (${backend.name})`, () => {
-    let cleanup: (() => Promise<void>) | undefined;
-    afterEach(async () => {
-      await cleanup?.();
-      cleanup = undefined;
-    });
-    async function stores(n: number): Promise<Store[]> {
-      const f = await backend.fresh();
-      cleanup = f.cleanup;
-      const out: Store[] = [];
-      for (let i = 0; i < n; i++) out.push(await f.open());
-      return out;
-    }
+    const stores = freshStores(backend);
 
     it('commit says new once and duplicate for every re-push, also when racing from 3 stores', async () => {
       const ss = await stores(3);

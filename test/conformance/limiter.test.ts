@@ -1,10 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rateLimitMiddleware } from '../../src/core/rate-limiter.js';
 import { Dispatcher, type DispatcherOptions } from '../../src/hub/dispatcher.js';
 import { StoreLimiterStore } from '../../src/store/limiter.js';
 import type { Store } from '../../src/store/open-store.js';
 import { type DeliverySpec, Outbox } from '../../src/store/outbox.js';
-import { backends } from './backends.js';
+import { backends, freshStores } from './backends.js';
 import { FakeClock, maxInWindow, RecordingSender, sleep } from './helpers.js';
 
 const robotJob = (robot: string, n: number): DeliverySpec => ({
@@ -23,20 +23,10 @@ async function backlog(s: Store, robots: string[], perRobot: number, now?: () =>
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`robot budget across processes (${backend.name})`, () => {
-    let cleanup: (() => Promise<void>) | undefined;
     const running: Dispatcher[] = [];
-    afterEach(async () => {
+    const stores = freshStores(backend, async () => {
       for (const d of running.splice(0)) await d.stop({ deadlineMs: 1_000 });
-      await cleanup?.();
-      cleanup = undefined;
     });
-    async function stores(n: number): Promise<Store[]> {
-      const f = await backend.fresh();
-      cleanup = f.cleanup;
-      const out: Store[] = [];
-      for (let i = 0; i < n; i++) out.push(await f.open());
-      return out;
-    }
 
     /**
      * Goal D6 on a scaled window: 3 dispatchers (3 stores = 3 "processes") share 2 robots with a backlog, budget

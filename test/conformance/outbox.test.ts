@@ -1,7 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/store/open-store.js';
+import { describe, expect, it } from 'vitest';
 import { type EnqueueInput, Outbox, toDelivery } from '../../src/store/outbox.js';
-import { backends } from './backends.js';
+import { backends, freshStores } from './backends.js';
 import { FakeClock } from './helpers.js';
 
 const msg = (key?: string, n = 1): EnqueueInput => ({
@@ -19,18 +18,7 @@ const msg = (key?: string, n = 1): EnqueueInput => ({
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`outbox (${backend.name})`, () => {
-    let cleanup: (() => Promise<void>) | undefined;
-    afterEach(async () => {
-      await cleanup?.();
-      cleanup = undefined;
-    });
-    async function stores(n: number): Promise<Store[]> {
-      const f = await backend.fresh();
-      cleanup = f.cleanup;
-      const out: Store[] = [];
-      for (let i = 0; i < n; i++) out.push(await f.open());
-      return out;
-    }
+    const stores = freshStores(backend);
 
     it('enqueue writes the message and all its deliveries, queued, in part order', async () => {
       const [s] = await stores(1);

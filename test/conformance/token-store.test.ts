@@ -1,26 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Handler } from '../../src/core/pipeline.js';
 import { TokenManager } from '../../src/core/token-manager.js';
 import { StoreLocks } from '../../src/store/locks.js';
-import type { Store } from '../../src/store/open-store.js';
 import { SharedTokenStore } from '../../src/store/token-store.js';
-import { backends } from './backends.js';
+import { backends, freshStores } from './backends.js';
 import { FakeClock, sleep } from './helpers.js';
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`shared token store and locks (${backend.name})`, () => {
-    let cleanup: (() => Promise<void>) | undefined;
-    afterEach(async () => {
-      await cleanup?.();
-      cleanup = undefined;
-    });
-    async function stores(n: number): Promise<Store[]> {
-      const f = await backend.fresh();
-      cleanup = f.cleanup;
-      const out: Store[] = [];
-      for (let i = 0; i < n; i++) out.push(await f.open());
-      return out;
-    }
+    const stores = freshStores(backend);
 
     it('a lock has one holder at a time; it frees on release or when its ttl passes', async () => {
       const [s1, s2] = await stores(2);
