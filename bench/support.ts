@@ -1,6 +1,7 @@
 /** What the benchmarks share: the PostgreSQL they may use and how they read a latency distribution. */
 
 import pg from 'pg';
+import type { Store } from '../src/store/open-store.js';
 
 /** PostgreSQL for the benchmarks' PostgreSQL rows (the tests' database), skipped when it does not answer. */
 export const PG_URL = process.env['DINGKIT_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -21,4 +22,15 @@ export async function pgUp(): Promise<boolean> {
   } finally {
     await c.end().catch(() => {});
   }
+}
+
+/** Drops a benchmark's own PostgreSQL schema (with everything in it) and closes its store; never throws. */
+export async function dropPgStore(store: Store, schema: string): Promise<void> {
+  await store.db.schema
+    .dropSchema(schema)
+    .ifExists()
+    .cascade()
+    .execute()
+    .catch(() => {});
+  await store.close().catch(() => {});
 }

@@ -46,7 +46,7 @@ import {
   spawnHub,
 } from '../../test/chaos/hub-chaos-support.js';
 import type { RunnerInput } from '../../test/chaos/hub-runner.js';
-import { PG_URL, pct, pgUp } from '../support.js';
+import { dropPgStore, PG_URL, pct, pgUp } from '../support.js';
 
 const N = Number(process.argv[2] ?? 5_000);
 const CONCURRENCY = Number(process.argv[3] ?? 16);
@@ -100,15 +100,7 @@ async function freshDb(kind: string): Promise<Db> {
     url: PG_URL,
     schema,
     store,
-    async drop() {
-      await store.db.schema
-        .dropSchema(schema)
-        .ifExists()
-        .cascade()
-        .execute()
-        .catch(() => {});
-      await store.close().catch(() => {});
-    },
+    drop: () => dropPgStore(store, schema),
   };
 }
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../../src/hub/config.js';
 import { startHub } from '../../src/hub/hub.js';
 import { openStore, type Store } from '../../src/store/open-store.js';
-import { PG_URL, pct, pgUp } from '../support.js';
+import { dropPgStore, PG_URL, pct, pgUp } from '../support.js';
 
 const N = Number(process.argv[2] ?? 2000);
 const ENG = 'cidDemoEngineering0001==';
@@ -101,13 +101,7 @@ if (await pgUp()) {
   try {
     rows.push(await run('postgres', store));
   } finally {
-    await store.db.schema
-      .dropSchema(schema)
-      .ifExists()
-      .cascade()
-      .execute()
-      .catch(() => {});
-    await store.close();
+    await dropPgStore(store, schema);
   }
 } else {
   console.log(`PostgreSQL at ${PG_URL} unreachable: skipped`);
