@@ -1,5 +1,6 @@
 import nodeCrypto, { createCipheriv } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { expectThrows } from '../../test/support/expect-throws.js';
 import {
   ConfigError,
   DecryptError,
@@ -86,14 +87,14 @@ describe('EventCrypto construction fails closed (C5)', () => {
   }
 
   it('never puts the secret values in the error', () => {
-    try {
-      new EventCrypto({ token: 'secretTokenValue1', aesKey: 'tooShortSecretKey', ownerKey: OWNER });
-      expect.unreachable();
-    } catch (e) {
-      const text = `${(e as Error).message} ${JSON.stringify(e)}`;
-      expect(text).not.toContain('secretTokenValue1');
-      expect(text).not.toContain('tooShortSecretKey');
-    }
+    const e = expectThrows(
+      () => new EventCrypto({ token: 'secretTokenValue1', aesKey: 'tooShortSecretKey', ownerKey: OWNER }),
+      ConfigError,
+    );
+    const text = `${e.message} ${JSON.stringify(e)}`;
+    expect(text).toContain('aesKey');
+    expect(text).not.toContain('secretTokenValue1');
+    expect(text).not.toContain('tooShortSecretKey');
   });
 
   it('accepts a valid configuration and keeps the secrets out of inspection and JSON', async () => {
@@ -188,14 +189,9 @@ describe('decrypt rejects every malformed envelope with a typed reason', () => {
   it('never includes decrypted bytes in an error', () => {
     const secretish = Buffer.from('{"EventType":"PLAINTEXT-CANARY"}');
     const bad = rawSeal(frame(secretish, Buffer.from('dingotherapp')));
-    try {
-      c.decrypt(bad);
-      expect.unreachable();
-    } catch (e) {
-      expect(`${(e as Error).message} ${JSON.stringify(e)} ${String((e as Error).stack)}`).not.toContain(
-        'CANARY',
-      );
-    }
+    const e = expectThrows(() => c.decrypt(bad), DecryptError);
+    expect(e.reason).toBe('owner_key_mismatch');
+    expect(`${e.message} ${JSON.stringify(e)} ${String(e.stack)}`).not.toContain('CANARY');
   });
 });
 

@@ -2,6 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { expectThrows } from '../../test/support/expect-throws.js';
+import { ConfigError } from '../core/errors.js';
 import { loadConfig, parseConfig, usesEmulator } from './config.js';
 import { defaultWorkers } from './delivery.js';
 
@@ -15,14 +17,12 @@ describe('hub config', () => {
 
   it('names the bad key and never echoes a secret', () => {
     const secret = 'SEC-this-is-a-canary-secret-value';
-    try {
-      parseConfig({ robots: { ops: { webhook: 'x', secret } } }, {});
-      expect.unreachable();
-    } catch (e) {
-      const msg = (e as Error).message;
-      expect(msg).toContain('robots.ops.webhook');
-      expect(msg).not.toContain(secret);
-    }
+    const msg = expectThrows(
+      () => parseConfig({ robots: { ops: { webhook: 'x', secret } } }, {}),
+      ConfigError,
+    ).message;
+    expect(msg).toContain('robots.ops.webhook');
+    expect(msg).not.toContain(secret);
   });
 
   // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is the config file's placeholder syntax
