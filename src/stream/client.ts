@@ -62,6 +62,8 @@ export class StreamClient {
   #abort: AbortController | undefined;
   /** Consecutive failed connects or early drops; reset once a connection proved healthy. */
   #failures = 0;
+  /** The live socket once it has stayed up for `healthyAfterMs`. */
+  #proven: StreamSocket | undefined;
   #nextSocketId = 1;
   #started = false;
   #stopped = false;
@@ -288,7 +290,7 @@ export class StreamClient {
     } catch (e) {
       if (this.#stopped) return;
       this.#stats.connectFailures++;
-      this.#failures++;
+      this.#fail();
       const detail = describeError(e);
       this.#log('warn', 'stream connect failed', { attempt: this.#failures, err: detail });
       if (!this.#everConnected && isDingTalkError(e) && !e.retryable && e.outcome === 'rejected') {
@@ -322,7 +324,10 @@ export class StreamClient {
     this.#stats.connects++;
     this.#cancelHealthy?.();
     this.#cancelHealthy = this.#timers.after(this.#o.healthyAfterMs, () => {
-      if (this.#live === socket) this.#failures = 0;
+      if (this.#live !== socket) return;
+      this.#proven = socket;
+      this.#failures = 0;
+      this.#stats.failureStreak = 0;
     });
     this.#setState('connected', { connectionId: socket.id });
     this.#firstConnect?.resolve();
@@ -347,7 +352,7 @@ export class StreamClient {
     this.#live = undefined;
     this.#cancelHealthy?.();
     if (this.#stopped) return;
-    this.#failures++;
+    this.#fail();
     this.#log('info', 'stream socket closed', { connectionId: socket.id, reason: info.reason });
     this.#setState('disconnected', { reason: info.reason });
     this.#scheduleReconnect(info.reason);
@@ -381,17 +386,32 @@ export class StreamClient {
       return;
     }
     if (frame.topic === 'disconnect' && socket === this.#live) {
-      // Rotation (§1 step 7): this socket stops taking frames now and closes once its owed acks are out; a fresh
-      // open call starts at once, without backoff. Between the two there is no live socket, never two.
+      // Rotation (§1 step 7): this socket stops taking frames now and closes once its owed acks are out. Between
+      // it and the next one there is no live socket, never two. After a healthy connection the rotation is planned
+      // and the fresh open call starts at once. Before that, a `disconnect` counts as a failure and backs off like
+      // a close: a gateway answering every connect with `disconnect` would otherwise get a connect per round trip
+      // forever (issue #9 item 7).
+      const planned = this.#proven === socket;
       this.#stats.rotations++;
       this.#live = undefined;
       this.#cancelHealthy?.();
       socket.drain(this.#o.drainTimeoutMs);
-      this.#log('info', 'stream rotation requested', { connectionId: socket.id });
+      this.#log('info', 'stream rotation requested', { connectionId: socket.id, planned });
       this.#setState('disconnected', { reason: 'disconnect' });
-      void this.#connect('disconnect');
+      if (planned) {
+        void this.#connect('disconnect');
+      } else {
+        this.#fail();
+        this.#scheduleReconnect('disconnect before the connection proved healthy');
+      }
     }
     // CONNECTED / REGISTERED / KEEPALIVE (§6, unverified) need nothing: any frame already counts as traffic.
+  }
+
+  /** One more consecutive failure: the next reconnect waits longer. */
+  #fail(): void {
+    this.#failures++;
+    this.#stats.failureStreak = this.#failures;
   }
 
   #countMalformed(reason: MalformedReason): void {

@@ -27,6 +27,11 @@ export interface StreamStats {
   halfOpenDetected: number;
   /** SYSTEM `disconnect` notices that led to a rotation. */
   rotations: number;
+  /**
+   * Consecutive failures: failed connects, and connections closed or told to `disconnect` before they stayed up
+   * for `healthyAfterMs`. The reconnect delay grows with it; it returns to 0 once a connection proves healthy.
+   */
+  failureStreak: number;
   frames: { SYSTEM: number; EVENT: number; CALLBACK: number };
   pings: number;
   acks: {
@@ -69,6 +74,7 @@ export function emptyStats(): StreamStats {
     connectFailures: 0,
     halfOpenDetected: 0,
     rotations: 0,
+    failureStreak: 0,
     frames: { SYSTEM: 0, EVENT: 0, CALLBACK: 0 },
     pings: 0,
     acks: { success: 0, later: 0, callback: 0, error: 0, notFound: 0, busy: 0, dropped: 0 },

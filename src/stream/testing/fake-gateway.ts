@@ -46,6 +46,8 @@ export interface FakeGatewayOptions {
   refuseHandshake?: (n: number) => boolean;
   /** Close the socket right after it opened. */
   closeAfterOpen?: (n: number) => boolean;
+  /** Send SYSTEM `disconnect` right after the socket opened, and leave the socket open (a hostile or broken gateway). */
+  disconnectAfterOpen?: (n: number) => boolean;
   /**
    * Re-push, on the next socket, frames not acked on a socket that closed, and hold pushes made while no socket is
    * open (the gateway's redelivery, stream-protocol.md §9).
@@ -355,6 +357,10 @@ export class FakeGateway {
     this.#notify();
     if (this.#o.closeAfterOpen?.(n)) {
       ws.close(1011, 'going away');
+      return;
+    }
+    if (this.#o.disconnectAfterOpen?.(n)) {
+      this.disconnect(conn);
       return;
     }
     // A blackholed socket is dead to the gateway as well once the client has come back on a new one.
