@@ -202,13 +202,20 @@ export class ValidationError extends DingTalkError {
   override readonly name: string = 'ValidationError';
   /** Dotted path of the offending field, when there is one. */
   readonly field: string | undefined;
-  constructor(message: string, field?: string, options: DingTalkErrorOptions = {}) {
+  /**
+   * A stable reason for refusals a caller may want to tell apart (the HTTP API answers it as the error code),
+   * e.g. `due_in_past`; undefined for plain bad input.
+   */
+  readonly reason: string | undefined;
+  constructor(message: string, field?: string, options: DingTalkErrorOptions & { reason?: string } = {}) {
+    const { reason, ...rest } = options;
     super('VALIDATION', field ? `${field}: ${message}` : message, {
       outcome: 'not_sent',
       retryable: false,
-      ...options,
+      ...rest,
     });
     this.field = field;
+    this.reason = reason;
   }
 }
 

@@ -10,6 +10,7 @@
 
 import { ConfigError, ValidationError } from '../core/errors.js';
 import { type Logger, silentLogger } from '../core/logger.js';
+import { assertStorableText } from '../core/text.js';
 import type { Emulator } from '../emulator/emulator.js';
 import { startEmulator } from '../emulator/emulator.js';
 import type { EmulatorOptions } from '../emulator/types.js';
@@ -262,6 +263,24 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
   }
 
   const actor = (a: Actor | undefined): Actor => ({ by: a?.by || 'api' });
+  /**
+   * Text no store can hold (NUL, lone surrogates; src/core/text.ts) is refused before a service runs, whoever
+   * calls: the HTTP API's contracts refuse it too, library callers and local CLI verbs meet it here. `fields` names
+   * each argument for the error (`''`: the argument's own keys are the field names).
+   */
+  const checked =
+    <A extends unknown[], R>(fields: readonly (string | undefined)[], fn: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      try {
+        args.forEach((v, i) => {
+          const field = fields[i];
+          if (field !== undefined) assertStorableText(v, field);
+        });
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return fn(...args);
+    };
 
   const hub: RunningHub = {
     config,
@@ -281,29 +300,44 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     drainInbox: () => pump(),
     purge: () => retention.runOnce(),
 
-    sendMessage: (input: SendMessageInput, a: Actor): Promise<SendResult> => messages.send(input, actor(a)),
+    sendMessage: checked(
+      ['', 'actor'],
+      (input: SendMessageInput, a: Actor): Promise<SendResult> => messages.send(input, actor(a)),
+    ),
     getMessage: (id: string) => outbox.getMessage(id),
-    assignTask: (input: TaskInput, a: Actor): Promise<Task> => tasks.assign(input, actor(a)),
+    assignTask: checked(
+      ['', 'actor'],
+      (input: TaskInput, a: Actor): Promise<Task> => tasks.assign(input, actor(a)),
+    ),
     getTask: (id: number) => (Number.isSafeInteger(id) ? tasks.get(id) : Promise.resolve(undefined)),
-    listTasks: (f: TaskFilter) => tasks.list(f ?? {}),
-    actOnTask: (id, action, a, note) => {
-      if (!['start', 'done', 'cancel', 'reopen'].includes(action)) {
-        return Promise.reject(new ValidationError('start, done, cancel or reopen', 'action'));
-      }
-      return tasks.act(id, action, actor(a), note);
-    },
-    updateTask: (id: number, patch: TaskPatch, a: Actor): Promise<Task> => tasks.update(id, patch, actor(a)),
-    shareFile: (input: FileShareInput, a: Actor): Promise<FileShare> => files.share(input, actor(a)),
+    listTasks: checked([''], (f: TaskFilter) => tasks.list(f ?? {})),
+    actOnTask: checked(
+      [undefined, 'action', 'actor', 'note'],
+      (id: number, action: 'start' | 'done' | 'cancel' | 'reopen', a: Actor, note?: string) => {
+        if (!['start', 'done', 'cancel', 'reopen'].includes(action)) {
+          return Promise.reject(new ValidationError('start, done, cancel or reopen', 'action'));
+        }
+        return tasks.act(id, action, actor(a), note);
+      },
+    ),
+    updateTask: checked(
+      [undefined, '', 'actor'],
+      (id: number, patch: TaskPatch, a: Actor): Promise<Task> => tasks.update(id, patch, actor(a)),
+    ),
+    shareFile: checked(
+      ['', 'actor'],
+      (input: FileShareInput, a: Actor): Promise<FileShare> => files.share(input, actor(a)),
+    ),
     listShares: (limit?: number) => files.list(limit),
     listDeliveries: (f: {
       status?: DeliveryStatus | undefined;
       limit?: number | undefined;
     }): Promise<Delivery[]> => outbox.listDeliveries(f ?? {}),
-    redrive: async (ids, a) => {
+    redrive: checked(['ids', 'actor'], async (ids: readonly string[] | 'all-dead', a: Actor) => {
       const n = await outbox.redrive(ids);
       if (n > 0) events.publish('delivery.redriven', { count: n, by: actor(a).by });
       return n;
-    },
+    }),
     listPeople: async (): Promise<Person[]> => (await people.list()).map(({ key: _k, ...p }) => p),
     health: async (): Promise<HealthReport> => {
       let queue = { queued: 0, parked: 0, dead: 0 };

@@ -10,6 +10,7 @@
  */
 
 import type { Logger } from '../core/logger.js';
+import { storableDeep } from '../core/text.js';
 import type { EventBus } from '../server/events.js';
 import type { Counter } from '../server/metrics.js';
 import type { Inbox, InboxEntry } from '../store/inbox.js';
@@ -132,8 +133,11 @@ export class InboundService {
 
   /** The inbox handler: one entry, inside the inbox transaction. */
   handle = async (entry: InboxEntry, tx: Tx): Promise<void> => {
-    if (entry.topic === BOT_TOPIC) return this.#botMessage(entry.payload as BotMessage, tx);
-    const p = entry.payload as { eventType?: string; data?: Record<string, unknown> } | null;
+    // What people type cannot be refused with a 400: NUL is dropped and lone surrogates become U+FFFD before any of
+    // it (a nick in task history, a command echoed in a reply) reaches a store that would refuse it (core/text.ts).
+    const payload = storableDeep(entry.payload);
+    if (entry.topic === BOT_TOPIC) return this.#botMessage(payload as BotMessage, tx);
+    const p = payload as { eventType?: string; data?: Record<string, unknown> } | null;
     if (p?.eventType && (p.eventType === TODO_POLL_EVENT || this.#d.todoEventTypes.includes(p.eventType))) {
       return this.#todoEvent(p.data ?? {}, tx);
     }

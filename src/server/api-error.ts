@@ -51,7 +51,10 @@ export function toResponse(
     );
   }
   if (isDingTalkError(e)) {
-    if (e.code === 'VALIDATION') return c.json(errorBody('invalid_request', clean(e.message)), 400);
+    if (e.code === 'VALIDATION') {
+      const reason = (e as { reason?: string }).reason;
+      return c.json(errorBody(reason ?? 'invalid_request', clean(e.message)), 400);
+    }
     if (e.code === 'CONFIG') return c.json(errorBody('not_configured', clean(e.message)), 409);
     log?.(e);
     return c.json(errorBody('dingtalk_error', clean(e.message)), 502);

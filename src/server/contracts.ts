@@ -6,8 +6,14 @@
  */
 
 import { z } from 'zod';
+import { isStorableText, STORABLE_TEXT_MESSAGE } from '../core/text.js';
 
-const shortText = (max: number) => z.string().min(1).max(max);
+/**
+ * Every text field a request carries: no NUL and no lone surrogate (src/core/text.ts), so nothing reaches a store
+ * that PostgreSQL would refuse (a 500) or that both stores would silently alter.
+ */
+const text = () => z.string().refine(isStorableText, STORABLE_TEXT_MESSAGE);
+const shortText = (max: number) => text().min(1).max(max);
 
 /** Group aliases and robot/app names in the config use this alphabet (src/hub/config.ts). */
 export const aliasSchema = z
@@ -27,7 +33,7 @@ function oneDestination(d: { group?: string | undefined; to?: readonly string[] 
 }
 const ONE_DESTINATION = { message: 'give exactly one of "group" or "to"', path: ['group'] };
 
-const varValue = z.union([z.string().max(10_000), z.number(), z.boolean(), z.null()]);
+const varValue = z.union([text().max(10_000), z.number(), z.boolean(), z.null()]);
 
 export const sendMessageBody = z
   .object({
@@ -36,7 +42,7 @@ export const sendMessageBody = z
     format: z.enum(['text', 'markdown']).optional(),
     title: shortText(256).optional(),
     vars: z
-      .record(z.string().min(1).max(64), varValue)
+      .record(text().min(1).max(64), varValue)
       .refine((v) => Object.keys(v).length <= 200, 'at most 200 variables')
       .optional(),
     mention: z.array(personNameSchema).max(50).optional(),
@@ -85,12 +91,20 @@ export const isoTimeSchema = z.iso.datetime({ offset: true });
 export const createTaskBody = z
   .object({
     title: shortText(200),
-    description: z.string().max(4_000).optional(),
+    description: text().max(4_000).optional(),
     assignees: z.array(personNameSchema).min(1).max(50),
     group: aliasSchema.optional(),
     due: isoTimeSchema.optional(),
     priority: prioritySchema.optional(),
     idempotencyKey: shortText(200).optional(),
+    allowPastDue: z
+      .boolean()
+      .optional()
+      .meta({
+        description:
+          'Accept a `due` more than 60 s in the past (an import of old work). Without it such a due time is a 400 ' +
+          '`due_in_past`.',
+      }),
   })
   .strict()
   .meta({ id: 'CreateTask' });
@@ -99,14 +113,22 @@ export const createTaskBody = z
 export const updateTaskBody = z
   .object({
     title: shortText(200).optional(),
-    description: z.string().max(4_000).nullable().optional(),
+    description: text().max(4_000).nullable().optional(),
     due: isoTimeSchema.nullable().optional(),
     group: aliasSchema.nullable().optional(),
     addAssignees: z.array(personNameSchema).min(1).max(50).optional(),
     removeAssignees: z.array(personNameSchema).min(1).max(50).optional(),
+    allowPastDue: z
+      .boolean()
+      .optional()
+      .meta({
+        description:
+          'Accept a `due` more than 60 s in the past (an import of old work). Without it such a due time is a 400 ' +
+          '`due_in_past`.',
+      }),
   })
   .strict()
-  .refine((b) => Object.values(b).some((v) => v !== undefined), {
+  .refine(({ allowPastDue: _, ...b }) => Object.values(b).some((v) => v !== undefined), {
     message: 'give at least one field to change',
   })
   .meta({ id: 'UpdateTask' });
@@ -114,7 +136,7 @@ export const updateTaskBody = z
 export const taskActionSchema = z.enum(['start', 'done', 'cancel', 'reopen']);
 
 export const taskActionBody = z
-  .object({ note: z.string().max(1_000).optional() })
+  .object({ note: text().max(1_000).optional() })
   .strict()
   .meta({ id: 'TaskAction' });
 
@@ -166,8 +188,7 @@ export const opaqueIdParam = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'not a
 export const fileShareFields = z
   .object({
     ...destinationShape,
-    to: z
-      .string()
+    to: text()
       .min(1)
       .max(4_000)
       .transform((s) =>
@@ -178,10 +199,11 @@ export const fileShareFields = z
       )
       .pipe(z.array(personNameSchema).min(1).max(100))
       .optional(),
-    comment: z.string().max(2_000).optional(),
+    comment: text().max(2_000).optional(),
     publicUrl: z
       .url({ protocol: /^https?$/ })
       .max(2_000)
+      .refine(isStorableText, STORABLE_TEXT_MESSAGE)
       .optional(),
     fileName: shortText(255).optional(),
   })
