@@ -275,6 +275,30 @@ for (const backend of backends) {
       expect((await f.hub.getTask(t.id))!.state).toBe('cancelled');
     });
 
+    it('the service path for pages and per-person API calls: refused like a missing task, edit/reopen kept for owners', async () => {
+      const t = await opsTask('Quarterly OKRs');
+      const lisi = { by: '李四', person: { key: 'lisi' } };
+      const missing = t.id + 100_000;
+      const err = await f.hub.actOnTask(t.id, 'done', lisi).catch((e: unknown) => e);
+      const none = await f.hub.actOnTask(missing, 'done', lisi).catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'TaskAccessError', code: 'TASK_ACCESS', reason: 'not_permitted' });
+      expect(none).toMatchObject({ name: 'TaskAccessError', code: 'TASK_ACCESS', reason: 'no_task' });
+      expect((err as Error).message.replace(String(t.id), 'N')).toBe(
+        (none as Error).message.replace(String(missing), 'N'),
+      );
+      expect((err as Error).message).not.toContain('OKR');
+      // An assignee finishes work but does not rewrite it; an operator (no person) is not subject to the rule.
+      const alice = { by: 'Alice Chen', person: { key: 'alice', group: 'ops' } };
+      await expect(f.hub.updateTask(t.id, { title: 'Mine now' }, alice)).rejects.toMatchObject({
+        code: 'TASK_ACCESS',
+      });
+      await unchanged(f, c, t);
+      expect((await f.hub.updateTask(t.id, { title: 'Quarterly OKRs v2' }, { by: 'api:ops' })).title).toBe(
+        'Quarterly OKRs v2',
+      );
+      expect((await f.hub.actOnTask(t.id, 'start', alice)).state).toBe('in_progress');
+    });
+
     it('allowed: a Todo marked done in DingTalk by its own assignee', async () => {
       const t = await opsTask('Update the runbook');
       const todoId = (
