@@ -5,14 +5,15 @@ import { renderTemplate, templateVariables } from './template.js';
 
 describe('chat commands', () => {
   it.each([
-    [' done 42', { kind: 'transition', action: 'done', taskId: 42 }],
-    ['@dingkit start #7', { kind: 'transition', action: 'start', taskId: 7 }],
-    ['完成 12', { kind: 'transition', action: 'done', taskId: 12 }],
-    ['\u3000取消 3', { kind: 'transition', action: 'cancel', taskId: 3 }],
-    ['/tasks', { kind: 'list' }],
-    ['我的任务', { kind: 'list' }],
-    ['', { kind: 'help' }],
-    ['help', { kind: 'help' }],
+    [' done 42', { kind: 'transition', action: 'done', taskId: 42, lang: 'en' }],
+    ['@dingkit start #7', { kind: 'transition', action: 'start', taskId: 7, lang: 'en' }],
+    ['完成 12', { kind: 'transition', action: 'done', taskId: 12, lang: 'zh' }],
+    ['\u3000取消 3', { kind: 'transition', action: 'cancel', taskId: 3, lang: 'zh' }],
+    ['/tasks', { kind: 'list', lang: 'en' }],
+    ['我的任务', { kind: 'list', lang: 'zh' }],
+    ['', { kind: 'help', lang: 'en' }],
+    ['help', { kind: 'help', lang: 'en' }],
+    ['帮助', { kind: 'help', lang: 'zh' }],
   ])('parses %j', (text, expected) => {
     expect(parseCommand(text)).toEqual(expected);
   });
@@ -21,6 +22,14 @@ describe('chat commands', () => {
     expect(parseCommand('deploy 42').kind).toBe('unknown');
     expect(parseCommand('42').kind).toBe('unknown');
     expect(parseCommand('done forty-two').kind).toBe('unknown');
+  });
+
+  it('answers in the language the command is written in, not the one a mention or a space suggests', () => {
+    // A Chinese @mention or a full-width space does not make an English command Chinese.
+    expect(parseCommand('@张三 done 5').lang).toBe('en');
+    expect(parseCommand('\u3000done 5').lang).toBe('en');
+    expect(parseCommand('完成 #5').lang).toBe('zh');
+    expect(parseCommand('这是什么').lang).toBe('zh');
   });
 });
 

@@ -7,11 +7,21 @@
  *   tasks / 我的任务       help / 帮助
  */
 
-export type ChatCommand =
+type Command =
   | { kind: 'transition'; action: 'start' | 'done' | 'cancel'; taskId: number }
   | { kind: 'list' }
   | { kind: 'help' }
   | { kind: 'unknown'; text: string };
+
+export type ChatCommand = Command & {
+  /** The language to answer in: Chinese when the command is written in Chinese (a CJK character), else English. */
+  lang: Lang;
+};
+
+export type Lang = 'en' | 'zh';
+
+/** CJK punctuation (not the ideographic space), ideographs (with extension A) and full-width forms. */
+const CJK = /[\u3001-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff01-\uffef]/u;
 
 const ACTIONS: Record<string, 'start' | 'done' | 'cancel'> = {
   start: 'start',
@@ -27,12 +37,17 @@ const ACTIONS: Record<string, 'start' | 'done' | 'cancel'> = {
 };
 
 export function parseCommand(raw: string): ChatCommand {
-  // Drop @mentions (the robot's own and others), full-width spaces and a leading slash.
+  // Drop @mentions (the robot's own and others: a name in them is not who wrote it), full-width spaces and a
+  // leading slash.
   const text = raw
     .replace(/\u3000/g, ' ')
     .replace(/@\S+/g, ' ')
     .trim()
     .replace(/^\//, '');
+  return { ...understand(text), lang: CJK.test(text) ? 'zh' : 'en' };
+}
+
+function understand(text: string): Command {
   const lower = text.toLowerCase();
   if (lower === '' || lower === 'help' || lower === '?' || lower === '帮助') return { kind: 'help' };
   if (
@@ -51,12 +66,3 @@ export function parseCommand(raw: string): ChatCommand {
   }
   return { kind: 'unknown', text };
 }
-
-export const HELP_TEXT = [
-  'I understand:',
-  '- `tasks`: your open tasks',
-  '- `start <id>`: you are working on it',
-  '- `done <id>`: it is finished',
-  '- `cancel <id>`: it is no longer needed',
-  '- `help`: this message',
-].join('\n');

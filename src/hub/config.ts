@@ -101,6 +101,26 @@ const person = z
     'a person needs a mobile, userId or unionId',
   );
 
+const personRef = z.string().min(1).max(128);
+
+/**
+ * Who may start, finish or cancel a task from a chat (and, later, the people's pages). Assignees, the task's
+ * creator, `admins` and the `leads` of its group always may; the policy widens that to people writing from the
+ * task's group (`group`) or to everyone in `people` (`org`). Names are keys, display names or userIds.
+ * @default { policy: 'assignees', admins: [], leads: {} }
+ * @example { policy: 'group', admins: ['张三'], leads: { ops: ['alice'] } }
+ */
+const taskAccess = z
+  .object({
+    policy: z.enum(['assignees', 'group', 'org']).default('assignees'),
+    /** People who may change every task. */
+    admins: z.array(personRef).max(1_000).default([]),
+    /** Per group alias: people who may change that group's tasks. */
+    leads: z.record(name, z.array(personRef).max(1_000)).default({}),
+  })
+  .strict()
+  .default({ policy: 'assignees', admins: [], leads: {} });
+
 export const configSchema = z
   .object({
     apps: z.record(name, app).default({}),
@@ -166,9 +186,17 @@ export const configSchema = z
         todoPollMs: z.number().int().min(0).default(0),
         /** Link in each Todo (`detailUrl`, reference §8.2); `{id}` is the task id. Default: the hub's own API. */
         detailUrl: z.string().url().optional(),
+        /** Who may change a task on a person's behalf (src/hub/task-access.ts, docs/security.md). */
+        access: taskAccess,
       })
       .strict()
-      .default({ remindBeforeMs: 3_600_000, escalateAfterMs: 0, pollMs: 1_000, todoPollMs: 0 }),
+      .default({
+        remindBeforeMs: 3_600_000,
+        escalateAfterMs: 0,
+        pollMs: 1_000,
+        todoPollMs: 0,
+        access: { policy: 'assignees', admins: [], leads: {} },
+      }),
     /** File shares (reference §6). */
     files: z
       .object({

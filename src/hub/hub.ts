@@ -52,6 +52,7 @@ import type {
   TaskPatch,
 } from './service.js';
 import { storeErrorReporter } from './store-errors.js';
+import { type AccessRules, resolveAccessRules } from './task-access.js';
 import { TaskScheduler } from './task-scheduler.js';
 import { TaskService } from './tasks.js';
 import { TodoPoller } from './todo-poller.js';
@@ -164,7 +165,29 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
   const storeOutbox = new Outbox(store, { now, onEnqueued: () => delivery?.notify() });
   const outbox: OutboxPort = createOutboxPort(storeOutbox);
   const people = new PeopleDirectory({ config, db: store.db, dingtalk, now });
-  const tasks = new TaskService({ config, store, outbox, people, events, now, publicUrl: () => publicUrl });
+  let access: AccessRules;
+  try {
+    // After configFromOrg: in demo mode the people and groups the names refer to come from the emulator's org.
+    access = resolveAccessRules(
+      config.tasks.access,
+      (n) => people.keyOf(n),
+      (g) => config.groups[g] !== undefined,
+    );
+  } catch (e) {
+    if (ownsStore) await store.close();
+    await emulator?.close();
+    throw e;
+  }
+  const tasks = new TaskService({
+    config,
+    store,
+    outbox,
+    people,
+    events,
+    now,
+    publicUrl: () => publicUrl,
+    access,
+  });
   const messages = new MessageService({ config, outbox, people, events });
   const files = new FileService({ config, store, outbox, people, dingtalk, events, now });
   const scheduler = new TaskScheduler({ config, store, outbox, people, events, logger, now });
@@ -181,6 +204,10 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     todoEventTypes: o.todoEventTypes ?? ['todo_task_update'],
     unsafeAckBeforeCommit: o.unsafeAckBeforeCommit,
     received: metrics.counter('dingkit_inbound_total', 'Inbound Stream pushes committed, by kind and result'),
+    refused: metrics.counter(
+      'dingkit_task_access_refused_total',
+      'Task changes refused by the access rule, by path (chat, todo) and reason',
+    ),
   });
 
   const sender = createSender({
@@ -262,7 +289,11 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     streamState = 'connecting';
   }
 
-  const actor = (a: Actor | undefined): Actor => ({ by: a?.by || 'api' });
+  // A person actor passes through: the access rule applies to it inside the task service.
+  const actor = (a: Actor | undefined): Actor => ({
+    by: a?.by || 'api',
+    ...(a?.person !== undefined ? { person: a.person } : {}),
+  });
   /**
    * Text no store can hold (NUL, lone surrogates; src/core/text.ts) is refused before a service runs, whoever
    * calls: the HTTP API's contracts refuse it too, library callers and local CLI verbs meet it here. `fields` names

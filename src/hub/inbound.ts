@@ -4,9 +4,11 @@
  * reliability goal R2); a re-push of the same id is acked without a second effect (R1). Handling then runs once
  * per id, in the inbox's transaction:
  *
- * - a bot message is a chat command (commands.ts): `done 42`, `start 42`, `cancel 42`, `tasks`, `help`; the
- *   answer goes back through the outbox as an app-robot message in the same conversation;
- * - a Todo marked done in DingTalk (an EVENT; its type is unverified, so a setting) finishes the task.
+ * - a bot message is a chat command (commands.ts): `done 42`, `start 42`, `cancel 42`, `tasks`, `help`; a change
+ *   is made only if the sender may make it (task-access.ts); the answer, in the sender's language
+ *   (chat-replies.ts), goes back through the outbox as an app-robot message in the same conversation;
+ * - a Todo marked done in DingTalk (an EVENT; its type is unverified, so a setting) finishes the task, if the
+ *   person who marked it may.
  */
 
 import type { Logger } from '../core/logger.js';
@@ -17,7 +19,8 @@ import type { Inbox, InboxEntry } from '../store/inbox.js';
 import type { Tx } from '../store/open-store.js';
 import type { StreamClient } from '../stream/client.js';
 import type { BotMessage } from '../stream/types.js';
-import { HELP_TEXT, parseCommand } from './commands.js';
+import { repliesFor } from './chat-replies.js';
+import { parseCommand } from './commands.js';
 import type { HubConfig } from './config.js';
 import type { JobSpec } from './jobs.js';
 import {
@@ -29,8 +32,10 @@ import {
 } from './message-plan.js';
 import type { OutboxPort } from './outbox-port.js';
 import type { PeopleDirectory } from './people.js';
+import type { PersonActor } from './service.js';
+import { isTaskAccessError, type RefuseReason } from './task-access.js';
 import * as repo from './task-repo.js';
-import { isFinal, type TaskState } from './task-state.js';
+import { isFinal, type TaskState, transition } from './task-state.js';
 import type { TaskService } from './tasks.js';
 
 export const BOT_TOPIC = '/v1.0/im/bot/messages/get';
@@ -48,6 +53,8 @@ export interface InboundDeps {
   /** EVENT types that report a Todo change (unverified name, see the emulator's `todoDoneEventType`). */
   todoEventTypes: readonly string[];
   received?: Counter | undefined;
+  /** Changes the access rule refused, by path (`chat`, `todo`) and reason (task-access.ts). */
+  refused?: Counter | undefined;
   now: () => number;
   /**
    * @internal The mutation twin of reliability goal R2 (tests only): ack first, commit after, as a careless
@@ -148,57 +155,70 @@ export class InboundService {
     const d = this.#d;
     const text = msg.text?.content ?? '';
     const cmd = parseCommand(text);
+    const say = repliesFor(cmd.lang);
+    // Who wrote it is DingTalk's verified senderStaffId (reference §9a), looked up in the people directory; the
+    // nick and the text are the sender's to choose, so they never identify anyone.
     const person = msg.senderStaffId ? await d.people.byUserId(msg.senderStaffId, tx) : undefined;
     const by = person?.name ?? msg.senderNick ?? msg.senderStaffId ?? 'someone';
     let reply: string;
+    let refused: RefuseReason | undefined;
     switch (cmd.kind) {
       case 'transition': {
-        const row = await repo.taskRow(tx, cmd.taskId);
-        if (!row) {
-          reply = `There is no task #${cmd.taskId}.`;
+        const actor: PersonActor | undefined = person && { key: person.key, group: this.#groupOf(msg) };
+        const access = await d.tasks.authorize(tx, cmd.taskId, cmd.action, actor);
+        if (!access.allowed || actor === undefined) {
+          refused = access.allowed ? 'unidentified' : access.reason;
+          reply = refused === 'unidentified' ? say.unknownSender : say.refused(cmd.taskId);
+          this.#refused('chat', cmd.taskId, cmd.action, refused, msg.senderStaffId);
           break;
         }
+        // Allowed, so the task exists and the sender may know its state and title from here on.
+        const row = (await repo.taskRow(tx, cmd.taskId))!;
         const state = row.state as TaskState;
         if (isFinal(state) && cmd.action !== 'done') {
-          reply = `Task #${cmd.taskId} is already ${state}.`;
+          reply = say.already(cmd.taskId, state);
           break;
         }
         try {
-          const changed = await d.tasks.actIn(tx, cmd.taskId, cmd.action, { by }, 'from chat');
+          const changed = await d.tasks.actIn(tx, cmd.taskId, cmd.action, { by, person: actor }, 'from chat');
           reply = changed
-            ? `Task #${cmd.taskId} "${row.title}" is now ${cmd.action === 'start' ? 'in progress' : cmd.action === 'done' ? 'done' : 'cancelled'}.`
-            : `Task #${cmd.taskId} was already ${state.replace('_', ' ')}.`;
+            ? say.moved(cmd.taskId, row.title, transition(state, cmd.action))
+            : say.already(cmd.taskId, state);
         } catch (e) {
-          reply = `Cannot ${cmd.action} task #${cmd.taskId}: ${(e as Error).message}`;
+          if (isTaskAccessError(e)) {
+            // Lost a race with an edit that took the sender off the task: the same answer as any refusal.
+            refused = e.reason;
+            reply = say.refused(cmd.taskId);
+            this.#refused('chat', cmd.taskId, cmd.action, e.reason, msg.senderStaffId);
+          } else {
+            reply = say.cannot(cmd.action, cmd.taskId, (e as Error).message);
+          }
         }
         break;
       }
       case 'list': {
+        // The sender's own tasks only: what the access rule lets every assignee see.
         const mine = person
           ? (await d.tasks.list({ assignee: person.key, limit: 50 }, tx)).filter((t) => !isFinal(t.state))
           : [];
         reply = person
           ? mine.length === 0
-            ? 'You have no open tasks.'
-            : `Your open tasks:\n${mine
-                .slice(0, 20)
-                .map(
-                  (t) => `#${t.id} ${t.title} (${t.state.replace('_', ' ')}${t.due ? `, due ${t.due}` : ''})`,
-                )
-                .join('\n')}`
-          : 'I do not know you yet: ask an admin to add you to the hub’s people.';
+            ? say.noOpenTasks
+            : say.openTasks(mine.slice(0, 20).map((t) => say.taskLine(t.id, t.title, t.state, t.due)))
+          : say.unknownSender;
         break;
       }
       case 'help':
-        reply = HELP_TEXT;
+        reply = say.help;
         break;
       default:
-        reply = `I did not understand "${cmd.text.slice(0, 80)}".\n${HELP_TEXT}`;
+        reply = say.notUnderstood(cmd.text);
     }
     d.events.publish('inbound.command', {
       kind: cmd.kind,
       by,
       ...(cmd.kind === 'transition' ? { taskId: cmd.taskId, action: cmd.action } : {}),
+      ...(refused !== undefined ? { refused } : {}),
     });
     const job = this.#replyJob(msg, reply);
     if (job) {
@@ -207,6 +227,32 @@ export class InboundService {
         tx,
       );
     }
+  }
+
+  /**
+   * The group alias a message was written in, if it came from a configured group: a group message is pushed with
+   * conversationType "2" and the group's openConversationId (reference §9a), and only members can write there.
+   */
+  #groupOf(msg: BotMessage): string | undefined {
+    if (msg.conversationType !== '2' || !msg.conversationId) return undefined;
+    return Object.entries(this.#d.config.groups).find(
+      ([, g]) => g.openConversationId === msg.conversationId,
+    )?.[0];
+  }
+
+  /** A refused change: counted and logged (ids only, nothing the sender wrote), never announced. */
+  #refused(
+    path: 'chat' | 'todo',
+    taskId: number,
+    action: string,
+    reason: RefuseReason,
+    sender?: string,
+  ): void {
+    this.#d.refused?.inc({ path, reason });
+    this.#d.logger.info(
+      { taskId, action, reason, path, ...(sender ? { sender } : {}) },
+      'task change refused by the access rule',
+    );
   }
 
   /** The answer goes back where the message came from, through the app robot (durable, unlike a session reply). */
@@ -252,10 +298,20 @@ export class InboundService {
     if (!todoId || data['done'] !== true) return;
     const found = await repo.taskByTodoId(tx, todoId);
     if (!found) return;
+    // Who marked it done: the event's operator when it names one; without one, the Todo's owner (the assignee it
+    // was created for), as only a Todo's executors and creator may change it (reference §8.1; the creator is the
+    // hub's app) and the poller reports the owner the same way.
     const operator = typeof data['operatorUnionId'] === 'string' ? data['operatorUnionId'] : undefined;
-    const person = operator ? await this.#d.people.byUnionId(operator, tx) : undefined;
+    const person = operator
+      ? await this.#d.people.byUnionId(operator, tx)
+      : (await this.#d.people.list(tx)).find((p) => p.key === found.person);
     const row = await repo.taskRow(tx, found.taskId);
     if (!row || isFinal(row.state as TaskState)) return;
+    const access = await this.#d.tasks.authorize(tx, found.taskId, 'done', person && { key: person.key });
+    if (!access.allowed) {
+      this.#refused('todo', found.taskId, 'done', access.reason, operator);
+      return;
+    }
     await repo.addEvent(
       tx,
       found.taskId,
@@ -268,7 +324,7 @@ export class InboundService {
       tx,
       found.taskId,
       'done',
-      { by: person?.name ?? 'dingtalk' },
+      { by: person!.name, person: { key: person!.key } },
       'Todo marked done in DingTalk',
       todoId,
     );

@@ -13,3 +13,15 @@ export { type DemoSceneOptions, type DemoSceneResult, runDemoScene } from './dem
 export { type FetchedFile, type FetchFileOptions, fetchFile } from './fetch-file.js';
 export { HUB_VERSION, type RunningHub, type StartHubOptions, startHub } from './hub.js';
 export type * from './service.js';
+export {
+  type AccessActor,
+  type AccessDecision,
+  type AccessPolicy,
+  type AccessRules,
+  type AccessSubject,
+  decideTaskAccess,
+  isTaskAccessError,
+  resolveAccessRules,
+  type TaskAccessAction,
+  TaskAccessError,
+} from './task-access.js';

@@ -168,6 +168,19 @@ export interface HealthReport {
 /** Who is acting, for task history and audit. */
 export interface Actor {
   by: string;
+  /**
+   * Set when acting for a person (a chat command, the people's pages, an API route with a "by person" argument):
+   * the task-access rule (task-access.ts) then decides. Absent, the caller is an operator (an API token, the
+   * CLI) whose scopes govern it.
+   */
+  person?: PersonActor | undefined;
+}
+
+export interface PersonActor {
+  /** Directory key (`people.<key>`), found from DingTalk's verified ids, never from a name someone typed. */
+  key: string;
+  /** The group alias the request came from (a command written in that group: its members only can write there). */
+  group?: string | undefined;
 }
 
 export interface HubService {

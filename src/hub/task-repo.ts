@@ -11,6 +11,19 @@ import type { TaskState } from './task-state.js';
 
 type Db = Kysely<Database>;
 
+/**
+ * `tasks.created_by` names the creator: `person:<directory key>` when a person created the task (the access rule's
+ * "creator", task-access.ts), else the operator's actor (`api:<token>`, `cli`). The prefix keeps the two apart:
+ * an operator's name can never pass for a person.
+ */
+const CREATOR_PERSON = 'person:';
+
+/** The directory key of the person who created the task, if a person did. */
+export function creatorOf(row: Pick<TaskRow, 'created_by'>): string | undefined {
+  const c = row.created_by;
+  return c?.startsWith(CREATOR_PERSON) ? c.slice(CREATOR_PERSON.length) : undefined;
+}
+
 export type Priority = Task['priority'];
 
 export async function insertTask(
@@ -23,6 +36,8 @@ export async function insertTask(
     priority: Priority;
     idempotencyKey: string | undefined;
     by: string;
+    /** Directory key of the person who created it (acting for a person), else undefined (an operator). */
+    creator: string | undefined;
     now: number;
     assignees: Array<{ key: string; unionId: string | undefined }>;
   },
@@ -37,7 +52,7 @@ export async function insertTask(
       due_at: t.dueAt ?? null,
       priority: t.priority,
       idempotency_key: t.idempotencyKey ?? null,
-      created_by: t.by,
+      created_by: t.creator !== undefined ? `${CREATOR_PERSON}${t.creator}` : t.by,
       created_at: t.now,
       updated_at: t.now,
     })

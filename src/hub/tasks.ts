@@ -6,20 +6,31 @@
  *
  * State moves follow task-state.ts; every move writes a history event, is announced in the task's group and
  * brings the assignees' Todos along (done ↔ not done), except the Todo the change came from.
+ *
+ * A move or edit made for a person (`actor.person`) is checked against task-access.ts inside the transaction,
+ * on the locked row, so a refusal changes, records and announces nothing.
  */
 
 import type { Kysely } from 'kysely';
 import { ValidationError } from '../core/errors.js';
 import type { EventBus } from '../server/events.js';
 import type { Store, Tx } from '../store/open-store.js';
-import type { Database } from '../store/schema.js';
+import type { Database, TaskRow } from '../store/schema.js';
 import type { HubConfig } from './config.js';
 import type { TodoCreate } from './dingtalk-port.js';
 import { type JobSpec, todoOrderKey } from './jobs.js';
 import { defaultAppName, planMessage } from './message-plan.js';
 import type { OutboxPort } from './outbox-port.js';
 import type { PeopleDirectory, ResolvedPerson } from './people.js';
-import type { Actor, Task, TaskFilter, TaskInput, TaskPatch } from './service.js';
+import type { Actor, PersonActor, Task, TaskFilter, TaskInput, TaskPatch } from './service.js';
+import {
+  type AccessDecision,
+  type AccessRules,
+  DEFAULT_ACCESS,
+  decideTaskAccess,
+  type TaskAccessAction,
+  TaskAccessError,
+} from './task-access.js';
 import { checkPatch, describeEdit, isNoopEdit, planEdit } from './task-edit.js';
 import type { Priority } from './task-repo.js';
 import * as repo from './task-repo.js';
@@ -45,6 +56,8 @@ export interface TaskServiceDeps {
   now: () => number;
   /** Base of the hub's own URL, for the Todo `detailUrl` when `tasks.detailUrl` is not configured. */
   publicUrl: () => string;
+  /** `tasks.access` resolved to directory keys (resolveAccessRules). @default assignees and creator only */
+  access?: AccessRules | undefined;
 }
 
 export class TaskService {
@@ -97,6 +110,7 @@ export class TaskService {
           priority,
           idempotencyKey: input.idempotencyKey,
           by: actor.by,
+          creator: actor.person?.key,
           now,
           assignees: people.map((p) => ({ key: p.key, unionId: p.unionId })),
         });
@@ -165,6 +179,43 @@ export class TaskService {
     return out;
   }
 
+  /**
+   * Whether `person` may do `action` to task `id` (task-access.ts). `undefined` is a sender the hub could not
+   * identify. `db` is the caller's transaction when inside one.
+   */
+  async authorize(
+    db: Db,
+    id: number,
+    action: TaskAccessAction,
+    person: PersonActor | undefined,
+  ): Promise<AccessDecision> {
+    const row = person === undefined ? undefined : await repo.taskRow(db, id);
+    return this.#decide(db, id, row, action, person);
+  }
+
+  async #decide(
+    db: Db,
+    id: number,
+    row: TaskRow | undefined,
+    action: TaskAccessAction,
+    person: PersonActor | undefined,
+  ): Promise<AccessDecision> {
+    const actor = { person: person?.key, groups: person?.group !== undefined ? [person.group] : [] };
+    const subject = row && {
+      assignees: (await repo.assigneesOf(db, id)).map((a) => a.person),
+      creator: repo.creatorOf(row),
+      group: row.group_alias ?? undefined,
+    };
+    return decideTaskAccess(actor, subject, action, this.#d.access ?? DEFAULT_ACCESS);
+  }
+
+  /** Throws TaskAccessError when the actor is a person the rule refuses; operators pass. */
+  async #check(db: Db, id: number, row: TaskRow | undefined, action: TaskAccessAction, actor: Actor) {
+    if (actor.person === undefined) return;
+    const decision = await this.#decide(db, id, row, action, actor.person);
+    if (!decision.allowed) throw new TaskAccessError(id, decision.reason);
+  }
+
   /** A state change in its own transaction. */
   async act(id: number, action: TaskAction, actor: Actor, note?: string): Promise<Task> {
     const changed = await this.#d.store.transaction((tx) => this.actIn(tx, id, action, actor, note));
@@ -189,6 +240,7 @@ export class TaskService {
     const d = this.#d;
     // Locked like an edit (PostgreSQL), so a move and an edit of one task, or two moves, run one after the other.
     const row = await repo.taskRow(tx, id, d.store.dialect === 'postgres');
+    await this.#check(tx, id, row, action, actor);
     if (!row) throw new ValidationError(`no task #${id}`, 'id');
     const from = row.state as Parameters<typeof transition>[0];
     if (isNoop(from, action)) return false;
@@ -258,6 +310,7 @@ export class TaskService {
     });
     const changed = await d.store.transaction(async (tx) => {
       const row = await repo.taskRow(tx, id, d.store.dialect === 'postgres');
+      await this.#check(tx, id, row, 'edit', actor);
       if (!row) throw new ValidationError(`no task #${id}`, 'id');
       const state = row.state as TaskState;
       if (isFinal(state)) throw new ValidationError(`cannot edit a task that is ${state}`, 'state');

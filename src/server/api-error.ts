@@ -56,6 +56,9 @@ export function toResponse(
       return c.json(errorBody(reason ?? 'invalid_request', clean(e.message)), 400);
     }
     if (e.code === 'CONFIG') return c.json(errorBody('not_configured', clean(e.message)), 409);
+    // A person the task-access rule refused (src/hub/task-access.ts): answered like a missing task, so a route
+    // acting for a person cannot be used to learn which tasks exist.
+    if (e.code === 'TASK_ACCESS') return c.json(errorBody('not_found', clean(e.message)), 404);
     log?.(e);
     return c.json(errorBody('dingtalk_error', clean(e.message)), 502);
   }

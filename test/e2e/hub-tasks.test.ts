@@ -131,7 +131,14 @@ for (const backend of backends) {
         { title: 'Review PR 7', assignees: ['bob'], group: 'ops' },
         { by: 'tester' },
       );
+      // Asked in Chinese, answered in Chinese (chat-replies.ts).
       await emu.postMessage(OPS, { from: 'bob', text: '我的任务', atBot: true });
+      await waitFor(() =>
+        emu
+          .messages(OPS)
+          .find((m) => m.text.includes('你未完成的任务') && m.text.includes(`#${t.id} Review PR 7`)),
+      );
+      await emu.postMessage(OPS, { from: 'bob', text: 'tasks', atBot: true });
       await waitFor(() =>
         emu
           .messages(OPS)
@@ -143,8 +150,13 @@ for (const backend of backends) {
           .messages(OPS)
           .find((m) => m.text.includes('I did not understand') && m.text.includes('done <id>')),
       );
+      // No such task: the same answer as "not yours" (test/security/task-authz.test.ts).
       await emu.postMessage(OPS, { from: 'bob', text: 'start 999999', atBot: true });
-      await waitFor(() => emu.messages(OPS).find((m) => m.text.includes('There is no task #999999')));
+      await waitFor(() =>
+        emu
+          .messages(OPS)
+          .find((m) => m.text.startsWith('I cannot change task #999999: there is no such task')),
+      );
     });
 
     it('a Todo marked done in DingTalk finishes the task and closes the other assignees’ Todos', async () => {
