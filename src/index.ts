@@ -37,4 +37,10 @@ export {
   type RateLimitOptions,
 } from './core/rate-limiter.js';
 export type { RetryOptions } from './core/retry.js';
+export {
+  DINGTALK_SESSION_WEBHOOK_ORIGINS,
+  isSessionWebhookError,
+  SessionWebhookError,
+  type SessionWebhookReason,
+} from './core/session-webhook.js';
 export { type CachedToken, MemoryTokenStore, type TokenStore } from './core/token-manager.js';

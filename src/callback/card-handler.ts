@@ -2,15 +2,27 @@
  * HTTP receiver for interactive-card actions (dingtalk-api.md §10). DingTalk signs the callback only when an
  * apiSecret was registered with the callback URL; this receiver requires that secret unless the caller opts
  * out explicitly with `allowUnsigned: true` (reliability-goals.md C5: never accept unverified by default).
+ *
+ * Like robot callbacks, the signature covers only the timestamp, so each accepted timestamp+signature pair is
+ * remembered for the window (replay-guard.ts): a replay, with any body, is answered `{}` without running
+ * `onAction`. Unsigned mode has nothing to remember a callback by, so it has no replay protection.
  */
 
 import { ConfigError } from '../core/errors.js';
 import type { CardCallback, CardCallbackResponse } from '../stream/types.js';
 import { CARD_SIGNATURE_HEADER, CARD_TIMESTAMP_HEADER, verifyCardCallback } from './card-signature.js';
-import type { VerifyWindowOptions } from './header-signature.js';
+import { DEFAULT_HEADER_WINDOW_MS, type VerifyWindowOptions } from './header-signature.js';
 import type { CallbackHttpHandler } from './http-io.js';
 import { BadCallbackRequest, jsonResponse } from './http-io.js';
-import { createReceiver, jsonObjectBody, type ReceiverOptions, runHandler } from './receiver.js';
+import {
+  createReceiver,
+  jsonObjectBody,
+  onceOnly,
+  type ReceiverOptions,
+  replayStore,
+  runHandler,
+} from './receiver.js';
+import { digestKey } from './replay-guard.js';
 import { toClock } from './timestamp-window.js';
 
 export interface CardCallbackMeta {
@@ -53,21 +65,33 @@ export function createCardCallbackHandler(options: CardCallbackOptions): Callbac
     now: clock,
     ...(options.windowMs === undefined ? {} : { windowMs: options.windowMs }),
   };
+  const windowMs = options.windowMs ?? DEFAULT_HEADER_WINDOW_MS;
+  const store = replayStore(options.replay);
   return createReceiver('card', options, async (request) => {
     const timestamp = request.header(CARD_TIMESTAMP_HEADER);
-    if (signed) {
-      verifyCardCallback({ timestamp, signature: request.header(CARD_SIGNATURE_HEADER) }, secret, window);
-    }
+    const signature = request.header(CARD_SIGNATURE_HEADER);
+    if (signed) verifyCardCallback({ timestamp, signature }, secret, window);
     const body = jsonObjectBody(request);
     if (typeof body['outTrackId'] !== 'string' || body['outTrackId'] === '') {
       throw new BadCallbackRequest(400, 'bad_request', 'missing_out_track_id');
     }
-    const meta: CardCallbackMeta = {
-      timestamp: signed ? String(timestamp) : undefined,
-      receivedAt: clock(),
-    };
-    const answer = await runHandler(options, 'card', () => onAction(body as unknown as CardCallback, meta));
-    return jsonResponse(200, isObject(answer) ? (answer as CardCallbackResponse) : {});
+    const ts = signed ? String(timestamp) : undefined;
+    const keys = ts === undefined ? [] : [digestKey('card', 'sig', ts, String(signature))];
+    return onceOnly(
+      store,
+      options,
+      'card',
+      keys,
+      Number(ts) + windowMs + 1,
+      async () => {
+        const meta: CardCallbackMeta = { timestamp: ts, receivedAt: clock() };
+        const answer = await runHandler(options, 'card', () =>
+          onAction(body as unknown as CardCallback, meta),
+        );
+        return jsonResponse(200, isObject(answer) ? (answer as CardCallbackResponse) : {});
+      },
+      () => jsonResponse(200, {}),
+    );
   });
 }
 

@@ -124,6 +124,11 @@ export class EventCrypto {
     this.#random = o.randomBytes ?? nodeRandomBytes;
   }
 
+  /** The freshness window `open` applies, in ms, or `false` when the check is off. */
+  get timestampWindowMs(): number | false {
+    return this.#windowMs;
+  }
+
   /** Encrypts `plaintext` into a single-line base64 `encrypt` value. */
   encrypt(plaintext: string, opts: { random?: Buffer } = {}): string {
     if (typeof plaintext !== 'string') throw new ValidationError('plaintext must be a string', 'plaintext');

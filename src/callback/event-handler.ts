@@ -3,13 +3,28 @@
  * the application's `onEvent` (so it can commit the event durably), and only then answer with the encrypted
  * `success` envelope. DingTalk re-pushes what was not acknowledged, so a crash before the answer loses nothing
  * (reliability-goals.md R2). `check_url` is answered here without reaching `onEvent`.
+ *
+ * Replays (issue #9 item 4): a signed push stays valid while its timestamp is fresh, so each accepted
+ * msg_signature+timestamp+nonce, and the event's id when it has one, is remembered for the window
+ * (replay-guard.ts). The same push again, or DingTalk re-pushing an event already handled, gets the encrypted
+ * `success` without reaching `onEvent` a second time.
  */
 
 import { ConfigError } from '../core/errors.js';
+import { readSignedParams } from './callback-params.js';
 import { type CallbackEvent, EventCrypto } from './event-crypto.js';
 import type { CallbackHttpHandler } from './http-io.js';
 import { jsonResponse } from './http-io.js';
-import { createReceiver, jsonObjectBody, type ReceiverOptions, runHandler } from './receiver.js';
+import {
+  createReceiver,
+  jsonObjectBody,
+  onceOnly,
+  type ReceiverOptions,
+  replayStore,
+  runHandler,
+} from './receiver.js';
+import { digestKey } from './replay-guard.js';
+import { parseTimestampMs } from './timestamp-window.js';
 
 export interface EventCallbackMeta {
   /** `EventType` of the event, when it is a string. */
@@ -37,6 +52,23 @@ export interface EventCallbackOptions extends ReceiverOptions {
   onEvent: (event: CallbackEvent, meta: EventCallbackMeta) => unknown;
   /** Clock for `receivedAt`. @default Date.now */
   now?: () => number;
+  /**
+   * DingTalk's id of an event, used to run a re-pushed event once. The §9b docs name no id field; by default a
+   * string `EventId`, `eventId` or `event_id` of the decrypted event is used when present.
+   * @example { eventId: (e) => (typeof e['bizId'] === 'string' ? e['bizId'] : undefined) }
+   */
+  eventId?: (event: CallbackEvent) => string | undefined;
+}
+
+/** How long keys are kept when the crypto's freshness check is off: the one-hour window of §9a. */
+const UNWINDOWED_KEEP_MS = 3_600_000;
+
+function defaultEventId(event: CallbackEvent): string | undefined {
+  for (const name of ['EventId', 'eventId', 'event_id']) {
+    const v = event[name];
+    if (typeof v === 'string' && v !== '') return v;
+  }
+  return undefined;
 }
 
 export function createEventCallbackHandler(options: EventCallbackOptions): CallbackHttpHandler {
@@ -48,19 +80,38 @@ export function createEventCallbackHandler(options: EventCallbackOptions): Callb
   }
   const { crypto, onEvent } = options;
   const now = options.now ?? Date.now;
+  const eventIdOf = options.eventId ?? defaultEventId;
+  const store = replayStore(options.replay);
+  const success = () => jsonResponse(200, crypto.reply('success'));
   return createReceiver('event', options, async (request) => {
     const parsed = jsonObjectBody(request);
     // The raw bytes, when there are any, so `open` reads `encrypt` from exactly what was received.
     const opened = crypto.open(request.query, request.bytes ?? parsed);
-    if (opened.eventType !== 'check_url') {
-      const meta: EventCallbackMeta = {
-        eventType: opened.eventType,
-        timestamp: opened.timestamp,
-        nonce: opened.nonce,
-        receivedAt: now(),
-      };
-      await runHandler(options, 'event', () => onEvent(opened.event, meta));
-    }
-    return jsonResponse(200, crypto.reply('success'));
+    if (opened.eventType === 'check_url') return success();
+    const { signature } = readSignedParams(request.query);
+    const keys = [digestKey('event', 'sig', signature, opened.timestamp, opened.nonce)];
+    const id = eventIdOf(opened.event);
+    if (id !== undefined) keys.push(digestKey('event', 'event', id));
+    const window = crypto.timestampWindowMs;
+    const expiresAt =
+      window === false ? now() + UNWINDOWED_KEEP_MS : parseTimestampMs(opened.timestamp, 'auto') + window + 1;
+    return onceOnly(
+      store,
+      options,
+      'event',
+      keys,
+      expiresAt,
+      async () => {
+        const meta: EventCallbackMeta = {
+          eventType: opened.eventType,
+          timestamp: opened.timestamp,
+          nonce: opened.nonce,
+          receivedAt: now(),
+        };
+        await runHandler(options, 'event', () => onEvent(opened.event, meta));
+        return success();
+      },
+      success,
+    );
   });
 }

@@ -5,6 +5,10 @@
  * - Robot messages in HTTP mode (§9a): `signBotCallback`, `verifyBotCallback`, `createBotCallbackHandler`.
  * - Interactive-card actions (§10): `signCardCallback`, `verifyCardCallback`, `createCardCallbackHandler`.
  *
+ * Each receiver remembers the callbacks it accepted for the timestamp window (`replay`, a pluggable `SeenStore`):
+ * a replay is answered like the original without running the handler again. A robot message's `sessionWebhook`
+ * must be on DingTalk's hosts (or `sessionWebhookOrigins`), or the body is refused.
+ *
  * Every failure is a typed `SignatureError` or `DecryptError` with a `reason`; every receiver answers bad
  * input with a 4xx and a JSON `{ error, reason }`, and only answers success after the application's handler
  * has returned.
@@ -19,6 +23,14 @@
  */
 
 export { DecryptError, type DecryptReason, SignatureError, type SignatureReason } from '../core/errors.js';
+export {
+  checkSessionWebhook,
+  DINGTALK_SESSION_WEBHOOK_ORIGINS,
+  isSessionWebhookError,
+  SessionWebhookError,
+  type SessionWebhookReason,
+  sessionWebhookOrigins,
+} from '../core/session-webhook.js';
 export type { BotMessage, CardCallback, CardCallbackResponse } from '../stream/types.js';
 export {
   type BotCallbackMeta,
@@ -61,3 +73,4 @@ export {
   DEFAULT_MAX_BODY_BYTES,
 } from './http-io.js';
 export type { ReceiverOptions } from './receiver.js';
+export { MemorySeenStore, type MemorySeenStoreOptions, type SeenStore } from './replay-guard.js';

@@ -16,9 +16,18 @@ import {
   jsonResponse,
   tooLarge,
 } from './http-io.js';
+import { claimKeys, MemorySeenStore, releaseKeys, type SeenStore } from './replay-guard.js';
 
 /** Options every receiver accepts. */
 export interface ReceiverOptions {
+  /**
+   * Where accepted signatures and message ids are remembered for the whole timestamp window, so a replayed
+   * callback is answered like the original without running the handler again. Pass a shared store when several
+   * processes receive for one app; `false` turns the guard off (tests only: every replay then runs the handler).
+   * @default a MemorySeenStore of this receiver (100,000 keys)
+   * @example { replay: new MemorySeenStore({ maxEntries: 500_000 }) }
+   */
+  replay?: SeenStore | false;
   /**
    * Largest accepted body in bytes; larger ones are answered 413 without being buffered.
    * @default 1_048_576 (1 MiB)
@@ -61,6 +70,42 @@ export async function runHandler<T>(
       // A failing error hook must not turn into a different answer.
     }
     throw new HandlerFailure();
+  }
+}
+
+/** The receiver's store: the caller's, a fresh in-memory one by default, none when turned off. */
+export function replayStore(option: SeenStore | false | undefined): SeenStore | undefined {
+  if (option === false) return undefined;
+  return option ?? new MemorySeenStore();
+}
+
+/**
+ * Runs `run` only if every key is new (see replay-guard.ts); a replay gets `replayAnswer`, the answer DingTalk
+ * expects for success, and learns nothing. If `run` fails its keys are released, so DingTalk's retry runs it.
+ */
+export async function onceOnly(
+  store: SeenStore | undefined,
+  common: ReceiverOptions,
+  kind: string,
+  keys: readonly string[],
+  expiresAtMs: number,
+  run: () => Promise<CallbackHttpResponse>,
+  replayAnswer: () => CallbackHttpResponse,
+): Promise<CallbackHttpResponse> {
+  if (!store || keys.length === 0) return run();
+  const claim = await claimKeys(store, keys, expiresAtMs);
+  if (!claim.fresh) {
+    common.logger?.info({ kind, reason: 'replay' }, 'callback seen before: answered, handler not run');
+    return replayAnswer();
+  }
+  try {
+    return await run();
+  } catch (e) {
+    const stuck = await releaseKeys(store, claim.keys);
+    if (stuck > 0) {
+      common.logger?.error({ kind, keys: stuck }, 'replay store could not forget a failed callback');
+    }
+    throw e;
   }
 }
 

@@ -172,6 +172,8 @@ describe('HTTP-mode bot callbacks (§9a)', () => {
     const seen: string[] = [];
     const handler = createBotCallbackHandler({
       appSecret: app.appSecret,
+      // The emulator's pushes name its own session webhook (§9a); DingTalk's hosts alone would refuse them.
+      sessionWebhookOrigins: [emu.url],
       onMessage: (m) => {
         seen.push(m.text?.content ?? '');
         return { msgtype: 'text', text: { content: 'inline ok' } };
