@@ -24,7 +24,7 @@ import {
   planMessage,
 } from './message-plan.js';
 import type { OutboxPort } from './outbox-port.js';
-import type { PeopleDirectory } from './people.js';
+import { type PeopleDirectory, resolveUnique } from './people.js';
 import type { Actor, DeliveryStatus, FileShare, FileShareInput } from './service.js';
 
 /** The checks that run before any I/O; returns the lower-case extension. */
@@ -143,7 +143,7 @@ export class FileService {
         channel = 'robot-link';
       }
     } else {
-      target = input.to!.join(', ');
+      target = [...new Set(input.to!)].join(', ');
       const via = input.via ?? 'app';
       if (via === 'robot') throw new ValidationError('custom robots post to their group only', 'via');
       channel = via === 'notice' ? 'notice' : 'app';
@@ -156,8 +156,7 @@ export class FileService {
     const cap =
       channel === 'notice' ? Math.min(cfg.files.noticeMaxBytes, cfg.files.maxBytes) : cfg.files.maxBytes;
     const ext = checkFile(input.fileName, input.size, cfg.files, cap);
-    const people: MentionTarget[] = [];
-    for (const n of input.to ?? []) people.push(await d.people.resolve(n, { userId: true }));
+    const people: MentionTarget[] = await resolveUnique(d.people, input.to ?? [], { userId: true });
     const bytes = await readCapped(input.content, cap);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
 

@@ -9,7 +9,7 @@ import type { EventBus } from '../server/events.js';
 import type { HubConfig } from './config.js';
 import { type MentionTarget, planMessage } from './message-plan.js';
 import type { OutboxPort } from './outbox-port.js';
-import type { PeopleDirectory } from './people.js';
+import { type PeopleDirectory, resolveUnique } from './people.js';
 import type { Actor, SendMessageInput, SendResult } from './service.js';
 import { renderTemplate } from './template.js';
 
@@ -33,11 +33,11 @@ export class MessageService {
     const vars = input.vars ?? {};
     const text = renderTemplate(input.text, vars);
     const title = input.title !== undefined ? renderTemplate(input.title, vars) : undefined;
+    // Each person once, however often (or under however many names) they are listed.
     const to: MentionTarget[] | undefined = input.to
-      ? await Promise.all(input.to.map((n) => this.#people.resolve(n, { userId: true })))
+      ? await resolveUnique(this.#people, input.to, { userId: true })
       : undefined;
-    const mention: MentionTarget[] = [];
-    for (const n of input.mention ?? []) mention.push(await this.#people.resolve(n, { userId: true }));
+    const mention: MentionTarget[] = await resolveUnique(this.#people, input.mention ?? [], { userId: true });
     const jobs = planMessage(
       {
         group: input.group,
@@ -56,11 +56,11 @@ export class MessageService {
       kind: 'message',
       request: {
         group: input.group,
-        to: input.to,
+        to: to?.map((p) => p.name),
         via: input.via,
         format,
         title,
-        mention: input.mention,
+        mention: input.mention === undefined ? undefined : mention.map((p) => p.name),
         ...(input.ordered !== undefined ? { ordered: input.ordered } : {}),
         bytes: Buffer.byteLength(text),
       },
@@ -71,7 +71,7 @@ export class MessageService {
     if (!r.duplicate) {
       this.#events.publish('message.queued', {
         messageId: r.messageId,
-        target: input.group ?? input.to?.join(', ') ?? '',
+        target: input.group ?? to?.map((p) => p.name).join(', ') ?? '',
         parts: r.deliveries.length,
         by: actor.by,
       });

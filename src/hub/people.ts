@@ -19,6 +19,26 @@ export interface ResolvedPerson extends Person {
   key: string;
 }
 
+/**
+ * A list of recipients with each person once, in first-seen order: the same person named twice (or by name and by
+ * userId) would otherwise get the same message, Todo or file twice.
+ */
+export function uniquePeople<T extends { key: string }>(people: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return people.filter((p) => !seen.has(p.key) && seen.add(p.key) !== undefined);
+}
+
+/** Resolves names (each distinct name once) and merges the people they name. */
+export async function resolveUnique(
+  dir: PeopleDirectory,
+  names: readonly string[],
+  need: { userId?: boolean; unionId?: boolean },
+): Promise<ResolvedPerson[]> {
+  const out: ResolvedPerson[] = [];
+  for (const n of new Set(names)) out.push(await dir.resolve(n, need));
+  return uniquePeople(out);
+}
+
 export class PeopleDirectory {
   readonly #cfg: HubConfig;
   readonly #db: Kysely<Database>;

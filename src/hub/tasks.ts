@@ -21,7 +21,7 @@ import type { TodoCreate } from './dingtalk-port.js';
 import { type JobSpec, todoOrderKey } from './jobs.js';
 import { defaultAppName, planMessage } from './message-plan.js';
 import type { OutboxPort } from './outbox-port.js';
-import type { PeopleDirectory, ResolvedPerson } from './people.js';
+import { type PeopleDirectory, type ResolvedPerson, resolveUnique } from './people.js';
 import type { Actor, PersonActor, Task, TaskFilter, TaskInput, TaskPatch } from './service.js';
 import {
   type AccessDecision,
@@ -94,10 +94,10 @@ export class TaskService {
     }
     const app = defaultAppName(d.config);
     // Lookups (network) happen before the transaction: it then only writes.
-    const people: ResolvedPerson[] = [];
-    for (const name of new Set(input.assignees)) {
-      people.push(await d.people.resolve(name, { userId: true, unionId: app !== undefined }));
-    }
+    const people = await resolveUnique(d.people, input.assignees, {
+      userId: true,
+      unionId: app !== undefined,
+    });
     const now = d.now();
     let id: number;
     try {
@@ -298,16 +298,20 @@ export class TaskService {
     const checked = checkPatch(patch, (alias) => d.config.groups[alias] !== undefined);
     const app = defaultAppName(d.config);
     // Directory lookups (maybe network) before the transaction, which then only reads and writes the store.
-    const added: ResolvedPerson[] = [];
-    for (const name of checked.add) {
-      added.push(await d.people.resolve(name, { userId: true, unionId: app !== undefined }));
-    }
-    const remove = checked.remove.map((name) => {
-      const key = d.people.keyOf(name);
-      if (key === undefined)
-        throw new ValidationError(`unknown person "${name}" (add them under people in the config)`, 'people');
-      return key;
-    });
+    const added = await resolveUnique(d.people, checked.add, { userId: true, unionId: app !== undefined });
+    const remove = [
+      ...new Set(
+        checked.remove.map((name) => {
+          const key = d.people.keyOf(name);
+          if (key === undefined)
+            throw new ValidationError(
+              `unknown person "${name}" (add them under people in the config)`,
+              'people',
+            );
+          return key;
+        }),
+      ),
+    ];
     const changed = await d.store.transaction(async (tx) => {
       const row = await repo.taskRow(tx, id, d.store.dialect === 'postgres');
       await this.#check(tx, id, row, 'edit', actor);

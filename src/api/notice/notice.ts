@@ -131,7 +131,8 @@ export class Notice {
             op,
             { min: 0, max: this.#maxDepts },
           );
-    if (users.length > 0) body['userid_list'] = users.join(',');
+    // Each person once: a repeated userId must not mean a repeated notification.
+    if (users.length > 0) body['userid_list'] = [...new Set(users)].join(',');
     if (depts.length > 0) body['dept_id_list'] = depts.join(',');
     if (input.toAllUsers === true) body['to_all_user'] = true;
     if (users.length === 0 && depts.length === 0 && input.toAllUsers !== true) {

@@ -225,6 +225,14 @@ describe('1:1, recall, read status', () => {
     });
   });
 
+  it('sends to each user once, however often they are listed (first order kept)', async () => {
+    const { dt, t } = client(() => ({
+      body: { processQueryKey: 'k3', invalidStaffIdList: [], flowControlledStaffIdList: [] },
+    }));
+    await dt.robot.sendToUsers({ userIds: ['u2', 'u1', 'u2', 'u1'], message: appMessage.text('hi') });
+    expect((t.calls[0]!.json as { userIds: string[] }).userIds).toEqual(['u2', 'u1']);
+  });
+
   it('refuses more than 20 users by default, configurable', async () => {
     const { dt, t } = client();
     const ids = Array.from({ length: 21 }, (_, i) => `u${i}`);

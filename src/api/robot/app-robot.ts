@@ -137,7 +137,8 @@ export class AppRobot {
     const res = await this.#post<Json>(
       op,
       '/v1.0/robot/oToMessages/batchSend',
-      { robotCode, userIds: [...userIds], msgKey, msgParam },
+      // One message per person however often they are listed (a duplicate would be sent twice or refused).
+      { robotCode, userIds: [...new Set(userIds)], msgKey, msgParam },
       false,
       input,
     );

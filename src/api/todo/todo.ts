@@ -155,10 +155,12 @@ export class Todo {
     if (description !== undefined) body['description'] = description;
     if (input.dueTime !== undefined) body['dueTime'] = requireInt(input.dueTime, 'dueTime', op, 0);
     if (input.executorIds !== undefined)
-      body['executorIds'] = [...requireList(input.executorIds, 'executorIds', op, { min: 0, max: 1000 })];
+      body['executorIds'] = [
+        ...new Set(requireList(input.executorIds, 'executorIds', op, { min: 0, max: 1000 })),
+      ];
     if (input.participantIds !== undefined)
       body['participantIds'] = [
-        ...requireList(input.participantIds, 'participantIds', op, { min: 0, max: 1000 }),
+        ...new Set(requireList(input.participantIds, 'participantIds', op, { min: 0, max: 1000 })),
       ];
     body['detailUrl'] = detailUrl(input.detailUrl, op);
     const sourceId = optionalText(input.sourceId, 'sourceId', op);
@@ -224,10 +226,12 @@ export class Todo {
       body['done'] = input.done;
     }
     if (input.executorIds !== undefined)
-      body['executorIds'] = [...requireList(input.executorIds, 'executorIds', op, { min: 0, max: 1000 })];
+      body['executorIds'] = [
+        ...new Set(requireList(input.executorIds, 'executorIds', op, { min: 0, max: 1000 })),
+      ];
     if (input.participantIds !== undefined)
       body['participantIds'] = [
-        ...requireList(input.participantIds, 'participantIds', op, { min: 0, max: 1000 }),
+        ...new Set(requireList(input.participantIds, 'participantIds', op, { min: 0, max: 1000 })),
       ];
     if (input.contentFieldList !== undefined)
       body['contentFieldList'] = contentFields(input.contentFieldList, op);
