@@ -8,6 +8,20 @@ import { loadConfig, parseConfig, usesEmulator } from './config.js';
 import { defaultWorkers } from './delivery.js';
 
 describe('hub config', () => {
+  it('task access: assignees only by default; a policy, admins and per-group leads when set; bad values named', () => {
+    expect(parseConfig({}, {}).tasks.access).toEqual({ policy: 'assignees', admins: [], leads: {} });
+    expect(parseConfig({ tasks: { pollMs: 50 } }, {}).tasks.access.policy).toBe('assignees');
+    const cfg = parseConfig(
+      { tasks: { access: { policy: 'group', admins: ['张三'], leads: { ops: ['alice'] } } } },
+      {},
+    );
+    expect(cfg.tasks.access).toEqual({ policy: 'group', admins: ['张三'], leads: { ops: ['alice'] } });
+    expect(() => parseConfig({ tasks: { access: { policy: 'everyone' } } }, {})).toThrow(
+      /tasks\.access\.policy/,
+    );
+    expect(() => parseConfig({ tasks: { access: { admin: ['x'] } } }, {})).toThrow(/tasks\.access/);
+  });
+
   it('defaults to the emulator and SQLite when nothing is configured', () => {
     const cfg = parseConfig({}, {});
     expect(usesEmulator(cfg)).toBe(true);

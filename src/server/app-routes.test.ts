@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { apiHarness } from '../../test/support/api-harness.js';
+import { TaskAccessError } from '../hub/task-access.js';
 
 type ErrorBody = { error: { code: string; message: string } };
 
@@ -97,6 +98,20 @@ describe('messages', () => {
 });
 
 describe('tasks', () => {
+  it('a refusal of the task-access rule (a call acting for a person) is answered 404 like a missing task', async () => {
+    const h = await apiHarness();
+    await h.app.request('/v1/tasks', h.json(h.tokens.send, { title: 'Secret plan', assignees: ['Bob'] }));
+    h.hub.failNext = { method: 'actOnTask', error: new TaskAccessError(1, 'not_permitted') };
+    const refused = await h.app.request('/v1/tasks/1/done', {
+      method: 'POST',
+      headers: h.auth(h.tokens.send),
+    });
+    expect(refused.status).toBe(404);
+    const e = await errorOf(refused);
+    expect(e.code).toBe('not_found');
+    expect(e.message).not.toContain('Secret');
+  });
+
   it('creates, lists with filters, shows, and moves a task through its states', async () => {
     const h = await apiHarness();
     const created = await h.app.request(
