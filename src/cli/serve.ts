@@ -75,12 +75,18 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
       host: v.host ?? config.server.host,
       port: port ?? config.server.port,
       tokens: new StoreTokenVerifier(tokens, {
-        onError: (e) => logger.warn({ err: String(e) }, 'token last-use update failed'),
+        onError: (e) => {
+          if (!hub.storeFaults.report(e, 'token last-use update')) {
+            logger.warn({ err: String(e) }, 'token last-use update failed');
+          }
+        },
       }),
       events: hub.events,
       metrics: hub.metrics,
       logger,
       redactor,
+      // One reporter for the process: a store outage is logged once per burst, by whichever part meets it first.
+      storeFaults: hub.storeFaults,
       bodyLimitBytes: config.server.bodyLimitBytes,
       version: HUB_VERSION,
     }).catch((e: unknown) => {

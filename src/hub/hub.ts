@@ -52,6 +52,7 @@ import type {
   TaskPatch,
 } from './service.js';
 import { storeErrorReporter } from './store-errors.js';
+import { StoreFaults } from './store-faults.js';
 import { type AccessRules, resolveAccessRules } from './task-access.js';
 import { TaskScheduler } from './task-scheduler.js';
 import { TaskService } from './tasks.js';
@@ -90,6 +91,8 @@ export interface RunningHub extends HubService {
   readonly events: EventBus;
   readonly metrics: Registry;
   readonly store: Store;
+  /** Store outages: reported here once per burst; `check()` is the health probe (docs/hub.md "Store errors"). */
+  readonly storeFaults: StoreFaults;
   /** The built-in emulator, when the hub started one. */
   readonly emulator: Emulator | undefined;
   /** The Stream receiver, when running. */
@@ -140,6 +143,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
   events.subscribe((e) => {
     if (!e.type.startsWith('delivery')) changes.inc({ type: e.type });
   });
+  const storeFaults = new StoreFaults({ logger, metrics });
   const ownsStore = o.store === undefined;
   let store: Store;
   try {
@@ -154,6 +158,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     await emulator?.close();
     throw e;
   }
+  storeFaults.attach(store);
   let publicUrl = o.publicUrl ?? `http://${config.server.host}:${config.server.port}`;
 
   const dingtalk: DingTalkPort = createDingTalkAdapter({
@@ -190,7 +195,16 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
   });
   const messages = new MessageService({ config, outbox, people, events });
   const files = new FileService({ config, store, outbox, people, dingtalk, events, now });
-  const scheduler = new TaskScheduler({ config, store, outbox, people, events, logger, now });
+  const scheduler = new TaskScheduler({
+    config,
+    store,
+    outbox,
+    people,
+    events,
+    logger,
+    now,
+    faults: storeFaults,
+  });
   const inbox = new Inbox(store, { now });
   const inbound = new InboundService({
     config,
@@ -223,7 +237,16 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       });
     },
   });
-  const delivery = startDelivery({ config, store, sender, events, metrics, logger, now });
+  const delivery = startDelivery({
+    config,
+    store,
+    sender,
+    events,
+    metrics,
+    logger,
+    now,
+    faults: storeFaults,
+  });
   const retention = new Retention({
     store,
     outbox: storeOutbox,
@@ -232,6 +255,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     metrics,
     logger,
     now,
+    faults: storeFaults,
   });
   retention.start();
 
@@ -255,7 +279,8 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       return total;
     })()
       .catch((e: unknown) => {
-        logger.warn({ err: (e as Error).message }, 'inbox processing failed');
+        if (!storeFaults.report(e, 'inbox'))
+          logger.warn({ err: (e as Error).message }, 'inbox processing failed');
         return 0;
       })
       .finally(() => {
@@ -264,7 +289,15 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     return pumping;
   };
   inbound.onCommitted(() => void pump());
-  const todoPoller = new TodoPoller({ config, store, inbox, dingtalk, logger, kick: () => void pump() });
+  const todoPoller = new TodoPoller({
+    config,
+    store,
+    inbox,
+    dingtalk,
+    logger,
+    faults: storeFaults,
+    kick: () => void pump(),
+  });
   todoPoller.start();
   const inboxTimer = setInterval(() => void pump(), o.inboxPollMs ?? 500);
   inboxTimer.unref();
@@ -318,6 +351,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     events,
     metrics,
     store,
+    storeFaults,
     emulator,
     get stream() {
       return stream;
@@ -372,16 +406,20 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     listPeople: async (): Promise<Person[]> => (await people.list()).map(({ key: _k, ...p }) => p),
     health: async (): Promise<HealthReport> => {
       let queue = { queued: 0, parked: 0, dead: 0 };
-      let ok = true;
+      // Healthy = the store can take a write now (a probe write, at most one per second), not merely answer.
+      const writable = await storeFaults.check();
+      let ok = writable.ok;
       try {
         queue = await outbox.counts();
-      } catch {
+      } catch (e) {
+        storeFaults.report(e, 'health');
         ok = false;
       }
       return {
         ok,
         version: HUB_VERSION,
         store: store.dialect,
+        ...(writable.ok ? {} : { storeError: writable.reason ?? 'the store is not available' }),
         ...(emulator ? { emulator: { url: emulator.url } } : {}),
         stream: stream ? streamState : 'off',
         queue,
@@ -399,6 +437,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       await retention.stop();
       await pumping;
       await delivery.stop();
+      storeFaults.stop();
       await dingtalk.close().catch(() => {});
       if (ownsStore) await store.close();
       await emulator?.close();

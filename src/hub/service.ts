@@ -160,6 +160,8 @@ export interface HealthReport {
   ok: boolean;
   version: string;
   store: 'sqlite' | 'postgres';
+  /** Set when the store cannot take a write (full, read-only, unreachable): why, in plain words. */
+  storeError?: string | undefined;
   emulator?: { url: string } | undefined;
   stream: 'connected' | 'connecting' | 'off';
   queue: { queued: number; parked: number; dead: number };

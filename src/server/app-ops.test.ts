@@ -16,7 +16,10 @@ describe('health, metrics, openapi, dashboard', () => {
     const h = await apiHarness();
     const res = await h.app.request('/v1/health');
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ ok: true, store: 'sqlite' });
+    // Without a token: ok or not, nothing about the internals (issue #9 item 9).
+    expect(await res.json()).toEqual({ ok: true });
+    const detailed = await h.app.request('/v1/health', { headers: h.auth(h.tokens.read) });
+    expect(await detailed.json()).toMatchObject({ ok: true, store: 'sqlite' });
     h.hub.failNext = { method: 'health', error: new Error('db down') };
     expect((await h.app.request('/health')).status).toBe(503);
   });

@@ -15,6 +15,8 @@ import { routePath } from 'hono/route';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { Redactor } from '../core/redact.js';
 import type { HubService } from '../hub/service.js';
+import { isStoreUnavailable } from '../hub/store-errors.js';
+import { type StoreFaultSink, StoreFaults } from '../hub/store-faults.js';
 import { ApiError, errorBody, toResponse } from './api-error.js';
 import { type ApiTokenVerifier, requireScope } from './auth.js';
 import { dashboardHtml } from './dashboard/page.js';
@@ -54,6 +56,11 @@ export interface ApiAppOptions {
   fileLimitBytes?: number;
   sse?: SseOptions;
   version?: string;
+  /**
+   * Where store outages are reported (the hub's `storeFaults`, so a burst is logged once for the whole process).
+   * @default a reporter of this app's own
+   */
+  storeFaults?: StoreFaultSink;
   /** Serve the live dashboard at `/`. @default true */
   dashboard?: boolean;
 }
@@ -75,6 +82,7 @@ export function createApp(o: ApiAppOptions): ApiApp {
   const version = o.version ?? '0.0.0';
   const requests = metrics.counter('dingkit_http_requests_total', 'HTTP API requests by route and status');
   const latency = metrics.histogram('dingkit_http_request_duration_seconds', 'HTTP API request latency');
+  const storeFaults = o.storeFaults ?? new StoreFaults({ logger });
 
   app.use('*', async (c, next) => {
     const rid = randomUUID();
@@ -107,6 +115,8 @@ export function createApp(o: ApiAppOptions): ApiApp {
     if (e instanceof HTTPException && e.status < 500) {
       return c.json(errorBody('bad_request', e.message || 'bad request'), e.status);
     }
+    // A store outage is logged once per burst by the reporter, not once per request.
+    if (storeFaults.report(e, 'api')) return toResponse(c, e);
     const log = (err: unknown) => {
       const text = err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err);
       logger.error(
@@ -131,6 +141,8 @@ export function createApp(o: ApiAppOptions): ApiApp {
       try {
         return await o.tokens.verify(raw);
       } catch (e) {
+        // The store is out: answered 503 store_unavailable like every other route (app.onError).
+        if (isStoreUnavailable(e)) throw e;
         logger.error({ err: redactor.redact(String((e as Error)?.message ?? e)) }, 'token check failed');
         throw new ApiError(503, 'unavailable', 'the API token cannot be checked right now; retry shortly');
       }
