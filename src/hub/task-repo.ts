@@ -22,6 +22,8 @@ export async function insertTask(
     dueAt: number | undefined;
     priority: Priority;
     idempotencyKey: string | undefined;
+    idempotencyScope: string;
+    requestHash: string | undefined;
     by: string;
     now: number;
     assignees: Array<{ key: string; unionId: string | undefined }>;
@@ -37,6 +39,8 @@ export async function insertTask(
       due_at: t.dueAt ?? null,
       priority: t.priority,
       idempotency_key: t.idempotencyKey ?? null,
+      idempotency_scope: t.idempotencyKey === undefined ? null : t.idempotencyScope,
+      request_hash: t.idempotencyKey === undefined ? null : (t.requestHash ?? null),
       created_by: t.by,
       created_at: t.now,
       updated_at: t.now,
@@ -125,9 +129,19 @@ export async function taskRow(db: Db, id: number, lock = false): Promise<TaskRow
   return (lock ? q.forNoKeyUpdate() : q).executeTakeFirst();
 }
 
-export async function taskIdByKey(db: Db, key: string): Promise<number | undefined> {
-  const r = await db.selectFrom('tasks').select('id').where('idempotency_key', '=', key).executeTakeFirst();
-  return r ? Number(r.id) : undefined;
+/** The task holding a caller's key, with the fingerprint of the request that created it. */
+export async function taskByKey(
+  db: Db,
+  scope: string,
+  key: string,
+): Promise<{ id: number; requestHash: string | null } | undefined> {
+  const r = await db
+    .selectFrom('tasks')
+    .select(['id', 'request_hash'])
+    .where('idempotency_scope', '=', scope)
+    .where('idempotency_key', '=', key)
+    .executeTakeFirst();
+  return r ? { id: Number(r.id), requestHash: r.request_hash } : undefined;
 }
 
 export async function assigneesOf(

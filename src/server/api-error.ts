@@ -53,6 +53,9 @@ export function toResponse(
   if (isDingTalkError(e)) {
     if (e.code === 'VALIDATION') return c.json(errorBody('invalid_request', clean(e.message)), 400);
     if (e.code === 'CONFIG') return c.json(errorBody('not_configured', clean(e.message)), 409);
+    // The same key, the same caller, another request (src/store/idempotency.ts): nothing was sent.
+    if (e.code === 'IDEMPOTENCY_CONFLICT')
+      return c.json(errorBody('idempotency_conflict', clean(e.message)), 409);
     log?.(e);
     return c.json(errorBody('dingtalk_error', clean(e.message)), 502);
   }
