@@ -1,12 +1,14 @@
 /**
  * `dingkit serve` (what `npm start` runs): config → hub (its first log line says whether it runs against the
  * built-in emulator) → HTTP API and dashboard → a banner with the dashboard, API and emulator URLs → in demo mode
- * (the built-in emulator) a freshly minted admin token and the scripted demo scene → SIGTERM/SIGINT → graceful
+ * (the built-in emulator) a freshly minted admin token (a demo token: it expires in 24 h and no hub with real
+ * credentials accepts it, so a database later switched to production does not keep it) and the scripted demo
+ * scene → SIGTERM/SIGINT → graceful
  * stop (the server stops taking requests and closes live streams, then the hub finishes or releases its sends).
  */
 
 import type { Logger } from '../core/logger.js';
-import { createApiToken, StoreTokenVerifier } from '../server/api-tokens.js';
+import { createApiToken, DEMO_TOKEN_LIFETIME_MS, StoreTokenVerifier } from '../server/api-tokens.js';
 import { StoreApiTokens } from '../server/store-tokens.js';
 import { createConsoleLogger, type LogFormat } from './console-logger.js';
 import { type CliContext, parse } from './context.js';
@@ -16,7 +18,8 @@ import { addConfigSecrets, configRedactor } from './secrets.js';
 export const serveHelp = `Usage: dingkit serve [--port N] [--host H] [--no-demo] [--log json|pretty]
 
 Starts the hub, its HTTP API and the live dashboard. With no DingTalk credentials configured it runs against the
-built-in emulator (demo mode): it prints an admin API token and plays a short demo scene.
+built-in emulator (demo mode): it prints an admin API token and plays a short demo scene. The demo token expires
+after 24 h and is refused once the hub runs with real DingTalk credentials.
 
   --port N       API port (default: server.port from the config, 8787; 0 = any free port)
   --host H       bind address (default: server.host, 127.0.0.1)
@@ -70,6 +73,7 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
     // In demo mode the effective config (the emulator's org) carries its own fake secrets: redact those too.
     addConfigSecrets(redactor, hub.config);
     const tokens = new StoreApiTokens(hub.store);
+    const demo = hub.emulator !== undefined;
     const { createApiServer } = await import('../server/api-server.js');
     const server = await createApiServer(hub, {
       host: v.host ?? config.server.host,
@@ -80,6 +84,8 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
             logger.warn({ err: String(e) }, 'token last-use update failed');
           }
         },
+        // Demo tokens are for the built-in emulator only: with real credentials they never authenticate.
+        acceptDemoTokens: demo,
       }),
       events: hub.events,
       metrics: hub.metrics,
@@ -101,10 +107,12 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
     });
     hub.setPublicUrl(server.url);
 
-    const demo = hub.emulator !== undefined;
     let token: string | undefined;
     if (demo) {
-      const created = await createApiToken(tokens, `demo-${Date.now().toString(36)}`, ['admin']);
+      const created = await createApiToken(tokens, `demo-${Date.now().toString(36)}`, ['admin'], {
+        demo: true,
+        expiresInMs: DEMO_TOKEN_LIFETIME_MS,
+      });
       token = created.token;
       redactor.add(token);
     }
@@ -129,7 +137,7 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
         ...(token
           ? [
               `  API token  ${token}`,
-              '             admin scope; paste it into the dashboard, or: export DINGKIT_TOKEN=<token>',
+              '             admin scope, demo only (expires in 24 h); paste it into the dashboard, or: export DINGKIT_TOKEN=<token>',
             ]
           : ['  API token  create one with: dingkit token create NAME --scopes send']),
         '',

@@ -31,7 +31,10 @@ export interface SendMessageInput extends Destination {
   /** People to @mention by name; resolved to userId/mobile and written into the text so the mention renders. */
   mention?: readonly string[] | undefined;
   mentionAll?: boolean | undefined;
-  /** Same key within 24 h returns the first result and sends nothing new. */
+  /**
+   * Same key from the same caller within 24 h: the same request returns the first result and sends nothing new;
+   * a different request is refused (IdempotencyConflictError, HTTP 409).
+   */
   idempotencyKey?: string | undefined;
   /**
    * Deliver after this conversation's earlier ordered messages and before its later ones (one at a time; a parked
@@ -176,6 +179,17 @@ export interface Actor {
    * CLI) whose scopes govern it.
    */
   person?: PersonActor | undefined;
+  /**
+   * Whose idempotency keys these are: `token:<name>` for an API token, `person:<userId>` for a person's own page.
+   * A key is only ever compared with the same scope's keys (src/store/idempotency.ts).
+   * @default `by`
+   */
+  idempotencyScope?: string | undefined;
+}
+
+/** The scope an actor's idempotency keys live in. */
+export function keyScopeOf(actor: Actor): string {
+  return actor.idempotencyScope ?? actor.by;
 }
 
 export interface PersonActor {

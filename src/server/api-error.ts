@@ -61,6 +61,9 @@ export function toResponse(
     // A person the task-access rule refused (src/hub/task-access.ts): answered like a missing task, so a route
     // acting for a person cannot be used to learn which tasks exist.
     if (e.code === 'TASK_ACCESS') return c.json(errorBody('not_found', clean(e.message)), 404);
+    // The same key, the same caller, another request (src/store/idempotency.ts): nothing was sent.
+    if (e.code === 'IDEMPOTENCY_CONFLICT')
+      return c.json(errorBody('idempotency_conflict', clean(e.message)), 409);
     log?.(e);
     return c.json(errorBody('dingtalk_error', clean(e.message)), 502);
   }

@@ -167,10 +167,21 @@ describe('auth', () => {
     expect(h.hub.calls).toHaveLength(0);
   });
 
-  it('accepts the token as ?access_token= (EventSource cannot set headers) without it breaking the query contract', async () => {
+  it('accepts ?access_token= on the SSE route only (EventSource cannot set headers), without it breaking the query contract', async () => {
     const h = await apiHarness();
-    const res = await h.app.request(`/v1/tasks?state=open&access_token=${h.tokens.read}`);
-    expect(res.status).toBe(200);
+    const sse = await h.app.request(`/v1/events?lastEventId=0&access_token=${h.tokens.read}`);
+    expect(sse.status).toBe(200);
+    await sse.body?.cancel();
+    const list = await h.app.request(`/v1/tasks?state=open&access_token=${h.tokens.read}`);
+    expect(list.status).toBe(401);
+    expect(await list.text()).toContain('only by GET /v1/events');
+    const post = await h.app.request(`/v1/messages?access_token=${h.tokens.admin}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ group: 'ops', text: 'x' }),
+    });
+    expect(post.status).toBe(401);
+    expect(h.hub.calls).toHaveLength(0);
   });
 });
 

@@ -18,7 +18,7 @@ import type { HubService } from '../hub/service.js';
 import { isStoreUnavailable } from '../hub/store-errors.js';
 import { type StoreFaultSink, StoreFaults } from '../hub/store-faults.js';
 import { ApiError, errorBody, toResponse } from './api-error.js';
-import { type ApiTokenVerifier, requireScope } from './auth.js';
+import { type ApiTokenVerifier, requireScope, verdictOf } from './auth.js';
 import { dashboardHtml } from './dashboard/page.js';
 import { EventBus } from './events.js';
 import { Registry } from './metrics.js';
@@ -136,21 +136,31 @@ export function createApp(o: ApiAppOptions): ApiApp {
 
   // A token store that cannot answer (database down) is the server's problem, not a bad token: 503, logged once
   // per failure, never a 500 with internals and never a 401 that would make clients drop a valid token.
+  const unavailable = (e: unknown) => {
+    // The store is out: answered 503 store_unavailable like every other route (app.onError).
+    if (isStoreUnavailable(e)) return e;
+    logger.error({ err: redactor.redact(String((e as Error)?.message ?? e)) }, 'token check failed');
+    return new ApiError(503, 'unavailable', 'the API token cannot be checked right now; retry shortly');
+  };
   const tokens: ApiTokenVerifier = {
     async verify(raw) {
       try {
         return await o.tokens.verify(raw);
       } catch (e) {
-        // The store is out: answered 503 store_unavailable like every other route (app.onError).
-        if (isStoreUnavailable(e)) throw e;
-        logger.error({ err: redactor.redact(String((e as Error)?.message ?? e)) }, 'token check failed');
-        throw new ApiError(503, 'unavailable', 'the API token cannot be checked right now; retry shortly');
+        throw unavailable(e);
+      }
+    },
+    async check(raw, opts) {
+      try {
+        return await verdictOf(o.tokens, raw, opts?.fresh === true);
+      } catch (e) {
+        throw unavailable(e);
       }
     },
   };
   const deps: RouteDeps = {
     hub: o.hub,
-    guard: (scope) => requireScope(tokens, scope),
+    guard: (scope, g) => requireScope(tokens, scope, g),
     events,
     metrics,
     streams,

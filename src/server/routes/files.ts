@@ -10,7 +10,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { ApiError } from '../api-error.js';
 import { fileShareFields, limitOnlyQuery } from '../contracts.js';
 import { readQuery } from '../http-input.js';
-import { type ApiEnv, actorOf, type RouteDeps } from './route-deps.js';
+import { type ApiEnv, actorOf, type RouteDeps, withinLimits } from './route-deps.js';
 
 /** Room for the multipart boundaries and text fields around the file itself. */
 const MULTIPART_OVERHEAD = 64 * 1024;
@@ -55,6 +55,7 @@ export function fileRoutes(app: Hono<ApiEnv>, d: RouteDeps): void {
         fields[k] = v;
       }
       const meta = fileShareFields.parse(fields);
+      await withinLimits(c, d, { groups: meta.group === undefined ? [] : [meta.group], people: meta.to });
       const fileName = cleanFileName(meta.fileName ?? part.name);
       const content = Buffer.from(await part.arrayBuffer());
       const share = await d.hub.shareFile(
