@@ -3,7 +3,7 @@
  * on stdout, and only its SHA-256 is written; a running hub accepts it within its verifier cache period.
  */
 
-import type { HubConfig } from '../hub/config.js';
+import { type HubConfig, mayCreateDatabase } from '../hub/config.js';
 import { createApiToken, parseScopes } from '../server/api-tokens.js';
 import type { Store } from '../store/open-store.js';
 import { type CliContext, parse } from './context.js';
@@ -22,6 +22,7 @@ export async function openConfiguredStore(config: HubConfig): Promise<Store> {
     return await openStore({
       url: config.database.url,
       ...(config.database.schema ? { schema: config.database.schema } : {}),
+      createDirs: mayCreateDatabase(config),
     });
   } catch (e) {
     throw new CliError(EXIT.config, `cannot open the store: ${(e as Error).message}`, 'store');

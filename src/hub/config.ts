@@ -14,6 +14,9 @@ import { ConfigError } from '../core/errors.js';
 
 const DAY_MS = 86_400_000;
 
+/** Where the demo keeps its database (`npm start` in a fresh checkout): the one path created without being asked. */
+export const DEFAULT_DATABASE_URL = './data/dingkit.db';
+
 /**
  * Why the sender's timeout must stay below the lease: the lease is what tells other workers "this delivery is
  * being sent". If a call may run longer than the lease, a stalled renewal (a slow store) lets another worker
@@ -128,7 +131,13 @@ export const configSchema = z
       .default({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 1_048_576 }),
     database: z
       .object({
-        url: z.string().min(1).default('./data/dingkit.db'),
+        url: z.string().min(1).default(DEFAULT_DATABASE_URL),
+        /**
+         * Create the SQLite file's directory (0700) when it is missing. Off, a missing directory stops the start
+         * with an error: a mistyped path must not start a new, empty database elsewhere. The default path
+         * (`./data/dingkit.db`, the demo's) is always created. `dingkit serve --create-db` sets it. @default false
+         */
+        create: z.boolean().optional(),
         /** PostgreSQL schema to work in (created when missing). @default the connection's current schema */
         schema: z
           .string()
@@ -136,7 +145,7 @@ export const configSchema = z
           .optional(),
       })
       .strict()
-      .default({ url: './data/dingkit.db' }),
+      .default({ url: DEFAULT_DATABASE_URL }),
     dingtalk: z
       .object({ oapiBase: z.string().url().optional(), apiBase: z.string().url().optional() })
       .strict()
@@ -369,6 +378,11 @@ export function loadConfig(
     );
   }
   return { config: parseConfig(raw, env), source: file };
+}
+
+/** Whether the SQLite file's directory may be created: asked for, or the demo's default path. */
+export function mayCreateDatabase(cfg: HubConfig): boolean {
+  return cfg.database.create === true || cfg.database.url === DEFAULT_DATABASE_URL;
 }
 
 /** Whether the hub has real DingTalk credentials, or should run against the emulator. */
