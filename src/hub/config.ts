@@ -8,9 +8,9 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
+import { readConfigSource, showPath } from './config-source.js';
 
 const DAY_MS = 86_400_000;
 
@@ -307,13 +307,36 @@ function expandEnv(value: unknown, env: Record<string, string | undefined>, path
   return value;
 }
 
-/** Parses and validates a config object. */
-export function parseConfig(raw: unknown, env: Record<string, string | undefined> = process.env): HubConfig {
+/** Where a key is, for error messages: `<file>, line N` (loadConfig), or nothing for a config built in code. */
+export type ConfigLocator = (path: readonly PropertyKey[]) => string | undefined;
+
+/** The value at `path`, to keep it out of a message that might echo it. */
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let v = raw;
+  for (const k of path) v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+/**
+ * Parses and validates a config object. Errors name the key (and, through `locate`, the file and line), never the
+ * value: a schema message that would quote it has it cut out.
+ */
+export function parseConfig(
+  raw: unknown,
+  env: Record<string, string | undefined> = process.env,
+  locate?: ConfigLocator,
+): HubConfig {
   const expanded = expandEnv(raw ?? {}, env, '');
   const withEnv = applyEnv(expanded as Record<string, unknown>, env);
   const r = configSchema.safeParse(withEnv);
   if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    const issues = r.error.issues.map((i) => {
+      const value = valueAt(withEnv, i.path);
+      let message = i.message;
+      if (typeof value === 'string' && value.length >= 3) message = message.split(value).join('[value]');
+      const where = locate?.(i.path);
+      return `${where ? `${where}: ` : ''}${showPath(i.path) || '(root)'}: ${message}`;
+    });
     throw new ConfigError(`invalid configuration:\n  ${issues.join('\n  ')}`);
   }
   for (const [g, def] of Object.entries(r.data.groups)) {
@@ -369,15 +392,13 @@ export function loadConfig(
   if (!file) return { config: parseConfig({}, env), source: undefined };
   if (!existsSync(file)) throw new ConfigError(`config file ${file} does not exist`);
   const text = readFileSync(file, 'utf8');
-  let raw: unknown;
-  try {
-    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (e) {
-    throw new ConfigError(
-      `${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'} (${(e as Error).message})`,
-    );
-  }
-  return { config: parseConfig(raw, env), source: file };
+  // A syntax error names the file, line and key, and never quotes the line (config-source.ts).
+  const source = readConfigSource(file, text);
+  const locate: ConfigLocator = (path) => {
+    const line = source.lineOf(path);
+    return line === undefined ? file : `${file}, line ${line}`;
+  };
+  return { config: parseConfig(source.raw, env, locate), source: file };
 }
 
 /** Whether the SQLite file's directory may be created: asked for, or the demo's default path. */
