@@ -4,7 +4,7 @@
  * stops accepting a revoked one within a second (its open event streams included).
  */
 
-import type { HubConfig } from '../hub/config.js';
+import { type HubConfig, mayCreateDatabase } from '../hub/config.js';
 import { type CreateTokenOptions, createApiToken, parseDuration, parseScopes } from '../server/api-tokens.js';
 import { checkLimitsShape, describeLimits, type TokenLimits } from '../server/token-limits.js';
 import type { Store } from '../store/open-store.js';
@@ -33,6 +33,7 @@ export async function openConfiguredStore(config: HubConfig): Promise<Store> {
     return await openStore({
       url: config.database.url,
       ...(config.database.schema ? { schema: config.database.schema } : {}),
+      createDirs: mayCreateDatabase(config),
     });
   } catch (e) {
     throw new CliError(EXIT.config, `cannot open the store: ${(e as Error).message}`, 'store');

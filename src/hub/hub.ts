@@ -21,7 +21,13 @@ import { openStore, type Store } from '../store/open-store.js';
 import { Outbox } from '../store/outbox.js';
 import { StreamClient } from '../stream/client.js';
 import type { StreamClientOptions } from '../stream/options.js';
-import { type HubConfig, sendTimeoutOf, sendTimeoutProblem, usesEmulator } from './config.js';
+import {
+  type HubConfig,
+  mayCreateDatabase,
+  sendTimeoutOf,
+  sendTimeoutProblem,
+  usesEmulator,
+} from './config.js';
 import { startDelivery } from './delivery.js';
 import { createDingTalkAdapter } from './dingtalk-adapter.js';
 import type { DingTalkPort } from './dingtalk-port.js';
@@ -152,6 +158,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       (await openStore({
         url: config.database.url,
         ...(config.database.schema ? { schema: config.database.schema } : {}),
+        createDirs: mayCreateDatabase(config),
         onError: storeErrorReporter({ logger, metrics }),
       }));
   } catch (e) {

@@ -420,7 +420,10 @@ describe('dingkit deliveries', () => {
 describe('dingkit token (standalone, on the store)', () => {
   it('creates a token shown once, stores only its hash, lists and revokes it', async () => {
     const cwd = mkdtempSync(join(dir, 'tok-'));
-    writeFileSync(join(cwd, 'dingkit.config.json'), JSON.stringify({ database: { url: './data/hub.db' } }));
+    writeFileSync(
+      join(cwd, 'dingkit.config.json'),
+      JSON.stringify({ database: { url: './data/hub.db', create: true } }),
+    );
     const created = await runCliProcess(['token', 'create', 'ci', '--scopes', 'send', '--json'], { cwd });
     expect(created.code).toBe(0);
     const { token, scopes } = JSON.parse(created.stdout) as { token: string; scopes: string[] };
@@ -491,7 +494,11 @@ describe('standalone (no hub running)', () => {
     const cwd = mkdtempSync(join(dir, 'alone-'));
     writeFileSync(
       join(cwd, 'dingkit.config.json'),
-      JSON.stringify({ server: { port: 59_997 }, emulator: { port: 0 }, database: { url: './data/hub.db' } }),
+      JSON.stringify({
+        server: { port: 59_997 },
+        emulator: { port: 0 },
+        database: { url: './data/hub.db', create: true },
+      }),
     );
     const a = await runCliProcess(['task', 'assign', 'Offline task', '--to', 'alice'], { cwd });
     expect(a.code, a.stderr).toBe(0);
