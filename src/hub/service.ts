@@ -74,6 +74,12 @@ export interface TaskInput {
   group?: string | undefined;
   /** ISO time. Reminders go out before it, escalation after it. */
   due?: string | undefined;
+  /**
+   * Accept a `due` more than a minute in the past (an import of old work); otherwise it is refused with a
+   * ValidationError whose `reason` is `due_in_past`.
+   * @default false
+   */
+  allowPastDue?: boolean | undefined;
   priority?: 'low' | 'normal' | 'high' | 'urgent' | undefined;
   idempotencyKey?: string | undefined;
 }
@@ -88,6 +94,8 @@ export interface TaskPatch {
   description?: string | null | undefined;
   /** ISO time; `null` removes the due time and with it the pending reminder and escalation. */
   due?: string | null | undefined;
+  /** As in TaskInput: accept a `due` in the past. @default false */
+  allowPastDue?: boolean | undefined;
   /** Group alias from the config; `null` takes the task out of its group. */
   group?: string | null | undefined;
   /** People by directory name to add; each gets a Todo and an @mention in the announcement. */
