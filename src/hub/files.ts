@@ -9,6 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { extname } from 'node:path';
 import { contentTypeFor } from '../api/media/media-limits.js';
 import { ValidationError } from '../core/errors.js';
+import { cleanFileName } from '../core/file-name.js';
 import type { EventBus } from '../server/events.js';
 import type { Store } from '../store/open-store.js';
 import type { HubConfig } from './config.js';
@@ -155,7 +156,9 @@ export class FileService {
     }
     const cap =
       channel === 'notice' ? Math.min(cfg.files.noticeMaxBytes, cfg.files.maxBytes) : cfg.files.maxBytes;
-    const ext = checkFile(input.fileName, input.size, cfg.files, cap);
+    // The name the recipient will see, without invisible characters; its extension is what is checked.
+    const fileName = cleanFileName(input.fileName);
+    const ext = checkFile(fileName, input.size, cfg.files, cap);
     const people: MentionTarget[] = await resolveUnique(d.people, input.to ?? [], { userId: true });
     const bytes = await readCapped(input.content, cap);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -187,8 +190,8 @@ export class FileService {
           body: {
             msgtype: 'link',
             link: {
-              title: withKeyword(input.fileName, cfg.robots[g.robot!]?.keywords),
-              text: input.comment ?? `${input.fileName} (${mb(bytes.length)})`,
+              title: withKeyword(fileName, cfg.robots[g.robot!]?.keywords),
+              text: input.comment ?? `${fileName} (${mb(bytes.length)})`,
               messageUrl: input.publicUrl!,
             },
           },
@@ -197,8 +200,8 @@ export class FileService {
       });
     } else {
       // Upload now: the media id must exist before the message that points at it is durable (§6.1).
-      mediaId = await d.dingtalk.mediaUpload(app!, 'file', input.fileName, bytes, contentTypeFor(ext));
-      const msgParam = { mediaId, fileName: input.fileName, fileType: ext };
+      mediaId = await d.dingtalk.mediaUpload(app!, 'file', fileName, bytes, contentTypeFor(ext));
+      const msgParam = { mediaId, fileName: fileName, fileType: ext };
       if (hasGroup) {
         const g = cfg.groups[target]!;
         jobs.push({
@@ -250,7 +253,7 @@ export class FileService {
       const r = await d.outbox.enqueue(
         {
           kind: 'file',
-          request: { fileName: input.fileName, size: bytes.length, sha256, target, channel },
+          request: { fileName: fileName, size: bytes.length, sha256, target, channel },
           createdBy: actor.by,
           jobs,
         },
@@ -261,7 +264,7 @@ export class FileService {
         .values({
           id,
           message_id: r.messageId,
-          file_name: input.fileName,
+          file_name: fileName,
           size: bytes.length,
           sha256,
           media_id: mediaId ?? null,
@@ -274,10 +277,10 @@ export class FileService {
         })
         .execute();
     });
-    d.events.publish('file.shared', { id, fileName: input.fileName, target, channel, by: actor.by });
+    d.events.publish('file.shared', { id, fileName: fileName, target, channel, by: actor.by });
     return {
       id,
-      fileName: input.fileName,
+      fileName: fileName,
       size: bytes.length,
       ...(mediaId ? { mediaId } : {}),
       target,

@@ -55,7 +55,9 @@ export function fileRoutes(app: Hono<ApiEnv>, d: RouteDeps): void {
         fields[k] = v;
       }
       const meta = fileShareFields.parse(fields);
-      const fileName = cleanFileName(meta.fileName ?? part.name);
+      // The part's filename is the sender's local name (drop any directories an old browser sent); a fileName
+      // field is taken as given. The hub strips invisible characters and refuses paths (core/file-name.ts).
+      const fileName = meta.fileName ?? basename(part.name.replace(/\\/g, '/'));
       const content = Buffer.from(await part.arrayBuffer());
       const share = await d.hub.shareFile(
         {
@@ -78,17 +80,4 @@ export function fileRoutes(app: Hono<ApiEnv>, d: RouteDeps): void {
     const q = readQuery(c, limitOnlyQuery);
     return c.json({ shares: await d.hub.listShares(q.limit ?? 100) });
   });
-}
-
-/** The name the recipient sees: no directories, no control characters, never empty. */
-function cleanFileName(raw: string): string {
-  const name = basename(raw.replace(/\\/g, '/'))
-    .replace(/[\u0000-\u001f\u007f]/g, '')
-    .trim();
-  if (name === '' || name === '.' || name === '..') {
-    throw new ApiError(400, 'invalid_file', 'the file needs a name (fileName field or the part filename)');
-  }
-  if (name.length > 255)
-    throw new ApiError(400, 'invalid_file', 'the file name is longer than 255 characters');
-  return name;
 }
