@@ -82,6 +82,8 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
       logger,
       redactor,
       bodyLimitBytes: config.server.bodyLimitBytes,
+      fileLimitBytes: config.files.maxBytes,
+      maxConcurrentUploads: config.files.maxConcurrentUploads,
       version: HUB_VERSION,
     }).catch((e: unknown) => {
       const code = (e as { code?: string }).code;

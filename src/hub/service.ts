@@ -136,8 +136,12 @@ export interface TaskFilter {
 }
 
 export interface FileShareInput extends Destination {
-  /** The bytes to share; the server streams multipart uploads, the CLI a path or stdin. */
-  content: Buffer | NodeJS.ReadableStream;
+  /**
+   * The bytes to share: in memory, a stream (spooled to an owner-only temporary file with the size cap enforced
+   * while reading), or a file on this machine (`{ path }`, read as a stream and never deleted by the hub; the HTTP
+   * API streams each upload to such a file first).
+   */
+  content: Buffer | NodeJS.ReadableStream | { path: string };
   fileName: string;
   size?: number | undefined;
   /** Shown with the file where the channel supports it. */

@@ -20,6 +20,8 @@ export interface RouteDeps {
   streams: SseStreams;
   bodyLimitBytes: number;
   fileLimitBytes: number;
+  /** Uploads handled at once; more are answered 429 (config `files.maxConcurrentUploads`). */
+  maxConcurrentUploads: number;
 }
 
 /** API callers act as `api:<token name>` in task history and audit. */
