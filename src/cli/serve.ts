@@ -98,6 +98,8 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
       // One reporter for the process: a store outage is logged once per burst, by whichever part meets it first.
       storeFaults: hub.storeFaults,
       bodyLimitBytes: config.server.bodyLimitBytes,
+      fileLimitBytes: config.files.maxBytes,
+      maxConcurrentUploads: config.files.maxConcurrentUploads,
       version: HUB_VERSION,
     }).catch((e: unknown) => {
       const code = (e as { code?: string }).code;

@@ -225,12 +225,18 @@ export const configSchema = z
         types: z
           .array(z.string().regex(/^[a-z0-9]{1,8}$/))
           .default(['doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'zip', 'pdf', 'rar']),
+        /**
+         * HTTP uploads handled at once; one more is answered 429 with Retry-After. Each holds a temporary file
+         * on disk (up to maxBytes), not memory.
+         */
+        maxConcurrentUploads: z.number().int().min(1).max(1_000).default(16),
       })
       .strict()
       .default({
         maxBytes: 20 * 1024 * 1024,
         noticeMaxBytes: 10 * 1024 * 1024,
         types: ['doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'zip', 'pdf', 'rar'],
+        maxConcurrentUploads: 16,
       }),
     dispatcher: z
       .object({

@@ -54,6 +54,12 @@ export interface ApiAppOptions {
    * @default 20_971_520
    */
   fileLimitBytes?: number;
+  /**
+   * Uploads handled at once (config `files.maxConcurrentUploads`); one more is answered 429 with Retry-After.
+   * Each in-flight upload holds a temporary file, not memory.
+   * @default 16
+   */
+  maxConcurrentUploads?: number;
   sse?: SseOptions;
   version?: string;
   /**
@@ -166,6 +172,7 @@ export function createApp(o: ApiAppOptions): ApiApp {
     streams,
     bodyLimitBytes,
     fileLimitBytes: o.fileLimitBytes ?? 20 * 1024 * 1024,
+    maxConcurrentUploads: o.maxConcurrentUploads ?? 16,
   };
   healthRoutes(app, deps);
   messageRoutes(app, deps);
