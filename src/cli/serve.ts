@@ -82,6 +82,7 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
       logger,
       redactor,
       bodyLimitBytes: config.server.bodyLimitBytes,
+      allowedHosts: config.server.allowedHosts,
       version: HUB_VERSION,
     }).catch((e: unknown) => {
       const code = (e as { code?: string }).code;

@@ -12,6 +12,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
+import { hostAllowed } from '../core/allowed-hosts.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { Redactor } from '../core/redact.js';
 import type { HubService } from '../hub/service.js';
@@ -54,6 +55,13 @@ export interface ApiAppOptions {
   fileLimitBytes?: number;
   sse?: SseOptions;
   version?: string;
+  /**
+   * Host names, besides loopback names and IP literals, this API answers to (config `server.allowedHosts`); any
+   * other `Host` header is refused 403 as a DNS-rebinding attempt (src/core/allowed-hosts.ts).
+   * @default []
+   * @example ['hub.example.com']
+   */
+  allowedHosts?: readonly string[];
   /** Serve the live dashboard at `/`. @default true */
   dashboard?: boolean;
 }
@@ -92,6 +100,14 @@ export function createApp(o: ApiAppOptions): ApiApp {
       { rid, method: c.req.method, route, status: c.res.status, ms: Math.round(performance.now() - started) },
       'http',
     );
+  });
+
+  // Before anything reads a token or a body: a page rebound to loopback gets nothing, not even /v1/health.
+  app.use('*', async (c, next) => {
+    if (!hostAllowed(c.req.header('host'), o.allowedHosts)) {
+      return c.json(errorBody('host_not_allowed', 'this Host is not served here (server.allowedHosts)'), 403);
+    }
+    return next();
   });
 
   const jsonLimit = bodyLimit({
