@@ -5,6 +5,7 @@
  */
 
 import { request } from 'node:http';
+import type { StartHubOptions } from '../../src/hub/hub.js';
 import { BOT_TOPIC } from '../../src/hub/inbound.js';
 import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
 import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
@@ -18,9 +19,12 @@ export interface HostileHub {
   close(): Promise<void>;
 }
 
-export async function startHostileHub(config: Record<string, unknown> = {}): Promise<HostileHub> {
+export async function startHostileHub(
+  config: Record<string, unknown> = {},
+  opts: Partial<StartHubOptions> = {},
+): Promise<HostileHub> {
   const sqlite = backends.find((b) => b.name === 'sqlite')!;
-  const f = await startTestHub(sqlite, { config: testConfig(config) });
+  const f = await startTestHub(sqlite, { ...opts, config: testConfig(config) });
   const tokens = new MemoryApiTokenStore();
   const token = (await createApiToken(tokens, 'operator', ['admin'])).token;
   const server = await createApiServer(f.hub, {
