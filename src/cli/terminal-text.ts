@@ -7,10 +7,13 @@
  * script must get the exact text).
  */
 
-/** C0 (but tab and LF), DEL, C1, and the bidi embeddings, overrides and isolates (Trojan Source). */
-const ACTIVE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu;
+/**
+ * C0 (but tab and LF), DEL, C1, the Unicode line and paragraph separators (line breaks to some viewers), and the
+ * bidi embeddings, overrides and isolates (Trojan Source).
+ */
+const ACTIVE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
 /** The same plus tab and LF: a table cell or a field stays on its one line. */
-const ACTIVE_OR_BREAK = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu;
+const ACTIVE_OR_BREAK = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
 
 const NAMED: Record<string, string> = { '\b': '\\b', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
