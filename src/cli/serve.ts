@@ -100,6 +100,7 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
       bodyLimitBytes: config.server.bodyLimitBytes,
       fileLimitBytes: config.files.maxBytes,
       maxConcurrentUploads: config.files.maxConcurrentUploads,
+      allowedHosts: config.server.allowedHosts,
       version: HUB_VERSION,
     }).catch((e: unknown) => {
       const code = (e as { code?: string }).code;

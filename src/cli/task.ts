@@ -4,6 +4,7 @@ import type { Task, TaskPatch } from '../hub/service.js';
 import { type CliContext, list, parse, taskId } from './context.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { table } from './io.js';
+import { oneLine } from './terminal-text.js';
 
 export const taskHelp = `Usage: dingkit task assign TITLE --to NAMES [--group ALIAS] [--due WHEN [--allow-past-due]] [--priority P]
                               [--description TEXT]
@@ -98,7 +99,7 @@ async function assign(args: string[], ctx: CliContext): Promise<number> {
   ctx.out.result(
     task,
     () =>
-      `assigned task #${task.id} "${task.title}" to ${names(task)}${task.group ? ` in ${task.group}` : ''}`,
+      `assigned task #${task.id} "${oneLine(task.title)}" to ${names(task)}${task.group ? ` in ${task.group}` : ''}`,
   );
   return EXIT.ok;
 }
@@ -153,17 +154,20 @@ async function show(args: string[], ctx: CliContext): Promise<number> {
   const hub = await ctx.hub();
   const t = await hub.getTask(id);
   if (!t) throw new CliError(EXIT.notFound, `no task #${id}`, 'not_found');
+  // Every field on its own line (oneLine); a description keeps its line breaks, indented under the fields.
   ctx.out.result(t, () =>
     [
-      `#${t.id} ${t.title}`,
+      `#${t.id} ${oneLine(t.title)}`,
       `  state     ${t.state}`,
       `  priority  ${t.priority}`,
       `  assignees ${names(t)}`,
-      ...(t.group ? [`  group     ${t.group}`] : []),
+      ...(t.group ? [`  group     ${oneLine(t.group)}`] : []),
       ...(t.due ? [`  due       ${t.due}`] : []),
-      ...(t.description ? [`  ${t.description}`] : []),
+      ...(t.description ? [`  ${t.description.replace(/\r?\n/g, '\n  ')}`] : []),
       '  history:',
-      ...t.history.map((e) => `    ${e.at}  ${e.kind.padEnd(10)} ${e.by}${e.note ? `: ${e.note}` : ''}`),
+      ...t.history.map(
+        (e) => `    ${e.at}  ${e.kind.padEnd(10)} ${oneLine(`${e.by}${e.note ? `: ${e.note}` : ''}`)}`,
+      ),
     ].join('\n'),
   );
   return EXIT.ok;
@@ -218,7 +222,7 @@ async function edit(args: string[], ctx: CliContext): Promise<number> {
   const changed = t.history.length > before.history.length && last?.kind === 'edited';
   ctx.out.result(t, () =>
     changed
-      ? `edited task #${t.id}${last.note ? `: ${last.note.split('; ').join(', ')}` : ''}`
+      ? `edited task #${t.id}${last.note ? `: ${oneLine(last.note.split('; ').join(', '))}` : ''}`
       : `task #${t.id} already looks like that; nothing changed`,
   );
   return EXIT.ok;
@@ -242,5 +246,5 @@ async function act(
 }
 
 function names(t: Task): string {
-  return t.assignees.map((a) => a.name).join(', ');
+  return oneLine(t.assignees.map((a) => a.name).join(', '));
 }

@@ -146,9 +146,14 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(8787),
         /** Largest request body accepted by the HTTP API (files have their own cap). */
         bodyLimitBytes: z.number().int().positive().default(1_048_576),
+        /**
+         * Host names the API answers to besides loopback names and IP literals (a reverse proxy's public name);
+         * any other `Host` header is refused as DNS rebinding (docs/security.md).
+         */
+        allowedHosts: z.array(z.string().min(1).max(253)).max(100).default([]),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 1_048_576 }),
+      .default({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 1_048_576, allowedHosts: [] }),
     database: z
       .object({
         url: z.string().min(1).default(DEFAULT_DATABASE_URL),

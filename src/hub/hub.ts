@@ -126,7 +126,11 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
   if (timeoutProblem) throw new ConfigError(`dispatcher.sendTimeoutMs: ${timeoutProblem}`);
   let emulator: Emulator | undefined;
   if (usesEmulator(config)) {
-    emulator = await startEmulator({ port: config.emulator.port, ...(o.emulator ?? {}) });
+    emulator = await startEmulator({
+      port: config.emulator.port,
+      allowedHosts: config.server.allowedHosts ?? [],
+      ...(o.emulator ?? {}),
+    });
     config = configFromOrg(emulator.state.org, config, emulator.url);
     logger.info(
       { emulator: emulator.url },
