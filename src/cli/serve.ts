@@ -102,6 +102,8 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
       maxConcurrentUploads: config.files.maxConcurrentUploads,
       allowedHosts: config.server.allowedHosts,
       version: HUB_VERSION,
+      // inbound.mode http or both: DingTalk's signed callbacks, POST /callbacks/robot and /callbacks/events.
+      ...(hub.callbacks ? { callbacks: hub.callbacks } : {}),
     }).catch((e: unknown) => {
       const code = (e as { code?: string }).code;
       throw new CliError(
@@ -129,6 +131,14 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
       openapi: `${server.url}/openapi.json`,
       emulator: hub.emulator?.url,
       mode: demo ? 'demo (built-in emulator)' : 'dingtalk',
+      ...(hub.callbacks
+        ? {
+            callbacks: [
+              ...(hub.callbacks.robot ? [`${server.url}/callbacks/robot`] : []),
+              ...(hub.callbacks.events ? [`${server.url}/callbacks/events`] : []),
+            ],
+          }
+        : {}),
       ...(token ? { token } : {}),
     };
     ctx.out.result(info, () =>
@@ -140,6 +150,9 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
         `  API        ${info.api}   (OpenAPI: ${info.openapi})`,
         ...(info.emulator
           ? [`  Emulator   ${info.emulator}   (control API: ${info.emulator}/_emulator/)`]
+          : []),
+        ...(info.callbacks
+          ? [`  Callbacks  ${info.callbacks.join('  ')}   (DingTalk HTTP mode; signed, no token)`]
           : []),
         ...(token
           ? [

@@ -124,6 +124,48 @@ const taskAccess = z
   .strict()
   .default({ policy: 'assignees', admins: [], leads: {} });
 
+/**
+ * Inbound transport. DingTalk pushes an app's robot messages and events either over Stream or to HTTP callback
+ * URLs, per app (reference §9, §S1). `http` serves `POST /callbacks/robot` (signed with the app secret, §9a) and,
+ * when `events` is set, `POST /callbacks/events` (encrypted, §9b) on the hub's own server; `both` does both (a
+ * message that comes both ways is one inbox entry: same msgId). Write the token and AES key as `${ENV}`.
+ * @default { mode: 'stream', http: { robot: true, sessionWebhookOrigins: [] } }
+ * @example { mode: 'http', http: { events: { token: '${DING_CB_TOKEN}', aesKey: '${DING_CB_AES_KEY}' } } }
+ */
+const inboundSchema = z
+  .object({
+    mode: z.enum(['stream', 'http', 'both']).default('stream'),
+    http: z
+      .object({
+        /** Serve `POST /callbacks/robot` (the default app's robot, §9a). */
+        robot: z.boolean().default(true),
+        /**
+         * The event subscription's token and aes_key (§9b: 3-32 letters or digits; 43 of [A-Za-z0-9]); absent or
+         * `false`: no events route. In demo mode the emulator's app subscription is used when absent.
+         */
+        events: z
+          .union([
+            z.literal(false),
+            z
+              .object({
+                token: z.string().regex(/^[A-Za-z0-9]{1,128}$/, 'letters and digits only'),
+                aesKey: z.string().regex(/^[A-Za-z0-9]{43}$/, 'exactly 43 letters or digits'),
+              })
+              .strict(),
+          ])
+          .optional(),
+        /**
+         * Origins a robot callback's `sessionWebhook` may name besides DingTalk's; any other is refused with 400.
+         * The built-in emulator's origin is added in demo mode.
+         */
+        sessionWebhookOrigins: z.array(z.string().url()).max(20).default([]),
+      })
+      .strict()
+      .default({ robot: true, sessionWebhookOrigins: [] }),
+  })
+  .strict()
+  .default({ mode: 'stream', http: { robot: true, sessionWebhookOrigins: [] } });
+
 export const configSchema = z
   .object({
     apps: z.record(name, app).default({}),
@@ -183,6 +225,8 @@ export const configSchema = z
       })
       .strict()
       .default({ mode: 'auto', port: 8788 }),
+    /** How DingTalk's pushes reach the hub (docs/hub.md "Inbound"): Stream, HTTP callbacks, or both. */
+    inbound: inboundSchema,
     /** Task reminders and escalation (docs/hub.md "Tasks"); windows scale down for tests. */
     tasks: z
       .object({

@@ -8,6 +8,7 @@
  * (Stream, scheduler, inbox), lets the dispatcher finish or release what is in flight, and closes the store.
  */
 
+import type { SeenStore } from '../callback/replay-guard.js';
 import { ConfigError, ValidationError } from '../core/errors.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { assertStorableText } from '../core/text.js';
@@ -19,6 +20,7 @@ import { Registry } from '../server/metrics.js';
 import { Inbox } from '../store/inbox.js';
 import { openStore, type Store } from '../store/open-store.js';
 import { Outbox } from '../store/outbox.js';
+import { StoreSeenStore } from '../store/seen-store.js';
 import { StreamClient } from '../stream/client.js';
 import type { StreamClientOptions } from '../stream/options.js';
 import {
@@ -33,6 +35,7 @@ import { createDingTalkAdapter } from './dingtalk-adapter.js';
 import type { DingTalkPort } from './dingtalk-port.js';
 import { configFromOrg } from './emulator-config.js';
 import { FileService } from './files.js';
+import { createHubCallbacks, DEFAULT_INBOUND, type HubCallbacks, pointEmulatorAt } from './http-inbound.js';
 import { InboundService } from './inbound.js';
 import { defaultAppName } from './message-plan.js';
 import { MessageService } from './messages.js';
@@ -90,6 +93,11 @@ export interface StartHubOptions {
   streamConnectTimeoutMs?: number | undefined;
   /** @internal Mutation twin of goal R2 for tests (see InboundDeps); never in production. */
   unsafeAckBeforeCommit?: boolean | undefined;
+  /**
+   * @internal Replay memory of the HTTP callback routes, for tests' twins only (`false`: none; a `MemorySeenStore`:
+   * one per process). Production always uses the store's `kv` table, shared by every hub process.
+   */
+  callbackReplay?: SeenStore | false | undefined;
 }
 
 export interface RunningHub extends HubService {
@@ -101,8 +109,10 @@ export interface RunningHub extends HubService {
   readonly storeFaults: StoreFaults;
   /** The built-in emulator, when the hub started one. */
   readonly emulator: Emulator | undefined;
-  /** The Stream receiver, when running. */
+  /** The Stream receiver, when running (`inbound.mode` stream or both). */
   readonly stream: StreamClient | undefined;
+  /** The HTTP callback receivers (`inbound.mode` http or both), for the API server to mount. */
+  readonly callbacks: HubCallbacks | undefined;
   readonly inbox: Inbox;
   readonly scheduler: TaskScheduler;
   /** Reads unfinished tasks' Todos when `tasks.todoPollMs` is set (the Todo event's name is unverified). */
@@ -235,6 +245,27 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     ),
   });
 
+  const inboundMode = (config.inbound ?? DEFAULT_INBOUND).mode;
+  const appName = defaultAppName(config);
+  let callbacks: HubCallbacks | undefined;
+  if (inboundMode !== 'stream' && appName && o.receive !== false) {
+    try {
+      callbacks = createHubCallbacks({
+        config: { ...config, inbound: config.inbound ?? DEFAULT_INBOUND },
+        app: config.apps[appName]!,
+        inbound,
+        replay: o.callbackReplay ?? new StoreSeenStore(store, { now }),
+        logger,
+        extraOrigins: emulator ? [emulator.url] : [],
+        reportStoreFault: (e) => storeFaults.report(e, 'callbacks'),
+      });
+    } catch (e) {
+      if (ownsStore) await store.close();
+      await emulator?.close();
+      throw e;
+    }
+  }
+
   const sender = createSender({
     dingtalk,
     onTodoCreated: async (taskId, assignee, todoId, sent) => {
@@ -316,8 +347,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
 
   let stream: StreamClient | undefined;
   let streamState: HealthReport['stream'] = 'off';
-  const appName = defaultAppName(config);
-  if (appName && o.receive !== false) {
+  if (appName && o.receive !== false && inboundMode !== 'http') {
     const app = config.apps[appName]!;
     stream = new StreamClient({
       clientId: app.appKey,
@@ -367,11 +397,16 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     get stream() {
       return stream;
     },
+    callbacks,
     inbox,
     scheduler,
     todoPoller,
     setPublicUrl(url: string) {
       publicUrl = url.replace(/\/+$/, '');
+      // Demo mode over HTTP: the emulator pushes to this hub's callback routes once it knows where they are.
+      if (emulator && callbacks && appName) {
+        pointEmulatorAt(emulator, config.apps[appName]!.appKey, publicUrl, callbacks);
+      }
     },
     drainInbox: () => pump(),
     purge: () => retention.runOnce(),

@@ -12,6 +12,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
+import type { CallbackHttpHandler } from '../callback/http-io.js';
 import { hostAllowed } from '../core/allowed-hosts.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { Redactor } from '../core/redact.js';
@@ -77,6 +78,12 @@ export interface ApiAppOptions {
   allowedHosts?: readonly string[];
   /** Serve the live dashboard at `/`. @default true */
   dashboard?: boolean;
+  /**
+   * DingTalk's HTTP callbacks (the hub's `callbacks`, `inbound.mode` http or both): mounted at
+   * `POST /callbacks/robot` and `POST /callbacks/events` without an API token, as DingTalk signs them instead
+   * (src/hub/http-inbound.ts). Absent: the routes do not exist (404).
+   */
+  callbacks?: { robot?: CallbackHttpHandler | undefined; events?: CallbackHttpHandler | undefined };
 }
 
 export interface ApiApp {
@@ -130,8 +137,11 @@ export function createApp(o: ApiAppOptions): ApiApp {
       throw new ApiError(413, 'payload_too_large', `request bodies are limited to ${bodyLimitBytes} bytes`);
     },
   });
-  // Uploads have their own, larger cap, applied after the token check (routes/files.ts).
-  app.use('*', (c, next) => (c.req.path === '/v1/files' ? next() : jsonLimit(c, next)));
+  // Uploads have their own, larger cap, applied after the token check (routes/files.ts); DingTalk's callbacks are
+  // read by their receivers, which cap the body themselves (1 MiB, 413 beyond it).
+  app.use('*', (c, next) =>
+    c.req.path === '/v1/files' || c.req.path.startsWith('/callbacks/') ? next() : jsonLimit(c, next),
+  );
 
   app.onError((e, c) => {
     if (e instanceof HTTPException && e.status < 500) {
@@ -190,6 +200,15 @@ export function createApp(o: ApiAppOptions): ApiApp {
     fileLimitBytes: o.fileLimitBytes ?? 20 * 1024 * 1024,
     maxConcurrentUploads: o.maxConcurrentUploads ?? 16,
   };
+  // No token guard: DingTalk cannot send one. Its signature (and the replay memory) is checked by the receiver.
+  if (o.callbacks?.robot) {
+    const robot = o.callbacks.robot;
+    app.post('/callbacks/robot', (c) => robot.fetch(c.req.raw));
+  }
+  if (o.callbacks?.events) {
+    const pushes = o.callbacks.events;
+    app.post('/callbacks/events', (c) => pushes.fetch(c.req.raw));
+  }
   healthRoutes(app, deps);
   messageRoutes(app, deps);
   taskRoutes(app, deps);
