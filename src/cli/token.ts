@@ -127,7 +127,8 @@ export async function tokenVerb(args: string[], ctx: CliContext): Promise<number
       throw new CliError(EXIT.notFound, `no live token named "${positionals[0]!.slice(0, 64)}"`, 'not_found');
     ctx.out.result(
       { revoked: positionals[0] },
-      () => `revoked "${positionals[0]}" (a running hub stops accepting it within seconds)`,
+      () =>
+        `revoked "${positionals[0]}" (a running hub stops accepting it, and ends its open event streams, within a second)`,
     );
     return EXIT.ok;
   }
