@@ -77,7 +77,7 @@ export function createBotCallbackHandler(options: BotCallbackOptions): CallbackH
   };
   const windowMs = options.windowMs ?? DEFAULT_HEADER_WINDOW_MS;
   const origins = sessionWebhookOrigins(options.sessionWebhookOrigins ?? []);
-  const store = replayStore(options.replay);
+  const store = replayStore(options.replay, clock);
   return createReceiver('bot', options, async (request) => {
     const timestamp = request.header('timestamp');
     const sign = request.header('sign');

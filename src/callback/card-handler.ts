@@ -66,7 +66,7 @@ export function createCardCallbackHandler(options: CardCallbackOptions): Callbac
     ...(options.windowMs === undefined ? {} : { windowMs: options.windowMs }),
   };
   const windowMs = options.windowMs ?? DEFAULT_HEADER_WINDOW_MS;
-  const store = replayStore(options.replay);
+  const store = replayStore(options.replay, clock);
   return createReceiver('card', options, async (request) => {
     const timestamp = request.header(CARD_TIMESTAMP_HEADER);
     const signature = request.header(CARD_SIGNATURE_HEADER);

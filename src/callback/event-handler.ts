@@ -50,7 +50,7 @@ export interface EventCallbackOptions extends ReceiverOptions {
   crypto: EventCrypto;
   /** Awaited before DingTalk is answered; a throw answers 500 so DingTalk pushes the event again. */
   onEvent: (event: CallbackEvent, meta: EventCallbackMeta) => unknown;
-  /** Clock for `receivedAt`. @default Date.now */
+  /** Clock for `receivedAt` and the default replay store; give it the same clock as the `EventCrypto`. @default Date.now */
   now?: () => number;
   /**
    * DingTalk's id of an event, used to run a re-pushed event once. The §9b docs name no id field; by default a
@@ -81,7 +81,7 @@ export function createEventCallbackHandler(options: EventCallbackOptions): Callb
   const { crypto, onEvent } = options;
   const now = options.now ?? Date.now;
   const eventIdOf = options.eventId ?? defaultEventId;
-  const store = replayStore(options.replay);
+  const store = replayStore(options.replay, now);
   const success = () => jsonResponse(200, crypto.reply('success'));
   return createReceiver('event', options, async (request) => {
     const parsed = jsonObjectBody(request);

@@ -73,10 +73,13 @@ export async function runHandler<T>(
   }
 }
 
-/** The receiver's store: the caller's, a fresh in-memory one by default, none when turned off. */
-export function replayStore(option: SeenStore | false | undefined): SeenStore | undefined {
+/**
+ * The receiver's store: the caller's, a fresh in-memory one by default (on the receiver's clock, so expiry is
+ * judged by the same time as the signature window), none when turned off.
+ */
+export function replayStore(option: SeenStore | false | undefined, now: () => number): SeenStore | undefined {
   if (option === false) return undefined;
-  return option ?? new MemorySeenStore();
+  return option ?? new MemorySeenStore({ now });
 }
 
 /**

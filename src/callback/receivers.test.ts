@@ -199,6 +199,13 @@ describe('createBotCallbackHandler', () => {
     expect(await r2.json()).toEqual({ msgtype: 'text', text: { content: 'pong' } });
   });
 
+  it('on an injected clock, the default replay store keeps keys by that clock (a replay of a 2023 callback runs once)', async () => {
+    const onMessage = vi.fn();
+    const h = createBotCallbackHandler({ appSecret: 'botSecret', now: NOW, onMessage });
+    for (let i = 0; i < 3; i++) expect((await h.fetch(botRequest(JSON.stringify(message)))).status).toBe(200);
+    expect(onMessage).toHaveBeenCalledOnce();
+  });
+
   it('rejects bad signatures, stale timestamps and bad bodies with 4xx reasons', async () => {
     const onMessage = vi.fn();
     const h = createBotCallbackHandler({ appSecret: 'botSecret', now: NOW, windowMs: 60_000, onMessage });
