@@ -82,13 +82,15 @@ export class StoreFaults {
     if (kind === undefined) return false;
     this.#counter?.inc({ kind });
     const now = Date.now();
+    // A failure makes the last health answer stale: the next check probes again (a dropped connection that the
+    // pool has already replaced is healthy; a full disk is not).
+    this.#checked = undefined;
     if (this.#burst) {
       this.#burst.folded++;
       this.#burst.last = now;
       return true;
     }
     this.#burst = { since: now, kind, folded: 0, last: now };
-    this.#checked = { at: now, state: { ok: false, reason: storeFaultReason(kind) } };
     const code = (e as { code?: unknown })?.code;
     this.#o.logger.error(
       {

@@ -247,11 +247,13 @@ export const personSchema = z
 export const healthSchema = z
   .object({
     ok: z.boolean(),
-    version: z.string(),
-    store: z.enum(['sqlite', 'postgres']),
+    // The rest only for a token with the `read` scope (routes/health.ts); without one the answer is `{ ok }`.
+    version: z.string().optional(),
+    store: z.enum(['sqlite', 'postgres']).optional(),
+    storeError: z.string().optional(),
     emulator: z.object({ url: z.string() }).optional(),
-    stream: z.enum(['connected', 'connecting', 'off']),
-    queue: z.object({ queued: z.number(), parked: z.number(), dead: z.number() }),
+    stream: z.enum(['connected', 'connecting', 'off']).optional(),
+    queue: z.object({ queued: z.number(), parked: z.number(), dead: z.number() }).optional(),
   })
   .meta({ id: 'Health' });
 

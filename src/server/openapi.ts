@@ -37,7 +37,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'get',
     path: '/v1/health',
-    summary: 'Health of the hub (no token)',
+    summary: 'Health of the hub: { ok } without a token (503 when not ok); the report with a read token',
     status: 200,
     answer: C.healthSchema,
   },

@@ -102,20 +102,15 @@ export async function hubWithApi(config: HubConfig, logger: Logger): Promise<Hub
     port: 0,
     tokens: new StoreTokenVerifier(tokens, {
       onError: (e) => {
-        if (
-          !(hub as { storeFaults?: { report(e: unknown, w: string): boolean } }).storeFaults?.report(
-            e,
-            'token last-use update',
-          )
-        )
+        if (!hub.storeFaults.report(e, 'token last-use update'))
           logger.warn({ err: String(e) }, 'token last-use update failed');
       },
     }),
     events: hub.events,
     metrics: hub.metrics,
     logger,
-    storeFaults: (hub as { storeFaults?: unknown }).storeFaults,
-  } as Parameters<typeof createApiServer>[1]);
+    storeFaults: hub.storeFaults,
+  });
   const { token } = await createApiToken(tokens, 'security-test', ['admin']);
   return {
     hub,
