@@ -20,6 +20,7 @@ import { Todo, type TodoOptions } from './api/todo/todo.js';
 import { Users, type UsersOptions } from './api/users/users.js';
 import { DingTalkCore, type DingTalkOptions } from './core/client-core.js';
 import { ValidationError } from './core/errors.js';
+import { sessionWebhookOrigins } from './core/session-webhook.js';
 import type { ReplyFallback } from './stream/reply.js';
 
 export interface DingTalkClientOptions extends DingTalkOptions {
@@ -73,6 +74,18 @@ export class DingTalk extends DingTalkCore {
    */
   webhook(options: CustomRobotOptions): CustomRobot {
     return new CustomRobot(options, this.context);
+  }
+
+  /**
+   * The origins a session-webhook reply may go to with this client's configuration: DingTalk's hosts, plus
+   * `oapiBase`/`apiBase` when they point elsewhere (the emulator). Pass it to the standalone `replyText`.
+   * The reply fallback below needs no such list: it sends through this client's own API base, never to a URL
+   * taken from the message.
+   * @example
+   * await replyText(msg, 'done', { replyFallback: dt.replyFallback(), sessionWebhookOrigins: dt.sessionWebhookOrigins() });
+   */
+  sessionWebhookOrigins(): string[] {
+    return sessionWebhookOrigins([this.oapiBase, this.apiBase]);
   }
 
   /**

@@ -15,6 +15,7 @@
 
 import { isDingTalkError, isPlatformError } from '../core/errors.js';
 import { type HubConfig, usesEmulator } from '../hub/config.js';
+import type { HealthReport } from '../hub/service.js';
 import { type CliContext, parse } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { RemoteHub } from './remote-hub.js';
@@ -129,12 +130,15 @@ async function checkStore(config: HubConfig, add: Add): Promise<void> {
 async function checkHub(ctx: CliContext, add: Add): Promise<void> {
   const url = ctx.hubUrl();
   try {
-    const h = await new RemoteHub(url, undefined, { timeoutMs: 2_000 }).health();
-    add(
-      'hub',
-      h.ok ? 'ok' : 'warn',
-      `${url}: v${h.version}, stream ${h.stream}, queue ${h.queue.queued} queued / ${h.queue.parked} parked / ${h.queue.dead} dead${h.emulator ? ', on the emulator' : ''}`,
-    );
+    // The details (version, queue, store error) come with a read token; without one the hub says only ok / not ok.
+    const h: Partial<HealthReport> = await new RemoteHub(url, ctx.token, { timeoutMs: 2_000 }).health();
+    const details =
+      h.version === undefined
+        ? h.ok
+          ? 'answers ok (set DINGKIT_TOKEN for details)'
+          : 'answers not ok (set DINGKIT_TOKEN for details)'
+        : `v${h.version}, stream ${h.stream}, queue ${h.queue?.queued} queued / ${h.queue?.parked} parked / ${h.queue?.dead} dead${h.emulator ? ', on the emulator' : ''}${h.storeError ? `, store: ${h.storeError}` : ''}`;
+    add('hub', h.ok ? 'ok' : 'warn', `${url}: ${details}`);
   } catch {
     add('hub', 'skip', `no hub running at ${url} (start one with: dingkit serve)`);
   }

@@ -179,6 +179,8 @@ function classify(e: unknown): { code: string; exit: number; message: string } {
   }
   if (isDingTalkError(e)) {
     if (e.code === 'CONFIG') return { code: 'config', exit: EXIT.config, message: e.message };
+    if (e.code === 'IDEMPOTENCY_CONFLICT')
+      return { code: 'idempotency_conflict', exit: EXIT.conflict, message: e.message };
     if (e.code === 'VALIDATION') {
       const conflict = (e as { field?: string }).field === 'state';
       return {

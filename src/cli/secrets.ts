@@ -1,6 +1,7 @@
 /**
  * Every secret the config carries, registered on one Redactor for the CLI's output and the server's logs
- * (reliability goal S1): app secrets, robot webhook tokens and sign secrets, and the database password.
+ * (reliability goal S1): app secrets, robot webhook tokens and sign secrets, the HTTP event subscription's token
+ * and AES key, and the database password.
  */
 
 import { Redactor } from '../core/redact.js';
@@ -20,6 +21,12 @@ export function addConfigSecrets(r: Redactor, config: HubConfig): void {
     // The webhook may be a full URL: its access_token is the credential.
     const m = /access_token=([^&\s]+)/.exec(robot.webhook);
     r.add(m?.[1]);
+  }
+  // The HTTP event subscription's token and AES key (§9b): whoever has both can forge and read events.
+  const events = config.inbound?.http.events;
+  if (events) {
+    r.add(events.token);
+    r.add(events.aesKey);
   }
   const pw = /^postgres(?:ql)?:\/\/[^:/@]*:([^@]+)@/i.exec(config.database.url);
   r.add(pw?.[1]);

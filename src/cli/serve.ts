@@ -1,26 +1,31 @@
 /**
  * `dingkit serve` (what `npm start` runs): config → hub (its first log line says whether it runs against the
  * built-in emulator) → HTTP API and dashboard → a banner with the dashboard, API and emulator URLs → in demo mode
- * (the built-in emulator) a freshly minted admin token and the scripted demo scene → SIGTERM/SIGINT → graceful
+ * (the built-in emulator) a freshly minted admin token (a demo token: it expires in 24 h and no hub with real
+ * credentials accepts it, so a database later switched to production does not keep it) and the scripted demo
+ * scene → SIGTERM/SIGINT → graceful
  * stop (the server stops taking requests and closes live streams, then the hub finishes or releases its sends).
  */
 
 import type { Logger } from '../core/logger.js';
-import { createApiToken, StoreTokenVerifier } from '../server/api-tokens.js';
+import { createApiToken, DEMO_TOKEN_LIFETIME_MS, StoreTokenVerifier } from '../server/api-tokens.js';
 import { StoreApiTokens } from '../server/store-tokens.js';
 import { createConsoleLogger, type LogFormat } from './console-logger.js';
 import { type CliContext, parse } from './context.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { addConfigSecrets, configRedactor } from './secrets.js';
 
-export const serveHelp = `Usage: dingkit serve [--port N] [--host H] [--no-demo] [--log json|pretty]
+export const serveHelp = `Usage: dingkit serve [--port N] [--host H] [--no-demo] [--create-db] [--log json|pretty]
 
 Starts the hub, its HTTP API and the live dashboard. With no DingTalk credentials configured it runs against the
-built-in emulator (demo mode): it prints an admin API token and plays a short demo scene.
+built-in emulator (demo mode): it prints an admin API token and plays a short demo scene. The demo token expires
+after 24 h and is refused once the hub runs with real DingTalk credentials.
 
   --port N       API port (default: server.port from the config, 8787; 0 = any free port)
   --host H       bind address (default: server.host, 127.0.0.1)
   --no-demo      in demo mode, skip the demo scene (the token is still printed)
+  --create-db    create the SQLite database's directory when it is missing (database.create); without it a
+                 missing directory is an error, except for the default ./data/dingkit.db
   --log FORMAT   json (default when stderr is not a terminal) or pretty`;
 
 export interface ServeOptions {
@@ -35,6 +40,7 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
       port: { type: 'string' },
       host: { type: 'string' },
       'no-demo': { type: 'boolean' },
+      'create-db': { type: 'boolean' },
       log: { type: 'string' },
     },
     false,
@@ -45,7 +51,8 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
   if (v.log !== undefined && v.log !== 'json' && v.log !== 'pretty') throw usage('--log is json or pretty');
   const format: LogFormat = (v.log as LogFormat | undefined) ?? (ctx.io.stderr.isTTY ? 'pretty' : 'json');
 
-  const config = ctx.config();
+  const loaded = ctx.config();
+  const config = v['create-db'] ? { ...loaded, database: { ...loaded.database, create: true } } : loaded;
   const redactor = configRedactor(config);
   const logger = createConsoleLogger(ctx.io.stderr, { format, redactor });
 
@@ -70,20 +77,33 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
     // In demo mode the effective config (the emulator's org) carries its own fake secrets: redact those too.
     addConfigSecrets(redactor, hub.config);
     const tokens = new StoreApiTokens(hub.store);
+    const demo = hub.emulator !== undefined;
     const { createApiServer } = await import('../server/api-server.js');
     const server = await createApiServer(hub, {
       host: v.host ?? config.server.host,
       port: port ?? config.server.port,
       tokens: new StoreTokenVerifier(tokens, {
-        onError: (e) => logger.warn({ err: String(e) }, 'token last-use update failed'),
+        onError: (e) => {
+          if (!hub.storeFaults.report(e, 'token last-use update')) {
+            logger.warn({ err: String(e) }, 'token last-use update failed');
+          }
+        },
+        // Demo tokens are for the built-in emulator only: with real credentials they never authenticate.
+        acceptDemoTokens: demo,
       }),
       events: hub.events,
       metrics: hub.metrics,
       logger,
       redactor,
+      // One reporter for the process: a store outage is logged once per burst, by whichever part meets it first.
+      storeFaults: hub.storeFaults,
       bodyLimitBytes: config.server.bodyLimitBytes,
+      fileLimitBytes: config.files.maxBytes,
+      maxConcurrentUploads: config.files.maxConcurrentUploads,
       allowedHosts: config.server.allowedHosts,
       version: HUB_VERSION,
+      // inbound.mode http or both: DingTalk's signed callbacks, POST /callbacks/robot and /callbacks/events.
+      ...(hub.callbacks ? { callbacks: hub.callbacks } : {}),
     }).catch((e: unknown) => {
       const code = (e as { code?: string }).code;
       throw new CliError(
@@ -96,10 +116,12 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
     });
     hub.setPublicUrl(server.url);
 
-    const demo = hub.emulator !== undefined;
     let token: string | undefined;
     if (demo) {
-      const created = await createApiToken(tokens, `demo-${Date.now().toString(36)}`, ['admin']);
+      const created = await createApiToken(tokens, `demo-${Date.now().toString(36)}`, ['admin'], {
+        demo: true,
+        expiresInMs: DEMO_TOKEN_LIFETIME_MS,
+      });
       token = created.token;
       redactor.add(token);
     }
@@ -109,6 +131,14 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
       openapi: `${server.url}/openapi.json`,
       emulator: hub.emulator?.url,
       mode: demo ? 'demo (built-in emulator)' : 'dingtalk',
+      ...(hub.callbacks
+        ? {
+            callbacks: [
+              ...(hub.callbacks.robot ? [`${server.url}/callbacks/robot`] : []),
+              ...(hub.callbacks.events ? [`${server.url}/callbacks/events`] : []),
+            ],
+          }
+        : {}),
       ...(token ? { token } : {}),
     };
     ctx.out.result(info, () =>
@@ -121,10 +151,13 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
         ...(info.emulator
           ? [`  Emulator   ${info.emulator}   (control API: ${info.emulator}/_emulator/)`]
           : []),
+        ...(info.callbacks
+          ? [`  Callbacks  ${info.callbacks.join('  ')}   (DingTalk HTTP mode; signed, no token)`]
+          : []),
         ...(token
           ? [
               `  API token  ${token}`,
-              '             admin scope; paste it into the dashboard, or: export DINGKIT_TOKEN=<token>',
+              '             admin scope, demo only (expires in 24 h); paste it into the dashboard, or: export DINGKIT_TOKEN=<token>',
             ]
           : ['  API token  create one with: dingkit token create NAME --scopes send']),
         '',

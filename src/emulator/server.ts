@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { hostAllowed } from '../core/allowed-hosts.js';
+import { controlRefusal } from './control/guard.js';
 import { type FaultDecision, FaultPlan } from './faults.js';
 import { apiErr, type Ctx, makeCtx, oapiErr, type Reply } from './http-io.js';
 import type { Router } from './router.js';
@@ -174,6 +175,14 @@ export function createEmulatorServer(deps: ServerDeps): { server: Server; hangin
     const path = qi < 0 ? url : url.slice(0, qi);
     const query = new URLSearchParams(qi < 0 ? '' : url.slice(qi + 1));
     const method = req.method ?? 'GET';
+    if (path.startsWith('/_emulator/')) {
+      const refused = controlRefusal(req, method, deps.origin());
+      if (refused) {
+        req.resume();
+        send(res, refused);
+        return;
+      }
+    }
     const match = router.match(method, path);
     const ip = unmap(req.socket.remoteAddress ?? '');
     let routeId = 'unknown';

@@ -8,11 +8,14 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
+import { readConfigSource, showPath } from './config-source.js';
 
 const DAY_MS = 86_400_000;
+
+/** Where the demo keeps its database (`npm start` in a fresh checkout): the one path created without being asked. */
+export const DEFAULT_DATABASE_URL = './data/dingkit.db';
 
 /**
  * Why the sender's timeout must stay below the lease: the lease is what tells other workers "this delivery is
@@ -121,6 +124,48 @@ const taskAccess = z
   .strict()
   .default({ policy: 'assignees', admins: [], leads: {} });
 
+/**
+ * Inbound transport. DingTalk pushes an app's robot messages and events either over Stream or to HTTP callback
+ * URLs, per app (reference §9, §S1). `http` serves `POST /callbacks/robot` (signed with the app secret, §9a) and,
+ * when `events` is set, `POST /callbacks/events` (encrypted, §9b) on the hub's own server; `both` does both (a
+ * message that comes both ways is one inbox entry: same msgId). Write the token and AES key as `${ENV}`.
+ * @default { mode: 'stream', http: { robot: true, sessionWebhookOrigins: [] } }
+ * @example { mode: 'http', http: { events: { token: '${DING_CB_TOKEN}', aesKey: '${DING_CB_AES_KEY}' } } }
+ */
+const inboundSchema = z
+  .object({
+    mode: z.enum(['stream', 'http', 'both']).default('stream'),
+    http: z
+      .object({
+        /** Serve `POST /callbacks/robot` (the default app's robot, §9a). */
+        robot: z.boolean().default(true),
+        /**
+         * The event subscription's token and aes_key (§9b: 3-32 letters or digits; 43 of [A-Za-z0-9]); absent or
+         * `false`: no events route. In demo mode the emulator's app subscription is used when absent.
+         */
+        events: z
+          .union([
+            z.literal(false),
+            z
+              .object({
+                token: z.string().regex(/^[A-Za-z0-9]{1,128}$/, 'letters and digits only'),
+                aesKey: z.string().regex(/^[A-Za-z0-9]{43}$/, 'exactly 43 letters or digits'),
+              })
+              .strict(),
+          ])
+          .optional(),
+        /**
+         * Origins a robot callback's `sessionWebhook` may name besides DingTalk's; any other is refused with 400.
+         * The built-in emulator's origin is added in demo mode.
+         */
+        sessionWebhookOrigins: z.array(z.string().url()).max(20).default([]),
+      })
+      .strict()
+      .default({ robot: true, sessionWebhookOrigins: [] }),
+  })
+  .strict()
+  .default({ mode: 'stream', http: { robot: true, sessionWebhookOrigins: [] } });
+
 export const configSchema = z
   .object({
     apps: z.record(name, app).default({}),
@@ -153,7 +198,13 @@ export const configSchema = z
       .default({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 1_048_576, allowedHosts: [] }),
     database: z
       .object({
-        url: z.string().min(1).default('./data/dingkit.db'),
+        url: z.string().min(1).default(DEFAULT_DATABASE_URL),
+        /**
+         * Create the SQLite file's directory (0700) when it is missing. Off, a missing directory stops the start
+         * with an error: a mistyped path must not start a new, empty database elsewhere. The default path
+         * (`./data/dingkit.db`, the demo's) is always created. `dingkit serve --create-db` sets it. @default false
+         */
+        create: z.boolean().optional(),
         /** PostgreSQL schema to work in (created when missing). @default the connection's current schema */
         schema: z
           .string()
@@ -161,7 +212,7 @@ export const configSchema = z
           .optional(),
       })
       .strict()
-      .default({ url: './data/dingkit.db' }),
+      .default({ url: DEFAULT_DATABASE_URL }),
     dingtalk: z
       .object({ oapiBase: z.string().url().optional(), apiBase: z.string().url().optional() })
       .strict()
@@ -174,6 +225,8 @@ export const configSchema = z
       })
       .strict()
       .default({ mode: 'auto', port: 8788 }),
+    /** How DingTalk's pushes reach the hub (docs/hub.md "Inbound"): Stream, HTTP callbacks, or both. */
+    inbound: inboundSchema,
     /** Task reminders and escalation (docs/hub.md "Tasks"); windows scale down for tests. */
     tasks: z
       .object({
@@ -221,12 +274,18 @@ export const configSchema = z
         types: z
           .array(z.string().regex(/^[a-z0-9]{1,8}$/))
           .default(['doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'zip', 'pdf', 'rar']),
+        /**
+         * HTTP uploads handled at once; one more is answered 429 with Retry-After. Each holds a temporary file
+         * on disk (up to maxBytes), not memory.
+         */
+        maxConcurrentUploads: z.number().int().min(1).max(1_000).default(16),
       })
       .strict()
       .default({
         maxBytes: 20 * 1024 * 1024,
         noticeMaxBytes: 10 * 1024 * 1024,
         types: ['doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'zip', 'pdf', 'rar'],
+        maxConcurrentUploads: 16,
       }),
     dispatcher: z
       .object({
@@ -331,13 +390,36 @@ function expandEnv(value: unknown, env: Record<string, string | undefined>, path
   return value;
 }
 
-/** Parses and validates a config object. */
-export function parseConfig(raw: unknown, env: Record<string, string | undefined> = process.env): HubConfig {
+/** Where a key is, for error messages: `<file>, line N` (loadConfig), or nothing for a config built in code. */
+export type ConfigLocator = (path: readonly PropertyKey[]) => string | undefined;
+
+/** The value at `path`, to keep it out of a message that might echo it. */
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let v = raw;
+  for (const k of path) v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+/**
+ * Parses and validates a config object. Errors name the key (and, through `locate`, the file and line), never the
+ * value: a schema message that would quote it has it cut out.
+ */
+export function parseConfig(
+  raw: unknown,
+  env: Record<string, string | undefined> = process.env,
+  locate?: ConfigLocator,
+): HubConfig {
   const expanded = expandEnv(raw ?? {}, env, '');
   const withEnv = applyEnv(expanded as Record<string, unknown>, env);
   const r = configSchema.safeParse(withEnv);
   if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    const issues = r.error.issues.map((i) => {
+      const value = valueAt(withEnv, i.path);
+      let message = i.message;
+      if (typeof value === 'string' && value.length >= 3) message = message.split(value).join('[value]');
+      const where = locate?.(i.path);
+      return `${where ? `${where}: ` : ''}${showPath(i.path) || '(root)'}: ${message}`;
+    });
     throw new ConfigError(`invalid configuration:\n  ${issues.join('\n  ')}`);
   }
   for (const [g, def] of Object.entries(r.data.groups)) {
@@ -393,15 +475,18 @@ export function loadConfig(
   if (!file) return { config: parseConfig({}, env), source: undefined };
   if (!existsSync(file)) throw new ConfigError(`config file ${file} does not exist`);
   const text = readFileSync(file, 'utf8');
-  let raw: unknown;
-  try {
-    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (e) {
-    throw new ConfigError(
-      `${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'} (${(e as Error).message})`,
-    );
-  }
-  return { config: parseConfig(raw, env), source: file };
+  // A syntax error names the file, line and key, and never quotes the line (config-source.ts).
+  const source = readConfigSource(file, text);
+  const locate: ConfigLocator = (path) => {
+    const line = source.lineOf(path);
+    return line === undefined ? file : `${file}, line ${line}`;
+  };
+  return { config: parseConfig(source.raw, env, locate), source: file };
+}
+
+/** Whether the SQLite file's directory may be created: asked for, or the demo's default path. */
+export function mayCreateDatabase(cfg: HubConfig): boolean {
+  return cfg.database.create === true || cfg.database.url === DEFAULT_DATABASE_URL;
 }
 
 /** Whether the hub has real DingTalk credentials, or should run against the emulator. */

@@ -11,6 +11,7 @@ import type { Store } from '../store/open-store.js';
 import type { HubConfig } from './config.js';
 import { Dispatcher } from './dispatcher.js';
 import type { Sender } from './sender.js';
+import type { StoreFaultSink } from './store-faults.js';
 
 export interface DeliveryDeps {
   config: HubConfig;
@@ -19,6 +20,8 @@ export interface DeliveryDeps {
   events: EventBus;
   metrics: Registry;
   logger: Logger;
+  /** Store outages go here first (logged once per burst); only other failures are logged by this module. */
+  faults?: StoreFaultSink | undefined;
   redactor?: Redactor | undefined;
   now: () => number;
 }
@@ -49,7 +52,11 @@ export function startDelivery(d: DeliveryDeps): Dispatcher {
     events: d.events,
     metrics: d.metrics,
     ...(d.redactor ? { redactor: d.redactor } : {}),
-    onError: (e) => d.logger.warn({ err: (e as Error)?.message ?? String(e) }, 'dispatcher loop error'),
+    onError: (e) => {
+      if (!d.faults?.report(e, 'dispatcher')) {
+        d.logger.warn({ err: (e as Error)?.message ?? String(e) }, 'dispatcher loop error');
+      }
+    },
   });
   // Disabled: nothing claims here; stop() and notify() on a dispatcher that never started are no-ops.
   if (c.enabled) dispatcher.start();

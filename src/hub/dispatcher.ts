@@ -33,6 +33,7 @@ import type { DeliveryRow, DeliveryStatus } from '../store/schema.js';
 import { type Decision, type DeliveryPolicy, decide, defaultPolicy } from './delivery-policy.js';
 import { DispatcherMetrics } from './dispatcher-metrics.js';
 import type { DeliveryChange, DispatcherOptions, DispatchJob } from './dispatcher-types.js';
+import { isStoreUnavailable } from './store-errors.js';
 
 export type { DeliveryChange, DispatcherOptions, DispatchJob, SenderPort } from './dispatcher-types.js';
 
@@ -70,6 +71,8 @@ export class Dispatcher {
   readonly #pending = new Set<number>();
   #running = false;
   #stopping = false;
+  /** stop() has returned: results still waiting for the store are given up (their leases will run out). */
+  #closed = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #lastReclaim = 0;
@@ -126,6 +129,7 @@ export class Dispatcher {
     if (this.#running) return;
     this.#running = true;
     this.#stopping = false;
+    this.#closed = false;
     this.#loop = this.#run();
   }
 
@@ -155,6 +159,7 @@ export class Dispatcher {
     clearTimeout(timer);
     const released = await release(this.#store, [...this.#pending], this.owner, this.#now()).catch(() => 0);
     this.#running = false;
+    this.#closed = true;
     return { released, unfinished: this.#inflight.size };
   }
 
@@ -189,6 +194,8 @@ export class Dispatcher {
         changes.length = 0;
         const rows = await expiredLeases(tx, this.#store, now, 100);
         for (const row of rows) {
+          // Our own send whose result waits for the store (#record): its outcome is known, not lost.
+          if (row.lease_owner === this.owner && this.#inflight.has(row.id)) continue;
           if (row.started_at === null) {
             await requeueUnstarted(tx, row.id, now);
             changes.push(this.#change(row, 'queued', {}));
@@ -413,8 +420,6 @@ export class Dispatcher {
       remoteId = (await this.#o.sender.send(job))?.remoteId;
     } catch (e) {
       error = e ?? new Error('sender threw without an error');
-    } finally {
-      if (renew) clearInterval(renew);
     }
     this.#metrics?.latency((performance.now() - t0) / 1000, row.channel);
     const now = this.#now();
@@ -424,16 +429,22 @@ export class Dispatcher {
     // The send is done: recording its result must survive a short database outage (failover, a dropped
     // connection), or the job would be parked as an unknown outcome although we know what happened. The update is
     // fenced by our lease, so repeating it is harmless; results that end together share one commit (FinishBatcher).
-    const status = await this.#finisher.finish({
-      id: row.id,
-      owner: this.owner,
-      decision,
-      now,
-      remoteId,
-      error,
-      rateKey: row.rate_key,
-      ...(budgeted ? { hit: { at: this.#arrivalBound(row.rate_key!, error, now) } } : {}),
-    });
+    let status: DeliveryStatus | undefined;
+    try {
+      status = await this.#record({
+        id: row.id,
+        owner: this.owner,
+        decision,
+        now,
+        remoteId,
+        error,
+        rateKey: row.rate_key,
+        ...(budgeted ? { hit: { at: this.#arrivalBound(row.rate_key!, error, now) } } : {}),
+      });
+    } finally {
+      // Renewed until the result is written: a result waiting for the store keeps its delivery ours.
+      if (renew) clearInterval(renew);
+    }
     if (status === undefined) {
       // Our lease was taken over (the send outlived it); the reclaimer already decided.
       this.#o.onError?.(
@@ -447,6 +458,33 @@ export class Dispatcher {
         remoteId,
       }),
     );
+  }
+
+  /**
+   * Writes a send's result. The outcome is known (DingTalk answered, or did not), so an outage of the store must not
+   * turn it into an unknown one: FinishBatcher rides out a brief one; past that, while the store is out (a full
+   * disk, a dead database), the result is kept here and written again every second until it goes in. The lease
+   * keeps being renewed meanwhile (when the store takes writes again, the lease is still ours or has just run out;
+   * `reclaimExpired` leaves this process's waiting results alone). Only a stop gives up: then the lease runs out
+   * and the delivery is judged as any dead worker's, an unknown outcome.
+   */
+  async #record(f: Parameters<FinishBatcher['finish']>[0]): Promise<DeliveryStatus | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#finisher.finish(f);
+      } catch (e) {
+        if (!isStoreUnavailable(e)) throw e;
+        this.#o.onError?.(e);
+        await new Promise((r) => setTimeout(r, Math.min(1_000, 100 * attempt)));
+        if (this.#closed) {
+          throw new DingTalkError(
+            'RESULT_NOT_RECORDED',
+            `delivery ${f.id}: the dispatcher stopped while the store was out; its result (${f.decision.action}) was not recorded and its lease will run out`,
+            { cause: e },
+          );
+        }
+      }
+    }
   }
 
   /**

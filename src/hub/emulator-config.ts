@@ -17,6 +17,16 @@ export function groupAlias(name: string, index: number, taken: Set<string>): str
   return alias;
 }
 
+/** HTTP events in demo mode: the emulator app's own subscription (token, aes_key), unless the caller set one. */
+function inboundFromOrg(base: HubConfig['inbound'], app: OrgDef['apps'][number] | undefined): unknown {
+  if (base === undefined || base.mode === 'stream' || base.http.events !== undefined || !app?.callback)
+    return base;
+  return {
+    ...base,
+    http: { ...base.http, events: { token: app.callback.token, aesKey: app.callback.aesKey } },
+  };
+}
+
 export function configFromOrg(org: OrgDef, base: HubConfig, emulatorUrl: string): HubConfig {
   const app = org.apps[0];
   const apps: Record<string, unknown> = {};
@@ -67,6 +77,7 @@ export function configFromOrg(org: OrgDef, base: HubConfig, emulatorUrl: string)
       dingtalk: { oapiBase: emulatorUrl, apiBase: emulatorUrl },
       // Keep the mode the caller chose ('auto' or 'on'): it is what made this an emulator run.
       emulator: base.emulator,
+      inbound: inboundFromOrg(base.inbound, app),
     },
     {},
   );

@@ -8,6 +8,7 @@
  * (Stream, scheduler, inbox), lets the dispatcher finish or release what is in flight, and closes the store.
  */
 
+import type { SeenStore } from '../callback/replay-guard.js';
 import { ConfigError, ValidationError } from '../core/errors.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { assertStorableText } from '../core/text.js';
@@ -19,14 +20,22 @@ import { Registry } from '../server/metrics.js';
 import { Inbox } from '../store/inbox.js';
 import { openStore, type Store } from '../store/open-store.js';
 import { Outbox } from '../store/outbox.js';
+import { StoreSeenStore } from '../store/seen-store.js';
 import { StreamClient } from '../stream/client.js';
 import type { StreamClientOptions } from '../stream/options.js';
-import { type HubConfig, sendTimeoutOf, sendTimeoutProblem, usesEmulator } from './config.js';
+import {
+  type HubConfig,
+  mayCreateDatabase,
+  sendTimeoutOf,
+  sendTimeoutProblem,
+  usesEmulator,
+} from './config.js';
 import { startDelivery } from './delivery.js';
 import { createDingTalkAdapter } from './dingtalk-adapter.js';
 import type { DingTalkPort } from './dingtalk-port.js';
 import { configFromOrg } from './emulator-config.js';
 import { FileService } from './files.js';
+import { createHubCallbacks, DEFAULT_INBOUND, type HubCallbacks, pointEmulatorAt } from './http-inbound.js';
 import { InboundService } from './inbound.js';
 import { defaultAppName } from './message-plan.js';
 import { MessageService } from './messages.js';
@@ -52,6 +61,7 @@ import type {
   TaskPatch,
 } from './service.js';
 import { storeErrorReporter } from './store-errors.js';
+import { StoreFaults } from './store-faults.js';
 import { type AccessRules, resolveAccessRules } from './task-access.js';
 import { TaskScheduler } from './task-scheduler.js';
 import { TaskService } from './tasks.js';
@@ -83,6 +93,11 @@ export interface StartHubOptions {
   streamConnectTimeoutMs?: number | undefined;
   /** @internal Mutation twin of goal R2 for tests (see InboundDeps); never in production. */
   unsafeAckBeforeCommit?: boolean | undefined;
+  /**
+   * @internal Replay memory of the HTTP callback routes, for tests' twins only (`false`: none; a `MemorySeenStore`:
+   * one per process). Production always uses the store's `kv` table, shared by every hub process.
+   */
+  callbackReplay?: SeenStore | false | undefined;
 }
 
 export interface RunningHub extends HubService {
@@ -90,10 +105,14 @@ export interface RunningHub extends HubService {
   readonly events: EventBus;
   readonly metrics: Registry;
   readonly store: Store;
+  /** Store outages: reported here once per burst; `check()` is the health probe (docs/hub.md "Store errors"). */
+  readonly storeFaults: StoreFaults;
   /** The built-in emulator, when the hub started one. */
   readonly emulator: Emulator | undefined;
-  /** The Stream receiver, when running. */
+  /** The Stream receiver, when running (`inbound.mode` stream or both). */
   readonly stream: StreamClient | undefined;
+  /** The HTTP callback receivers (`inbound.mode` http or both), for the API server to mount. */
+  readonly callbacks: HubCallbacks | undefined;
   readonly inbox: Inbox;
   readonly scheduler: TaskScheduler;
   /** Reads unfinished tasks' Todos when `tasks.todoPollMs` is set (the Todo event's name is unverified). */
@@ -144,6 +163,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
   events.subscribe((e) => {
     if (!e.type.startsWith('delivery')) changes.inc({ type: e.type });
   });
+  const storeFaults = new StoreFaults({ logger, metrics });
   const ownsStore = o.store === undefined;
   let store: Store;
   try {
@@ -152,12 +172,14 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       (await openStore({
         url: config.database.url,
         ...(config.database.schema ? { schema: config.database.schema } : {}),
+        createDirs: mayCreateDatabase(config),
         onError: storeErrorReporter({ logger, metrics }),
       }));
   } catch (e) {
     await emulator?.close();
     throw e;
   }
+  storeFaults.attach(store);
   let publicUrl = o.publicUrl ?? `http://${config.server.host}:${config.server.port}`;
 
   const dingtalk: DingTalkPort = createDingTalkAdapter({
@@ -194,7 +216,16 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
   });
   const messages = new MessageService({ config, outbox, people, events });
   const files = new FileService({ config, store, outbox, people, dingtalk, events, now });
-  const scheduler = new TaskScheduler({ config, store, outbox, people, events, logger, now });
+  const scheduler = new TaskScheduler({
+    config,
+    store,
+    outbox,
+    people,
+    events,
+    logger,
+    now,
+    faults: storeFaults,
+  });
   const inbox = new Inbox(store, { now });
   const inbound = new InboundService({
     config,
@@ -214,6 +245,27 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     ),
   });
 
+  const inboundMode = (config.inbound ?? DEFAULT_INBOUND).mode;
+  const appName = defaultAppName(config);
+  let callbacks: HubCallbacks | undefined;
+  if (inboundMode !== 'stream' && appName && o.receive !== false) {
+    try {
+      callbacks = createHubCallbacks({
+        config: { ...config, inbound: config.inbound ?? DEFAULT_INBOUND },
+        app: config.apps[appName]!,
+        inbound,
+        replay: o.callbackReplay ?? new StoreSeenStore(store, { now }),
+        logger,
+        extraOrigins: emulator ? [emulator.url] : [],
+        reportStoreFault: (e) => storeFaults.report(e, 'callbacks'),
+      });
+    } catch (e) {
+      if (ownsStore) await store.close();
+      await emulator?.close();
+      throw e;
+    }
+  }
+
   const sender = createSender({
     dingtalk,
     onTodoCreated: async (taskId, assignee, todoId, sent) => {
@@ -227,7 +279,16 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       });
     },
   });
-  const delivery = startDelivery({ config, store, sender, events, metrics, logger, now });
+  const delivery = startDelivery({
+    config,
+    store,
+    sender,
+    events,
+    metrics,
+    logger,
+    now,
+    faults: storeFaults,
+  });
   const retention = new Retention({
     store,
     outbox: storeOutbox,
@@ -236,6 +297,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     metrics,
     logger,
     now,
+    faults: storeFaults,
   });
   retention.start();
 
@@ -259,7 +321,8 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       return total;
     })()
       .catch((e: unknown) => {
-        logger.warn({ err: (e as Error).message }, 'inbox processing failed');
+        if (!storeFaults.report(e, 'inbox'))
+          logger.warn({ err: (e as Error).message }, 'inbox processing failed');
         return 0;
       })
       .finally(() => {
@@ -268,7 +331,15 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     return pumping;
   };
   inbound.onCommitted(() => void pump());
-  const todoPoller = new TodoPoller({ config, store, inbox, dingtalk, logger, kick: () => void pump() });
+  const todoPoller = new TodoPoller({
+    config,
+    store,
+    inbox,
+    dingtalk,
+    logger,
+    faults: storeFaults,
+    kick: () => void pump(),
+  });
   todoPoller.start();
   const inboxTimer = setInterval(() => void pump(), o.inboxPollMs ?? 500);
   inboxTimer.unref();
@@ -276,8 +347,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
 
   let stream: StreamClient | undefined;
   let streamState: HealthReport['stream'] = 'off';
-  const appName = defaultAppName(config);
-  if (appName && o.receive !== false) {
+  if (appName && o.receive !== false && inboundMode !== 'http') {
     const app = config.apps[appName]!;
     stream = new StreamClient({
       clientId: app.appKey,
@@ -322,15 +392,21 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     events,
     metrics,
     store,
+    storeFaults,
     emulator,
     get stream() {
       return stream;
     },
+    callbacks,
     inbox,
     scheduler,
     todoPoller,
     setPublicUrl(url: string) {
       publicUrl = url.replace(/\/+$/, '');
+      // Demo mode over HTTP: the emulator pushes to this hub's callback routes once it knows where they are.
+      if (emulator && callbacks && appName) {
+        pointEmulatorAt(emulator, config.apps[appName]!.appKey, publicUrl, callbacks);
+      }
     },
     drainInbox: () => pump(),
     purge: () => retention.runOnce(),
@@ -376,16 +452,20 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     listPeople: async (): Promise<Person[]> => (await people.list()).map(({ key: _k, ...p }) => p),
     health: async (): Promise<HealthReport> => {
       let queue = { queued: 0, parked: 0, dead: 0 };
-      let ok = true;
+      // Healthy = the store can take a write now (a probe write, at most one per second), not merely answer.
+      const writable = await storeFaults.check();
+      let ok = writable.ok;
       try {
         queue = await outbox.counts();
-      } catch {
+      } catch (e) {
+        storeFaults.report(e, 'health');
         ok = false;
       }
       return {
         ok,
         version: HUB_VERSION,
         store: store.dialect,
+        ...(writable.ok ? {} : { storeError: writable.reason ?? 'the store is not available' }),
         ...(emulator ? { emulator: { url: emulator.url } } : {}),
         stream: stream ? streamState : 'off',
         queue,
@@ -403,6 +483,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       await retention.stop();
       await pumping;
       await delivery.stop();
+      storeFaults.stop();
       await dingtalk.close().catch(() => {});
       if (ownsStore) await store.close();
       await emulator?.close();

@@ -64,7 +64,7 @@ export interface InboundDeps {
 }
 
 /** What is kept of a bot message: never the session webhook (a per-conversation credential, goal S3). */
-function storable(msg: BotMessage): Record<string, unknown> {
+export function storable(msg: BotMessage): Record<string, unknown> {
   const { sessionWebhook: _s, sessionWebhookExpiredTime: _e, ...rest } = msg;
   return rest;
 }
@@ -112,6 +112,23 @@ export class InboundService {
       ack();
       this.#kick?.();
     });
+  }
+
+  /**
+   * An HTTP callback (http-inbound.ts): the same durable commit under DingTalk's id, tried once. A failure throws,
+   * so the receiver answers 500 and DingTalk sends the callback again, rather than an HTTP request waiting out a
+   * store outage past DingTalk's deadline (§9b: 2.5 s). Success is answered only after this returns.
+   */
+  async commitHttp(
+    kind: 'bot' | 'event',
+    id: string,
+    topic: string,
+    payload: unknown,
+  ): Promise<'new' | 'duplicate'> {
+    const r = await this.#d.inbox.commit(id, 'http', topic, payload);
+    this.#d.received?.inc({ kind, result: r });
+    this.#kick?.();
+    return r;
   }
 
   /** Stops commit retries (the hub is stopping): pushes not yet stored stay unanswered. */

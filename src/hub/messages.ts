@@ -6,11 +6,12 @@
 
 import { ValidationError } from '../core/errors.js';
 import type { EventBus } from '../server/events.js';
+import { requestFingerprint } from '../store/idempotency.js';
 import type { HubConfig } from './config.js';
 import { type MentionTarget, planMessage } from './message-plan.js';
 import type { OutboxPort } from './outbox-port.js';
 import { type PeopleDirectory, resolveUnique } from './people.js';
-import type { Actor, SendMessageInput, SendResult } from './service.js';
+import { type Actor, keyScopeOf, type SendMessageInput, type SendResult } from './service.js';
 import { renderTemplate } from './template.js';
 
 export class MessageService {
@@ -65,6 +66,12 @@ export class MessageService {
         bytes: Buffer.byteLength(text),
       },
       idempotencyKey: input.idempotencyKey,
+      idempotencyScope: keyScopeOf(actor),
+      // The request as the caller made it, before templates and defaults: what "the same request" means to them.
+      requestHash:
+        input.idempotencyKey === undefined
+          ? undefined
+          : requestFingerprint({ ...input, idempotencyKey: undefined }),
       createdBy: actor.by,
       jobs,
     });

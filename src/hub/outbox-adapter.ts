@@ -16,6 +16,8 @@ export function createOutboxPort(outbox: Outbox): OutboxPort {
           kind: input.kind,
           request: input.request,
           idempotencyKey: input.idempotencyKey,
+          idempotencyScope: input.idempotencyScope,
+          requestHash: input.requestHash,
           createdBy: input.createdBy,
           deliveries: input.jobs.map((j) => ({
             channel: j.channel,

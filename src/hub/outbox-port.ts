@@ -14,6 +14,10 @@ export interface EnqueueInput {
   /** The accepted request, without secrets (kept for audit and idempotent replay). */
   request: unknown;
   idempotencyKey?: string | undefined;
+  /** Whose key it is (the actor's `idempotencyScope`); see src/store/idempotency.ts. */
+  idempotencyScope?: string | undefined;
+  /** Fingerprint of the canonical request; the same key with another one is refused. */
+  requestHash?: string | undefined;
   createdBy?: string | undefined;
   jobs: JobSpec[];
 }

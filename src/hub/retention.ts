@@ -19,6 +19,7 @@ import { StoreLocks } from '../store/locks.js';
 import type { Store } from '../store/open-store.js';
 import type { Outbox } from '../store/outbox.js';
 import type { HubConfig } from './config.js';
+import type { StoreFaultSink } from './store-faults.js';
 
 export const RETENTION_LOCK = 'hub.retention';
 
@@ -36,6 +37,8 @@ export interface RetentionDeps {
   retention: HubConfig['retention'];
   metrics: Registry;
   logger: Logger;
+  /** Store outages go here first (logged once per burst); only other failures are logged by this module. */
+  faults?: StoreFaultSink | undefined;
   now: () => number;
   /** Lock owner. @default a random UUID */
   owner?: string | undefined;
@@ -142,7 +145,12 @@ export class Retention {
       return out;
     } catch (e) {
       this.#rounds.inc({ result: 'failed' });
-      logger.warn({ err: (e as Error)?.message ?? String(e) }, 'retention round failed; next period retries');
+      if (!this.#d.faults?.report(e, 'retention')) {
+        logger.warn(
+          { err: (e as Error)?.message ?? String(e) },
+          'retention round failed; next period retries',
+        );
+      }
       throw e;
     }
   }

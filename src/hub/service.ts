@@ -31,7 +31,10 @@ export interface SendMessageInput extends Destination {
   /** People to @mention by name; resolved to userId/mobile and written into the text so the mention renders. */
   mention?: readonly string[] | undefined;
   mentionAll?: boolean | undefined;
-  /** Same key within 24 h returns the first result and sends nothing new. */
+  /**
+   * Same key from the same caller within 24 h: the same request returns the first result and sends nothing new;
+   * a different request is refused (IdempotencyConflictError, HTTP 409).
+   */
   idempotencyKey?: string | undefined;
   /**
    * Deliver after this conversation's earlier ordered messages and before its later ones (one at a time; a parked
@@ -74,6 +77,12 @@ export interface TaskInput {
   group?: string | undefined;
   /** ISO time. Reminders go out before it, escalation after it. */
   due?: string | undefined;
+  /**
+   * Accept a `due` more than a minute in the past (an import of old work); otherwise it is refused with a
+   * ValidationError whose `reason` is `due_in_past`.
+   * @default false
+   */
+  allowPastDue?: boolean | undefined;
   priority?: 'low' | 'normal' | 'high' | 'urgent' | undefined;
   idempotencyKey?: string | undefined;
 }
@@ -88,6 +97,8 @@ export interface TaskPatch {
   description?: string | null | undefined;
   /** ISO time; `null` removes the due time and with it the pending reminder and escalation. */
   due?: string | null | undefined;
+  /** As in TaskInput: accept a `due` in the past. @default false */
+  allowPastDue?: boolean | undefined;
   /** Group alias from the config; `null` takes the task out of its group. */
   group?: string | null | undefined;
   /** People by directory name to add; each gets a Todo and an @mention in the announcement. */
@@ -128,8 +139,12 @@ export interface TaskFilter {
 }
 
 export interface FileShareInput extends Destination {
-  /** The bytes to share; the server streams multipart uploads, the CLI a path or stdin. */
-  content: Buffer | NodeJS.ReadableStream;
+  /**
+   * The bytes to share: in memory, a stream (spooled to an owner-only temporary file with the size cap enforced
+   * while reading), or a file on this machine (`{ path }`, read as a stream and never deleted by the hub; the HTTP
+   * API streams each upload to such a file first).
+   */
+  content: Buffer | NodeJS.ReadableStream | { path: string };
   fileName: string;
   size?: number | undefined;
   /** Shown with the file where the channel supports it. */
@@ -160,6 +175,8 @@ export interface HealthReport {
   ok: boolean;
   version: string;
   store: 'sqlite' | 'postgres';
+  /** Set when the store cannot take a write (full, read-only, unreachable): why, in plain words. */
+  storeError?: string | undefined;
   emulator?: { url: string } | undefined;
   stream: 'connected' | 'connecting' | 'off';
   queue: { queued: number; parked: number; dead: number };
@@ -174,6 +191,17 @@ export interface Actor {
    * CLI) whose scopes govern it.
    */
   person?: PersonActor | undefined;
+  /**
+   * Whose idempotency keys these are: `token:<name>` for an API token, `person:<userId>` for a person's own page.
+   * A key is only ever compared with the same scope's keys (src/store/idempotency.ts).
+   * @default `by`
+   */
+  idempotencyScope?: string | undefined;
+}
+
+/** The scope an actor's idempotency keys live in. */
+export function keyScopeOf(actor: Actor): string {
+  return actor.idempotencyScope ?? actor.by;
 }
 
 export interface PersonActor {

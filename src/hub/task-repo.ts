@@ -35,6 +35,8 @@ export async function insertTask(
     dueAt: number | undefined;
     priority: Priority;
     idempotencyKey: string | undefined;
+    idempotencyScope: string;
+    requestHash: string | undefined;
     by: string;
     /** Directory key of the person who created it (acting for a person), else undefined (an operator). */
     creator: string | undefined;
@@ -52,6 +54,8 @@ export async function insertTask(
       due_at: t.dueAt ?? null,
       priority: t.priority,
       idempotency_key: t.idempotencyKey ?? null,
+      idempotency_scope: t.idempotencyKey === undefined ? null : t.idempotencyScope,
+      request_hash: t.idempotencyKey === undefined ? null : (t.requestHash ?? null),
       created_by: t.creator !== undefined ? `${CREATOR_PERSON}${t.creator}` : t.by,
       created_at: t.now,
       updated_at: t.now,
@@ -140,9 +144,19 @@ export async function taskRow(db: Db, id: number, lock = false): Promise<TaskRow
   return (lock ? q.forNoKeyUpdate() : q).executeTakeFirst();
 }
 
-export async function taskIdByKey(db: Db, key: string): Promise<number | undefined> {
-  const r = await db.selectFrom('tasks').select('id').where('idempotency_key', '=', key).executeTakeFirst();
-  return r ? Number(r.id) : undefined;
+/** The task holding a caller's key, with the fingerprint of the request that created it. */
+export async function taskByKey(
+  db: Db,
+  scope: string,
+  key: string,
+): Promise<{ id: number; requestHash: string | null } | undefined> {
+  const r = await db
+    .selectFrom('tasks')
+    .select(['id', 'request_hash'])
+    .where('idempotency_scope', '=', scope)
+    .where('idempotency_key', '=', key)
+    .executeTakeFirst();
+  return r ? { id: Number(r.id), requestHash: r.request_hash } : undefined;
 }
 
 export async function assigneesOf(

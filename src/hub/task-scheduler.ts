@@ -12,6 +12,7 @@ import type { JobSpec } from './jobs.js';
 import { type MentionTarget, planMessage } from './message-plan.js';
 import type { OutboxPort } from './outbox-port.js';
 import type { PeopleDirectory } from './people.js';
+import type { StoreFaultSink } from './store-faults.js';
 import * as repo from './task-repo.js';
 import { isFinal, type TaskState } from './task-state.js';
 
@@ -22,6 +23,8 @@ export interface SchedulerDeps {
   people: PeopleDirectory;
   events: EventBus;
   logger: Logger;
+  /** Store outages go here first (logged once per burst); only other failures are logged by this module. */
+  faults?: StoreFaultSink | undefined;
   now: () => number;
 }
 
@@ -42,7 +45,8 @@ export class TaskScheduler {
       this.#running = this.runDue()
         .then(() => undefined)
         .catch((e: unknown) => {
-          this.#d.logger.warn({ err: (e as Error).message }, 'task scheduler tick failed');
+          if (!this.#d.faults?.report(e, 'task scheduler'))
+            this.#d.logger.warn({ err: (e as Error).message }, 'task scheduler tick failed');
         })
         .finally(() => {
           if (!this.#stopped) this.#timer = setTimeout(tick, this.#d.config.tasks.pollMs);

@@ -14,6 +14,7 @@
 import type { Kysely } from 'kysely';
 import { ValidationError } from '../core/errors.js';
 import type { EventBus } from '../server/events.js';
+import { IdempotencyConflictError, requestFingerprint, sameRequest } from '../store/idempotency.js';
 import type { Store, Tx } from '../store/open-store.js';
 import type { Database, TaskRow } from '../store/schema.js';
 import type { HubConfig } from './config.js';
@@ -22,7 +23,15 @@ import { type JobSpec, todoOrderKey } from './jobs.js';
 import { defaultAppName, planMessage } from './message-plan.js';
 import type { OutboxPort } from './outbox-port.js';
 import { type PeopleDirectory, type ResolvedPerson, resolveUnique } from './people.js';
-import type { Actor, PersonActor, Task, TaskFilter, TaskInput, TaskPatch } from './service.js';
+import {
+  type Actor,
+  keyScopeOf,
+  type PersonActor,
+  type Task,
+  type TaskFilter,
+  type TaskInput,
+  type TaskPatch,
+} from './service.js';
 import {
   type AccessDecision,
   type AccessRules,
@@ -31,7 +40,7 @@ import {
   type TaskAccessAction,
   TaskAccessError,
 } from './task-access.js';
-import { checkPatch, describeEdit, isNoopEdit, planEdit } from './task-edit.js';
+import { checkDueNotPast, checkPatch, describeEdit, isNoopEdit, planEdit } from './task-edit.js';
 import type { Priority } from './task-repo.js';
 import * as repo from './task-repo.js';
 import { isFinal, isNoop, type TaskAction, type TaskState, transition } from './task-state.js';
@@ -87,11 +96,23 @@ export class TaskService {
     if (input.due !== undefined) {
       dueAt = Date.parse(input.due);
       if (!Number.isFinite(dueAt)) throw new ValidationError('not an ISO time', 'due');
+      checkDueNotPast(dueAt, d.now(), input.allowPastDue);
     }
-    if (input.idempotencyKey !== undefined) {
-      const existing = await repo.taskIdByKey(d.store.db, input.idempotencyKey);
-      if (existing !== undefined) return (await this.get(existing))!;
-    }
+    const scope = keyScopeOf(actor);
+    const requestHash =
+      input.idempotencyKey === undefined
+        ? undefined
+        : requestFingerprint({ ...input, idempotencyKey: undefined });
+    // A key this caller already used: the same request gets its task back, another request is refused.
+    const byKey = async () => {
+      if (input.idempotencyKey === undefined) return undefined;
+      const held = await repo.taskByKey(d.store.db, scope, input.idempotencyKey);
+      if (!held) return undefined;
+      if (!sameRequest(held.requestHash, requestHash)) throw new IdempotencyConflictError();
+      return (await this.get(held.id))!;
+    };
+    const existing = await byKey();
+    if (existing) return existing;
     const app = defaultAppName(d.config);
     // Lookups (network) happen before the transaction: it then only writes.
     const people = await resolveUnique(d.people, input.assignees, {
@@ -109,6 +130,8 @@ export class TaskService {
           dueAt,
           priority,
           idempotencyKey: input.idempotencyKey,
+          idempotencyScope: scope,
+          requestHash,
           by: actor.by,
           creator: actor.person?.key,
           now,
@@ -147,11 +170,9 @@ export class TaskService {
         return taskId;
       });
     } catch (e) {
-      // Two callers racing with one idempotency key: the loser finds the winner's task.
-      if (input.idempotencyKey !== undefined) {
-        const existing = await repo.taskIdByKey(d.store.db, input.idempotencyKey);
-        if (existing !== undefined) return (await this.get(existing))!;
-      }
+      // Two requests of one caller racing with one key: the loser finds the winner's task (or conflicts with it).
+      const winner = await byKey();
+      if (winner) return winner;
       throw e;
     }
     const task = (await this.get(id))!;
@@ -296,6 +317,7 @@ export class TaskService {
   async update(id: number, patch: TaskPatch, actor: Actor): Promise<Task> {
     const d = this.#d;
     const checked = checkPatch(patch, (alias) => d.config.groups[alias] !== undefined);
+    if (typeof checked.dueAt === 'number') checkDueNotPast(checked.dueAt, d.now(), patch.allowPastDue);
     const app = defaultAppName(d.config);
     // Directory lookups (maybe network) before the transaction, which then only reads and writes the store.
     const added = await resolveUnique(d.people, checked.add, { userId: true, unionId: app !== undefined });

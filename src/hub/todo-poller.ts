@@ -12,6 +12,7 @@ import type { HubConfig } from './config.js';
 import type { DingTalkPort } from './dingtalk-port.js';
 import { TODO_POLL_EVENT } from './inbound.js';
 import { defaultAppName } from './message-plan.js';
+import type { StoreFaultSink } from './store-faults.js';
 
 export interface TodoPollerDeps {
   config: HubConfig;
@@ -19,6 +20,8 @@ export interface TodoPollerDeps {
   inbox: Inbox;
   dingtalk: DingTalkPort;
   logger: Logger;
+  /** Store outages go here first (logged once per burst); only other failures are logged by this module. */
+  faults?: StoreFaultSink | undefined;
   /** Starts inbox handling at once after a find. */
   kick: () => void;
 }
@@ -37,7 +40,10 @@ export class TodoPoller {
     if (every <= 0) return;
     this.#timer = setInterval(() => {
       this.#running ??= this.runOnce()
-        .catch((e: unknown) => this.#d.logger.warn({ err: (e as Error).message }, 'todo poll failed'))
+        .catch((e: unknown) => {
+          if (!this.#d.faults?.report(e, 'todo poll'))
+            this.#d.logger.warn({ err: (e as Error).message }, 'todo poll failed');
+        })
         .finally(() => {
           this.#running = undefined;
         });

@@ -1,12 +1,14 @@
 /**
  * Errors of the HTTP API, always answered as `{ "error": { "code", "message" } }` with a 4xx for bad input. The
  * message of an unexpected failure is never sent to the client (it could carry internals); it is logged,
- * redacted, and the client gets a request id to quote.
+ * redacted, and the client gets a request id to quote. A store outage (full disk, read-only file, unreachable
+ * database) is the server's state, not a bug: 503 `store_unavailable` with the kind of outage and `Retry-After`.
  */
 
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { isDingTalkError } from '../core/errors.js';
+import { storeFaultOf, storeFaultReason } from '../hub/store-errors.js';
 
 export class ApiError extends Error {
   constructor(
@@ -59,8 +61,16 @@ export function toResponse(
     // A person the task-access rule refused (src/hub/task-access.ts): answered like a missing task, so a route
     // acting for a person cannot be used to learn which tasks exist.
     if (e.code === 'TASK_ACCESS') return c.json(errorBody('not_found', clean(e.message)), 404);
+    // The same key, the same caller, another request (src/store/idempotency.ts): nothing was sent.
+    if (e.code === 'IDEMPOTENCY_CONFLICT')
+      return c.json(errorBody('idempotency_conflict', clean(e.message)), 409);
     log?.(e);
     return c.json(errorBody('dingtalk_error', clean(e.message)), 502);
+  }
+  const fault = storeFaultOf(e);
+  if (fault !== undefined) {
+    c.header('retry-after', '5');
+    return c.json(errorBody('store_unavailable', `${storeFaultReason(fault)}; retry shortly`), 503);
   }
   if (e instanceof SyntaxError) return c.json(errorBody('invalid_json', 'the body is not valid JSON'), 400);
   log?.(e);

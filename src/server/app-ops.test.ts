@@ -16,7 +16,10 @@ describe('health, metrics, openapi, dashboard', () => {
     const h = await apiHarness();
     const res = await h.app.request('/v1/health');
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ ok: true, store: 'sqlite' });
+    // Without a token: ok or not, nothing about the internals (issue #9 item 9).
+    expect(await res.json()).toEqual({ ok: true });
+    const detailed = await h.app.request('/v1/health', { headers: h.auth(h.tokens.read) });
+    expect(await detailed.json()).toMatchObject({ ok: true, store: 'sqlite' });
     h.hub.failNext = { method: 'health', error: new Error('db down') };
     expect((await h.app.request('/health')).status).toBe(503);
   });
@@ -71,6 +74,22 @@ describe('health, metrics, openapi, dashboard', () => {
       expect.arrayContaining(['SendMessage', 'SendResult', 'Delivery', 'Task', 'UpdateTask', 'Error']),
     );
     expect(JSON.stringify(doc)).not.toContain('#/$defs/');
+    // Issue #9: 409 idempotency_conflict and 403 token_limit where they can happen; the query token on SSE only.
+    const ops = doc.paths as Record<
+      string,
+      Record<string, { responses: Record<string, unknown>; parameters: Array<{ name: string }> }>
+    >;
+    expect(Object.keys(ops['/v1/messages']!['post']!.responses)).toEqual(
+      expect.arrayContaining(['403', '409']),
+    );
+    expect(Object.keys(ops['/v1/tasks']!['post']!.responses)).toEqual(expect.arrayContaining(['403', '409']));
+    expect(Object.keys(ops['/v1/files']!['post']!.responses)).toContain('403');
+    const withQueryToken = Object.entries(ops).flatMap(([path, methods]) =>
+      Object.values(methods)
+        .filter((o) => o.parameters.some((p) => p.name === 'access_token'))
+        .map(() => path),
+    );
+    expect(withQueryToken).toEqual(['/v1/events']);
   });
 
   it('documents every route the app serves, and nothing it does not', async () => {
@@ -164,10 +183,21 @@ describe('auth', () => {
     expect(h.hub.calls).toHaveLength(0);
   });
 
-  it('accepts the token as ?access_token= (EventSource cannot set headers) without it breaking the query contract', async () => {
+  it('accepts ?access_token= on the SSE route only (EventSource cannot set headers), without it breaking the query contract', async () => {
     const h = await apiHarness();
-    const res = await h.app.request(`/v1/tasks?state=open&access_token=${h.tokens.read}`);
-    expect(res.status).toBe(200);
+    const sse = await h.app.request(`/v1/events?lastEventId=0&access_token=${h.tokens.read}`);
+    expect(sse.status).toBe(200);
+    await sse.body?.cancel();
+    const list = await h.app.request(`/v1/tasks?state=open&access_token=${h.tokens.read}`);
+    expect(list.status).toBe(401);
+    expect(await list.text()).toContain('only by GET /v1/events');
+    const post = await h.app.request(`/v1/messages?access_token=${h.tokens.admin}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ group: 'ops', text: 'x' }),
+    });
+    expect(post.status).toBe(401);
+    expect(h.hub.calls).toHaveLength(0);
   });
 });
 

@@ -25,7 +25,10 @@ describe('messages', () => {
     expect(body.deliveries).toHaveLength(1);
     expect(h.hub.calls.at(-1)).toEqual({
       method: 'sendMessage',
-      args: [{ group: 'ops', text: 'deploy done', idempotencyKey: undefined }, { by: 'api:sender' }],
+      args: [
+        { group: 'ops', text: 'deploy done', idempotencyKey: undefined },
+        { by: 'api:sender', idempotencyScope: 'token:sender' },
+      ],
     });
     const got = await h.app.request(`/v1/messages/${body.messageId}`, { headers: h.auth(h.tokens.read) });
     expect(got.status).toBe(200);
@@ -220,7 +223,7 @@ describe('tasks', () => {
     expect(h.hub.calls.find((c) => c.method === 'updateTask')?.args).toEqual([
       1,
       patch,
-      { by: 'api:sender' },
+      { by: 'api:sender', idempotencyScope: 'token:sender' },
     ]);
   });
 

@@ -12,12 +12,15 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
+import type { CallbackHttpHandler } from '../callback/http-io.js';
 import { hostAllowed } from '../core/allowed-hosts.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { Redactor } from '../core/redact.js';
 import type { HubService } from '../hub/service.js';
+import { isStoreUnavailable } from '../hub/store-errors.js';
+import { type StoreFaultSink, StoreFaults } from '../hub/store-faults.js';
 import { ApiError, errorBody, toResponse } from './api-error.js';
-import { type ApiTokenVerifier, requireScope } from './auth.js';
+import { type ApiTokenVerifier, requireScope, verdictOf } from './auth.js';
 import { DASHBOARD_CSP, dashboardHtml } from './dashboard/page.js';
 import { EventBus } from './events.js';
 import { Registry } from './metrics.js';
@@ -53,8 +56,19 @@ export interface ApiAppOptions {
    * @default 20_971_520
    */
   fileLimitBytes?: number;
+  /**
+   * Uploads handled at once (config `files.maxConcurrentUploads`); one more is answered 429 with Retry-After.
+   * Each in-flight upload holds a temporary file, not memory.
+   * @default 16
+   */
+  maxConcurrentUploads?: number;
   sse?: SseOptions;
   version?: string;
+  /**
+   * Where store outages are reported (the hub's `storeFaults`, so a burst is logged once for the whole process).
+   * @default a reporter of this app's own
+   */
+  storeFaults?: StoreFaultSink;
   /**
    * Host names, besides loopback names and IP literals, this API answers to (config `server.allowedHosts`); any
    * other `Host` header is refused 403 as a DNS-rebinding attempt (src/core/allowed-hosts.ts).
@@ -64,6 +78,12 @@ export interface ApiAppOptions {
   allowedHosts?: readonly string[];
   /** Serve the live dashboard at `/`. @default true */
   dashboard?: boolean;
+  /**
+   * DingTalk's HTTP callbacks (the hub's `callbacks`, `inbound.mode` http or both): mounted at
+   * `POST /callbacks/robot` and `POST /callbacks/events` without an API token, as DingTalk signs them instead
+   * (src/hub/http-inbound.ts). Absent: the routes do not exist (404).
+   */
+  callbacks?: { robot?: CallbackHttpHandler | undefined; events?: CallbackHttpHandler | undefined };
 }
 
 export interface ApiApp {
@@ -83,6 +103,7 @@ export function createApp(o: ApiAppOptions): ApiApp {
   const version = o.version ?? '0.0.0';
   const requests = metrics.counter('dingkit_http_requests_total', 'HTTP API requests by route and status');
   const latency = metrics.histogram('dingkit_http_request_duration_seconds', 'HTTP API request latency');
+  const storeFaults = o.storeFaults ?? new StoreFaults({ logger });
 
   app.use('*', async (c, next) => {
     const rid = randomUUID();
@@ -116,13 +137,18 @@ export function createApp(o: ApiAppOptions): ApiApp {
       throw new ApiError(413, 'payload_too_large', `request bodies are limited to ${bodyLimitBytes} bytes`);
     },
   });
-  // Uploads have their own, larger cap, applied after the token check (routes/files.ts).
-  app.use('*', (c, next) => (c.req.path === '/v1/files' ? next() : jsonLimit(c, next)));
+  // Uploads have their own, larger cap, applied after the token check (routes/files.ts); DingTalk's callbacks are
+  // read by their receivers, which cap the body themselves (1 MiB, 413 beyond it).
+  app.use('*', (c, next) =>
+    c.req.path === '/v1/files' || c.req.path.startsWith('/callbacks/') ? next() : jsonLimit(c, next),
+  );
 
   app.onError((e, c) => {
     if (e instanceof HTTPException && e.status < 500) {
       return c.json(errorBody('bad_request', e.message || 'bad request'), e.status);
     }
+    // A store outage is logged once per burst by the reporter, not once per request.
+    if (storeFaults.report(e, 'api')) return toResponse(c, e);
     const log = (err: unknown) => {
       const text = err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err);
       logger.error(
@@ -142,25 +168,47 @@ export function createApp(o: ApiAppOptions): ApiApp {
 
   // A token store that cannot answer (database down) is the server's problem, not a bad token: 503, logged once
   // per failure, never a 500 with internals and never a 401 that would make clients drop a valid token.
+  const unavailable = (e: unknown) => {
+    // The store is out: answered 503 store_unavailable like every other route (app.onError).
+    if (isStoreUnavailable(e)) return e;
+    logger.error({ err: redactor.redact(String((e as Error)?.message ?? e)) }, 'token check failed');
+    return new ApiError(503, 'unavailable', 'the API token cannot be checked right now; retry shortly');
+  };
   const tokens: ApiTokenVerifier = {
     async verify(raw) {
       try {
         return await o.tokens.verify(raw);
       } catch (e) {
-        logger.error({ err: redactor.redact(String((e as Error)?.message ?? e)) }, 'token check failed');
-        throw new ApiError(503, 'unavailable', 'the API token cannot be checked right now; retry shortly');
+        throw unavailable(e);
+      }
+    },
+    async check(raw, opts) {
+      try {
+        return await verdictOf(o.tokens, raw, opts?.fresh === true);
+      } catch (e) {
+        throw unavailable(e);
       }
     },
   };
   const deps: RouteDeps = {
     hub: o.hub,
-    guard: (scope) => requireScope(tokens, scope),
+    guard: (scope, g) => requireScope(tokens, scope, g),
     events,
     metrics,
     streams,
     bodyLimitBytes,
     fileLimitBytes: o.fileLimitBytes ?? 20 * 1024 * 1024,
+    maxConcurrentUploads: o.maxConcurrentUploads ?? 16,
   };
+  // No token guard: DingTalk cannot send one. Its signature (and the replay memory) is checked by the receiver.
+  if (o.callbacks?.robot) {
+    const robot = o.callbacks.robot;
+    app.post('/callbacks/robot', (c) => robot.fetch(c.req.raw));
+  }
+  if (o.callbacks?.events) {
+    const pushes = o.callbacks.events;
+    app.post('/callbacks/events', (c) => pushes.fetch(c.req.raw));
+  }
   healthRoutes(app, deps);
   messageRoutes(app, deps);
   taskRoutes(app, deps);

@@ -6,6 +6,11 @@
  * A client that stops reading is cut off once its backlog passes `maxBacklog` events rather than growing memory
  * without bound; EventSource reconnects on its own and resumes from its last id. The open streams are tracked
  * per app instance so a graceful stop can end them (an open stream would otherwise hold the server open).
+ *
+ * A stream outlives the token check that opened it, so it asks again every `authRecheckMs`, past the verifier's
+ * cache: a token revoked (by this process or by `dingkit token revoke` on the same store) or expired ends its
+ * streams within that period. A check that cannot be answered (store down) ends the stream too; EventSource
+ * reconnects and is told why.
  */
 
 import { type EventBus, formatSse } from './events.js';
@@ -17,6 +22,8 @@ export interface SseOptions {
   maxBacklog?: number;
   /** Reconnect delay suggested to EventSource. @default 2_000 */
   retryMs?: number;
+  /** How often an open stream re-checks its token. @default 500 */
+  authRecheckMs?: number;
 }
 
 export class SseStreams {
@@ -31,7 +38,13 @@ export class SseStreams {
     for (const close of [...this.#open]) close();
   }
 
-  open(bus: EventBus, afterId: number | undefined, opts: SseOptions = {}): Response {
+  /** `stillValid` is asked every `authRecheckMs`; false (or a failure) ends the stream. */
+  open(
+    bus: EventBus,
+    afterId: number | undefined,
+    opts: SseOptions = {},
+    stillValid?: () => Promise<boolean>,
+  ): Response {
     const encoder = new TextEncoder();
     const heartbeatMs = opts.heartbeatMs ?? 15_000;
     const maxBacklog = opts.maxBacklog ?? 1_000;
@@ -42,11 +55,13 @@ export class SseStreams {
           let closed = false;
           let unsubscribe = () => {};
           let timer: NodeJS.Timeout | undefined;
+          let authTimer: NodeJS.Timeout | undefined;
           const close = () => {
             if (closed) return;
             closed = true;
             unsubscribe();
             if (timer) clearInterval(timer);
+            if (authTimer) clearInterval(authTimer);
             this.#open.delete(close);
             try {
               controller.close();
@@ -68,6 +83,22 @@ export class SseStreams {
           unsubscribe = bus.subscribe((e) => push(formatSse(e)), afterId);
           timer = setInterval(() => push(': ping\n\n'), heartbeatMs);
           timer.unref();
+          if (stillValid) {
+            let asking = false;
+            authTimer = setInterval(() => {
+              if (asking || closed) return;
+              asking = true;
+              stillValid()
+                .then((ok) => {
+                  if (!ok) close();
+                })
+                .catch(() => close())
+                .finally(() => {
+                  asking = false;
+                });
+            }, opts.authRecheckMs ?? 500);
+            authTimer.unref();
+          }
         },
         cancel: () => cleanup(),
       },

@@ -2,13 +2,15 @@
  * The API token table (`api_tokens`, src/store/schema.ts) behind the `ApiTokenStore` port. Only hashes are
  * written. `name` is unique in the table, so re-using the name of a revoked token renames the revoked row
  * (`ci#revoked-<ms>`) in the same transaction: the audit trail stays, and the new token gets the plain name.
+ * Expiry, the demo flag and limits (JSON) are columns of migration 004.
  */
 
 import { ValidationError } from '../core/errors.js';
 import type { Store } from '../store/open-store.js';
 import type { ApiTokenRow } from '../store/schema.js';
-import type { ApiTokenRecord, ApiTokenStore } from './api-tokens.js';
+import type { ApiTokenRecord, ApiTokenStore, NewApiToken } from './api-tokens.js';
 import type { Scope } from './auth.js';
+import { limitsFromJson } from './token-limits.js';
 
 const iso = (ms: number | null) => (ms === null ? undefined : new Date(Number(ms)).toISOString());
 
@@ -21,6 +23,7 @@ function toRecord(r: ApiTokenRow): ApiTokenRecord {
   } catch {
     // A damaged row grants nothing.
   }
+  const limits = limitsFromJson(r.limits);
   return {
     name: r.name,
     hash: r.token_hash,
@@ -28,13 +31,16 @@ function toRecord(r: ApiTokenRow): ApiTokenRecord {
     createdAt: iso(r.created_at) ?? '',
     lastUsedAt: iso(r.last_used_at),
     revokedAt: iso(r.revoked_at),
+    ...(r.expires_at !== null ? { expiresAt: iso(r.expires_at) } : {}),
+    demo: Number(r.demo) === 1,
+    ...(limits ? { limits } : {}),
   };
 }
 
 export class StoreApiTokens implements ApiTokenStore {
   constructor(private readonly store: Store) {}
 
-  async insert(rec: { name: string; hash: string; scopes: Scope[]; createdAt: string }): Promise<void> {
+  async insert(rec: NewApiToken): Promise<void> {
     const created = Date.parse(rec.createdAt);
     await this.store.transaction(async (tx) => {
       const old = await tx
@@ -61,6 +67,9 @@ export class StoreApiTokens implements ApiTokenStore {
           created_at: created,
           last_used_at: null,
           revoked_at: null,
+          expires_at: rec.expiresAt === undefined ? null : Date.parse(rec.expiresAt),
+          demo: rec.demo ? 1 : 0,
+          limits: rec.limits === undefined ? null : JSON.stringify(rec.limits),
         })
         .execute();
     });

@@ -34,4 +34,5 @@ export {
   toDelivery,
 } from './outbox.js';
 export type * from './schema.js';
+export { SEEN_PREFIX, StoreSeenStore } from './seen-store.js';
 export { SharedTokenStore, type SharedTokenStoreOptions } from './token-store.js';

@@ -2,14 +2,17 @@
  * The transactional outbox (issue #4 item 3): a request is durable before the API answers. `enqueue` writes the
  * message row and all its delivery rows in one transaction, so a crash leaves either the whole request or
  * nothing. An idempotency key makes a repeat within the window return the first request and write nothing; the
- * unique constraint on `messages.idempotency_key` (with `ON CONFLICT DO NOTHING`) makes that hold when callers
- * race from several processes (reliability goal D4).
+ * unique index on `messages (idempotency_scope, idempotency_key)` (with `ON CONFLICT DO NOTHING`) makes that hold
+ * when callers race from several processes (reliability goal D4). A key belongs to its scope (the caller), and a
+ * repeat whose request fingerprint differs from the first is refused with IdempotencyConflictError, writing
+ * nothing (idempotency.ts).
  */
 
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { ValidationError } from '../core/errors.js';
 import type { Delivery } from '../hub/service.js';
+import { IdempotencyConflictError, sameRequest } from './idempotency.js';
 import { fromJsonColumn, toJsonColumn } from './json.js';
 import type { Store, Tx } from './open-store.js';
 import type { DeliveryChannel, DeliveryRow, DeliveryStatus, MessageRow, NewDelivery } from './schema.js';
@@ -47,6 +50,13 @@ export interface EnqueueInput {
   /** The request as accepted (JSON, no secrets); kept for audit and for replaying the first answer. */
   request: unknown;
   idempotencyKey?: string | undefined;
+  /**
+   * Whose key it is (`token:<name>`, `person:<userId>`, `cli`): the same key in another scope is another request.
+   * @default '' (one shared scope: internal callers only)
+   */
+  idempotencyScope?: string | undefined;
+  /** Fingerprint of the canonical request (idempotency.ts `requestFingerprint`); a repeat that differs is refused. */
+  requestHash?: string | undefined;
   createdBy?: string | undefined;
   deliveries: readonly DeliverySpec[];
 }
@@ -163,6 +173,8 @@ export class Outbox {
             id,
             kind: input.kind,
             idempotency_key: input.idempotencyKey ?? null,
+            idempotency_scope: input.idempotencyKey === undefined ? null : (input.idempotencyScope ?? ''),
+            request_hash: input.requestHash ?? null,
             request_json: request,
             response_json: null,
             created_by: input.createdBy ?? null,
@@ -210,6 +222,7 @@ export class Outbox {
   async #enqueueIn(tx: Tx, input: EnqueueInput, request: string, payloads: string[]): Promise<EnqueueResult> {
     const now = this.#now();
     const key = input.idempotencyKey ?? null;
+    const scope = key === null ? null : (input.idempotencyScope ?? '');
     const id = randomUUID();
     const insert = () =>
       tx
@@ -218,33 +231,39 @@ export class Outbox {
           id,
           kind: input.kind,
           idempotency_key: key,
+          idempotency_scope: scope,
+          request_hash: input.requestHash ?? null,
           request_json: request,
           response_json: null,
           created_by: input.createdBy ?? null,
           created_at: now,
         })
-        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .onConflict((oc) => oc.columns(['idempotency_scope', 'idempotency_key']).doNothing())
         .returning('id')
         .executeTakeFirst();
     let inserted = await insert();
-    if (!inserted && key !== null) {
+    if (!inserted && key !== null && scope !== null) {
       // The key is taken. A holder older than the window lets it go (its request keeps its rows, just not the
       // key) and this request takes it. Checked only on a conflict, so a fresh key costs one statement, not two.
       const released = await tx
         .updateTable('messages')
         .set({ idempotency_key: null })
+        .where('idempotency_scope', '=', scope)
         .where('idempotency_key', '=', key)
         .where('created_at', '<=', now - this.#windowMs)
         .executeTakeFirst();
       if (released.numUpdatedRows > 0n) inserted = await insert();
     }
-    if (!inserted) {
-      // Someone else holds the key (committed: PostgreSQL waits for a racing insert to finish first).
+    if (!inserted && key !== null && scope !== null) {
+      // This caller holds the key (committed: PostgreSQL waits for a racing insert to finish first).
       const first = await tx
         .selectFrom('messages')
         .selectAll()
+        .where('idempotency_scope', '=', scope)
         .where('idempotency_key', '=', key)
         .executeTakeFirstOrThrow();
+      // Same key, another request: refuse rather than answer "done" for a message that is never sent.
+      if (!sameRequest(first.request_hash, input.requestHash)) throw new IdempotencyConflictError();
       const rows = await tx
         .selectFrom('deliveries')
         .selectAll()

@@ -16,13 +16,24 @@ export type Millis = number;
 export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'parked' | 'dead' | 'cancelled';
 export type DeliveryChannel = 'robot' | 'app' | 'notice';
 
-/** One request accepted by the hub (a message, a task announcement, a file share...). */
+/**
+ * One request accepted by the hub (a message, a task announcement, a file share...). On SQLite this table (and
+ * `tasks`) also has an always-null `legacy_idempotency_key`, left by migration 004 (it explains why); no code
+ * reads or writes it.
+ */
 export interface MessagesTable {
   id: string;
   /** What produced it: `message`, `task`, `file`, `reply`... */
   kind: string;
-  /** Caller's key; unique while set. Cleared when a request older than the window reuses it (outbox.ts). */
+  /**
+   * Caller's key; unique per `idempotency_scope` while set. Cleared when a request older than the window reuses
+   * it (outbox.ts).
+   */
   idempotency_key: string | null;
+  /** Whose key it is: `token:<name>`, `person:<userId>`, `cli`... (migration 004). */
+  idempotency_scope: string | null;
+  /** Hex SHA-256 of the canonical request the key was first used with; null for rows from before 004. */
+  request_hash: string | null;
   /** The request as accepted, without secrets (JSON). */
   request_json: string;
   /** The answer given to the first caller (JSON), replayed to later callers with the same key. */
@@ -111,7 +122,11 @@ export interface TasksTable {
   group_alias: string | null;
   due_at: Millis | null;
   priority: string;
+  /** Caller's key, unique per `idempotency_scope` (for good: a task key has no window). */
   idempotency_key: string | null;
+  idempotency_scope: string | null;
+  /** Hex SHA-256 of the canonical create request; null for rows from before migration 004. */
+  request_hash: string | null;
   created_by: string | null;
   created_at: Millis;
   updated_at: Millis;
@@ -171,6 +186,12 @@ export interface ApiTokensTable {
   created_at: Millis;
   last_used_at: Millis | null;
   revoked_at: Millis | null;
+  /** Null: never expires. */
+  expires_at: Millis | null;
+  /** 1 when minted by a demo `serve`: such a token never authenticates on a hub with real credentials. */
+  demo: Generated<number>;
+  /** JSON `{ groups?, people?, noAtAll? }` of a limited token (api-tokens.ts); null: no limits. */
+  limits: string | null;
 }
 
 export interface PeopleTable {

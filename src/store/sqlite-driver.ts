@@ -111,7 +111,14 @@ export class SqliteStoreDriver implements Driver {
     await c.executeQuery(CompiledQuery.raw('commit'));
   }
 
+  /**
+   * SQLite itself rolls a transaction back on some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, SQLITE_BUSY in
+   * some states: https://www.sqlite.org/lang_transaction.html "Response To Errors Within A Transaction"). A
+   * ROLLBACK then fails with "cannot rollback - no transaction is active", and Kysely would throw that instead of
+   * the error that caused it ("database or disk is full"). So roll back only what is still open.
+   */
   async rollbackTransaction(c: DatabaseConnection): Promise<void> {
+    if (!this.#db.inTransaction) return;
     await c.executeQuery(CompiledQuery.raw('rollback'));
   }
 
@@ -128,6 +135,8 @@ export class SqliteStoreDriver implements Driver {
     name: string,
     _compile: QueryCompiler['compileQuery'],
   ): Promise<void> {
+    // After an automatic rollback (see rollbackTransaction) the savepoint is gone with the transaction.
+    if (!this.#db.inTransaction) return;
     await c.executeQuery(CompiledQuery.raw(`rollback to "${name}"`));
   }
 

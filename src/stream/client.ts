@@ -223,12 +223,12 @@ export class StreamClient {
     this.#setState('stopped', { reason: 'stop() called' });
   }
 
-  /** `replyText` with this client's fallback, HTTP agent and redactor. */
+  /** `replyText` with this client's fallback, HTTP agent, redactor and session-webhook origins. */
   replyText(msg: BotMessage, text: string, options: ReplyOptions = {}): Promise<ReplyResult> {
     return replyText(msg, text, this.#replyOptions(options));
   }
 
-  /** `replyMarkdown` with this client's fallback, HTTP agent and redactor. */
+  /** `replyMarkdown` with this client's fallback, HTTP agent, redactor and session-webhook origins. */
   replyMarkdown(
     msg: BotMessage,
     title: string,
@@ -246,6 +246,7 @@ export class StreamClient {
       dispatcher: this.#userHttp ?? this.#http,
       replyFallback: this.#replyFallback,
       ...o,
+      sessionWebhookOrigins: [...this.#o.sessionWebhookOrigins, ...(o.sessionWebhookOrigins ?? [])],
     };
   }
 

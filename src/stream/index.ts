@@ -14,6 +14,13 @@
  * await client.start();
  */
 
+export {
+  DINGTALK_SESSION_WEBHOOK_ORIGINS,
+  isSessionWebhookError,
+  SessionWebhookError,
+  type SessionWebhookReason,
+  sessionWebhookOrigins,
+} from '../core/session-webhook.js';
 export { type BackoffOptions, backoffDelay, nominalDelay, resolveBackoff } from './backoff.js';
 export { parseCardAction } from './card.js';
 export { StreamClient } from './client.js';

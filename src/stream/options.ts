@@ -7,6 +7,7 @@ import type { Dispatcher } from 'undici';
 import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
+import { sessionWebhookOrigins } from '../core/session-webhook.js';
 import { type BackoffOptions, type ResolvedBackoff, resolveBackoff } from './backoff.js';
 import type { ReplyFallback } from './reply.js';
 import type { ConnectionState } from './stats.js';
@@ -110,6 +111,13 @@ export interface StreamClientOptions {
   drainTimeoutMs?: number;
   /** Called when a bot message's session webhook has expired (see `replyText`). */
   replyFallback?: ReplyFallback;
+  /**
+   * Origins `replyText`/`replyMarkdown` may post a session webhook to besides DingTalk's hosts. The origin of
+   * `openApiBase` is added on its own when it is not DingTalk's (a client pointed at the emulator replies there).
+   * @default []
+   * @example { sessionWebhookOrigins: ['https://dingtalk-proxy.internal'] }
+   */
+  sessionWebhookOrigins?: readonly string[];
   /** Timeout of session-webhook replies. @default 10_000 */
   replyTimeoutMs?: number;
   /** pino-compatible logger. Lines never hold the secret, the ticket or a session webhook. */
@@ -145,6 +153,8 @@ export interface ResolvedOptions {
   healthyAfterMs: number;
   drainTimeoutMs: number;
   replyTimeoutMs: number;
+  /** DingTalk's hosts, `openApiBase`'s origin and the caller's extra origins. */
+  sessionWebhookOrigins: string[];
   logger: Logger;
   now: () => number;
   random: () => number;
@@ -179,6 +189,7 @@ export function resolveOptions(o: StreamClientOptions): ResolvedOptions {
     healthyAfterMs: o.healthyAfterMs ?? 10_000,
     drainTimeoutMs: o.drainTimeoutMs ?? 8_000,
     replyTimeoutMs: o.replyTimeoutMs ?? 10_000,
+    sessionWebhookOrigins: sessionWebhookOrigins([openApiBase, ...(o.sessionWebhookOrigins ?? [])]),
     logger: o.logger ?? silentLogger,
     now: o.now ?? Date.now,
     random: o.random ?? Math.random,

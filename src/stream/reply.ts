@@ -3,12 +3,18 @@
  * no signature, valid until `sessionWebhookExpiredTime`. The webhook answers HTTP 200 with `errcode`, so a 200 is
  * not success (style.md "Errors"). Once the session has expired the reply goes through `replyFallback`, which the
  * main client fills with an app-robot send (§12.2, msgKey `sampleText` / `sampleMarkdown`).
+ *
+ * The URL comes from the message, so it is checked before anything is sent (issue #9 item 4): only DingTalk's
+ * hosts and the origins given in `sessionWebhookOrigins` (a client pointed at the emulator adds its origin), only
+ * `/robot/sendBySession`. Anything else is a `SessionWebhookError`, never a fallback: a forged URL is not an
+ * expired one.
  */
 
 import type { Dispatcher } from 'undici';
 import { DingTalkError, HttpError } from '../core/errors.js';
 import { legacyError, resolveErrorMap } from '../core/platform-errors.js';
 import { Redactor } from '../core/redact.js';
+import { checkSessionWebhook, sessionWebhookOrigins } from '../core/session-webhook.js';
 import { postJson } from './http.js';
 import type { BotMessage } from './types.js';
 
@@ -34,6 +40,13 @@ export interface ReplyOptions {
   /** @default Date.now */
   now?: () => number;
   redactor?: Redactor;
+  /**
+   * Origins a session webhook may point at besides DingTalk's (`https://oapi.dingtalk.com`,
+   * `https://api.dingtalk.com`). A `StreamClient` adds its `openApiBase` when that is not DingTalk's.
+   * @default []
+   * @example { sessionWebhookOrigins: dt.sessionWebhookOrigins() } // a DingTalk client pointed at the emulator
+   */
+  sessionWebhookOrigins?: readonly string[] | undefined;
 }
 
 export interface ReplyResult {
@@ -90,9 +103,10 @@ async function reply(
       : false;
   if (!url || expired)
     return viaFallback(msg, fallback, o, url ? 'session webhook expired' : 'no session webhook');
+  const target = checkSessionWebhook(url, sessionWebhookOrigins(o.sessionWebhookOrigins ?? []));
 
   const redactor = o.redactor ?? new Redactor();
-  const res = await postJson(url, body, {
+  const res = await postJson(target.href, body, {
     operation: OPERATION,
     timeoutMs: o.timeoutMs ?? 10_000,
     maxResponseBytes: o.maxResponseBytes ?? 65_536,

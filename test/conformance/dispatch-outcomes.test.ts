@@ -230,15 +230,31 @@ for (const backend of backends) {
       expect(sender.calls).toHaveLength(1);
     });
 
-    it('twin: an outage longer than the retries leaves the job leased, for the reclaimer to judge', async () => {
+    it('an outage longer than the batch retries: the known result waits and is written when the store is back', async () => {
       const [s] = await stores(1);
       const [id] = await enqueueMany(s!, [spec('a')]);
       const f = flaky(s!);
       const errors: unknown[] = [];
-      const sender = new RecordingSender(Date.now, () => f.failUpdates(100));
+      // More failed writes than FinishBatcher's six tries: the store stays out past them.
+      const sender = new RecordingSender(Date.now, () => f.failUpdates(10));
       await dispatcher({ store: f.store, sender, onError: (e) => errors.push(e) }).runOnce();
-      expect((await row(s!, id!)).status).toBe('sending');
+      expect(await row(s!, id!)).toMatchObject({ status: 'sent', attempts: 1 });
+      expect(sender.calls).toHaveLength(1);
       expect(errors.length).toBeGreaterThan(0);
+    });
+
+    it('twin: a stopped dispatcher gives a waiting result up, leaving the job leased for the reclaimer', async () => {
+      const [s] = await stores(1);
+      const [id] = await enqueueMany(s!, [spec('a')]);
+      const f = flaky(s!);
+      const sender = new RecordingSender(Date.now, () => f.failUpdates(1_000_000));
+      const d = dispatcher({ store: f.store, sender, onError: () => {} });
+      d.start();
+      await until(() => sender.calls.length === 1);
+      await d.stop({ deadlineMs: 20 });
+      // The store stays out: the waiting result gives up after its current try.
+      await until(() => d.inFlight === 0);
+      expect((await row(s!, id!)).status).toBe('sending');
     });
 
     it('publishes change events and metrics', async () => {

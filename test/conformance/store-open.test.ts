@@ -18,7 +18,12 @@ for (const backend of backends) {
       const f = await backend.fresh();
       cleanup = f.cleanup;
       const a = await f.open({ migrate: false });
-      expect(await a.migrate()).toEqual(['001_initial', '002_order_head_index', '003_open_hits']);
+      expect(await a.migrate()).toEqual([
+        '001_initial',
+        '002_order_head_index',
+        '003_open_hits',
+        '004_token_limits_idempotency_scope',
+      ]);
       expect(await a.migrate()).toEqual([]);
       const b = await f.open();
       expect(b.dialect).toBe(backend.name);
@@ -84,6 +89,7 @@ for (const backend of backends) {
           '001_initial',
           '002_order_head_index',
           '003_open_hits',
+          '004_token_limits_idempotency_scope',
           '900_test_notes',
         ]);
         const b = await f.open({ extraMigrations: extra });

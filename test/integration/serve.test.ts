@@ -89,7 +89,9 @@ describe('dingkit serve (demo mode, real hub)', () => {
     expect(existsSync(join(dir, 'data', 'dingkit.db'))).toBe(true);
     const first = JSON.parse(stderr.split('\n')[0]!) as { msg: string };
     expect(first.msg).toContain('built-in emulator');
-    const health = (await (await fetch(`${base}/v1/health`)).json()) as {
+    const health = (await (
+      await fetch(`${base}/v1/health`, { headers: { authorization: `Bearer ${banner.token}` } })
+    ).json()) as {
       ok: boolean;
       emulator?: { url: string };
     };

@@ -1,5 +1,6 @@
 /**
- * Session-webhook replies and their fallback, open-call failures as typed errors, and the secret canary: neither
+ * Session-webhook replies and their fallback (the standalone calls name the fake gateway's origin, which stands in
+ * for the emulator; test/security/session-webhook-steering.test.ts shows everything else is refused), open-call failures as typed errors, and the secret canary: neither
  * the client secret, a ticket nor a session id appears in any log line, state reason or error.
  */
 
@@ -54,7 +55,11 @@ const fixedNow = () => 1_700_000_001_000;
 describe('replies through the session webhook', () => {
   it('posts a text reply with @-mentions written into the text, and no token', async () => {
     const g = await gateway();
-    const res = await replyText(message(g), 'done', { atUserIds: ['staff-1'], now: fixedNow });
+    const res = await replyText(message(g), 'done', {
+      atUserIds: ['staff-1'],
+      now: fixedNow,
+      sessionWebhookOrigins: [g.base],
+    });
     expect(res.via).toBe('sessionWebhook');
     expect(g.sessionPosts).toEqual([
       {
@@ -70,7 +75,7 @@ describe('replies through the session webhook', () => {
 
   it('posts a markdown reply', async () => {
     const g = await gateway();
-    await replyMarkdown(message(g), 'Title', '**bold**', { now: fixedNow });
+    await replyMarkdown(message(g), 'Title', '**bold**', { now: fixedNow, sessionWebhookOrigins: [g.base] });
     expect(g.sessionPosts[0]!.body).toEqual({
       msgtype: 'markdown',
       markdown: { title: 'Title', text: '**bold**' },
@@ -81,7 +86,9 @@ describe('replies through the session webhook', () => {
     const g = await gateway({
       sessionAnswer: () => ({ status: 200, body: { errcode: 400105, errmsg: 'bad type' } }),
     });
-    const err = await replyText(message(g), 'x', { now: fixedNow }).catch((e: unknown) => e);
+    const err = await replyText(message(g), 'x', { now: fixedNow, sessionWebhookOrigins: [g.base] }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(PlatformError);
     expect((err as PlatformError).errcode).toBe(400105);
     expect(JSON.stringify(err) + String((err as Error).message)).not.toContain(SESSION);
@@ -89,7 +96,9 @@ describe('replies through the session webhook', () => {
 
   it('treats a non-JSON 200 as an unknown outcome', async () => {
     const g = await gateway({ sessionAnswer: () => ({ status: 200, body: '<html>gateway</html>' }) });
-    const err = await replyText(message(g), 'x', { now: fixedNow }).catch((e: unknown) => e);
+    const err = await replyText(message(g), 'x', { now: fixedNow, sessionWebhookOrigins: [g.base] }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(HttpError);
     expect((err as HttpError).outcome).toBe('unknown');
   });
@@ -99,6 +108,7 @@ describe('replies through the session webhook', () => {
     const calls: FallbackReply[] = [];
     const res = await replyText(message(g, { sessionWebhookExpiredTime: 1_700_000_000_500 }), 'late', {
       now: fixedNow,
+      sessionWebhookOrigins: [g.base],
       replyFallback: async (_m, reply) => {
         calls.push(reply);
       },
@@ -115,6 +125,7 @@ describe('replies through the session webhook', () => {
     const calls: FallbackReply[] = [];
     const res = await replyMarkdown(message(g), 'T', 'body', {
       now: fixedNow,
+      sessionWebhookOrigins: [g.base],
       replyFallback: async (_m, reply) => {
         calls.push(reply);
       },
@@ -128,7 +139,9 @@ describe('replies through the session webhook', () => {
     const g = await gateway({
       sessionAnswer: () => ({ status: 400, body: { code: 'session.notExisted', message: 'gone' } }),
     });
-    const err = await replyText(message(g), 'x', { now: fixedNow }).catch((e: unknown) => e);
+    const err = await replyText(message(g), 'x', { now: fixedNow, sessionWebhookOrigins: [g.base] }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DingTalkError);
     expect((err as DingTalkError).code).toBe('SESSION_EXPIRED');
     expect((err as DingTalkError).outcome).toBe('not_sent');

@@ -257,6 +257,26 @@ describe('card callbacks (§10)', () => {
 });
 
 describe('a pluggable store', () => {
+  it('a store that fails answers 500 (DingTalk retries) and never runs the handler unguarded', async () => {
+    const runs: string[] = [];
+    const down: SeenStore = {
+      firstSeen: () => Promise.reject(new Error('database unreachable')),
+      forget: () => {},
+    };
+    const bot = createBotCallbackHandler({
+      appSecret: APP_SECRET,
+      replay: down,
+      onMessage: (m) => void runs.push(m.msgId),
+    });
+    const res = await post(
+      await serve(bot.node),
+      botHeaders(Date.now()),
+      JSON.stringify(botMessage('m1', 'x')),
+    );
+    expect(res).toEqual({ status: 500, body: { error: 'internal' } });
+    expect(runs).toEqual([]);
+  });
+
   it('shared by two receivers (two processes behind one URL), a replay to the other one is not run', async () => {
     const shared = new MemorySeenStore();
     const seenKeys: string[] = [];

@@ -9,7 +9,8 @@ import type { SseOptions } from '../sse.js';
 import type { ApiEnv, RouteDeps } from './route-deps.js';
 
 export function eventRoutes(app: Hono<ApiEnv>, d: RouteDeps, sse: SseOptions): void {
-  app.get('/v1/events', d.guard('read'), (c) => {
+  // The one route that takes `?access_token=` (EventSource sends no headers): it can only watch.
+  app.get('/v1/events', d.guard('read', { queryToken: true }), (c) => {
     const q = readQuery(c, eventsQuery);
     const header = c.req.header('last-event-id');
     let after = q.lastEventId;
@@ -22,7 +23,7 @@ export function eventRoutes(app: Hono<ApiEnv>, d: RouteDeps, sse: SseOptions): v
     // replay the whole buffer rather than silently skipping everything up to the old id.
     const newest = d.events.recent(1)[0]?.id ?? 0;
     if (after !== undefined && after > newest) after = 0;
-    return d.streams.open(d.events, after, sse);
+    return d.streams.open(d.events, after, sse, c.get('stillValid'));
   });
 
   app.get('/v1/events/recent', d.guard('read'), (c) => {

@@ -4,12 +4,17 @@ import type { Hono } from 'hono';
 import { ApiError } from '../api-error.js';
 import { opaqueIdParam, sendMessageBody } from '../contracts.js';
 import { idempotencyKey, readJson, readParam } from '../http-input.js';
-import { type ApiEnv, actorOf, type RouteDeps } from './route-deps.js';
+import { type ApiEnv, actorOf, type RouteDeps, withinLimits } from './route-deps.js';
 
 export function messageRoutes(app: Hono<ApiEnv>, d: RouteDeps): void {
   app.post('/v1/messages', d.guard('send'), async (c) => {
     const body = await readJson(c, sendMessageBody);
     const key = idempotencyKey(c, body.idempotencyKey);
+    await withinLimits(c, d, {
+      groups: body.group === undefined ? [] : [body.group],
+      people: body.to,
+      mentionAll: body.mentionAll,
+    });
     const result = await d.hub.sendMessage({ ...body, idempotencyKey: key }, actorOf(c));
     return c.json(result, 202);
   });

@@ -5,24 +5,36 @@
 
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Actor, HubService } from '../../hub/service.js';
-import type { AuthVariables, Scope } from '../auth.js';
+import type { AuthVariables, GuardOptions, Scope } from '../auth.js';
 import type { EventBus } from '../events.js';
 import type { Registry } from '../metrics.js';
 import type { SseStreams } from '../sse.js';
+import { enforceLimits, type SendTargets } from '../token-limits.js';
 
 export type ApiEnv = { Variables: AuthVariables };
 
 export interface RouteDeps {
   hub: HubService;
-  guard: (scope: Scope) => MiddlewareHandler<ApiEnv>;
+  guard: (scope: Scope, o?: GuardOptions) => MiddlewareHandler<ApiEnv>;
   events: EventBus;
   metrics: Registry;
   streams: SseStreams;
   bodyLimitBytes: number;
   fileLimitBytes: number;
+  /** Uploads handled at once; more are answered 429 (config `files.maxConcurrentUploads`). */
+  maxConcurrentUploads: number;
 }
 
-/** API callers act as `api:<token name>` in task history and audit. */
+/**
+ * API callers act as `api:<token name>` in task history and audit; their idempotency keys live in the scope
+ * `token:<name>`, so no other token's key can answer for them (src/store/idempotency.ts).
+ */
 export function actorOf(c: Context<ApiEnv>): Actor {
-  return { by: `api:${c.get('principal').name}` };
+  const name = c.get('principal').name;
+  return { by: `api:${name}`, idempotencyScope: `token:${name}` };
+}
+
+/** Refuses (403 `token_limit`) a send beyond the token's limits, before the hub is called (token-limits.ts). */
+export function withinLimits(c: Context<ApiEnv>, d: RouteDeps, t: SendTargets): Promise<void> {
+  return enforceLimits(c.get('principal').limits, t, () => d.hub.listPeople());
 }

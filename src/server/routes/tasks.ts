@@ -6,6 +6,7 @@
 
 import type { Context, Hono } from 'hono';
 import { isDingTalkError } from '../../core/errors.js';
+import type { Task } from '../../hub/service.js';
 import { ApiError } from '../api-error.js';
 import {
   createTaskBody,
@@ -16,12 +17,16 @@ import {
   updateTaskBody,
 } from '../contracts.js';
 import { idempotencyKey, readJson, readOptionalJson, readParam, readQuery } from '../http-input.js';
-import { type ApiEnv, actorOf, type RouteDeps } from './route-deps.js';
+import { type ApiEnv, actorOf, type RouteDeps, withinLimits } from './route-deps.js';
 
 export function taskRoutes(app: Hono<ApiEnv>, d: RouteDeps): void {
   app.post('/v1/tasks', d.guard('send'), async (c) => {
     const body = await readJson(c, createTaskBody);
     const key = idempotencyKey(c, body.idempotencyKey);
+    await withinLimits(c, d, {
+      groups: body.group === undefined ? [] : [body.group],
+      people: body.assignees,
+    });
     const task = await d.hub.assignTask({ ...body, idempotencyKey: key }, actorOf(c));
     return c.json(task, 201);
   });
@@ -58,7 +63,13 @@ export function taskRoutes(app: Hono<ApiEnv>, d: RouteDeps): void {
   app.patch('/v1/tasks/:id', d.guard('send'), async (c) => {
     const id = readParam(c.req.param('id'), taskIdParam, 'the task id');
     const body = await readJson(c, updateTaskBody);
-    if (!(await d.hub.getTask(id))) throw new ApiError(404, 'not_found', `no task #${id}`);
+    const task = await d.hub.getTask(id);
+    if (!task) throw new ApiError(404, 'not_found', `no task #${id}`);
+    await withinTaskLimits(c, d, task);
+    await withinLimits(c, d, {
+      groups: typeof body.group === 'string' ? [body.group] : [],
+      people: body.addAssignees,
+    });
     try {
       return c.json(await d.hub.updateTask(id, body, actorOf(c)));
     } catch (e) {
@@ -83,7 +94,9 @@ async function act(
   action: 'start' | 'done' | 'cancel' | 'reopen',
   note: string | undefined,
 ) {
-  if (!(await d.hub.getTask(id))) throw new ApiError(404, 'not_found', `no task #${id}`);
+  const task = await d.hub.getTask(id);
+  if (!task) throw new ApiError(404, 'not_found', `no task #${id}`);
+  await withinTaskLimits(c, d, task);
   try {
     return note === undefined
       ? await d.hub.actOnTask(id, action, actorOf(c))
@@ -93,4 +106,12 @@ async function act(
       throw new ApiError(409, 'invalid_transition', e.message);
     throw e;
   }
+}
+
+/** A limited token may touch a task only when its group and assignees are all within the limits (a change is announced there). */
+function withinTaskLimits(c: Context<ApiEnv>, d: RouteDeps, task: Task): Promise<void> {
+  return withinLimits(c, d, {
+    groups: task.group === undefined ? [] : [task.group],
+    people: task.assignees.map((a) => a.name),
+  });
 }

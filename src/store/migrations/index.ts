@@ -9,12 +9,14 @@ import type { StoreDialect } from '../dialect.js';
 import { initial } from './001-initial.js';
 import { orderHeadIndex } from './002-order-head-index.js';
 import { openHits } from './003-open-hits.js';
+import { tokenLimitsIdempotencyScope } from './004-token-limits-idempotency-scope.js';
 
 export function migrationsFor(dialect: StoreDialect): Record<string, Migration> {
   return {
     '001_initial': initial(dialect),
     '002_order_head_index': orderHeadIndex,
     '003_open_hits': openHits(dialect),
+    '004_token_limits_idempotency_scope': tokenLimitsIdempotencyScope(dialect),
   };
 }
 
