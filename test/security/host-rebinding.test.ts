@@ -77,6 +77,44 @@ describe('the hub API refuses a rebound Host', () => {
   });
 });
 
+describe('DingTalk’s callbacks reach their signature check whatever the Host', () => {
+  it('a callback to the public name DingTalk was given is judged by its signature, not refused as rebinding', async () => {
+    const cb = await startHostileHub({ inbound: { mode: 'http' } });
+    try {
+      const post = (host?: string) =>
+        rawRequest(`${cb.server.url}/callbacks/robot`, {
+          method: 'POST',
+          ...(host ? { host } : {}),
+          headers: {
+            'content-type': 'application/json',
+            timestamp: String(Date.now()),
+            sign: 'bm90IGEgc2lnbg==',
+          },
+          body: JSON.stringify({ msgtype: 'text', text: { content: 'tasks' } }),
+        });
+      const local = await post();
+      const publicName = await post('callbacks.example.com');
+      expect(local.status).toBeGreaterThanOrEqual(400);
+      expect(publicName.status).toBe(local.status);
+      expect(publicName.body).toBe(local.body);
+      expect(publicName.body).not.toContain('host_not_allowed');
+      // Only the callback routes: the API under the same name is still refused, also through dot segments.
+      for (const path of [
+        '/v1/health',
+        '/callbacks/../v1/health',
+        '/callbacks/%2e%2e/v1/health',
+        '/callbacks/..%2fv1/health',
+      ]) {
+        const r = await rawRequest(`${cb.server.url}${path}`, { host: 'callbacks.example.com' });
+        expect(r.status, path).not.toBe(200);
+        expect(r.body, path).not.toContain('"ok"');
+      }
+    } finally {
+      await cb.close();
+    }
+  }, 60_000);
+});
+
 describe('the emulator refuses a rebound Host', () => {
   it('attack: GET /_emulator/org (app secrets) and /_emulator/messages → 403 with nothing of the org', async () => {
     for (const path of ['/_emulator/org', '/_emulator/messages', '/gettoken?appkey=x&appsecret=y']) {
