@@ -7,8 +7,12 @@
  */
 
 import { connect } from 'node:net';
+import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CliContext } from '../../src/cli/context.js';
+import { emulatorVerb } from '../../src/cli/emulator.js';
 import { hostAllowed } from '../../src/core/allowed-hosts.js';
+import { waitFor } from '../e2e/hub-helpers.js';
 import { type HostileHub, rawRequest, startHostileHub } from './hostile-hub.js';
 
 let h: HostileHub;
@@ -159,6 +163,55 @@ describe('the emulator refuses a rebound Host', () => {
       s.on('error', reject);
     });
     expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 403 Forbidden');
+  });
+});
+
+describe('`dingkit emulator --allow-host`', () => {
+  it('answers DingTalk routes under the names given (another container’s name for it), refuses the rest', async () => {
+    let out = '';
+    const stdout = new Writable({
+      write(c, _e, cb) {
+        out += String(c);
+        cb();
+      },
+    });
+    const io = {
+      stdout,
+      stderr: new Writable({ write: (_c, _e, cb) => cb() }),
+      stdin: Readable.from([]),
+      env: {},
+      cwd: '/',
+    };
+    let stop = () => {};
+    const until = new Promise<void>((r) => {
+      stop = r;
+    });
+    const ctx = new CliContext(io, {
+      json: true,
+      url: undefined,
+      token: undefined,
+      config: undefined,
+      help: false,
+    });
+    const running = emulatorVerb(['--port', '0', '--allow-host', 'emulator, dingtalk.internal'], ctx, {
+      until,
+    });
+    try {
+      const url = await waitFor(() =>
+        out.includes('"url"') ? (JSON.parse(out) as { url: string }).url : undefined,
+      );
+      // DingTalk's routes answer the listed names (oapi answers 200 with an errcode for a wrong key) ...
+      const gettoken = (host: string) => rawRequest(`${url}/gettoken?appkey=x&appsecret=y`, { host });
+      expect((await gettoken('emulator:8788')).status).toBe(200);
+      expect((await gettoken('dingtalk.internal')).status).toBe(200);
+      expect((await gettoken('evil.example')).status).toBe(403);
+      // ... while the control API stays on loopback names and IP literals (src/emulator/control/guard.ts).
+      expect((await rawRequest(`${url}/_emulator/health`, { host: 'emulator:8788' })).status).toBe(403);
+      expect((await rawRequest(`${url}/_emulator/health`)).status).toBe(200);
+    } finally {
+      stop();
+      expect(await running).toBe(0);
+    }
   });
 });
 
