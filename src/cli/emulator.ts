@@ -9,12 +9,14 @@ import { createConsoleLogger } from './console-logger.js';
 import { type CliContext, parse } from './context.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 
-export const emulatorHelp = `Usage: dingkit emulator [--port N] [--host H] [--seed N] [--save FILE]
+export const emulatorHelp = `Usage: dingkit emulator [--port N] [--host H] [--allow-host NAMES] [--seed N] [--save FILE]
 
 Runs the built-in DingTalk emulator (demo org preloaded) until Ctrl-C.
 Point a client at it with DINGTALK_OAPI_BASE and DINGTALK_API_BASE set to its URL.
 
   --port N     default 8788 (0 = any free port)
+  --allow-host NAMES  comma-separated Host names to answer besides localhost and IP literals
+               (another container's name for it); any other Host is refused (DNS rebinding)
   --seed N     seed for ids and faults (replayable runs)
   --save FILE  write the org and everything recorded to FILE on exit`;
 
@@ -28,6 +30,7 @@ export async function emulatorVerb(
     {
       port: { type: 'string' },
       host: { type: 'string' },
+      'allow-host': { type: 'string' },
       seed: { type: 'string' },
       save: { type: 'string' },
     },
@@ -41,10 +44,15 @@ export async function emulatorVerb(
     format: ctx.io.stderr.isTTY ? 'pretty' : 'json',
     redactor: new Redactor(),
   });
+  const allowedHosts = (v['allow-host'] ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
   const { startEmulator } = await import('../emulator/emulator.js');
   const emu = await startEmulator({
     port,
     ...(v.host ? { host: v.host } : {}),
+    allowedHosts,
     ...(seed !== undefined ? { seed } : {}),
     ...(v.save ? { save: v.save } : {}),
   }).catch((e: unknown) => {

@@ -4,6 +4,7 @@
  */
 
 import type { Writable } from 'node:stream';
+import { oneLine } from './terminal-text.js';
 
 export interface ProgressOptions {
   total: number;
@@ -64,7 +65,8 @@ export class ProgressBar {
     const count = this.#o.bytes
       ? `${formatBytes(this.#done)}/${formatBytes(this.#o.total)}`
       : `${this.#done}/${this.#o.total}`;
-    return `${this.#o.label} ${bar} ${String(Math.floor(ratio * 100)).padStart(3)}% ${count}`;
+    // The label may name a file from a remote Content-Disposition (`file share --from-url`): escaped, one line.
+    return `${oneLine(this.#o.label)} ${bar} ${String(Math.floor(ratio * 100)).padStart(3)}% ${count}`;
   }
 
   #draw(): void {

@@ -63,7 +63,9 @@ export function storableDeep<T>(value: T, depth = 0): T {
   if (typeof value === 'string') return storableText(value) as T;
   if (depth > 8 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => storableDeep(v, depth + 1)) as T;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[storableText(k)] = storableDeep(v, depth + 1);
-  return out as T;
+  // fromEntries defines own properties: `out[k] = v` with k === '__proto__' (an own key after JSON.parse) would call
+  // the prototype setter and let the copy inherit fields such as senderStaffId (test/security/prototype-keys.test.ts).
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [storableText(k), storableDeep(v, depth + 1)]),
+  ) as T;
 }

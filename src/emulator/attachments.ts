@@ -23,6 +23,8 @@ export interface Download {
 }
 
 const MAX_BYTES = 20 * 1024 * 1024;
+/** `type/subtype` with optional `; name=value` parameters; anything else (CR/LF, quotes) is served as bytes. */
+const MEDIA_TYPE = /^[\w!#$&^.+-]{1,64}\/[\w!#$&^.+-]{1,64}(?:\s?;\s?[\w-]{1,32}=[\w.+-]{1,64}){0,4}$/;
 
 /** Stores the bytes and answers the bot-message fields for a `picture` or `file` message. */
 export function makeAttachment(
@@ -45,7 +47,10 @@ export function makeAttachment(
     code,
     robotCode,
     fileName,
-    contentType: typeof a.contentType === 'string' ? a.contentType : 'application/octet-stream',
+    contentType:
+      typeof a.contentType === 'string' && MEDIA_TYPE.test(a.contentType)
+        ? a.contentType
+        : 'application/octet-stream',
     bytes,
   });
   return kind === 'picture'

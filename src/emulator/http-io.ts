@@ -12,6 +12,8 @@ export interface Reply {
   /** An object is sent as JSON; a string as is (with `contentType`). */
   body: unknown;
   contentType?: string;
+  /** Extra response headers (values must be header-safe: no CR, LF or NUL). */
+  headers?: Record<string, string>;
   /** Legacy errcode or v1.0 code, for the request log. */
   code?: number | string;
 }

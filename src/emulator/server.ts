@@ -36,10 +36,21 @@ export function createEmulatorServer(deps: ServerDeps): { server: Server; hangin
     if (res.destroyed || res.headersSent) return;
     const text =
       typeof reply.body === 'string' || Buffer.isBuffer(reply.body) ? reply.body : JSON.stringify(reply.body);
-    res.writeHead(reply.status, {
-      'content-type': reply.contentType ?? JSON_TYPE,
-      'content-length': Buffer.byteLength(text),
-    });
+    try {
+      res.writeHead(reply.status, {
+        ...reply.headers,
+        'content-type': reply.contentType ?? JSON_TYPE,
+        'content-length': Buffer.byteLength(text),
+      });
+    } catch {
+      // A header value Node refuses (CR/LF from stored input) must not become an unhandled rejection that ends
+      // the process: answer 500 instead.
+      state.handlerErrors++;
+      const body = '{"error":"invalid response header"}';
+      res.writeHead(500, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
     res.end(text);
   };
 

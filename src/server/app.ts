@@ -124,8 +124,10 @@ export function createApp(o: ApiAppOptions): ApiApp {
   });
 
   // Before anything reads a token or a body: a page rebound to loopback gets nothing, not even /v1/health.
+  // DingTalk's callbacks are exempt: they arrive under whatever public name DingTalk was given, and their signature,
+  // not the origin, is their gate (a rebound page reaches them no further than any host on the network does).
   app.use('*', async (c, next) => {
-    if (!hostAllowed(c.req.header('host'), o.allowedHosts)) {
+    if (!c.req.path.startsWith('/callbacks/') && !hostAllowed(c.req.header('host'), o.allowedHosts)) {
       return c.json(errorBody('host_not_allowed', 'this Host is not served here (server.allowedHosts)'), 403);
     }
     return next();

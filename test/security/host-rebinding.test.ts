@@ -7,8 +7,12 @@
  */
 
 import { connect } from 'node:net';
+import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CliContext } from '../../src/cli/context.js';
+import { emulatorVerb } from '../../src/cli/emulator.js';
 import { hostAllowed } from '../../src/core/allowed-hosts.js';
+import { waitFor } from '../e2e/hub-helpers.js';
 import { type HostileHub, rawRequest, startHostileHub } from './hostile-hub.js';
 
 let h: HostileHub;
@@ -77,6 +81,44 @@ describe('the hub API refuses a rebound Host', () => {
   });
 });
 
+describe('DingTalk’s callbacks reach their signature check whatever the Host', () => {
+  it('a callback to the public name DingTalk was given is judged by its signature, not refused as rebinding', async () => {
+    const cb = await startHostileHub({ inbound: { mode: 'http' } });
+    try {
+      const post = (host?: string) =>
+        rawRequest(`${cb.server.url}/callbacks/robot`, {
+          method: 'POST',
+          ...(host ? { host } : {}),
+          headers: {
+            'content-type': 'application/json',
+            timestamp: String(Date.now()),
+            sign: 'bm90IGEgc2lnbg==',
+          },
+          body: JSON.stringify({ msgtype: 'text', text: { content: 'tasks' } }),
+        });
+      const local = await post();
+      const publicName = await post('callbacks.example.com');
+      expect(local.status).toBeGreaterThanOrEqual(400);
+      expect(publicName.status).toBe(local.status);
+      expect(publicName.body).toBe(local.body);
+      expect(publicName.body).not.toContain('host_not_allowed');
+      // Only the callback routes: the API under the same name is still refused, also through dot segments.
+      for (const path of [
+        '/v1/health',
+        '/callbacks/../v1/health',
+        '/callbacks/%2e%2e/v1/health',
+        '/callbacks/..%2fv1/health',
+      ]) {
+        const r = await rawRequest(`${cb.server.url}${path}`, { host: 'callbacks.example.com' });
+        expect(r.status, path).not.toBe(200);
+        expect(r.body, path).not.toContain('"ok"');
+      }
+    } finally {
+      await cb.close();
+    }
+  }, 60_000);
+});
+
 describe('the emulator refuses a rebound Host', () => {
   it('attack: GET /_emulator/org (app secrets) and /_emulator/messages → 403 with nothing of the org', async () => {
     for (const path of ['/_emulator/org', '/_emulator/messages', '/gettoken?appkey=x&appsecret=y']) {
@@ -121,6 +163,55 @@ describe('the emulator refuses a rebound Host', () => {
       s.on('error', reject);
     });
     expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 403 Forbidden');
+  });
+});
+
+describe('`dingkit emulator --allow-host`', () => {
+  it('answers DingTalk routes under the names given (another container’s name for it), refuses the rest', async () => {
+    let out = '';
+    const stdout = new Writable({
+      write(c, _e, cb) {
+        out += String(c);
+        cb();
+      },
+    });
+    const io = {
+      stdout,
+      stderr: new Writable({ write: (_c, _e, cb) => cb() }),
+      stdin: Readable.from([]),
+      env: {},
+      cwd: '/',
+    };
+    let stop = () => {};
+    const until = new Promise<void>((r) => {
+      stop = r;
+    });
+    const ctx = new CliContext(io, {
+      json: true,
+      url: undefined,
+      token: undefined,
+      config: undefined,
+      help: false,
+    });
+    const running = emulatorVerb(['--port', '0', '--allow-host', 'emulator, dingtalk.internal'], ctx, {
+      until,
+    });
+    try {
+      const url = await waitFor(() =>
+        out.includes('"url"') ? (JSON.parse(out) as { url: string }).url : undefined,
+      );
+      // DingTalk's routes answer the listed names (oapi answers 200 with an errcode for a wrong key) ...
+      const gettoken = (host: string) => rawRequest(`${url}/gettoken?appkey=x&appsecret=y`, { host });
+      expect((await gettoken('emulator:8788')).status).toBe(200);
+      expect((await gettoken('dingtalk.internal')).status).toBe(200);
+      expect((await gettoken('evil.example')).status).toBe(403);
+      // ... while the control API stays on loopback names and IP literals (src/emulator/control/guard.ts).
+      expect((await rawRequest(`${url}/_emulator/health`, { host: 'emulator:8788' })).status).toBe(403);
+      expect((await rawRequest(`${url}/_emulator/health`)).status).toBe(200);
+    } finally {
+      stop();
+      expect(await running).toBe(0);
+    }
   });
 });
 

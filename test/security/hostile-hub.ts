@@ -32,6 +32,7 @@ export async function startHostileHub(
     events: f.hub.events,
     metrics: f.hub.metrics,
     allowedHosts: f.hub.config.server.allowedHosts,
+    ...(f.hub.callbacks ? { callbacks: f.hub.callbacks } : {}),
     sse: { heartbeatMs: 1_000 },
   });
   return {

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProgressBar } from '../../src/cli/progress.js';
 import { runCli } from '../../src/cli/run.js';
 import { demoOrg } from '../../src/emulator/demo-org.js';
 import { chatFromStranger, type HostileHub, startHostileHub } from './hostile-hub.js';
@@ -142,6 +143,18 @@ describe('human output neutralises control characters', () => {
     const r = await cli('task', 'show', `\x1b]52;c;eA==\x07`);
     expect(r.code).not.toBe(0);
     expectClean(r.err, 'stderr');
+  });
+});
+
+describe('the progress bar', () => {
+  it('attack: an upload label naming a file from a remote Content-Disposition with OSC 52 and CR', () => {
+    const out = Object.assign(sink(), { isTTY: true, columns: 200 });
+    const bar = new ProgressBar(out, { total: 10, label: `uploading ${OSC52}\rreport.pdf` });
+    bar.update(10);
+    // The bar's own redraw prefix (CR, erase line) is the only control sequence written.
+    expect(out.text.startsWith('\r\x1b[2K')).toBe(true);
+    expectClean(out.text.slice('\r\x1b[2K'.length), 'progress');
+    expect(out.text).toContain('uploading \\x1b]52;c;');
   });
 });
 

@@ -83,7 +83,18 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
   router.add('GET', '/_emulator/files/:code', (ctx) => {
     const d = emu.state.downloads.get(ctx.params['code'] ?? '');
     if (!d) return ctlErr(404, 'unknown download');
-    return { status: 200, body: d.bytes, contentType: d.contentType };
+    // The sender chose the bytes and the type: a download, never a page of this origin (which holds the control
+    // API and /_emulator/org), so no sniffing, no rendering, a sandbox, and the name percent-encoded (RFC 6266).
+    return {
+      status: 200,
+      body: d.bytes,
+      contentType: d.contentType,
+      headers: {
+        'content-disposition': `attachment; filename*=UTF-8''${encodeRfc5987(d.fileName)}`,
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "sandbox; default-src 'none'",
+      },
+    };
   });
   router.add('GET', '/_emulator/stream/log', () => ctlOk(emu.gateway.log()));
   router.add('GET', '/_emulator/stream/stats', () => ctlOk(emu.gateway.stats()));
@@ -274,4 +285,9 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
       return { ok: true, path: emu.savePath };
     }),
   );
+}
+
+/** RFC 5987 `value-chars`: everything but unreserved letters, digits and `!#$&+-.^_`|~` is percent-encoded. */
+function encodeRfc5987(name: string): string {
+  return encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
