@@ -30,6 +30,11 @@ const BENCHES: Bench[] = [
   { name: 'hub-store', script: 'bench/hub/store.ts', what: 'store enqueue latency and dispatch rate' },
   { name: 'hub', script: 'bench/hub/run.ts', what: 'hub send latency, delivery rate, command round trip' },
   {
+    name: 'hub-upload-flood',
+    script: 'bench/hub/upload-flood.ts',
+    what: '50 concurrent 20 MB uploads: the hub process peak RSS and throughput',
+  },
+  {
     name: 'hub-makespan',
     script: 'bench/hub/makespan.ts',
     what: '1,000 messages over 50 robots vs naive loops',
