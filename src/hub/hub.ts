@@ -237,13 +237,15 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
   const inboundMode = (config.inbound ?? DEFAULT_INBOUND).mode;
   const appName = defaultAppName(config);
   let callbacks: HubCallbacks | undefined;
+  let seenStore: StoreSeenStore | undefined;
   if (inboundMode !== 'stream' && appName && o.receive !== false) {
+    seenStore = new StoreSeenStore(store, { now });
     try {
       callbacks = createHubCallbacks({
         config: { ...config, inbound: config.inbound ?? DEFAULT_INBOUND },
         app: config.apps[appName]!,
         inbound,
-        replay: o.callbackReplay ?? new StoreSeenStore(store, { now }),
+        replay: o.callbackReplay ?? seenStore,
         logger,
         extraOrigins: emulator ? [emulator.url] : [],
         reportStoreFault: (e) => storeFaults.report(e, 'callbacks'),
@@ -283,6 +285,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     outbox: storeOutbox,
     inbox,
     retention: config.retention ?? DEFAULT_RETENTION,
+    seen: seenStore,
     metrics,
     logger,
     now,

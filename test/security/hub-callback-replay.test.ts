@@ -25,6 +25,7 @@ import {
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
 import type { ApiTokenVerifier } from '../../src/server/auth.js';
+import { StoreSeenStore } from '../../src/store/seen-store.js';
 import { backends } from '../conformance/backends.js';
 import { ENG, type HubFixture, startTestHub, testConfig, waitFor } from '../e2e/hub-helpers.js';
 
@@ -265,6 +266,29 @@ for (const backend of backends) {
         expect(text).not.toContain(app.appSecret);
         expect(text).not.toContain(app.callback.aesKey);
       }
+    });
+
+    it('the store keeps digests only, and retention deletes the expired ones', async () => {
+      const { hub, server } = await start(backend);
+      const ts = Date.now();
+      const r = await post(
+        `${server.url}/callbacks/robot`,
+        signedHeaders(hub, ts),
+        botBody(hub, 'msgKept0001', 'help'),
+      );
+      expect(r.status).toBe(200);
+      await new StoreSeenStore(hub.store).firstSeen('bot:sig:expired', Date.now() - 1);
+      const keys = async () =>
+        (await hub.store.db.selectFrom('kv').select('key').where('key', 'like', 'seen:%').execute())
+          .map((k) => k.key)
+          .sort();
+      const before = await keys();
+      expect(before).toHaveLength(3);
+      const live = before.filter((k) => k !== 'seen:bot:sig:expired');
+      for (const k of live) expect(k).toMatch(/^seen:bot:(sig|msg):[0-9a-f]{64}$/);
+      expect(JSON.stringify(before)).not.toContain('msgKept0001');
+      expect((await hub.purge()).ran).toBe(true);
+      expect(await keys()).toEqual(live);
     });
 
     it('no callback routes unless configured: a stream-mode hub answers 404', async () => {
