@@ -227,7 +227,10 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     now,
     todoEventTypes: o.todoEventTypes ?? ['todo_task_update'],
     unsafeAckBeforeCommit: o.unsafeAckBeforeCommit,
-    received: metrics.counter('dingkit_inbound_total', 'Inbound Stream pushes committed, by kind and result'),
+    received: metrics.counter(
+      'dingkit_inbound_total',
+      'Inbound pushes (Stream and HTTP callbacks) committed, by kind and result',
+    ),
     refused: metrics.counter(
       'dingkit_task_access_refused_total',
       'Task changes refused by the access rule, by path (chat, todo) and reason',
