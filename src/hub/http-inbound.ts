@@ -10,6 +10,7 @@
  * A signature proves who sent a callback, not that it is new (a robot callback signs only its timestamp), so the
  * accepted signatures and ids are remembered in the store's `kv` table for the whole window (seen-store.ts): every
  * hub process on the database shares them, and a replay sent to any of them is answered without being applied.
+ * DingTalk's own ids are left to the inbox (see `signaturesOnly`).
  * A failed commit answers 500 and forgets the keys, so DingTalk's retry is taken.
  */
 
@@ -66,11 +67,25 @@ function eventIdOf(event: CallbackEvent): string | undefined {
   return undefined;
 }
 
+/**
+ * The hub's replay memory keeps signature keys only. A message's or event's own id is remembered by the inbox
+ * already (its primary key, written with the message and kept at least 24 h), so claiming it here as well would
+ * only open a window: a process dying between that claim and the commit would turn DingTalk's retry (a new
+ * signature, the same id) into a "replay", answered and never stored.
+ */
+export function signaturesOnly(store: SeenStore): SeenStore {
+  const inboxKeeps = (key: string) => key.startsWith('bot:msg:') || key.startsWith('event:event:');
+  return {
+    firstSeen: (key, expiresAtMs) => (inboxKeeps(key) ? true : store.firstSeen(key, expiresAtMs)),
+    forget: (key) => (inboxKeeps(key) ? undefined : store.forget(key)),
+  };
+}
+
 export function createHubCallbacks(d: HubCallbackDeps): HubCallbacks {
   const http = d.config.inbound.http;
   const common = {
     logger: d.logger,
-    ...(d.replay === false ? { replay: false as const } : { replay: d.replay }),
+    ...(d.replay === false ? { replay: false as const } : { replay: signaturesOnly(d.replay) }),
   };
   const commit = async (kind: 'bot' | 'event', id: string, topic: string, payload: unknown) => {
     try {

@@ -22,6 +22,7 @@ import {
   type ReplyEnvelope,
   signBotCallback,
 } from '../../src/callback/index.js';
+import { digestKey } from '../../src/callback/replay-guard.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
 import type { ApiTokenVerifier } from '../../src/server/auth.js';
@@ -283,12 +284,41 @@ for (const backend of backends) {
           .map((k) => k.key)
           .sort();
       const before = await keys();
-      expect(before).toHaveLength(3);
+      // The signature pair only: the msgId is the inbox's key (see the next test).
+      expect(before).toHaveLength(2);
       const live = before.filter((k) => k !== 'seen:bot:sig:expired');
-      for (const k of live) expect(k).toMatch(/^seen:bot:(sig|msg):[0-9a-f]{64}$/);
+      expect(live).toHaveLength(1);
+      for (const k of live) expect(k).toMatch(/^seen:bot:sig:[0-9a-f]{64}$/);
       expect(JSON.stringify(before)).not.toContain('msgKept0001');
       expect((await hub.purge()).ran).toBe(true);
       expect(await keys()).toEqual(live);
+    });
+
+    it('a callback claimed by a process that died before storing it is taken when DingTalk sends it again', async () => {
+      const { hub, server } = await start(backend);
+      const id = await openTask(hub, 'crash-window');
+      const app = appOf(hub);
+      const ts1 = Date.now() - 5_000;
+      // What a process that died between claiming the callback and the inbox commit leaves: keys, no inbox entry.
+      const dead = new StoreSeenStore(hub.store);
+      for (const key of [
+        digestKey('bot', 'sig', String(ts1), signBotCallback(app.appSecret, ts1)),
+        digestKey('bot', 'msg', 'msgCrash0001'),
+      ]) {
+        expect(await dead.firstSeen(key, ts1 + 3_600_001)).toBe(true);
+      }
+      // DingTalk's retry: the same message, signed anew. The inbox, not the replay memory, knows msgIds.
+      const retry = botBody(hub, 'msgCrash0001', `start ${id}`);
+      expect(
+        (await post(`${server.url}/callbacks/robot`, signedHeaders(hub, Date.now()), retry)).status,
+      ).toBe(200);
+      await waitFor(async () => (await stateOf(hub, id)) === 'in_progress', 5_000, 'retry applied');
+      // ...and once it is stored, DingTalk sending it yet again is a duplicate of the inbox entry.
+      expect(
+        (await post(`${server.url}/callbacks/robot`, signedHeaders(hub, Date.now() + 1), retry)).status,
+      ).toBe(200);
+      await hub.drainInbox();
+      expect((await hub.getTask(id))!.history.filter((e) => e.kind === 'start')).toHaveLength(1);
     });
 
     it('no callback routes unless configured: a stream-mode hub answers 404', async () => {
