@@ -250,7 +250,12 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
         inbound,
         replay: o.callbackReplay ?? seenStore,
         logger,
-        extraOrigins: emulator ? [emulator.url] : [],
+        // As a DingTalk client does (client.ts): the API origins this hub is configured with; in demo mode those
+        // are the built-in emulator's.
+        extraOrigins: [
+          ...(emulator ? [emulator.url] : []),
+          ...[config.dingtalk.oapiBase, config.dingtalk.apiBase].filter((u): u is string => u !== undefined),
+        ],
         reportStoreFault: (e) => storeFaults.report(e, 'callbacks'),
       });
     } catch (e) {
