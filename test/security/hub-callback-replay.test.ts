@@ -374,6 +374,22 @@ describe.skipIf(pg.skip)('two hub processes on one PostgreSQL database', () => {
     expect(task.history.filter((e) => e.kind === 'start')).toHaveLength(1);
   });
 
+  it('the same pair sent to both processes at once, with two bodies: exactly one is stored', async () => {
+    const { a, b } = await twoHubs();
+    const id = await openTask(a.hub, 'two-processes-race');
+    for (let round = 0; round < 5; round++) {
+      const captured = signedHeaders(a.hub, Date.now() + round);
+      const answers = await Promise.all([
+        post(`${a.server.url}/callbacks/robot`, captured, botBody(a.hub, `msgRaceA${round}`, 'help')),
+        post(`${b.server.url}/callbacks/robot`, captured, botBody(a.hub, `msgRaceB${round}`, 'help')),
+        post(`${b.server.url}/callbacks/robot`, captured, botBody(a.hub, `msgRaceC${round}`, 'help')),
+      ]);
+      expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
+      expect(await inboxIds(a.hub, `bot:msgRace_${round}`)).toHaveLength(1);
+    }
+    expect((await a.hub.getTask(id))?.state).toBe('open');
+  });
+
   it('twin: one in-memory replay store per process lets the swapped body through the other process', async () => {
     const { a, b } = await twoHubs({ callbackReplay: new MemorySeenStore() });
     const id = await openTask(a.hub, 'two-processes-twin');
