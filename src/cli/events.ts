@@ -6,6 +6,7 @@
 
 import { type CliContext, parse } from './context.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
+import { oneLine } from './terminal-text.js';
 
 export const eventsHelp = `Usage: dingkit events [--replay] [--type PREFIX[,PREFIX]] [--count N]
 
@@ -134,6 +135,7 @@ export async function eventsVerb(
   return EXIT.ok;
 }
 
+/** One event per line; every field escaped (terminal-text.ts), as it may carry a nick or a title. */
 function line(e: SseEvent): string {
   const at =
     typeof e.data['at'] === 'number' ? new Date(e.data['at']).toISOString().slice(11, 19) : '--:--:--';
@@ -141,5 +143,5 @@ function line(e: SseEvent): string {
     .filter(([k]) => k !== 'at')
     .map(([k, val]) => `${k}=${typeof val === 'object' ? JSON.stringify(val) : String(val)}`)
     .join(' ');
-  return `${at}  ${e.type.padEnd(16)} ${fields}`;
+  return oneLine(`${at}  ${e.type.padEnd(16)} ${fields}`);
 }

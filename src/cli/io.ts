@@ -4,6 +4,7 @@
  */
 
 import type { Readable, Writable } from 'node:stream';
+import { oneLine, terminalSafe } from './terminal-text.js';
 
 export interface CliIo {
   stdout: Writable & { isTTY?: boolean; columns?: number };
@@ -29,27 +30,34 @@ export class Output {
     readonly json: boolean,
   ) {}
 
-  /** The command's result: `human()` as text, or `data` as one JSON document with `--json`. */
+  /**
+   * The command's result: `human()` as text, or `data` as one JSON document with `--json`. Human text has its
+   * control characters escaped (terminal-text.ts): it often quotes what people in the org wrote.
+   */
   result(data: unknown, human: () => string): void {
     if (this.json) this.io.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
     else {
-      const text = human();
+      const text = terminalSafe(human());
       if (text !== '') this.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     }
   }
 
   /** A note for humans (stderr), suppressed with `--json` so scripts see clean output. */
   note(text: string): void {
-    if (!this.json) this.io.stderr.write(`${text}\n`);
+    if (!this.json) this.io.stderr.write(`${terminalSafe(text)}\n`);
   }
 
   error(text: string): void {
-    this.io.stderr.write(`dingkit: ${text}\n`);
+    this.io.stderr.write(`dingkit: ${terminalSafe(text)}\n`);
   }
 }
 
-/** A plain text table; columns padded to their widest cell, the last one left ragged. */
-export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+/**
+ * A plain text table; columns padded to their widest cell, the last one left ragged. Each cell is one line, its
+ * control characters shown as escapes (a title with a newline cannot forge a row).
+ */
+export function table(headers: readonly string[], rawRows: readonly (readonly string[])[]): string {
+  const rows = rawRows.map((r) => r.map(oneLine));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells

@@ -5,6 +5,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type {
   Actor,
@@ -184,9 +185,12 @@ export class RemoteHub implements HubService {
       `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${safeName}"\r\n` +
       'Content-Type: application/octet-stream\r\n\r\n';
     const tail = `\r\n--${boundary}--\r\n`;
-    const source = Buffer.isBuffer(input.content)
-      ? Readable.from([input.content])
-      : (input.content as NodeJS.ReadableStream);
+    const c = input.content;
+    const source = Buffer.isBuffer(c)
+      ? Readable.from([c])
+      : 'path' in c && typeof c.path === 'string'
+        ? createReadStream(c.path)
+        : (c as NodeJS.ReadableStream);
     async function* parts(): AsyncGenerator<Uint8Array> {
       yield Buffer.from(head, 'utf8');
       let sent = 0;

@@ -18,6 +18,7 @@ import { HubApiError, HubUnreachableError } from './remote-hub.js';
 import { sendHelp, sendVerb } from './send.js';
 import { serveHelp, serveVerb } from './serve.js';
 import { taskHelp, taskVerb } from './task.js';
+import { terminalSafe } from './terminal-text.js';
 import { tokenHelp, tokenVerb } from './token.js';
 import { VERSION } from './version.js';
 
@@ -152,7 +153,7 @@ export async function runCli(argv: readonly string[], io: CliIo, o: RunOptions =
   } catch (e) {
     const { code, exit, message } = classify(e);
     if (json) io.stdout.write(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
-    io.stderr.write(`dingkit: ${message}\n`);
+    io.stderr.write(`dingkit: ${terminalSafe(message)}\n`);
     if (exit === EXIT.usage && !json) io.stderr.write('(dingkit --help for usage)\n');
     return exit;
   } finally {
@@ -178,6 +179,8 @@ function classify(e: unknown): { code: string; exit: number; message: string } {
   }
   if (isDingTalkError(e)) {
     if (e.code === 'CONFIG') return { code: 'config', exit: EXIT.config, message: e.message };
+    if (e.code === 'IDEMPOTENCY_CONFLICT')
+      return { code: 'idempotency_conflict', exit: EXIT.conflict, message: e.message };
     if (e.code === 'VALIDATION') {
       const conflict = (e as { field?: string }).field === 'state';
       return {

@@ -23,7 +23,8 @@ Options:
   --var KEY=VALUE         template variable for {{KEY}} (repeatable)
   --mention NAMES         @mention these people (comma separated)
   --at-all                @everyone
-  --idempotency-key KEY   same key within 24 h sends nothing new
+  --idempotency-key KEY   same key and message within 24 h sends nothing new; the key with another
+                          message is refused (exit 7). Keys are per API token (the CLI's own when local)
   --ordered               deliver after this conversation's earlier ordered messages, one at a time
   --unordered             deliver as soon as the robot's budget allows (split parts stay in order)
                           (default for both: the conversation's setting, groups.<alias>.ordered)

@@ -15,7 +15,7 @@ import { type CliContext, parse } from './context.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { addConfigSecrets, configRedactor } from './secrets.js';
 
-export const serveHelp = `Usage: dingkit serve [--port N] [--host H] [--no-demo] [--log json|pretty]
+export const serveHelp = `Usage: dingkit serve [--port N] [--host H] [--no-demo] [--create-db] [--log json|pretty]
 
 Starts the hub, its HTTP API and the live dashboard. With no DingTalk credentials configured it runs against the
 built-in emulator (demo mode): it prints an admin API token and plays a short demo scene. The demo token expires
@@ -24,6 +24,8 @@ after 24 h and is refused once the hub runs with real DingTalk credentials.
   --port N       API port (default: server.port from the config, 8787; 0 = any free port)
   --host H       bind address (default: server.host, 127.0.0.1)
   --no-demo      in demo mode, skip the demo scene (the token is still printed)
+  --create-db    create the SQLite database's directory when it is missing (database.create); without it a
+                 missing directory is an error, except for the default ./data/dingkit.db
   --log FORMAT   json (default when stderr is not a terminal) or pretty`;
 
 export interface ServeOptions {
@@ -38,6 +40,7 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
       port: { type: 'string' },
       host: { type: 'string' },
       'no-demo': { type: 'boolean' },
+      'create-db': { type: 'boolean' },
       log: { type: 'string' },
     },
     false,
@@ -48,7 +51,8 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
   if (v.log !== undefined && v.log !== 'json' && v.log !== 'pretty') throw usage('--log is json or pretty');
   const format: LogFormat = (v.log as LogFormat | undefined) ?? (ctx.io.stderr.isTTY ? 'pretty' : 'json');
 
-  const config = ctx.config();
+  const loaded = ctx.config();
+  const config = v['create-db'] ? { ...loaded, database: { ...loaded.database, create: true } } : loaded;
   const redactor = configRedactor(config);
   const logger = createConsoleLogger(ctx.io.stderr, { format, redactor });
 
@@ -94,6 +98,9 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
       // One reporter for the process: a store outage is logged once per burst, by whichever part meets it first.
       storeFaults: hub.storeFaults,
       bodyLimitBytes: config.server.bodyLimitBytes,
+      fileLimitBytes: config.files.maxBytes,
+      maxConcurrentUploads: config.files.maxConcurrentUploads,
+      allowedHosts: config.server.allowedHosts,
       version: HUB_VERSION,
       // inbound.mode http or both: DingTalk's signed callbacks, POST /callbacks/robot and /callbacks/events.
       ...(hub.callbacks ? { callbacks: hub.callbacks } : {}),

@@ -4,15 +4,19 @@ import type { Task, TaskPatch } from '../hub/service.js';
 import { type CliContext, list, parse, taskId } from './context.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { table } from './io.js';
+import { oneLine } from './terminal-text.js';
 
-export const taskHelp = `Usage: dingkit task assign TITLE --to NAMES [--group ALIAS] [--due WHEN] [--priority P] [--description TEXT]
+export const taskHelp = `Usage: dingkit task assign TITLE --to NAMES [--group ALIAS] [--due WHEN [--allow-past-due]] [--priority P]
+                              [--description TEXT]
        dingkit task list [--state S] [--assignee NAME] [--group ALIAS] [--overdue] [--limit N]
        dingkit task show ID
        dingkit task edit ID [--title TEXT] [--description TEXT|--no-description] [--due WHEN|--no-due]
+                            [--allow-past-due]
                             [--group ALIAS|--no-group] [--add NAMES] [--remove NAMES]
        dingkit task start|done|cancel|reopen ID [--note TEXT]
 
-WHEN is an ISO time (2026-12-01T18:00:00+08:00) or a delay from now: 30m, 4h, 2d.
+WHEN is an ISO time (2026-12-01T18:00:00+08:00) or a delay from now: 30m, 4h, 2d. A WHEN more than a minute
+in the past is refused (due_in_past, exit 1) unless --allow-past-due says it is meant.
 edit works on open and in-progress tasks (exit 7 for a done or cancelled one); NAMES is a comma list and
 --add/--remove may be repeated. Added people get a Todo and an @mention, removed people's Todos are deleted.
 States: open, in_progress, done, cancelled. Priorities: low, normal, high, urgent.`;
@@ -69,6 +73,7 @@ async function assign(args: string[], ctx: CliContext): Promise<number> {
     priority: { type: 'string' },
     description: { type: 'string' },
     'idempotency-key': { type: 'string' },
+    'allow-past-due': { type: 'boolean' },
   });
   const title = positionals.join(' ').trim();
   if (title === '') throw usage('task assign needs a TITLE');
@@ -84,6 +89,7 @@ async function assign(args: string[], ctx: CliContext): Promise<number> {
       assignees,
       group: v.group,
       due: v.due === undefined ? undefined : parseDue(v.due),
+      ...(v['allow-past-due'] ? { allowPastDue: true } : {}),
       priority: v.priority as Task['priority'] | undefined,
       description: v.description,
       idempotencyKey: v['idempotency-key'],
@@ -93,7 +99,7 @@ async function assign(args: string[], ctx: CliContext): Promise<number> {
   ctx.out.result(
     task,
     () =>
-      `assigned task #${task.id} "${task.title}" to ${names(task)}${task.group ? ` in ${task.group}` : ''}`,
+      `assigned task #${task.id} "${oneLine(task.title)}" to ${names(task)}${task.group ? ` in ${task.group}` : ''}`,
   );
   return EXIT.ok;
 }
@@ -148,17 +154,20 @@ async function show(args: string[], ctx: CliContext): Promise<number> {
   const hub = await ctx.hub();
   const t = await hub.getTask(id);
   if (!t) throw new CliError(EXIT.notFound, `no task #${id}`, 'not_found');
+  // Every field on its own line (oneLine); a description keeps its line breaks, indented under the fields.
   ctx.out.result(t, () =>
     [
-      `#${t.id} ${t.title}`,
+      `#${t.id} ${oneLine(t.title)}`,
       `  state     ${t.state}`,
       `  priority  ${t.priority}`,
       `  assignees ${names(t)}`,
-      ...(t.group ? [`  group     ${t.group}`] : []),
+      ...(t.group ? [`  group     ${oneLine(t.group)}`] : []),
       ...(t.due ? [`  due       ${t.due}`] : []),
-      ...(t.description ? [`  ${t.description}`] : []),
+      ...(t.description ? [`  ${t.description.replace(/\r?\n/g, '\n  ')}`] : []),
       '  history:',
-      ...t.history.map((e) => `    ${e.at}  ${e.kind.padEnd(10)} ${e.by}${e.note ? `: ${e.note}` : ''}`),
+      ...t.history.map(
+        (e) => `    ${e.at}  ${e.kind.padEnd(10)} ${oneLine(`${e.by}${e.note ? `: ${e.note}` : ''}`)}`,
+      ),
     ].join('\n'),
   );
   return EXIT.ok;
@@ -171,6 +180,7 @@ async function edit(args: string[], ctx: CliContext): Promise<number> {
     'no-description': { type: 'boolean' },
     due: { type: 'string' },
     'no-due': { type: 'boolean' },
+    'allow-past-due': { type: 'boolean' },
     group: { type: 'string' },
     'no-group': { type: 'boolean' },
     add: { type: 'string', multiple: true },
@@ -197,6 +207,8 @@ async function edit(args: string[], ctx: CliContext): Promise<number> {
     ...(add?.length ? { addAssignees: add } : {}),
     ...(remove?.length ? { removeAssignees: remove } : {}),
   };
+  // Not a change of its own: said after the emptiness check below.
+  const allow: TaskPatch = v['allow-past-due'] ? { allowPastDue: true } : {};
   if (Object.keys(patch).length === 0) {
     throw usage(
       'task edit needs something to change: --title, --description, --due, --no-due, --group, --add, --remove',
@@ -205,12 +217,12 @@ async function edit(args: string[], ctx: CliContext): Promise<number> {
   const hub = await ctx.hub();
   const before = await hub.getTask(id);
   if (!before) throw new CliError(EXIT.notFound, `no task #${id}`, 'not_found');
-  const t = await hub.updateTask(id, patch, ctx.actor);
+  const t = await hub.updateTask(id, { ...patch, ...allow }, ctx.actor);
   const last = t.history.at(-1);
   const changed = t.history.length > before.history.length && last?.kind === 'edited';
   ctx.out.result(t, () =>
     changed
-      ? `edited task #${t.id}${last.note ? `: ${last.note.split('; ').join(', ')}` : ''}`
+      ? `edited task #${t.id}${last.note ? `: ${oneLine(last.note.split('; ').join(', '))}` : ''}`
       : `task #${t.id} already looks like that; nothing changed`,
   );
   return EXIT.ok;
@@ -234,5 +246,5 @@ async function act(
 }
 
 function names(t: Task): string {
-  return t.assignees.map((a) => a.name).join(', ');
+  return oneLine(t.assignees.map((a) => a.name).join(', '));
 }

@@ -94,6 +94,7 @@ export class Emulator {
       faults: this.#faults,
       logRequests: opts.logRequests ?? true,
       origin: () => this.url,
+      allowedHosts: opts.allowedHosts ?? [],
     });
     this.#server = server;
     this.#hanging = hanging;

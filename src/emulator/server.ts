@@ -6,6 +6,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { hostAllowed } from '../core/allowed-hosts.js';
+import { controlRefusal } from './control/guard.js';
 import { type FaultDecision, FaultPlan } from './faults.js';
 import { apiErr, type Ctx, makeCtx, oapiErr, type Reply } from './http-io.js';
 import type { Router } from './router.js';
@@ -20,6 +22,8 @@ export interface ServerDeps {
   faults: FaultPlan;
   logRequests: boolean;
   origin: () => string;
+  /** Extra Host names answered (EmulatorOptions.allowedHosts). */
+  allowedHosts: readonly string[];
 }
 
 const JSON_TYPE = 'application/json;charset=utf-8';
@@ -148,6 +152,11 @@ export function createEmulatorServer(deps: ServerDeps): { server: Server; hangin
   };
 
   const server = createServer({ keepAlive: true }, (req, res) => {
+    // DNS rebinding: a page whose name now points at loopback must not drive the control API or read the org.
+    if (!hostAllowed(req.headers.host, deps.allowedHosts)) {
+      send(res, { status: 403, body: { error: 'host not allowed' }, code: 'host_not_allowed' });
+      return;
+    }
     const started = state.now();
     const seq = state.nextRequestSeq();
     const url = req.url ?? '/';
@@ -155,6 +164,14 @@ export function createEmulatorServer(deps: ServerDeps): { server: Server; hangin
     const path = qi < 0 ? url : url.slice(0, qi);
     const query = new URLSearchParams(qi < 0 ? '' : url.slice(qi + 1));
     const method = req.method ?? 'GET';
+    if (path.startsWith('/_emulator/')) {
+      const refused = controlRefusal(req, method, deps.origin());
+      if (refused) {
+        req.resume();
+        send(res, refused);
+        return;
+      }
+    }
     const match = router.match(method, path);
     const ip = unmap(req.socket.remoteAddress ?? '');
     let routeId = 'unknown';
@@ -235,6 +252,10 @@ export function createEmulatorServer(deps: ServerDeps): { server: Server; hangin
   });
 
   server.on('upgrade', (req, socket, head) => {
+    if (!hostAllowed(req.headers.host, deps.allowedHosts)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
     if (!gateway.handleUpgrade(req, socket, head)) socket.destroy();
   });
   server.on('clientError', (_err, socket) => {

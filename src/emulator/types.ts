@@ -337,6 +337,13 @@ export interface EmulatorOptions {
   port?: number;
   /** @default '127.0.0.1' */
   host?: string;
+  /**
+   * Host names answered besides loopback names and IP literals; a request (or WebSocket upgrade) with any other
+   * `Host` header is refused 403 as DNS rebinding (src/core/allowed-hosts.ts).
+   * @default []
+   * @example ['emulator.internal']
+   */
+  allowedHosts?: readonly string[];
   /** An org fixture object, or a path to a JSON fixture file. @default DEMO_ORG */
   fixture?: EmulatorFixture | string;
   /** Save org and records to this JSON file on `close()` (and on `emulator.save()`). */

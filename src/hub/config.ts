@@ -8,11 +8,14 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
+import { readConfigSource, showPath } from './config-source.js';
 
 const DAY_MS = 86_400_000;
+
+/** Where the demo keeps its database (`npm start` in a fresh checkout): the one path created without being asked. */
+export const DEFAULT_DATABASE_URL = './data/dingkit.db';
 
 /**
  * Why the sender's timeout must stay below the lease: the lease is what tells other workers "this delivery is
@@ -185,12 +188,23 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(8787),
         /** Largest request body accepted by the HTTP API (files have their own cap). */
         bodyLimitBytes: z.number().int().positive().default(1_048_576),
+        /**
+         * Host names the API answers to besides loopback names and IP literals (a reverse proxy's public name);
+         * any other `Host` header is refused as DNS rebinding (docs/security.md).
+         */
+        allowedHosts: z.array(z.string().min(1).max(253)).max(100).default([]),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 1_048_576 }),
+      .default({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 1_048_576, allowedHosts: [] }),
     database: z
       .object({
-        url: z.string().min(1).default('./data/dingkit.db'),
+        url: z.string().min(1).default(DEFAULT_DATABASE_URL),
+        /**
+         * Create the SQLite file's directory (0700) when it is missing. Off, a missing directory stops the start
+         * with an error: a mistyped path must not start a new, empty database elsewhere. The default path
+         * (`./data/dingkit.db`, the demo's) is always created. `dingkit serve --create-db` sets it. @default false
+         */
+        create: z.boolean().optional(),
         /** PostgreSQL schema to work in (created when missing). @default the connection's current schema */
         schema: z
           .string()
@@ -198,7 +212,7 @@ export const configSchema = z
           .optional(),
       })
       .strict()
-      .default({ url: './data/dingkit.db' }),
+      .default({ url: DEFAULT_DATABASE_URL }),
     dingtalk: z
       .object({ oapiBase: z.string().url().optional(), apiBase: z.string().url().optional() })
       .strict()
@@ -260,12 +274,18 @@ export const configSchema = z
         types: z
           .array(z.string().regex(/^[a-z0-9]{1,8}$/))
           .default(['doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'zip', 'pdf', 'rar']),
+        /**
+         * HTTP uploads handled at once; one more is answered 429 with Retry-After. Each holds a temporary file
+         * on disk (up to maxBytes), not memory.
+         */
+        maxConcurrentUploads: z.number().int().min(1).max(1_000).default(16),
       })
       .strict()
       .default({
         maxBytes: 20 * 1024 * 1024,
         noticeMaxBytes: 10 * 1024 * 1024,
         types: ['doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'zip', 'pdf', 'rar'],
+        maxConcurrentUploads: 16,
       }),
     dispatcher: z
       .object({
@@ -370,13 +390,36 @@ function expandEnv(value: unknown, env: Record<string, string | undefined>, path
   return value;
 }
 
-/** Parses and validates a config object. */
-export function parseConfig(raw: unknown, env: Record<string, string | undefined> = process.env): HubConfig {
+/** Where a key is, for error messages: `<file>, line N` (loadConfig), or nothing for a config built in code. */
+export type ConfigLocator = (path: readonly PropertyKey[]) => string | undefined;
+
+/** The value at `path`, to keep it out of a message that might echo it. */
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let v = raw;
+  for (const k of path) v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+/**
+ * Parses and validates a config object. Errors name the key (and, through `locate`, the file and line), never the
+ * value: a schema message that would quote it has it cut out.
+ */
+export function parseConfig(
+  raw: unknown,
+  env: Record<string, string | undefined> = process.env,
+  locate?: ConfigLocator,
+): HubConfig {
   const expanded = expandEnv(raw ?? {}, env, '');
   const withEnv = applyEnv(expanded as Record<string, unknown>, env);
   const r = configSchema.safeParse(withEnv);
   if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    const issues = r.error.issues.map((i) => {
+      const value = valueAt(withEnv, i.path);
+      let message = i.message;
+      if (typeof value === 'string' && value.length >= 3) message = message.split(value).join('[value]');
+      const where = locate?.(i.path);
+      return `${where ? `${where}: ` : ''}${showPath(i.path) || '(root)'}: ${message}`;
+    });
     throw new ConfigError(`invalid configuration:\n  ${issues.join('\n  ')}`);
   }
   for (const [g, def] of Object.entries(r.data.groups)) {
@@ -432,15 +475,18 @@ export function loadConfig(
   if (!file) return { config: parseConfig({}, env), source: undefined };
   if (!existsSync(file)) throw new ConfigError(`config file ${file} does not exist`);
   const text = readFileSync(file, 'utf8');
-  let raw: unknown;
-  try {
-    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (e) {
-    throw new ConfigError(
-      `${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'} (${(e as Error).message})`,
-    );
-  }
-  return { config: parseConfig(raw, env), source: file };
+  // A syntax error names the file, line and key, and never quotes the line (config-source.ts).
+  const source = readConfigSource(file, text);
+  const locate: ConfigLocator = (path) => {
+    const line = source.lineOf(path);
+    return line === undefined ? file : `${file}, line ${line}`;
+  };
+  return { config: parseConfig(source.raw, env, locate), source: file };
+}
+
+/** Whether the SQLite file's directory may be created: asked for, or the demo's default path. */
+export function mayCreateDatabase(cfg: HubConfig): boolean {
+  return cfg.database.create === true || cfg.database.url === DEFAULT_DATABASE_URL;
 }
 
 /** Whether the hub has real DingTalk credentials, or should run against the emulator. */

@@ -71,7 +71,8 @@ export interface DingTalkPort {
     app: string,
     type: 'file' | 'image',
     fileName: string,
-    content: Buffer,
+    /** The bytes, or the path of a file to stream them from (with its exact length, reference §6.1). */
+    content: Buffer | string,
     contentType: string,
   ): Promise<string>;
   /** Users (§7). */

@@ -1,9 +1,27 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ValidationError } from '../core/errors.js';
+import { makeTempDir, spoolTo } from '../core/temp-file.js';
 import { parseConfig } from './config.js';
 import { fetchFile } from './fetch-file.js';
-import { readCapped } from './files.js';
+
+/** What the hub does with a fetched body: spooled to a temporary file, stopped at the cap. */
+async function spool(source: AsyncIterable<Uint8Array>, cap: number): Promise<number> {
+  const t = await makeTempDir();
+  try {
+    const r = await spoolTo(
+      source,
+      join(t.dir, 'f'),
+      cap,
+      (n) => new ValidationError(`${n} bytes; nothing was sent`),
+    );
+    return r.size;
+  } finally {
+    await t.remove();
+  }
+}
 
 let server: Server;
 let base = '';
@@ -39,7 +57,7 @@ describe('fetching a file to share', () => {
     const f = await fetchFile(`${base}/report.pdf`);
     expect(f.fileName).toBe('report.pdf');
     expect(f.size).toBe(1000);
-    expect((await readCapped(f.content, 2000)).length).toBe(1000);
+    expect(await spool(f.content, 2000)).toBe(1000);
     const n = await fetchFile(`${base}/named`);
     expect(n.fileName).toBe('evil.pdf');
     n.content.on('error', () => {});
@@ -56,6 +74,6 @@ describe('fetching a file to share', () => {
     const f = await fetchFile(`${base}/endless`);
     const cfg = parseConfig({}, {}).files;
     expect(cfg.maxBytes).toBeGreaterThan(0);
-    await expect(readCapped(f.content, 50_000)).rejects.toThrow(/nothing was sent/);
+    await expect(spool(f.content, 50_000)).rejects.toThrow(/nothing was sent/);
   });
 });

@@ -2,7 +2,7 @@
  * "Share this URL's file": fetches it as a stream for `shareFile` (the CLI's `file share --url`). The hub fetches
  * only what it was asked to, with limits: http(s) only, a timeout, and a byte cap checked against
  * `content-length` before reading and enforced while streaming, so an endless or oversize body is refused
- * (`readCapped` in files.ts stops reading at the cap).
+ * (files.ts spools it to a temporary file and stops reading at the cap).
  */
 
 import { basename } from 'node:path';

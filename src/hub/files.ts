@@ -6,9 +6,12 @@
  */
 
 import { createHash, randomUUID } from 'node:crypto';
-import { extname } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
 import { contentTypeFor } from '../api/media/media-limits.js';
 import { ValidationError } from '../core/errors.js';
+import { cleanFileName } from '../core/file-name.js';
+import { hashFile, makeTempDir, spoolTo } from '../core/temp-file.js';
 import type { EventBus } from '../server/events.js';
 import type { Store } from '../store/open-store.js';
 import type { HubConfig } from './config.js';
@@ -52,41 +55,74 @@ export function checkFile(
 
 function checkSize(size: number, cap: number): void {
   if (size === 0) throw new ValidationError('the file is empty; nothing was sent', 'content');
-  if (size > cap) {
-    throw new ValidationError(
-      `the file is ${mb(size)}, over the ${mb(cap)} DingTalk accepts here; nothing was sent`,
-      'content',
-    );
-  }
+  if (size > cap) throw sizeError(size, cap);
+}
+
+function sizeError(size: number, cap: number): ValidationError {
+  return new ValidationError(
+    `the file is ${mb(size)}, over the ${mb(cap)} DingTalk accepts here; nothing was sent`,
+    'content',
+  );
 }
 
 function mb(n: number): string {
   return `${(n / 1024 / 1024).toFixed(n < 1024 * 1024 ? 2 : 1)} MB`;
 }
 
-/** Reads a Buffer or stream, refusing (and stopping) as soon as it passes `cap` bytes. */
-export async function readCapped(content: Buffer | NodeJS.ReadableStream, cap: number): Promise<Buffer> {
+/** The bytes of a share, wherever they are: in memory or in a file the upload to DingTalk streams from. */
+interface Bytes {
+  data: Buffer | string;
+  size: number;
+  sha256: string;
+  /** Removes a temporary file the hub made; nothing for the caller's own file or Buffer. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Buffers are measured; a caller's file is `stat`ed before it is read; a stream is spooled to an owner-only
+ * temporary file (core/temp-file.ts), stopped at the first byte over `cap`. Memory stays bounded whatever the
+ * size: only a Buffer the caller already holds is ever in memory whole.
+ */
+async function materialize(content: FileShareInput['content'], cap: number): Promise<Bytes> {
+  const none = async () => {};
   if (Buffer.isBuffer(content)) {
     checkSize(content.length, cap);
-    return content;
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    return { data: content, size: content.length, sha256, dispose: none };
   }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of content as AsyncIterable<Buffer | string>) {
-    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    total += b.length;
-    if (total > cap) {
-      const r = content as NodeJS.ReadableStream & { destroy?: () => void };
-      // Stop the source (a socket, a file): its abort error is expected, not a crash.
-      r.on('error', () => {});
-      r.destroy?.();
-      checkSize(total, cap);
+  if (
+    typeof content === 'object' &&
+    content !== null &&
+    'path' in content &&
+    typeof content.path === 'string'
+  ) {
+    let st: Awaited<ReturnType<typeof stat>>;
+    try {
+      st = await stat(content.path);
+    } catch (e) {
+      throw new ValidationError(
+        `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+        'content',
+      );
     }
-    chunks.push(b);
+    if (!st.isFile()) throw new ValidationError('is not a regular file', 'content');
+    checkSize(st.size, cap);
+    const { size, sha256 } = await hashFile(content.path);
+    checkSize(size, cap);
+    return { data: content.path, size, sha256, dispose: none };
   }
-  const buf = Buffer.concat(chunks);
-  checkSize(buf.length, cap);
-  return buf;
+  const tmp = await makeTempDir();
+  try {
+    const path = join(tmp.dir, 'file');
+    const { size, sha256 } = await spoolTo(content as AsyncIterable<Uint8Array | string>, path, cap, (n) =>
+      sizeError(n, cap),
+    );
+    checkSize(size, cap);
+    return { data: path, size, sha256, dispose: () => tmp.remove() };
+  } catch (e) {
+    await tmp.remove();
+    throw e;
+  }
 }
 
 export interface FileServiceDeps {
@@ -155,10 +191,42 @@ export class FileService {
     }
     const cap =
       channel === 'notice' ? Math.min(cfg.files.noticeMaxBytes, cfg.files.maxBytes) : cfg.files.maxBytes;
-    const ext = checkFile(input.fileName, input.size, cfg.files, cap);
+    // The name the recipient will see, without invisible characters; its extension is what is checked.
+    const fileName = cleanFileName(input.fileName);
+    const ext = checkFile(fileName, input.size, cfg.files, cap);
     const people: MentionTarget[] = await resolveUnique(d.people, input.to ?? [], { userId: true });
-    const bytes = await readCapped(input.content, cap);
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const bytes = await materialize(input.content, cap);
+    try {
+      return await this.#send(
+        input,
+        actor,
+        { fileName, ext, channel, app, target, hasGroup, hasTo, people },
+        bytes,
+      );
+    } finally {
+      await bytes.dispose();
+    }
+  }
+
+  async #send(
+    input: FileShareInput,
+    actor: Actor,
+    r: {
+      fileName: string;
+      ext: string;
+      channel: FileShare['channel'];
+      app: string | undefined;
+      target: string;
+      hasGroup: boolean;
+      hasTo: boolean;
+      people: MentionTarget[];
+    },
+    bytes: Bytes,
+  ): Promise<FileShare> {
+    const d = this.#d;
+    const cfg = d.config;
+    const { fileName, ext, channel, app, target, hasGroup, hasTo, people } = r;
+    const sha256 = bytes.sha256;
 
     let mediaId: string | undefined;
     const jobs: JobSpec[] = [];
@@ -187,8 +255,8 @@ export class FileService {
           body: {
             msgtype: 'link',
             link: {
-              title: withKeyword(input.fileName, cfg.robots[g.robot!]?.keywords),
-              text: input.comment ?? `${input.fileName} (${mb(bytes.length)})`,
+              title: withKeyword(fileName, cfg.robots[g.robot!]?.keywords),
+              text: input.comment ?? `${fileName} (${mb(bytes.size)})`,
               messageUrl: input.publicUrl!,
             },
           },
@@ -197,8 +265,8 @@ export class FileService {
       });
     } else {
       // Upload now: the media id must exist before the message that points at it is durable (§6.1).
-      mediaId = await d.dingtalk.mediaUpload(app!, 'file', input.fileName, bytes, contentTypeFor(ext));
-      const msgParam = { mediaId, fileName: input.fileName, fileType: ext };
+      mediaId = await d.dingtalk.mediaUpload(app!, 'file', fileName, bytes.data, contentTypeFor(ext));
+      const msgParam = { mediaId, fileName: fileName, fileType: ext };
       if (hasGroup) {
         const g = cfg.groups[target]!;
         jobs.push({
@@ -250,7 +318,7 @@ export class FileService {
       const r = await d.outbox.enqueue(
         {
           kind: 'file',
-          request: { fileName: input.fileName, size: bytes.length, sha256, target, channel },
+          request: { fileName: fileName, size: bytes.size, sha256, target, channel },
           createdBy: actor.by,
           jobs,
         },
@@ -261,8 +329,8 @@ export class FileService {
         .values({
           id,
           message_id: r.messageId,
-          file_name: input.fileName,
-          size: bytes.length,
+          file_name: fileName,
+          size: bytes.size,
           sha256,
           media_id: mediaId ?? null,
           target,
@@ -274,11 +342,11 @@ export class FileService {
         })
         .execute();
     });
-    d.events.publish('file.shared', { id, fileName: input.fileName, target, channel, by: actor.by });
+    d.events.publish('file.shared', { id, fileName: fileName, target, channel, by: actor.by });
     return {
       id,
-      fileName: input.fileName,
-      size: bytes.length,
+      fileName: fileName,
+      size: bytes.size,
       ...(mediaId ? { mediaId } : {}),
       target,
       channel,

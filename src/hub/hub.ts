@@ -23,7 +23,13 @@ import { Outbox } from '../store/outbox.js';
 import { StoreSeenStore } from '../store/seen-store.js';
 import { StreamClient } from '../stream/client.js';
 import type { StreamClientOptions } from '../stream/options.js';
-import { type HubConfig, sendTimeoutOf, sendTimeoutProblem, usesEmulator } from './config.js';
+import {
+  type HubConfig,
+  mayCreateDatabase,
+  sendTimeoutOf,
+  sendTimeoutProblem,
+  usesEmulator,
+} from './config.js';
 import { startDelivery } from './delivery.js';
 import { createDingTalkAdapter } from './dingtalk-adapter.js';
 import type { DingTalkPort } from './dingtalk-port.js';
@@ -130,7 +136,11 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
   if (timeoutProblem) throw new ConfigError(`dispatcher.sendTimeoutMs: ${timeoutProblem}`);
   let emulator: Emulator | undefined;
   if (usesEmulator(config)) {
-    emulator = await startEmulator({ port: config.emulator.port, ...(o.emulator ?? {}) });
+    emulator = await startEmulator({
+      port: config.emulator.port,
+      allowedHosts: config.server.allowedHosts ?? [],
+      ...(o.emulator ?? {}),
+    });
     config = configFromOrg(emulator.state.org, config, emulator.url);
     logger.info(
       { emulator: emulator.url },
@@ -162,6 +172,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       (await openStore({
         url: config.database.url,
         ...(config.database.schema ? { schema: config.database.schema } : {}),
+        createDirs: mayCreateDatabase(config),
         onError: storeErrorReporter({ logger, metrics }),
       }));
   } catch (e) {

@@ -77,6 +77,12 @@ export interface TaskInput {
   group?: string | undefined;
   /** ISO time. Reminders go out before it, escalation after it. */
   due?: string | undefined;
+  /**
+   * Accept a `due` more than a minute in the past (an import of old work); otherwise it is refused with a
+   * ValidationError whose `reason` is `due_in_past`.
+   * @default false
+   */
+  allowPastDue?: boolean | undefined;
   priority?: 'low' | 'normal' | 'high' | 'urgent' | undefined;
   idempotencyKey?: string | undefined;
 }
@@ -91,6 +97,8 @@ export interface TaskPatch {
   description?: string | null | undefined;
   /** ISO time; `null` removes the due time and with it the pending reminder and escalation. */
   due?: string | null | undefined;
+  /** As in TaskInput: accept a `due` in the past. @default false */
+  allowPastDue?: boolean | undefined;
   /** Group alias from the config; `null` takes the task out of its group. */
   group?: string | null | undefined;
   /** People by directory name to add; each gets a Todo and an @mention in the announcement. */
@@ -131,8 +139,12 @@ export interface TaskFilter {
 }
 
 export interface FileShareInput extends Destination {
-  /** The bytes to share; the server streams multipart uploads, the CLI a path or stdin. */
-  content: Buffer | NodeJS.ReadableStream;
+  /**
+   * The bytes to share: in memory, a stream (spooled to an owner-only temporary file with the size cap enforced
+   * while reading), or a file on this machine (`{ path }`, read as a stream and never deleted by the hub; the HTTP
+   * API streams each upload to such a file first).
+   */
+  content: Buffer | NodeJS.ReadableStream | { path: string };
   fileName: string;
   size?: number | undefined;
   /** Shown with the file where the channel supports it. */

@@ -53,6 +53,22 @@ export interface EditPlan {
 
 const MAX_ASSIGNEES = 100;
 
+/** How far in the past a due time may be and still count as "now": clocks of callers and hub disagree a little. */
+export const DUE_SKEW_MS = 60_000;
+
+/**
+ * A due time earlier than now (less the skew) is almost always a mistake (a wrong year, a zone forgotten): the
+ * task would be born overdue and escalate at once. Refused unless the caller says it means it.
+ */
+export function checkDueNotPast(dueAt: number, now: number, allowPastDue: boolean | undefined): void {
+  if (allowPastDue === true || dueAt >= now - DUE_SKEW_MS) return;
+  throw new ValidationError(
+    `${new Date(dueAt).toISOString()} is in the past (now ${new Date(now).toISOString()}); pass allowPastDue to mean it`,
+    'due',
+    { reason: 'due_in_past' },
+  );
+}
+
 /** Field checks that need neither the store nor the directory. `groupExists` asks the config. */
 export function checkPatch(patch: TaskPatch, groupExists: (alias: string) => boolean): CheckedPatch {
   if (typeof patch !== 'object' || patch === null) throw new ValidationError('an object', 'patch');

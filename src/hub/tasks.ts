@@ -40,7 +40,7 @@ import {
   type TaskAccessAction,
   TaskAccessError,
 } from './task-access.js';
-import { checkPatch, describeEdit, isNoopEdit, planEdit } from './task-edit.js';
+import { checkDueNotPast, checkPatch, describeEdit, isNoopEdit, planEdit } from './task-edit.js';
 import type { Priority } from './task-repo.js';
 import * as repo from './task-repo.js';
 import { isFinal, isNoop, type TaskAction, type TaskState, transition } from './task-state.js';
@@ -96,6 +96,7 @@ export class TaskService {
     if (input.due !== undefined) {
       dueAt = Date.parse(input.due);
       if (!Number.isFinite(dueAt)) throw new ValidationError('not an ISO time', 'due');
+      checkDueNotPast(dueAt, d.now(), input.allowPastDue);
     }
     const scope = keyScopeOf(actor);
     const requestHash =
@@ -316,6 +317,7 @@ export class TaskService {
   async update(id: number, patch: TaskPatch, actor: Actor): Promise<Task> {
     const d = this.#d;
     const checked = checkPatch(patch, (alias) => d.config.groups[alias] !== undefined);
+    if (typeof checked.dueAt === 'number') checkDueNotPast(checked.dueAt, d.now(), patch.allowPastDue);
     const app = defaultAppName(d.config);
     // Directory lookups (maybe network) before the transaction, which then only reads and writes the store.
     const added = await resolveUnique(d.people, checked.add, { userId: true, unionId: app !== undefined });

@@ -74,6 +74,22 @@ describe('health, metrics, openapi, dashboard', () => {
       expect.arrayContaining(['SendMessage', 'SendResult', 'Delivery', 'Task', 'UpdateTask', 'Error']),
     );
     expect(JSON.stringify(doc)).not.toContain('#/$defs/');
+    // Issue #9: 409 idempotency_conflict and 403 token_limit where they can happen; the query token on SSE only.
+    const ops = doc.paths as Record<
+      string,
+      Record<string, { responses: Record<string, unknown>; parameters: Array<{ name: string }> }>
+    >;
+    expect(Object.keys(ops['/v1/messages']!['post']!.responses)).toEqual(
+      expect.arrayContaining(['403', '409']),
+    );
+    expect(Object.keys(ops['/v1/tasks']!['post']!.responses)).toEqual(expect.arrayContaining(['403', '409']));
+    expect(Object.keys(ops['/v1/files']!['post']!.responses)).toContain('403');
+    const withQueryToken = Object.entries(ops).flatMap(([path, methods]) =>
+      Object.values(methods)
+        .filter((o) => o.parameters.some((p) => p.name === 'access_token'))
+        .map(() => path),
+    );
+    expect(withQueryToken).toEqual(['/v1/events']);
   });
 
   it('documents every route the app serves, and nothing it does not', async () => {

@@ -13,6 +13,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
 import type { CallbackHttpHandler } from '../callback/http-io.js';
+import { hostAllowed } from '../core/allowed-hosts.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { Redactor } from '../core/redact.js';
 import type { HubService } from '../hub/service.js';
@@ -20,7 +21,7 @@ import { isStoreUnavailable } from '../hub/store-errors.js';
 import { type StoreFaultSink, StoreFaults } from '../hub/store-faults.js';
 import { ApiError, errorBody, toResponse } from './api-error.js';
 import { type ApiTokenVerifier, requireScope, verdictOf } from './auth.js';
-import { dashboardHtml } from './dashboard/page.js';
+import { DASHBOARD_CSP, dashboardHtml } from './dashboard/page.js';
 import { EventBus } from './events.js';
 import { Registry } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
@@ -55,6 +56,12 @@ export interface ApiAppOptions {
    * @default 20_971_520
    */
   fileLimitBytes?: number;
+  /**
+   * Uploads handled at once (config `files.maxConcurrentUploads`); one more is answered 429 with Retry-After.
+   * Each in-flight upload holds a temporary file, not memory.
+   * @default 16
+   */
+  maxConcurrentUploads?: number;
   sse?: SseOptions;
   version?: string;
   /**
@@ -62,6 +69,13 @@ export interface ApiAppOptions {
    * @default a reporter of this app's own
    */
   storeFaults?: StoreFaultSink;
+  /**
+   * Host names, besides loopback names and IP literals, this API answers to (config `server.allowedHosts`); any
+   * other `Host` header is refused 403 as a DNS-rebinding attempt (src/core/allowed-hosts.ts).
+   * @default []
+   * @example ['hub.example.com']
+   */
+  allowedHosts?: readonly string[];
   /** Serve the live dashboard at `/`. @default true */
   dashboard?: boolean;
   /**
@@ -107,6 +121,14 @@ export function createApp(o: ApiAppOptions): ApiApp {
       { rid, method: c.req.method, route, status: c.res.status, ms: Math.round(performance.now() - started) },
       'http',
     );
+  });
+
+  // Before anything reads a token or a body: a page rebound to loopback gets nothing, not even /v1/health.
+  app.use('*', async (c, next) => {
+    if (!hostAllowed(c.req.header('host'), o.allowedHosts)) {
+      return c.json(errorBody('host_not_allowed', 'this Host is not served here (server.allowedHosts)'), 403);
+    }
+    return next();
   });
 
   const jsonLimit = bodyLimit({
@@ -176,6 +198,7 @@ export function createApp(o: ApiAppOptions): ApiApp {
     streams,
     bodyLimitBytes,
     fileLimitBytes: o.fileLimitBytes ?? 20 * 1024 * 1024,
+    maxConcurrentUploads: o.maxConcurrentUploads ?? 16,
   };
   // No token guard: DingTalk cannot send one. Its signature (and the replay memory) is checked by the receiver.
   if (o.callbacks?.robot) {
@@ -204,9 +227,9 @@ export function createApp(o: ApiAppOptions): ApiApp {
     const page = dashboardHtml(version);
     app.get('/', (c) =>
       c.html(page, 200, {
-        // Everything is inline and same-origin; the page talks only to this API.
-        'content-security-policy':
-          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        // Its one script and one style by hash, nothing else inline; the page talks only to this API.
+        'content-security-policy': DASHBOARD_CSP,
+        'x-frame-options': 'DENY',
         'referrer-policy': 'no-referrer',
         'cache-control': 'no-store',
       }),

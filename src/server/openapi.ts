@@ -19,6 +19,10 @@ interface Operation {
   query?: z.ZodType;
   params?: Record<string, z.ZodType>;
   idempotent?: boolean;
+  /** Sends to groups or people: a limited token may be refused (403 token_limit, token-limits.ts). */
+  limited?: boolean;
+  /** Also takes the token as `?access_token=` (the SSE route only: EventSource sends no headers). */
+  queryToken?: boolean;
   status: number;
   answer?: z.ZodType;
   answerType?: string;
@@ -48,6 +52,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'post',
     path: '/v1/messages',
+    limited: true,
     summary: 'Send a message to a group or people; durably queued before the answer',
     scope: 'send',
     json: C.sendMessageBody,
@@ -67,6 +72,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'post',
     path: '/v1/tasks',
+    limited: true,
     summary: 'Assign a task (group announcement with @mentions, a DingTalk Todo per assignee)',
     scope: 'send',
     json: C.createTaskBody,
@@ -95,6 +101,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'post',
     path: '/v1/tasks/{id}/{action}',
+    limited: true,
     summary: 'Move a task: start, done, cancel or reopen (409 when its state forbids it)',
     scope: 'send',
     params: { ...taskId, action: C.taskActionSchema },
@@ -105,6 +112,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'patch',
     path: '/v1/tasks/{id}',
+    limited: true,
     summary:
       'Edit an open or in-progress task: title, description, due, group, assignees (409 when it is done or cancelled)',
     scope: 'send',
@@ -116,6 +124,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'delete',
     path: '/v1/tasks/{id}',
+    limited: true,
     summary: 'Cancel a task (its history is kept)',
     scope: 'send',
     params: taskId,
@@ -125,6 +134,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'post',
     path: '/v1/files',
+    limited: true,
     summary: 'Share a file (multipart: a "file" part plus destination fields)',
     scope: 'send',
     multipart: C.fileShareFields,
@@ -178,8 +188,10 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'get',
     path: '/v1/events',
-    summary: 'Server-sent events of hub changes; honours Last-Event-ID (or ?lastEventId=)',
+    summary:
+      'Server-sent events of hub changes; honours Last-Event-ID (or ?lastEventId=). Ends when its token is revoked or expires (within 1 s)',
     scope: 'read',
+    queryToken: true,
     query: C.eventsQuery,
     status: 200,
     answerType: 'text/event-stream',
@@ -250,8 +262,19 @@ export function buildOpenApi(version: string): Json {
         name: 'Idempotency-Key',
         in: 'header',
         required: false,
-        description: 'Same key within 24 h returns the first result and sends nothing new',
+        description:
+          "Scoped to the API token: another token's key never matches. The same key with the same request within 24 h returns the first result and sends nothing new; with a different request it is 409 idempotency_conflict and nothing is sent. Same as the body's idempotencyKey (both must agree).",
         schema: { type: 'string', maxLength: 200 },
+      });
+    }
+    if (op.queryToken) {
+      parameters.push({
+        name: 'access_token',
+        in: 'query',
+        required: false,
+        description:
+          'The API token, for EventSource (which cannot send headers). Accepted on this route only: everywhere else a query token is 401.',
+        schema: { type: 'string' },
       });
     }
     const responses: Json = {
@@ -265,6 +288,29 @@ export function buildOpenApi(version: string): Json {
               },
             },
       },
+      '401': {
+        description:
+          'No token, or a token that is unknown, revoked, expired, or a demo token on a hub with real credentials',
+        content: { 'application/json': { schema: errorRef } },
+      },
+      ...(op.limited
+        ? {
+            '403': {
+              description:
+                'error.code forbidden: the token lacks the scope; token_limit: the token is limited (dingkit token create --groups/--people/--no-at-all) and this request sends beyond it; nothing was sent',
+              content: { 'application/json': { schema: errorRef } },
+            },
+          }
+        : {}),
+      ...(op.idempotent
+        ? {
+            '409': {
+              description:
+                'error.code idempotency_conflict: this token already used the Idempotency-Key for a different request; nothing was sent',
+              content: { 'application/json': { schema: errorRef } },
+            },
+          }
+        : {}),
       '4XX': {
         description: 'Refused: the reason is in error.code and error.message',
         content: { 'application/json': { schema: errorRef } },
@@ -275,7 +321,9 @@ export function buildOpenApi(version: string): Json {
       operationId: `${op.method}${op.path.replace(/[{}]/g, '').replace(/[/_-](\w)/g, (_, ch: string) => ch.toUpperCase())}`,
       parameters,
       responses,
-      security: op.scope ? [{ bearer: [op.scope] }] : [],
+      security: op.scope
+        ? [{ bearer: [op.scope] }, ...(op.queryToken ? [{ accessTokenQuery: [op.scope] }] : [])]
+        : [],
     };
     if (op.json) {
       operation['requestBody'] = {
@@ -299,13 +347,21 @@ export function buildOpenApi(version: string): Json {
       title: 'dingkit hub API',
       version,
       description:
-        'Send messages, assign tasks and share files through DingTalk. Bearer API tokens with scopes read < send < admin (dingkit token create).',
+        'Send messages, assign tasks and share files through DingTalk. Bearer API tokens with scopes read < send < admin (dingkit token create), an optional expiry, and optional limits on where a send token may send. Idempotency keys are scoped to the token.',
     },
     servers: [{ url: '/' }],
     paths,
     components: {
       schemas: components,
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'dingkit API token' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'dingkit API token' },
+        accessTokenQuery: {
+          type: 'apiKey',
+          in: 'query',
+          name: 'access_token',
+          description: 'The API token in the URL: GET /v1/events only (EventSource)',
+        },
+      },
     },
   };
 }

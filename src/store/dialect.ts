@@ -8,7 +8,7 @@
  * counters, far below 2^53), set per pool through `types` rather than on pg's global parser registry.
  */
 
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import {
@@ -19,6 +19,7 @@ import {
   SqliteQueryCompiler,
 } from 'kysely';
 import pg from 'pg';
+import { ConfigError } from '../core/errors.js';
 import { ScopedPostgresIntrospector } from './pg-introspector.js';
 import { SqliteStoreDriver } from './sqlite-driver.js';
 
@@ -35,6 +36,35 @@ export interface SqliteOptions {
    * @default 'FULL'
    */
   synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * Make the file's directory (0700) when it is missing. Off, a missing directory is an error: a mistyped path
+   * must not quietly start a new, empty database somewhere else.
+   * @default false
+   */
+  createDirs?: boolean;
+}
+
+/**
+ * The database file's directory must exist unless asked to make it (then owner-only, 0700). A new file is created
+ * here, empty (a valid SQLite database) and 0600, before SQLite opens it: SQLite creates its `-wal` and `-shm`
+ * files with the main file's permissions (os_unix.c, findCreateFileMode), so they are owner-only too, whatever the
+ * umask. An existing file keeps the mode its owner gave it.
+ */
+function prepareFile(file: string, createDirs: boolean): void {
+  const dir = dirname(file);
+  if (!existsSync(dir)) {
+    if (!createDirs) {
+      throw new ConfigError(
+        `database.url: the directory ${dir} does not exist (a mistyped path?). Create it, or let the hub create it: database.create: true in the config, or dingkit serve --create-db`,
+      );
+    }
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'EEXIST') throw e;
+  }
 }
 
 /**
@@ -49,7 +79,7 @@ class TransactionalSqliteAdapter extends SqliteAdapter {
 }
 
 export function sqliteDialect(o: SqliteOptions): Dialect {
-  if (o.file !== ':memory:') mkdirSync(dirname(o.file), { recursive: true });
+  if (o.file !== ':memory:') prepareFile(o.file, o.createDirs === true);
   const database = new BetterSqlite3(o.file);
   database.pragma('journal_mode = WAL');
   // Lock waits happen in the driver, asynchronously (sqlite-driver.ts), never inside SQLite.

@@ -30,6 +30,12 @@ export interface OpenStoreOptions {
   busyTimeoutMs?: number | undefined;
   /** PostgreSQL: a pooled connection died (a restart, a cut); called once per connection, never thrown. */
   onError?: ((e: Error) => void) | undefined;
+  /**
+   * SQLite: make the file's missing directory (0700). Off, a missing directory is a ConfigError, so a mistyped
+   * path never starts a new empty database elsewhere. The hub turns it on for `database.create` and the default
+   * demo path. @default false
+   */
+  createDirs?: boolean | undefined;
   /** SQLite `synchronous` pragma. @default 'FULL' */
   sqliteSynchronous?: 'FULL' | 'NORMAL' | undefined;
 }
@@ -111,6 +117,7 @@ export async function openStore(o: OpenStoreOptions): Promise<Store> {
           file: sqliteFile(o.url),
           busyTimeoutMs: o.busyTimeoutMs ?? 5_000,
           synchronous: o.sqliteSynchronous ?? 'FULL',
+          createDirs: o.createDirs === true,
         }),
       });
     } catch (e) {

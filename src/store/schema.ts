@@ -16,7 +16,11 @@ export type Millis = number;
 export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'parked' | 'dead' | 'cancelled';
 export type DeliveryChannel = 'robot' | 'app' | 'notice';
 
-/** One request accepted by the hub (a message, a task announcement, a file share...). */
+/**
+ * One request accepted by the hub (a message, a task announcement, a file share...). On SQLite this table (and
+ * `tasks`) also has an always-null `legacy_idempotency_key`, left by migration 004 (it explains why); no code
+ * reads or writes it.
+ */
 export interface MessagesTable {
   id: string;
   /** What produced it: `message`, `task`, `file`, `reply`... */

@@ -97,8 +97,8 @@ async function cycle(
   t: Target,
   cycleNo: number,
   perCycle: number,
-): Promise<Array<{ key: string; id: string }>> {
-  const accepted: Array<{ key: string; id: string }> = [];
+): Promise<Array<{ key: string; id: string; token: string }>> {
+  const accepted: Array<{ key: string; id: string; token: string }> = [];
   let next = 0;
   let killed = false;
   const dead = new Promise<void>((r) => t.child.on('exit', () => r()));
@@ -110,7 +110,7 @@ async function cycle(
         if (killed) return; // answered after the kill decision: not counted, to keep the rule simple
         if (res.status !== 202) throw new Error(`unexpected ${res.status}`);
         const body = (await res.json()) as { messageId: string };
-        accepted.push({ key, id: body.messageId });
+        accepted.push({ key, id: body.messageId, token: t.token });
         if (accepted.length >= perCycle) {
           killed = true;
           t.child.kill('SIGKILL');
@@ -163,16 +163,18 @@ describe('D1: a 202 from the API means durable', () => {
       JSON.stringify({ server: { port: 0 }, emulator: { port: 0 } }),
     );
     const s = servers(cwd, 'serve');
-    const accepted: Array<{ key: string; id: string }> = [];
+    const accepted: Array<{ key: string; id: string; token: string }> = [];
     for (let c = 0; c < 20; c++) accepted.push(...(await cycle(await start(s, 'serve'), c, 50)));
     expect(accepted.length).toBe(1_000);
     expect(await missingAfterRestart(s, 'serve', accepted, true)).toBe(0);
 
-    // The idempotency key committed with each message: re-posting returns the first id, nothing new.
+    // The idempotency key committed with each message: re-posting returns the first id, nothing new. Keys belong
+    // to the token that used them (each demo `serve` mints its own, still valid here), so each is re-posted with it.
     const t = await start(s, 'serve', false);
     try {
       for (const a of accepted.filter((_, i) => i % 50 === 49)) {
-        const body = (await (await post(t, a.key)).json()) as { messageId: string; duplicate: boolean };
+        const res = await post({ ...t, token: a.token }, a.key);
+        const body = (await res.json()) as { messageId: string; duplicate: boolean };
         expect(body).toMatchObject({ messageId: a.id, duplicate: true });
       }
     } finally {

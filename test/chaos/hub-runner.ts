@@ -59,6 +59,8 @@ const server = await createApiServer(hub, {
   tokens: new StoreTokenVerifier(new StoreApiTokens(hub.store)),
   events: hub.events,
   metrics: hub.metrics,
+  fileLimitBytes: hub.config.files.maxBytes,
+  maxConcurrentUploads: hub.config.files.maxConcurrentUploads,
   dashboard: false,
 });
 hub.setPublicUrl(server.url);

@@ -45,7 +45,7 @@ function configDir(
       },
       people: { Alice: { userId: 'alice' } },
       dingtalk: { oapiBase: emu.url, apiBase: emu.url },
-      database: { url: './data/hub.db' },
+      database: { url: './data/hub.db', create: true },
       server: { port: 59998 },
     }),
   );

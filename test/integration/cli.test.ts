@@ -46,7 +46,10 @@ describe('dingkit send', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^queued msg_\d+: 1 delivery\n {2}dlv_\d+ +queued +robot +→ ops\n$/);
     const call = hub.calls.findLast((c) => c.method === 'sendMessage');
-    expect(call?.args).toEqual([{ group: 'ops', text: 'deploy finished' }, { by: 'api:ci-bot' }]);
+    expect(call?.args).toEqual([
+      { group: 'ops', text: 'deploy finished' },
+      { by: 'api:ci-bot', idempotencyScope: 'token:ci-bot' },
+    ]);
   });
 
   it('--json prints exactly one JSON document with the SendResult; stdin text with "-"', async () => {
@@ -282,7 +285,7 @@ describe('dingkit task edit', () => {
     expect(call.args).toEqual([
       id,
       { title: 'Final draft', due: null, addAssignees: ['Bob'], removeAssignees: ['Alice'] },
-      { by: 'api:ci-bot' },
+      { by: 'api:ci-bot', idempotencyScope: 'token:ci-bot' },
     ]);
     const json = await runCliProcess(
       ['task', 'edit', `#${id}`, '--description', 'second', '--group', 'ops', '--json'],
@@ -417,7 +420,10 @@ describe('dingkit deliveries', () => {
 describe('dingkit token (standalone, on the store)', () => {
   it('creates a token shown once, stores only its hash, lists and revokes it', async () => {
     const cwd = mkdtempSync(join(dir, 'tok-'));
-    writeFileSync(join(cwd, 'dingkit.config.json'), JSON.stringify({ database: { url: './data/hub.db' } }));
+    writeFileSync(
+      join(cwd, 'dingkit.config.json'),
+      JSON.stringify({ database: { url: './data/hub.db', create: true } }),
+    );
     const created = await runCliProcess(['token', 'create', 'ci', '--scopes', 'send', '--json'], { cwd });
     expect(created.code).toBe(0);
     const { token, scopes } = JSON.parse(created.stdout) as { token: string; scopes: string[] };
@@ -444,7 +450,32 @@ describe('dingkit token (standalone, on the store)', () => {
     } finally {
       await store.close();
     }
-  });
+  }, 60_000);
+
+  it('creates a limited, expiring token; list shows expiry, last use and limits (human and --json)', async () => {
+    const cwd = mkdtempSync(join(dir, 'tok-lim-'));
+    writeFileSync(join(cwd, 'dingkit.config.json'), JSON.stringify({ database: { url: './data/hub.db' } }));
+    const args = ['token', 'create', 'ci', '--scopes', 'send', '--groups', 'ops', '--people', 'alice,bob'];
+    const created = await runCliProcess([...args, '--no-at-all', '--expires', '30d', '--json'], { cwd });
+    expect(created.code, created.stderr).toBe(0);
+    const c = JSON.parse(created.stdout) as { token: string; createdAt: string; expiresAt: string };
+    expect(Date.parse(c.expiresAt) - Date.parse(c.createdAt)).toBe(30 * 86_400_000);
+    expect(JSON.parse(created.stdout)).toMatchObject({
+      limits: { groups: ['ops'], people: ['alice', 'bob'], noAtAll: true },
+    });
+    const human = await runCliProcess(['token', 'list'], { cwd });
+    expect(human.stdout).toMatch(/EXPIRES +LAST USED +REVOKED +LIMITS/);
+    expect(human.stdout).toMatch(/ci +send .* groups=ops people=alice,bob no-at-all/);
+    const listed = await runCliProcess(['token', 'list', '--json'], { cwd });
+    const rows = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
+    expect(rows[0]).toMatchObject({ name: 'ci', expiresAt: c.expiresAt, demo: false, expired: false });
+    expect(listed.stdout).not.toContain(c.token.slice(3));
+    expect(listed.stdout).not.toContain('hash');
+    // Bad values are usage errors (2; the parsers' other refusals are unit-tested), and limits need send.
+    expect((await runCliProcess(['token', 'create', 'other', '--expires', '30x'], { cwd })).code).toBe(2);
+    const readLimited = ['token', 'create', 'other', '--scopes', 'read', '--groups', 'ops'];
+    expect((await runCliProcess(readLimited, { cwd })).code).toBe(2);
+  }, 90_000);
 
   it('a broken config exits 3 and names the bad key, never its value', async () => {
     const cwd = mkdtempSync(join(dir, 'cfg-'));
@@ -463,7 +494,11 @@ describe('standalone (no hub running)', () => {
     const cwd = mkdtempSync(join(dir, 'alone-'));
     writeFileSync(
       join(cwd, 'dingkit.config.json'),
-      JSON.stringify({ server: { port: 59_997 }, emulator: { port: 0 }, database: { url: './data/hub.db' } }),
+      JSON.stringify({
+        server: { port: 59_997 },
+        emulator: { port: 0 },
+        database: { url: './data/hub.db', create: true },
+      }),
     );
     const a = await runCliProcess(['task', 'assign', 'Offline task', '--to', 'alice'], { cwd });
     expect(a.code, a.stderr).toBe(0);

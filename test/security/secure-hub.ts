@@ -6,7 +6,12 @@
 
 import type { HubConfig } from '../../src/hub/config.js';
 import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
-import { createApiToken, StoreTokenVerifier, type VerifierOptions } from '../../src/server/api-tokens.js';
+import {
+  type CreateTokenOptions,
+  createApiToken,
+  StoreTokenVerifier,
+  type VerifierOptions,
+} from '../../src/server/api-tokens.js';
 import type { SseOptions } from '../../src/server/sse.js';
 import { StoreApiTokens } from '../../src/server/store-tokens.js';
 import type { Backend } from '../conformance/backends.js';
@@ -18,11 +23,7 @@ export interface SecureHub {
   tokens: StoreApiTokens;
   verifier: StoreTokenVerifier;
   /** Mints a token the way `dingkit token create` does; returns the raw value. */
-  mint(
-    name: string,
-    scopes: Array<'read' | 'send' | 'admin'>,
-    opts?: Record<string, unknown>,
-  ): Promise<string>;
+  mint(name: string, scopes: Array<'read' | 'send' | 'admin'>, opts?: CreateTokenOptions): Promise<string>;
   /** `fetch` on the hub with a bearer token (or none when `token` is ''). */
   call(token: string, path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
   /** Rows in the store's messages table (a request that was refused must leave none). */
@@ -49,9 +50,7 @@ export async function secureHub(
     verifier,
     async mint(name, scopes, opts) {
       const now = o.verifier?.now;
-      const extra = { ...(now ? { now } : {}), ...(opts ?? {}) };
-      if (Object.keys(extra).length === 0) return (await createApiToken(tokens, name, scopes)).token;
-      return (await createApiToken(tokens, name, scopes, extra)).token;
+      return (await createApiToken(tokens, name, scopes, { ...(now ? { now } : {}), ...opts })).token;
     },
     call(token, path, init = {}) {
       const { json, ...rest } = init;

@@ -110,6 +110,16 @@ for (const backend of backends) {
       expect(await h.messageCount()).toBe(before);
     });
 
+    it('an admin token with limits may not redrive (it would re-send anything, anywhere)', async () => {
+      const limitedAdmin = await h.mint('limited-admin', ['admin'], { limits: { groups: ['ops'] } });
+      await refused(
+        await h.call(limitedAdmin, '/v1/deliveries/redrive', { json: { allDead: true } }),
+        /redrive/,
+      );
+      const ok = await h.call(admin, '/v1/deliveries/redrive', { json: { allDead: true } });
+      expect(ok.status).toBe(200);
+    });
+
     it('within its limits the token works, and the refused requests never reached DingTalk', async () => {
       const ok = await h.call(ci, '/v1/messages', { json: { group: 'ops', text: 'ci build 77 green' } });
       expect(ok.status).toBe(202);

@@ -4,6 +4,7 @@
  * name resolution against a small directory) and records every call so tests can assert what reached the hub.
  */
 
+import { readFileSync } from 'node:fs';
 import { ValidationError } from '../../src/core/errors.js';
 import type {
   Actor,
@@ -185,7 +186,13 @@ export class FakeHub implements HubService {
   async shareFile(input: FileShareInput, actor: Actor): Promise<FileShare> {
     this.#record('shareFile', [{ ...input, content: '<bytes>' }, actor]);
     const [target] = this.#resolveTargets(input);
-    const bytes = Buffer.isBuffer(input.content) ? input.content : Buffer.alloc(0);
+    const c = input.content;
+    // The API hands over a temporary file it removes once this returns: read it now.
+    const bytes = Buffer.isBuffer(c)
+      ? c
+      : 'path' in c && typeof c.path === 'string'
+        ? readFileSync(c.path)
+        : Buffer.alloc(0);
     const share = {
       id: `file_${++this.#seq}`,
       fileName: input.fileName,

@@ -49,6 +49,22 @@ function boundaryOf(req: RecordedRequest): string {
 }
 
 describe('media upload (reference §6.1)', () => {
+  it('strips bidi and control characters from the name, then checks the extension on what is left', async () => {
+    const { dt, t } = client();
+    const data = Buffer.from('%PDF-1.4');
+    const r = await dt.media.upload({ type: 'file', source: data, fileName: 're\u202Eport\u0007.pdf' });
+    expect(r.fileName).toBe('report.pdf');
+    expect(t.calls[0]!.body!.toString('utf8')).toContain('filename="report.pdf"');
+    // `invoice\u202Efdp.exe` displays as `invoiceexe.pdf`: its real extension is refused, nothing is sent.
+    for (const bad of ['invoice\u202Efdp.exe', '..', 'a/b.pdf', '\u202E']) {
+      await expect(
+        dt.media.upload({ type: 'file', source: data, fileName: bad }),
+        bad,
+      ).rejects.toBeInstanceOf(ValidationError);
+    }
+    expect(t.calls).toHaveLength(1);
+  });
+
   it('sends a Buffer as multipart with fields type + media, type also in the query', async () => {
     const { dt, t } = client();
     const data = Buffer.from('%PDF-1.4 fake pdf\r\n--not-a-boundary\r\n');

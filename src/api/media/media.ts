@@ -13,6 +13,7 @@ import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ApiContext } from '../../core/context.js';
 import { ValidationError } from '../../core/errors.js';
+import { cleanFileName } from '../../core/file-name.js';
 import type { StreamSource } from '../../core/pipeline.js';
 import { extensionOf } from '../robot/app-templates.js';
 import {
@@ -129,14 +130,15 @@ export class Media {
   }
 }
 
+/** The name DingTalk shows: without controls or bidi characters (core/file-name.ts), so the type check sees it. */
 function resolveName(input: UploadInput): string {
   if (input.fileName !== undefined) {
     if (typeof input.fileName !== 'string' || input.fileName.trim() === '') {
       throw new ValidationError('must be a non-empty string', 'fileName', { operation: OP });
     }
-    return input.fileName;
+    return cleanName(input.fileName);
   }
-  if (typeof input.source === 'string') return basename(input.source);
+  if (typeof input.source === 'string') return cleanName(basename(input.source));
   throw new ValidationError('is required when the source is bytes or a stream', 'fileName', {
     operation: OP,
   });
@@ -193,6 +195,16 @@ async function loadSource(
     return { data: Buffer.concat(chunks, n), size: n };
   }
   throw new ValidationError('must be a path, a Buffer or a Readable', 'source', { operation: OP });
+}
+
+function cleanName(raw: string): string {
+  try {
+    return cleanFileName(raw);
+  } catch (e) {
+    throw new ValidationError((e as ValidationError).message.replace(/^fileName: /, ''), 'fileName', {
+      operation: OP,
+    });
+  }
 }
 
 function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {

@@ -30,7 +30,8 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
     return Number.isFinite(n) ? n : undefined;
   };
 
-  router.add('GET', '/_emulator/health', () => ctlOk({ ok: true, handlerErrors: emu.state.handlerErrors }));
+  // Up or not, nothing more: counters and the rest are at /_emulator/stats (docs/emulator.md "Health").
+  router.add('GET', '/_emulator/health', () => ctlOk({ ok: true }));
   router.add('GET', '/_emulator/org', () => ctlOk(emu.state.org));
   router.add('GET', '/_emulator/stats', () => {
     const st = emu.state;

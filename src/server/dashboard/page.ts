@@ -7,7 +7,14 @@
  *
  * The page parts are template literals, so they must contain no backslash, backtick or "${" (a test parses the
  * script as the browser will).
+ *
+ * Its Content-Security-Policy (`DASHBOARD_CSP`) allows exactly this script and this style by their SHA-256 and
+ * nothing inline besides: no `style=` attributes, no `on...=` handlers. Rendering with `textContent` is the first
+ * defence against markup in task titles, nicks and chat text; the policy is the second, should a future change
+ * slip such text into the page as HTML (test/security/dashboard-xss.test.ts).
  */
+
+import { createHash } from 'node:crypto';
 
 const STYLE = `
 :root { --bg:#f4f6fa; --card:#fff; --ink:#1d2433; --muted:#6b7385; --line:#e3e7ef; --accent:#1677ff;
@@ -74,6 +81,7 @@ td.title { min-width:160px; }
 button.mini { padding:0 6px; font-size:12px; line-height:20px; margin-left:3px; color:var(--muted); }
 button.mini:hover { color:var(--accent); border-color:var(--accent); }
 .hidden { display:none !important; }
+.pad { padding:0 16px; }
 `;
 
 const SCRIPT = `
@@ -381,7 +389,7 @@ const BODY = `
           <button id="redrive" class="hidden" type="button">Redrive all</button>
         </span>
       </h2>
-      <div id="deliveries-error" class="err" style="padding:0 16px"></div>
+      <div id="deliveries-error" class="err pad"></div>
       <div class="scroll"><table>
         <thead><tr><th>Status</th><th>Target</th><th>Channel</th><th>Tries</th><th>Updated</th></tr></thead>
         <tbody id="deliveries"></tbody>
@@ -398,6 +406,20 @@ const BODY = `
   </main>
 </div>
 `;
+
+const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+/** The page's policy: its own script and style by hash, API calls to this origin only, no framing, no forms. */
+export const DASHBOARD_CSP = [
+  "default-src 'none'",
+  `script-src ${sha256(SCRIPT)}`,
+  `style-src ${sha256(STYLE)}`,
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
 
 export function dashboardHtml(version: string): string {
   const v = version.replace(/[^0-9A-Za-z.+-]/g, '');

@@ -1,6 +1,7 @@
 /** Deliveries: the queue as operators see it, dead letters, and redrive (admin only: it re-sends). */
 
 import type { Hono } from 'hono';
+import { ApiError } from '../api-error.js';
 import { deliveryListQuery, limitOnlyQuery, redriveBody } from '../contracts.js';
 import { readJson, readQuery } from '../http-input.js';
 import { type ApiEnv, actorOf, type RouteDeps } from './route-deps.js';
@@ -18,6 +19,10 @@ export function deliveryRoutes(app: Hono<ApiEnv>, d: RouteDeps): void {
 
   app.post('/v1/deliveries/redrive', d.guard('admin'), async (c) => {
     const body = await readJson(c, redriveBody);
+    // A redrive re-sends whatever was queued, to anyone: not for a token whose sends are limited (token-limits.ts).
+    if (c.get('principal').limits) {
+      throw new ApiError(403, 'token_limit', 'a token with limits may not redrive deliveries');
+    }
     const moved = await d.hub.redrive('ids' in body ? body.ids : 'all-dead', actorOf(c));
     return c.json({ moved });
   });

@@ -21,6 +21,8 @@ export interface RouteDeps {
   streams: SseStreams;
   bodyLimitBytes: number;
   fileLimitBytes: number;
+  /** Uploads handled at once; more are answered 429 (config `files.maxConcurrentUploads`). */
+  maxConcurrentUploads: number;
 }
 
 /**
