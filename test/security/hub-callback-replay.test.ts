@@ -14,6 +14,7 @@
  * Twins: `callbackReplay: false` (no memory) and one in-memory store per process show the swapped body lands.
  */
 
+import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type CallbackEvent,
@@ -335,6 +336,32 @@ for (const backend of backends) {
     });
   });
 }
+
+describe('callbacks behind a public host name (the Host check, server.allowedHosts)', () => {
+  it('DingTalk calling hub.example.com is refused until that name is allowed', async () => {
+    const fx = await startTestHub(backends[0]!, { config: testConfig(HTTP) });
+    cleanups.push(() => fx.cleanup());
+    const hub = fx.hub;
+    const send = async (server: ApiServer, msgId: string) => {
+      const res = await request(`${server.url}/callbacks/robot`, {
+        method: 'POST',
+        headers: { ...signedHeaders(hub, Date.now()), host: 'hub.example.com' },
+        body: botBody(hub, msgId, 'help'),
+      });
+      await res.body.text();
+      return res.statusCode;
+    };
+    expect(await send(await serveHub(hub), 'msgHost1')).toBe(403);
+    const allowed = await createApiServer(hub, {
+      tokens: noTokens,
+      callbacks: hub.callbacks!,
+      allowedHosts: ['hub.example.com'],
+    });
+    cleanups.push(() => allowed.close());
+    expect(await send(allowed, 'msgHost2')).toBe(200);
+    expect(await inboxIds(hub, 'bot:%')).toEqual(['bot:msgHost2']);
+  });
+});
 
 const pg = backends.find((b) => b.name === 'postgres')!;
 describe.skipIf(pg.skip)('two hub processes on one PostgreSQL database', () => {
