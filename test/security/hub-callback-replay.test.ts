@@ -15,7 +15,7 @@
  */
 
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type CallbackEvent,
   EventCrypto,
@@ -320,6 +320,80 @@ for (const backend of backends) {
       ).toBe(200);
       await hub.drainInbox();
       expect((await hub.getTask(id))!.history.filter((e) => e.kind === 'start')).toHaveLength(1);
+    });
+
+    it('the same signed callback retried after a process died between claim and commit: applied exactly once', async () => {
+      const { hub, server } = await start(backend);
+      const id = await openTask(hub, 'crash-same-signature');
+      const captured = signedHeaders(hub, Date.now());
+      const body = botBody(hub, 'msgCrash0002', `start ${id}`);
+      // The process dies at its inbox commit: the commit never happens, and nothing runs after it (a dead process
+      // forgets nothing), so whatever was claimed before the commit stays as written.
+      const commit = vi.spyOn(hub.inbox, 'commit').mockRejectedValueOnce(new Error('process killed'));
+      const forget = vi
+        .spyOn(StoreSeenStore.prototype, 'forget')
+        .mockRejectedValue(new Error('process killed'));
+      cleanups.push(async () => {
+        commit.mockRestore();
+        forget.mockRestore();
+      });
+      expect((await post(`${server.url}/callbacks/robot`, captured, body)).status).toBe(500);
+      expect(commit).toHaveBeenCalledTimes(1);
+      expect(await inboxIds(hub, 'bot:%')).toEqual([]);
+      forget.mockRestore();
+      // DingTalk's retry: the very same request, same timestamp/sign. It must be stored and applied.
+      expect(await post(`${server.url}/callbacks/robot`, captured, body)).toEqual({
+        status: 200,
+        body: { msgtype: 'empty' },
+      });
+      expect(await inboxIds(hub, 'bot:%')).toEqual(['bot:msgCrash0002']);
+      await waitFor(async () => (await stateOf(hub, id)) === 'in_progress', 5_000, 'retry applied');
+      // Once stored, further copies are replays: answered, applied by no one.
+      for (let i = 0; i < 2; i++) {
+        expect((await post(`${server.url}/callbacks/robot`, captured, body)).status).toBe(200);
+      }
+      await hub.drainInbox();
+      expect(await inboxIds(hub, 'bot:%')).toEqual(['bot:msgCrash0002']);
+      expect((await hub.getTask(id))!.history.filter((e) => e.kind === 'start')).toHaveLength(1);
+    });
+
+    it('the same encrypted push retried after a process died between claim and commit: one inbox entry', async () => {
+      const { hub, server } = await start(backend);
+      const app = appOf(hub);
+      const crypto = new EventCrypto({
+        token: app.callback.token,
+        aesKey: app.callback.aesKey,
+        ownerKey: app.appKey,
+      });
+      const encrypt = crypto.encrypt(
+        JSON.stringify({ EventType: 'dingkit_test_event', EventId: `evt-crash-${backend.name}` }),
+      );
+      const timestamp = String(Date.now());
+      const nonce = 'nonceHubCrash1';
+      const url = `${server.url}/callbacks/events?${new URLSearchParams({
+        msg_signature: crypto.sign(timestamp, nonce, encrypt),
+        timestamp,
+        nonce,
+      })}`;
+      const send = () => post(url, { 'content-type': 'application/json' }, JSON.stringify({ encrypt }));
+      const commit = vi.spyOn(hub.inbox, 'commit').mockRejectedValueOnce(new Error('process killed'));
+      const forget = vi
+        .spyOn(StoreSeenStore.prototype, 'forget')
+        .mockRejectedValue(new Error('process killed'));
+      cleanups.push(async () => {
+        commit.mockRestore();
+        forget.mockRestore();
+      });
+      expect((await send()).status).toBe(500);
+      expect(commit).toHaveBeenCalledTimes(1);
+      forget.mockRestore();
+      for (let i = 0; i < 3; i++) {
+        const r = await send();
+        expect(r.status).toBe(200);
+        const e = r.body as unknown as ReplyEnvelope;
+        expect(crypto.decrypt(e.encrypt)).toBe('success');
+      }
+      expect(await inboxIds(hub, 'event:%')).toEqual([`event:evt-crash-${backend.name}`]);
     });
 
     it('no callback routes unless configured: a stream-mode hub answers 404', async () => {
