@@ -259,7 +259,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
         config: { ...config, inbound: config.inbound ?? DEFAULT_INBOUND },
         app: config.apps[appName]!,
         inbound,
-        replay: o.callbackReplay ?? seenStore,
+        replay: o.callbackReplay ?? { inTransaction: seenStore },
         logger,
         // As a DingTalk client does (client.ts): the API origins this hub is configured with; in demo mode those
         // are the built-in emulator's.
