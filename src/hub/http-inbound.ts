@@ -23,7 +23,7 @@ import { createBotCallbackHandler } from '../callback/bot-handler.js';
 import { type CallbackEvent, EventCrypto } from '../callback/event-crypto.js';
 import { createEventCallbackHandler } from '../callback/event-handler.js';
 import type { CallbackHttpHandler } from '../callback/http-io.js';
-import type { ReplayKeys, SeenStore } from '../callback/replay-guard.js';
+import type { ReplayKeys, ReplayOption, SeenStore } from '../callback/replay-guard.js';
 import type { Logger } from '../core/logger.js';
 import type { Emulator } from '../emulator/emulator.js';
 import type { Tx } from '../store/open-store.js';
@@ -109,29 +109,26 @@ export function claimInTransaction(seen: StoreSeenStore, replay: ReplayKeys): (t
 
 export function createHubCallbacks(d: HubCallbackDeps): HubCallbacks {
   const http = d.config.inbound.http;
-  const inTransaction =
-    d.replay !== false && 'inTransaction' in d.replay ? d.replay.inTransaction : undefined;
-  const common = {
-    logger: d.logger,
-    replay: inTransaction
-      ? ('handler' as const)
-      : d.replay === false
-        ? (false as const)
-        : signaturesOnly(d.replay as SeenStore),
-  };
+  const memory = d.replay;
+  const inTransaction = memory !== false && 'inTransaction' in memory ? memory.inTransaction : undefined;
+  // Production: the receivers claim nothing (`'handler'`), `commit` claims in the inbox transaction.
+  const replay: Exclude<ReplayOption, undefined> =
+    memory === false ? false : 'inTransaction' in memory ? 'handler' : signaturesOnly(memory);
+  const common = { logger: d.logger, replay };
   const commit = async (
     kind: 'bot' | 'event',
     id: string,
     topic: string,
     payload: unknown,
-    replay: ReplayKeys | undefined,
+    keys: ReplayKeys | undefined,
   ) => {
-    if (inTransaction && !replay) throw new Error('callback replay keys missing'); // fail closed: never unclaimed
-    const claim = inTransaction && replay ? claimInTransaction(inTransaction, replay) : undefined;
+    if (inTransaction && !keys) throw new Error('callback replay keys missing'); // fail closed: never unclaimed
+    const claim = inTransaction && keys ? claimInTransaction(inTransaction, keys) : undefined;
     try {
       const r = await d.inbound.commitHttp(kind, id, topic, payload, claim);
-      if (r === 'replay')
+      if (r === 'replay') {
         d.logger.info({ kind, reason: 'replay' }, 'callback seen before: answered, not stored');
+      }
     } catch (e) {
       if (!d.reportStoreFault?.(e)) {
         d.logger.warn(
