@@ -24,13 +24,18 @@ import {
   replayStore,
   runHandler,
 } from './receiver.js';
-import { digestKey } from './replay-guard.js';
+import { digestKey, type ReplayKeys } from './replay-guard.js';
 import { toClock } from './timestamp-window.js';
 
 export interface BotCallbackMeta {
   /** The `timestamp` header, epoch ms as received. */
   timestamp: string;
   receivedAt: number;
+  /**
+   * With `replay: 'handler'` only: the keys this callback is remembered by (the `timestamp`+`sign` pair, the `msgId`), for the handler to claim
+   * in its own transaction (`ReplayKeys`). Absent otherwise (the receiver claimed them itself).
+   */
+  replay?: ReplayKeys;
 }
 
 /** An inline reply in the custom-robot message format (§2.4). Prefer `sessionWebhook` for app robots (§9a). */
@@ -108,7 +113,11 @@ export function createBotCallbackHandler(options: BotCallbackOptions): CallbackH
       keys,
       expiresAt,
       async () => {
-        const meta: BotCallbackMeta = { timestamp: ts, receivedAt: clock() };
+        const meta: BotCallbackMeta = {
+          timestamp: ts,
+          receivedAt: clock(),
+          ...(options.replay === 'handler' ? { replay: { keys, expiresAtMs: expiresAt } } : {}),
+        };
         const reply = await runHandler(options, 'bot', () => onMessage(body as unknown as BotMessage, meta));
         return jsonResponse(200, isReply(reply) ? reply : NO_REPLY);
       },

@@ -22,13 +22,18 @@ import {
   replayStore,
   runHandler,
 } from './receiver.js';
-import { digestKey } from './replay-guard.js';
+import { digestKey, type ReplayKeys } from './replay-guard.js';
 import { toClock } from './timestamp-window.js';
 
 export interface CardCallbackMeta {
   /** The signature timestamp header as received; undefined in unsigned mode. */
   timestamp: string | undefined;
   receivedAt: number;
+  /**
+   * With `replay: 'handler'` only: the keys this action is remembered by (none in unsigned mode), for the handler
+   * to claim in its own transaction (`ReplayKeys`). Absent otherwise (the receiver claimed them itself).
+   */
+  replay?: ReplayKeys;
 }
 
 /**
@@ -77,14 +82,20 @@ export function createCardCallbackHandler(options: CardCallbackOptions): Callbac
     }
     const ts = signed ? String(timestamp) : undefined;
     const keys = ts === undefined ? [] : [digestKey('card', 'sig', ts, String(signature))];
+    // Unsigned mode has no keys: nothing to keep, so nothing outlives the request.
+    const expiresAt = ts === undefined ? clock() : Number(ts) + windowMs + 1;
     return onceOnly(
       store,
       options,
       'card',
       keys,
-      Number(ts) + windowMs + 1,
+      expiresAt,
       async () => {
-        const meta: CardCallbackMeta = { timestamp: ts, receivedAt: clock() };
+        const meta: CardCallbackMeta = {
+          timestamp: ts,
+          receivedAt: clock(),
+          ...(options.replay === 'handler' ? { replay: { keys, expiresAtMs: expiresAt } } : {}),
+        };
         const answer = await runHandler(options, 'card', () =>
           onAction(body as unknown as CardCallback, meta),
         );

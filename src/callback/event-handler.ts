@@ -23,7 +23,7 @@ import {
   replayStore,
   runHandler,
 } from './receiver.js';
-import { digestKey } from './replay-guard.js';
+import { digestKey, type ReplayKeys } from './replay-guard.js';
 import { parseTimestampMs } from './timestamp-window.js';
 
 export interface EventCallbackMeta {
@@ -34,6 +34,11 @@ export interface EventCallbackMeta {
   nonce: string;
   /** When the request was verified, epoch ms. */
   receivedAt: number;
+  /**
+   * With `replay: 'handler'` only: the keys this push is remembered by (signature+timestamp+nonce, the event id), for the handler to claim
+   * in its own transaction (`ReplayKeys`). Absent otherwise (the receiver claimed them itself).
+   */
+  replay?: ReplayKeys;
 }
 
 /**
@@ -107,6 +112,7 @@ export function createEventCallbackHandler(options: EventCallbackOptions): Callb
           timestamp: opened.timestamp,
           nonce: opened.nonce,
           receivedAt: now(),
+          ...(options.replay === 'handler' ? { replay: { keys, expiresAtMs: expiresAt } } : {}),
         };
         await runHandler(options, 'event', () => onEvent(opened.event, meta));
         return success();

@@ -73,4 +73,10 @@ export {
   DEFAULT_MAX_BODY_BYTES,
 } from './http-io.js';
 export type { ReceiverOptions } from './receiver.js';
-export { MemorySeenStore, type MemorySeenStoreOptions, type SeenStore } from './replay-guard.js';
+export {
+  MemorySeenStore,
+  type MemorySeenStoreOptions,
+  type ReplayKeys,
+  type ReplayOption,
+  type SeenStore,
+} from './replay-guard.js';

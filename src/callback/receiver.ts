@@ -16,7 +16,13 @@ import {
   jsonResponse,
   tooLarge,
 } from './http-io.js';
-import { claimKeys, MemorySeenStore, releaseKeys, type SeenStore } from './replay-guard.js';
+import {
+  claimKeys,
+  MemorySeenStore,
+  type ReplayOption,
+  releaseKeys,
+  type SeenStore,
+} from './replay-guard.js';
 
 /** Options every receiver accepts. */
 export interface ReceiverOptions {
@@ -24,10 +30,12 @@ export interface ReceiverOptions {
    * Where accepted signatures and message ids are remembered for the whole timestamp window, so a replayed
    * callback is answered like the original without running the handler again. Pass a shared store when several
    * processes receive for one app; `false` turns the guard off (tests only: every replay then runs the handler).
+   * `'handler'`: the receiver claims nothing and the handler must claim `meta.replay` in the same transaction as
+   * its own write (`ReplayKeys`), so a crash between a claim and that write cannot lose a callback.
    * @default a MemorySeenStore of this receiver (100,000 keys)
    * @example { replay: new MemorySeenStore({ maxEntries: 500_000 }) }
    */
-  replay?: SeenStore | false;
+  replay?: Exclude<ReplayOption, undefined>;
   /**
    * Largest accepted body in bytes; larger ones are answered 413 without being buffered.
    * @default 1_048_576 (1 MiB)
@@ -75,10 +83,10 @@ export async function runHandler<T>(
 
 /**
  * The receiver's store: the caller's, a fresh in-memory one by default (on the receiver's clock, so expiry is
- * judged by the same time as the signature window), none when turned off.
+ * judged by the same time as the signature window), none when turned off or left to the handler.
  */
-export function replayStore(option: SeenStore | false | undefined, now: () => number): SeenStore | undefined {
-  if (option === false) return undefined;
+export function replayStore(option: ReplayOption, now: () => number): SeenStore | undefined {
+  if (option === false || option === 'handler') return undefined;
   return option ?? new MemorySeenStore({ now });
 }
 

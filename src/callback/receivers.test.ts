@@ -3,12 +3,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { createBotCallbackHandler } from './bot-handler.js';
+import { type BotCallbackMeta, createBotCallbackHandler } from './bot-handler.js';
 import { signBotCallback } from './bot-signature.js';
 import { createCardCallbackHandler } from './card-handler.js';
 import { signCardCallback } from './card-signature.js';
 import { EventCrypto, type ReplyEnvelope } from './event-crypto.js';
 import { createEventCallbackHandler } from './event-handler.js';
+import { digestKey, MemorySeenStore } from './replay-guard.js';
 
 const NOW = 1_700_000_000_000;
 const crypto = new EventCrypto({
@@ -204,6 +205,53 @@ describe('createBotCallbackHandler', () => {
     const h = createBotCallbackHandler({ appSecret: 'botSecret', now: NOW, onMessage });
     for (let i = 0; i < 3; i++) expect((await h.fetch(botRequest(JSON.stringify(message)))).status).toBe(200);
     expect(onMessage).toHaveBeenCalledOnce();
+  });
+
+  it("replay: 'handler' claims nothing itself and hands the keys to onMessage, which decides", async () => {
+    // The handler's own memory stands in for a database: claim and effect in one step, or neither.
+    const claimed = new Set<string>();
+    const applied: string[] = [];
+    const metas: BotCallbackMeta[] = [];
+    let crash = true;
+    const h = createBotCallbackHandler({
+      appSecret: 'botSecret',
+      now: () => NOW,
+      replay: 'handler',
+      onMessage: (m, meta) => {
+        metas.push(meta);
+        if (crash) {
+          crash = false;
+          throw new Error('died before its commit');
+        }
+        const keys = meta.replay!.keys;
+        if (keys.some((k) => claimed.has(k))) return undefined;
+        for (const k of keys) claimed.add(k);
+        applied.push(String(m.msgId));
+        return undefined;
+      },
+    });
+    const send = async () => (await h.fetch(botRequest(JSON.stringify(message)))).status;
+    // The first delivery fails inside the handler: 500, and the receiver itself kept nothing...
+    expect(await send()).toBe(500);
+    // ...so the very same request is taken, then answered as a replay by the handler's own claim.
+    expect([await send(), await send()]).toEqual([200, 200]);
+    expect(applied).toEqual(['m1']);
+    const sig = signBotCallback('botSecret', NOW);
+    expect(metas[0]!.replay).toEqual({
+      keys: [digestKey('bot', 'sig', String(NOW), sig), digestKey('bot', 'msg', 'm1')],
+      expiresAtMs: NOW + 3_600_000 + 1,
+    });
+    // Without the mode, the receiver claims and the handler sees no keys (the default is unchanged).
+    const plain: BotCallbackMeta[] = [];
+    const d = createBotCallbackHandler({
+      appSecret: 'botSecret',
+      now: () => NOW,
+      replay: new MemorySeenStore({ now: () => NOW }),
+      onMessage: (_m, meta) => void plain.push(meta),
+    });
+    await d.fetch(botRequest(JSON.stringify(message)));
+    await d.fetch(botRequest(JSON.stringify(message)));
+    expect(plain).toEqual([{ timestamp: String(NOW), receivedAt: NOW }]);
   });
 
   it('rejects bad signatures, stale timestamps and bad bodies with 4xx reasons', async () => {

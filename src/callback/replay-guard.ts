@@ -98,8 +98,29 @@ export class MemorySeenStore implements SeenStore {
   }
 }
 
-/** The receivers' option: a store, or `false` to turn the guard off. */
-export type ReplayOption = SeenStore | false | undefined;
+/**
+ * The receivers' option: a store, `false` to turn the guard off, or `'handler'`: the receiver claims nothing and the
+ * handler claims `meta.replay` itself, in the same transaction as its own effect (see `ReplayKeys`).
+ */
+export type ReplayOption = SeenStore | false | 'handler' | undefined;
+
+/**
+ * What a verified request would be remembered by: given to the handler as `meta.replay` in `'handler'` mode. With `replay: 'handler'`
+ * the receiver claims none of it, so the handler must: insert every key if absent (or expired) in the same database
+ * transaction that records the callback, and on any conflict treat the callback as a replay (record nothing, return
+ * nothing; the receiver answers success as it would for a replay). A crash then leaves both or neither.
+ * @example
+ * onMessage: (msg, meta) => db.transaction(async (tx) => {
+ *   for (const key of meta.replay.keys) if (!(await insertIfAbsent(tx, key, meta.replay.expiresAtMs))) return;
+ *   await tx.insert('inbox', msg);
+ * })
+ */
+export interface ReplayKeys {
+  /** SHA-256 digests (`bot:sig:<hex>`, `bot:msg:<hex>`, `event:sig:…`, `event:event:…`, `card:sig:…`). */
+  keys: readonly string[];
+  /** When the keys may be forgotten: the signature check refuses the request from then on (epoch ms). */
+  expiresAtMs: number;
+}
 
 export function digestKey(kind: string, what: 'sig' | 'msg' | 'event', ...parts: string[]): string {
   const h = createHash('sha256');

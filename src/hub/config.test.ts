@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectThrows } from '../../test/support/expect-throws.js';
+import { configRedactor } from '../cli/secrets.js';
 import { ConfigError } from '../core/errors.js';
 import { loadConfig, parseConfig, usesEmulator } from './config.js';
 import { defaultWorkers } from './delivery.js';
@@ -20,6 +21,35 @@ describe('hub config', () => {
       /tasks\.access\.policy/,
     );
     expect(() => parseConfig({ tasks: { access: { admin: ['x'] } } }, {})).toThrow(/tasks\.access/);
+  });
+
+  it('inbound: Stream by default; HTTP events take their token and AES key from the environment, never echoed, always redacted', () => {
+    expect(parseConfig({}, {}).inbound).toEqual({
+      mode: 'stream',
+      http: { robot: true, sessionWebhookOrigins: [] },
+    });
+    const token = 'cbTokenCanary7';
+    const aesKey = 'Zq7Xc0Vb9Nm8Lk2Jh4Gf6Ds1Aa3Ss5Dd7Ff9Gg0Hh2J';
+    const cfg = parseConfig(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is the config file's placeholder syntax
+      { inbound: { mode: 'http', http: { events: { token: '${CB_TOKEN}', aesKey: '${CB_AES}' } } } },
+      { CB_TOKEN: token, CB_AES: aesKey },
+    );
+    expect(cfg.inbound.http.events).toEqual({ token, aesKey });
+    const r = configRedactor(cfg);
+    const line = r.redact(`token=${token} key=${aesKey}`);
+    expect(line).not.toContain(token);
+    expect(line).not.toContain(aesKey);
+    // A malformed key is refused by name, without its value.
+    const bad = `${aesKey.slice(0, 40)}-_!`;
+    const e = expectThrows(
+      () => parseConfig({ inbound: { mode: 'http', http: { events: { token, aesKey: bad } } } }, {}),
+      ConfigError,
+    );
+    expect(e.message).toContain('inbound.http.events');
+    expect(e.message).not.toContain(bad);
+    expect(e.message).not.toContain(token);
+    expect(() => parseConfig({ inbound: { mode: 'pull' } }, {})).toThrow(/inbound\.mode/);
   });
 
   it('defaults to the emulator and SQLite when nothing is configured', () => {

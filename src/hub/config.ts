@@ -155,8 +155,8 @@ const inboundSchema = z
           ])
           .optional(),
         /**
-         * Origins a robot callback's `sessionWebhook` may name besides DingTalk's; any other is refused with 400.
-         * The built-in emulator's origin is added in demo mode.
+         * Origins a robot callback's `sessionWebhook` may name besides DingTalk's and the configured
+         * `dingtalk.oapiBase` / `apiBase` (the built-in emulator's in demo mode); any other is refused with 400.
          */
         sessionWebhookOrigins: z.array(z.string().url()).max(20).default([]),
       })

@@ -125,7 +125,9 @@ export async function runDemoScene(hub: RunningHub, o: DemoSceneOptions = {}): P
     log('   …the answer has not been applied yet; watch the dashboard.');
     return { taskId: task.id, shareId: share.id, completed: false };
   }
-  log(`   …it came in over Stream, was stored in the inbox, and moved task #${task.id} to done.`);
+  log(
+    `   …it came in over ${hub.stream ? 'Stream' : 'an HTTP callback'}, was stored in the inbox, and moved task #${task.id} to done.`,
+  );
   const cid = group.openConversationId;
   const told = await until(async () => {
     const announced = emu.messages(cid).some((m) => m.text.includes(`Task #${task.id} finished by`));

@@ -238,7 +238,10 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     now,
     todoEventTypes: o.todoEventTypes ?? ['todo_task_update'],
     unsafeAckBeforeCommit: o.unsafeAckBeforeCommit,
-    received: metrics.counter('dingkit_inbound_total', 'Inbound Stream pushes committed, by kind and result'),
+    received: metrics.counter(
+      'dingkit_inbound_total',
+      'Inbound pushes (Stream and HTTP callbacks) committed, by kind and result',
+    ),
     refused: metrics.counter(
       'dingkit_task_access_refused_total',
       'Task changes refused by the access rule, by path (chat, todo) and reason',
@@ -248,15 +251,22 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
   const inboundMode = (config.inbound ?? DEFAULT_INBOUND).mode;
   const appName = defaultAppName(config);
   let callbacks: HubCallbacks | undefined;
+  let seenStore: StoreSeenStore | undefined;
   if (inboundMode !== 'stream' && appName && o.receive !== false) {
+    seenStore = new StoreSeenStore(store, { now });
     try {
       callbacks = createHubCallbacks({
         config: { ...config, inbound: config.inbound ?? DEFAULT_INBOUND },
         app: config.apps[appName]!,
         inbound,
-        replay: o.callbackReplay ?? new StoreSeenStore(store, { now }),
+        replay: o.callbackReplay ?? { inTransaction: seenStore },
         logger,
-        extraOrigins: emulator ? [emulator.url] : [],
+        // As a DingTalk client does (client.ts): the API origins this hub is configured with; in demo mode those
+        // are the built-in emulator's.
+        extraOrigins: [
+          ...(emulator ? [emulator.url] : []),
+          ...[config.dingtalk.oapiBase, config.dingtalk.apiBase].filter((u): u is string => u !== undefined),
+        ],
         reportStoreFault: (e) => storeFaults.report(e, 'callbacks'),
       });
     } catch (e) {
@@ -294,6 +304,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     outbox: storeOutbox,
     inbox,
     retention: config.retention ?? DEFAULT_RETENTION,
+    seen: seenStore,
     metrics,
     logger,
     now,

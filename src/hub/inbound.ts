@@ -118,14 +118,24 @@ export class InboundService {
    * An HTTP callback (http-inbound.ts): the same durable commit under DingTalk's id, tried once. A failure throws,
    * so the receiver answers 500 and DingTalk sends the callback again, rather than an HTTP request waiting out a
    * store outage past DingTalk's deadline (§9b: 2.5 s). Success is answered only after this returns.
+   *
+   * `claim` runs first in the same transaction (the callback's replay keys, http-inbound.ts): false means a replay,
+   * and nothing is written. Claim and inbox row commit together or not at all, so a process dying in between leaves
+   * neither, and DingTalk's retry of the very same request is taken.
    */
   async commitHttp(
     kind: 'bot' | 'event',
     id: string,
     topic: string,
     payload: unknown,
-  ): Promise<'new' | 'duplicate'> {
-    const r = await this.#d.inbox.commit(id, 'http', topic, payload);
+    claim?: (tx: Tx) => Promise<boolean>,
+  ): Promise<'new' | 'duplicate' | 'replay'> {
+    const inbox = this.#d.inbox;
+    const r = claim
+      ? await inbox.withTransaction(async (tx) =>
+          (await claim(tx)) ? inbox.commit(id, 'http', topic, payload, tx) : ('replay' as const),
+        )
+      : await inbox.commit(id, 'http', topic, payload);
     this.#d.received?.inc({ kind, result: r });
     this.#kick?.();
     return r;

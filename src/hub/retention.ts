@@ -42,6 +42,11 @@ export interface RetentionDeps {
   now: () => number;
   /** Lock owner. @default a random UUID */
   owner?: string | undefined;
+  /**
+   * The HTTP callbacks' replay memory (seen-store.ts), when the hub receives over HTTP: its expired keys go too.
+   * Expired keys are already ignored; deleting them only keeps the `kv` table small.
+   */
+  seen?: { purgeExpired(limit: number): Promise<number> } | undefined;
   /** Rows per delete statement. @default 1_000 */
   batchSize?: number | undefined;
   /** Delay of the first round after start (then every `everyMs`). @default min(everyMs, 30_000) */
@@ -72,7 +77,7 @@ export class Retention {
     this.#locks = new StoreLocks(d.store, { now: d.now });
     this.#purged = d.metrics.counter(
       'dingkit_retention_purged_rows_total',
-      'Rows deleted by retention, by table (deliveries, messages, inbox)',
+      'Rows deleted by retention, by table (deliveries, messages, inbox, callback_keys)',
     );
     this.#rounds = d.metrics.counter(
       'dingkit_retention_rounds_total',
@@ -135,6 +140,13 @@ export class Retention {
       this.#purged.inc({ table: 'deliveries' }, out.deliveries);
       this.#purged.inc({ table: 'messages' }, out.messages);
       this.#purged.inc({ table: 'inbox' }, out.inbox);
+      if (this.#d.seen) {
+        let keys = 0;
+        for (let n = batchSize; n === batchSize && (await between()); keys += n) {
+          n = await this.#d.seen.purgeExpired(batchSize);
+        }
+        this.#purged.inc({ table: 'callback_keys' }, keys);
+      }
       this.#rounds.inc({ result: 'purged' });
       if (out.deliveries + out.messages + out.inbox > 0) {
         logger.info(

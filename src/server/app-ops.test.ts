@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { apiHarness } from '../../test/support/api-harness.js';
+import type { CallbackHttpHandler } from '../callback/http-io.js';
 
 type ErrorBody = { error: { code: string; message: string } };
 
@@ -102,6 +103,46 @@ describe('health, metrics, openapi, dashboard', () => {
     const { OPERATIONS } = await import('./openapi.js');
     const documented = new Set(OPERATIONS.map((o) => `${o.method} ${o.path}`));
     expect([...served].sort()).toEqual([...documented].sort());
+  });
+
+  it("documents DingTalk's callback routes when they are mounted, and marks them as taking no token", async () => {
+    const answered: string[] = [];
+    const stub = (name: string) =>
+      ({
+        fetch: async () => {
+          answered.push(name);
+          return new Response('{"msgtype":"empty"}', { headers: { 'content-type': 'application/json' } });
+        },
+      }) as unknown as CallbackHttpHandler;
+    const h = await apiHarness({ callbacks: { robot: stub('robot'), events: stub('events') } });
+    const served = new Set(
+      h.app.routes
+        .filter((r) => r.method !== 'ALL' && !['/', '/health'].includes(r.path))
+        .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, '{$1}')}`),
+    );
+    const { OPERATIONS, CALLBACK_OPERATIONS } = await import('./openapi.js');
+    const documented = [...OPERATIONS, ...Object.values(CALLBACK_OPERATIONS)].map(
+      (o) => `${o.method} ${o.path}`,
+    );
+    expect([...served].sort()).toEqual(documented.sort());
+    // No token on the route itself (the stub answers), and the document says so.
+    expect((await h.app.request('/callbacks/robot', { method: 'POST', body: '{}' })).status).toBe(200);
+    expect(answered).toEqual(['robot']);
+    const doc = (await (await h.app.request('/openapi.json', { headers: h.auth(h.tokens.read) })).json()) as {
+      paths: Record<string, Record<string, { security: unknown[]; responses: Record<string, unknown> }>>;
+    };
+    for (const path of ['/callbacks/robot', '/callbacks/events']) {
+      const op = doc.paths[path]!['post']!;
+      expect(op.security, path).toEqual([]);
+      expect(Object.keys(op.responses), path).toEqual(expect.arrayContaining(['200', '401', '500']));
+      expect(JSON.stringify(op.responses['401'])).toContain('CallbackError');
+    }
+    // Not mounted (inbound over Stream): not served, not documented.
+    const plain = await apiHarness();
+    const plainDoc = (await (
+      await plain.app.request('/openapi.json', { headers: plain.auth(plain.tokens.read) })
+    ).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(plainDoc.paths).filter((p) => p.startsWith('/callbacks/'))).toEqual([]);
   });
 
   it('leaves only health and the static login page open; the page holds no hub data and no secret', async () => {

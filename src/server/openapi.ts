@@ -1,7 +1,8 @@
 /**
  * `/openapi.json`, generated from the zod contracts the routes validate with (contracts.ts), so the document and
  * the server cannot disagree. Request schemas are rendered as inputs (what a client may send: defaults optional,
- * strings before coercion), answers as outputs.
+ * strings before coercion), answers as outputs. DingTalk's callback routes are listed only when the app mounts
+ * them (`buildOpenApi`'s `callbacks`), with no token and their own answers.
  */
 
 import { z } from 'zod';
@@ -23,6 +24,10 @@ interface Operation {
   limited?: boolean;
   /** Also takes the token as `?access_token=` (the SSE route only: EventSource sends no headers). */
   queryToken?: boolean;
+  /** Request headers the route reads (DingTalk's signature headers). */
+  headers?: Record<string, z.ZodType>;
+  /** A DingTalk callback: signed instead of a token, answers in DingTalk's shapes and `{ error, reason }`. */
+  signed?: boolean;
   status: number;
   answer?: z.ZodType;
   answerType?: string;
@@ -223,6 +228,44 @@ export const OPERATIONS: readonly Operation[] = [
   },
 ];
 
+/** What a callback receiver answers to bad input (src/callback/receiver.ts), not the API's `{ error: {…} }`. */
+const callbackError = z
+  .object({ error: z.string(), reason: z.string().optional() })
+  .meta({ id: 'CallbackError' });
+
+/** DingTalk's HTTP callbacks (src/hub/http-inbound.ts), served only with `inbound.mode` http or both. */
+export const CALLBACK_OPERATIONS = {
+  robot: {
+    method: 'post',
+    path: '/callbacks/robot',
+    summary:
+      'DingTalk robot message in HTTP mode (no token: signed with the app secret); stored in the inbox before the answer, a replay is answered the same and not applied',
+    signed: true,
+    headers: {
+      timestamp: z.string().describe('Epoch ms, within one hour'),
+      sign: z
+        .string()
+        .describe('Base64 HMAC-SHA256 of timestamp + "\n" + appSecret, keyed with the app secret'),
+    },
+    json: z.looseObject({ msgId: z.string().optional(), sessionWebhook: z.string().optional() }),
+    status: 200,
+    answer: z.looseObject({ msgtype: z.string().describe('"empty": no inline reply') }),
+  },
+  events: {
+    method: 'post',
+    path: '/callbacks/events',
+    summary:
+      'DingTalk encrypted event push (no token: signed with the subscription token); stored in the inbox before the encrypted success',
+    signed: true,
+    query: z.object({ msg_signature: z.string(), timestamp: z.string(), nonce: z.string() }),
+    json: z.object({ encrypt: z.string() }),
+    status: 200,
+    answer: z
+      .object({ msg_signature: z.string(), timeStamp: z.string(), nonce: z.string(), encrypt: z.string() })
+      .describe('The encrypted "success" envelope'),
+  },
+} as const satisfies Record<'robot' | 'events', Operation>;
+
 type Json = Record<string, unknown>;
 
 /** Converts one schema; named sub-schemas (`.meta({ id })`) are hoisted into `components.schemas`. */
@@ -239,12 +282,19 @@ function rewriteRefs(v: Json): Json {
   return JSON.parse(JSON.stringify(v).replaceAll('"#/$defs/', '"#/components/schemas/')) as Json;
 }
 
-export function buildOpenApi(version: string): Json {
+/** The document; `callbacks` says which of DingTalk's callback routes the app mounts. */
+export function buildOpenApi(
+  version: string,
+  o: { callbacks?: { robot?: boolean; events?: boolean } } = {},
+): Json {
   const components: Json = {};
   const paths: Record<string, Json> = {};
   const errorRef = { $ref: '#/components/schemas/Error' };
   components['Error'] = schemaOf(C.errorSchema, 'output', components);
-  for (const op of OPERATIONS) {
+  const callbacks = (['robot', 'events'] as const)
+    .filter((k) => o.callbacks?.[k])
+    .map((k) => CALLBACK_OPERATIONS[k]);
+  for (const op of [...OPERATIONS, ...callbacks] as readonly Operation[]) {
     const parameters: Json[] = [];
     for (const [name, s] of Object.entries(op.params ?? {})) {
       parameters.push({ name, in: 'path', required: true, schema: schemaOf(s, 'input', components) });
@@ -256,6 +306,9 @@ export function buildOpenApi(version: string): Json {
       for (const [name, schema] of Object.entries(props)) {
         parameters.push({ name, in: 'query', required: required.has(name), schema });
       }
+    }
+    for (const [name, s] of Object.entries(op.headers ?? {})) {
+      parameters.push({ name, in: 'header', required: true, schema: schemaOf(s, 'input', components) });
     }
     if (op.idempotent) {
       parameters.push({
@@ -277,45 +330,47 @@ export function buildOpenApi(version: string): Json {
         schema: { type: 'string' },
       });
     }
-    const responses: Json = {
-      [String(op.status)]: {
-        description: 'OK',
-        content: op.answer
-          ? { 'application/json': { schema: schemaOf(op.answer, 'output', components) } }
-          : {
-              [op.answerType ?? 'text/plain']: {
-                schema: { type: op.answerType === 'application/json' ? 'object' : 'string' },
-              },
-            },
-      },
-      '401': {
-        description:
-          'No token, or a token that is unknown, revoked, expired, or a demo token on a hub with real credentials',
-        content: { 'application/json': { schema: errorRef } },
-      },
-      ...(op.limited
-        ? {
-            '403': {
-              description:
-                'error.code forbidden: the token lacks the scope; token_limit: the token is limited (dingkit token create --groups/--people/--no-at-all) and this request sends beyond it; nothing was sent',
-              content: { 'application/json': { schema: errorRef } },
-            },
-          }
-        : {}),
-      ...(op.idempotent
-        ? {
-            '409': {
-              description:
-                'error.code idempotency_conflict: this token already used the Idempotency-Key for a different request; nothing was sent',
-              content: { 'application/json': { schema: errorRef } },
-            },
-          }
-        : {}),
-      '4XX': {
-        description: 'Refused: the reason is in error.code and error.message',
-        content: { 'application/json': { schema: errorRef } },
-      },
-    };
+    const responses: Json = op.signed
+      ? callbackResponses(op, components)
+      : {
+          [String(op.status)]: {
+            description: 'OK',
+            content: op.answer
+              ? { 'application/json': { schema: schemaOf(op.answer, 'output', components) } }
+              : {
+                  [op.answerType ?? 'text/plain']: {
+                    schema: { type: op.answerType === 'application/json' ? 'object' : 'string' },
+                  },
+                },
+          },
+          '401': {
+            description:
+              'No token, or a token that is unknown, revoked, expired, or a demo token on a hub with real credentials',
+            content: { 'application/json': { schema: errorRef } },
+          },
+          ...(op.limited
+            ? {
+                '403': {
+                  description:
+                    'error.code forbidden: the token lacks the scope; token_limit: the token is limited (dingkit token create --groups/--people/--no-at-all) and this request sends beyond it; nothing was sent',
+                  content: { 'application/json': { schema: errorRef } },
+                },
+              }
+            : {}),
+          ...(op.idempotent
+            ? {
+                '409': {
+                  description:
+                    'error.code idempotency_conflict: this token already used the Idempotency-Key for a different request; nothing was sent',
+                  content: { 'application/json': { schema: errorRef } },
+                },
+              }
+            : {}),
+          '4XX': {
+            description: 'Refused: the reason is in error.code and error.message',
+            content: { 'application/json': { schema: errorRef } },
+          },
+        };
     const operation: Json = {
       summary: op.summary,
       operationId: `${op.method}${op.path.replace(/[{}]/g, '').replace(/[/_-](\w)/g, (_, ch: string) => ch.toUpperCase())}`,
@@ -363,5 +418,31 @@ export function buildOpenApi(version: string): Json {
         },
       },
     },
+  };
+}
+
+/** A callback's answers: DingTalk's success shape, or the receiver's `{ error, reason }` (src/callback/receiver.ts). */
+function callbackResponses(op: Operation, components: Json): Json {
+  const problem = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/CallbackError' } } },
+  });
+  schemaOf(callbackError, 'output', components);
+  return {
+    [String(op.status)]: {
+      description:
+        'Stored in the inbox (applied once from there), or a replay of an accepted callback: the same answer',
+      content: { 'application/json': { schema: schemaOf(op.answer!, 'output', components) } },
+    },
+    '400': problem(
+      'error bad_request (body not a JSON object, not UTF-8, sessionWebhook not allowed) or decrypt',
+    ),
+    '401': problem('error signature: missing, stale or wrong signature; nothing stored'),
+    '403': {
+      description: 'host_not_allowed: the Host is not in server.allowedHosts',
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    },
+    '413': problem('Body over 1 MiB'),
+    '500': problem("error internal: not stored; nothing was claimed, so DingTalk's retry is taken"),
   };
 }

@@ -86,8 +86,15 @@ export class Inbox {
   /**
    * Records an inbound item durably. `'duplicate'` when this id was committed before (any status): the caller
    * acks it and does nothing else. Payloads are kept as received (the Stream already decrypted them).
+   * Given `tx`, the row is written in that transaction (and exists only if it commits).
    */
-  async commit(id: string, source: string, topic: string, payload: unknown): Promise<'new' | 'duplicate'> {
+  async commit(
+    id: string,
+    source: string,
+    topic: string,
+    payload: unknown,
+    tx?: Tx,
+  ): Promise<'new' | 'duplicate'> {
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID) {
       throw new ValidationError(`must be 1..${MAX_ID} characters`, 'id');
     }
@@ -98,7 +105,7 @@ export class Inbox {
       throw new ValidationError(`is not serialisable as JSON (${(e as Error).message})`, 'payload');
     }
     const now = this.#now();
-    const r = await this.#store.db
+    const r = await (tx ?? this.#store.db)
       .insertInto('inbox')
       .values({
         id,

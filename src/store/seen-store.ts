@@ -8,10 +8,16 @@
  * one key wait on the unique index and then re-check the condition against the committed row, so two processes
  * cannot both get `true`; SQLite has one writer at a time. Keys are the guard's SHA-256 digests, never a signature
  * or a message id in clear. Rows outlive their expiry until `purgeExpired` (the hub's retention round) deletes them.
+ *
+ * `firstSeenIn(tx, …)` is the same statement inside a caller's transaction: the hub claims a callback's signature in
+ * the transaction that commits it to the inbox (http-inbound.ts), so a crash leaves both or neither. On PostgreSQL a
+ * concurrent claim of the key then waits until that transaction ends, and sees its row only if it committed.
  */
 
+import type { Kysely } from 'kysely';
 import type { SeenStore } from '../callback/replay-guard.js';
-import type { Store } from './open-store.js';
+import type { Store, Tx } from './open-store.js';
+import type { Database } from './schema.js';
 
 /** kv keys of this store start with it, so `purgeExpired` leaves the token cache and probe rows alone. */
 export const SEEN_PREFIX = 'seen:';
@@ -25,10 +31,19 @@ export class StoreSeenStore implements SeenStore {
     this.#now = o.now ?? Date.now;
   }
 
-  async firstSeen(key: string, expiresAtMs: number): Promise<boolean> {
+  firstSeen(key: string, expiresAtMs: number): Promise<boolean> {
+    return this.#claim(this.#store.db, key, expiresAtMs);
+  }
+
+  /** `firstSeen` within `tx`: the key is claimed only if `tx` commits. */
+  firstSeenIn(tx: Tx, key: string, expiresAtMs: number): Promise<boolean> {
+    return this.#claim(tx, key, expiresAtMs);
+  }
+
+  async #claim(db: Kysely<Database>, key: string, expiresAtMs: number): Promise<boolean> {
     const now = this.#now();
     const until = Math.trunc(expiresAtMs);
-    const r = await this.#store.db
+    const r = await db
       .insertInto('kv')
       .values({ key: SEEN_PREFIX + key, value: '1', expires_at: until })
       .onConflict((oc) =>

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createBotCallbackHandler, signBotCallback } from '../../src/callback/index.js';
 import { SEEN_PREFIX, StoreSeenStore } from '../../src/store/seen-store.js';
 import { SharedTokenStore } from '../../src/store/token-store.js';
+import { expectThrows } from '../support/expect-throws.js';
 import { backends, freshStores } from './backends.js';
 import { FakeClock } from './helpers.js';
 
@@ -49,6 +50,33 @@ for (const backend of backends) {
       expect(await sa.firstSeen('event:sig:x', clock.t + 1_000)).toBe(false);
       await sb.forget('event:sig:x');
       expect(await sa.firstSeen('event:sig:x', clock.t + 1_000)).toBe(true);
+    });
+
+    it('firstSeenIn: a claim inside a transaction exists only if it commits; a concurrent one sees the outcome', async () => {
+      const [a, b] = await stores(2);
+      const clock = new FakeClock();
+      const sa = new StoreSeenStore(a!, { now: clock.now });
+      const sb = new StoreSeenStore(b!, { now: clock.now });
+      const until = clock.t + 60_000;
+      // Rolled back (the process died before its commit): the key was never claimed.
+      const e = await expectThrows(
+        () =>
+          a!.transaction(async (tx) => {
+            expect(await sa.firstSeenIn(tx, 'bot:sig:rb', until)).toBe(true);
+            throw new Error('died before the commit');
+          }),
+        Error,
+      );
+      expect(e.message).toBe('died before the commit');
+      expect(await sb.firstSeen('bot:sig:rb', until)).toBe(true);
+      // Committed: taken for everyone, including claims racing it from another store inside their own transactions.
+      const got = await Promise.all([
+        a!.transaction((tx) => sa.firstSeenIn(tx, 'bot:sig:race', until)),
+        b!.transaction((tx) => sb.firstSeenIn(tx, 'bot:sig:race', until)),
+        b!.transaction((tx) => sb.firstSeenIn(tx, 'bot:sig:race', until)),
+      ]);
+      expect(got.filter(Boolean)).toHaveLength(1);
+      expect(await sa.firstSeen('bot:sig:race', until)).toBe(false);
     });
 
     it('purgeExpired deletes expired seen keys only (the token cache shares the kv table)', async () => {

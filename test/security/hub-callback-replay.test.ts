@@ -14,7 +14,8 @@
  * Twins: `callbackReplay: false` (no memory) and one in-memory store per process show the swapped body lands.
  */
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type CallbackEvent,
   EventCrypto,
@@ -22,9 +23,11 @@ import {
   type ReplyEnvelope,
   signBotCallback,
 } from '../../src/callback/index.js';
+import { digestKey } from '../../src/callback/replay-guard.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
 import type { ApiTokenVerifier } from '../../src/server/auth.js';
+import { StoreSeenStore } from '../../src/store/seen-store.js';
 import { backends } from '../conformance/backends.js';
 import { ENG, type HubFixture, startTestHub, testConfig, waitFor } from '../e2e/hub-helpers.js';
 
@@ -267,6 +270,132 @@ for (const backend of backends) {
       }
     });
 
+    it('the store keeps digests only, and retention deletes the expired ones', async () => {
+      const { hub, server } = await start(backend);
+      const ts = Date.now();
+      const r = await post(
+        `${server.url}/callbacks/robot`,
+        signedHeaders(hub, ts),
+        botBody(hub, 'msgKept0001', 'help'),
+      );
+      expect(r.status).toBe(200);
+      await new StoreSeenStore(hub.store).firstSeen('bot:sig:expired', Date.now() - 1);
+      const keys = async () =>
+        (await hub.store.db.selectFrom('kv').select('key').where('key', 'like', 'seen:%').execute())
+          .map((k) => k.key)
+          .sort();
+      const before = await keys();
+      // The signature pair only: the msgId is the inbox's key (see the next test).
+      expect(before).toHaveLength(2);
+      const live = before.filter((k) => k !== 'seen:bot:sig:expired');
+      expect(live).toHaveLength(1);
+      for (const k of live) expect(k).toMatch(/^seen:bot:sig:[0-9a-f]{64}$/);
+      expect(JSON.stringify(before)).not.toContain('msgKept0001');
+      expect((await hub.purge()).ran).toBe(true);
+      expect(await keys()).toEqual(live);
+    });
+
+    it('a callback claimed by a process that died before storing it is taken when DingTalk sends it again', async () => {
+      const { hub, server } = await start(backend);
+      const id = await openTask(hub, 'crash-window');
+      const app = appOf(hub);
+      const ts1 = Date.now() - 5_000;
+      // What a process that died between claiming the callback and the inbox commit leaves: keys, no inbox entry.
+      const dead = new StoreSeenStore(hub.store);
+      for (const key of [
+        digestKey('bot', 'sig', String(ts1), signBotCallback(app.appSecret, ts1)),
+        digestKey('bot', 'msg', 'msgCrash0001'),
+      ]) {
+        expect(await dead.firstSeen(key, ts1 + 3_600_001)).toBe(true);
+      }
+      // DingTalk's retry: the same message, signed anew. The inbox, not the replay memory, knows msgIds.
+      const retry = botBody(hub, 'msgCrash0001', `start ${id}`);
+      expect(
+        (await post(`${server.url}/callbacks/robot`, signedHeaders(hub, Date.now()), retry)).status,
+      ).toBe(200);
+      await waitFor(async () => (await stateOf(hub, id)) === 'in_progress', 5_000, 'retry applied');
+      // ...and once it is stored, DingTalk sending it yet again is a duplicate of the inbox entry.
+      expect(
+        (await post(`${server.url}/callbacks/robot`, signedHeaders(hub, Date.now() + 1), retry)).status,
+      ).toBe(200);
+      await hub.drainInbox();
+      expect((await hub.getTask(id))!.history.filter((e) => e.kind === 'start')).toHaveLength(1);
+    });
+
+    it('the same signed callback retried after a process died between claim and commit: applied exactly once', async () => {
+      const { hub, server } = await start(backend);
+      const id = await openTask(hub, 'crash-same-signature');
+      const captured = signedHeaders(hub, Date.now());
+      const body = botBody(hub, 'msgCrash0002', `start ${id}`);
+      // The process dies at its inbox commit: the commit never happens, and nothing runs after it (a dead process
+      // forgets nothing), so whatever was claimed before the commit stays as written.
+      const commit = vi.spyOn(hub.inbox, 'commit').mockRejectedValueOnce(new Error('process killed'));
+      const forget = vi
+        .spyOn(StoreSeenStore.prototype, 'forget')
+        .mockRejectedValue(new Error('process killed'));
+      cleanups.push(async () => {
+        commit.mockRestore();
+        forget.mockRestore();
+      });
+      expect((await post(`${server.url}/callbacks/robot`, captured, body)).status).toBe(500);
+      expect(commit).toHaveBeenCalledTimes(1);
+      expect(await inboxIds(hub, 'bot:%')).toEqual([]);
+      forget.mockRestore();
+      // DingTalk's retry: the very same request, same timestamp/sign. It must be stored and applied.
+      expect(await post(`${server.url}/callbacks/robot`, captured, body)).toEqual({
+        status: 200,
+        body: { msgtype: 'empty' },
+      });
+      expect(await inboxIds(hub, 'bot:%')).toEqual(['bot:msgCrash0002']);
+      await waitFor(async () => (await stateOf(hub, id)) === 'in_progress', 5_000, 'retry applied');
+      // Once stored, further copies are replays: answered, applied by no one.
+      for (let i = 0; i < 2; i++) {
+        expect((await post(`${server.url}/callbacks/robot`, captured, body)).status).toBe(200);
+      }
+      await hub.drainInbox();
+      expect(await inboxIds(hub, 'bot:%')).toEqual(['bot:msgCrash0002']);
+      expect((await hub.getTask(id))!.history.filter((e) => e.kind === 'start')).toHaveLength(1);
+    });
+
+    it('the same encrypted push retried after a process died between claim and commit: one inbox entry', async () => {
+      const { hub, server } = await start(backend);
+      const app = appOf(hub);
+      const crypto = new EventCrypto({
+        token: app.callback.token,
+        aesKey: app.callback.aesKey,
+        ownerKey: app.appKey,
+      });
+      const encrypt = crypto.encrypt(
+        JSON.stringify({ EventType: 'dingkit_test_event', EventId: `evt-crash-${backend.name}` }),
+      );
+      const timestamp = String(Date.now());
+      const nonce = 'nonceHubCrash1';
+      const url = `${server.url}/callbacks/events?${new URLSearchParams({
+        msg_signature: crypto.sign(timestamp, nonce, encrypt),
+        timestamp,
+        nonce,
+      })}`;
+      const send = () => post(url, { 'content-type': 'application/json' }, JSON.stringify({ encrypt }));
+      const commit = vi.spyOn(hub.inbox, 'commit').mockRejectedValueOnce(new Error('process killed'));
+      const forget = vi
+        .spyOn(StoreSeenStore.prototype, 'forget')
+        .mockRejectedValue(new Error('process killed'));
+      cleanups.push(async () => {
+        commit.mockRestore();
+        forget.mockRestore();
+      });
+      expect((await send()).status).toBe(500);
+      expect(commit).toHaveBeenCalledTimes(1);
+      forget.mockRestore();
+      for (let i = 0; i < 3; i++) {
+        const r = await send();
+        expect(r.status).toBe(200);
+        const e = r.body as unknown as ReplyEnvelope;
+        expect(crypto.decrypt(e.encrypt)).toBe('success');
+      }
+      expect(await inboxIds(hub, 'event:%')).toEqual([`event:evt-crash-${backend.name}`]);
+    });
+
     it('no callback routes unless configured: a stream-mode hub answers 404', async () => {
       const fx = await startTestHub(backend);
       cleanups.push(() => fx.cleanup());
@@ -281,6 +410,32 @@ for (const backend of backends) {
     });
   });
 }
+
+describe('callbacks behind a public host name (the Host check, server.allowedHosts)', () => {
+  it('DingTalk calling hub.example.com is refused until that name is allowed', async () => {
+    const fx = await startTestHub(backends[0]!, { config: testConfig(HTTP) });
+    cleanups.push(() => fx.cleanup());
+    const hub = fx.hub;
+    const send = async (server: ApiServer, msgId: string) => {
+      const res = await request(`${server.url}/callbacks/robot`, {
+        method: 'POST',
+        headers: { ...signedHeaders(hub, Date.now()), host: 'hub.example.com' },
+        body: botBody(hub, msgId, 'help'),
+      });
+      await res.body.text();
+      return res.statusCode;
+    };
+    expect(await send(await serveHub(hub), 'msgHost1')).toBe(403);
+    const allowed = await createApiServer(hub, {
+      tokens: noTokens,
+      callbacks: hub.callbacks!,
+      allowedHosts: ['hub.example.com'],
+    });
+    cleanups.push(() => allowed.close());
+    expect(await send(allowed, 'msgHost2')).toBe(200);
+    expect(await inboxIds(hub, 'bot:%')).toEqual(['bot:msgHost2']);
+  });
+});
 
 const pg = backends.find((b) => b.name === 'postgres')!;
 describe.skipIf(pg.skip)('two hub processes on one PostgreSQL database', () => {
@@ -318,6 +473,22 @@ describe.skipIf(pg.skip)('two hub processes on one PostgreSQL database', () => {
     const task = (await a.hub.getTask(id))!;
     expect(task.state).toBe('in_progress');
     expect(task.history.filter((e) => e.kind === 'start')).toHaveLength(1);
+  });
+
+  it('the same pair sent to both processes at once, with two bodies: exactly one is stored', async () => {
+    const { a, b } = await twoHubs();
+    const id = await openTask(a.hub, 'two-processes-race');
+    for (let round = 0; round < 5; round++) {
+      const captured = signedHeaders(a.hub, Date.now() + round);
+      const answers = await Promise.all([
+        post(`${a.server.url}/callbacks/robot`, captured, botBody(a.hub, `msgRaceA${round}`, 'help')),
+        post(`${b.server.url}/callbacks/robot`, captured, botBody(a.hub, `msgRaceB${round}`, 'help')),
+        post(`${b.server.url}/callbacks/robot`, captured, botBody(a.hub, `msgRaceC${round}`, 'help')),
+      ]);
+      expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
+      expect(await inboxIds(a.hub, `bot:msgRace_${round}`)).toHaveLength(1);
+    }
+    expect((await a.hub.getTask(id))?.state).toBe('open');
   });
 
   it('twin: one in-memory replay store per process lets the swapped body through the other process', async () => {

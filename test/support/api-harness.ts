@@ -2,7 +2,7 @@
 
 import { Redactor } from '../../src/core/redact.js';
 import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
-import { createApp } from '../../src/server/app.js';
+import { type ApiAppOptions, createApp } from '../../src/server/app.js';
 import { Registry } from '../../src/server/metrics.js';
 import { FakeHub } from './fake-hub.js';
 
@@ -12,7 +12,13 @@ export interface LogLine {
   msg: string | undefined;
 }
 
-export async function apiHarness(opts: { bodyLimitBytes?: number; fileLimitBytes?: number } = {}) {
+export async function apiHarness(
+  opts: {
+    bodyLimitBytes?: number;
+    fileLimitBytes?: number;
+    callbacks?: NonNullable<ApiAppOptions['callbacks']>;
+  } = {},
+) {
   const hub = new FakeHub();
   const store = new MemoryApiTokenStore();
   const read = (await createApiToken(store, 'reader', ['read'])).token;
