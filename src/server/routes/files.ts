@@ -10,10 +10,12 @@
  *
  * Every answer, refusals included, is sent only once the body has been read to its end (up to a bound): a
  * client still sending when the server answers and closes fails with EPIPE and never reads the answer, and
- * @hono/node-server closes such a connection 500 ms after the answer unless the rest arrives by then. A 429 also
- * says `Connection: close`: its client comes back after Retry-After, and a pooled connection idle that long
- * meets Node's keep-alive timeout (5 s) under load; the retry then dies with EPIPE on a socket the server has
- * just closed (seen in the upload flood: every EPIPE was a retry on the connection that had carried its 429).
+ * @hono/node-server closes such a connection 500 ms after the answer unless the rest arrives by then.
+ * Every answer also says `Connection: close`. A client's pool keeps the connection of an upload it has finished
+ * and hands it to its next request; under load that request is often written seconds later, just as Node's
+ * keep-alive timeout (5 s) closes the idle socket, and a 20 MB body then dies with EPIPE (a POST is not retried
+ * on another socket). Seen in the upload flood: every EPIPE was a retry after a 429 written into a socket the
+ * hub had closed as idle. One TCP handshake per upload costs nothing next to its body.
  */
 
 import { join } from 'node:path';
@@ -47,14 +49,12 @@ export function fileRoutes(app: Hono<ApiEnv>, d: RouteDeps): void {
     const reader = c.req.raw.body?.getReader();
     if (reader) readers.set(c.req.raw, reader);
     await next();
+    c.header('connection', 'close');
     if (!reader) return;
-    // Beyond that bound nothing more is read: the connection is closed after the answer (a client still sending
-    // may then miss it, the price of not reading an unbounded body).
+    // Beyond that bound nothing more is read (a client still sending may then miss the answer, the price of not
+    // reading an unbounded body).
     const whole = !(Number.isFinite(declared) && declared > readable) && (await discard(reader, readable));
-    if (!whole) {
-      c.header('connection', 'close');
-      reader.cancel().catch(() => {});
-    }
+    if (!whole) reader.cancel().catch(() => {});
   };
 
   app.post('/v1/files', readToEnd, d.guard('send'), async (c) => {
@@ -66,7 +66,7 @@ export function fileRoutes(app: Hono<ApiEnv>, d: RouteDeps): void {
           `${d.maxConcurrentUploads} uploads are already in progress; retry in ${RETRY_AFTER_S} s`,
         ),
         429,
-        { 'retry-after': String(RETRY_AFTER_S), connection: 'close' },
+        { 'retry-after': String(RETRY_AFTER_S) },
       );
     }
     active++;
