@@ -13,9 +13,13 @@
  * uploads took the same hub to 935 MB peak. Not a test: nothing here asserts.
  *
  * Figures of 2026-12-04 (2 shared cores, load ~12): idle 156-171 MB, peak 205-233 MB in every run; 44-50 of 50
- * shared at limit 50 (54-175 s, 5-19 MB/s). The failures, only under that load, were EPIPE on the client (the
- * hub closed a connection mid-body; not reproduced in isolation) and one media upload to the emulator over its
- * 10 s timeout (502).
+ * shared at limit 50 (54-175 s, 5-19 MB/s), 22-36 at the default 16. The failures were EPIPE on the client and
+ * media uploads to the emulator over the flat 10 s per-call timeout (502). Causes: Node's keep-alive timeout
+ * (5 s) closing a pooled socket as the client, late under load, wrote its next upload (a retry after 429) into
+ * it; and a timeout not sized for 20 MB. After both fixes (every upload answer says Connection: close; the
+ * media upload gets the send timeout plus the size at 512 KiB/s): 50/50 at limit 50 (peak 218 MB, 15.9 s) and
+ * 50/50 at 16 (81 retries, peak 230 MB, 24.3 s), on a less loaded machine (load ~4). The loaded repro (30
+ * uploads at limit 8 with 4 CPU-burning processes beside): 21/30 with 9 EPIPE before, 30/30 after (79 retries).
  */
 
 import { type FloodHub, pdfBlob, startFloodHub, uploadOnce } from '../../test/support/upload-flood.js';

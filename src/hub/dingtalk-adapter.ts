@@ -9,6 +9,7 @@
  * second layer underneath would multiply attempts and let each process spend the whole budget.
  */
 
+import { stat } from 'node:fs/promises';
 import type { TemplateMessage } from '../api/robot/app-templates.js';
 import type { CustomRobot } from '../api/robot/custom-robot.js';
 import type { WebhookMessage } from '../api/robot/webhook-messages.js';
@@ -32,8 +33,25 @@ export interface AdapterOptions {
   apiBase?: string | undefined;
   logger?: Logger | undefined;
   now?: () => number;
-  /** Per-call timeout. @default 10_000 */
+  /** Per-call timeout (a media upload gets more, see {@link mediaTimeoutMs}). @default 10_000 */
   timeoutMs?: number;
+}
+
+/**
+ * The slowest rate a media upload is given time for: 512 KiB/s, so a file of 20 MB (the cap, reference §6.1)
+ * gets 40 s on top of the per-call timeout.
+ */
+export const MEDIA_FLOOR_BYTES_PER_S = 512 * 1024;
+
+/**
+ * Timeout of one media upload of `size` bytes: the per-call timeout plus the time the bytes take at
+ * {@link MEDIA_FLOOR_BYTES_PER_S}. The flat per-call timeout (the dispatcher's send timeout, 10 s) is sized for
+ * small JSON calls; under the upload flood, 20 MB uploads to the emulator ran past it and their shares failed
+ * with a 502 although nothing was wrong but the load. The media upload is made while the API request waits
+ * (`shareFile`), under no delivery lease, so the lease bound on send timeouts does not apply to it.
+ */
+export function mediaTimeoutMs(base: number, size: number): number {
+  return base + Math.ceil((size / MEDIA_FLOOR_BYTES_PER_S) * 1000);
 }
 
 /** The robot's access token from a configured webhook: the full URL, or only its token. */
@@ -133,7 +151,10 @@ export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
     },
 
     async mediaUpload(name, type, fileName, content, contentType): Promise<string> {
-      return (await client(name).media.upload({ type, source: content, fileName, contentType })).mediaId;
+      const size = typeof content === 'string' ? (await stat(content)).size : content.length;
+      const timeoutMs = mediaTimeoutMs(base.timeoutMs ?? 10_000, size);
+      return (await client(name).media.upload({ type, source: content, fileName, contentType, timeoutMs }))
+        .mediaId;
     },
 
     userIdByMobile: (name, mobile) => client(name).users.userIdByMobile(mobile),

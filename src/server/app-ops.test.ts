@@ -74,6 +74,16 @@ describe('health, metrics, openapi, dashboard', () => {
     expect(Object.keys(doc.components.schemas)).toEqual(
       expect.arrayContaining(['SendMessage', 'SendResult', 'Delivery', 'Task', 'UpdateTask', 'Error']),
     );
+    expect(doc.paths['/v1/files']?.['post']).toMatchObject({
+      responses: {
+        '202': {},
+        '413': { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        '429': {
+          headers: { 'Retry-After': { schema: { type: 'integer' } } },
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+      },
+    });
     expect(JSON.stringify(doc)).not.toContain('#/$defs/');
     // Issue #9: 409 idempotency_conflict and 403 token_limit where they can happen; the query token on SSE only.
     const ops = doc.paths as Record<

@@ -31,6 +31,8 @@ interface Operation {
   status: number;
   answer?: z.ZodType;
   answerType?: string;
+  /** Refusals worth naming on their own (the rest are the generic 4XX): status → when. */
+  refusals?: Record<number, { description: string; retryAfter?: boolean }>;
 }
 
 const list = <K extends string>(key: K, item: z.ZodType) => z.object({ [key]: z.array(item) });
@@ -145,6 +147,19 @@ export const OPERATIONS: readonly Operation[] = [
     multipart: C.fileShareFields,
     status: 202,
     answer: C.fileShareSchema,
+    refusals: {
+      413: {
+        description:
+          'payload_too_large: the file is over files.maxBytes (DingTalk: 20 MB), or the text fields over 64 KiB; ' +
+          'refused as soon as the declared length or the bytes read pass the cap',
+      },
+      429: {
+        description:
+          'too_many_uploads: files.maxConcurrentUploads uploads are already in progress; retry after ' +
+          'Retry-After seconds (the connection is closed after this answer)',
+        retryAfter: true,
+      },
+    },
   },
   {
     method: 'get',
@@ -371,6 +386,22 @@ export function buildOpenApi(
             content: { 'application/json': { schema: errorRef } },
           },
         };
+    for (const [status, r] of Object.entries(op.refusals ?? {})) {
+      responses[status] = {
+        description: r.description,
+        ...(r.retryAfter
+          ? {
+              headers: {
+                'Retry-After': {
+                  description: 'Seconds to wait before retrying',
+                  schema: { type: 'integer' },
+                },
+              },
+            }
+          : {}),
+        content: { 'application/json': { schema: errorRef } },
+      };
+    }
     const operation: Json = {
       summary: op.summary,
       operationId: `${op.method}${op.path.replace(/[{}]/g, '').replace(/[/_-](\w)/g, (_, ch: string) => ch.toUpperCase())}`,
