@@ -458,7 +458,10 @@ describe('dingkit token (standalone, on the store)', () => {
 
   it('creates a limited, expiring token; list shows expiry, last use and limits (human and --json)', async () => {
     const cwd = mkdtempSync(join(dir, 'tok-lim-'));
-    writeFileSync(join(cwd, 'dingkit.config.json'), JSON.stringify({ database: { url: './data/hub.db' } }));
+    writeFileSync(
+      join(cwd, 'dingkit.config.json'),
+      JSON.stringify({ database: { url: './data/hub.db', create: true } }),
+    );
     const args = ['token', 'create', 'ci', '--scopes', 'send', '--groups', 'ops', '--people', 'alice,bob'];
     const created = await runCliProcess([...args, '--no-at-all', '--expires', '30d', '--json'], { cwd });
     expect(created.code, created.stderr).toBe(0);
