@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type HubConfig, parseConfig } from '../../src/hub/config.js';
 import { type RunningHub, type StartHubOptions, startHub } from '../../src/hub/hub.js';
+import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
+import { createApp } from '../../src/server/app.js';
+import type { Scope } from '../../src/server/auth.js';
 import type { Store } from '../../src/store/open-store.js';
 import { backends } from '../conformance/backends.js';
 
@@ -58,6 +61,32 @@ export async function startTestHub(
       await fresh.cleanup();
     },
   };
+}
+
+/** The hub's HTTP API in-process (Hono's `app.request`), as an API caller with a token of these scopes reaches it. */
+export interface HubApi {
+  app: ReturnType<typeof createApp>['app'];
+  token: string;
+  /** A JSON request with the token; `body` undefined sends none. */
+  call(method: string, path: string, body?: unknown): Promise<Response>;
+}
+
+export async function hubApi(hub: RunningHub, scopes: Scope[] = ['admin']): Promise<HubApi> {
+  const tokens = new MemoryApiTokenStore();
+  const { token } = await createApiToken(tokens, 'test-caller', scopes);
+  const { app } = createApp({
+    hub,
+    tokens: new StoreTokenVerifier(tokens),
+    events: hub.events,
+    metrics: hub.metrics,
+  });
+  const call = async (method: string, path: string, body?: unknown) =>
+    app.request(path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  return { app, token, call };
 }
 
 /** Polls `fn` until it returns a truthy value (or throws after `timeoutMs`). */

@@ -7,12 +7,10 @@
 
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
-import { createApp } from '../../src/server/app.js';
-import { backends, type HubFixture, startTestHub } from '../e2e/hub-helpers.js';
+import { backends, type HubApi, type HubFixture, hubApi, startTestHub } from '../e2e/hub-helpers.js';
 
 let fx: HubFixture & { fresh: unknown };
-let app: ReturnType<typeof createApp>['app'];
+let app: HubApi['app'];
 let token = '';
 let groups: string[] = [];
 let people: string[] = [];
@@ -204,14 +202,7 @@ for (const backend of backends) {
   describe.skipIf(backend.skip)(`the API over the real hub (${backend.name})`, () => {
     beforeAll(async () => {
       fx = await startTestHub(backend);
-      const tokens = new MemoryApiTokenStore();
-      token = (await createApiToken(tokens, 'fuzz', ['admin'])).token;
-      app = createApp({
-        hub: fx.hub,
-        tokens: new StoreTokenVerifier(tokens),
-        events: fx.hub.events,
-        metrics: fx.hub.metrics,
-      }).app;
+      ({ app, token } = await hubApi(fx.hub));
       groups = Object.keys(fx.hub.config.groups);
       people = (await fx.hub.listPeople()).map((p) => p.name);
       const res = await app.request('/v1/tasks', post({ title: 'seed', assignees: [people[0]!] }));

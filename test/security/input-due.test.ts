@@ -10,15 +10,14 @@ import { runCli } from '../../src/cli/run.js';
 import { isDingTalkError } from '../../src/core/errors.js';
 import { createApiServer } from '../../src/server/api-server.js';
 import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
-import { createApp } from '../../src/server/app.js';
-import { backends, type HubFixture, startTestHub } from '../e2e/hub-helpers.js';
+import { backends, type HubApi, type HubFixture, hubApi, startTestHub } from '../e2e/hub-helpers.js';
 
 const sqlite = backends.find((b) => b.name === 'sqlite')!;
 const T0 = Date.UTC(2026, 5, 1, 12, 0, 0);
 
 describe('due times in the past', () => {
   let fx: HubFixture;
-  let app: ReturnType<typeof createApp>['app'];
+  let app: HubApi['app'];
   let token = '';
   let clock = T0;
   const call = (method: string, path: string, body: unknown) =>
@@ -31,14 +30,7 @@ describe('due times in the past', () => {
 
   beforeAll(async () => {
     fx = await startTestHub(sqlite, { now: () => clock });
-    const tokens = new MemoryApiTokenStore();
-    token = (await createApiToken(tokens, 'sec', ['admin'])).token;
-    app = createApp({
-      hub: fx.hub,
-      tokens: new StoreTokenVerifier(tokens),
-      events: fx.hub.events,
-      metrics: fx.hub.metrics,
-    }).app;
+    ({ app, token } = await hubApi(fx.hub));
   }, 60_000);
 
   afterAll(async () => {

@@ -8,9 +8,15 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDingTalkError } from '../../src/core/errors.js';
-import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
-import { createApp } from '../../src/server/app.js';
-import { backends, ENG, type HubFixture, startTestHub, waitFor } from '../e2e/hub-helpers.js';
+import {
+  backends,
+  ENG,
+  type HubApi,
+  type HubFixture,
+  hubApi,
+  startTestHub,
+  waitFor,
+} from '../e2e/hub-helpers.js';
 
 const sqlite = backends.find((b) => b.name === 'sqlite')!;
 const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
@@ -18,7 +24,7 @@ const pdf = Buffer.from('%PDF-1.4 hello');
 
 describe('file names', () => {
   let fx: HubFixture;
-  let app: ReturnType<typeof createApp>['app'];
+  let app: HubApi['app'];
   let token = '';
 
   const upload = (name: string, asField = false) => {
@@ -35,14 +41,7 @@ describe('file names', () => {
 
   beforeAll(async () => {
     fx = await startTestHub(sqlite);
-    const tokens = new MemoryApiTokenStore();
-    token = (await createApiToken(tokens, 'sec', ['admin'])).token;
-    app = createApp({
-      hub: fx.hub,
-      tokens: new StoreTokenVerifier(tokens),
-      events: fx.hub.events,
-      metrics: fx.hub.metrics,
-    }).app;
+    ({ app, token } = await hubApi(fx.hub));
   }, 60_000);
 
   afterAll(async () => {

@@ -6,15 +6,21 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
-import { createApp } from '../../src/server/app.js';
-import { backends, type HubFixture, OPS, startTestHub, waitFor } from '../e2e/hub-helpers.js';
+import {
+  backends,
+  type HubApi,
+  type HubFixture,
+  hubApi,
+  OPS,
+  startTestHub,
+  waitFor,
+} from '../e2e/hub-helpers.js';
 
 const sqlite = backends.find((b) => b.name === 'sqlite')!;
 
 describe('duplicate recipients are merged', () => {
   let fx: HubFixture;
-  let app: ReturnType<typeof createApp>['app'];
+  let app: HubApi['app'];
   let token = '';
   const post = (path: string, body: unknown) =>
     app.request(path, {
@@ -25,14 +31,7 @@ describe('duplicate recipients are merged', () => {
 
   beforeAll(async () => {
     fx = await startTestHub(sqlite);
-    const tokens = new MemoryApiTokenStore();
-    token = (await createApiToken(tokens, 'sec', ['admin'])).token;
-    app = createApp({
-      hub: fx.hub,
-      tokens: new StoreTokenVerifier(tokens),
-      events: fx.hub.events,
-      metrics: fx.hub.metrics,
-    }).app;
+    ({ app, token } = await hubApi(fx.hub));
   }, 60_000);
 
   afterAll(async () => {

@@ -7,9 +7,15 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDingTalkError } from '../../src/core/errors.js';
-import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
-import { createApp } from '../../src/server/app.js';
-import { backends, ENG, type HubFixture, startTestHub, waitFor } from '../e2e/hub-helpers.js';
+import {
+  backends,
+  ENG,
+  type HubApi,
+  type HubFixture,
+  hubApi,
+  startTestHub,
+  waitFor,
+} from '../e2e/hub-helpers.js';
 
 const NUL = 'a\u0000b';
 const LONE = 'a\ud800b';
@@ -17,7 +23,7 @@ const LONE = 'a\ud800b';
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`NUL and lone surrogates are refused (${backend.name})`, () => {
     let fx: HubFixture;
-    let app: ReturnType<typeof createApp>['app'];
+    let app: HubApi['app'];
     let token = '';
     let person = '';
     let taskId = 0;
@@ -31,14 +37,7 @@ for (const backend of backends) {
 
     beforeAll(async () => {
       fx = await startTestHub(backend);
-      const tokens = new MemoryApiTokenStore();
-      token = (await createApiToken(tokens, 'sec', ['admin'])).token;
-      app = createApp({
-        hub: fx.hub,
-        tokens: new StoreTokenVerifier(tokens),
-        events: fx.hub.events,
-        metrics: fx.hub.metrics,
-      }).app;
+      ({ app, token } = await hubApi(fx.hub));
       person = (await fx.hub.listPeople())[0]!.name;
       const res = await call('POST', '/v1/tasks', { title: 'seed', assignees: [person] });
       taskId = ((await res.json()) as { id: number }).id;
