@@ -13,8 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/hub/config.js';
 import { createApiToken } from '../../src/server/api-tokens.js';
 import { StoreApiTokens } from '../../src/server/store-tokens.js';
+import { waitFor } from '../e2e/hub-helpers.js';
 import { call } from '../integration/emulator-http.js';
-import { captureLogger, type HubWithApi, hubWithApi, until } from './support.js';
+import { captureLogger, type HubWithApi, hubWithApi } from './support.js';
 
 let h: HubWithApi;
 let dir: string;
@@ -69,10 +70,14 @@ describe('health answers without internals unless a read token is given', () => 
           break;
         }
       }
-      const anon = await until(async () => {
-        const r = await h.call('GET', '/health', undefined, null);
-        return r.status === 503 ? r : undefined;
-      }, 'health to fail');
+      const anon = await waitFor(
+        async () => {
+          const r = await h.call('GET', '/health', undefined, null);
+          return r.status === 503 ? r : undefined;
+        },
+        10_000,
+        'health to fail',
+      );
       expect(anon.body).toEqual({ ok: false });
       const told = await h.call('GET', '/health', undefined, reader);
       expect(told.status).toBe(503);

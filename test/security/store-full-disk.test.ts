@@ -17,7 +17,8 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/hub/config.js';
 import { PG_URL, pgAvailable } from '../conformance/backends.js';
-import { captureLogger, cuttableProxy, type HubWithApi, hubWithApi, type LogLine, until } from './support.js';
+import { waitFor } from '../e2e/hub-helpers.js';
+import { captureLogger, cuttableProxy, type HubWithApi, hubWithApi, type LogLine } from './support.js';
 
 const OPS = 'cidDemoOps000000002==';
 const LEASE_MS = 1_500;
@@ -51,10 +52,14 @@ async function drill(h: HubWithApi, lines: LogLine[], outage: Outage): Promise<v
   const id = accepted.body.deliveries[0].id as number;
   const row = () =>
     h.hub.store.db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-  await until(async () => {
-    const r = await row();
-    return r.status === 'sending' && r.started_at !== null;
-  }, 'the send to start');
+  await waitFor(
+    async () => {
+      const r = await row();
+      return r.status === 'sending' && r.started_at !== null;
+    },
+    10_000,
+    'the send to start',
+  );
 
   const before = lines.length;
   await outage.start(h);
@@ -75,14 +80,15 @@ async function drill(h: HubWithApi, lines: LogLine[], outage: Outage): Promise<v
   expect(health.body.ok).toBe(false);
 
   // DingTalk has the message; the hub cannot write that down yet.
-  await until(
+  await waitFor(
     () => emu.messages(OPS).some((m) => m.text.includes('sent during the outage')),
+    10_000,
     'the emulator to get it',
   );
   // Past the lease: before the fix the result was dropped here, and the reclaim parked the send as unknown.
   const leaseGone = Date.now() + LEASE_MS + 500;
   let more = 0;
-  await until(
+  await waitFor(
     async () => {
       if (
         (await h.call('POST', '/v1/messages', { group: 'ops', text: `refused ${more++}` })).status !== 503
@@ -91,8 +97,8 @@ async function drill(h: HubWithApi, lines: LogLine[], outage: Outage): Promise<v
       }
       return Date.now() > leaseGone;
     },
-    'the lease to run out',
     15_000,
+    'the lease to run out',
   );
   expect(more).toBeGreaterThan(3);
 
@@ -102,11 +108,15 @@ async function drill(h: HubWithApi, lines: LogLine[], outage: Outage): Promise<v
   expect(burst.some((l) => l.level === 'error' && l.msg === 'request failed')).toBe(false);
 
   await outage.end(h);
-  await until(async () => (await row()).status === 'sent', 'the known outcome to be recorded', 15_000);
+  await waitFor(async () => (await row()).status === 'sent', 15_000, 'the known outcome to be recorded');
   const final = await row();
   expect(final.attempts).toBe(1);
   expect(emu.messages(OPS).filter((m) => m.text.includes('sent during the outage'))).toHaveLength(1);
-  await until(async () => (await h.call('GET', '/health', undefined, null)).status === 200, 'health to pass');
+  await waitFor(
+    async () => (await h.call('GET', '/health', undefined, null)).status === 200,
+    10_000,
+    'health to pass',
+  );
   expect((await h.call('POST', '/v1/messages', { group: 'ops', text: 'after' })).status).toBe(202);
 }
 
