@@ -87,6 +87,15 @@ export const taskStateSchema = z.enum(['open', 'in_progress', 'done', 'cancelled
 export const prioritySchema = z.enum(['low', 'normal', 'high', 'urgent']);
 
 export const isoTimeSchema = z.iso.datetime({ offset: true });
+/** Task create and edit: the opt-in for a due time in the past. */
+const allowPastDueSchema = z
+  .boolean()
+  .optional()
+  .meta({
+    description:
+      'Accept a `due` more than 60 s in the past (an import of old work). Without it such a due time is a 400 ' +
+      '`due_in_past`.',
+  });
 
 export const createTaskBody = z
   .object({
@@ -97,14 +106,7 @@ export const createTaskBody = z
     due: isoTimeSchema.optional(),
     priority: prioritySchema.optional(),
     idempotencyKey: shortText(200).optional(),
-    allowPastDue: z
-      .boolean()
-      .optional()
-      .meta({
-        description:
-          'Accept a `due` more than 60 s in the past (an import of old work). Without it such a due time is a 400 ' +
-          '`due_in_past`.',
-      }),
+    allowPastDue: allowPastDueSchema,
   })
   .strict()
   .meta({ id: 'CreateTask' });
@@ -118,14 +120,7 @@ export const updateTaskBody = z
     group: aliasSchema.nullable().optional(),
     addAssignees: z.array(personNameSchema).min(1).max(50).optional(),
     removeAssignees: z.array(personNameSchema).min(1).max(50).optional(),
-    allowPastDue: z
-      .boolean()
-      .optional()
-      .meta({
-        description:
-          'Accept a `due` more than 60 s in the past (an import of old work). Without it such a due time is a 400 ' +
-          '`due_in_past`.',
-      }),
+    allowPastDue: allowPastDueSchema,
   })
   .strict()
   .refine(({ allowPastDue: _, ...b }) => Object.values(b).some((v) => v !== undefined), {

@@ -71,6 +71,12 @@ function appOf(hub: RunningHub) {
   return { appKey: app.appKey, appSecret: app.appSecret, callback: app.callback! };
 }
 
+/** The event-subscription crypto of the emulator's app, as DingTalk holds it. */
+function cryptoOf(hub: RunningHub): EventCrypto {
+  const app = appOf(hub);
+  return new EventCrypto({ token: app.callback.token, aesKey: app.callback.aesKey, ownerKey: app.appKey });
+}
+
 /** A robot callback as DingTalk sends it (§9a), from lisi in the engineering group. */
 function botBody(hub: RunningHub, msgId: string, text: string, extra: Record<string, unknown> = {}) {
   const app = appOf(hub);
@@ -177,12 +183,7 @@ for (const backend of backends) {
 
     it('one encrypted event push sent 3 times: one inbox entry, each copy gets the encrypted success', async () => {
       const { hub, server } = await start(backend);
-      const app = appOf(hub);
-      const crypto = new EventCrypto({
-        token: app.callback.token,
-        aesKey: app.callback.aesKey,
-        ownerKey: app.appKey,
-      });
+      const crypto = cryptoOf(hub);
       const event: CallbackEvent = {
         EventType: 'dingkit_test_event',
         EventId: `evt-replay-${backend.name}`,
@@ -359,12 +360,7 @@ for (const backend of backends) {
 
     it('the same encrypted push retried after a process died between claim and commit: one inbox entry', async () => {
       const { hub, server } = await start(backend);
-      const app = appOf(hub);
-      const crypto = new EventCrypto({
-        token: app.callback.token,
-        aesKey: app.callback.aesKey,
-        ownerKey: app.appKey,
-      });
+      const crypto = cryptoOf(hub);
       const encrypt = crypto.encrypt(
         JSON.stringify({ EventType: 'dingkit_test_event', EventId: `evt-crash-${backend.name}` }),
       );
