@@ -28,14 +28,14 @@ import { fileURLToPath } from 'node:url';
 import { DingTalk } from '../../src/client.js';
 import type { MessageRecord, OrgDef, RequestRecord } from '../../src/emulator/types.js';
 import { parseConfig } from '../../src/hub/config.js';
-import { createDingTalkAdapter } from '../../src/hub/dingtalk-adapter.js';
+import { Outbox } from '../../src/hub/delivery/outbox.js';
+import { createOutboxPort } from '../../src/hub/delivery/outbox-adapter.js';
+import { createDingTalkAdapter } from '../../src/hub/dingtalk/adapter.js';
 import { startHub } from '../../src/hub/hub.js';
-import { MessageService } from '../../src/hub/messages.js';
-import { createOutboxPort } from '../../src/hub/outbox-adapter.js';
+import { MessageService } from '../../src/hub/messages/send.js';
 import { PeopleDirectory } from '../../src/hub/people.js';
-import { EventBus } from '../../src/server/events.js';
+import { EventBus } from '../../src/observe/events.js';
 import { openStore } from '../../src/store/open-store.js';
-import { Outbox } from '../../src/store/outbox.js';
 import { chaosOrg, productionConfig } from '../../test/chaos/hub-chaos-support.js';
 
 const M = Number(process.argv[2] ?? 1_000);
@@ -118,7 +118,7 @@ async function hubCase(): Promise<Row> {
   try {
     const config = parseConfig(
       productionConfig(emu, R, {
-        // The hub's default (src/hub/delivery.ts): one send in flight per robot here, so every robot's window
+        // The hub's default (src/hub/delivery/start.ts): one send in flight per robot here, so every robot's window
         // can open at once. (The helper's own default is 8.)
         workers: undefined,
         pollMs: 10,

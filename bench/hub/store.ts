@@ -10,9 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { Dispatcher } from '../../src/hub/dispatcher.js';
+import { Dispatcher } from '../../src/hub/delivery/dispatcher.js';
+import { Outbox } from '../../src/hub/delivery/outbox.js';
 import { type OpenStoreOptions, openStore, type Store } from '../../src/store/open-store.js';
-import { Outbox } from '../../src/store/outbox.js';
 import { PG_URL, pct, pgUp } from '../support.js';
 
 const SEQUENTIAL = Number(process.env['BENCH_N'] ?? 1_000);

@@ -49,7 +49,7 @@ export async function fileVerb(args: string[], ctx: CliContext): Promise<number>
   let size: number | undefined;
   let fileName: string;
   if (v['from-url'] !== undefined) {
-    const { fetchFile } = await import('../hub/fetch-file.js');
+    const { fetchFile } = await import('../hub/files/fetch.js');
     const fetched = await fetchFile(v['from-url'], {
       maxBytes: FILE_LIMIT_BYTES,
       ...(v.name ? { fileName: v.name } : {}),

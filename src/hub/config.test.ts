@@ -6,7 +6,7 @@ import { expectThrows } from '../../test/support/expect-throws.js';
 import { configRedactor } from '../cli/secrets.js';
 import { ConfigError } from '../core/errors.js';
 import { loadConfig, parseConfig, usesEmulator } from './config.js';
-import { defaultWorkers } from './delivery.js';
+import { defaultWorkers } from './delivery/start.js';
 
 describe('hub config', () => {
   it('task access: assignees only by default; a policy, admins and per-group leads when set; bad values named', () => {

@@ -244,7 +244,7 @@ export const configSchema = z
         todoPollMs: z.number().int().min(0).default(0),
         /** Link in each Todo (`detailUrl`, reference §8.2); `{id}` is the task id. Default: the hub's own API. */
         detailUrl: z.string().url().optional(),
-        /** Who may change a task on a person's behalf (src/hub/task-access.ts, docs/security.md). */
+        /** Who may change a task on a person's behalf (src/hub/tasks/access.ts, docs/security.md). */
         access: taskAccess,
       })
       .strict()

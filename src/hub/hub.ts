@@ -15,11 +15,9 @@ import { assertStorableText } from '../core/text.js';
 import type { Emulator } from '../emulator/emulator.js';
 import { startEmulator } from '../emulator/emulator.js';
 import type { EmulatorOptions } from '../emulator/types.js';
-import { EventBus } from '../server/events.js';
-import { Registry } from '../server/metrics.js';
-import { Inbox } from '../store/inbox.js';
+import { EventBus } from '../observe/events.js';
+import { Registry } from '../observe/metrics.js';
 import { openStore, type Store } from '../store/open-store.js';
-import { Outbox } from '../store/outbox.js';
 import { StoreSeenStore } from '../store/seen-store.js';
 import { StreamClient } from '../stream/client.js';
 import type { StreamClientOptions } from '../stream/options.js';
@@ -30,20 +28,22 @@ import {
   sendTimeoutProblem,
   usesEmulator,
 } from './config.js';
-import { startDelivery } from './delivery.js';
-import { createDingTalkAdapter } from './dingtalk-adapter.js';
-import type { DingTalkPort } from './dingtalk-port.js';
+import { Outbox } from './delivery/outbox.js';
+import { createOutboxPort } from './delivery/outbox-adapter.js';
+import type { OutboxPort } from './delivery/outbox-port.js';
+import { createSender } from './delivery/sender.js';
+import { startDelivery } from './delivery/start.js';
+import { createDingTalkAdapter } from './dingtalk/adapter.js';
+import type { DingTalkPort } from './dingtalk/port.js';
 import { configFromOrg } from './emulator-config.js';
-import { FileService } from './files.js';
-import { createHubCallbacks, DEFAULT_INBOUND, type HubCallbacks, pointEmulatorAt } from './http-inbound.js';
-import { InboundService } from './inbound.js';
-import { defaultAppName } from './message-plan.js';
-import { MessageService } from './messages.js';
-import { createOutboxPort } from './outbox-adapter.js';
-import type { OutboxPort } from './outbox-port.js';
+import { FileService } from './files/files.js';
+import { createHubCallbacks, DEFAULT_INBOUND, type HubCallbacks, pointEmulatorAt } from './inbound/http.js';
+import { InboundService } from './inbound/inbound.js';
+import { Inbox } from './inbound/inbox.js';
+import { defaultAppName } from './messages/plan.js';
+import { MessageService } from './messages/send.js';
 import { PeopleDirectory } from './people.js';
 import { DEFAULT_RETENTION, type PurgeRound, Retention } from './retention.js';
-import { createSender } from './sender.js';
 import type {
   Actor,
   Delivery,
@@ -62,10 +62,10 @@ import type {
 } from './service.js';
 import { storeErrorReporter } from './store-errors.js';
 import { StoreFaults } from './store-faults.js';
-import { type AccessRules, resolveAccessRules } from './task-access.js';
-import { TaskScheduler } from './task-scheduler.js';
-import { TaskService } from './tasks.js';
-import { TodoPoller } from './todo-poller.js';
+import { type AccessRules, resolveAccessRules } from './tasks/access.js';
+import { TaskScheduler } from './tasks/scheduler.js';
+import { TaskService } from './tasks/tasks.js';
+import { TodoPoller } from './tasks/todo-poller.js';
 
 export const HUB_VERSION = '0.1.0';
 

@@ -10,7 +10,7 @@
 
 export { type HubConfig, loadConfig, parseConfig, usesEmulator } from './config.js';
 export { type DemoSceneOptions, type DemoSceneResult, runDemoScene } from './demo-scene.js';
-export { type FetchedFile, type FetchFileOptions, fetchFile } from './fetch-file.js';
+export { type FetchedFile, type FetchFileOptions, fetchFile } from './files/fetch.js';
 export { HUB_VERSION, type RunningHub, type StartHubOptions, startHub } from './hub.js';
 export type * from './service.js';
 export {
@@ -24,4 +24,4 @@ export {
   resolveAccessRules,
   type TaskAccessAction,
   TaskAccessError,
-} from './task-access.js';
+} from './tasks/access.js';

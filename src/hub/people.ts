@@ -10,8 +10,8 @@ import type { Kysely } from 'kysely';
 import { isDingTalkError, ValidationError } from '../core/errors.js';
 import type { Database } from '../store/schema.js';
 import type { HubConfig } from './config.js';
-import type { DingTalkPort } from './dingtalk-port.js';
-import { defaultAppName } from './message-plan.js';
+import type { DingTalkPort } from './dingtalk/port.js';
+import { defaultAppName } from './messages/plan.js';
 import type { Person } from './service.js';
 
 export interface ResolvedPerson extends Person {

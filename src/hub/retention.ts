@@ -13,12 +13,12 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/logger.js';
-import type { Counter, Registry } from '../server/metrics.js';
-import type { Inbox } from '../store/inbox.js';
+import type { Counter, Registry } from '../observe/metrics.js';
 import { StoreLocks } from '../store/locks.js';
 import type { Store } from '../store/open-store.js';
-import type { Outbox } from '../store/outbox.js';
 import type { HubConfig } from './config.js';
+import type { Outbox } from './delivery/outbox.js';
+import type { Inbox } from './inbound/inbox.js';
 import type { StoreFaultSink } from './store-faults.js';
 
 export const RETENTION_LOCK = 'hub.retention';

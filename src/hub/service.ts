@@ -7,7 +7,7 @@
  * people directory. Every answer is plain JSON (ISO timestamps) so it can be served as it is.
  */
 
-import type { TaskState } from './task-state.js';
+import type { TaskState } from './tasks/state.js';
 
 export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'parked' | 'dead' | 'cancelled';
 
@@ -187,7 +187,7 @@ export interface Actor {
   by: string;
   /**
    * Set when acting for a person (a chat command, the people's pages, an API route with a "by person" argument):
-   * the task-access rule (task-access.ts) then decides. Absent, the caller is an operator (an API token, the
+   * the task-access rule (tasks/access.ts) then decides. Absent, the caller is an operator (an API token, the
    * CLI) whose scopes govern it.
    */
   person?: PersonActor | undefined;
@@ -227,7 +227,7 @@ export interface HubService {
   ): Promise<Task>;
 
   /**
-   * Edits an open or in-progress task (task-edit.ts). A closed task throws a ValidationError on field `state`
+   * Edits an open or in-progress task (tasks/edit.ts). A closed task throws a ValidationError on field `state`
    * (the HTTP API's 409); an unknown id one on field `id`.
    */
   updateTask(id: number, patch: TaskPatch, actor: Actor): Promise<Task>;

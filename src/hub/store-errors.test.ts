@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Logger } from '../core/logger.js';
-import { Registry } from '../server/metrics.js';
+import { Registry } from '../observe/metrics.js';
 import { redactStoreError, storeErrorReporter } from './store-errors.js';
 
 function pgError(message: string, code?: string): Error {

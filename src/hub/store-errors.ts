@@ -9,7 +9,7 @@
 
 import type { Logger } from '../core/logger.js';
 import { redactByName } from '../core/redact.js';
-import type { Registry } from '../server/metrics.js';
+import type { Registry } from '../observe/metrics.js';
 
 /** `scheme://user:password@` anywhere in a text → the password replaced. */
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@\s/]*@/gi;

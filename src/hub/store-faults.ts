@@ -10,7 +10,7 @@
  */
 
 import type { Logger } from '../core/logger.js';
-import type { Registry } from '../server/metrics.js';
+import type { Registry } from '../observe/metrics.js';
 import type { Store } from '../store/open-store.js';
 import { probeWrite } from '../store/probe.js';
 import { redactStoreError, type StoreFaultKind, storeFaultOf, storeFaultReason } from './store-errors.js';

@@ -58,7 +58,7 @@ export function toResponse(
       return c.json(errorBody(reason ?? 'invalid_request', clean(e.message)), 400);
     }
     if (e.code === 'CONFIG') return c.json(errorBody('not_configured', clean(e.message)), 409);
-    // A person the task-access rule refused (src/hub/task-access.ts): answered like a missing task, so a route
+    // A person the task-access rule refused (src/hub/tasks/access.ts): answered like a missing task, so a route
     // acting for a person cannot be used to learn which tasks exist.
     if (e.code === 'TASK_ACCESS') return c.json(errorBody('not_found', clean(e.message)), 404);
     // The same key, the same caller, another request (src/store/idempotency.ts): nothing was sent.

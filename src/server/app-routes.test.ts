@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { apiHarness } from '../../test/support/api-harness.js';
-import { TaskAccessError } from '../hub/task-access.js';
+import { TaskAccessError } from '../hub/tasks/access.js';
 
 type ErrorBody = { error: { code: string; message: string } };
 

@@ -19,11 +19,11 @@ import { Redactor } from '../core/redact.js';
 import type { HubService } from '../hub/service.js';
 import { isStoreUnavailable } from '../hub/store-errors.js';
 import { type StoreFaultSink, StoreFaults } from '../hub/store-faults.js';
+import { EventBus } from '../observe/events.js';
+import { Registry } from '../observe/metrics.js';
 import { ApiError, errorBody, toResponse } from './api-error.js';
 import { type ApiTokenVerifier, requireScope, verdictOf } from './auth.js';
 import { DASHBOARD_CSP, dashboardHtml } from './dashboard/page.js';
-import { EventBus } from './events.js';
-import { Registry } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { eventRoutes } from './routes/events.js';
@@ -81,7 +81,7 @@ export interface ApiAppOptions {
   /**
    * DingTalk's HTTP callbacks (the hub's `callbacks`, `inbound.mode` http or both): mounted at
    * `POST /callbacks/robot` and `POST /callbacks/events` without an API token, as DingTalk signs them instead
-   * (src/hub/http-inbound.ts). Absent: the routes do not exist (404).
+   * (src/hub/inbound/http.ts). Absent: the routes do not exist (404).
    */
   callbacks?: { robot?: CallbackHttpHandler | undefined; events?: CallbackHttpHandler | undefined };
 }

@@ -248,7 +248,7 @@ const callbackError = z
   .object({ error: z.string(), reason: z.string().optional() })
   .meta({ id: 'CallbackError' });
 
-/** DingTalk's HTTP callbacks (src/hub/http-inbound.ts), served only with `inbound.mode` http or both. */
+/** DingTalk's HTTP callbacks (src/hub/inbound/http.ts), served only with `inbound.mode` http or both. */
 export const CALLBACK_OPERATIONS = {
   robot: {
     method: 'post',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { apiHarness } from '../../test/support/api-harness.js';
-import { EventBus } from './events.js';
+import { EventBus } from '../observe/events.js';
 import { SseStreams } from './sse.js';
 
 /** Reads the SSE body until `until` matches the text so far (or the stream ends). */

@@ -13,7 +13,7 @@
  * reconnects and is told why.
  */
 
-import { type EventBus, formatSse } from './events.js';
+import { type EventBus, formatSse } from '../observe/events.js';
 
 export interface SseOptions {
   /** Interval of `: ping` comment lines. @default 15_000 */

@@ -117,7 +117,7 @@ export interface TasksTable {
   id: Generated<number>;
   title: string;
   description: string | null;
-  /** open | in_progress | done | cancelled (src/hub/task-state.ts). */
+  /** open | in_progress | done | cancelled (src/hub/tasks/state.ts). */
   state: string;
   group_alias: string | null;
   due_at: Millis | null;

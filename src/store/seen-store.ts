@@ -10,7 +10,7 @@
  * or a message id in clear. Rows outlive their expiry until `purgeExpired` (the hub's retention round) deletes them.
  *
  * `firstSeenIn(tx, …)` is the same statement inside a caller's transaction: the hub claims a callback's signature in
- * the transaction that commits it to the inbox (http-inbound.ts), so a crash leaves both or neither. On PostgreSQL a
+ * the transaction that commits it to the inbox (inbound/http.ts), so a crash leaves both or neither. On PostgreSQL a
  * concurrent claim of the key then waits until that transaction ends, and sees its row only if it committed.
  */
 

@@ -5,7 +5,7 @@
  */
 
 import { NetworkError } from '../../src/core/errors.js';
-import { Dispatcher } from '../../src/hub/dispatcher.js';
+import { Dispatcher } from '../../src/hub/delivery/dispatcher.js';
 import { openStore } from '../../src/store/open-store.js';
 import { awaitGo } from './standby.js';
 

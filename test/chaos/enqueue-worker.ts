@@ -5,8 +5,8 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { Outbox } from '../../src/hub/delivery/outbox.js';
 import { openStore } from '../../src/store/open-store.js';
-import { Outbox } from '../../src/store/outbox.js';
 import { awaitGo } from './standby.js';
 
 // Started as a warm standby (standby.ts): modules loaded, then the test's go line says where and how.

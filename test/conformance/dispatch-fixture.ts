@@ -2,9 +2,9 @@
 
 import type { KyselyPlugin } from 'kysely';
 import { NetworkError } from '../../src/core/errors.js';
-import { Dispatcher, type DispatcherOptions } from '../../src/hub/dispatcher.js';
+import { Dispatcher, type DispatcherOptions } from '../../src/hub/delivery/dispatcher.js';
+import { type DeliverySpec, Outbox } from '../../src/hub/delivery/outbox.js';
 import type { Store } from '../../src/store/open-store.js';
-import { type DeliverySpec, Outbox } from '../../src/store/outbox.js';
 import { type Backend, freshStores } from './backends.js';
 
 export const spec = (target: string, extra: Partial<DeliverySpec> = {}): DeliverySpec => ({

@@ -1,8 +1,8 @@
 /** Dispatcher conformance: claims, leases, reclaim, concurrency, graceful stop, lease renewal. */
 
 import { describe, expect, it } from 'vitest';
-import { claimDue, markStarted } from '../../src/store/delivery-queue.js';
-import { Outbox } from '../../src/store/outbox.js';
+import { Outbox } from '../../src/hub/delivery/outbox.js';
+import { claimDue, markStarted } from '../../src/hub/delivery/queue.js';
 import { backends } from './backends.js';
 import { dispatchFixture, spec } from './dispatch-fixture.js';
 import { FakeClock, RecordingSender, sleep, until } from './helpers.js';

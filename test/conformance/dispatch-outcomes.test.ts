@@ -3,9 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { NetworkError, PlatformError, RateLimitedError, TimeoutError } from '../../src/core/errors.js';
 import { Redactor } from '../../src/core/redact.js';
-import { EventBus } from '../../src/server/events.js';
-import { Registry } from '../../src/server/metrics.js';
-import { type DeliverySpec, Outbox } from '../../src/store/outbox.js';
+import { type DeliverySpec, Outbox } from '../../src/hub/delivery/outbox.js';
+import { EventBus } from '../../src/observe/events.js';
+import { Registry } from '../../src/observe/metrics.js';
 import { backends } from './backends.js';
 import { dispatchFixture, failSome, flaky, spec } from './dispatch-fixture.js';
 import { FakeClock, RecordingSender, until } from './helpers.js';

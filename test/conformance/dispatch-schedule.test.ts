@@ -6,11 +6,11 @@
 
 import type { KyselyPlugin } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { defaultGuardMs } from '../../src/hub/dispatcher.js';
-import { claimDue, FinishBatcher, markStartedMany, release } from '../../src/store/delivery-queue.js';
-import { closeHits, lockKeys, penalize, recordHits, restampHit } from '../../src/store/limiter.js';
+import { defaultGuardMs } from '../../src/hub/delivery/dispatcher.js';
+import { closeHits, lockKeys, penalize, recordHits, restampHit } from '../../src/hub/delivery/limiter.js';
+import { Outbox } from '../../src/hub/delivery/outbox.js';
+import { claimDue, FinishBatcher, markStartedMany, release } from '../../src/hub/delivery/queue.js';
 import type { Store } from '../../src/store/open-store.js';
-import { Outbox } from '../../src/store/outbox.js';
 import { backends } from './backends.js';
 import { dispatchFixture, flaky, spec } from './dispatch-fixture.js';
 import { FakeClock, RecordingSender, until } from './helpers.js';

@@ -1,6 +1,6 @@
 /** Shared pieces of the store conformance suite: a settable clock, a recording sender, window counting. */
 
-import type { DispatchJob, SenderPort } from '../../src/hub/dispatcher.js';
+import type { DispatchJob, SenderPort } from '../../src/hub/delivery/dispatcher.js';
 
 export class FakeClock {
   constructor(public t = 1_764_000_000_000) {}

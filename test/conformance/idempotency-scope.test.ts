@@ -6,10 +6,10 @@
 
 import { Migrator, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { type EnqueueInput, Outbox } from '../../src/hub/delivery/outbox.js';
 import { IdempotencyConflictError, requestFingerprint } from '../../src/store/idempotency.js';
 import { migrationProvider } from '../../src/store/migrations/index.js';
 import type { Store } from '../../src/store/open-store.js';
-import { type EnqueueInput, Outbox } from '../../src/store/outbox.js';
 import { backends, freshStores } from './backends.js';
 import { FakeClock } from './helpers.js';
 

@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { Inbox } from '../../src/store/inbox.js';
+import { Outbox } from '../../src/hub/delivery/outbox.js';
+import { Inbox } from '../../src/hub/inbound/inbox.js';
 import type { Store, Tx } from '../../src/store/open-store.js';
-import { Outbox } from '../../src/store/outbox.js';
 import { backends, freshStores } from './backends.js';
 import { FakeClock } from './helpers.js';
 

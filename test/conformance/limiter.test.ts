@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { rateLimitMiddleware } from '../../src/core/rate-limiter.js';
-import { Dispatcher, type DispatcherOptions } from '../../src/hub/dispatcher.js';
-import { StoreLimiterStore } from '../../src/store/limiter.js';
+import { Dispatcher, type DispatcherOptions } from '../../src/hub/delivery/dispatcher.js';
+import { StoreLimiterStore } from '../../src/hub/delivery/limiter.js';
+import { type DeliverySpec, Outbox } from '../../src/hub/delivery/outbox.js';
 import type { Store } from '../../src/store/open-store.js';
-import { type DeliverySpec, Outbox } from '../../src/store/outbox.js';
 import { backends, freshStores } from './backends.js';
 import { FakeClock, maxInWindow, RecordingSender, sleep } from './helpers.js';
 

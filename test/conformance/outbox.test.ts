@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type EnqueueInput, Outbox, toDelivery } from '../../src/store/outbox.js';
+import { type EnqueueInput, Outbox, toDelivery } from '../../src/hub/delivery/outbox.js';
 import { backends, freshStores } from './backends.js';
 import { FakeClock } from './helpers.js';
 

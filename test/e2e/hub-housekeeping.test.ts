@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../../src/core/logger.js';
+import { Outbox } from '../../src/hub/delivery/outbox.js';
 import { startHub } from '../../src/hub/hub.js';
 import { RETENTION_LOCK } from '../../src/hub/retention.js';
-import { Outbox } from '../../src/store/outbox.js';
 import { PG_URL, pgAvailable } from '../conformance/backends.js';
 import { backends, OPS, startTestHub, testConfig, waitFor } from './hub-helpers.js';
 

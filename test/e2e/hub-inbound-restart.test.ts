@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { startHub } from '../../src/hub/hub.js';
-import { Inbox } from '../../src/store/inbox.js';
+import { Inbox } from '../../src/hub/inbound/inbox.js';
 import { backends, ENG, testConfig, waitFor } from './hub-helpers.js';
 
 for (const backend of backends) {

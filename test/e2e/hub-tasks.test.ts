@@ -131,7 +131,7 @@ for (const backend of backends) {
         { title: 'Review PR 7', assignees: ['bob'], group: 'ops' },
         { by: 'tester' },
       );
-      // Asked in Chinese, answered in Chinese (chat-replies.ts).
+      // Asked in Chinese, answered in Chinese (inbound/replies.ts).
       await emu.postMessage(OPS, { from: 'bob', text: '我的任务', atBot: true });
       await waitFor(() =>
         emu

@@ -1,5 +1,5 @@
 /**
- * A media upload is given time in proportion to its size (hub/dingtalk-adapter.ts `mediaTimeoutMs`): the flat
+ * A media upload is given time in proportion to its size (hub/dingtalk/adapter.ts `mediaTimeoutMs`): the flat
  * per-call timeout (the dispatcher's send timeout, 10 s by default) is sized for small JSON calls, and under the
  * upload flood 20 MB uploads to the emulator ran past it, their shares failing with a 502.
  *
@@ -8,7 +8,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MEDIA_FLOOR_BYTES_PER_S, mediaTimeoutMs } from '../../src/hub/dingtalk-adapter.js';
+import { MEDIA_FLOOR_BYTES_PER_S, mediaTimeoutMs } from '../../src/hub/dingtalk/adapter.js';
 import { backends, type HubFixture, startTestHub, testConfig } from '../e2e/hub-helpers.js';
 
 const sqlite = backends.find((b) => b.name === 'sqlite')!;

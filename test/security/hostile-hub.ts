@@ -6,7 +6,7 @@
 
 import { request } from 'node:http';
 import type { StartHubOptions } from '../../src/hub/hub.js';
-import { BOT_TOPIC } from '../../src/hub/inbound.js';
+import { BOT_TOPIC } from '../../src/hub/inbound/inbound.js';
 import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
 import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
 import { backends, type HubFixture, OPS, startTestHub, testConfig } from '../e2e/hub-helpers.js';

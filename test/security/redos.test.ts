@@ -7,9 +7,9 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from '../../src/hub/commands.js';
-import { splitMessage } from '../../src/hub/split.js';
-import { renderTemplate } from '../../src/hub/template.js';
+import { parseCommand } from '../../src/hub/inbound/commands.js';
+import { splitMessage } from '../../src/hub/messages/split.js';
+import { renderTemplate } from '../../src/hub/messages/template.js';
 
 const BUDGET_MS = 500;
 

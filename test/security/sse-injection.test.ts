@@ -7,7 +7,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatSse } from '../../src/server/events.js';
+import { formatSse } from '../../src/observe/events.js';
 import { chatFromStranger, type HostileHub, startHostileHub } from './hostile-hub.js';
 
 const FORGE = (sep: string) =>

@@ -8,7 +8,7 @@
  * (alice, bob, zhangsan), both with the hub's app robot.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOT_TOPIC } from '../../src/hub/inbound.js';
+import { BOT_TOPIC } from '../../src/hub/inbound/inbound.js';
 import type { Task } from '../../src/hub/service.js';
 import {
   backends,

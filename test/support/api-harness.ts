@@ -1,9 +1,9 @@
 /** Builds the API app over a FakeHub with one token per scope, for route tests. */
 
 import { Redactor } from '../../src/core/redact.js';
+import { Registry } from '../../src/observe/metrics.js';
 import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
 import { type ApiAppOptions, createApp } from '../../src/server/app.js';
-import { Registry } from '../../src/server/metrics.js';
 import { FakeHub } from './fake-hub.js';
 
 export interface LogLine {

@@ -21,8 +21,8 @@ import type {
   TaskInput,
   TaskPatch,
 } from '../../src/hub/service.js';
-import { transition } from '../../src/hub/task-state.js';
-import { EventBus } from '../../src/server/events.js';
+import { transition } from '../../src/hub/tasks/state.js';
+import { EventBus } from '../../src/observe/events.js';
 
 export interface FakeCall {
   method: string;

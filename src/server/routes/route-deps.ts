@@ -5,9 +5,9 @@
 
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Actor, HubService } from '../../hub/service.js';
+import type { EventBus } from '../../observe/events.js';
+import type { Registry } from '../../observe/metrics.js';
 import type { AuthVariables, GuardOptions, Scope } from '../auth.js';
-import type { EventBus } from '../events.js';
-import type { Registry } from '../metrics.js';
 import type { SseStreams } from '../sse.js';
 import { enforceLimits, type SendTargets } from '../token-limits.js';
 

@@ -1,5 +1,5 @@
 /**
- * Tasks: create (201), list with filters, show, edit (PATCH), and the state transitions of src/hub/task-state.ts. An invalid
+ * Tasks: create (201), list with filters, show, edit (PATCH), and the state transitions of src/hub/tasks/state.ts. An invalid
  * transition comes back from the hub as a ValidationError and is answered 409 here: the request was well formed,
  * the task's state forbids it.
  */

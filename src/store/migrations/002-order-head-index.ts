@@ -1,6 +1,6 @@
 /**
  * 002_order_head_index: the claim query asks, for each queued delivery with an order key, whether an earlier
- * delivery of the same key is still queued, sending or parked (delivery-queue.ts). With only (order_key, id)
+ * delivery of the same key is still queued, sending or parked (delivery/queue.ts). With only (order_key, id)
  * indexed, that probe walks every already-sent row of the conversation before it meets a blocking one, so a
  * long ordered backlog made each claim slower as it drained. With the status between key and id, the probe
  * is one index seek per blocking status.

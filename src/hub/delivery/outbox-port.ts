@@ -1,0 +1,40 @@
+/**
+ * What the hub's services need from the store's transactional outbox (the dispatcher owns delivery). An
+ * `enqueue` given a transaction writes its rows in it, so a task and its announcement, or an inbound command
+ * and its effects, commit together or not at all.
+ */
+
+import type { Tx } from '../../store/open-store.js';
+import type { Delivery, DeliveryStatus } from '../service.js';
+import type { JobSpec } from './jobs.js';
+
+export interface EnqueueInput {
+  /** `message`, `task`, `file`, `reply`, `reminder`... */
+  kind: string;
+  /** The accepted request, without secrets (kept for audit and idempotent replay). */
+  request: unknown;
+  idempotencyKey?: string | undefined;
+  /** Whose key it is (the actor's `idempotencyScope`); see src/store/idempotency.ts. */
+  idempotencyScope?: string | undefined;
+  /** Fingerprint of the canonical request; the same key with another one is refused. */
+  requestHash?: string | undefined;
+  createdBy?: string | undefined;
+  jobs: JobSpec[];
+}
+
+export interface EnqueueResult {
+  messageId: string;
+  duplicate: boolean;
+  deliveries: Delivery[];
+}
+
+export interface OutboxPort {
+  enqueue(input: EnqueueInput, tx?: Tx): Promise<EnqueueResult>;
+  getMessage(messageId: string): Promise<EnqueueResult | undefined>;
+  listDeliveries(filter: {
+    status?: DeliveryStatus | undefined;
+    limit?: number | undefined;
+  }): Promise<Delivery[]>;
+  redrive(ids: readonly string[] | 'all-dead'): Promise<number>;
+  counts(): Promise<{ queued: number; parked: number; dead: number }>;
+}

@@ -1,0 +1,465 @@
+/**
+ * The transactional outbox (issue #4 item 3): a request is durable before the API answers. `enqueue` writes the
+ * message row and all its delivery rows in one transaction, so a crash leaves either the whole request or
+ * nothing. An idempotency key makes a repeat within the window return the first request and write nothing; the
+ * unique index on `messages (idempotency_scope, idempotency_key)` (with `ON CONFLICT DO NOTHING`) makes that hold
+ * when callers race from several processes (reliability goal D4). A key belongs to its scope (the caller), and a
+ * repeat whose request fingerprint differs from the first is refused with IdempotencyConflictError, writing
+ * nothing (idempotency.ts).
+ */
+
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { ValidationError } from '../../core/errors.js';
+import { IdempotencyConflictError, sameRequest } from '../../store/idempotency.js';
+import { fromJsonColumn, toJsonColumn } from '../../store/json.js';
+import type { Store, Tx } from '../../store/open-store.js';
+import type {
+  DeliveryChannel,
+  DeliveryRow,
+  DeliveryStatus,
+  MessageRow,
+  NewDelivery,
+} from '../../store/schema.js';
+import type { Delivery } from '../service.js';
+
+export interface DeliverySpec {
+  channel: DeliveryChannel;
+  /** Group alias or person name, as operators know it. */
+  target: string;
+  /** What the sender needs to send this part (JSON, names not secrets). */
+  payload: unknown;
+  /** @default the message's kind */
+  kind?: string | undefined;
+  /**
+   * Limiter key whose budget this send spends, e.g. `webhook:ops` for custom robot `ops` (its 20/min cap,
+   * reference §2.6). Null or absent: the dispatcher applies no budget of its own.
+   */
+  rateKey?: string | null | undefined;
+  /** Jobs with the same key are sent one after another, in enqueue order. */
+  orderKey?: string | null | undefined;
+  /**
+   * `message`: `orderKey` orders this request's deliveries among themselves only; it is stored as
+   * `msg:<messageId>:<orderKey>`, so no other request waits on it. @default `key` (the key as given)
+   */
+  orderScope?: 'key' | 'message' | undefined;
+  part?: { index: number; count: number } | undefined;
+  /** The endpoint dedupes on a key we send, so an unknown outcome may be retried without a duplicate. */
+  idempotent?: boolean | undefined;
+  /** Not before this time (epoch ms). @default now */
+  runAt?: number | undefined;
+}
+
+export interface EnqueueInput {
+  /** `message`, `task`, `file`, ... */
+  kind: string;
+  /** The request as accepted (JSON, no secrets); kept for audit and for replaying the first answer. */
+  request: unknown;
+  idempotencyKey?: string | undefined;
+  /**
+   * Whose key it is (`token:<name>`, `person:<userId>`, `cli`): the same key in another scope is another request.
+   * @default '' (one shared scope: internal callers only)
+   */
+  idempotencyScope?: string | undefined;
+  /** Fingerprint of the canonical request (idempotency.ts `requestFingerprint`); a repeat that differs is refused. */
+  requestHash?: string | undefined;
+  createdBy?: string | undefined;
+  deliveries: readonly DeliverySpec[];
+}
+
+export interface EnqueueResult {
+  messageId: string;
+  /** True when the idempotency key matched an earlier request: nothing new was written. */
+  duplicate: boolean;
+  createdAt: number;
+  deliveries: DeliveryRow[];
+}
+
+export interface OutboxOptions {
+  now?: () => number;
+  /**
+   * How long an idempotency key keeps answering with the first request. After it, the key starts a new one.
+   * @default 86_400_000 (24 h)
+   */
+  idempotencyWindowMs?: number;
+  /** Called after each enqueue that wrote something (live views). */
+  onEnqueued?: (r: EnqueueResult) => void;
+}
+
+const MAX_KEY = 200;
+
+/** The service-contract view of a delivery row (src/hub/service.ts). */
+export function toDelivery(row: DeliveryRow): Delivery {
+  return {
+    id: String(row.id),
+    status: row.status,
+    channel: row.channel,
+    target: row.target,
+    ...(row.part_count > 1 ? { part: { index: row.part_index, count: row.part_count } } : {}),
+    attempts: row.attempts,
+    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
+    ...(row.remote_id !== null ? { remoteId: row.remote_id } : {}),
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
+
+export function parsePayload(row: DeliveryRow): unknown {
+  return fromJsonColumn(row.payload);
+}
+
+function checkInput(input: EnqueueInput): void {
+  if (!input.kind) throw new ValidationError('is required', 'kind');
+  if (input.idempotencyKey !== undefined) {
+    if (input.idempotencyKey.length === 0 || input.idempotencyKey.length > MAX_KEY) {
+      throw new ValidationError(`must be 1..${MAX_KEY} characters`, 'idempotencyKey');
+    }
+  }
+  if (input.deliveries.length === 0)
+    throw new ValidationError('at least one delivery is required', 'deliveries');
+  input.deliveries.forEach((d, i) => {
+    if (!d.target) throw new ValidationError('is required', `deliveries[${i}].target`);
+    if (d.part && (d.part.index < 1 || d.part.count < d.part.index)) {
+      throw new ValidationError('index must be in 1..count', `deliveries[${i}].part`);
+    }
+  });
+}
+
+export class Outbox {
+  readonly #store: Store;
+  readonly #now: () => number;
+  readonly #windowMs: number;
+  readonly #onEnqueued: ((r: EnqueueResult) => void) | undefined;
+
+  constructor(store: Store, o: OutboxOptions = {}) {
+    this.#store = store;
+    this.#now = o.now ?? Date.now;
+    this.#windowMs = o.idempotencyWindowMs ?? 86_400_000;
+    this.#onEnqueued = o.onEnqueued;
+  }
+
+  /**
+   * Makes a request durable. Pass `tx` to enqueue inside a transaction of your own (e.g. an inbox handler that
+   * also writes task state); otherwise it runs in its own.
+   */
+  async enqueue(input: EnqueueInput, tx?: Tx): Promise<EnqueueResult> {
+    checkInput(input);
+    const request = toJsonColumn(input.request, 'request');
+    const payloads = input.deliveries.map((d, i) => toJsonColumn(d.payload, `deliveries[${i}].payload`));
+    const r =
+      (tx ? undefined : await this.#enqueueOneStatement(input, request, payloads)) ??
+      (tx
+        ? await this.#enqueueIn(tx, input, request, payloads)
+        : await this.#store.transaction((t) => this.#enqueueIn(t, input, request, payloads)));
+    if (!r.duplicate) this.#onEnqueued?.(r);
+    return r;
+  }
+
+  /**
+   * PostgreSQL, one delivery, no caller transaction (the common `sendMessage`): the message and its delivery in
+   * one statement (`WITH m AS (INSERT messages) INSERT deliveries`), atomic on its own, so one round trip instead
+   * of four (begin, two inserts, commit): the accept rate is bound by round trips × pool size (bench/hub). A key
+   * already taken makes the statement fail as a whole (nothing written); undefined then, and the transaction
+   * path settles it (duplicate answer, or a key past its window). Several deliveries keep one insert per row there,
+   * which keeps their ids in order.
+   */
+  async #enqueueOneStatement(
+    input: EnqueueInput,
+    request: string,
+    payloads: string[],
+  ): Promise<EnqueueResult | undefined> {
+    if (this.#store.dialect !== 'postgres' || input.deliveries.length !== 1) return undefined;
+    const now = this.#now();
+    const id = randomUUID();
+    const [value] = this.#deliveryValues(input, id, payloads, now);
+    try {
+      const row = await this.#store.db
+        .with('m', (db) =>
+          db.insertInto('messages').values({
+            id,
+            kind: input.kind,
+            idempotency_key: input.idempotencyKey ?? null,
+            idempotency_scope: input.idempotencyKey === undefined ? null : (input.idempotencyScope ?? ''),
+            request_hash: input.requestHash ?? null,
+            request_json: request,
+            response_json: null,
+            created_by: input.createdBy ?? null,
+            created_at: now,
+          }),
+        )
+        .insertInto('deliveries')
+        .values(value!)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return { messageId: id, duplicate: false, createdAt: now, deliveries: [row] };
+    } catch (e) {
+      if ((e as { code?: unknown }).code === '23505') return undefined;
+      throw e;
+    }
+  }
+
+  #deliveryValues(input: EnqueueInput, id: string, payloads: string[], now: number): NewDelivery[] {
+    return input.deliveries.map((d, i) => ({
+      message_id: id,
+      kind: d.kind ?? input.kind,
+      channel: d.channel,
+      target: d.target,
+      rate_key: d.rateKey ?? null,
+      payload: payloads[i]!,
+      status: 'queued',
+      attempts: 0,
+      idempotent: d.idempotent ? 1 : 0,
+      run_at: d.runAt ?? now,
+      lease_owner: null,
+      lease_until: null,
+      started_at: null,
+      order_key:
+        d.orderKey == null ? null : d.orderScope === 'message' ? `msg:${id}:${d.orderKey}` : d.orderKey,
+      part_index: d.part?.index ?? 1,
+      part_count: d.part?.count ?? 1,
+      remote_id: null,
+      last_error: null,
+      created_at: now,
+      updated_at: now,
+      finished_at: null,
+    }));
+  }
+
+  async #enqueueIn(tx: Tx, input: EnqueueInput, request: string, payloads: string[]): Promise<EnqueueResult> {
+    const now = this.#now();
+    const key = input.idempotencyKey ?? null;
+    const scope = key === null ? null : (input.idempotencyScope ?? '');
+    const id = randomUUID();
+    const insert = () =>
+      tx
+        .insertInto('messages')
+        .values({
+          id,
+          kind: input.kind,
+          idempotency_key: key,
+          idempotency_scope: scope,
+          request_hash: input.requestHash ?? null,
+          request_json: request,
+          response_json: null,
+          created_by: input.createdBy ?? null,
+          created_at: now,
+        })
+        .onConflict((oc) => oc.columns(['idempotency_scope', 'idempotency_key']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+    let inserted = await insert();
+    if (!inserted && key !== null && scope !== null) {
+      // The key is taken. A holder older than the window lets it go (its request keeps its rows, just not the
+      // key) and this request takes it. Checked only on a conflict, so a fresh key costs one statement, not two.
+      const released = await tx
+        .updateTable('messages')
+        .set({ idempotency_key: null })
+        .where('idempotency_scope', '=', scope)
+        .where('idempotency_key', '=', key)
+        .where('created_at', '<=', now - this.#windowMs)
+        .executeTakeFirst();
+      if (released.numUpdatedRows > 0n) inserted = await insert();
+    }
+    if (!inserted && key !== null && scope !== null) {
+      // This caller holds the key (committed: PostgreSQL waits for a racing insert to finish first).
+      const first = await tx
+        .selectFrom('messages')
+        .selectAll()
+        .where('idempotency_scope', '=', scope)
+        .where('idempotency_key', '=', key)
+        .executeTakeFirstOrThrow();
+      // Same key, another request: refuse rather than answer "done" for a message that is never sent.
+      if (!sameRequest(first.request_hash, input.requestHash)) throw new IdempotencyConflictError();
+      const rows = await tx
+        .selectFrom('deliveries')
+        .selectAll()
+        .where('message_id', '=', first.id)
+        .orderBy('id')
+        .execute();
+      return { messageId: first.id, duplicate: true, createdAt: first.created_at, deliveries: rows };
+    }
+    const values = this.#deliveryValues(input, id, payloads, now);
+    const rows: DeliveryRow[] = [];
+    // One statement per row keeps ids in enqueue order on both dialects (ordering relies on it).
+    for (const v of values) {
+      rows.push(await tx.insertInto('deliveries').values(v).returningAll().executeTakeFirstOrThrow());
+    }
+    return { messageId: id, duplicate: false, createdAt: now, deliveries: rows };
+  }
+
+  async getMessage(id: string): Promise<{ message: MessageRow; deliveries: DeliveryRow[] } | undefined> {
+    const message = await this.#store.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!message) return undefined;
+    const deliveries = await this.#store.db
+      .selectFrom('deliveries')
+      .selectAll()
+      .where('message_id', '=', id)
+      .orderBy('id')
+      .execute();
+    return { message, deliveries };
+  }
+
+  /** Records the answer given for a message, so repeats with its key can replay it byte for byte. */
+  async setResponse(messageId: string, response: unknown, tx?: Tx): Promise<void> {
+    await (tx ?? this.#store.db)
+      .updateTable('messages')
+      .set({ response_json: toJsonColumn(response, 'response') })
+      .where('id', '=', messageId)
+      .execute();
+  }
+
+  async getDelivery(id: number): Promise<DeliveryRow | undefined> {
+    return this.#store.db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Newest first. */
+  async listDeliveries(
+    f: {
+      status?: DeliveryStatus | undefined;
+      messageId?: string | undefined;
+      limit?: number | undefined;
+    } = {},
+  ): Promise<DeliveryRow[]> {
+    let q = this.#store.db.selectFrom('deliveries').selectAll();
+    if (f.status) q = q.where('status', '=', f.status);
+    if (f.messageId) q = q.where('message_id', '=', f.messageId);
+    const limit = Math.min(Math.max(1, Math.trunc(f.limit ?? 100)), 1_000);
+    return q.orderBy('id', 'desc').limit(limit).execute();
+  }
+
+  async counts(): Promise<Record<DeliveryStatus, number>> {
+    const rows = await this.#store.db
+      .selectFrom('deliveries')
+      .select(['status', sql<number>`count(*)`.as('n')])
+      .groupBy('status')
+      .execute();
+    const out: Record<DeliveryStatus, number> = {
+      queued: 0,
+      sending: 0,
+      sent: 0,
+      parked: 0,
+      dead: 0,
+      cancelled: 0,
+    };
+    for (const r of rows) out[r.status] = Number(r.n);
+    return out;
+  }
+
+  /**
+   * Puts dead or parked deliveries back in the queue (goal D11). The attempt count restarts so the retry
+   * schedule applies again; the last error stays on the row until the next attempt replaces it.
+   */
+  async redrive(ids: readonly (number | string)[] | 'all-dead'): Promise<number> {
+    const now = this.#now();
+    let q = this.#store.db
+      .updateTable('deliveries')
+      .set({
+        status: 'queued',
+        run_at: now,
+        attempts: 0,
+        lease_owner: null,
+        lease_until: null,
+        started_at: null,
+        finished_at: null,
+        updated_at: now,
+      })
+      .where('status', 'in', ['dead', 'parked']);
+    if (ids !== 'all-dead') {
+      const nums = ids.map((i) => Number(i)).filter((n) => Number.isSafeInteger(n));
+      if (nums.length === 0) return 0;
+      q = q.where('id', 'in', nums);
+    } else {
+      q = q.where('status', '=', 'dead');
+    }
+    const r = await q.executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  /**
+   * Retention: deletes sent and cancelled deliveries finished before `olderThan`, then messages left with no
+   * deliveries and no file share. Dead and parked rows stay for operators, queued and sending ones are work.
+   * `olderThan` is clamped to the idempotency window, so a key keeps answering for its full window.
+   *
+   * Rows go in batches of `batchSize`, each its own short transaction: on SQLite every write waits for the one
+   * writer, and a first purge of a long-running store must not hold it for the whole backlog. `between` runs
+   * after each batch; returning false stops early (the caller lost its purge lock, or is stopping).
+   */
+  async purge(
+    olderThan: number,
+    o: { batchSize?: number; between?: () => Promise<boolean> | boolean } = {},
+  ): Promise<{ deliveries: number; messages: number }> {
+    const before = Math.min(olderThan, this.#now() - this.#windowMs);
+    const batch = Math.max(1, Math.trunc(o.batchSize ?? 1_000));
+    const out = { deliveries: 0, messages: 0 };
+    for (;;) {
+      const r = await this.#store.db
+        .deleteFrom('deliveries')
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('deliveries')
+            .select('id')
+            .where('status', 'in', ['sent', 'cancelled'])
+            .where('finished_at', '<', before)
+            .limit(batch),
+        )
+        .executeTakeFirst();
+      const n = Number(r.numDeletedRows);
+      out.deliveries += n;
+      if (n < batch || (o.between && !(await o.between()))) break;
+    }
+    for (;;) {
+      const r = await this.#store.db
+        .deleteFrom('messages')
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('messages')
+            .select('id')
+            .where('created_at', '<', before)
+            .where((w) =>
+              w.and([
+                w.not(
+                  w.exists(
+                    w
+                      .selectFrom('deliveries')
+                      .select('id')
+                      .whereRef('deliveries.message_id', '=', 'messages.id'),
+                  ),
+                ),
+                w.not(
+                  w.exists(
+                    w
+                      .selectFrom('file_shares')
+                      .select('id')
+                      .whereRef('file_shares.message_id', '=', 'messages.id'),
+                  ),
+                ),
+              ]),
+            )
+            .limit(batch),
+        )
+        .executeTakeFirst();
+      const n = Number(r.numDeletedRows);
+      out.messages += n;
+      if (n < batch || (o.between && !(await o.between()))) break;
+    }
+    return out;
+  }
+
+  /** Cancels deliveries that have not been sent (queued or parked). Returns how many. */
+  async cancel(ids: readonly (number | string)[]): Promise<number> {
+    const nums = ids.map((i) => Number(i)).filter((n) => Number.isSafeInteger(n));
+    if (nums.length === 0) return 0;
+    const now = this.#now();
+    const r = await this.#store.db
+      .updateTable('deliveries')
+      .set({ status: 'cancelled', updated_at: now, finished_at: now })
+      .where('id', 'in', nums)
+      .where('status', 'in', ['queued', 'parked'])
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * The hub's DingTalk port over the dingkit library: one `DingTalk` client per configured app (its own token
+ * cache), one `CustomRobot` per configured custom robot. Every call goes through the library's validation and the
+ * core's single request path, so errors arrive typed with their `outcome` (src/core/errors.ts) and secrets are
+ * redacted where the error is built.
+ *
+ * Retries and local rate limits are off here on purpose: the dispatcher owns the retry schedule, the
+ * `unknown`-outcome policy (delivery/policy.ts) and the store-backed robot budgets shared by every hub process; a
+ * second layer underneath would multiply attempts and let each process spend the whole budget.
+ */
+
+import { stat } from 'node:fs/promises';
+import type { TemplateMessage } from '../../api/robot/app-templates.js';
+import type { CustomRobot } from '../../api/robot/custom-robot.js';
+import type { WebhookMessage } from '../../api/robot/webhook-messages.js';
+import { DingTalk, type DingTalkClientOptions } from '../../client.js';
+import { ConfigError, DingTalkError, isPlatformError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { HubConfig } from '../config.js';
+import type { DingTalkPort, NoticeMsg, ResolvedUser, TodoChange, TodoCreate, WebhookBody } from './port.js';
+
+export interface AdapterOptions {
+  config: HubConfig;
+  /** Overrides of the two hosts (the built-in emulator's origin). */
+  oapiBase?: string | undefined;
+  apiBase?: string | undefined;
+  logger?: Logger | undefined;
+  now?: () => number;
+  /** Per-call timeout (a media upload gets more, see {@link mediaTimeoutMs}). @default 10_000 */
+  timeoutMs?: number;
+}
+
+/**
+ * The slowest rate a media upload is given time for: 512 KiB/s, so a file of 20 MB (the cap, reference §6.1)
+ * gets 40 s on top of the per-call timeout.
+ */
+export const MEDIA_FLOOR_BYTES_PER_S = 512 * 1024;
+
+/**
+ * Timeout of one media upload of `size` bytes: the per-call timeout plus the time the bytes take at
+ * {@link MEDIA_FLOOR_BYTES_PER_S}. The flat per-call timeout (the dispatcher's send timeout, 10 s) is sized for
+ * small JSON calls; under the upload flood, 20 MB uploads to the emulator ran past it and their shares failed
+ * with a 502 although nothing was wrong but the load. The media upload is made while the API request waits
+ * (`shareFile`), under no delivery lease, so the lease bound on send timeouts does not apply to it.
+ */
+export function mediaTimeoutMs(base: number, size: number): number {
+  return base + Math.ceil((size / MEDIA_FLOOR_BYTES_PER_S) * 1000);
+}
+
+/** The robot's access token from a configured webhook: the full URL, or only its token. */
+export function robotToken(webhook: string): string {
+  if (!/^https?:\/\//.test(webhook)) return webhook;
+  return new URL(webhook).searchParams.get('access_token') ?? '';
+}
+
+export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
+  const cfg = o.config;
+  const now = o.now ?? Date.now;
+  const oapiBase = o.oapiBase ?? cfg.dingtalk.oapiBase;
+  const apiBase = o.apiBase ?? cfg.dingtalk.apiBase;
+  const base: DingTalkClientOptions = {
+    retry: false,
+    rateLimit: false,
+    timeoutMs: o.timeoutMs ?? 10_000,
+    now,
+    ...(o.logger ? { logger: o.logger } : {}),
+    ...(oapiBase ? { oapiBase } : {}),
+    ...(apiBase ? { apiBase } : {}),
+  };
+  const clients = new Map<string, DingTalk>();
+  const hooks = new DingTalk(base);
+  const robots = new Map<string, CustomRobot>();
+
+  const client = (name: string): DingTalk => {
+    const def = cfg.apps[name];
+    if (!def) throw new ConfigError(`no app named "${name}"`);
+    let c = clients.get(name);
+    if (!c) {
+      c = new DingTalk({
+        ...base,
+        appKey: def.appKey,
+        appSecret: def.appSecret,
+        agentId: def.agentId,
+        robotCode: def.robotCode ?? def.appKey,
+        corpId: def.corpId,
+      });
+      clients.set(name, c);
+    }
+    return c;
+  };
+  const robot = (name: string): CustomRobot => {
+    const def = cfg.robots[name];
+    if (!def) throw new ConfigError(`no robot named "${name}"`);
+    let r = robots.get(name);
+    if (!r) {
+      r = hooks.webhook({
+        accessToken: robotToken(def.webhook),
+        name,
+        ...(def.secret ? { secret: def.secret } : {}),
+        ...(def.keywords ? { keywords: def.keywords } : {}),
+      });
+      robots.set(name, r);
+    }
+    return r;
+  };
+
+  return {
+    async webhookSend(name: string, body: WebhookBody, idempotencyKey?: string): Promise<void> {
+      // `msgUuid` lets DingTalk drop a retried duplicate (reference §2.1).
+      await robot(name).send(
+        body as unknown as WebhookMessage,
+        idempotencyKey ? { msgUuid: idempotencyKey } : {},
+      );
+    },
+
+    async robotGroupSend(name, openConversationId, msgKey, msgParam): Promise<string> {
+      const message = { msgKey, msgParam } as unknown as TemplateMessage;
+      return (await client(name).robot.sendToGroup({ openConversationId, message })).processQueryKey;
+    },
+
+    async robotOtoSend(name, userIds, msgKey, msgParam): Promise<string> {
+      const message = { msgKey, msgParam } as unknown as TemplateMessage;
+      const r = await client(name).robot.sendToUsers({ userIds, message });
+      if (r.invalidStaffIdList.length > 0 && r.invalidStaffIdList.length === userIds.length) {
+        throw new DingTalkError(
+          'INVALID_RECIPIENTS',
+          `robot.usersSend: no valid recipient (${userIds.length})`,
+          {
+            outcome: 'rejected',
+            operation: 'robot.usersSend',
+          },
+        );
+      }
+      return r.processQueryKey;
+    },
+
+    async noticeSend(name, userIds, msg: NoticeMsg): Promise<string> {
+      const c = client(name);
+      if (cfg.apps[name]?.agentId === undefined) {
+        throw new ConfigError(`apps.${name}.agentId is needed for work notifications`);
+      }
+      const message = msg as unknown as Parameters<typeof c.notice.send>[0]['message'];
+      return (await c.notice.send({ userIds, message })).taskId;
+    },
+
+    async mediaUpload(name, type, fileName, content, contentType): Promise<string> {
+      const size = typeof content === 'string' ? (await stat(content)).size : content.length;
+      const timeoutMs = mediaTimeoutMs(base.timeoutMs ?? 10_000, size);
+      return (await client(name).media.upload({ type, source: content, fileName, contentType, timeoutMs }))
+        .mediaId;
+    },
+
+    userIdByMobile: (name, mobile) => client(name).users.userIdByMobile(mobile),
+
+    async userGet(name, userId): Promise<ResolvedUser> {
+      const u = await client(name).users.get(userId);
+      return { userId: u.userId, unionId: u.unionId, name: u.name, mobile: u.mobile };
+    },
+
+    async userIdByUnionId(name, unionId): Promise<string> {
+      return (await client(name).users.byUnionId(unionId)).userId;
+    },
+
+    async todoCreate(name, t: TodoCreate): Promise<string> {
+      const task = await client(name).todo.create(t.unionId, {
+        subject: t.subject,
+        ...(t.description ? { description: t.description } : {}),
+        ...(t.dueTime !== undefined ? { dueTime: t.dueTime } : {}),
+        executorIds: t.executorIds,
+        sourceId: t.sourceId,
+        detailUrl: t.detailUrl,
+        ...(t.priority !== undefined ? { priority: t.priority } : {}),
+        operatorId: t.unionId,
+      } as Parameters<DingTalk['todo']['create']>[1]);
+      return task.id;
+    },
+
+    async todoSetDone(name, unionId, todoId, done): Promise<void> {
+      await client(name).todo.update(unionId, todoId, { done, operatorId: unionId });
+    },
+
+    async todoUpdate(name, unionId, todoId, change: TodoChange): Promise<void> {
+      await client(name).todo.update(unionId, todoId, {
+        ...(change.subject !== undefined ? { subject: change.subject } : {}),
+        ...(change.description !== undefined ? { description: change.description } : {}),
+        ...(change.dueTime !== undefined ? { dueTime: change.dueTime } : {}),
+        operatorId: unionId,
+      });
+    },
+
+    async todoDelete(name, unionId, todoId): Promise<void> {
+      try {
+        await client(name).todo.delete(unionId, todoId, { operatorId: unionId });
+      } catch (e) {
+        // A replay after an ambiguous first attempt, or a todo its owner already deleted: the goal is reached
+        // (reference §8.4: `todo.taskDelete.paramError` "task not exist").
+        if (isPlatformError(e) && /task not exist/i.test(e.message)) return;
+        throw e;
+      }
+    },
+
+    async todoIsDone(name, unionId, todoId): Promise<boolean> {
+      return (await client(name).todo.get(unionId, todoId)).done;
+    },
+
+    async close(): Promise<void> {
+      await Promise.all([
+        hooks.close(),
+        ...[...robots.values()].map((r) => r.close()),
+        ...[...clients.values()].map((c) => c.close()),
+      ]);
+    },
+  };
+}

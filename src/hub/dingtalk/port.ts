@@ -1,0 +1,93 @@
+/**
+ * What the hub needs from DingTalk, as one narrow port. The hub's services and its sender speak only this
+ * interface; `dingtalk/adapter.ts` implements it over the dingkit client. Keeping it narrow means the hub's
+ * behaviour can be read in one screen, and the library can change underneath without touching the services.
+ *
+ * Apps and robots are named as in the config (`apps.<name>`, `robots.<name>`): credentials are looked up at call
+ * time and never travel through the store (reliability goal S3).
+ */
+
+/** A custom-robot webhook body (reference §2.4): one of the five msgtypes plus `at`. */
+export type WebhookBody = Record<string, unknown> & { msgtype: string };
+
+/** Work-notification `msg` object (reference §5.3, snake_case). */
+export type NoticeMsg = Record<string, unknown> & { msgtype: string };
+
+export interface TodoCreate {
+  /** Owner of the todo (unionId, reference §8.1). */
+  unionId: string;
+  subject: string;
+  description?: string | undefined;
+  /** Epoch ms. */
+  dueTime?: number | undefined;
+  executorIds: string[];
+  /** Our unique business id: DingTalk refuses a second todo with it ("task exist", §8.2). */
+  sourceId: string;
+  detailUrl: { appUrl: string; pcUrl: string };
+  /** 10 low, 20 normal, 30 high, 40 urgent (§8.2). */
+  priority?: number | undefined;
+}
+
+/**
+ * Fields of an existing todo to change (§8.1 update: `subject`, `description`, `dueTime`). The update API has no
+ * way to clear a due time, so a task whose due time is removed keeps the old one on its Todo.
+ */
+export interface TodoChange {
+  subject?: string | undefined;
+  /** `''` empties the description. */
+  description?: string | undefined;
+  /** Epoch ms. */
+  dueTime?: number | undefined;
+}
+
+export interface ResolvedUser {
+  userId: string;
+  unionId?: string | undefined;
+  name?: string | undefined;
+  mobile?: string | undefined;
+}
+
+export interface DingTalkPort {
+  /** Custom robot webhook send (§2). Resolves when DingTalk answered errcode 0. */
+  webhookSend(robot: string, body: WebhookBody, idempotencyKey?: string): Promise<void>;
+  /** App robot group send (§3.1). Returns the processQueryKey. */
+  robotGroupSend(
+    app: string,
+    openConversationId: string,
+    msgKey: string,
+    msgParam: Record<string, string>,
+  ): Promise<string>;
+  /** App robot 1:1 batch send (§3.1). Returns the processQueryKey. */
+  robotOtoSend(
+    app: string,
+    userIds: string[],
+    msgKey: string,
+    msgParam: Record<string, string>,
+  ): Promise<string>;
+  /** Work notification (§5.1). Returns the task id. */
+  noticeSend(app: string, userIds: string[], msg: NoticeMsg): Promise<string>;
+  /** Media upload (§6.1). Returns the media id. */
+  mediaUpload(
+    app: string,
+    type: 'file' | 'image',
+    fileName: string,
+    /** The bytes, or the path of a file to stream them from (with its exact length, reference §6.1). */
+    content: Buffer | string,
+    contentType: string,
+  ): Promise<string>;
+  /** Users (§7). */
+  userIdByMobile(app: string, mobile: string): Promise<string>;
+  userGet(app: string, userId: string): Promise<ResolvedUser>;
+  userIdByUnionId(app: string, unionId: string): Promise<string>;
+  /** Todo (§8). Returns the todo id. */
+  todoCreate(app: string, input: TodoCreate): Promise<string>;
+  todoSetDone(app: string, unionId: string, todoId: string, done: boolean): Promise<void>;
+  /** Changes a todo's subject, description or due time (§8.1 update). */
+  todoUpdate(app: string, unionId: string, todoId: string, change: TodoChange): Promise<void>;
+  /** Deletes a todo (§8.1 delete); a todo that no longer exists is not an error. */
+  todoDelete(app: string, unionId: string, todoId: string): Promise<void>;
+  /** Whether a todo is done (`GET .../tasks/{taskId}`, SDK-only in the reference, §8.1 / §12). */
+  todoIsDone(app: string, unionId: string, todoId: string): Promise<boolean>;
+  /** Releases sockets. */
+  close(): Promise<void>;
+}

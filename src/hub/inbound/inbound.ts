@@ -1,0 +1,360 @@
+/**
+ * Inbound: what people say to the bot and what DingTalk tells the hub, received over Stream (the default
+ * receiver). Each push is written to the inbox under DingTalk's own id *before* it is acked (`ctx.deferAck()`,
+ * reliability goal R2); a re-push of the same id is acked without a second effect (R1). Handling then runs once
+ * per id, in the inbox's transaction:
+ *
+ * - a bot message is a chat command (commands.ts): `done 42`, `start 42`, `cancel 42`, `tasks`, `help`; a change
+ *   is made only if the sender may make it (tasks/access.ts); the answer, in the sender's language
+ *   (inbound/replies.ts), goes back through the outbox as an app-robot message in the same conversation;
+ * - a Todo marked done in DingTalk (an EVENT; its type is unverified, so a setting) finishes the task, if the
+ *   person who marked it may.
+ */
+
+import type { Logger } from '../../core/logger.js';
+import { storableDeep } from '../../core/text.js';
+import type { EventBus } from '../../observe/events.js';
+import type { Counter } from '../../observe/metrics.js';
+import type { Tx } from '../../store/open-store.js';
+import type { StreamClient } from '../../stream/client.js';
+import type { BotMessage } from '../../stream/types.js';
+import type { HubConfig } from '../config.js';
+import type { JobSpec } from '../delivery/jobs.js';
+import type { OutboxPort } from '../delivery/outbox-port.js';
+import {
+  defaultAppName,
+  groupOrdered,
+  orderFields,
+  peopleOrdered,
+  personConversation,
+} from '../messages/plan.js';
+import type { PeopleDirectory } from '../people.js';
+import type { PersonActor } from '../service.js';
+import { isTaskAccessError, type RefuseReason } from '../tasks/access.js';
+import * as repo from '../tasks/repo.js';
+import { isFinal, type TaskState, transition } from '../tasks/state.js';
+import type { TaskService } from '../tasks/tasks.js';
+import { parseCommand } from './commands.js';
+import type { Inbox, InboxEntry } from './inbox.js';
+import { repliesFor } from './replies.js';
+
+export const BOT_TOPIC = '/v1.0/im/bot/messages/get';
+/** What the Todo poller (tasks/todo-poller.ts) commits when it finds a Todo done: handled like the Todo event. */
+export const TODO_POLL_EVENT = 'dingkit_todo_poll';
+
+export interface InboundDeps {
+  config: HubConfig;
+  inbox: Inbox;
+  tasks: TaskService;
+  people: PeopleDirectory;
+  outbox: OutboxPort;
+  events: EventBus;
+  logger: Logger;
+  /** EVENT types that report a Todo change (unverified name, see the emulator's `todoDoneEventType`). */
+  todoEventTypes: readonly string[];
+  received?: Counter | undefined;
+  /** Changes the access rule refused, by path (`chat`, `todo`) and reason (tasks/access.ts). */
+  refused?: Counter | undefined;
+  now: () => number;
+  /**
+   * @internal The mutation twin of reliability goal R2 (tests only): ack first, commit after, as a careless
+   * receiver would. Never set it in production: a failed commit then loses the message.
+   */
+  unsafeAckBeforeCommit?: boolean | undefined;
+}
+
+/** What is kept of a bot message: never the session webhook (a per-conversation credential, goal S3). */
+export function storable(msg: BotMessage): Record<string, unknown> {
+  const { sessionWebhook: _s, sessionWebhookExpiredTime: _e, ...rest } = msg;
+  return rest;
+}
+
+export class InboundService {
+  readonly #d: InboundDeps;
+  #kick: (() => void) | undefined;
+  #stopped = false;
+
+  constructor(deps: InboundDeps) {
+    this.#d = deps;
+  }
+
+  /** Called after each new commit, so handling starts at once instead of at the next poll. */
+  onCommitted(kick: () => void): void {
+    this.#kick = kick;
+  }
+
+  /**
+   * Registers the Stream handlers: durable commit first, then the ack. While the commit fails (the database is
+   * down) the push stays unanswered and the commit is retried with backoff; the ack goes out once it is durable.
+   * If the hub stops (or dies) first, the push was never acked, so DingTalk pushes it again to the next
+   * connection (stream-protocol.md §9): no message is acked without being stored.
+   */
+  attach(stream: StreamClient): void {
+    stream.onBotMessage(async (msg, ctx) => {
+      const ack = ctx.deferAck();
+      const id = `bot:${msg.msgId || ctx.messageId}`;
+      if (this.#d.unsafeAckBeforeCommit) ack();
+      const r = await this.#commit(id, ctx.topic, storable(msg));
+      if (r === undefined) return; // stopping: left unanswered for DingTalk to push again
+      this.#d.received?.inc({ kind: 'bot', result: r });
+      ack();
+      this.#kick?.();
+    });
+    stream.onEvent(async (event, ctx) => {
+      const ack = ctx.deferAck();
+      const id = `event:${event.eventId || ctx.messageId}`;
+      const r = await this.#commit(id, event.eventType, { eventType: event.eventType, data: event.data });
+      if (r === undefined) {
+        ack.later();
+        return;
+      }
+      this.#d.received?.inc({ kind: 'event', result: r });
+      ack();
+      this.#kick?.();
+    });
+  }
+
+  /**
+   * An HTTP callback (inbound/http.ts): the same durable commit under DingTalk's id, tried once. A failure throws,
+   * so the receiver answers 500 and DingTalk sends the callback again, rather than an HTTP request waiting out a
+   * store outage past DingTalk's deadline (§9b: 2.5 s). Success is answered only after this returns.
+   *
+   * `claim` runs first in the same transaction (the callback's replay keys, inbound/http.ts): false means a replay,
+   * and nothing is written. Claim and inbox row commit together or not at all, so a process dying in between leaves
+   * neither, and DingTalk's retry of the very same request is taken.
+   */
+  async commitHttp(
+    kind: 'bot' | 'event',
+    id: string,
+    topic: string,
+    payload: unknown,
+    claim?: (tx: Tx) => Promise<boolean>,
+  ): Promise<'new' | 'duplicate' | 'replay'> {
+    const inbox = this.#d.inbox;
+    const r = claim
+      ? await inbox.withTransaction(async (tx) =>
+          (await claim(tx)) ? inbox.commit(id, 'http', topic, payload, tx) : ('replay' as const),
+        )
+      : await inbox.commit(id, 'http', topic, payload);
+    this.#d.received?.inc({ kind, result: r });
+    this.#kick?.();
+    return r;
+  }
+
+  /** Stops commit retries (the hub is stopping): pushes not yet stored stay unanswered. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** The inbox commit, retried with backoff until it is durable; undefined if the hub stopped first. */
+  async #commit(id: string, topic: string, payload: unknown): Promise<'new' | 'duplicate' | undefined> {
+    for (let attempt = 1; !this.#stopped; attempt++) {
+      try {
+        return await this.#d.inbox.commit(id, 'stream', topic, payload);
+      } catch (e) {
+        if (attempt === 1 || attempt % 20 === 0) {
+          this.#d.logger.warn(
+            { id, attempt, err: (e as Error)?.message ?? String(e) },
+            'inbound push not stored yet; retrying before the ack',
+          );
+        }
+        this.#d.received?.inc({ kind: topic === BOT_TOPIC ? 'bot' : 'event', result: 'commit_retry' });
+        await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** (attempt - 1))));
+      }
+    }
+    return undefined;
+  }
+
+  /** The inbox handler: one entry, inside the inbox transaction. */
+  handle = async (entry: InboxEntry, tx: Tx): Promise<void> => {
+    // What people type cannot be refused with a 400: NUL is dropped and lone surrogates become U+FFFD before any of
+    // it (a nick in task history, a command echoed in a reply) reaches a store that would refuse it (core/text.ts).
+    const payload = storableDeep(entry.payload);
+    if (entry.topic === BOT_TOPIC) return this.#botMessage(payload as BotMessage, tx);
+    const p = payload as { eventType?: string; data?: Record<string, unknown> } | null;
+    if (p?.eventType && (p.eventType === TODO_POLL_EVENT || this.#d.todoEventTypes.includes(p.eventType))) {
+      return this.#todoEvent(p.data ?? {}, tx);
+    }
+    // Other events are recorded in the inbox for audit; there is nothing to do with them.
+  };
+
+  async #botMessage(msg: BotMessage, tx: Tx): Promise<void> {
+    const d = this.#d;
+    const text = msg.text?.content ?? '';
+    const cmd = parseCommand(text);
+    const say = repliesFor(cmd.lang);
+    // Who wrote it is DingTalk's verified senderStaffId (reference §9a), looked up in the people directory; the
+    // nick and the text are the sender's to choose, so they never identify anyone.
+    const person = msg.senderStaffId ? await d.people.byUserId(msg.senderStaffId, tx) : undefined;
+    const by = person?.name ?? msg.senderNick ?? msg.senderStaffId ?? 'someone';
+    let reply: string;
+    let refused: RefuseReason | undefined;
+    switch (cmd.kind) {
+      case 'transition': {
+        const actor: PersonActor | undefined = person && { key: person.key, group: this.#groupOf(msg) };
+        const access = await d.tasks.authorize(tx, cmd.taskId, cmd.action, actor);
+        if (!access.allowed || actor === undefined) {
+          refused = access.allowed ? 'unidentified' : access.reason;
+          reply = refused === 'unidentified' ? say.unknownSender : say.refused(cmd.taskId);
+          this.#refused('chat', cmd.taskId, cmd.action, refused, msg.senderStaffId);
+          break;
+        }
+        // Allowed, so the task exists and the sender may know its state and title from here on.
+        const row = (await repo.taskRow(tx, cmd.taskId))!;
+        const state = row.state as TaskState;
+        if (isFinal(state) && cmd.action !== 'done') {
+          reply = say.already(cmd.taskId, state);
+          break;
+        }
+        try {
+          const changed = await d.tasks.actIn(tx, cmd.taskId, cmd.action, { by, person: actor }, 'from chat');
+          reply = changed
+            ? say.moved(cmd.taskId, row.title, transition(state, cmd.action))
+            : say.already(cmd.taskId, state);
+        } catch (e) {
+          if (isTaskAccessError(e)) {
+            // Lost a race with an edit that took the sender off the task: the same answer as any refusal.
+            refused = e.reason;
+            reply = say.refused(cmd.taskId);
+            this.#refused('chat', cmd.taskId, cmd.action, e.reason, msg.senderStaffId);
+          } else {
+            reply = say.cannot(cmd.action, cmd.taskId, (e as Error).message);
+          }
+        }
+        break;
+      }
+      case 'list': {
+        // The sender's own tasks only: what the access rule lets every assignee see.
+        const mine = person
+          ? (await d.tasks.list({ assignee: person.key, limit: 50 }, tx)).filter((t) => !isFinal(t.state))
+          : [];
+        reply = person
+          ? mine.length === 0
+            ? say.noOpenTasks
+            : say.openTasks(mine.slice(0, 20).map((t) => say.taskLine(t.id, t.title, t.state, t.due)))
+          : say.unknownSender;
+        break;
+      }
+      case 'help':
+        reply = say.help;
+        break;
+      default:
+        reply = say.notUnderstood(cmd.text);
+    }
+    d.events.publish('inbound.command', {
+      kind: cmd.kind,
+      by,
+      ...(cmd.kind === 'transition' ? { taskId: cmd.taskId, action: cmd.action } : {}),
+      ...(refused !== undefined ? { refused } : {}),
+    });
+    const job = this.#replyJob(msg, reply);
+    if (job) {
+      await d.outbox.enqueue(
+        { kind: 'reply', request: { inReplyTo: msg.msgId }, createdBy: 'hub', jobs: [job] },
+        tx,
+      );
+    }
+  }
+
+  /**
+   * The group alias a message was written in, if it came from a configured group: a group message is pushed with
+   * conversationType "2" and the group's openConversationId (reference §9a), and only members can write there.
+   */
+  #groupOf(msg: BotMessage): string | undefined {
+    if (msg.conversationType !== '2' || !msg.conversationId) return undefined;
+    return Object.entries(this.#d.config.groups).find(
+      ([, g]) => g.openConversationId === msg.conversationId,
+    )?.[0];
+  }
+
+  /** A refused change: counted and logged (ids only, nothing the sender wrote), never announced. */
+  #refused(
+    path: 'chat' | 'todo',
+    taskId: number,
+    action: string,
+    reason: RefuseReason,
+    sender?: string,
+  ): void {
+    this.#d.refused?.inc({ path, reason });
+    this.#d.logger.info(
+      { taskId, action, reason, path, ...(sender ? { sender } : {}) },
+      'task change refused by the access rule',
+    );
+  }
+
+  /** The answer goes back where the message came from, through the app robot (durable, unlike a session reply). */
+  #replyJob(msg: BotMessage, content: string): JobSpec | undefined {
+    const cfg = this.#d.config;
+    const app =
+      Object.entries(cfg.apps).find(([, a]) => (a.robotCode ?? a.appKey) === msg.robotCode)?.[0] ??
+      defaultAppName(cfg);
+    if (!app) return undefined;
+    if (msg.conversationType === '1') {
+      if (!msg.senderStaffId) return undefined;
+      return {
+        channel: 'app',
+        target: msg.senderNick ?? msg.senderStaffId,
+        payload: { t: 'oto', app, userIds: [msg.senderStaffId], msgKey: 'sampleText', msgParam: { content } },
+        ...orderFields(personConversation(msg.senderStaffId), peopleOrdered(cfg), 1),
+      };
+    }
+    const alias = Object.entries(cfg.groups).find(
+      ([, g]) => g.openConversationId === msg.conversationId,
+    )?.[0];
+    return {
+      channel: 'app',
+      target: alias ?? msg.conversationTitle ?? msg.conversationId,
+      payload: {
+        t: 'group',
+        app,
+        openConversationId: msg.conversationId,
+        msgKey: 'sampleText',
+        msgParam: { content },
+      },
+      // A group not in the config has no ordering setting: its replies are not ordered.
+      ...orderFields(
+        `group:${alias ?? msg.conversationId}`,
+        alias !== undefined && groupOrdered(cfg, alias),
+        1,
+      ),
+    };
+  }
+
+  async #todoEvent(data: Record<string, unknown>, tx: Tx): Promise<void> {
+    const todoId = typeof data['taskId'] === 'string' ? data['taskId'] : undefined;
+    if (!todoId || data['done'] !== true) return;
+    const found = await repo.taskByTodoId(tx, todoId);
+    if (!found) return;
+    // Who marked it done: the event's operator when it names one; without one, the Todo's owner (the assignee it
+    // was created for), as only a Todo's executors and creator may change it (reference §8.1; the creator is the
+    // hub's app) and the poller reports the owner the same way.
+    const operator = typeof data['operatorUnionId'] === 'string' ? data['operatorUnionId'] : undefined;
+    const person = operator
+      ? await this.#d.people.byUnionId(operator, tx)
+      : (await this.#d.people.list(tx)).find((p) => p.key === found.person);
+    const row = await repo.taskRow(tx, found.taskId);
+    if (!row || isFinal(row.state as TaskState)) return;
+    const access = await this.#d.tasks.authorize(tx, found.taskId, 'done', person && { key: person.key });
+    if (!access.allowed) {
+      this.#refused('todo', found.taskId, 'done', access.reason, operator);
+      return;
+    }
+    await repo.addEvent(
+      tx,
+      found.taskId,
+      this.#d.now(),
+      'todo_synced',
+      'dingtalk',
+      `Todo ${todoId} marked done`,
+    );
+    await this.#d.tasks.actIn(
+      tx,
+      found.taskId,
+      'done',
+      { by: person!.name, person: { key: person!.key } },
+      'Todo marked done in DingTalk',
+      todoId,
+    );
+    this.#d.events.publish('task.synced', { id: found.taskId, todoId });
+  }
+}

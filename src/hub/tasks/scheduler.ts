@@ -1,0 +1,130 @@
+/**
+ * Reminders before a task is due and escalation after it is overdue. The schedule rows live in the store, so a
+ * restart loses none; firing one is a single transaction that claims the row (`fired_at` set only if still
+ * null), writes the history event and enqueues the message, so two hub processes never both remind.
+ */
+
+import type { Logger } from '../../core/logger.js';
+import type { EventBus } from '../../observe/events.js';
+import type { Store } from '../../store/open-store.js';
+import type { HubConfig } from '../config.js';
+import type { JobSpec } from '../delivery/jobs.js';
+import type { OutboxPort } from '../delivery/outbox-port.js';
+import { type MentionTarget, planMessage } from '../messages/plan.js';
+import type { PeopleDirectory } from '../people.js';
+import type { StoreFaultSink } from '../store-faults.js';
+import * as repo from './repo.js';
+import { isFinal, type TaskState } from './state.js';
+
+export interface SchedulerDeps {
+  config: HubConfig;
+  store: Store;
+  outbox: OutboxPort;
+  people: PeopleDirectory;
+  events: EventBus;
+  logger: Logger;
+  /** Store outages go here first (logged once per burst); only other failures are logged by this module. */
+  faults?: StoreFaultSink | undefined;
+  now: () => number;
+}
+
+export class TaskScheduler {
+  readonly #d: SchedulerDeps;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(deps: SchedulerDeps) {
+    this.#d = deps;
+  }
+
+  start(): void {
+    this.#stopped = false;
+    const tick = () => {
+      if (this.#stopped) return;
+      this.#running = this.runDue()
+        .then(() => undefined)
+        .catch((e: unknown) => {
+          if (!this.#d.faults?.report(e, 'task scheduler'))
+            this.#d.logger.warn({ err: (e as Error).message }, 'task scheduler tick failed');
+        })
+        .finally(() => {
+          if (!this.#stopped) this.#timer = setTimeout(tick, this.#d.config.tasks.pollMs);
+        });
+    };
+    this.#timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  /** Fires every schedule that is due now; returns how many this process fired. */
+  async runDue(): Promise<number> {
+    const d = this.#d;
+    let fired = 0;
+    for (const s of await repo.dueSchedules(d.store.db, d.now(), 50)) {
+      const mentions = await this.#mentions(s.taskId);
+      const done = await d.store.transaction(async (tx) => {
+        const now = d.now();
+        if (!(await repo.markFired(tx, s.id, now))) return false;
+        const task = await repo.taskRow(tx, s.taskId);
+        if (!task || isFinal(task.state as TaskState)) return false;
+        const kind = s.kind === 'reminder' ? 'reminded' : 'escalated';
+        await repo.addEvent(tx, s.taskId, now, kind, 'hub', undefined);
+        const due = task.due_at !== null ? new Date(Number(task.due_at)).toISOString() : 'soon';
+        const text =
+          s.kind === 'reminder'
+            ? `Reminder: task #${task.id} "${task.title}" is due ${due}.`
+            : `Overdue: task #${task.id} "${task.title}" was due ${due} and is still ${task.state.replace('_', ' ')}.`;
+        const jobs: JobSpec[] = [];
+        if (task.group_alias !== null && d.config.groups[task.group_alias]) {
+          jobs.push(
+            ...planMessage(
+              {
+                group: task.group_alias,
+                text,
+                format: 'text',
+                mention: mentions,
+                addKeyword: true,
+                sequence: `task:${task.id}`,
+              },
+              d.config,
+            ),
+          );
+        } else {
+          const reachable = mentions.filter((m) => m.userId !== undefined);
+          if (reachable.length > 0)
+            jobs.push(...planMessage({ to: reachable, text, format: 'text' }, d.config));
+        }
+        if (jobs.length > 0) {
+          await d.outbox.enqueue(
+            { kind, request: { taskId: s.taskId, schedule: s.id }, createdBy: 'hub', jobs },
+            tx,
+          );
+        }
+        return true;
+      });
+      if (done) {
+        fired++;
+        d.events.publish(s.kind === 'reminder' ? 'task.reminded' : 'task.escalated', { id: s.taskId });
+      }
+    }
+    return fired;
+  }
+
+  async #mentions(taskId: number): Promise<MentionTarget[]> {
+    const out: MentionTarget[] = [];
+    for (const a of await repo.assigneesOf(this.#d.store.db, taskId)) {
+      try {
+        out.push(await this.#d.people.resolve(a.person, { userId: true }));
+      } catch {
+        // A person removed from the config since assignment is reminded by name only.
+        out.push({ name: a.person });
+      }
+    }
+    return out.filter((m) => m.userId !== undefined || m.mobile !== undefined);
+  }
+}

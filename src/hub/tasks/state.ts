@@ -1,0 +1,35 @@
+/**
+ * The task lifecycle: `open → in_progress → done | cancelled`. `done` and `cancelled` are final; a task may be
+ * finished or cancelled straight from `open`, and reopened only by an explicit `reopen` (kept out of the chat
+ * commands on purpose: a stray message should not resurrect finished work).
+ */
+
+import { ValidationError } from '../../core/errors.js';
+
+export type TaskState = 'open' | 'in_progress' | 'done' | 'cancelled';
+export type TaskAction = 'start' | 'done' | 'cancel' | 'reopen';
+
+const NEXT: Record<TaskAction, { from: readonly TaskState[]; to: TaskState }> = {
+  start: { from: ['open'], to: 'in_progress' },
+  done: { from: ['open', 'in_progress'], to: 'done' },
+  cancel: { from: ['open', 'in_progress'], to: 'cancelled' },
+  reopen: { from: ['done', 'cancelled'], to: 'open' },
+};
+
+export function isFinal(s: TaskState): boolean {
+  return s === 'done' || s === 'cancelled';
+}
+
+/** The state after `action`, or a ValidationError that says why the move is not allowed. */
+export function transition(from: TaskState, action: TaskAction): TaskState {
+  const rule = NEXT[action];
+  if (!rule.from.includes(from)) {
+    throw new ValidationError(`cannot ${action} a task that is ${from.replace('_', ' ')}`, 'state');
+  }
+  return rule.to;
+}
+
+/** Whether `action` would change anything: repeating `done` on a done task is a no-op, not an error. */
+export function isNoop(from: TaskState, action: TaskAction): boolean {
+  return NEXT[action].to === from;
+}

@@ -1,0 +1,495 @@
+/**
+ * Tasks: assign, track, close. One transaction records the task, its assignees, the `created` event, the group
+ * announcement (with rendered @mentions), one Todo job per assignee (reference §8: unionId owner, `detailUrl`,
+ * our `sourceId` so a retried create cannot duplicate) and the reminder/escalation schedules. If any part fails,
+ * none of it exists; once it commits, the dispatcher delivers it even across restarts.
+ *
+ * State moves follow tasks/state.ts; every move writes a history event, is announced in the task's group and
+ * brings the assignees' Todos along (done ↔ not done), except the Todo the change came from.
+ *
+ * A move or edit made for a person (`actor.person`) is checked against tasks/access.ts inside the transaction,
+ * on the locked row, so a refusal changes, records and announces nothing.
+ */
+
+import type { Kysely } from 'kysely';
+import { ValidationError } from '../../core/errors.js';
+import type { EventBus } from '../../observe/events.js';
+import { IdempotencyConflictError, requestFingerprint, sameRequest } from '../../store/idempotency.js';
+import type { Store, Tx } from '../../store/open-store.js';
+import type { Database, TaskRow } from '../../store/schema.js';
+import type { HubConfig } from '../config.js';
+import { type JobSpec, todoOrderKey } from '../delivery/jobs.js';
+import type { OutboxPort } from '../delivery/outbox-port.js';
+import type { TodoCreate } from '../dingtalk/port.js';
+import { defaultAppName, planMessage } from '../messages/plan.js';
+import { type PeopleDirectory, type ResolvedPerson, resolveUnique } from '../people.js';
+import {
+  type Actor,
+  keyScopeOf,
+  type PersonActor,
+  type Task,
+  type TaskFilter,
+  type TaskInput,
+  type TaskPatch,
+} from '../service.js';
+import {
+  type AccessDecision,
+  type AccessRules,
+  DEFAULT_ACCESS,
+  decideTaskAccess,
+  type TaskAccessAction,
+  TaskAccessError,
+} from './access.js';
+import { checkDueNotPast, checkPatch, describeEdit, isNoopEdit, planEdit } from './edit.js';
+import type { Priority } from './repo.js';
+import * as repo from './repo.js';
+import { isFinal, isNoop, type TaskAction, type TaskState, transition } from './state.js';
+import { type TodoCreatedOutcome, todoCreated } from './todo-created.js';
+
+type Db = Kysely<Database>;
+
+const PRIORITY_CODE = { low: 10, normal: 20, high: 30, urgent: 40 } as const;
+const VERB: Record<TaskAction, string> = {
+  start: 'started',
+  done: 'finished',
+  cancel: 'cancelled',
+  reopen: 'reopened',
+};
+
+export interface TaskServiceDeps {
+  config: HubConfig;
+  store: Store;
+  outbox: OutboxPort;
+  people: PeopleDirectory;
+  events: EventBus;
+  now: () => number;
+  /** Base of the hub's own URL, for the Todo `detailUrl` when `tasks.detailUrl` is not configured. */
+  publicUrl: () => string;
+  /** `tasks.access` resolved to directory keys (resolveAccessRules). @default assignees and creator only */
+  access?: AccessRules | undefined;
+}
+
+export class TaskService {
+  readonly #d: TaskServiceDeps;
+
+  constructor(deps: TaskServiceDeps) {
+    this.#d = deps;
+  }
+
+  async assign(input: TaskInput, actor: Actor): Promise<Task> {
+    const d = this.#d;
+    const title = input.title?.trim() ?? '';
+    if (title === '' || title.length > 1024) throw new ValidationError('1 to 1,024 characters', 'title');
+    if ((input.description?.length ?? 0) > 4096)
+      throw new ValidationError('at most 4,096 characters', 'description');
+    if (!Array.isArray(input.assignees) || input.assignees.length === 0) {
+      throw new ValidationError('at least one person', 'assignees');
+    }
+    if (input.assignees.length > 100)
+      throw new ValidationError('at most 100 people (reference §8.2)', 'assignees');
+    if (input.group !== undefined && !d.config.groups[input.group]) {
+      throw new ValidationError(`no group named "${input.group}" in the config`, 'group');
+    }
+    const priority = input.priority ?? 'normal';
+    if (!(priority in PRIORITY_CODE)) throw new ValidationError('low, normal, high or urgent', 'priority');
+    let dueAt: number | undefined;
+    if (input.due !== undefined) {
+      dueAt = Date.parse(input.due);
+      if (!Number.isFinite(dueAt)) throw new ValidationError('not an ISO time', 'due');
+      checkDueNotPast(dueAt, d.now(), input.allowPastDue);
+    }
+    const scope = keyScopeOf(actor);
+    const requestHash =
+      input.idempotencyKey === undefined
+        ? undefined
+        : requestFingerprint({ ...input, idempotencyKey: undefined });
+    // A key this caller already used: the same request gets its task back, another request is refused.
+    const byKey = async () => {
+      if (input.idempotencyKey === undefined) return undefined;
+      const held = await repo.taskByKey(d.store.db, scope, input.idempotencyKey);
+      if (!held) return undefined;
+      if (!sameRequest(held.requestHash, requestHash)) throw new IdempotencyConflictError();
+      return (await this.get(held.id))!;
+    };
+    const existing = await byKey();
+    if (existing) return existing;
+    const app = defaultAppName(d.config);
+    // Lookups (network) happen before the transaction: it then only writes.
+    const people = await resolveUnique(d.people, input.assignees, {
+      userId: true,
+      unionId: app !== undefined,
+    });
+    const now = d.now();
+    let id: number;
+    try {
+      id = await d.store.transaction(async (tx) => {
+        const taskId = await repo.insertTask(tx, {
+          title,
+          description: input.description,
+          group: input.group,
+          dueAt,
+          priority,
+          idempotencyKey: input.idempotencyKey,
+          idempotencyScope: scope,
+          requestHash,
+          by: actor.by,
+          creator: actor.person?.key,
+          now,
+          assignees: people.map((p) => ({ key: p.key, unionId: p.unionId })),
+        });
+        const jobs: JobSpec[] = [];
+        if (input.group !== undefined) {
+          const due = dueAt !== undefined ? `\nDue: ${new Date(dueAt).toISOString()}` : '';
+          jobs.push(
+            ...planMessage(
+              {
+                group: input.group,
+                text: `New task #${taskId}: ${title}${due}\nAssigned to ${people.map((p) => `@${p.name}`).join(' ')}\nReply \`start ${taskId}\` or \`done ${taskId}\` to the bot.`,
+                format: 'text',
+                mention: people,
+                addKeyword: true,
+                sequence: `task:${taskId}`,
+              },
+              d.config,
+            ),
+          );
+        }
+        if (app !== undefined) {
+          const fields = { title, description: input.description || undefined, dueAt, priority };
+          for (const p of people) {
+            jobs.push(this.#todoCreateJob(app, taskId, p, fields, `dingkit-task-${taskId}-${p.key}`));
+          }
+        }
+        if (jobs.length > 0) {
+          await d.outbox.enqueue(
+            { kind: 'task', request: { taskId, action: 'assign' }, createdBy: actor.by, jobs },
+            tx,
+          );
+        }
+        if (dueAt !== undefined) await this.#schedule(tx, taskId, dueAt, now);
+        return taskId;
+      });
+    } catch (e) {
+      // Two requests of one caller racing with one key: the loser finds the winner's task (or conflicts with it).
+      const winner = await byKey();
+      if (winner) return winner;
+      throw e;
+    }
+    const task = (await this.get(id))!;
+    d.events.publish('task.created', { id, title, state: task.state, by: actor.by });
+    return task;
+  }
+
+  get(id: number, db: Db = this.#d.store.db): Promise<Task | undefined> {
+    return repo.loadTask(db, id, (key) => this.#d.config.people[key]?.name ?? key);
+  }
+
+  /** Tasks matching `filter`, newest first; `db` is the caller's transaction when inside one. */
+  async list(filter: TaskFilter, db: Db = this.#d.store.db): Promise<Task[]> {
+    let assigneeKey: string | undefined;
+    if (filter.assignee !== undefined) {
+      assigneeKey = this.#d.people.keyOf(filter.assignee);
+      if (assigneeKey === undefined) return [];
+    }
+    const ids = await repo.findTaskIds(db, { ...filter, assigneeKey }, this.#d.now());
+    const out: Task[] = [];
+    for (const id of ids) {
+      const t = await this.get(id, db);
+      if (t) out.push(t);
+    }
+    return out;
+  }
+
+  /**
+   * Whether `person` may do `action` to task `id` (tasks/access.ts). `undefined` is a sender the hub could not
+   * identify. `db` is the caller's transaction when inside one.
+   */
+  async authorize(
+    db: Db,
+    id: number,
+    action: TaskAccessAction,
+    person: PersonActor | undefined,
+  ): Promise<AccessDecision> {
+    const row = person === undefined ? undefined : await repo.taskRow(db, id);
+    return this.#decide(db, id, row, action, person);
+  }
+
+  async #decide(
+    db: Db,
+    id: number,
+    row: TaskRow | undefined,
+    action: TaskAccessAction,
+    person: PersonActor | undefined,
+  ): Promise<AccessDecision> {
+    const actor = { person: person?.key, groups: person?.group !== undefined ? [person.group] : [] };
+    const subject = row && {
+      assignees: (await repo.assigneesOf(db, id)).map((a) => a.person),
+      creator: repo.creatorOf(row),
+      group: row.group_alias ?? undefined,
+    };
+    return decideTaskAccess(actor, subject, action, this.#d.access ?? DEFAULT_ACCESS);
+  }
+
+  /** Throws TaskAccessError when the actor is a person the rule refuses; operators pass. */
+  async #check(db: Db, id: number, row: TaskRow | undefined, action: TaskAccessAction, actor: Actor) {
+    if (actor.person === undefined) return;
+    const decision = await this.#decide(db, id, row, action, actor.person);
+    if (!decision.allowed) throw new TaskAccessError(id, decision.reason);
+  }
+
+  /** A state change in its own transaction. */
+  async act(id: number, action: TaskAction, actor: Actor, note?: string): Promise<Task> {
+    const changed = await this.#d.store.transaction((tx) => this.actIn(tx, id, action, actor, note));
+    const task = (await this.get(id))!;
+    if (changed) this.#d.events.publish('task.changed', { id, state: task.state, action, by: actor.by });
+    return task;
+  }
+
+  /**
+   * A state change inside the caller's transaction (the inbox handler's, so the command and its effects commit
+   * with the inbox entry). Returns false when the action changes nothing (a repeated `done`).
+   * `fromTodo` names the Todo the change came from, which then needs no update.
+   */
+  async actIn(
+    tx: Tx,
+    id: number,
+    action: TaskAction,
+    actor: Actor,
+    note?: string,
+    fromTodo?: string,
+  ): Promise<boolean> {
+    const d = this.#d;
+    // Locked like an edit (PostgreSQL), so a move and an edit of one task, or two moves, run one after the other.
+    const row = await repo.taskRow(tx, id, d.store.dialect === 'postgres');
+    await this.#check(tx, id, row, action, actor);
+    if (!row) throw new ValidationError(`no task #${id}`, 'id');
+    const from = row.state as Parameters<typeof transition>[0];
+    if (isNoop(from, action)) return false;
+    const to = transition(from, action);
+    const now = d.now();
+    await repo.setState(tx, id, to, now);
+    await repo.addEvent(tx, id, now, action, actor.by, note);
+    if (isFinal(to)) await repo.closeSchedules(tx, id, now);
+    const jobs: JobSpec[] = [];
+    if (row.group_alias !== null && d.config.groups[row.group_alias]) {
+      const noteText = note ? ` (${note})` : '';
+      jobs.push(
+        ...planMessage(
+          {
+            group: row.group_alias,
+            text: `Task #${id} ${VERB[action]} by ${actor.by}: ${row.title}${noteText}`,
+            format: 'text',
+            addKeyword: true,
+            sequence: `task:${id}`,
+          },
+          d.config,
+        ),
+      );
+    }
+    const app = defaultAppName(d.config);
+    const done = to === 'done' || to === 'cancelled';
+    if (app !== undefined && (done || action === 'reopen')) {
+      for (const a of await repo.assigneesOf(tx, id)) {
+        if (a.todoId === undefined || a.unionId === undefined || a.todoId === fromTodo) continue;
+        jobs.push({
+          channel: 'app',
+          target: d.config.people[a.person]?.name ?? a.person,
+          payload: { t: 'todoDone', app, unionId: a.unionId, todoId: a.todoId, done },
+          orderKey: todoOrderKey(id, a.person),
+        });
+      }
+    }
+    if (jobs.length > 0) {
+      await d.outbox.enqueue(
+        { kind: 'task', request: { taskId: id, action }, createdBy: actor.by, jobs },
+        tx,
+      );
+    }
+    return true;
+  }
+
+  /**
+   * Edits an open or in-progress task in one transaction: the row, the assignee list, an `edited` history entry
+   * (`old → new` per field), the schedules when the due time moved, and through the outbox the Todo updates,
+   * creates and deletes plus one group announcement that @mentions the people added. A patch that changes
+   * nothing (a replay) writes and sends nothing.
+   */
+  async update(id: number, patch: TaskPatch, actor: Actor): Promise<Task> {
+    const d = this.#d;
+    const checked = checkPatch(patch, (alias) => d.config.groups[alias] !== undefined);
+    if (typeof checked.dueAt === 'number') checkDueNotPast(checked.dueAt, d.now(), patch.allowPastDue);
+    const app = defaultAppName(d.config);
+    // Directory lookups (maybe network) before the transaction, which then only reads and writes the store.
+    const added = await resolveUnique(d.people, checked.add, { userId: true, unionId: app !== undefined });
+    const remove = [
+      ...new Set(
+        checked.remove.map((name) => {
+          const key = d.people.keyOf(name);
+          if (key === undefined)
+            throw new ValidationError(
+              `unknown person "${name}" (add them under people in the config)`,
+              'people',
+            );
+          return key;
+        }),
+      ),
+    ];
+    const changed = await d.store.transaction(async (tx) => {
+      const row = await repo.taskRow(tx, id, d.store.dialect === 'postgres');
+      await this.#check(tx, id, row, 'edit', actor);
+      if (!row) throw new ValidationError(`no task #${id}`, 'id');
+      const state = row.state as TaskState;
+      if (isFinal(state)) throw new ValidationError(`cannot edit a task that is ${state}`, 'state');
+      const current = await repo.assigneesOf(tx, id);
+      const plan = planEdit(
+        {
+          title: row.title,
+          description: row.description ?? undefined,
+          dueAt: row.due_at === null ? undefined : Number(row.due_at),
+          group: row.group_alias ?? undefined,
+          assignees: current.map((a) => a.person),
+        },
+        { ...checked, add: added.map((p) => p.key), remove },
+      );
+      if (isNoopEdit(plan)) return undefined;
+      const now = d.now();
+      const after = plan.after;
+      await repo.setFields(tx, id, after, now);
+      const joining = added.filter((p) => plan.added.includes(p.key));
+      await repo.removeAssignees(tx, id, plan.removed);
+      await repo.addAssignees(tx, id, joining);
+      const lines = describeEdit(plan, (k) => this.#name(k));
+      const eventId = await repo.addEvent(tx, id, now, 'edited', actor.by, lines.join('; '));
+      if (plan.due) {
+        // Schedules follow the current due time: the old ones close (even a reminder already sent does not
+        // suppress one for the new time), new ones are added by the same rule as on assignment.
+        await repo.closeSchedules(tx, id, now, 'rescheduled');
+        if (after.dueAt !== undefined) await this.#schedule(tx, id, after.dueAt, now);
+      }
+      const jobs: JobSpec[] = [];
+      // Announced where the task now lives; a task taken out of its group says so in the old one.
+      const group = after.group ?? row.group_alias ?? undefined;
+      if (group !== undefined && d.config.groups[group]) {
+        const welcome =
+          joining.length > 0 ? `\nNow also assigned to ${joining.map((p) => `@${p.name}`).join(' ')}` : '';
+        jobs.push(
+          ...planMessage(
+            {
+              group,
+              text: `Task #${id} edited by ${actor.by}: ${after.title}\n${lines.join('\n')}${welcome}`,
+              format: 'text',
+              mention: joining,
+              addKeyword: true,
+              sequence: `task:${id}`,
+            },
+            d.config,
+          ),
+        );
+      }
+      if (app !== undefined) {
+        for (const a of current) {
+          if (a.todoId === undefined || a.unionId === undefined) continue;
+          const target = this.#name(a.person);
+          const orderKey = todoOrderKey(id, a.person);
+          if (plan.removed.includes(a.person)) {
+            jobs.push({
+              channel: 'app',
+              target,
+              payload: { t: 'todoDelete', app, unionId: a.unionId, todoId: a.todoId },
+              orderKey,
+            });
+          } else if (plan.todo) {
+            jobs.push({
+              channel: 'app',
+              target,
+              payload: { t: 'todoUpdate', app, unionId: a.unionId, todoId: a.todoId, change: plan.todo },
+              orderKey,
+            });
+          }
+        }
+        // Assignees whose Todo is still being created are brought in line when it is (todoCreated below).
+        const fields = {
+          title: after.title,
+          description: after.description,
+          dueAt: after.dueAt,
+          priority: row.priority as Priority,
+        };
+        for (const p of joining) {
+          // A fresh sourceId: someone removed and added again must not collide with their first Todo's.
+          jobs.push(this.#todoCreateJob(app, id, p, fields, `dingkit-task-${id}-${p.key}-e${eventId}`));
+        }
+      }
+      if (jobs.length > 0) {
+        await d.outbox.enqueue(
+          { kind: 'task', request: { taskId: id, action: 'edit' }, createdBy: actor.by, jobs },
+          tx,
+        );
+      }
+      const fields = (['title', 'description', 'due', 'group'] as const).filter((k) => plan[k] !== undefined);
+      return plan.added.length + plan.removed.length > 0 ? [...fields, 'assignees'] : fields;
+    });
+    const task = await this.get(id);
+    if (!task) throw new ValidationError(`no task #${id}`, 'id');
+    if (changed) d.events.publish('task.edited', { id, state: task.state, by: actor.by, fields: changed });
+    return task;
+  }
+
+  /** A Todo create finished (the sender calls this): see tasks/todo-created.ts. */
+  todoCreated(
+    taskId: number,
+    assignee: string,
+    todoId: string,
+    sent: TodoCreate,
+  ): Promise<TodoCreatedOutcome> {
+    return todoCreated(this.#d, taskId, assignee, todoId, sent);
+  }
+
+  #todoCreateJob(
+    app: string,
+    taskId: number,
+    p: ResolvedPerson,
+    f: { title: string; description: string | undefined; dueAt: number | undefined; priority: Priority },
+    sourceId: string,
+  ): JobSpec {
+    return {
+      channel: 'app',
+      target: p.name,
+      payload: {
+        t: 'todo',
+        app,
+        taskId,
+        assignee: p.key,
+        create: {
+          unionId: p.unionId!,
+          subject: f.title,
+          ...(f.description ? { description: f.description } : {}),
+          ...(f.dueAt !== undefined ? { dueTime: f.dueAt } : {}),
+          executorIds: [p.unionId!],
+          sourceId,
+          detailUrl: { appUrl: this.#detailUrl(taskId), pcUrl: this.#detailUrl(taskId) },
+          priority: PRIORITY_CODE[f.priority],
+        },
+      },
+      orderKey: todoOrderKey(taskId, p.key),
+    };
+  }
+
+  /** Reminder before `dueAt` (when that is still ahead) and escalation after it (config `tasks`). */
+  async #schedule(tx: Tx, taskId: number, dueAt: number, now: number): Promise<void> {
+    const t = this.#d.config.tasks;
+    const remind = dueAt - t.remindBeforeMs;
+    if (t.remindBeforeMs > 0 && remind > now) {
+      await repo.addSchedule(tx, { taskId, kind: 'reminder', dueAt: remind, now });
+    }
+    await repo.addSchedule(tx, { taskId, kind: 'escalation', dueAt: dueAt + t.escalateAfterMs, now });
+  }
+
+  #name(key: string): string {
+    return this.#d.config.people[key]?.name ?? key;
+  }
+
+  #detailUrl(id: number): string {
+    const t = this.#d.config.tasks.detailUrl;
+    return t ? t.replace('{id}', String(id)) : `${this.#d.publicUrl()}/v1/tasks/${id}`;
+  }
+}
