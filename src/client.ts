@@ -38,19 +38,19 @@ export interface DingTalkClientOptions extends DingTalkOptions {
 }
 
 export class DingTalk extends DingTalkCore {
-  /** App robot: group and 1:1 sends, recall, read status (reference §3). */
+  /** App robot: group and 1:1 sends, recall, read status (docs/dingtalk.md §3). */
   readonly robot: AppRobot;
-  /** Work notifications: send, progress, result with silent-drop warnings, recall (reference §5). */
+  /** Work notifications: send, progress, result with silent-drop warnings, recall (docs/dingtalk.md §5). */
   readonly notice: Notice;
-  /** Media upload → media_id (reference §6). */
+  /** Media upload → media_id (docs/dingtalk.md §6). */
   readonly media: Media;
-  /** mobile / userId / unionId lookups, cached (reference §7). */
+  /** mobile / userId / unionId lookups, cached (docs/dingtalk.md §7). */
   readonly users: Users;
-  /** Todo tasks, by unionId (reference §8). */
+  /** Todo tasks, by unionId (docs/dingtalk.md §8). */
   readonly todo: Todo;
-  /** Scene groups, chatid ↔ openConversationId, legacy chat/send (reference §4). */
+  /** Scene groups, chatid ↔ openConversationId, legacy chat/send (docs/dingtalk.md §4). */
   readonly chat: Chat;
-  /** Interactive cards: create-and-deliver, update (reference §10). */
+  /** Interactive cards: create-and-deliver, update (docs/dingtalk.md §10). */
   readonly card: Card;
 
   constructor(options: DingTalkClientOptions = {}) {

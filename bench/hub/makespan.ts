@@ -1,6 +1,6 @@
 /**
  * Makespan of M messages over R custom robots under DingTalk's per-robot limit, scaled (20 per 2 s at the
- * emulator instead of 20 per minute, reference §2.6), compared in one run:
+ * emulator instead of 20 per minute, docs/dingtalk.md §2.6), compared in one run:
  *
  * - the hub: messages queued first (the hub's own MessageService on the store), then one hub dispatches them
  *   with a store budget of 19 per 2 s per robot;

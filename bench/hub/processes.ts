@@ -64,7 +64,7 @@ const RATE = Number(process.env['HBENCH_RATE'] ?? 300);
 const OPEN_LOOP_MAX = 128;
 const DRAIN_MS = Math.max(120_000, N * 40);
 /**
- * Budgets that never bind. The window is DingTalk's 60 s (reference §2.6), so the hub's claim guard is its
+ * Budgets that never bind. The window is DingTalk's 60 s (docs/dingtalk.md §2.6), so the hub's claim guard is its
  * production 5 s, not the 84 ms a 1 s window would give.
  */
 const NEVER = { limit: 1_000_000_000, windowMs: 60_000 };

@@ -1,5 +1,5 @@
 /**
- * HTTP receiver for robot messages in HTTP mode (dingtalk-api.md §9a): JSON body, `timestamp` + `sign`
+ * HTTP receiver for robot messages in HTTP mode (docs/dingtalk.md §9a): JSON body, `timestamp` + `sign`
  * headers signed with the app's Client Secret. The signature is checked before the body is parsed.
  *
  * The signature covers the timestamp only, never the body (§9a), so two more checks stand in for it (issue #9

@@ -1,5 +1,5 @@
 /**
- * Robot message callbacks over HTTP (dingtalk-api.md §9a): headers `timestamp` (epoch ms) and
+ * Robot message callbacks over HTTP (docs/dingtalk.md §9a): headers `timestamp` (epoch ms) and
  * `sign` = Base64(HMAC-SHA256(key = appSecret, message = timestamp + "\n" + appSecret)), no URL-encoding,
  * rejected when |now − timestamp| > 1 hour.
  */

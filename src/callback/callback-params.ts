@@ -21,7 +21,7 @@ export interface SignedParams {
 }
 
 /**
- * Parameter names in order of preference (§9b): current docs use `msg_signature` and `timestamp`; older
+ * Parameter names in order of preference (docs/dingtalk.md §9b): current docs use `msg_signature` and `timestamp`; older
  * libraries use `signature` and `timeStamp`. The first name present wins, so a sender that adds an unrelated
  * `signature` next to `msg_signature` is still read correctly.
  */

@@ -1,5 +1,5 @@
 /**
- * HTTP receiver for interactive-card actions (dingtalk-api.md §10). DingTalk signs the callback only when an
+ * HTTP receiver for interactive-card actions (docs/dingtalk.md §10). DingTalk signs the callback only when an
  * apiSecret was registered with the callback URL; this receiver requires that secret unless the caller opts
  * out explicitly with `allowUnsigned: true` (reliability-goals.md C5: never accept unverified by default).
  *

@@ -1,5 +1,5 @@
 /**
- * Interactive-card HTTP callbacks (dingtalk-api.md §10): when an apiSecret was registered, DingTalk sends
+ * Interactive-card HTTP callbacks (docs/dingtalk.md §10): when an apiSecret was registered, DingTalk sends
  * `x-ddpaas-signature-timestamp` and `x-ddpaas-signature` = Base64(HMAC-SHA256(key = apiSecret,
  * message = timestamp string)). The docs state no freshness window; the one-hour window of §9a is applied by
  * default and is configurable.

@@ -1,5 +1,5 @@
 /**
- * The DingCallbackCrypto envelope as pure functions (dingtalk-api.md §9b):
+ * The DingCallbackCrypto envelope as pure functions (docs/dingtalk.md §9b):
  *
  *   plaintext = random(16) ‖ uint32be(byteLength(msg)) ‖ msg (UTF-8) ‖ ownerKey (UTF-8) ‖ PKCS#7 pad to 32
  *   encrypt   = base64(AES-256-CBC(key = base64(aesKey + "="), iv = key[0..16), no library padding))

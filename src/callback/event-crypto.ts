@@ -1,5 +1,5 @@
 /**
- * `EventCrypto`: the encrypted HTTP event subscription of dingtalk-api.md §9b (DingCallbackCrypto), as one
+ * `EventCrypto`: the encrypted HTTP event subscription of docs/dingtalk.md §9b (DingCallbackCrypto), as one
  * instance per subscription. Construction fails closed (reliability-goals.md C5): a missing or malformed token,
  * AES key or owner key is a `ConfigError` at start-up, never an "accept unverified" mode at run time.
  */

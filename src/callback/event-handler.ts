@@ -1,5 +1,5 @@
 /**
- * HTTP receiver for encrypted event pushes (dingtalk-api.md §9b). Order matters: verify and decrypt, await
+ * HTTP receiver for encrypted event pushes (docs/dingtalk.md §9b). Order matters: verify and decrypt, await
  * the application's `onEvent` (so it can commit the event durably), and only then answer with the encrypted
  * `success` envelope. DingTalk re-pushes what was not acknowledged, so a crash before the answer loses nothing
  * (reliability-goals.md R2). `check_url` is answered here without reaching `onEvent`.

@@ -23,7 +23,7 @@ const kinds: Array<{
   verify: Verify;
 }> = [
   {
-    name: 'bot callback (§9a)',
+    name: 'bot callback (docs/dingtalk.md §9a)',
     secret: APP_SECRET,
     sign: signBotCallback,
     verify: (timestamp, sign, secret, opts) => verifyBotCallback({ timestamp, sign }, secret, opts),

@@ -20,7 +20,7 @@ export interface VerifyWindowOptions {
   now?: number | (() => number);
   /**
    * Largest accepted |now − timestamp| in ms (inclusive).
-   * @default 3_600_000 (one hour, §9a)
+   * @default 3_600_000 (one hour, docs/dingtalk.md §9a)
    */
   windowMs?: number;
 }

@@ -1,7 +1,7 @@
 /**
  * `dingkit/callback`: DingTalk's inbound HTTP callbacks, verified before they are believed.
  *
- * - Encrypted event subscription (dingtalk-api.md §9b): `EventCrypto` and `createEventCallbackHandler`.
+ * - Encrypted event subscription (docs/dingtalk.md §9b): `EventCrypto` and `createEventCallbackHandler`.
  * - Robot messages in HTTP mode (§9a): `signBotCallback`, `verifyBotCallback`, `createBotCallbackHandler`.
  * - Interactive-card actions (§10): `signCardCallback`, `verifyCardCallback`, `createCardCallbackHandler`.
  *

@@ -26,7 +26,7 @@ interface EventVector {
 const EVENT_VECTORS: EventVector[] = [
   {
     name: 'official FAQ: success reply',
-    provenance: 'open.dingtalk.com "配置事件推送方式" FAQ (dingtalk-api.md §9b, official vectors row 1)',
+    provenance: 'open.dingtalk.com "配置事件推送方式" FAQ (docs/dingtalk.md §9b, official vectors row 1)',
     token: '123456',
     aesKey: '1234567890123456789012345678901234567890123',
     ownerKey: 'dingsnotzck6pm5veliw',
@@ -42,7 +42,7 @@ const EVENT_VECTORS: EventVector[] = [
   {
     name: 'official ISV debug push: check_create_suite_url',
     provenance:
-      'open.dingtalk.com "回调事件消息体加解密" / ISV 回调接口本地调试方案 (dingtalk-api.md §9b row 2); ciphertext as ' +
+      'open.dingtalk.com "回调事件消息体加解密" / ISV 回调接口本地调试方案 (docs/dingtalk.md §9b row 2); ciphertext as ' +
       'published there and reproduced by many ports',
     token: '123456',
     aesKey: '4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8zls3ij',
@@ -61,7 +61,7 @@ const EVENT_VECTORS: EventVector[] = [
   {
     name: 'official DingCallbackCrypto3.py: check_url',
     provenance:
-      'open-dingtalk/DingTalk-Callback-Crypto DingCallbackCrypto3.py __main__ (dingtalk-api.md §9b row 3)',
+      'open-dingtalk/DingTalk-Callback-Crypto DingCallbackCrypto3.py __main__ (docs/dingtalk.md §9b row 3)',
     token: 'mryue',
     aesKey: 'Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7',
     ownerKey: 'ding6ccabc44d2c8d38b',
@@ -130,7 +130,7 @@ const EVENT_VECTORS: EventVector[] = [
   },
   {
     name: 'reference sheet push (Node and Python agree)',
-    provenance: 'dingtalk-api.md §9b "Own deterministic vector", push',
+    provenance: 'docs/dingtalk.md §9b "Own deterministic vector", push',
     token: 'tokenABC',
     aesKey: 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ',
     ownerKey: 'dingappkey0001',
@@ -145,7 +145,7 @@ const EVENT_VECTORS: EventVector[] = [
   },
   {
     name: 'reference sheet reply',
-    provenance: 'dingtalk-api.md §9b "Own deterministic vector", reply',
+    provenance: 'docs/dingtalk.md §9b "Own deterministic vector", reply',
     token: 'tokenABC',
     aesKey: 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ',
     ownerKey: 'dingappkey0001',
@@ -221,7 +221,7 @@ describe('event envelope known answers (C1)', () => {
 });
 
 describe('header signature known answers (C1)', () => {
-  it('bot callback: dingtalk-api.md §9a worked vector', () => {
+  it('bot callback: docs/dingtalk.md §9a worked vector', () => {
     expect(signBotCallback('appSecret-For-Test-0123456789', '1700000000000')).toBe(
       'WHpOhNgQ5ar4Q/KBp6SOPiR7cVcf/s9r17y+NkmLuwU=',
     );
@@ -232,7 +232,7 @@ describe('header signature known answers (C1)', () => {
     expect(signBotCallback(secret, 1700000000000)).toBe('8SZas7RY4E7wuOlgLfjLwHSKZpyUEdXdLvFYSDZiiFw=');
   });
 
-  it('card callback: dingtalk-api.md §10 computed vector', () => {
+  it('card callback: docs/dingtalk.md §10 computed vector', () => {
     expect(signCardCallback('cardApiSecret123', '1700000000000')).toBe(
       'Z7y6xgJkeubx2EEiCS0LKSCfEyihWorA4PP4FGpHEfI=',
     );

@@ -2,7 +2,7 @@
  * Replay protection for the HTTP callback receivers (issue #9 item 4).
  *
  * A signature only proves who made a request, not that it is new. Robot and card callbacks sign nothing but the
- * timestamp (dingtalk-api.md §9a, §10), so one captured `timestamp`/`sign` pair verifies for the whole one-hour
+ * timestamp (docs/dingtalk.md §9a, §10), so one captured `timestamp`/`sign` pair verifies for the whole one-hour
  * window with any body; an encrypted event push (§9b) verifies for as long as its timestamp is fresh. The guard
  * remembers every accepted signature (and DingTalk's message or event id, when there is one) until the timestamp
  * has left the window, after which the signature check itself refuses it. A request whose key was already seen is

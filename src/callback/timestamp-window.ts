@@ -11,7 +11,7 @@ const DIGITS = /^\d{1,16}$/;
 const SECONDS_BELOW = 1e11;
 
 /**
- * Parses a decimal timestamp. `ms` accepts epoch milliseconds only (bot and card callbacks, §9a and §10);
+ * Parses a decimal timestamp. `ms` accepts epoch milliseconds only (bot and card callbacks, docs/dingtalk.md §9a and §10);
  * `auto` also accepts epoch seconds, because event pushes carry either (§9b: "timestamps may be seconds or ms").
  */
 export function parseTimestampMs(raw: string, unit: 'ms' | 'auto'): number {

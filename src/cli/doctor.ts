@@ -4,7 +4,7 @@
  * - the config parses (exit 3 otherwise), the store opens, a hub answers (or not);
  * - per app: an access token is fetched (credentials, IP allowlist) and one users-API call is made for a
  *   configured person (the contacts permission) — both read-only;
- * - per custom robot: the webhook and secret have the documented shapes (§2.1, §2.2), at least one security
+ * - per custom robot: the webhook and secret have the documented shapes (docs/dingtalk.md §2.1, §2.2), at least one security
  *   setting is configured, and the local clock is within the 1-hour sign window of DingTalk's (from the `Date`
  *   header of the token call). No message is ever sent: a keyword-less or unsigned test message could post to
  *   the group if the config is out of date. With `--probe-robots` each webhook receives a body without

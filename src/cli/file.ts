@@ -1,7 +1,7 @@
 /**
  * `dingkit file share PATH|- (--group ALIAS | --to NAMES)`: streams the file to the hub (progress bar on a TTY)
  * or, standalone, hands it to the in-process hub. Size is checked here first against DingTalk's 20 MB file cap
- * (reference §6.1) so a too-big file fails before any upload.
+ * (docs/dingtalk.md §6.1) so a too-big file fails before any upload.
  */
 
 import { createReadStream, statSync } from 'node:fs';
@@ -21,7 +21,7 @@ export const fileHelp = `Usage: dingkit file share PATH|- (--group ALIAS | --to 
   --via app|notice  force a channel
   --public-url    with only a custom robot configured, a link card to this URL is sent instead (robots cannot send files)`;
 
-/** DingTalk's media cap for files (reference §6.1). */
+/** DingTalk's media cap for files (docs/dingtalk.md §6.1). */
 export const FILE_LIMIT_BYTES = 20 * 1024 * 1024;
 
 export async function fileVerb(args: string[], ctx: CliContext): Promise<number> {

@@ -22,7 +22,7 @@ export function addConfigSecrets(r: Redactor, config: HubConfig): void {
     const m = /access_token=([^&\s]+)/.exec(robot.webhook);
     r.add(m?.[1]);
   }
-  // The HTTP event subscription's token and AES key (§9b): whoever has both can forge and read events.
+  // The HTTP event subscription's token and AES key (docs/dingtalk.md §9b): whoever has both can forge and read events.
   const events = config.inbound?.http.events;
   if (events) {
     r.add(events.token);

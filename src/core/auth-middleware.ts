@@ -1,7 +1,7 @@
 /**
- * Adds the app access token to requests that need one, in the place each host expects (reference §0.1: query
+ * Adds the app access token to requests that need one, in the place each host expects (docs/dingtalk.md §0.1: query
  * `access_token` on oapi, header `x-acs-dingtalk-access-token` on api; anything else is ignored by DingTalk).
- * A token-invalid answer triggers one refresh and one replay, never a loop (reference §1.2).
+ * A token-invalid answer triggers one refresh and one replay, never a loop (docs/dingtalk.md §1.2).
  */
 
 import { ConfigError, isDingTalkError } from './errors.js';

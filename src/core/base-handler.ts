@@ -1,6 +1,6 @@
 /**
  * The innermost handler: turns a `DingTalkRequest` into bytes on the wire and DingTalk's answer into either a
- * `DingTalkResponse` or a typed error. It applies each host's rules (reference §0.1): oapi answers HTTP 200
+ * `DingTalkResponse` or a typed error. It applies each host's rules (docs/dingtalk.md §0.1): oapi answers HTTP 200
  * even on failure, with a non-zero `errcode`; api answers an HTTP status with `{code, message, requestid}`.
  */
 
@@ -121,7 +121,7 @@ function interpret(
     throw foreignAnswerError(ctx, text);
   }
   const obj = data as Record<string, unknown>;
-  // The per-IP ban (reference §0.2) is JSON too, on any host and status: `{"status":1111,"punish":"deny",...}`.
+  // The per-IP ban (docs/dingtalk.md §0.2) is JSON too, on any host and status: `{"status":1111,"punish":"deny",...}`.
   if (obj['punish'] !== undefined || obj['status'] === 1111) throw foreignAnswerError(ctx, text);
   const bodyRequestId =
     typeof obj['requestid'] === 'string'

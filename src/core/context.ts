@@ -14,7 +14,7 @@ export interface AppIdentity {
   corpId?: string | undefined;
   /** Numeric AgentId, needed by work notifications. */
   agentId?: number | string | undefined;
-  /** Robot code of the app robot; for internal apps usually equal to the AppKey (reference §3). */
+  /** Robot code of the app robot; for internal apps usually equal to the AppKey (docs/dingtalk.md §3). */
   robotCode?: string | undefined;
 }
 

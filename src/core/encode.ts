@@ -74,7 +74,7 @@ function isStreamSource(d: Buffer | Uint8Array | StreamSource): d is StreamSourc
   return !(d instanceof Uint8Array);
 }
 
-// RFC 7578 §4.2: quotes and line breaks in names are percent-encoded.
+// RFC 7578 docs/dingtalk.md §4.2: quotes and line breaks in names are percent-encoded.
 function quoteName(name: string): string {
   return name.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }

@@ -1,5 +1,5 @@
 /**
- * Maps DingTalk's answers into the error model. Reference: dingtalk-api.md §0.1 (answer shapes), §0.2 (limits),
+ * Maps DingTalk's answers into the error model. Reference: docs/dingtalk.md §0.1 (answer shapes), §0.2 (limits),
  * §0.3 (error codes), §1.3 (token errors), §2.6 (robot errors), §3.3 (app robot codes).
  */
 
@@ -16,7 +16,7 @@ import {
 export interface ErrorMapOptions {
   /**
    * Errcodes a custom robot uses for "sent too fast". The current doc says 410100; 130101 (2020) and 660026
-   * (2026) were observed live (reference §12), so all three count by default.
+   * (2026) were observed live (docs/dingtalk.md §12), so all three count by default.
    * @default [410100, 130101, 660026]
    */
   robotThrottleCodes?: readonly number[];
@@ -151,7 +151,7 @@ export function v1Error(map: ResolvedErrorMap, ctx: Ctx, code: string, message: 
   if (code === 'Forbidden.AccessDenied.IpNotInWhiteList') {
     return new PlatformError('IP_NOT_ALLOWED', text, details, { operation: op });
   }
-  // App-robot answers (reference §3.3): group and robot state, templates, content checks.
+  // App-robot answers (docs/dingtalk.md §3.3): group and robot state, templates, content checks.
   if (code === 'group.disbanded')
     return new PlatformError('GROUP_DISSOLVED', text, details, { operation: op });
   if (code === 'bot.stopped') return new PlatformError('ROBOT_DISABLED', text, details, { operation: op });

@@ -4,7 +4,7 @@
  * never pauses another (unlike clients that keep one global pause). The state lives in an injectable
  * `LimiterStore`: memory by default, the hub's shared store when several processes send for one robot.
  *
- * Budgets (reference §2.6 and §0.2): a custom robot may send 20 messages per minute, then it is blocked for 10
+ * Budgets (docs/dingtalk.md §2.6 and §0.2): a custom robot may send 20 messages per minute, then it is blocked for 10
  * minutes; an app may call each API 20 times per second on a standard-edition org.
  */
 

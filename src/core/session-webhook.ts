@@ -1,7 +1,7 @@
 /**
  * Which session-webhook URLs a reply may be posted to (issue #9 item 4, "no steering").
  *
- * A bot message names its own reply URL (`sessionWebhook`, dingtalk-api.md §9a, stream-protocol.md §12.1), and
+ * A bot message names its own reply URL (`sessionWebhook`, docs/dingtalk.md §9a and §S12.1), and
  * over HTTP that body is not covered by the signature (§9a signs only the timestamp). Posting to whatever it names
  * lets a forged body point the reply, with the conversation's text, at any host the receiver can reach
  * (`127.0.0.1`, a metadata address, an internal service). So a reply goes only to an allowed origin: DingTalk's own

@@ -1,5 +1,5 @@
 /**
- * App access tokens (reference §1): obtained from the v1.0 `oauth2/accessToken` endpoint (default) or the legacy
+ * App access tokens (docs/dingtalk.md §1): obtained from the v1.0 `oauth2/accessToken` endpoint (default) or the legacy
  * `gettoken`, cached until shortly before expiry, fetched once for any number of concurrent callers
  * (single-flight), refreshed early in the background, and shareable across processes through a `TokenStore`.
  */
@@ -41,7 +41,7 @@ export interface TokenManagerOptions {
   appKey: string;
   appSecret: string;
   /**
-   * Which endpoint issues tokens. Both give the same kind of app token (reference §0.1).
+   * Which endpoint issues tokens. Both give the same kind of app token (docs/dingtalk.md §0.1).
    * @default 'v1'
    */
   endpoint?: 'v1' | 'legacy';

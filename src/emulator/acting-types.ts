@@ -9,7 +9,7 @@ export interface PostMessageInput {
   from: string;
   /** Required unless `picture` is given. */
   text?: string;
-  /** @-mention the group's app robot: the message is pushed to the app as a bot CALLBACK (§7: only @ reaches bots). */
+  /** @-mention the group's app robot: the message is pushed to the app as a bot CALLBACK (docs/dingtalk.md §7: only @ reaches bots). */
   atBot?: boolean;
   /** Which installed app robot to @; defaults to the group's first. */
   robotCode?: string;

@@ -1,5 +1,5 @@
 /**
- * Files and pictures people send to a robot (dingtalk-api.md §9a): the bot message carries a `downloadCode`
+ * Files and pictures people send to a robot (docs/dingtalk.md §9a): the bot message carries a `downloadCode`
  * (`content.downloadCode`), which the app trades for a temporary URL with `POST /v1.0/robot/messageFiles/download`
  * (§3.1). The emulator keeps the bytes under the code and serves them at `/_emulator/files/<code>`.
  */

@@ -1,5 +1,5 @@
 /**
- * Token placement per host (dingtalk-api.md §0.1, §1.3). oapi reads `access_token` from the query (a form-body
+ * Token placement per host (docs/dingtalk.md §0.1, §1.3). oapi reads `access_token` from the query (a form-body
  * field is also accepted, observed) and ignores headers; api reads only `x-acs-dingtalk-access-token`, and a
  * query token or `Authorization: Bearer` is ignored.
  */

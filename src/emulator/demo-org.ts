@@ -1,6 +1,6 @@
 /**
  * The demo org seeded when no fixture is given: what `npm start` and the hub's tests run against. Every secret
- * here is fake and fine to print. Shapes follow dingtalk-api.md: robot tokens are 64 hex (§2), signing secrets
+ * here is fake and fine to print. Shapes follow docs/dingtalk.md: robot tokens are 64 hex (docs/dingtalk.md §2), signing secrets
  * start with `SEC` (§2.2), the app robot's robotCode equals the appKey (§3), group ids look like `cid...` and
  * `chat...` (§4), the callback AES key is 43 alphanumerics (§9b).
  */

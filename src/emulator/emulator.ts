@@ -129,7 +129,7 @@ export class Emulator {
 
   /**
    * The webhook URL of a custom robot (by name or token). Sign-secured robots get a fresh `timestamp` + `sign`
-   * (§2.3) unless `sign: false`.
+   * (docs/dingtalk.md §2.3) unless `sign: false`.
    */
   webhookUrl(robot: string, opts: { sign?: boolean; timestamp?: number } = {}): string {
     const r = this.state.robotsByName.get(robot) ?? this.state.robots.get(robot);

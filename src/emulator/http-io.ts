@@ -1,5 +1,5 @@
 /**
- * Request context and answer shapes of the emulator's two hosts (dingtalk-api.md §0.1):
+ * Request context and answer shapes of the emulator's two hosts (docs/dingtalk.md §0.1):
  * oapi answers HTTP 200 with `errcode` (`topapi` adds `request_id` and wraps auth errors as 88 + `sub_code`);
  * api answers the HTTP status with `{ code, message, requestid }`.
  */

@@ -1,5 +1,5 @@
 /**
- * The emulator's outbound HTTP pushes to an app (dingtalk-api.md §9, §10): encrypted events (§9b: the answer must
+ * The emulator's outbound HTTP pushes to an app (docs/dingtalk.md §9, §10): encrypted events (§9b: the answer must
  * be the encrypted `success` within the deadline), HTTP-mode bot messages (§9a: `timestamp` + `sign` headers) and
  * HTTP card callbacks (§10: `x-ddpaas-signature*` headers when an apiSecret is registered). Each push yields one
  * record; the answer text is handed back so the caller can apply an inline reply or a card update.

@@ -1,5 +1,5 @@
 /**
- * A small multipart/form-data parser for `/media/upload` (dingtalk-api.md §6.1). Works on the whole body buffer
+ * A small multipart/form-data parser for `/media/upload` (docs/dingtalk.md §6.1). Works on the whole body buffer
  * (bounded by the server's body cap); malformed input yields `undefined`, never a throw.
  */
 export interface Part {

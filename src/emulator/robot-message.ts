@@ -1,5 +1,5 @@
 /**
- * The custom-robot / session-webhook message formats (dingtalk-api.md §2.4, §2.5): exactly five msgtypes with
+ * The custom-robot / session-webhook message formats (docs/dingtalk.md §2.4, §2.5): exactly five msgtypes with
  * their exact field names (`messageUrl` in link, `messageURL` in feedCard), and the `at` object. Pure; the
  * webhook and sendBySession routes share it.
  */

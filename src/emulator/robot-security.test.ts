@@ -9,7 +9,7 @@ const base = {
   windowMs: 3_600_000,
 };
 
-describe('checkRobotSecurity (§2.2, §2.3)', () => {
+describe('checkRobotSecurity (docs/dingtalk.md §2.2, §2.3)', () => {
   it('accepts the worked vector (decoded sign, as URLSearchParams yields it)', () => {
     const v = checkRobotSecurity({
       ...base,

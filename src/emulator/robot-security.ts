@@ -1,5 +1,5 @@
 /**
- * Custom robot security checks (dingtalk-api.md §2.2, §2.3): sign (HMAC-SHA256 over `timestamp\nsecret`, base64,
+ * Custom robot security checks (docs/dingtalk.md §2.2, §2.3): sign (HMAC-SHA256 over `timestamp\nsecret`, base64,
  * |now − timestamp| ≤ 1 h), IP allowlist (IPv4 or CIDR), keywords (any string of the message). Each failure is
  * errcode 310000 with one of the four documented errmsg variants.
  */

@@ -129,7 +129,7 @@ export function createEmulatorServer(deps: ServerDeps): { server: Server; hangin
     if (kind === 'error_5xx' || kind === 'throttle') {
       const reply = kind === 'error_5xx' ? serverError(ctx) : throttled(ctx);
       if (kind === 'throttle' && ctx.path === '/robot/send') {
-        // A throttled robot stays blocked for the penalty (§2.6), so a client that ignores it meets real refusals.
+        // A throttled robot stays blocked for the penalty (docs/dingtalk.md §2.6), so a client that ignores it meets real refusals.
         const token = ctx.query.get('access_token') ?? '';
         if (state.robots.has(token))
           state.robotWindow(token).block(state.now() + state.limits.robotPenaltyMs);

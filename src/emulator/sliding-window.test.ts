@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SlidingWindow } from './sliding-window.js';
 
-describe('SlidingWindow (§2.6)', () => {
+describe('SlidingWindow (docs/dingtalk.md §2.6)', () => {
   it('accepts `limit` per window, refuses the next and blocks for the penalty', () => {
     const w = new SlidingWindow({ windowMs: 60_000, limit: 20, penaltyMs: 600_000 });
     for (let i = 0; i < 20; i++) expect(w.hit(1000 + i).ok).toBe(true);

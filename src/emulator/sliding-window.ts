@@ -1,5 +1,5 @@
 /**
- * Per-robot send limit of the custom robot webhook (dingtalk-api.md §2.6): at most `limit` accepted sends in any
+ * Per-robot send limit of the custom robot webhook (docs/dingtalk.md §2.6): at most `limit` accepted sends in any
  * sliding `windowMs`; the send that exceeds it is refused and blocks the robot for `penaltyMs`, during which every
  * send is refused. Pure and clock-injected so unit tests drive it without sleeping.
  */

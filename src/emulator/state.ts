@@ -82,7 +82,7 @@ export class EmulatorState {
   readonly tokens = new Map<string, TokenEntry>();
   readonly tokensByApp = new Map<string, TokenEntry>();
   readonly sessions = new Map<string, SessionEntry>();
-  /** `${robotToken}|${msgUuid}` → message seq (§2.1 idempotency key). */
+  /** `${robotToken}|${msgUuid}` → message seq (docs/dingtalk.md §2.1 idempotency key). */
   readonly msgUuids = new Map<string, number>();
   messages: MessageRecord[] = [];
   readonly messagesByConversation = new Map<string, MessageRecord[]>();

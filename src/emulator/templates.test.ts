@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkTemplate, TEMPLATES } from './templates.js';
 
-describe('checkTemplate (§3.2)', () => {
+describe('checkTemplate (docs/dingtalk.md §3.2)', () => {
   it('knows the 13 documented msgKeys and no sampleActionCard1', () => {
     expect(Object.keys(TEMPLATES).sort()).toEqual(
       [

@@ -1,5 +1,5 @@
 /**
- * App-robot message templates (dingtalk-api.md §3.2): the 13 msgKeys and their required msgParam fields. A missing
+ * App-robot message templates (docs/dingtalk.md §3.2): the 13 msgKeys and their required msgParam fields. A missing
  * field answers `miss.param.<field>` (§3.3 gives `miss.param.contentOfText` for sampleText's content; the other
  * names follow the same pattern and are unverified).
  */

@@ -4,7 +4,7 @@
  */
 import type { StreamFaults, StreamGatewayOptions } from './stream/types.js';
 
-/** An enterprise-internal app (dingtalk-api.md §1, §3). For internal apps `robotCode` equals the appKey (§3). */
+/** An enterprise-internal app (docs/dingtalk.md §1, §3). For internal apps `robotCode` equals the appKey (§3). */
 export interface AppDef {
   appKey: string;
   appSecret: string;

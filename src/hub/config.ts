@@ -126,7 +126,7 @@ const taskAccess = z
 
 /**
  * Inbound transport. DingTalk pushes an app's robot messages and events either over Stream or to HTTP callback
- * URLs, per app (reference §9, §S1). `http` serves `POST /callbacks/robot` (signed with the app secret, §9a) and,
+ * URLs, per app (docs/dingtalk.md §9, §S1). `http` serves `POST /callbacks/robot` (signed with the app secret, §9a) and,
  * when `events` is set, `POST /callbacks/events` (encrypted, §9b) on the hub's own server; `both` does both (a
  * message that comes both ways is one inbox entry: same msgId). Write the token and AES key as `${ENV}`.
  * @default { mode: 'stream', http: { robot: true, sessionWebhookOrigins: [] } }
@@ -238,11 +238,11 @@ export const configSchema = z
         pollMs: z.number().int().positive().default(1_000),
         /**
          * Poll the open tasks' Todos this often as a safety net for the Todo-change event, whose name is unverified
-         * (reference §12). Each poll reads one Todo per open assignee and counts against the org's API quota
+         * (docs/dingtalk.md §12). Each poll reads one Todo per open assignee and counts against the org's API quota
          * (§0.2), so it is off by default (0).
          */
         todoPollMs: z.number().int().min(0).default(0),
-        /** Link in each Todo (`detailUrl`, reference §8.2); `{id}` is the task id. Default: the hub's own API. */
+        /** Link in each Todo (`detailUrl`, docs/dingtalk.md §8.2); `{id}` is the task id. Default: the hub's own API. */
         detailUrl: z.string().url().optional(),
         /** Who may change a task on a person's behalf (src/hub/tasks/access.ts, docs/security.md). */
         access: taskAccess,
@@ -255,7 +255,7 @@ export const configSchema = z
         todoPollMs: 0,
         access: { policy: 'assignees', admins: [], leads: {} },
       }),
-    /** File shares (reference §6). */
+    /** File shares (docs/dingtalk.md §6). */
     files: z
       .object({
         /** Upload cap (§6.1: file ≤ 20 MB). */

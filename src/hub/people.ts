@@ -1,6 +1,6 @@
 /**
  * The people directory: who "Alice" is. People are configured by name with whatever is known (a mobile, a
- * userId, a unionId); the rest is resolved through the users API (reference §7: mobile → userId →
+ * userId, a unionId); the rest is resolved through the users API (docs/dingtalk.md §7: mobile → userId →
  * unionId) the first time it is needed, and cached in the store's `people` table so a restart does not ask again.
  *
  * Todos need the unionId (§8), robot @mentions the userId or mobile (§2.5), 1:1 sends the userId (§3.1).
@@ -117,7 +117,7 @@ export class PeopleDirectory {
     return p;
   }
 
-  /** The person behind a userId (inbound messages carry `senderStaffId`, reference §9a). */
+  /** The person behind a userId (inbound messages carry `senderStaffId`, docs/dingtalk.md §9a). */
   async byUserId(userId: string, db?: Kysely<Database>): Promise<ResolvedPerson | undefined> {
     return (await this.list(db)).find((p) => p.userId === userId);
   }

@@ -52,7 +52,7 @@ export interface ApiAppOptions {
    */
   bodyLimitBytes?: number;
   /**
-   * Largest uploaded file: DingTalk's media cap for files (reference §6.1).
+   * Largest uploaded file: DingTalk's media cap for files (docs/dingtalk.md §6.1).
    * @default 20_971_520
    */
   fileLimitBytes?: number;

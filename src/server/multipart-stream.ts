@@ -140,7 +140,7 @@ export async function readMultipart(
           state = 'done';
           return false;
         }
-        // Transport padding (spaces, tabs) may sit before the CRLF (RFC 2046 §5.1.1).
+        // Transport padding (spaces, tabs) may sit before the CRLF (RFC 2046 docs/dingtalk.md §5.1.1).
         let i = 0;
         while (i < buf.length && (buf[i] === 0x20 || buf[i] === 0x09)) i++;
         if (buf.length < i + 2) return false;

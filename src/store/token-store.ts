@@ -4,7 +4,7 @@
  * (reliability goal D12).
  *
  * This is the one place the store holds credential material: short-lived app access tokens (about 2 h,
- * reference §1), never app secrets or robot tokens. Rows expire with the token; a deployment that wants none in
+ * docs/dingtalk.md §1), never app secrets or robot tokens. Rows expire with the token; a deployment that wants none in
  * the database uses the memory store instead (one fetch per process).
  */
 

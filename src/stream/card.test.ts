@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCardAction } from './card.js';
 
 describe('parseCardAction', () => {
-  it('decodes cardPrivateData from the content string (§8)', () => {
+  it('decodes cardPrivateData from the content string (docs/dingtalk.md §S8)', () => {
     const content = JSON.stringify({ cardPrivateData: { actionIds: ['approve', 3], params: { id: '42' } } });
     expect(parseCardAction({ outTrackId: 'c', userId: 'u', content })).toEqual({
       actionIds: ['approve'],

@@ -1,5 +1,5 @@
 /**
- * Decoding of a card callback's `content` (stream-protocol.md §8: a JSON string holding
+ * Decoding of a card callback's `content` (docs/dingtalk.md §S8: a JSON string holding
  * `{ cardPrivateData: { actionIds[], params{} } }`).
  */
 

@@ -33,7 +33,7 @@ export function stoppedError(): DingTalkError {
   return new DingTalkError('STREAM_STOPPED', 'stream client was stopped', { outcome: 'not_sent' });
 }
 
-/** The EVENT headers of stream-protocol.md §4 plus the decoded payload. */
+/** The EVENT headers of docs/dingtalk.md §S4 plus the decoded payload. */
 export function toStreamEvent(ctx: StreamContext<Record<string, unknown>>): StreamEvent {
   const h = ctx.headers;
   return {

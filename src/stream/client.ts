@@ -1,7 +1,7 @@
 /**
  * The Stream-mode client: open call → WebSocket → frames → acks, with reconnects that cannot storm or overlap.
  *
- * Where it differs from the official `dingtalk-stream` 2.1.5 (stream-protocol.md §10 and its dist/client.cjs):
+ * Where it differs from the official `dingtalk-stream` 2.1.5 (docs/dingtalk.md §S10 and its dist/client.cjs):
  * - reconnects back off exponentially with jitter (1 s → 60 s) instead of a fixed 1 s, one attempt at a time;
  * - every timer hangs off the instance and `stop()` clears all of them (the official keepAlive interval leaks);
  * - acks go out after the handler's promise settles, or when the app says so (`deferAck`), never before;
@@ -125,7 +125,7 @@ export class StreamClient {
     return this.on<BotMessage>(TOPIC_BOT_MESSAGE, (ctx) => handler(ctx.data, ctx));
   }
 
-  /** Interactive-card actions (§8). Return a `CardCallbackResponse` to update the card. */
+  /** Interactive-card actions (§S8). Return a `CardCallbackResponse` to update the card. */
   onCardAction(handler: (cb: CardCallback, ctx: StreamContext<CardCallback>) => unknown): this {
     return this.on<CardCallback>(TOPIC_CARD_CALLBACK, (ctx) => handler(ctx.data, ctx));
   }
@@ -382,12 +382,12 @@ export class StreamClient {
 
   #onSystem(socket: StreamSocket, frame: StreamFrame): void {
     if (frame.topic === 'ping') {
-      // Answered inline, whatever the handlers are doing (R5). Same messageId, data echoed unchanged (§5).
+      // Answered inline, whatever the handlers are doing (R5). Same messageId, data echoed unchanged (§S5).
       if (socket.send(pingAck(frame))) this.#stats.pings++;
       return;
     }
     if (frame.topic === 'disconnect' && socket === this.#live) {
-      // Rotation (§1 step 7): this socket stops taking frames now and closes once its owed acks are out. Between
+      // Rotation (§S1 step 7): this socket stops taking frames now and closes once its owed acks are out. Between
       // it and the next one there is no live socket, never two. After a healthy connection the rotation is planned
       // and the fresh open call starts at once. Before that, a `disconnect` counts as a failure and backs off like
       // a close: a gateway answering every connect with `disconnect` would otherwise get a connect per round trip
@@ -406,7 +406,7 @@ export class StreamClient {
         this.#scheduleReconnect('disconnect before the connection proved healthy');
       }
     }
-    // CONNECTED / REGISTERED / KEEPALIVE (§6, unverified) need nothing: any frame already counts as traffic.
+    // CONNECTED / REGISTERED / KEEPALIVE (§S6, unverified) need nothing: any frame already counts as traffic.
   }
 
   /** One more consecutive failure: the next reconnect waits longer. */

@@ -2,7 +2,7 @@
  * One WebSocket to the gateway, with its own heartbeat and ack bookkeeping. The client owns at most one *live*
  * socket (delivering frames); a socket being replaced after SYSTEM `disconnect` is *draining*: it takes no new
  * frames, stays open while acks for frames it delivered are still owed, then we close it ourselves
- * (stream-protocol.md §1 step 7: the server would close it about 10 s later anyway).
+ * (docs/dingtalk.md §S1 step 7: the server would close it about 10 s later anyway).
  */
 
 import WebSocket from 'ws';

@@ -2,7 +2,7 @@
  * The context a middleware or handler sees for one EVENT or CALLBACK push, and the single-shot ack behind it.
  *
  * Ack timing is the point of this module. The official Node client acks an EVENT as soon as its (synchronous)
- * listener returns, and leaves CALLBACK acks to user code (stream-protocol.md §5). Here the ack goes out when the
+ * listener returns, and leaves CALLBACK acks to user code (docs/dingtalk.md §S5). Here the ack goes out when the
  * handler's promise settles (auto mode), or when the app calls the function `deferAck()` gave it, e.g. after a
  * durable commit (reliability goal R2: ack after commit).
  */
@@ -19,10 +19,10 @@ export interface DeferredAck {
 export interface StreamContext<T = unknown> {
   readonly type: 'EVENT' | 'CALLBACK';
   readonly topic: string;
-  /** All headers of the push, as sent (strings, stream-protocol.md §4). */
+  /** All headers of the push, as sent (strings, docs/dingtalk.md §S4). */
   readonly headers: Readonly<Record<string, string>>;
   readonly messageId: string;
-  /** The decoded payload (`data` is JSON inside the JSON frame, §4). */
+  /** The decoded payload (`data` is JSON inside the JSON frame, §S4). */
   readonly data: T;
   /** The payload as sent, before decoding. */
   readonly rawData: string;
@@ -36,10 +36,10 @@ export interface StreamContext<T = unknown> {
   readonly answered: boolean;
   /**
    * Answer now. EVENT: consumed (`SUCCESS`). CALLBACK: `{"response": result}` (a card callback's response
-   * updates the card, §8). Later calls are ignored: a push gets exactly one ack.
+   * updates the card, §S8). Later calls are ignored: a push gets exactly one ack.
    */
   ack(result?: unknown): void;
-  /** EVENT: answer `LATER` now so DingTalk pushes it again (§9). CALLBACK: answer 500 (client error, §5). */
+  /** EVENT: answer `LATER` now so DingTalk pushes it again (§S9). CALLBACK: answer 500 (client error, §S5). */
   later(): void;
   /** Take the ack out of auto mode; the returned function sends it whenever the app is ready. */
   deferAck(): DeferredAck;
@@ -129,9 +129,9 @@ export class PushContext<T = unknown> implements StreamContext<T> {
   autoAck(): void {
     if (this.answered) return;
     if (this.notFound) {
-      // No handler for this topic: the notes define 404 for it (§5) and the Go client sends it. An honest 404
+      // No handler for this topic: the notes define 404 for it (§S5) and the Go client sends it. An honest 404
       // beats both alternatives: a 200 would tell DingTalk the push was consumed (silent loss), and no ack at
-      // all leaves it in flight until the gateway's timeout. With several connections (§6) the gateway may try
+      // all leaves it in flight until the gateway's timeout. With several connections (§S6) the gateway may try
       // one that has a handler; the counter shows the gap in `stats().acks.notFound`.
       this.#send(errorAck(this.messageId, 404, 'no handler for topic'), 'notFound');
       return;

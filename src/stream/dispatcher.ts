@@ -48,7 +48,7 @@ export class PushDispatcher {
     }
     const existing = this.#inFlight.get(frame.messageId);
     if (existing) {
-      // The gateway re-pushed a message we are still handling (its ack timeout is about 60 s, §9): running it a
+      // The gateway re-pushed a message we are still handling (its ack timeout is about 60 s, docs/dingtalk.md §S9): running it a
       // second time concurrently would double its effect. If the first socket is gone or being replaced, the ack
       // moves to this one, which is where the gateway now expects it.
       stats.duplicatesInFlight++;
@@ -65,7 +65,7 @@ export class PushDispatcher {
         this.#write(socket, eventLaterAck(frame.messageId), 'busy');
         return;
       }
-      // Robot messages may never be re-pushed (§9: fire-and-forget per the notes), so they wait for a slot.
+      // Robot messages may never be re-pushed (§S9: fire-and-forget per the notes), so they wait for a slot.
       if (this.#queue.length >= this.#d.maxQueued) {
         this.#write(socket, errorAck(frame.messageId, 503, 'busy'), 'busy');
         return;

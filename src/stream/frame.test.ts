@@ -71,7 +71,7 @@ describe('parseFrame', () => {
 });
 
 describe('acks', () => {
-  it('have the §5 shapes', () => {
+  it('have the docs/dingtalk.md §S5 shapes', () => {
     expect(eventSuccessAck('m')).toEqual({
       code: 200,
       headers: { contentType: 'application/json', messageId: 'm' },

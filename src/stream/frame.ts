@@ -1,7 +1,7 @@
 /**
  * Frame validation and ack construction. The official Node client calls `JSON.parse` on every message without a
  * guard, so one bad frame throws inside the socket's listener; here every failure becomes a counted reason and the
- * socket stays up (reliability-goals F1). Shapes: stream-protocol.md §4 (pushes) and §5 (acks).
+ * socket stays up (reliability-goals F1). Shapes: docs/dingtalk.md §S4 (pushes) and §S5 (acks).
  */
 
 import type { AckFrame, FrameType, StreamFrame } from './types.js';
@@ -35,7 +35,7 @@ export function parseFrame(
   isBinary: boolean,
   maxBytes: number,
 ): ParseResult {
-  // Text frames only (§4; the Go client drops non-text messages too).
+  // Text frames only (§S4; the Go client drops non-text messages too).
   if (isBinary) return { ok: false, reason: 'binary' };
   const buf = toBuffer(raw);
   if (buf.length > maxBytes) return { ok: false, reason: 'too_large' };
@@ -48,7 +48,7 @@ export function parseFrame(
   return validateFrame(value);
 }
 
-/** Checks the §4 shape of an already decoded frame. */
+/** Checks the §S4 shape of an already decoded frame. */
 export function validateFrame(value: unknown): ParseResult {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, reason: 'not_object' };
@@ -63,7 +63,7 @@ export function validateFrame(value: unknown): ParseResult {
   const topic = headers['topic'];
   if (!topic) return { ok: false, reason: 'missing_topic', messageId };
   const frameType = type as FrameType;
-  // Every EVENT and CALLBACK expects an ack, and an ack without a messageId matches nothing (§5). SYSTEM
+  // Every EVENT and CALLBACK expects an ack, and an ack without a messageId matches nothing (§S5). SYSTEM
   // `disconnect` carries none in the notes' example, so only `ping` needs one among SYSTEM frames.
   if (!messageId && (frameType !== 'SYSTEM' || topic === 'ping')) {
     return { ok: false, reason: 'missing_message_id' };
@@ -78,7 +78,7 @@ export function validateFrame(value: unknown): ParseResult {
 }
 
 /**
- * Header values must be strings (§4). The notes list `time` as a number while every example quotes it, so
+ * Header values must be strings (§S4). The notes list `time` as a number while every example quotes it, so
  * numbers and booleans are turned into strings rather than rejected; nested values make the frame malformed.
  */
 function normalizeHeaders(value: unknown): Record<string, string> | undefined {
@@ -113,30 +113,30 @@ export function buildAck(messageId: string, code: number, message: string, data:
   return { code, headers: { contentType: 'application/json', messageId }, message, data };
 }
 
-/** Echo of a SYSTEM ping: same messageId, the data string unchanged (§5, what the Node client does). */
+/** Echo of a SYSTEM ping: same messageId, the data string unchanged (§S5, what the Node client does). */
 export function pingAck(frame: StreamFrame): AckFrame {
   return buildAck(frame.messageId ?? '', 200, 'OK', frame.data);
 }
 
-/** EVENT consumed. Go's exact shape (§5), which every emulator rule treats as consumed. */
+/** EVENT consumed. Go's exact shape (§S5), which every emulator rule treats as consumed. */
 export function eventSuccessAck(messageId: string): AckFrame {
   return buildAck(messageId, 200, 'OK', JSON.stringify({ status: 'SUCCESS', message: 'success' }));
 }
 
 /**
- * EVENT not consumed: DingTalk pushes it again (§5, §9). Code 200 with `status: LATER`, as the Node and Java
+ * EVENT not consumed: DingTalk pushes it again (§S5, §S9). Code 200 with `status: LATER`, as the Node and Java
  * clients send; the emulator rule treats either a non-200 code or LATER as a request to redeliver.
  */
 export function eventLaterAck(messageId: string): AckFrame {
   return buildAck(messageId, 200, 'OK', JSON.stringify({ status: 'LATER', message: 'later' }));
 }
 
-/** CALLBACK answered: `{"response": value}` (§5, Node's `socketCallBackResponse`; §8 for cards). */
+/** CALLBACK answered: `{"response": value}` (§S5, Node's `socketCallBackResponse`; §S8 for cards). */
 export function callbackAck(messageId: string, response: unknown): AckFrame {
   return buildAck(messageId, 200, 'OK', JSON.stringify({ response: response ?? null }));
 }
 
-/** Error ack. The notes define 404 (topic not handled) and 500 (client error) (§5). */
+/** Error ack. The notes define 404 (topic not handled) and 500 (client error) (§S5). */
 export function errorAck(messageId: string, code: number, message: string): AckFrame {
   return buildAck(messageId, code, message, '{}');
 }

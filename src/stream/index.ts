@@ -1,5 +1,5 @@
 /**
- * `dingkit/stream`: the client side of DingTalk Stream mode (shared/reference/stream-protocol.md).
+ * `dingkit/stream`: the client side of DingTalk Stream mode (docs/dingtalk.md §S1–§S13).
  *
  * @example
  * const client = new StreamClient({ clientId, clientSecret, replyFallback: sendWithAppRobot });

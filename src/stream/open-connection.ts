@@ -1,7 +1,7 @@
 /**
  * The open call: `POST {openApiBase}/v1.0/gateway/connections/open` → `{ endpoint, ticket }`
- * (stream-protocol.md §2, §3). A ticket is good for one connection and 90 s, so a fresh call precedes every
- * connect (§1 step 3). Go and Java accept only exactly 200 (§3); so do we.
+ * (docs/dingtalk.md §S2, §S3). A ticket is good for one connection and 90 s, so a fresh call precedes every
+ * connect (§S1 step 3). Go and Java accept only exactly 200 (§S3); so do we.
  */
 
 import type { Dispatcher } from 'undici';
@@ -49,7 +49,7 @@ export async function openConnection(input: OpenConnectionInput): Promise<Opened
     timeoutMs: input.timeoutMs,
     maxResponseBytes: input.maxResponseBytes,
     redactor: input.redactor,
-    // The Node SDK's comment says the gateway answers XML without this header (§2; unverified).
+    // The Node SDK's comment says the gateway answers XML without this header (§S2; unverified).
     headers: { 'user-agent': input.ua || 'dingkit-stream' },
     dispatcher: input.dispatcher,
     signal: input.signal,
@@ -66,7 +66,7 @@ export async function openConnection(input: OpenConnectionInput): Promise<Opened
   const endpoint = obj['endpoint'];
   const ticket = obj['ticket'];
   if (typeof ticket === 'string' && ticket) input.redactor.add(ticket);
-  // Node and Go reject an empty endpoint or ticket outright (§3), before dialling anything.
+  // Node and Go reject an empty endpoint or ticket outright (§S3), before dialling anything.
   if (typeof endpoint !== 'string' || !endpoint || typeof ticket !== 'string' || !ticket) {
     throw new DingTalkError('STREAM_OPEN_BAD_ANSWER', `${OPERATION}: answer lacks endpoint or ticket`, {
       operation: OPERATION,
@@ -84,7 +84,7 @@ export async function openConnection(input: OpenConnectionInput): Promise<Opened
   return { endpoint, ticket };
 }
 
-/** The WebSocket URL: the ticket URL-encoded (as Python does, §3), appended with `&` if the endpoint has a query. */
+/** The WebSocket URL: the ticket URL-encoded (as Python does, §S3), appended with `&` if the endpoint has a query. */
 export function socketUrl(opened: OpenedTicket): string {
   const sep = opened.endpoint.includes('?') ? '&' : '?';
   return `${opened.endpoint}${sep}ticket=${encodeURIComponent(opened.ticket)}`;

@@ -59,7 +59,7 @@ export interface StreamClientOptions {
   subscriptions?: Subscription[];
   /** @default 'dingkit-stream/0.1' */
   ua?: string;
-  /** Sent as `localIp` in the open call when given (§2). */
+  /** Sent as `localIp` in the open call when given (docs/dingtalk.md §S2). */
   localIp?: string;
   /**
    * Handlers running at once. When all slots are busy, EVENTs are answered LATER at once (DingTalk re-pushes them)
@@ -105,7 +105,7 @@ export interface StreamClientOptions {
   healthyAfterMs?: number;
   /**
    * After a SYSTEM `disconnect`, how long the replaced socket may stay open for acks still owed on it. The server
-   * closes it about 10 s after the notice (§1 step 7).
+   * closes it about 10 s after the notice (§S1 step 7).
    * @default 8_000
    */
   drainTimeoutMs?: number;

@@ -1,5 +1,5 @@
 /**
- * Replies to a bot message through its session webhook (stream-protocol.md §12.1; dingtalk-api.md §9a): no token,
+ * Replies to a bot message through its session webhook (docs/dingtalk.md §S12.1; docs/dingtalk.md §9a): no token,
  * no signature, valid until `sessionWebhookExpiredTime`. The webhook answers HTTP 200 with `errcode`, so a 200 is
  * not success (style.md "Errors"). Once the session has expired the reply goes through `replyFallback`, which the
  * main client fills with an app-robot send (§12.2, msgKey `sampleText` / `sampleMarkdown`).
@@ -120,7 +120,7 @@ async function reply(
   } catch {
     parsed = undefined;
   }
-  // "Expired/unknown session → session.expired / session.notExisted" (dingtalk-api.md §9a). Whether it comes as an
+  // "Expired/unknown session → session.expired / session.notExisted" (docs/dingtalk.md §9a). Whether it comes as an
   // errcode body or a v1.0 `code` is not documented, so both the code text and the message are checked.
   if (parsed && saysSessionGone(parsed)) return viaFallback(msg, fallback, o, 'session webhook rejected');
   if (res.status !== 200 || !parsed) {

@@ -31,7 +31,7 @@ export function composeChain(
 /**
  * Route keys, most specific first: the exact topic (a callback path such as `/v1.0/im/bot/messages/get`), then for
  * EVENTs the `eventType` header (`chat_update_title`), then the frame type (`EVENT`, `CALLBACK`), then `*`.
- * EVENT frames carry topic `*` (or `dingTalk` in one example, §6), so events are routed by type or eventType.
+ * EVENT frames carry topic `*` (or `dingTalk` in one example, docs/dingtalk.md §S6), so events are routed by type or eventType.
  */
 export class Router {
   readonly #routes = new Map<string, StreamHandler>();

@@ -1,6 +1,6 @@
 /**
  * Every timer a StreamClient starts goes through one of these, so that `stop()` can clear all of them at once
- * (the official client's keepAlive interval outlives its socket and is never cleared on reconnect, §10).
+ * (the official client's keepAlive interval outlives its socket and is never cleared on reconnect, docs/dingtalk.md §S10).
  */
 
 export interface TimerApi {

@@ -73,7 +73,7 @@ const hex64 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /**
  * The demo org plus `robots` groups, each with a signed custom robot `r<i>` and the app robot installed (so a
- * test can send through either channel). Signed, as production robots usually are (§2.2).
+ * test can send through either channel). Signed, as production robots usually are (docs/dingtalk.md §2.2).
  */
 export function chaosOrg(robots: number, appGroups = 0): EmulatorFixture {
   const fx = demoOrg();

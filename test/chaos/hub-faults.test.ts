@@ -7,7 +7,7 @@
  *
  * Channels: custom robots (webhook with `msgUuid`: ambiguous failures are retried, DingTalk drops the repeat)
  * and the app robot (`groupMessages/send`, no key: ambiguous failures are parked). Webhook throttles are left
- * out of the plan: DingTalk's answer is a 10-minute block of the robot (reference §2.6), which the hub honours
+ * out of the plan: DingTalk's answer is a 10-minute block of the robot (docs/dingtalk.md §2.6), which the hub honours
  * (goal D7) and a bounded test cannot wait for; the app robot's QPS throttle is in.
  */
 

@@ -5,7 +5,7 @@
  * and restarted each time. One kill lands during the enqueue: the client retries its unanswered requests with
  * the same `Idempotency-Key` on the restarted hub.
  *
- * Channel: the groups' custom robots, which the library sends with `msgUuid` (reference §2.1), so a send cut
+ * Channel: the groups' custom robots, which the library sends with `msgUuid` (docs/dingtalk.md §2.1), so a send cut
  * off by a kill is retried and DingTalk drops the repeat. App-robot sends (no idempotency key) are not used
  * here: a cut-off one is parked for an operator and, by design, blocks the later messages of its conversation
  * until redriven (docs/store.md), so a run could not drain on its own; proof (b) covers their parking.

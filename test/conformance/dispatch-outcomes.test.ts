@@ -145,7 +145,7 @@ for (const backend of backends) {
       const sender = new RecordingSender(clock.now, (job) => {
         if (job.rateKey === 'webhook:a' && !throttled) {
           throttled = true;
-          // DingTalk's robot throttle: 130101, blocked for 10 minutes (reference §2.6).
+          // DingTalk's robot throttle: 130101, blocked for 10 minutes (docs/dingtalk.md §2.6).
           return new RateLimitedError('robot', 600_000, 'send too fast', { status: 200, errcode: 130101 });
         }
         return undefined;

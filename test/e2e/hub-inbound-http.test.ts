@@ -1,6 +1,6 @@
 /**
  * The hub in HTTP callback mode (`inbound.mode: 'http'`) against the emulator, which pushes to the hub's own
- * server: an @-mention is POSTed to `/callbacks/robot` signed with the app secret (§9a), a Todo marked done is an
+ * server: an @-mention is POSTed to `/callbacks/robot` signed with the app secret (docs/dingtalk.md §9a), a Todo marked done is an
  * encrypted push to `/callbacks/events` (§9b). The outcome must be the one Stream gives (hub-inbound.test.ts): the
  * command closes the task once, the answer goes back to the group, the Todo event finishes its task.
  */

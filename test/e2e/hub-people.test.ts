@@ -1,6 +1,6 @@
 /**
  * A hub configured as for production (credentials, people known only by mobile), pointed at the emulator as its
- * DingTalk: people are resolved through the users API (mobile → userId → unionId, reference §7), cached in the
+ * DingTalk: people are resolved through the users API (mobile → userId → unionId, docs/dingtalk.md §7), cached in the
  * store, and not asked again after a restart.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -95,7 +95,7 @@ for (const backend of backends) {
         dueTime: due2,
         executorIds: [ALICE],
       });
-      // The removed assignee's Todo is deleted (reference §8.1 delete).
+      // The removed assignee's Todo is deleted (docs/dingtalk.md §8.1 delete).
       await waitFor(() => !emu.todos().some((x) => x.id === bobTodo));
       expect(emu.state.todos.get(bobTodo)?.deleted).toBe(true);
       // The added assignee gets a Todo of their own, recorded on the task.

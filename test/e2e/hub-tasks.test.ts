@@ -31,7 +31,7 @@ for (const backend of backends) {
       const announce = await waitFor(() =>
         hub.emulator!.messages(ENG).find((m) => m.text.includes(`New task #${task.id}`)),
       );
-      // The engineering group has only the app robot, which cannot @ (reference §3.1): names are written.
+      // The engineering group has only the app robot, which cannot @ (docs/dingtalk.md §3.1): names are written.
       expect(announce.text).toContain('@张三');
       expect(announce.text).toContain('@Alice Chen');
       const todos = await waitFor(() => {

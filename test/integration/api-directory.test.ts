@@ -1,6 +1,6 @@
 /**
  * Work notifications, media, users, Todo, chats and cards over real sockets against the emulator, each result
- * checked against the emulator's records; includes the silent-drop path of §5.2 (duplicate content → 143106 in
+ * checked against the emulator's records; includes the silent-drop path of docs/dingtalk.md §5.2 (duplicate content → 143106 in
  * the send result while the send itself answered errcode 0).
  */
 

@@ -135,7 +135,7 @@ describe('ambiguous failures', () => {
   });
 });
 
-describe('webhook idempotency key (msgUuid, §2.1)', () => {
+describe('webhook idempotency key (msgUuid, docs/dingtalk.md §2.1)', () => {
   const WEBHOOK = 'POST /robot/send';
   const inOps = (text: string) => emu.messages(OPS).filter((m) => JSON.stringify(m).includes(text)).length;
 

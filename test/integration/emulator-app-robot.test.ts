@@ -1,5 +1,5 @@
 /**
- * §11 "App robot" row over real sockets: msgParam must be a JSON string, per-msgKey required fields
+ * docs/dingtalk.md §11 "App robot" row over real sockets: msgParam must be a JSON string, per-msgKey required fields
  * (`miss.param.*`), processQueryKey generation, read status and recall only within 24 h (fake clock), ≤ 20 keys per
  * recall, robotCode checks, and the §3.3 error codes.
  */

@@ -1,7 +1,7 @@
 /**
  * A person @-mentions the app robot through the control API; the official `dingtalk-stream` DWClient (2.1.5)
  * receives the bot CALLBACK over the emulator's mounted gateway, replies through the `sessionWebhook` the emulator
- * serves (§9a), and the reply is recorded in the group after the user's message.
+ * serves (docs/dingtalk.md §9a), and the reply is recorded in the group after the user's message.
  *
  * Redirect: the SDK hard-codes https://api.dingtalk.com; an interceptor on the axios instance it resolves
  * rewrites that to the emulator (same technique as emulator-stream-official.test.ts), failing closed.

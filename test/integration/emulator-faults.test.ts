@@ -235,7 +235,7 @@ describe('fault plan', () => {
   });
 });
 
-describe('an injected robot throttle arms the penalty (§2.6)', () => {
+describe('an injected robot throttle arms the penalty (docs/dingtalk.md §2.6)', () => {
   it('the robot stays blocked after the fault is cleared, until the penalty ends (fake clock)', async () => {
     let t = 1_700_000_000_000;
     const emu = await startEmulator({

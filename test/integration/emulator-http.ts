@@ -52,7 +52,7 @@ export interface StreamFrame {
 }
 
 /**
- * A minimal Stream app over `ws` (stream-protocol.md §1–§5): opens, connects, records frames, echoes pings and,
+ * A minimal Stream app over `ws` (docs/dingtalk.md §S1–§S5): opens, connects, records frames, echoes pings and,
  * when `autoAck`, acks EVENT/CALLBACK frames with code 200.
  */
 export async function connectStream(

@@ -1,5 +1,5 @@
 /**
- * §11 "Work notice", "Media" and "Users" rows over real sockets: the async task id, progress and result; the
+ * docs/dingtalk.md §11 "Work notice", "Media" and "Users" rows over real sockets: the async task id, progress and result; the
  * same-content-per-day dedupe (143106) and the daily cap (143105) reported only through `forbidden_user_id_list`
  * while the send still answers errcode 0; multipart upload with `media` + `type`, type/extension/size checks and
  * `@` media ids; the mobile → userId → unionId → userId chain.

@@ -2,7 +2,7 @@
  * Fidelity against the official OpenAPI client `@alicloud/dingtalk` (issue #3 proof): oauth2 accessToken, robot
  * orgGroupSend and batchSendOTO, todo createTodoTask, pointed at the emulator with
  * `new Config({ protocol: 'http', endpoint: '127.0.0.1:PORT' })`. Every answer must parse without error, and the
- * v1.0 error body must surface as the SDK's `code` (the SDK reads `code`/`message`/`requestid`, §0.1).
+ * v1.0 error body must surface as the SDK's `code` (the SDK reads `code`/`message`/`requestid`, docs/dingtalk.md §0.1).
  */
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

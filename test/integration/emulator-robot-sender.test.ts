@@ -1,6 +1,6 @@
 /**
  * Fidelity against the `dingtalk-robot-sender` client (a widely used third-party webhook library that signs as
- * §2.3 describes): every message type it builds is accepted by the sign-secured demo robot, and a wrong secret is
+ * docs/dingtalk.md §2.3 describes): every message type it builds is accepted by the sign-secured demo robot, and a wrong secret is
  * refused with "sign not match".
  */
 import { createRequire } from 'node:module';

@@ -1,6 +1,6 @@
 /**
  * Fidelity of the emulator's Stream gateway against the official Node client `dingtalk-stream` 2.1.5
- * (reference/stream-protocol.md §10, §11): it opens, connects, receives a bot-message CALLBACK and an EVENT,
+ * (docs/dingtalk.md §S10, §S11): it opens, connects, receives a bot-message CALLBACK and an EVENT,
  * acks both, and after a SYSTEM disconnect reconnects with a fresh ticket.
  *
  * Redirect (§11): the SDK hard-codes https://api.dingtalk.com. One axios request interceptor on the axios

@@ -1,5 +1,5 @@
 /**
- * The emulator's Stream gateway over real sockets (reference/stream-protocol.md §13 checklist): an http.Server
+ * The emulator's Stream gateway over real sockets (docs/dingtalk.md §S13 checklist): an http.Server
  * on 127.0.0.1:0 routes the open call and the upgrade to the gateway, and a plain `ws` client plays the app.
  */
 import { once } from 'node:events';

@@ -1,5 +1,5 @@
 /**
- * §11 "Todo" row and the chat / card endpoints over real sockets: unionId-only ids, sourceId uniqueness, subject /
+ * docs/dingtalk.md §11 "Todo" row and the chat / card endpoints over real sockets: unionId-only ids, sourceId uniqueness, subject /
  * description length, priority enum, detailUrl required, `result:true` answers; chatid ↔ openConversationId, scene
  * groups (both v1.0 spellings), legacy chat/send; card create-and-deliver (outTrackId reuse changes nothing), update.
  */

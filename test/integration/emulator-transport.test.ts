@@ -1,5 +1,5 @@
 /**
- * §11 "Transport" and "Tokens" rows over real sockets: oapi answers HTTP 200 + errcode, api answers the status +
+ * docs/dingtalk.md §11 "Transport" and "Tokens" rows over real sockets: oapi answers HTTP 200 + errcode, api answers the status +
  * `{code, message, requestid}`; token placement per host (§0.1); unknown routes and wrong methods answered as
  * DingTalk does; the three token shapes; same token while valid, a new one after expiry (§1.2).
  */

@@ -1,5 +1,5 @@
 /**
- * §11 "Webhook" row over real sockets: per-robot token registry (the token is the group binding), the five
+ * docs/dingtalk.md §11 "Webhook" row over real sockets: per-robot token registry (the token is the group binding), the five
  * msgtypes and 400105 for others, 40035 for missing fields, the four 310000 variants (keywords, invalid timestamp,
  * sign not match, ip not in whitelist), 20/min → throttle with a 10-minute block (scaled: 20 per 2 s, block 5 s on
  * a fake clock), size cap, `at` parsing, msgUuid dedupe, configurable errcodes (§12), and the sign vector of §2.3.

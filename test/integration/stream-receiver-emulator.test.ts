@@ -1,7 +1,7 @@
 /**
  * The library's Stream receiver against the emulator's gateway with dropped connections (issue #2, Proof:
  * "dropped Stream connections: no event lost or acked twice"). The emulator terminates every socket on a short
- * period while events are fired; the gateway re-pushes what was not acked (reference stream-protocol §9).
+ * period while events are fired; the gateway re-pushes what was not acked (docs/dingtalk.md §S9).
  *
  * What must hold: every event reaches the handler (none lost), and no push is settled twice: the gateway's log
  * has at most one consuming ack per messageId. Handlers may see an event more than once (at-least-once: a push

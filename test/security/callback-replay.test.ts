@@ -1,7 +1,7 @@
 /**
  * Issue #9 item 4, replay: captured callbacks sent again to a real HTTP receiver over loopback.
  *
- * - Robot callbacks (dingtalk-api.md §9a) sign only the timestamp, so one captured `timestamp`/`sign` pair is good
+ * - Robot callbacks (docs/dingtalk.md §9a) sign only the timestamp, so one captured `timestamp`/`sign` pair is good
  *   for an hour with ANY body. Accepted pairs and msgIds are remembered for the whole window: a replay is answered
  *   like the original but the handler does not run again, and a body swapped under the pair is not believed.
  * - Encrypted event pushes (§9b): the same signed push three times runs `onEvent` once; DingTalk's own re-push of

@@ -1,6 +1,6 @@
 /**
  * A file a person sends to the bot is served back by the emulator at `/_emulator/files/<code>` (the temporary
- * download URL of reference §3.1), with the content type the sender chose. An HTML file opened from there would run
+ * download URL of docs/dingtalk.md §3.1), with the content type the sender chose. An HTML file opened from there would run
  * its script on the emulator's origin, the same origin as `/_emulator/org` (app secrets) and the control API. The
  * download must be an attachment the browser will not render or sniff, in a sandbox, and the sender's file name
  * (quotes, CR/LF) must not inject a header or break the answer.

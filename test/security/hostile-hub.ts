@@ -48,7 +48,7 @@ export async function startHostileHub(
 
 /**
  * A chat message from someone outside the directory (DingTalk leaves `senderStaffId` empty for external users,
- * reference §9a): the nick is theirs to choose and becomes the `by` of the `inbound.command` event. Stored in the
+ * docs/dingtalk.md §9a): the nick is theirs to choose and becomes the `by` of the `inbound.command` event. Stored in the
  * inbox as the Stream receiver would store it, then processed.
  */
 export async function chatFromStranger(h: HostileHub, nick: string, text: string, id: string): Promise<void> {

@@ -2,7 +2,7 @@
  * Issue #9 item 4, the hub half: a hub that receives DingTalk's HTTP callbacks (`inbound.mode: 'http'`) on its own
  * server, `POST /callbacks/robot` and `/callbacks/events`. These routes take no API token (DingTalk signs them), so
  * the signature check is the only gate, and a signature proves origin, not freshness: a robot callback signs only
- * its timestamp (dingtalk-api.md §9a), so a captured `timestamp`/`sign` pair is good for an hour with any body.
+ * its timestamp (docs/dingtalk.md §9a), so a captured `timestamp`/`sign` pair is good for an hour with any body.
  *
  * Attacks, over loopback against a real hub (store, inbox, dispatcher, emulator):
  * - one captured chat command replayed 3 times, then with a swapped body (another msgId, another command) under the

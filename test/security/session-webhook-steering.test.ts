@@ -1,6 +1,6 @@
 /**
  * Issue #9 item 4, steering: a bot message names its own reply URL (`sessionWebhook`), and over HTTP that body is
- * not signed (dingtalk-api.md §9a). A forged body pointing it at a loopback trap must not make any reply path post
+ * not signed (docs/dingtalk.md §9a). A forged body pointing it at a loopback trap must not make any reply path post
  * there: the Stream replies (standalone and the client's), with or without a fallback, and the HTTP bot receiver.
  * A client configured for the emulator (here the fake gateway, which serves /robot/sendBySession) may still reply
  * to the emulator's origin.

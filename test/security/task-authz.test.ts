@@ -206,7 +206,7 @@ for (const backend of backends) {
 
     it('attack: a message without senderStaffId (an external sender, §9a) whose nick is the assignee’s → may not act', async () => {
       const t = await opsTask('Wire the payment');
-      // DingTalk leaves senderStaffId empty for external users (reference §9a); the emulator has no external users,
+      // DingTalk leaves senderStaffId empty for external users (docs/dingtalk.md §9a); the emulator has no external users,
       // so the push is put in the inbox as the Stream receiver would store it.
       const before = await c.lastSeq(OPS);
       await f.hub.inbox.commit(`bot:external-${t.id}`, 'stream', BOT_TOPIC, {

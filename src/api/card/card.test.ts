@@ -8,7 +8,7 @@ function client(script: (n: number) => Reply = () => ({ body: {} })) {
   return { dt: new DingTalk({ ...testOptions, robotCode: 'dingrobot', transport: t.send }), t };
 }
 
-describe('cards (reference §10)', () => {
+describe('cards (docs/dingtalk.md §10)', () => {
   it('creates and delivers to a group through the app robot', async () => {
     const { dt, t } = client(() => ({
       body: {

@@ -1,5 +1,5 @@
 /**
- * Interactive cards, brief (reference §10): create-and-deliver and update on `api.dingtalk.com/v1.0/card`.
+ * Interactive cards, brief (docs/dingtalk.md §10): create-and-deliver and update on `api.dingtalk.com/v1.0/card`.
  * `outTrackId` is the caller's id for the card instance: delivering twice with one id changes nothing, and an
  * update sets values, so both calls are safe to replay and are marked idempotent.
  */

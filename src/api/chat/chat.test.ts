@@ -9,7 +9,7 @@ function client(script: (n: number) => Reply) {
   return { dt: new DingTalk({ ...testOptions, transport: t.send }), t };
 }
 
-describe('chat (reference §4)', () => {
+describe('chat (docs/dingtalk.md §4)', () => {
   it('creates a scene group with a snake_case body and remembers the id pair', async () => {
     const { dt, t } = client(() => ({ body: { open_conversation_id: 'cidX==', chat_id: 'chatX' } }));
     const r = await dt.chat.createSceneGroup({

@@ -1,5 +1,5 @@
 /**
- * Group chats (reference §4). DingTalk has two group ids: the legacy `chatid` (used by `chat/*`) and the current
+ * Group chats (docs/dingtalk.md §4). DingTalk has two group ids: the legacy `chatid` (used by `chat/*`) and the current
  * `openConversationId` (`cid...`, used by every v1.0 robot, card and IM API and by bot callbacks).
  *
  * - `createSceneGroup`: `POST api /v1.0/im/sceneGroup/create` (snake_case body, doc + Python SDK).

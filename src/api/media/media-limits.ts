@@ -1,5 +1,5 @@
 /**
- * Upload limits of `/media/upload` (reference §6.1): the media type decides the allowed extensions and the
+ * Upload limits of `/media/upload` (docs/dingtalk.md §6.1): the media type decides the allowed extensions and the
  * largest size. Older docs said image 1 MB / file 10 MB; the current figures are the defaults and every figure
  * can be overridden (a work-notification `file` should stay ≤ 10 MB, §5.3 / §12).
  */

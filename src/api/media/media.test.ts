@@ -48,7 +48,7 @@ function boundaryOf(req: RecordedRequest): string {
   return m![1]!;
 }
 
-describe('media upload (reference §6.1)', () => {
+describe('media upload (docs/dingtalk.md §6.1)', () => {
   it('strips bidi and control characters from the name, then checks the extension on what is left', async () => {
     const { dt, t } = client();
     const data = Buffer.from('%PDF-1.4');

@@ -1,5 +1,5 @@
 /**
- * Media upload (reference §6): `POST oapi /media/upload`, multipart with the file part named `media` and a `type`
+ * Media upload (docs/dingtalk.md §6): `POST oapi /media/upload`, multipart with the file part named `media` and a `type`
  * field (also put in the query, the doc's workaround for clients that drop text fields). The answer's `media_id`
  * feeds app-robot `sampleFile`/`sampleImageMsg`, work-notification `file`/`image` and `chat/send`.
  *

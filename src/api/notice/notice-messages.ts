@@ -1,5 +1,5 @@
 /**
- * Work-notification message bodies (reference §5.3). Casing is snake_case (`media_id`, `action_card`,
+ * Work-notification message bodies (docs/dingtalk.md §5.3). Casing is snake_case (`media_id`, `action_card`,
  * `single_url`), except inside `link`, which is camelCase (`messageUrl`, `picUrl`) — DingTalk's own mix. The same
  * formats serve the legacy group `chat/send` (§4).
  */
@@ -73,7 +73,7 @@ export type NoticeMessage =
   | NoticeMarkdown
   | NoticeActionCard;
 
-/** `msg` size cap in bytes (reference §5.1 and §4 `chat/send`). */
+/** `msg` size cap in bytes (docs/dingtalk.md §5.1 and §4 `chat/send`). */
 export const NOTICE_MAX_BYTES = 2048;
 
 /**

@@ -12,7 +12,7 @@ function client(
   return { dt: new DingTalk({ ...testOptions, transport: t.send, ...extra }), t };
 }
 
-describe('work notification send (reference §5)', () => {
+describe('work notification send (docs/dingtalk.md §5)', () => {
   it('sends a snake_case body with comma lists and the token in the query', async () => {
     const { dt, t } = client();
     const r = await dt.notice.send({

@@ -1,5 +1,5 @@
 /**
- * Work notifications (工作通知, reference §5): `topapi/message/corpconversation/*` on oapi, snake_case bodies,
+ * Work notifications (工作通知, docs/dingtalk.md §5): `topapi/message/corpconversation/*` on oapi, snake_case bodies,
  * `agent_id` of the app. A send is asynchronous: DingTalk answers with a `task_id` and delivers later.
  *
  * DingTalk's silent drops (§5.2): a recipient over the daily caps (same content to the same user twice a day,
@@ -25,7 +25,7 @@ import { NOTICE_MAX_BYTES, type NoticeMessage, validateNoticeMessage } from './n
 
 export interface NoticeOptions {
   /**
-   * Most userIds per send (doc 100; the TOP SDK allows 5000, reference §12).
+   * Most userIds per send (doc 100; the TOP SDK allows 5000, docs/dingtalk.md §12).
    * @default 100
    */
   maxUserIds?: number;
@@ -58,7 +58,7 @@ export interface NoticeProgress {
   done: boolean;
 }
 
-/** Why DingTalk silently skipped a recipient (reference §5.2). */
+/** Why DingTalk silently skipped a recipient (docs/dingtalk.md §5.2). */
 export interface NoticeWarning {
   kind: 'forbidden';
   userId: string;
@@ -81,7 +81,7 @@ export interface NoticeResult {
   warnings: NoticeWarning[];
 }
 
-/** Explanations of the forbidden codes (reference §5.2). */
+/** Explanations of the forbidden codes (docs/dingtalk.md §5.2). */
 export const FORBIDDEN_CODES: Readonly<Record<number, string>> = {
   143105: 'daily cap reached: the app already sent this user the maximum number of messages today (500)',
   143106: 'duplicate: the app already sent this user the same content today',

@@ -18,7 +18,7 @@ function client(script: (n: number) => Reply = () => ({ body: { processQueryKey:
 
 const CID = 'cid6KeBB+/==';
 
-describe('group send (reference §3.1)', () => {
+describe('group send (docs/dingtalk.md §3.1)', () => {
   it('puts the token in the header, robotCode in the body and msgParam as a JSON string', async () => {
     const { dt, t } = client();
     const r = await dt.robot.sendToGroup({
@@ -96,7 +96,7 @@ describe('group send (reference §3.1)', () => {
   });
 });
 
-describe('templates (reference §3.2)', () => {
+describe('templates (docs/dingtalk.md §3.2)', () => {
   const sample = (key: MsgKey): TemplateMessage =>
     ({
       msgKey: key,
@@ -306,7 +306,7 @@ describe('1:1, recall, read status', () => {
   });
 });
 
-describe('app limits (reference §0.2)', () => {
+describe('app limits (docs/dingtalk.md §0.2)', () => {
   it('each app API has its own budget under app:<appKey>:<operation>', async () => {
     const { dt, t } = client(
       () => ({ body: { processQueryKey: 'k', sendStatus: 'SUCCESS', messageReadInfoList: [] } }),
@@ -335,7 +335,7 @@ describe('app limits (reference §0.2)', () => {
   });
 });
 
-describe('app-robot error codes (reference §3.3)', () => {
+describe('app-robot error codes (docs/dingtalk.md §3.3)', () => {
   it.each([
     ['group.disbanded', 'GROUP_DISSOLVED'],
     ['bot.stopped', 'ROBOT_DISABLED'],

@@ -1,5 +1,5 @@
 /**
- * The enterprise-internal app robot (应用机器人, reference §3): group sends, 1:1 batch sends, recalls and read
+ * The enterprise-internal app robot (应用机器人, docs/dingtalk.md §3): group sends, 1:1 batch sends, recalls and read
  * status on `api.dingtalk.com` with the app token in the header. Sends return DingTalk's `processQueryKey`, the
  * handle for recall and read status within 24 h.
  *
@@ -25,7 +25,7 @@ import { encodeTemplate, MSG_PARAM_MAX_BYTES, type TemplateMessage } from './app
 
 export interface AppRobotOptions {
   /**
-   * Most userIds per 1:1 batch send: the parameter table says 20, the error text 100 (reference §12).
+   * Most userIds per 1:1 batch send: the parameter table says 20, the error text 100 (docs/dingtalk.md §12).
    * @default 20
    */
   maxOtoUserIds?: number;

@@ -1,5 +1,5 @@
 /**
- * App-robot message templates (reference §3.2): 13 `msgKey`s, each with its own `msgParam` fields, all string
+ * App-robot message templates (docs/dingtalk.md §3.2): 13 `msgKey`s, each with its own `msgParam` fields, all string
  * values. `msgParam` travels as a JSON-encoded *string* (§3, "msgParam is a JSON-encoded string, not an
  * object"); `encodeTemplate` checks the required fields and the 15,000-byte cap (§3.1) and does the encoding.
  */

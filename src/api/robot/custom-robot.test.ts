@@ -24,7 +24,7 @@ function robot(extra: Partial<ConstructorParameters<typeof CustomRobot>[0]> = {}
   return { r, t };
 }
 
-describe('webhook signing (reference §2.3)', () => {
+describe('webhook signing (docs/dingtalk.md §2.3)', () => {
   it('matches the reference vector', () => {
     expect(signWebhook(SECRET, 1700000000000)).toEqual({
       timestamp: '1700000000000',
@@ -84,7 +84,7 @@ describe('webhook signing (reference §2.3)', () => {
   });
 });
 
-describe('webhook message types (reference §2.4)', () => {
+describe('webhook message types (docs/dingtalk.md §2.4)', () => {
   it.each([
     ['text', webhookMessage.text('a'), { msgtype: 'text', text: { content: 'a' } }],
     [
@@ -166,7 +166,7 @@ describe('webhook message types (reference §2.4)', () => {
   });
 });
 
-describe('@mentions (reference §2.5)', () => {
+describe('@mentions (docs/dingtalk.md §2.5)', () => {
   it('fills at and writes @mobile/@userId into the text so the mention renders', async () => {
     const { r, t } = robot();
     await r.text('deploy done', { mobiles: ['13800000000'], userIds: ['manager4220'] });

@@ -1,5 +1,5 @@
 /**
- * A custom group robot (自定义机器人, reference §2): a webhook URL with a per-robot `access_token`, optionally a
+ * A custom group robot (自定义机器人, docs/dingtalk.md §2): a webhook URL with a per-robot `access_token`, optionally a
  * signing secret (`SEC...`) and keywords. It needs no app credentials, so it works standalone
  * (`new CustomRobot({ webhook, secret })`) or from a client (`dt.webhook({...})`, sharing its transport, limiter
  * and logger).

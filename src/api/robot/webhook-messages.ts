@@ -1,5 +1,5 @@
 /**
- * The five message types a custom-robot webhook accepts (reference §2.4), with typed builders, and the @mention
+ * The five message types a custom-robot webhook accepts (docs/dingtalk.md §2.4), with typed builders, and the @mention
  * helper of §2.5: DingTalk only highlights and notifies a mention when the text itself contains `@<mobile>` or
  * `@<userId>`, so `mention()` fills the `at` object *and* writes the missing `@...` into the text.
  *
@@ -76,7 +76,7 @@ export type WebhookMessage =
   | ActionCardMessage
   | FeedCardMessage;
 
-/** Whom to @. At most 50 people per message (reference §2.5). */
+/** Whom to @. At most 50 people per message (docs/dingtalk.md §2.5). */
 export interface Mention {
   mobiles?: readonly string[];
   userIds?: readonly string[];
@@ -114,7 +114,7 @@ export const webhookMessage = {
 /**
  * Returns a copy of `message` that mentions `who`: the `at` object is filled and every `@mobile` / `@userId` not
  * already present is appended to the text (text, markdown, actionCard). Link and feedCard messages cannot carry
- * mentions (reference §2.4) and throw a ValidationError.
+ * mentions (docs/dingtalk.md §2.4) and throw a ValidationError.
  * @example
  * mention(webhookMessage.text('on call now'), { mobiles: ['13800000000'] })
  * // → text.content 'on call now\n@13800000000', at.atMobiles ['13800000000']

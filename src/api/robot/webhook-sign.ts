@@ -1,5 +1,5 @@
 /**
- * Custom-robot signing (reference §2.3): HMAC-SHA256 keyed with the whole secret (including its `SEC` prefix)
+ * Custom-robot signing (docs/dingtalk.md §2.3): HMAC-SHA256 keyed with the whole secret (including its `SEC` prefix)
  * over `timestamp + "\n" + secret`, Base64 with padding. The timestamp is epoch milliseconds and DingTalk accepts
  * it for one hour. URL-encoding happens where the query string is built (`encodeURIComponent` in core/encode.ts),
  * so the value returned here is the raw Base64 text.

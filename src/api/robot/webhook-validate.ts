@@ -1,5 +1,5 @@
 /**
- * Local checks of a webhook message before it is sent (reference §2.2, §2.4, §2.5): the message type is one of
+ * Local checks of a webhook message before it is sent (docs/dingtalk.md §2.2, §2.4, §2.5): the message type is one of
  * the five, its required fields are there, mentions stay within 50, a configured keyword appears, and the JSON
  * body fits in 20,000 bytes. Each failure is a ValidationError naming the field, so nothing DingTalk would
  * refuse with 310000 / 400105 / 40035 leaves the process.
@@ -100,7 +100,7 @@ function validateActionCard(p: Record<string, unknown>, op: string): void {
 
 /**
  * Fails when the robot has keywords configured and none appears in the message. Which fields DingTalk scans is
- * unverified (reference §2.2), so every string value of the message (not the `at` object) counts.
+ * unverified (docs/dingtalk.md §2.2), so every string value of the message (not the `at` object) counts.
  */
 export function checkKeywords(message: WebhookMessage, keywords: readonly string[], op: string): void {
   if (keywords.length === 0) return;

@@ -64,7 +64,7 @@ export function needObject(data: Json, key: string, op: string): Json {
 }
 
 /**
- * Limiter key for an app-token call: DingTalk throttles each app per API (reference §0.2, 20/s), so the key is
+ * Limiter key for an app-token call: DingTalk throttles each app per API (docs/dingtalk.md §0.2, 20/s), so the key is
  * the app and the operation.
  */
 export function appRateKey(ctx: ApiContext, operation: string): string {

@@ -5,7 +5,7 @@
 
 import { ValidationError } from '../../core/errors.js';
 
-/** UTF-8 byte length; DingTalk's size limits count bytes, not characters (reference §2.6, §3.1, §5.1). */
+/** UTF-8 byte length; DingTalk's size limits count bytes, not characters (docs/dingtalk.md §2.6, §3.1, §5.1). */
 export function byteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
@@ -73,7 +73,7 @@ export function requireInt(value: unknown, field: string, op: string, min?: numb
   return value;
 }
 
-/** An http(s) or dingtalk:// URL (DingTalk opens both from messages, reference §2.4). */
+/** An http(s) or dingtalk:// URL (DingTalk opens both from messages, docs/dingtalk.md §2.4). */
 export function requireUrl(value: unknown, field: string, op: string): string {
   const text = requireText(value, field, op);
   let ok = false;

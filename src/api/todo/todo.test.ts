@@ -26,7 +26,7 @@ function client(script: (n: number) => Reply = () => ({ body: TASK })) {
 
 const detailUrl = { appUrl: 'https://a', pcUrl: 'https://p' };
 
-describe('todo (reference §8)', () => {
+describe('todo (docs/dingtalk.md §8)', () => {
   it('creates under the owner unionId with detailUrl and the operator in the query', async () => {
     const { dt, t } = client();
     const task = await dt.todo.create('union/A', {

@@ -1,5 +1,5 @@
 /**
- * Todo tasks (待办, reference §8) on `api.dingtalk.com/v1.0/todo`. Every person id is a **unionId** (use
+ * Todo tasks (待办, docs/dingtalk.md §8) on `api.dingtalk.com/v1.0/todo`. Every person id is a **unionId** (use
  * `dt.users.unionIdOf(userId)`); times are epoch milliseconds. Since 2024-02-01 a task created here needs a
  * `detailUrl` (§8.2), so `create` requires one.
  *
@@ -86,7 +86,7 @@ export interface TodoUpdateInput extends CallOptions {
   done?: boolean | undefined;
   executorIds?: readonly string[] | undefined;
   participantIds?: readonly string[] | undefined;
-  /** Card content fields (reference §8.1 update, §8.2: each value ≤ 1024 bytes). */
+  /** Card content fields (docs/dingtalk.md §8.1 update, §8.2: each value ≤ 1024 bytes). */
   contentFieldList?: ReadonlyArray<{ fieldKey: string; fieldValue: string }> | undefined;
   operatorId?: string | undefined;
 }

@@ -38,7 +38,7 @@ function client(extra = {}) {
   return { dt, t, advance: (ms: number) => (now += ms) };
 }
 
-describe('users (reference §7)', () => {
+describe('users (docs/dingtalk.md §7)', () => {
   it('maps mobile → userId → unionId → userId on the documented paths and bodies', async () => {
     const { dt, t } = client();
     expect(await dt.users.userIdByMobile('13800000000')).toBe('zhangsan');

@@ -1,5 +1,5 @@
 /**
- * Users (reference §7): mobile → userId, userId → details (incl. unionId), unionId → userId, on oapi `topapi`.
+ * Users (docs/dingtalk.md §7): mobile → userId, userId → details (incl. unionId), unionId → userId, on oapi `topapi`.
  * Todo and several v1.0 APIs take unionIds while bot callbacks and robot sends use userIds, so these lookups sit
  * on hot paths; answers are cached per instance in a small bounded TTL cache. A failed lookup is not cached.
  */

@@ -79,7 +79,7 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
   router.add('GET', '/_emulator/media', () => ctlOk([...emu.state.media.values()]));
   router.add('GET', '/_emulator/cards', () => ctlOk([...emu.state.cards.values()]));
   router.add('GET', '/_emulator/callbacks', () => ctlOk(emu.acting.callbacks));
-  // Temporary download URLs handed out by /v1.0/robot/messageFiles/download (§3.1).
+  // Temporary download URLs handed out by /v1.0/robot/messageFiles/download (docs/dingtalk.md §3.1).
   router.add('GET', '/_emulator/files/:code', (ctx) => {
     const d = emu.state.downloads.get(ctx.params['code'] ?? '');
     if (!d) return ctlErr(404, 'unknown download');

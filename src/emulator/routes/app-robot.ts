@@ -1,5 +1,5 @@
 /**
- * Enterprise-internal app robot, v1.0 (dingtalk-api.md §3): group send, 1:1 batch send, read status, recall.
+ * Enterprise-internal app robot, v1.0 (docs/dingtalk.md §3): group send, 1:1 batch send, read status, recall.
  * Header token, JSON body, `{code, message, requestid}` errors. A processQueryKey is usable for 24 h (§3.1).
  */
 import { apiAuth, apiAuthJson } from '../auth.js';

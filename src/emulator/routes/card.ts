@@ -1,5 +1,5 @@
 /**
- * Interactive cards (dingtalk-api.md §10): create-and-deliver into `IM_GROUP.<openConversationId>` /
+ * Interactive cards (docs/dingtalk.md §10): create-and-deliver into `IM_GROUP.<openConversationId>` /
  * `IM_ROBOT.<userId>` spaces, update, streaming update, HTTP callback registration. A reused outTrackId changes
  * nothing (§10). Error codes for cards are not in the sheet: the ones below are the emulator's, v1.0-shaped.
  */

@@ -1,5 +1,5 @@
 /**
- * Group chats (dingtalk-api.md §4): chatid ↔ openConversationId, legacy `chat/create` + `chat/send`, scene groups
+ * Group chats (docs/dingtalk.md §4): chatid ↔ openConversationId, legacy `chat/create` + `chat/send`, scene groups
  * (snake_case `sceneGroup/create`, camelCase `sceneGroups`, legacy topapi), v1.0 `group/create`.
  */
 import { apiAuth, apiAuthJson, oapiAuth } from '../auth.js';

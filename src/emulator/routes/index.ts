@@ -1,6 +1,6 @@
 /**
  * Every DingTalk route of the emulator, registered on one router. Each file covers one domain of
- * dingtalk-api.md; the Stream open call is handed to the gateway (issue #3 point 4).
+ * docs/dingtalk.md; the Stream open call is handed to the gateway (§S2).
  */
 import type { Ctx, Reply } from '../http-io.js';
 import type { Router } from '../router.js';

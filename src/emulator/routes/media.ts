@@ -1,5 +1,5 @@
 /**
- * `POST /media/upload` (dingtalk-api.md §6.1): multipart with `type` (or `?type=`) and the file part `media`;
+ * `POST /media/upload` (docs/dingtalk.md §6.1): multipart with `type` (or `?type=`) and the file part `media`;
  * per-type size and extension checks; answers an `@`-prefixed media_id.
  */
 import { createHash } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * Work notifications, `topapi/message/corpconversation/*` (dingtalk-api.md §5). The send is asynchronous: it
+ * Work notifications, `topapi/message/corpconversation/*` (docs/dingtalk.md §5). The send is asynchronous: it
  * returns a task id at once; the per-day rules (same content per user per day, daily cap) never fail the call:
  * affected users only show up in `forbidden_user_id_list` / `forbidden_list` of the send result (§5.2).
  */

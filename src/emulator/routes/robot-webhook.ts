@@ -1,5 +1,5 @@
 /**
- * Custom robot webhook `POST /robot/send` (dingtalk-api.md §2) and the bot session webhook
+ * Custom robot webhook `POST /robot/send` (docs/dingtalk.md §2) and the bot session webhook
  * `POST /robot/sendBySession` (§9a). Always HTTP 200 with errcode. The webhook token is the group binding.
  */
 import { type Ctx, oapiErr, oapiOk, type Reply } from '../http-io.js';

@@ -1,5 +1,5 @@
 /**
- * Todo tasks, v1.0 (dingtalk-api.md §8). Every person id is a unionId: a userId (or unknown id) in the path or in
+ * Todo tasks, v1.0 (docs/dingtalk.md §8). Every person id is a unionId: a userId (or unknown id) in the path or in
  * executor/participant lists is refused, which is the mistake the checklist guards against (§11). sourceId is unique
  * per owner ("task exist"), field lengths and the priority enum are checked, `detailUrl` is required on create.
  */

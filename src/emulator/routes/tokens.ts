@@ -1,5 +1,5 @@
 /**
- * Access tokens (dingtalk-api.md §1): the three response shapes, credentials in the query for `gettoken`
+ * Access tokens (docs/dingtalk.md §1): the three response shapes, credentials in the query for `gettoken`
  * (§1.1 note: a body instead → 40035), JSON only for the v1.0 calls. Same token while valid, validity extended
  * on each call (§1.2).
  */

@@ -1,5 +1,5 @@
 /**
- * Users (dingtalk-api.md §7): mobile → userId, userId → details (with unionid), unionId → userId. topapi shapes.
+ * Users (docs/dingtalk.md §7): mobile → userId, userId → details (with unionid), unionId → userId. topapi shapes.
  */
 import { oapiAuth } from '../auth.js';
 import { type Ctx, type Reply, str, topapiErr, topapiOk } from '../http-io.js';

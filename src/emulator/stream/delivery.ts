@@ -1,5 +1,5 @@
 /**
- * Ack-tracked delivery for the Stream gateway (reference/stream-protocol.md §5, §6, §9): every EVENT/CALLBACK
+ * Ack-tracked delivery for the Stream gateway (docs/dingtalk.md §S5, §S6, §S9): every EVENT/CALLBACK
  * push is held under its messageId (O(1) ack lookup) until settled, pushed to one eligible connection of its
  * app, parked while none is subscribed, and pushed again when unacked, not consumed, or orphaned by a close.
  */
@@ -14,7 +14,7 @@ export interface Conn {
   ws: WebSocket;
   /** `type\0topic` keys from the open call. */
   subscriptions: Set<string>;
-  /** A SYSTEM disconnect was sent: no new pushes go here (§1 step 7). */
+  /** A SYSTEM disconnect was sent: no new pushes go here (§S1 step 7). */
   draining: boolean;
   closed: boolean;
   inflight: Set<string>;
@@ -29,7 +29,7 @@ interface Pending {
   clientId: string;
   type: FrameType;
   topic: string;
-  /** The payload serialised once at push time (§4: data is a JSON string); never re-parsed. */
+  /** The payload serialised once at push time (§S4: data is a JSON string); never re-parsed. */
   data: string;
   extraHeaders: Record<string, string>;
   eventId: string | undefined;
@@ -114,13 +114,13 @@ export class Delivery {
     if (p === undefined) {
       return this.#settled.has(ack.messageId) ? { ...base, kind: 'late', consumed: false } : undefined;
     }
-    const consumed = p.type === 'EVENT' ? eventConsumed(ack.code, ack.data) : true; // §5: any callback ack
+    const consumed = p.type === 'EVENT' ? eventConsumed(ack.code, ack.data) : true; // §S5: any callback ack
     if (consumed) this.#settle(p);
     else this.#schedule(p, 'not_consumed');
     return { ...base, kind: p.type === 'EVENT' ? 'event' : 'callback', consumed };
   }
 
-  /** A socket closed: its unsettled frames go out again elsewhere at once (fire-and-forget ones are lost, §9). */
+  /** A socket closed: its unsettled frames go out again elsewhere at once (fire-and-forget ones are lost, §S9). */
   connectionClosed(conn: Conn): void {
     if (this.#closed) return;
     for (const messageId of conn.inflight) {
@@ -148,7 +148,7 @@ export class Delivery {
     for (const p of this.#pending.values()) if (p.timer !== undefined) clearTimeout(p.timer);
   }
 
-  /** Sends `p` on one eligible connection (random among several, §6), or parks it until one subscribes. */
+  /** Sends `p` on one eligible connection (random among several, §S6), or parks it until one subscribes. */
   #deliver(p: Pending, reason: PushReason): void {
     const conn = this.#choose(
       p.clientId,
@@ -223,7 +223,7 @@ export class Delivery {
     this.#pending.delete(p.messageId);
     this.#settled.add(p.messageId);
     if (this.repushAckedRate > 0 && !this.#closed && this.#deps.random() < this.repushAckedRate) {
-      // §9: duplicates can arrive even after an ack; a fresh messageId keeps acks unambiguous.
+      // §S9: duplicates can arrive even after an ack; a fresh messageId keeps acks unambiguous.
       const { clientId, type, topic, data, extraHeaders, eventId, redeliver } = p;
       const spec = {
         clientId,

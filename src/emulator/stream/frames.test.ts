@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { eventConsumed, parseClientFrame, pingOpaque, seededRandom } from './frames.js';
 
 describe('parseClientFrame', () => {
-  it('reads an ack and ignores extra headers (§5)', () => {
+  it('reads an ack and ignores extra headers (docs/dingtalk.md §S5)', () => {
     const ack = parseClientFrame(
       JSON.stringify({
         code: 200,
@@ -30,7 +30,7 @@ describe('parseClientFrame', () => {
   });
 });
 
-describe('eventConsumed (§5)', () => {
+describe('eventConsumed (§S5)', () => {
   it.each([
     [200, '{"status":"SUCCESS"}', true],
     [200, '{"status":"LATER"}', false],

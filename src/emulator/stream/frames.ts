@@ -1,11 +1,11 @@
 /**
- * Wire shapes of the Stream gateway (reference/stream-protocol.md §4, §5): building server frames and reading
+ * Wire shapes of the Stream gateway (docs/dingtalk.md §S4, §S5): building server frames and reading
  * client acks. Kept apart from the gateway so the hot push path is one small object and one JSON.stringify.
  */
 
 export type FrameType = 'SYSTEM' | 'EVENT' | 'CALLBACK';
 
-/** Server → client frame; every header value is a string because the Go client rejects numbers (§4). */
+/** Server → client frame; every header value is a string because the Go client rejects numbers (§S4). */
 export interface ServerFrame {
   specVersion: '1.0';
   type: FrameType;
@@ -13,7 +13,7 @@ export interface ServerFrame {
   data: string;
 }
 
-/** A client frame that parsed as an ack (§5: recognised by having `code`). */
+/** A client frame that parsed as an ack (§S5: recognised by having `code`). */
 export interface ParsedAck {
   code: number;
   messageId: string;
@@ -66,13 +66,13 @@ export function parseClientFrame(text: string): ParsedAck | MalformedReason {
     code,
     messageId,
     message: typeof message === 'string' ? message : undefined,
-    // §5: accept any data string; a non-string is kept as its JSON so the log still shows it.
+    // §S5: accept any data string; a non-string is kept as its JSON so the log still shows it.
     data: typeof data === 'string' ? data : data === undefined ? '' : JSON.stringify(data),
   };
 }
 
 /**
- * §5: an EVENT is consumed when code is 200 and `data`, if it parses as an object with a `status`, is not LATER.
+ * §S5: an EVENT is consumed when code is 200 and `data`, if it parses as an object with a `status`, is not LATER.
  * Python echoes the payload back without `status`; that counts as consumed.
  */
 export function eventConsumed(code: number, data: string): boolean {
@@ -93,7 +93,7 @@ export function eventConsumed(code: number, data: string): boolean {
   return true;
 }
 
-/** Reads `opaque` from a ping echo's data; §5 says compare the parsed value, never the raw string. */
+/** Reads `opaque` from a ping echo's data; §S5 says compare the parsed value, never the raw string. */
 export function pingOpaque(data: string): string | undefined {
   try {
     const parsed: unknown = JSON.parse(data);
@@ -107,7 +107,7 @@ export function pingOpaque(data: string): string | undefined {
   return undefined;
 }
 
-/** mulberry32: a tiny seeded generator so fault schedules replay from their seed (reliability-goals §9). */
+/** mulberry32: a tiny seeded generator so fault schedules replay from their seed. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {

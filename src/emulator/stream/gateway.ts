@@ -1,5 +1,5 @@
 /**
- * The emulator's Stream-mode gateway (reference/stream-protocol.md §1–§6, §9, §13), mounted by the emulator's
+ * The emulator's Stream-mode gateway (docs/dingtalk.md §S1–§S6, §S9, §S13), mounted by the emulator's
  * HTTP server:
  *
  *   const gw = new StreamGateway({ authenticate: (id, secret) => apps.check(id, secret), wsBase: () => `ws://127.0.0.1:${port}` });
@@ -15,7 +15,7 @@
  *
  * Delivery model (delivery.ts): each push is held under its messageId until acked (O(1) map lookup). EVENTs,
  * card callbacks, and bot-message CALLBACKs when `redeliverCallbacks`, are pushed again, same messageId, when
- * unacked after `redeliverAfterMs`, when the ack is not a "consumed" one (§5), or at once on another connection
+ * unacked after `redeliverAfterMs`, when the ack is not a "consumed" one (§S5), or at once on another connection
  * when their socket closes. Timers run on the real clock; `now` only stamps logs, frame `time` headers and
  * ticket expiry. Logs grow for the gateway's lifetime: one gateway per test run.
  */
@@ -103,12 +103,12 @@ export class StreamGateway {
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxClientFrameBytes ?? 1_048_576 });
   }
 
-  /** POST /v1.0/gateway/connections/open (§2, §3). */
+  /** POST /v1.0/gateway/connections/open (§S2, §S3). */
   handleOpen(body: unknown): { status: number; body: unknown } {
     const at = this.#now();
     try {
       const req = parseOpenBody(body, this.#opts.authenticate);
-      const ticket = randomBytes(24).toString('base64url'); // URL-safe: Node and Go append it unencoded (§3)
+      const ticket = randomBytes(24).toString('base64url'); // URL-safe: Node and Go append it unencoded (§S3)
       const open: OpenLogEntry = { at, clientId: req.clientId, status: 200, ticket, ticketUsedAt: undefined };
       this.#opens.push(open);
       this.#sweepTickets(at);
@@ -134,7 +134,7 @@ export class StreamGateway {
     }
   }
 
-  /** http.Server 'upgrade' handler for /connect?ticket=… (§3, §13). False when the path is not ours. */
+  /** http.Server 'upgrade' handler for /connect?ticket=… (§S3, §S13). False when the path is not ours. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     if (url.pathname !== '/connect') return false;
@@ -153,7 +153,7 @@ export class StreamGateway {
       socket.destroy();
       return true;
     }
-    this.#tickets.delete(ticketValue); // single use (§1 step 3)
+    this.#tickets.delete(ticketValue); // single use (§S1 step 3)
     ticket.open.ticketUsedAt = at;
     if (this.#refuseUpgrades) {
       this.#faults.push({ at, kind: 'upgrade_refused', connectionId: undefined, detail: ticket.clientId });
@@ -187,7 +187,7 @@ export class StreamGateway {
       eventCorpId: event.corpId ?? '',
       eventUnifiedAppId: event.unifiedAppId ?? clientId,
     };
-    // §6: EVENT frames carry topic `*`, the only topic clients can subscribe events with.
+    // §S6: EVENT frames carry topic `*`, the only topic clients can subscribe events with.
     const data = JSON.stringify(event.data);
     return this.#delivery.push({
       clientId,
@@ -201,7 +201,7 @@ export class StreamGateway {
   }
 
   pushCallback(clientId: string, topic: string, data: unknown): string {
-    // §9: bot messages are fire-and-forget unless configured; other callbacks (cards) expect an answer.
+    // §S9: bot messages are fire-and-forget unless configured; other callbacks (cards) expect an answer.
     const redeliver = topic.startsWith(BOT_TOPIC_PREFIX) ? this.#redeliverCallbacks : true;
     const extraHeaders = { appId: clientId };
     return this.#delivery.push({
@@ -239,7 +239,7 @@ export class StreamGateway {
     return n;
   }
 
-  /** Sends SYSTEM disconnect, then closes each socket after the grace period (§1 step 7; Node never closes). */
+  /** Sends SYSTEM disconnect, then closes each socket after the grace period (§S1 step 7; Node never closes). */
   disconnectAll(clientId?: string, reason = 'rotation'): number {
     let n = 0;
     for (const conn of this.#openConns(clientId)) {

@@ -13,7 +13,7 @@ function failure(body: unknown): OpenCallError {
   throw new Error('expected a failure');
 }
 
-describe('parseOpenBody (§2, §13)', () => {
+describe('parseOpenBody (docs/dingtalk.md §S2, §S13)', () => {
   it('accepts every client’s field set, SYSTEM entries included, and ignores unknown fields', () => {
     const req = parseOpenBody(
       {
@@ -74,7 +74,7 @@ describe('parseOpenBody (§2, §13)', () => {
     ]);
   });
 
-  it('v1Error has the {code, message, requestid} shape @alicloud clients read (§12)', () => {
+  it('v1Error has the {code, message, requestid} shape @alicloud clients read (§S12)', () => {
     const body = v1Error('X', 'y');
     expect(Object.keys(body)).toEqual(['code', 'message', 'requestid']);
     expect(body.requestid).toMatch(/^[0-9A-F]{32}$/);

@@ -1,7 +1,7 @@
 /**
- * Validation of the open-connection call (reference/stream-protocol.md §2, §3, §13) and the v1.0 error body
- * (§12: `{ code, message, requestid }`, which @alicloud clients surface as error.code / message).
- * The exact production codes for these failures are not documented (§3: "Error body on failure: not
+ * Validation of the open-connection call (docs/dingtalk.md §S2, §S3, §S13) and the v1.0 error body
+ * (§S12: `{ code, message, requestid }`, which @alicloud clients surface as error.code / message).
+ * The exact production codes for these failures are not documented (§S3: "Error body on failure: not
  * documented"), so the codes below are the emulator's own, in the v1.0 style.
  */
 import { randomBytes } from 'node:crypto';
@@ -32,7 +32,7 @@ export function v1Error(code: string, message: string): { code: string; message:
 
 const TYPES = new Set(['EVENT', 'CALLBACK', 'SYSTEM']);
 
-/** Parses the JSON body; unknown fields (`extras`, `localIp`) are ignored and SYSTEM entries accepted (§13). */
+/** Parses the JSON body; unknown fields (`extras`, `localIp`) are ignored and SYSTEM entries accepted (§S13). */
 export function parseOpenBody(
   body: unknown,
   authenticate: (id: string, secret: string) => boolean,

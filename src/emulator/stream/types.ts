@@ -1,13 +1,13 @@
 /**
- * Public types of the emulator's Stream gateway (reference/stream-protocol.md §1–§6, §9, §13).
+ * Public types of the emulator's Stream gateway (docs/dingtalk.md §S1–§S6, §S9, §S13).
  */
 import type { FrameType, MalformedReason } from './frames.js';
 
 export interface StreamGatewayOptions {
-  /** Validates clientId/clientSecret (the open call's credentials, §2). */
+  /** Validates clientId/clientSecret (the open call's credentials, §S2). */
   authenticate(clientId: string, clientSecret: string): boolean;
   /**
-   * ws:// base the open call hands out; the endpoint is `base + '/connect'` (§3: explicit port, no query).
+   * ws:// base the open call hands out; the endpoint is `base + '/connect'` (§S3: explicit port, no query).
    * @example () => `ws://127.0.0.1:${port}`
    */
   wsBase(): string;
@@ -15,13 +15,13 @@ export interface StreamGatewayOptions {
   pingIntervalMs?: number;
   /** A ping not echoed within this is a dead connection, terminated. @default 10_000 */
   pingTimeoutMs?: number;
-  /** Ticket lifetime; tickets are single use (§1 step 3). @default 90_000 */
+  /** Ticket lifetime; tickets are single use (§S1 step 3). @default 90_000 */
   ticketTtlMs?: number;
-  /** Unacked or not-consumed EVENTs are pushed again after this (§9). @default 60_000 */
+  /** Unacked or not-consumed EVENTs are pushed again after this (§S9). @default 60_000 */
   redeliverAfterMs?: number;
-  /** Bot-message CALLBACKs pushed again when unacked; the sources conflict, so off by default (§9). @default false */
+  /** Bot-message CALLBACKs pushed again when unacked; the sources conflict, so off by default (§S9). @default false */
   redeliverCallbacks?: boolean;
-  /** After SYSTEM disconnect, the gateway closes the socket itself after this (§1 step 7, §13). @default 10_000 */
+  /** After SYSTEM disconnect, the gateway closes the socket itself after this (§S1 step 7, §S13). @default 10_000 */
   disconnectGraceMs?: number;
   /** Largest client frame accepted, in bytes (F1: memory stays bounded). @default 1_048_576 */
   maxClientFrameBytes?: number;
@@ -34,7 +34,7 @@ export interface StreamGatewayOptions {
 export interface StreamFaults {
   /** Terminate every open socket (no SYSTEM disconnect) every N ms; undefined stops it. */
   dropEveryMs?: number | undefined;
-  /** Share (0..1) of consumed frames pushed again under a fresh messageId, as the platform may (§9). */
+  /** Share (0..1) of consumed frames pushed again under a fresh messageId, as the platform may (§S9). */
   repushAckedRate?: number | undefined;
   /** Refuse every WebSocket handshake with 503 (the ticket is still spent), for reconnect-storm tests (R3). */
   refuseUpgrades?: boolean | undefined;

@@ -7,7 +7,7 @@
 import type { NoticeMsg, TodoChange, TodoCreate, WebhookBody } from '../dingtalk/port.js';
 
 export type JobPayload =
-  /** Custom robot webhook send (reference §2). */
+  /** Custom robot webhook send (docs/dingtalk.md §2). */
   | { t: 'webhook'; robot: string; body: WebhookBody }
   /** App robot group message (§3.1). */
   | { t: 'group'; app: string; openConversationId: string; msgKey: string; msgParam: Record<string, string> }
@@ -43,7 +43,7 @@ export interface JobSpec {
    */
   orderScope?: 'message' | undefined;
   part?: { index: number; count: number } | undefined;
-  /** Limiter key of the sending robot (custom robots: 20 per minute, reference §2.6). */
+  /** Limiter key of the sending robot (custom robots: 20 per minute, docs/dingtalk.md §2.6). */
   rateKey?: string | undefined;
 }
 

@@ -33,7 +33,7 @@ export interface DeliverySpec {
   kind?: string | undefined;
   /**
    * Limiter key whose budget this send spends, e.g. `webhook:ops` for custom robot `ops` (its 20/min cap,
-   * reference §2.6). Null or absent: the dispatcher applies no budget of its own.
+   * docs/dingtalk.md §2.6). Null or absent: the dispatcher applies no budget of its own.
    */
   rateKey?: string | null | undefined;
   /** Jobs with the same key are sent one after another, in enqueue order. */

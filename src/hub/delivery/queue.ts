@@ -358,7 +358,7 @@ export async function finish(tx: Tx | Store['db'], f: FinishInput): Promise<Deli
   }
   const r = await q.executeTakeFirst();
   if (r.numUpdatedRows === 0n) return undefined;
-  // DingTalk's throttle (e.g. robot 130101: blocked 10 minutes, reference §2.6) blocks this key only.
+  // DingTalk's throttle (e.g. robot 130101: blocked 10 minutes, docs/dingtalk.md §2.6) blocks this key only.
   if (d.action === 'defer' && f.rateKey !== null && isRateLimitedError(f.error)) {
     const e = f.error as DingTalkError & { scope: string };
     if (e.scope !== 'local' && e.scope !== 'ip') await penalize(tx, f.rateKey, d.at);

@@ -41,7 +41,7 @@ export function createSender(deps: SenderDeps): Sender {
           todoId = await deps.dingtalk.todoCreate(p.app, p.create);
         } catch (e) {
           // A retry after an ambiguous first attempt finds the todo already made: DingTalk refuses the repeated
-          // sourceId ("task exist", reference §8.4). The first attempt then did the work; nothing more to send.
+          // sourceId ("task exist", docs/dingtalk.md §8.4). The first attempt then did the work; nothing more to send.
           if (isPlatformError(e) && /task exist/i.test(e.message)) return {};
           throw e;
         }

@@ -57,7 +57,7 @@ export interface DispatcherOptions {
   /** @default defaultPolicy of delivery/policy.ts (hold, 8 attempts, 1 s doubling to 5 min, ±20 %) */
   policy?: Partial<DeliveryPolicy> | undefined;
   /**
-   * Budget of custom robots (`webhook:*` rate keys). DingTalk allows 20 per minute (reference §2.6).
+   * Budget of custom robots (`webhook:*` rate keys). DingTalk allows 20 per minute (docs/dingtalk.md §2.6).
    * @default { limit: 19, windowMs: 60_000 }
    */
   robotBudget?: Budget | undefined;

@@ -31,7 +31,7 @@ export interface AdapterOptions {
 }
 
 /**
- * The slowest rate a media upload is given time for: 512 KiB/s, so a file of 20 MB (the cap, reference §6.1)
+ * The slowest rate a media upload is given time for: 512 KiB/s, so a file of 20 MB (the cap, docs/dingtalk.md §6.1)
  * gets 40 s on top of the per-call timeout.
  */
 export const MEDIA_FLOOR_BYTES_PER_S = 512 * 1024;
@@ -106,7 +106,7 @@ export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
 
   return {
     async webhookSend(name: string, body: WebhookBody, idempotencyKey?: string): Promise<void> {
-      // `msgUuid` lets DingTalk drop a retried duplicate (reference §2.1).
+      // `msgUuid` lets DingTalk drop a retried duplicate (docs/dingtalk.md §2.1).
       await robot(name).send(
         body as unknown as WebhookMessage,
         idempotencyKey ? { msgUuid: idempotencyKey } : {},
@@ -193,7 +193,7 @@ export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
         await client(name).todo.delete(unionId, todoId, { operatorId: unionId });
       } catch (e) {
         // A replay after an ambiguous first attempt, or a todo its owner already deleted: the goal is reached
-        // (reference §8.4: `todo.taskDelete.paramError` "task not exist").
+        // (docs/dingtalk.md §8.4: `todo.taskDelete.paramError` "task not exist").
         if (isPlatformError(e) && /task not exist/i.test(e.message)) return;
         throw e;
       }

@@ -7,14 +7,14 @@
  * time and never travel through the store (reliability goal S3).
  */
 
-/** A custom-robot webhook body (reference §2.4): one of the five msgtypes plus `at`. */
+/** A custom-robot webhook body (docs/dingtalk.md §2.4): one of the five msgtypes plus `at`. */
 export type WebhookBody = Record<string, unknown> & { msgtype: string };
 
-/** Work-notification `msg` object (reference §5.3, snake_case). */
+/** Work-notification `msg` object (docs/dingtalk.md §5.3, snake_case). */
 export type NoticeMsg = Record<string, unknown> & { msgtype: string };
 
 export interface TodoCreate {
-  /** Owner of the todo (unionId, reference §8.1). */
+  /** Owner of the todo (unionId, docs/dingtalk.md §8.1). */
   unionId: string;
   subject: string;
   description?: string | undefined;
@@ -71,7 +71,7 @@ export interface DingTalkPort {
     app: string,
     type: 'file' | 'image',
     fileName: string,
-    /** The bytes, or the path of a file to stream them from (with its exact length, reference §6.1). */
+    /** The bytes, or the path of a file to stream them from (with its exact length, docs/dingtalk.md §6.1). */
     content: Buffer | string,
     contentType: string,
   ): Promise<string>;
@@ -86,7 +86,7 @@ export interface DingTalkPort {
   todoUpdate(app: string, unionId: string, todoId: string, change: TodoChange): Promise<void>;
   /** Deletes a todo (§8.1 delete); a todo that no longer exists is not an error. */
   todoDelete(app: string, unionId: string, todoId: string): Promise<void>;
-  /** Whether a todo is done (`GET .../tasks/{taskId}`, SDK-only in the reference, §8.1 / §12). */
+  /** Whether a todo is done (`GET .../tasks/{taskId}`, SDK-only in docs/dingtalk.md §8.1 / §12). */
   todoIsDone(app: string, unionId: string, todoId: string): Promise<boolean>;
   /** Releases sockets. */
   close(): Promise<void>;

@@ -18,7 +18,7 @@ export interface FetchedFile {
 }
 
 export interface FetchFileOptions {
-  /** Refuse bodies over this many bytes. @default 20 MB (reference §6.1) */
+  /** Refuse bodies over this many bytes. @default 20 MB (docs/dingtalk.md §6.1) */
   maxBytes?: number;
   /** @default 30_000 */
   timeoutMs?: number;

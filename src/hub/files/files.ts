@@ -1,5 +1,5 @@
 /**
- * File shares (reference §6.2). Type and size are checked before anything leaves the process (a refused file
+ * File shares (docs/dingtalk.md §6.2). Type and size are checked before anything leaves the process (a refused file
  * sends nothing); then the bytes are uploaded as media and a real file message is enqueued: app robot `sampleFile`
  * (group or 1:1, §3.2) or a work notification `file` (§5.3). Custom robots cannot send files at all (§2.4): a
  * group that only has one gets a link card when the caller gives a public URL, and a clear refusal otherwise.

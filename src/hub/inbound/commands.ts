@@ -1,6 +1,6 @@
 /**
  * Commands people send to the bot in a chat (received over Stream as bot messages). In a group the text starts
- * with the stripped @mention, often as a leading space (reference stream-protocol §7), and people type in
+ * with the stripped @mention, often as a leading space (docs/dingtalk.md §S7), and people type in
  * Chinese as often as English, so both are understood.
  *
  *   done 42 / 完成 42     start 42 / 开始 42     cancel 42 / 取消 42

@@ -87,7 +87,7 @@ export class InboundService {
    * Registers the Stream handlers: durable commit first, then the ack. While the commit fails (the database is
    * down) the push stays unanswered and the commit is retried with backoff; the ack goes out once it is durable.
    * If the hub stops (or dies) first, the push was never acked, so DingTalk pushes it again to the next
-   * connection (stream-protocol.md §9): no message is acked without being stored.
+   * connection (docs/dingtalk.md §S9): no message is acked without being stored.
    */
   attach(stream: StreamClient): void {
     stream.onBotMessage(async (msg, ctx) => {
@@ -183,7 +183,7 @@ export class InboundService {
     const text = msg.text?.content ?? '';
     const cmd = parseCommand(text);
     const say = repliesFor(cmd.lang);
-    // Who wrote it is DingTalk's verified senderStaffId (reference §9a), looked up in the people directory; the
+    // Who wrote it is DingTalk's verified senderStaffId (docs/dingtalk.md §9a), looked up in the people directory; the
     // nick and the text are the sender's to choose, so they never identify anyone.
     const person = msg.senderStaffId ? await d.people.byUserId(msg.senderStaffId, tx) : undefined;
     const by = person?.name ?? msg.senderNick ?? msg.senderStaffId ?? 'someone';
@@ -258,7 +258,7 @@ export class InboundService {
 
   /**
    * The group alias a message was written in, if it came from a configured group: a group message is pushed with
-   * conversationType "2" and the group's openConversationId (reference §9a), and only members can write there.
+   * conversationType "2" and the group's openConversationId (docs/dingtalk.md §9a), and only members can write there.
    */
   #groupOf(msg: BotMessage): string | undefined {
     if (msg.conversationType !== '2' || !msg.conversationId) return undefined;
@@ -326,7 +326,7 @@ export class InboundService {
     const found = await repo.taskByTodoId(tx, todoId);
     if (!found) return;
     // Who marked it done: the event's operator when it names one; without one, the Todo's owner (the assignee it
-    // was created for), as only a Todo's executors and creator may change it (reference §8.1; the creator is the
+    // was created for), as only a Todo's executors and creator may change it (docs/dingtalk.md §8.1; the creator is the
     // hub's app) and the poller reports the owner the same way.
     const operator = typeof data['operatorUnionId'] === 'string' ? data['operatorUnionId'] : undefined;
     const person = operator

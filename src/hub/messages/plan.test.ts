@@ -61,7 +61,7 @@ describe('routing', () => {
 });
 
 describe('mentions', () => {
-  it('fills `at` and writes the handle into the text so it renders (reference §2.5)', () => {
+  it('fills `at` and writes the handle into the text so it renders (docs/dingtalk.md §2.5)', () => {
     const r = robotMentions({
       group: 'ops',
       text: 'ping @Alice please',
@@ -72,7 +72,7 @@ describe('mentions', () => {
     expect(r.at).toEqual({ atUserIds: ['alice01'], atMobiles: ['13800000005'], isAtAll: false });
   });
 
-  it('writes names for app-robot sends, which cannot @ (reference §3.1)', () => {
+  it('writes names for app-robot sends, which cannot @ (docs/dingtalk.md §3.1)', () => {
     const [job] = planMessage({ group: 'eng', text: 'ping', format: 'text', mention: [alice] }, cfg);
     expect(job!.payload).toMatchObject({ msgParam: { content: 'ping\n@Alice' } });
   });

@@ -3,7 +3,7 @@
  * written, how a long text is cut. Pure (the people are resolved beforehand), so every rule is unit-tested.
  *
  * Channel choice (docs/hub.md "Routing"):
- * - a group: its custom robot when it has one (the only channel whose @mentions notify people, reference §2.5;
+ * - a group: its custom robot when it has one (the only channel whose @mentions notify people, docs/dingtalk.md §2.5;
  *   app-robot sends do not support @, §3.1), else its app robot; `via` forces one;
  * - people: the default app's robot 1:1 message (§3.1), or a work notification with `via: 'notice'` (§5);
  *   custom robots are group-only (§2), so `via: 'robot'` to people is refused.
@@ -178,7 +178,7 @@ function planPerson(input: PlanInput, person: MentionTarget, cfg: HubConfig): Jo
 }
 
 /**
- * Custom-robot mentions (reference §2.5): the `at` object notifies, but the @ renders only where the text holds
+ * Custom-robot mentions (docs/dingtalk.md §2.5): the `at` object notifies, but the @ renders only where the text holds
  * `@<userId>` or `@<mobile>`. A `@Name` already in the text is rewritten in place; others are appended.
  */
 export function robotMentions(input: PlanInput): {
@@ -187,7 +187,7 @@ export function robotMentions(input: PlanInput): {
 } {
   const people = input.mention ?? [];
   if (people.length > 50)
-    throw new ValidationError('at most 50 people per message (reference §2.5)', 'mention');
+    throw new ValidationError('at most 50 people per message (docs/dingtalk.md §2.5)', 'mention');
   if (people.length === 0 && !input.mentionAll) return { text: input.text, at: undefined };
   let text = input.text;
   const atUserIds: string[] = [];

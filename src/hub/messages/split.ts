@@ -1,6 +1,6 @@
 /**
  * Splits a message body that is over DingTalk's size cap into ordered parts, each within `maxBytes` of UTF-8.
- * Caps (reference): webhook body 20,000 bytes (§2), app-robot msgParam 15,000 bytes (§3.1), work notification
+ * Caps (reference): webhook body 20,000 bytes (docs/dingtalk.md §2), app-robot msgParam 15,000 bytes (§3.1), work notification
  * msg 2,048 bytes (§5.1). Cuts prefer a blank line, then a line break, then a space, and never split a code point
  * (nor a UTF-16 surrogate pair), so every part renders on its own.
  */

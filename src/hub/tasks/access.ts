@@ -22,7 +22,7 @@
  * reshaping it or reviving it after it was closed is the owner's call (and `reopen` is no chat command, so a stray
  * message cannot resurrect finished work, tasks/state.ts).
  *
- * Identity is the directory key the hub found for DingTalk's verified sender id (`senderStaffId`, reference §9a;
+ * Identity is the directory key the hub found for DingTalk's verified sender id (`senderStaffId`, docs/dingtalk.md §9a;
  * for a Todo event its `operatorUnionId`), never a name in the text. Group membership is not looked up: an actor
  * is "shown to be in" a group when the request came from that group's conversation, which only its members can
  * write in (the emulator enforces the same, src/emulator/acting.ts). A 1:1 chat shows no membership.

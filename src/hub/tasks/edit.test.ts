@@ -81,7 +81,7 @@ describe('planEdit', () => {
     expect(p.description).toEqual({ from: 'cut the release', to: undefined });
     expect(p.due).toEqual({ from: DUE, to: undefined });
     expect(p.after.dueAt).toBeUndefined();
-    // §8.1 update cannot clear dueTime, so only the description travels.
+    // docs/dingtalk.md §8.1 update cannot clear dueTime, so only the description travels.
     expect(p.todo).toEqual({ description: '' });
     expect(plan({ dueAt: null }).todo).toBeUndefined();
   });

@@ -3,7 +3,7 @@
  * change for the history and the group. No I/O here, so every rule is unit-tested on its own (task-edit.test.ts);
  * TaskService.update (tasks.ts) runs the plan inside one store transaction.
  *
- * What an edit does to DingTalk follows from what the Todo API allows (reference §8.1): `update` takes
+ * What an edit does to DingTalk follows from what the Todo API allows (docs/dingtalk.md §8.1): `update` takes
  * `subject`, `description` and `dueTime` (not priority, and no way to clear a due time), `delete` removes a todo.
  * So kept assignees get one update with the changed fields, added ones a new Todo, removed ones lose theirs.
  */
@@ -106,7 +106,7 @@ export function checkPatch(patch: TaskPatch, groupExists: (alias: string) => boo
     if (!Array.isArray(list) || list.some((n) => typeof n !== 'string' || n.trim() === ''))
       throw new ValidationError('a list of names', field);
     if (list.length > MAX_ASSIGNEES)
-      throw new ValidationError(`at most ${MAX_ASSIGNEES} people (reference §8.2)`, field);
+      throw new ValidationError(`at most ${MAX_ASSIGNEES} people (docs/dingtalk.md §8.2)`, field);
     out[field === 'addAssignees' ? 'add' : 'remove'] = [...new Set(list.map((n) => n.trim()))];
   }
   const nothing =
@@ -155,7 +155,7 @@ export function planEdit(
   const after = [...cur.assignees.filter((k) => !plan.removed.includes(k)), ...plan.added];
   if (after.length === 0) throw new ValidationError('a task keeps at least one assignee', 'assignees');
   if (after.length > MAX_ASSIGNEES)
-    throw new ValidationError(`at most ${MAX_ASSIGNEES} people (reference §8.2)`, 'assignees');
+    throw new ValidationError(`at most ${MAX_ASSIGNEES} people (docs/dingtalk.md §8.2)`, 'assignees');
   plan.after.assignees = after;
   const todo: TodoChange = {};
   if (plan.title) todo.subject = plan.title.to;

@@ -1,6 +1,6 @@
 /**
  * Tasks: assign, track, close. One transaction records the task, its assignees, the `created` event, the group
- * announcement (with rendered @mentions), one Todo job per assignee (reference §8: unionId owner, `detailUrl`,
+ * announcement (with rendered @mentions), one Todo job per assignee (docs/dingtalk.md §8: unionId owner, `detailUrl`,
  * our `sourceId` so a retried create cannot duplicate) and the reminder/escalation schedules. If any part fails,
  * none of it exists; once it commits, the dispatcher delivers it even across restarts.
  *
@@ -86,7 +86,7 @@ export class TaskService {
       throw new ValidationError('at least one person', 'assignees');
     }
     if (input.assignees.length > 100)
-      throw new ValidationError('at most 100 people (reference §8.2)', 'assignees');
+      throw new ValidationError('at most 100 people (docs/dingtalk.md §8.2)', 'assignees');
     if (input.group !== undefined && !d.config.groups[input.group]) {
       throw new ValidationError(`no group named "${input.group}" in the config`, 'group');
     }

@@ -77,7 +77,7 @@ export function staleFields(sent: TodoCreate, row: TaskRow): TodoChange | undefi
   const change: TodoChange = {};
   if (sent.subject !== row.title) change.subject = row.title;
   if ((sent.description ?? '') !== (row.description ?? '')) change.description = row.description ?? '';
-  // A due time removed since cannot be removed from the Todo (reference §8.1 update has no way to clear it).
+  // A due time removed since cannot be removed from the Todo (docs/dingtalk.md §8.1 update has no way to clear it).
   if (row.due_at !== null && Number(row.due_at) !== sent.dueTime) change.dueTime = Number(row.due_at);
   return Object.keys(change).length > 0 ? change : undefined;
 }

@@ -1,6 +1,6 @@
 /**
  * A safety net for "a Todo marked done in DingTalk is synced back": the platform's Todo-change event is
- * unverified (reference §12), so with `tasks.todoPollMs` set, the hub also reads the Todos of unfinished tasks.
+ * unverified (docs/dingtalk.md §12), so with `tasks.todoPollMs` set, the hub also reads the Todos of unfinished tasks.
  * A Todo found done is committed to the inbox as if the event had come (`todo-poll:<todoId>`), so it takes the
  * same exactly-once path: one state change however many processes poll, and none if the event came first.
  */

@@ -3,7 +3,7 @@
  *
  * The upload never sits in memory: the body is read as a stream and the file part written to an owner-only
  * temporary file (core/temp-file.ts) as it arrives, the size cap (DingTalk's media limit, 20 MB for files,
- * reference §6.1) enforced while reading, so the first byte over it is a 413 and nothing more is written. The hub
+ * docs/dingtalk.md §6.1) enforced while reading, so the first byte over it is a 413 and nothing more is written. The hub
  * then streams that file to DingTalk, and the file is removed once the share is answered, failed or not. At most
  * `maxConcurrentUploads` uploads run at once; one more is a 429 with Retry-After.
  * The hub checks name, type and size again against the channel before anything is sent.

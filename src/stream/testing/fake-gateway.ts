@@ -1,6 +1,6 @@
 /**
  * A minimal Stream gateway for this module's own tests (the full emulator lives in src/emulator/stream). It speaks
- * the server side of stream-protocol.md §1–§5 on 127.0.0.1 port 0: the open call, single-use tickets, pushes, ack
+ * the server side of docs/dingtalk.md §S1–§S5 on 127.0.0.1 port 0: the open call, single-use tickets, pushes, ack
  * recording, SYSTEM ping/disconnect, plus faults (refused open calls, refused handshakes, close-after-open,
  * blackholed sockets) and a session-webhook endpoint for reply tests. Not exported from `dingkit/stream`.
  */
@@ -50,7 +50,7 @@ export interface FakeGatewayOptions {
   disconnectAfterOpen?: (n: number) => boolean;
   /**
    * Re-push, on the next socket, frames not acked on a socket that closed, and hold pushes made while no socket is
-   * open (the gateway's redelivery, stream-protocol.md §9).
+   * open (the gateway's redelivery, docs/dingtalk.md §S9).
    * @default true
    */
   redeliver?: boolean;
@@ -289,7 +289,7 @@ export class FakeGateway {
     const url = new URL(req.url ?? '/', this.base);
     const ticket = url.searchParams.get('ticket') ?? '';
     const n = this.handshakes.length;
-    // A ticket is good for one connection only (§1 step 3).
+    // A ticket is good for one connection only (§S1 step 3).
     const valid = url.pathname === '/connect' && this.#tickets.delete(ticket);
     const accepted = valid && !this.#o.refuseHandshake?.(n);
     this.handshakes.push({ at: Date.now(), ticket, accepted });
