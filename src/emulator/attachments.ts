@@ -14,14 +14,6 @@ export interface AttachmentInput {
   contentType?: string;
 }
 
-export interface Download {
-  code: string;
-  robotCode: string;
-  fileName: string;
-  contentType: string;
-  bytes: Buffer;
-}
-
 const MAX_BYTES = 20 * 1024 * 1024;
 /** `type/subtype` with optional `; name=value` parameters; anything else (CR/LF, quotes) is served as bytes. */
 const MEDIA_TYPE = /^[\w!#$&^.+-]{1,64}\/[\w!#$&^.+-]{1,64}(?:\s?;\s?[\w-]{1,32}=[\w.+-]{1,64}){0,4}$/;

@@ -4,7 +4,6 @@
  * lives at module level.
  */
 import { createHash } from 'node:crypto';
-import type { Download } from './attachments.js';
 import { SlidingWindow } from './sliding-window.js';
 import { seededRandom } from './stream/frames.js';
 import type {
@@ -24,6 +23,15 @@ import type {
   TodoRecord,
   UserDef,
 } from './types.js';
+
+/** A file or picture a bot message carried, served to the robot that received it by its download code. */
+export interface Download {
+  code: string;
+  robotCode: string;
+  fileName: string;
+  contentType: string;
+  bytes: Buffer;
+}
 
 export type ResolvedLimits = Required<EmulatorLimits>;
 

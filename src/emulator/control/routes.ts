@@ -4,9 +4,9 @@
  */
 import { ActingError } from '../acting.js';
 import type { AttachmentInput } from '../attachments.js';
-import type { Emulator } from '../emulator.js';
 import { validateRules } from '../faults.js';
 import { type Ctx, ctlErr, ctlOk, isObject, type Reply } from '../http-io.js';
+import type { Emulator } from '../instance.js';
 import type { Router } from '../router.js';
 import type { EmulatorFaults } from '../types.js';
 
