@@ -1,5 +1,5 @@
 /**
- * Emulator throughput (issue #3 goal: ≥ 10,000 robot sends/s and ≥ 20,000 Stream frames/s on one core).
+ * Emulator throughput (≥ 10,000 robot sends/s and ≥ 20,000 Stream frames/s on one core).
  * Run: `node --import tsx bench/emulator/run.ts [seconds]`. The server runs in a child process (one core for it);
  * this process drives it with an undici keep-alive pool at concurrency 64 and prints one table, side by side
  * with a bare node:http server answering the same trivial JSON.

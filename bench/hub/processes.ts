@@ -1,5 +1,5 @@
 /**
- * Hub throughput and enqueue latency with real hub processes (issue #4 proof "bench/hub", goal D13): SQLite and
+ * Hub throughput and enqueue latency with real hub processes: SQLite and
  * PostgreSQL, 1 and 2 processes on one store, one table.
  *
  *   node --import tsx bench/hub/processes.ts [messages=5000] [concurrency=16] [workers=8] [cases=all]
@@ -15,7 +15,7 @@
  *   while those processes dispatch. Each request's latency is from sending it to its 2xx, which the hub gives
  *   only once the message and its delivery are committed.
  * - paced: the same, but one request every 1/300 s (`HBENCH_RATE`) whatever the answers, as independent clients
- *   would send: the enqueue latency at goal D13's rate rather than at saturation.
+ *   would send: the enqueue latency at 300 sends/s (a busy org's peak) rather than at saturation.
  * - backlog: the same N messages are posted to processes with `dispatcher.enabled: false`; those stop, and as
  *   many processes with the dispatcher on are started on the full queue, so the send rate is the dispatcher's
  *   alone.
@@ -58,7 +58,7 @@ const MODES = (process.env['HBENCH_MODES'] ?? 'live,paced,backlog')
   .split(',')
   .filter((m): m is Mode => m === 'live' || m === 'paced' || m === 'backlog');
 const ROBOTS = 200;
-/** Open-loop enqueue rate of the paced mode: goal D13's 300 sends/s. */
+/** Open-loop enqueue rate of the paced mode: 300 sends/s. */
 const RATE = Number(process.env['HBENCH_RATE'] ?? 300);
 /** Requests in flight at most in the paced mode. */
 const OPEN_LOOP_MAX = 128;

@@ -1,5 +1,5 @@
 /**
- * Upload flood (issue #9 item 6): N concurrent 20 MB uploads to `POST /v1/files` of a real hub process (SQLite,
+ * Upload flood: N concurrent 20 MB uploads to `POST /v1/files` of a real hub process (SQLite,
  * the emulator in this process so its copy of each upload is not the hub's), each shared with an app-robot
  * group: the hub streams the body to a temporary file and the file to the emulator's media upload.
  *

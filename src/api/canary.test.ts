@@ -1,5 +1,5 @@
 /**
- * Secrets canary (reliability goal S1/S2) over the domain APIs: unique canary values for the app secret, the
+ * Secrets canary over the domain APIs: unique canary values for the app secret, the
  * app access token, a custom robot's token and signing secret are driven through success and failure paths,
  * including DingTalk answers that echo them back; every log line (all levels), error message, serialized error
  * and inspected error (with its cause) is searched for each canary and its URL-encoded and base64 forms.

@@ -1,5 +1,5 @@
 /**
- * Malformed DingTalk answers (reliability goal F3, domain side): every domain method, fed arbitrary JSON or
+ * Malformed DingTalk answers (domain side): every domain method, fed arbitrary JSON or
  * text bodies with arbitrary statuses, either resolves or rejects with a dingkit error — never a TypeError from
  * reading a field that is not there.
  */

@@ -2,8 +2,7 @@
  * HTTP receiver for robot messages in HTTP mode (docs/dingtalk.md §9a): JSON body, `timestamp` + `sign`
  * headers signed with the app's Client Secret. The signature is checked before the body is parsed.
  *
- * The signature covers the timestamp only, never the body (§9a), so two more checks stand in for it (issue #9
- * item 4): the body's `sessionWebhook` must be on the allowlist (a forged body cannot steer the reply), and each
+ * The signature covers the timestamp only, never the body (§9a), so two more checks stand in for it: the body's `sessionWebhook` must be on the allowlist (a forged body cannot steer the reply), and each
  * accepted `timestamp`+`sign` pair and `msgId` is remembered for the window (replay-guard.ts), so a captured
  * pair replayed with the same or another body is answered `{"msgtype":"empty"}` without running `onMessage`.
  * Known cost: two genuine callbacks signed in the same millisecond share a pair; the second is taken for a replay.

@@ -1,5 +1,5 @@
 /**
- * Reading the signed inputs of an encrypted event push exactly as received (reliability-goals.md C4): the
+ * Reading the signed inputs of an encrypted event push exactly as received: the
  * query's signature, timestamp and nonce strings and the body's `encrypt` string. Nothing is re-serialised;
  * a parameter given twice is ambiguous and rejected rather than guessed.
  */

@@ -1,7 +1,7 @@
 /**
  * HTTP receiver for interactive-card actions (docs/dingtalk.md §10). DingTalk signs the callback only when an
  * apiSecret was registered with the callback URL; this receiver requires that secret unless the caller opts
- * out explicitly with `allowUnsigned: true` (reliability-goals.md C5: never accept unverified by default).
+ * out explicitly with `allowUnsigned: true` (never accept unverified by default).
  *
  * Like robot callbacks, the signature covers only the timestamp, so each accepted timestamp+signature pair is
  * remembered for the window (replay-guard.ts): a replay, with any body, is answered `{}` without running

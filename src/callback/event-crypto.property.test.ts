@@ -1,16 +1,16 @@
 /**
- * Round trip (reliability-goals.md C2): decrypt(encrypt(x)) = x for random payloads (full Unicode including
+ * Round trip: decrypt(encrypt(x)) = x for random payloads (full Unicode including
  * emoji and NUL), random prefixes, owner keys, AES keys and tokens, and the same through sign + open.
  *
- * `DINGKIT_C2_RUNS` sets the run count of the main property (default 1,000 so the suite stays fast; C2's full
- * target is 10,000). The 64 KiB property runs a fiftieth as often (at least 20).
+ * `DINGKIT_CRYPTO_RUNS` sets the run count of the main property (default 1,000 so the suite stays fast; the long
+ * run uses 10,000). The 64 KiB property runs a fiftieth as often (at least 20).
  */
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventCrypto } from './event-crypto.js';
 
-const RUNS = Math.max(1, Number(process.env['DINGKIT_C2_RUNS'] ?? 1000) || 1000);
+const RUNS = Math.max(1, Number(process.env['DINGKIT_CRYPTO_RUNS'] ?? 1000) || 1000);
 const LARGE_RUNS = Math.max(20, Math.floor(RUNS / 50));
 
 const aesKey = fc.stringMatching(/^[A-Za-z0-9]{43}$/);
@@ -37,7 +37,7 @@ function cryptoFor(token: string, key: string, ownerKey: string): EventCrypto {
   return new EventCrypto({ token, aesKey: key, ownerKey, timestampWindowMs: false });
 }
 
-describe('EventCrypto round trip (C2)', () => {
+describe('EventCrypto round trip', () => {
   it(`decrypt(encrypt(x)) = x, and open() returns x through a signed push (${RUNS} runs)`, () => {
     fc.assert(
       fc.property(

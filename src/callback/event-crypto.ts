@@ -1,6 +1,6 @@
 /**
  * `EventCrypto`: the encrypted HTTP event subscription of docs/dingtalk.md §9b (DingCallbackCrypto), as one
- * instance per subscription. Construction fails closed (reliability-goals.md C5): a missing or malformed token,
+ * instance per subscription. Construction fails closed: a missing or malformed token,
  * AES key or owner key is a `ConfigError` at start-up, never an "accept unverified" mode at run time.
  */
 
@@ -39,7 +39,7 @@ export interface EventCryptoOptions {
   ownerKey: string;
   /**
    * How far a push's `timestamp` may be from now, in ms, before `open` rejects it as `stale_timestamp`
-   * (replay protection, reliability-goals.md R6). Seconds and milliseconds timestamps are both understood.
+   * (replay protection). Seconds and milliseconds timestamps are both understood.
    * `false` turns the check off: the timestamp is then an opaque signed string, as in the official libraries.
    * @default 3_600_000 (one hour, the window DingTalk itself applies to signed robot calls, §2.3 and §9a)
    */

@@ -2,9 +2,9 @@
  * HTTP receiver for encrypted event pushes (docs/dingtalk.md §9b). Order matters: verify and decrypt, await
  * the application's `onEvent` (so it can commit the event durably), and only then answer with the encrypted
  * `success` envelope. DingTalk re-pushes what was not acknowledged, so a crash before the answer loses nothing
- * (reliability-goals.md R2). `check_url` is answered here without reaching `onEvent`.
+ * (an event is acked only after it is committed). `check_url` is answered here without reaching `onEvent`.
  *
- * Replays (issue #9 item 4): a signed push stays valid while its timestamp is fresh, so each accepted
+ * Replays: a signed push stays valid while its timestamp is fresh, so each accepted
  * msg_signature+timestamp+nonce, and the event's id when it has one, is remembered for the window
  * (replay-guard.ts). The same push again, or DingTalk re-pushing an event already handled, gets the encrypted
  * `success` without reaching `onEvent` a second time.

@@ -2,7 +2,7 @@
  * The HTTP edge shared by the three callback receivers: one framework-neutral `handle(request) → response`
  * core and two adapters, Node's `(req, res)` (node:http, Express) and fetch's `(Request) → Response` (Hono's
  * `c.req.raw`, Bun, Deno). Bodies are read with a size cap (413 beyond it) and bad input is always a 4xx with
- * a JSON reason, never a 5xx (reliability-goals.md F2).
+ * a JSON reason, never a 5xx.
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,5 +1,5 @@
 /**
- * Known-answer vectors (reliability-goals.md C1). Each row was produced by an implementation other than ours
+ * Known-answer vectors. Each row was produced by an implementation other than ours
  * and is stored with where it came from; the encrypt direction is checked byte for byte by re-encrypting with
  * the row's random prefix (recovered once by decryption and stored here as hex).
  */
@@ -164,7 +164,7 @@ function cryptoFor(v: EventVector, ownerKey = v.ownerKey): EventCrypto {
   return new EventCrypto({ token: v.token, aesKey: v.aesKey, ownerKey, timestampWindowMs: false });
 }
 
-describe('event envelope known answers (C1)', () => {
+describe('event envelope known answers', () => {
   it('has at least 9 event vectors from 6 independent sources', () => {
     expect(EVENT_VECTORS.length).toBeGreaterThanOrEqual(9);
   });
@@ -220,7 +220,7 @@ describe('event envelope known answers (C1)', () => {
   });
 });
 
-describe('header signature known answers (C1)', () => {
+describe('header signature known answers', () => {
   it('bot callback: docs/dingtalk.md §9a worked vector', () => {
     expect(signBotCallback('appSecret-For-Test-0123456789', '1700000000000')).toBe(
       'WHpOhNgQ5ar4Q/KBp6SOPiR7cVcf/s9r17y+NkmLuwU=',

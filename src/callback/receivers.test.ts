@@ -325,7 +325,7 @@ describe('createCardCallbackHandler', () => {
   });
 });
 
-describe('secrets stay out of answers and logs (S1 canary)', () => {
+describe('secrets stay out of answers and logs (canary)', () => {
   it('no token, AES key, app secret or api secret appears in any answer or log line', async () => {
     const canary = {
       token: 'CanaryTok3n9',

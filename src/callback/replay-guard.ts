@@ -1,5 +1,5 @@
 /**
- * Replay protection for the HTTP callback receivers (issue #9 item 4).
+ * Replay protection for the HTTP callback receivers.
  *
  * A signature only proves who made a request, not that it is new. Robot and card callbacks sign nothing but the
  * timestamp (docs/dingtalk.md §9a, §10), so one captured `timestamp`/`sign` pair verifies for the whole one-hour

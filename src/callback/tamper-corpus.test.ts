@@ -1,5 +1,5 @@
 /**
- * Tamper corpus (reliability-goals.md C3): 200 valid pushes, each mutated every way C3 lists, ≥ 20,000 mutants.
+ * Tamper corpus: 200 valid pushes, each mutated every way below, ≥ 20,000 mutants.
  * Every mutant must be rejected by `open` with a typed SignatureError or DecryptError (of the class the mutant
  * targets), no other exception may escape, and no error may carry any of the plaintext.
  *
@@ -303,7 +303,7 @@ function* mutants(v: Valid, rand: () => number, other: Config): Generator<Mutant
   };
 }
 
-describe('tamper corpus (C3)', () => {
+describe('tamper corpus', () => {
   const rand = prng(SEED);
   const configs = makeConfigs(rand);
   const valid = Array.from({ length: CALLBACKS }, (_, i) => makeValid(rand, configs, i));

@@ -1,5 +1,5 @@
 /**
- * The one comparison every callback signature goes through (reliability-goals.md C4). It calls
+ * The one comparison every callback signature goes through. It calls
  * `crypto.timingSafeEqual` through the module object (not a destructured import) so a test can spy on it and
  * prove no verifier compares signatures with `===`.
  */

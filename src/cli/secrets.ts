@@ -1,6 +1,6 @@
 /**
  * Every secret the config carries, registered on one Redactor for the CLI's output and the server's logs
- * (reliability goal S1): app secrets, robot webhook tokens and sign secrets, the HTTP event subscription's token
+ * — app secrets, robot webhook tokens and sign secrets, the HTTP event subscription's token
  * and AES key, and the database password.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Which session-webhook URLs a reply may be posted to (issue #9 item 4, "no steering").
+ * Which session-webhook URLs a reply may be posted to ("no steering").
  *
  * A bot message names its own reply URL (`sessionWebhook`, docs/dingtalk.md §9a and §S12.1), and
  * over HTTP that body is not covered by the signature (§9a signs only the timestamp). Posting to whatever it names

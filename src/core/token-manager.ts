@@ -47,7 +47,7 @@ export interface TokenManagerOptions {
   endpoint?: 'v1' | 'legacy';
   /**
    * Refresh this long before expiry, in the background while the old token is still served.
-   * @default 300_000 (5 minutes; the reliability goal is ≥ 3 minutes)
+   * @default 300_000 (5 minutes; a refresh must start at least 3 minutes before expiry)
    */
   refreshBeforeMs?: number;
   /**

@@ -1,5 +1,5 @@
 /**
- * Acting as people (issue #3 point 5): a user posts into a group (with @bot this becomes a bot CALLBACK frame on
+ * Acting as people: a user posts into a group (with @bot this becomes a bot CALLBACK frame on
  * the app's Stream connection, with a working sessionWebhook, docs/dingtalk.md §9a), clicks a card button (card CALLBACK, §10),
  * marks a Todo done (an event, type configurable: unverified), fires events, and pushes encrypted HTTP event
  * callbacks that must be answered with the encrypted `success` within 2.5 s (§9b).

@@ -1,5 +1,5 @@
 /**
- * Faults on demand (issue #3 point 6), seeded and reproducible: for each request, the first rule matching its
+ * Faults on demand, seeded and reproducible: for each request, the first rule matching its
  * route (and robot) draws one number from the seeded source and picks at most one fault by cumulative share,
  * in the order resetBefore, error5xx, throttle, hang, resetAfter. Hangs and late resets draw a second number to
  * decide whether the effect is applied first (`acceptFirst`), so the oracle can count ambiguous outcomes.

@@ -1,5 +1,5 @@
 /**
- * `dingkit/emulator`: a local DingTalk the official clients accept (issue #3). One origin serves the oapi routes,
+ * `dingkit/emulator`: a local DingTalk the official clients accept. One origin serves the oapi routes,
  * the v1.0 routes, the Stream gateway and the `/_emulator/` control API.
  *
  * @example

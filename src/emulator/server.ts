@@ -1,6 +1,6 @@
 /**
  * The emulator's one origin: a raw node:http server that serves the oapi routes, the v1.0 routes, the Stream
- * gateway (open call + WebSocket upgrade) and the `/_emulator/` control API (issue #3 point 1). The host is told
+ * gateway (open call + WebSocket upgrade) and the `/_emulator/` control API. The host is told
  * apart by path, as both real hosts share nothing: `/v1.0/...` follows api.dingtalk.com rules, `/_emulator/...`
  * is ours, everything else follows oapi.dingtalk.com rules.
  */

@@ -82,7 +82,7 @@ export interface EmulatorFixture {
   records?: Partial<SavedRecords>;
 }
 
-/** Which fault fired on a request, as written into records (reliability-goals.md: the oracle counts them). */
+/** Which fault fired on a request, as written into records (the oracle counts them). */
 export type FaultKind =
   | 'error_5xx'
   | 'throttle'
@@ -210,7 +210,7 @@ export interface RequestRecord {
   status: number;
   /** Legacy errcode or v1.0 code of the answer; 0 / '' on success. */
   code: number | string;
-  /** Custom robot name or app robotCode the request was for (per-robot limit and penalty checks, D6/D7). */
+  /** Custom robot name or app robotCode the request was for (per-robot limit and penalty checks). */
   robot?: string;
   fault?: FaultKind;
   durationMs: number;
@@ -250,7 +250,7 @@ export interface SavedRecords {
 }
 
 /**
- * Settings that tests scale down (issue #3 point 7).
+ * Settings that tests scale down.
  * @example { robotWindowMs: 2000, robotLimit: 20, robotPenaltyMs: 5000, tokenTtlSec: 60 }
  */
 export interface EmulatorLimits {

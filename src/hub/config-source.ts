@@ -1,5 +1,5 @@
 /**
- * Reading the config file so that its errors can be shown safely (issue #9 item 8). A parse error names the file,
+ * Reading the config file so that its errors can be shown safely. A parse error names the file,
  * the line and the key it is in, never the text: yaml's messages quote the offending line with a caret and V8's
  * JSON.parse quotes the text around the error, and that line may be the one with a secret on it. A value the
  * schema refuses is located the same way (`lineOf`), so the message can say where without saying what.

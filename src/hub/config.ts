@@ -343,8 +343,8 @@ export const configSchema = z
       }),
     /**
      * How long finished work is kept before the hub deletes it (docs/hub.md "Retention"). Both windows are at
-     * least 24 h: the idempotency keys of accepted requests (reliability goal D4) and the inbox's dedupe of
-     * DingTalk re-pushes (goal R2) must keep answering for that long.
+     * least 24 h: the idempotency keys of accepted requests and the inbox's dedupe of
+     * DingTalk re-pushes must keep answering for that long.
      */
     retention: z
       .object({

@@ -91,7 +91,7 @@ export interface StartHubOptions {
   inboxPollMs?: number | undefined;
   /** In demo mode, how long the start waits for the first Stream connection. @default 10_000 */
   streamConnectTimeoutMs?: number | undefined;
-  /** @internal Mutation twin of goal R2 for tests (see InboundDeps); never in production. */
+  /** @internal Mutation twin of "ack only after commit", for tests (see InboundDeps); never in production. */
   unsafeAckBeforeCommit?: boolean | undefined;
   /**
    * @internal Replay memory of the HTTP callback routes, for tests' twins only (`false`: none; a `MemorySeenStore`:

@@ -3,8 +3,8 @@
  *
  * What goes: sent and cancelled deliveries, messages left with no delivery and no file share, handled inbox
  * entries. What stays: queued, sending, parked and dead deliveries (work, or an operator's decision) and pending,
- * processing or failed inbox entries. Both stores clamp to their own 24 h windows (idempotency keys, goal D4;
- * re-push dedupe, goal R2), so a config or a caller asking for less still keeps a day.
+ * processing or failed inbox entries. Both stores clamp to their own 24 h windows (idempotency keys;
+ * re-push dedupe), so a config or a caller asking for less still keeps a day.
  *
  * One process at a time: a round first takes the `hub.retention` store lock for `everyMs` and does not give it
  * back, so however many hub processes share the store, the purge runs about once per period. Between batches the

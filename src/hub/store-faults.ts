@@ -1,5 +1,5 @@
 /**
- * What the hub knows about its store being out (issue #9 item 5): a full disk, a read-only file, a database that
+ * What the hub knows about its store being out: a full disk, a read-only file, a database that
  * cannot be reached. Every part of the hub that meets a store error hands it here first (`report`): an outage is
  * logged once per burst, with its cause, and not again by each request, loop and retry that meets it; anything
  * else is the caller's to log. While a burst lasts, a probe write (store/probe.ts) runs every `probeEveryMs`; the

@@ -17,7 +17,7 @@ describe('health, metrics, openapi, dashboard', () => {
     const h = await apiHarness();
     const res = await h.app.request('/v1/health');
     expect(res.status).toBe(200);
-    // Without a token: ok or not, nothing about the internals (issue #9 item 9).
+    // Without a token: ok or not, nothing about the internals.
     expect(await res.json()).toEqual({ ok: true });
     const detailed = await h.app.request('/v1/health', { headers: h.auth(h.tokens.read) });
     expect(await detailed.json()).toMatchObject({ ok: true, store: 'sqlite' });
@@ -85,7 +85,7 @@ describe('health, metrics, openapi, dashboard', () => {
       },
     });
     expect(JSON.stringify(doc)).not.toContain('#/$defs/');
-    // Issue #9: 409 idempotency_conflict and 403 token_limit where they can happen; the query token on SSE only.
+    // 409 idempotency_conflict and 403 token_limit where they can happen; the query token on SSE only.
     const ops = doc.paths as Record<
       string,
       Record<string, { responses: Record<string, unknown>; parameters: Array<{ name: string }> }>

@@ -222,7 +222,7 @@ export function createApp(o: ApiAppOptions): ApiApp {
   const openapi = JSON.stringify(
     buildOpenApi(version, { callbacks: { robot: !!o.callbacks?.robot, events: !!o.callbacks?.events } }),
   );
-  // "Every route but health requires a token" (issue #4): the contract is read-scoped like the data it describes.
+  // "Every route but health requires a token": the contract is read-scoped like the data it describes.
   app.get('/openapi.json', deps.guard('read'), (c) =>
     c.body(openapi, 200, { 'content-type': 'application/json; charset=utf-8' }),
   );

@@ -1,5 +1,5 @@
 /**
- * Reliability goal F2 (service API half): generated malformed requests — wrong types, missing and unknown
+ * Bad input to the service API: generated malformed requests — wrong types, missing and unknown
  * fields, strings over their bounds, broken JSON, deep nesting, wrong content types, broken multipart, unknown
  * routes and methods, bad ids and queries, garbage tokens — must each be answered with a 4xx carrying
  * `{ error: { code, message } }`; never a 5xx, and the server keeps serving. The twin runs the same corpus against

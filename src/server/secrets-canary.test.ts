@@ -1,5 +1,5 @@
 /**
- * Reliability goal S1 for the HTTP API: unique canary values for the app secret, the robot token and sign secret
+ * Secrets canary for the HTTP API: unique canary values for the app secret, the robot token and sign secret
  * and the API tokens, pushed through every path that could echo them — upstream errors carrying them by value
  * (502, 500, 400), tokens in headers and in the SSE query string, secret-named body fields — and then searched,
  * with their URL-encoded and base64 forms, in every answer and every log line. The twin runs the same traffic

@@ -1,5 +1,5 @@
 /**
- * Per-token limits (issue #9 item 10): where a `send` token may send. `dingkit token create ci --scopes send
+ * Per-token limits: where a `send` token may send. `dingkit token create ci --scopes send
  * --groups ops --people alice --no-at-all` makes a token that can post to the `ops` group and message Alice, and
  * never @all. The sending routes (messages, task create / edit / moves, file shares) check the limits before the
  * hub is called, so a refused request writes and sends nothing; the refusal is a 403 `token_limit` that says

@@ -1,5 +1,5 @@
 /**
- * Idempotency keys bound to a caller and a request (issue #9 item 2). A key is claimed in a scope (whose key it
+ * Idempotency keys bound to a caller and a request. A key is claimed in a scope (whose key it
  * is: `token:<name>` for an API token, `person:<userId>` for a person's own page, `cli` for the local CLI), so one
  * caller's key never answers for another's request. With the key goes a fingerprint of the request: the same key
  * with the same request replays the first answer; with a different request it is refused and nothing is sent —

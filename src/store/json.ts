@@ -1,5 +1,5 @@
 /**
- * JSON columns: what goes in must be plain JSON and must not carry a secret-named field (reliability goal S3:
+ * JSON columns: what goes in must be plain JSON and must not carry a secret-named field (
  * the store holds no secret material, jobs name robots and apps instead).
  */
 

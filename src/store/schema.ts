@@ -3,7 +3,7 @@
  * `bigint` columns (PostgreSQL's int8 is parsed back to a JS number by the pool, see open-store.ts), JSON is kept
  * as text, booleans as 0/1, so every repository runs the same queries on both.
  *
- * No secret is ever written here (reliability goal S3): jobs name a robot or an app (`rate_key`, payload
+ * No secret is ever written here: jobs name a robot or an app (`rate_key`, payload
  * `robot: 'ops'`) and the sender looks the credentials up in the config at send time. The one exception by design
  * is the shared app-token cache in `kv` (short-lived access tokens, see token-store.ts and docs/store.md).
  */

@@ -1,6 +1,6 @@
 /**
  * `StoreSeenStore`: the replay guard's `SeenStore` (src/callback/replay-guard.ts) over the store's `kv` table, so
- * every hub process on one database remembers the same accepted callbacks (issue #9 item 4). A callback replayed
+ * every hub process on one database remembers the same accepted callbacks. A callback replayed
  * to another process behind the same URL is then answered there without being applied again.
  *
  * `firstSeen` is one statement, atomic on both dialects: insert the key, and on a conflict take the row over only

@@ -1,7 +1,6 @@
 /**
  * `SharedTokenStore`: the core `TokenStore` (src/core/token-manager.ts) over the store's `kv` table, with the
- * optional lock, so several hub processes share one app access token and make one fetch between them at expiry
- * (reliability goal D12).
+ * optional lock, so several hub processes share one app access token and make one fetch between them at expiry.
  *
  * This is the one place the store holds credential material: short-lived app access tokens (about 2 h,
  * docs/dingtalk.md §1), never app secrets or robot tokens. Rows expire with the token; a deployment that wants none in

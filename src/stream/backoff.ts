@@ -1,6 +1,6 @@
 /**
  * Reconnect delays. The official Node client 2.1.5 retries after a fixed 1 s forever (docs/dingtalk.md §S10), which
- * turns an outage into a steady storm of open calls; reliability goal R3 asks for capped exponential backoff with
+ * turns an outage into a steady storm of open calls; the receiver uses capped exponential backoff with
  * jitter instead (1 s → 60 s).
  */
 

@@ -382,7 +382,7 @@ export class StreamClient {
 
   #onSystem(socket: StreamSocket, frame: StreamFrame): void {
     if (frame.topic === 'ping') {
-      // Answered inline, whatever the handlers are doing (R5). Same messageId, data echoed unchanged (§S5).
+      // Answered inline, whatever the handlers are doing. Same messageId, data echoed unchanged (§S5).
       if (socket.send(pingAck(frame))) this.#stats.pings++;
       return;
     }
@@ -391,7 +391,7 @@ export class StreamClient {
       // it and the next one there is no live socket, never two. After a healthy connection the rotation is planned
       // and the fresh open call starts at once. Before that, a `disconnect` counts as a failure and backs off like
       // a close: a gateway answering every connect with `disconnect` would otherwise get a connect per round trip
-      // forever (issue #9 item 7).
+      // forever.
       const planned = this.#proven === socket;
       this.#stats.rotations++;
       this.#live = undefined;

@@ -11,7 +11,7 @@ import type { AckFrame } from './types.js';
 
 export interface SocketCloseInfo {
   code: number;
-  /** True when our heartbeat found the socket silent and terminated it (R4). */
+  /** True when our heartbeat found the socket silent and terminated it. */
   halfOpen: boolean;
   /** True when the socket never finished its handshake. */
   beforeOpen: boolean;
@@ -182,7 +182,7 @@ export class StreamSocket {
   }
 
   /**
-   * Half-open detection (R4): every tick, if neither a frame nor a pong arrived since the previous tick, the
+   * Half-open detection: every tick, if neither a frame nor a pong arrived since the previous tick, the
    * socket is dead without a FIN; otherwise ping again. A dead peer is found within 2 × the interval.
    */
   #scheduleHeartbeat(): void {

@@ -4,7 +4,7 @@
  * Ack timing is the point of this module. The official Node client acks an EVENT as soon as its (synchronous)
  * listener returns, and leaves CALLBACK acks to user code (docs/dingtalk.md §S5). Here the ack goes out when the
  * handler's promise settles (auto mode), or when the app calls the function `deferAck()` gave it, e.g. after a
- * durable commit (reliability goal R2: ack after commit).
+ * durable commit (ack after commit).
  */
 
 import { callbackAck, errorAck, eventLaterAck, eventSuccessAck } from './frame.js';

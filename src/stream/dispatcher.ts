@@ -1,7 +1,7 @@
 /**
  * Runs EVENT and CALLBACK pushes through the middleware chain with bounded concurrency, and sends each push's one
  * ack on the socket that owes it. SYSTEM frames never come here: pings are answered inline by the client, so they
- * never wait behind handlers (R5).
+ * never wait behind handlers.
  */
 
 import type { StreamSocket } from './connection.js';
@@ -41,7 +41,7 @@ export class PushDispatcher {
     const stats = this.#d.stats;
     const decoded = decodeData(frame.data);
     if (!decoded.ok) {
-      // Counted, answered with a client error so the gateway knows, and never handed to user code (F1).
+      // Counted, answered with a client error so the gateway knows, and never handed to user code.
       this.#d.countMalformed('bad_data_json');
       this.#write(socket, errorAck(frame.messageId, 400, 'data is not JSON'), 'error');
       return;
@@ -61,7 +61,7 @@ export class PushDispatcher {
     }
     if (this.#running >= this.#d.maxConcurrency) {
       if (frame.type === 'EVENT') {
-        // Back-pressure without loss: LATER makes DingTalk push it again (R5).
+        // Back-pressure without loss: LATER makes DingTalk push it again.
         this.#write(socket, eventLaterAck(frame.messageId), 'busy');
         return;
       }

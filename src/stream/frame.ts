@@ -1,7 +1,7 @@
 /**
  * Frame validation and ack construction. The official Node client calls `JSON.parse` on every message without a
  * guard, so one bad frame throws inside the socket's listener; here every failure becomes a counted reason and the
- * socket stays up (reliability-goals F1). Shapes: docs/dingtalk.md §S4 (pushes) and §S5 (acks).
+ * socket stays up. Shapes: docs/dingtalk.md §S4 (pushes) and §S5 (acks).
  */
 
 import type { AckFrame, FrameType, StreamFrame } from './types.js';

@@ -63,7 +63,7 @@ export interface StreamClientOptions {
   localIp?: string;
   /**
    * Handlers running at once. When all slots are busy, EVENTs are answered LATER at once (DingTalk re-pushes them)
-   * and CALLBACKs wait in a bounded queue (R5).
+   * and CALLBACKs wait in a bounded queue.
    * @default 64
    */
   maxConcurrency?: number;
@@ -85,7 +85,7 @@ export interface StreamClientOptions {
   maxPayloadBytes?: number;
   /**
    * Our WebSocket ping period. A socket with no pong and no frame for a whole period after a ping is terminated
-   * and replaced, so a half-open connection is found within 2 × this (R4). 0 disables.
+   * and replaced, so a half-open connection is found within 2 × this. 0 disables.
    * @default 10_000
    */
   pingIntervalMs?: number;
@@ -99,7 +99,7 @@ export interface StreamClientOptions {
   backoff?: BackoffOptions;
   /**
    * How long a connection must stay up before it counts as healthy and the backoff counter resets. A gateway that
-   * accepts and drops at once therefore still sees growing delays (R3).
+   * accepts and drops at once therefore still sees growing delays.
    * @default 10_000
    */
   healthyAfterMs?: number;

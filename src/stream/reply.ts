@@ -4,7 +4,7 @@
  * not success (style.md "Errors"). Once the session has expired the reply goes through `replyFallback`, which the
  * main client fills with an app-robot send (§12.2, msgKey `sampleText` / `sampleMarkdown`).
  *
- * The URL comes from the message, so it is checked before anything is sent (issue #9 item 4): only DingTalk's
+ * The URL comes from the message, so it is checked before anything is sent: only DingTalk's
  * hosts and the origins given in `sessionWebhookOrigins` (a client pointed at the emulator adds its origin), only
  * `/robot/sendBySession`. Anything else is a `SessionWebhookError`, never a fallback: a forged URL is not an
  * expired one.

@@ -23,7 +23,7 @@ export interface StreamStats {
   openCalls: number;
   /** Open calls or WebSocket handshakes that failed. */
   connectFailures: number;
-  /** Sockets closed because neither a pong nor a frame arrived within the ping window (half-open, R4). */
+  /** Sockets closed because neither a pong nor a frame arrived within the ping window (half-open). */
   halfOpenDetected: number;
   /** SYSTEM `disconnect` notices that led to a rotation. */
   rotations: number;
@@ -45,7 +45,7 @@ export interface StreamStats {
     error: number;
     /** 404: no handler for the topic. */
     notFound: number;
-    /** EVENTs answered LATER, or CALLBACKs refused, because all handler slots were busy (R5). */
+    /** EVENTs answered LATER, or CALLBACKs refused, because all handler slots were busy. */
     busy: number;
     /** Acks that could not be written because their socket had already closed (the gateway re-pushes). */
     dropped: number;

@@ -1,5 +1,5 @@
 /**
- * Reliability goal D1 through the HTTP API: a 202 means the message is durable. `dingkit serve` runs as a real
+ * Durable accept through the HTTP API: a 202 means the message is durable. `dingkit serve` runs as a real
  * process on SQLite; messages are posted (4 in flight) and the process is killed with SIGKILL the instant the
  * 50th 202 arrives, 20 times over — 1,000 accepted messages, each of them required to exist after a restart
  * (looked up by id, and its idempotency key must return the same id). Requests still in flight at the kill had

@@ -1,5 +1,5 @@
 /**
- * Goals D2/D3/D9 in small: two real worker processes share one store; one is killed with SIGKILL mid-run and a
+ * Leases and takeover in small: two real worker processes share one store; one is killed with SIGKILL mid-run and a
  * third starts later. Against the recorder (what "DingTalk" received): nothing lost (every job ends sent or
  * parked, none left queued or sending), nothing duplicated (hold mode), every sent job received exactly once,
  * and at most the killed worker's in-flight sends parked as unknown outcomes.
@@ -115,7 +115,7 @@ for (const backend of backends) {
       await until(() => rec.total() >= 150, 30_000);
       a.kill('SIGKILL');
       const killedAt = Date.now();
-      // Goal D9: what A held is taken over (its leases expire and B reclaims) within lease + poll + margin.
+      // What A held is taken over (its leases expire and B reclaims) within lease + poll + margin.
       const heldByA = async () =>
         (
           await store.db

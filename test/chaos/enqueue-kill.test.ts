@@ -1,5 +1,5 @@
 /**
- * Goal D1, accept means durable: a process enqueues in a loop and reports each request as accepted when
+ * Accept means durable: a process enqueues in a loop and reports each request as accepted when
  * `enqueue` resolves (when the API would answer 2xx); it is killed with SIGKILL at a random moment, several
  * times; every request it reported is in the store afterwards. Twin: a worker that reports before committing
  * loses some, so the check can fail.
@@ -77,7 +77,7 @@ for (const backend of backends) {
       const r = await trial('after-commit');
       expect(r.reported).toBeGreaterThanOrEqual(4 * 60);
       expect(r.missing).toBe(0);
-      console.info(`[D1 ${backend.name}] ${r.reported} accepted across 4 kills, 0 missing`);
+      console.info(`[durable accept ${backend.name}] ${r.reported} accepted across 4 kills, 0 missing`);
     }, 120_000);
 
     it('twin: reporting before the commit loses requests at the kill', async () => {

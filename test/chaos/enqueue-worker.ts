@@ -1,5 +1,5 @@
 /**
- * The D1 worker: enqueues messages in a loop and prints each message id once `enqueue` has resolved, which is
+ * The durable-accept worker: enqueues messages in a loop and prints each message id once `enqueue` has resolved, which is
  * the moment the hub answers 2xx. Go line (JSON): [database url, schema or -, mode: after-commit | before-commit]
  * `before-commit` is the mutation twin: it prints the id before the transaction commits.
  */

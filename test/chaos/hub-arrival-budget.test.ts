@@ -1,5 +1,5 @@
 /**
- * The robot budget holds at DingTalk's side when requests arrive late (issue #4 proof (c), goal D6). DingTalk
+ * The robot budget holds at DingTalk's side when requests arrive late. DingTalk
  * counts a message when it arrives, not when the hub claimed it: a send that sits in a socket queue, a slow
  * connect or a slow server reaches the robot's window late. Here the emulator's `latency` fault holds the first
  * wave of sends for most of a (scaled) window before its handler counts them, then the fault is lifted, so the

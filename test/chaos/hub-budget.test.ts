@@ -1,5 +1,5 @@
 /**
- * Issue #4 proof (c), reliability goal D6 with real processes: three hub processes share one PostgreSQL store
+ * No robot over its budget across processes, with real processes: three hub processes share one PostgreSQL store
  * (a fresh schema per run) and send to ten custom robots under a scaled window: the hubs' budget is 19 per 2 s
  * per robot, the emulator's limit 20 per 2 s (DingTalk's 20 per minute, docs/dingtalk.md §2.6, scaled 30x). Every sliding window
  * over the emulator's request log must hold at most the emulator's limit for every robot, and the emulator must

@@ -1,5 +1,5 @@
 /**
- * Shared pieces of the hub chaos tests (issue #4 "Proof" a–d): the scaled parameters in one place, an org with
+ * Shared pieces of the hub chaos tests (kill, faults, shared budget, Stream drops): the scaled parameters in one place, an org with
  * many robots, the production config pointing at the test's emulator, spawning / killing hub processes, the
  * HTTP API client, and the oracle's accounting over what the emulator recorded.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue #4 proof (b), reliability goal D5 with a real hub process: the emulator fails 30 % of the send calls
+ * Retries under faults, with a real hub process: the emulator fails 30 % of the send calls
  * with 5xx, throttles, TCP resets before and after reading the request, and hangs past the client timeout (for
  * hangs and late resets it applies the message first on a seeded half). Every message must end delivered or
  * parked, and reach the emulator at most once — exactly once when delivered. The emulator's fault log accounts
@@ -8,7 +8,7 @@
  * Channels: custom robots (webhook with `msgUuid`: ambiguous failures are retried, DingTalk drops the repeat)
  * and the app robot (`groupMessages/send`, no key: ambiguous failures are parked). Webhook throttles are left
  * out of the plan: DingTalk's answer is a 10-minute block of the robot (docs/dingtalk.md §2.6), which the hub honours
- * (goal D7) and a bounded test cannot wait for; the app robot's QPS throttle is in.
+ * and a bounded test cannot wait for; the app robot's QPS throttle is in.
  */
 
 import { afterEach, describe, expect, it } from 'vitest';

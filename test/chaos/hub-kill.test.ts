@@ -1,5 +1,5 @@
 /**
- * Issue #4 proof (a), reliability goals D1–D3 with real processes: a hub process (`hub-runner.ts`: store →
+ * Nothing lost and nothing sent twice under kill -9, with real processes: a hub process (`hub-runner.ts`: store →
  * `startHub` → HTTP API, as `dingkit serve` runs it) on SQLite, with a production config pointed at an emulator
  * this test started, is killed with SIGKILL at seeded points while messages are queued through its HTTP API,
  * and restarted each time. One kill lands during the enqueue: the client retries its unanswered requests with

@@ -1,5 +1,5 @@
 /**
- * Issue #4 proof (d), reliability goals R1/R2 with a real hub process: people post `start N` then `done N` in a
+ * Inbound exactly-once with a real hub process: people post `start N` then `done N` in a
  * group through the emulator's control API while the emulator drops the hub's Stream socket every
  * `dropEveryMs` and pushes again half of the frames the hub had already acked; the hub process is also killed
  * with SIGKILL once during the `done` phase and restarted. Every command must be applied exactly once: one

@@ -27,7 +27,7 @@ for (const backend of backends) {
       const sender = new RecordingSender(clock.now);
       const b = dispatcher({ store: s!, sender, owner: 'B', now: clock.now, leaseMs: 30_000 });
       expect(await b.reclaimExpired()).toBe(3);
-      // Unknown outcome of a non-idempotent send, mode hold: parked, never resent (goal D3).
+      // Unknown outcome of a non-idempotent send, mode hold: parked, never resent.
       expect(await row(s!, ids[0]!)).toMatchObject({ status: 'parked', attempts: 1 });
       expect((await row(s!, ids[0]!)).last_error).toMatch(/^LEASE_EXPIRED/);
       expect(await b.runOnce()).toBe(2);

@@ -1,5 +1,5 @@
 /**
- * Idempotency keys per caller and request, on both stores (issue #9 item 2, migration 004): a key is unique per
+ * Idempotency keys per caller and request, on both stores (migration 004): a key is unique per
  * (scope, key); the same scope and key with another request fingerprint is refused and writes nothing, also when
  * callers race from several stores; and a database from before 004 keeps its keys, scoped from `created_by`.
  */

@@ -208,7 +208,7 @@ for (const backend of backends) {
       expect(await inbox.get('good')).toBeUndefined();
     });
 
-    it('purge never forgets an id inside the dedupe window, whatever the caller asks (goal R2)', async () => {
+    it('purge never forgets an id inside the dedupe window, whatever the caller asks', async () => {
       const [s] = await stores(1);
       const clock = new FakeClock();
       const inbox = new Inbox(s!, { now: clock.now, dedupeWindowMs: 86_400_000 });

@@ -1,5 +1,5 @@
 /**
- * The hub's housekeeping (issue #4, review items): retention rounds that purge finished rows and nothing else,
+ * The hub's housekeeping: retention rounds that purge finished rows and nothing else,
  * one process at a time; the sender timeout checked against the lease for a config built in code; the store's
  * connection errors on PostgreSQL logged once, counted, and survived.
  */

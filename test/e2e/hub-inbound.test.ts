@@ -1,5 +1,5 @@
 /**
- * Inbound exactly-once (reliability goals R1/R2) through the whole hub: the emulator drops every Stream socket
+ * Inbound exactly-once through the whole hub: the emulator drops every Stream socket
  * on a short period, re-pushes frames nobody acked and some that were acked, while people post commands and DingTalk fires events.
  * Every command must take effect once (one state change, one announcement, one reply) and every event must land
  * in the inbox once.

@@ -1,5 +1,5 @@
 /**
- * Per-conversation ordering is opt-in (reliability goal D8): an ordered message waits for the earlier ordered
+ * Per-conversation ordering is opt-in: an ordered message waits for the earlier ordered
  * messages of its conversation, and a parked one holds back those of its own key only; unordered messages are
  * never held back by a parked one. The parked head is made with the emulator: an app-robot group send whose
  * connection is reset after the request was read has an unknown outcome, which the hub parks (hold mode).

@@ -1,5 +1,5 @@
 /**
- * Reliability goals S1/S3 for the hub: after messages, tasks, files, chat commands and a dead letter, no secret
+ * Secrets for the hub: after messages, tasks, files, chat commands and a dead letter, no secret
  * of the org (app secret, robot webhook tokens, robot signing secrets, the session webhook of a bot message) nor
  * its base64 / URL-encoded form appears in any store row, hub event, health answer or log line.
  */

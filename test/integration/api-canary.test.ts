@@ -1,5 +1,5 @@
 /**
- * Secrets canary over real sockets (reliability goal S1, library side): the emulator is seeded with canary
+ * Secrets canary over real sockets (library side): the emulator is seeded with canary
  * values for the app secret and a custom robot's token and signing secret, issues its own access tokens, and
  * injects faults (5xx, resets, hangs, throttles) while the client runs every domain through success and
  * failure. Every log line (all levels) and every error (message, JSON, inspected with its cause) is searched

@@ -1,6 +1,6 @@
 /**
  * The callback receivers over real sockets on 127.0.0.1:0: node:http directly (`handler.node`) and Hono on
- * @hono/node-server (`handler.fetch(c.req.raw)`). Proves the F2 goal for HTTP callbacks: ≥ 2,000 generated
+ * @hono/node-server (`handler.fetch(c.req.raw)`). Bad input to HTTP callbacks: ≥ 2,000 generated
  * malformed requests are all answered 4xx with a JSON `{ error, reason }` and none 5xx, while valid pushes get
  * an encrypted `success` that DingTalk's side can verify and decrypt.
  */
@@ -408,7 +408,7 @@ async function runCorpus(
   return { statuses, reasons, bad };
 }
 
-describe('malformed callback corpus (F2)', () => {
+describe('malformed callback corpus', () => {
   it('2,100 malformed event pushes over node:http: all 4xx with a JSON reason, 0 5xx, nothing reaches onEvent', async () => {
     const before = committed.length;
     const { statuses, reasons, bad } = await runCorpus(nodeBase, malformedEvents(2100, 7));

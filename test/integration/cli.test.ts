@@ -15,7 +15,7 @@ import { runCliProcess } from '../support/cli-process.js';
 import { FakeHub } from '../support/fake-hub.js';
 
 // Each test here spawns several `node --import tsx` processes (1-3 s each on a loaded 2-core machine): the default
-// 30 s is too short for the longest (task edit: 9 processes). Moving these runs in-process is issue #10's work.
+// 30 s is too short for the longest (task edit: 9 processes).
 vi.setConfig({ testTimeout: 120_000 });
 
 let hub: FakeHub;

@@ -1,5 +1,5 @@
 /**
- * Acting as people (issue #3 point 5) and the docs/dingtalk.md §11 "Callbacks" row, over real sockets: a card click becomes a card
+ * Acting as people and the docs/dingtalk.md §11 "Callbacks" row, over real sockets: a card click becomes a card
  * CALLBACK frame; a Todo marked done by a user pushes an event (type configurable, unverified); fired events reach
  * Stream; encrypted HTTP event pushes (§9b) are verified by dingkit's own receiver, and the emulator requires the
  * encrypted `success` within the deadline (2.5 s by default, scaled to 300 ms here); HTTP bot callbacks carry the

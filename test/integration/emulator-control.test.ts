@@ -1,5 +1,5 @@
 /**
- * The control API's inspection routes and the fixture format (issue #3 points 2 and 5): org, robots, webhook URLs,
+ * The control API's inspection routes and the fixture format: org, robots, webhook URLs,
  * the request log (filter by route and `since`, no tokens recorded), messages by conversation, reset, fixture
  * files loaded at start and saved on close (records included), and broken fixtures refused with a reason.
  */

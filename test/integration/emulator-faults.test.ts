@@ -1,5 +1,5 @@
 /**
- * Faults on demand (issue #3 point 6) over real sockets: seeded and reproducible; 5xx, throttle, hang, resets before
+ * Faults on demand over real sockets: seeded and reproducible; 5xx, throttle, hang, resets before
  * and after the request is read (accepting the message first on a seeded share), added latency, per-route and
  * per-robot rules; the fault log and the records let a test count lost and duplicated effects exactly.
  */

@@ -1,6 +1,5 @@
 /**
- * Bad input never crashes the emulator (issue #3: "wrong input gets DingTalk's error, not a crash"; reliability
- * goals F2): every registered route gets seeded garbage (wrong types for every known field name, bad JSON, form
+ * Bad input never crashes the emulator ("wrong input gets DingTalk's error, not a crash"): every registered route gets seeded garbage (wrong types for every known field name, bad JSON, form
  * bodies, odd path params) with a valid token, and must answer below 500. A handler that throws would answer 500
  * (server.ts maps a throw to `system.error` / errcode -1), so a single bug fails this test.
  */

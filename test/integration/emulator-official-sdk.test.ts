@@ -1,5 +1,5 @@
 /**
- * Fidelity against the official OpenAPI client `@alicloud/dingtalk` (issue #3 proof): oauth2 accessToken, robot
+ * Fidelity against the official OpenAPI client `@alicloud/dingtalk`: oauth2 accessToken, robot
  * orgGroupSend and batchSendOTO, todo createTodoTask, pointed at the emulator with
  * `new Config({ protocol: 'http', endpoint: '127.0.0.1:PORT' })`. Every answer must parse without error, and the
  * v1.0 error body must surface as the SDK's `code` (the SDK reads `code`/`message`/`requestid`, docs/dingtalk.md §0.1).

@@ -1,5 +1,5 @@
 /**
- * The library's Stream receiver against the emulator's gateway with dropped connections (issue #2, Proof:
+ * The library's Stream receiver against the emulator's gateway with dropped connections (
  * "dropped Stream connections: no event lost or acked twice"). The emulator terminates every socket on a short
  * period while events are fired; the gateway re-pushes what was not acked (docs/dingtalk.md §S9).
  *

@@ -1,7 +1,7 @@
 /**
  * Connection lifecycle of StreamClient against the fake gateway: reconnect after a drop with a fresh ticket and
- * no lost pushes (R1), backoff bounds with a refusing gateway (R3), rotation on SYSTEM disconnect with one live
- * socket, and half-open detection (R4). Time windows are scaled to tens of milliseconds.
+ * no lost pushes, backoff bounds with a refusing gateway, rotation on SYSTEM disconnect with one live
+ * socket, and half-open detection. Time windows are scaled to tens of milliseconds.
  */
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ async function gateway(o: FakeGatewayOptions = {}): Promise<FakeGateway> {
 
 const status = (data: string) => (JSON.parse(data) as { status?: string }).status;
 
-describe('dropped socket (R1)', () => {
+describe('dropped socket', () => {
   it('reconnects with a new ticket; pushes made during the gap and unacked ones arrive afterwards, each run once', async () => {
     const g = await gateway();
     client = fastClient(g);
@@ -62,7 +62,7 @@ describe('dropped socket (R1)', () => {
   });
 });
 
-describe('backoff (R3)', () => {
+describe('backoff', () => {
   /** Gaps between consecutive open calls. */
   const gaps = (g: FakeGateway) => g.openCalls.slice(1).map((o, i) => o.at - g.openCalls[i]!.at);
 
@@ -192,7 +192,7 @@ describe('SYSTEM disconnect (rotation)', () => {
   });
 });
 
-describe('half-open socket (R4)', () => {
+describe('half-open socket', () => {
   const interval = 50;
 
   it('terminates a silent socket within 2 × the ping interval and reconnects; held pushes arrive after', async () => {

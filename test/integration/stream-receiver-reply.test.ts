@@ -205,7 +205,7 @@ describe('open call failures', () => {
   });
 });
 
-describe('secret canary (S1)', () => {
+describe('secret canary', () => {
   it('no log line, state reason or error carries the client secret, a ticket or a session id', async () => {
     let calls = 0;
     const g = await gateway({

@@ -295,7 +295,7 @@ describe('back-pressure', () => {
   });
 });
 
-describe('malformed frames (F1)', () => {
+describe('malformed frames', () => {
   it('counts and skips each kind, keeps the socket up and still serves good frames', async () => {
     client = fastClient(gw, { maxFrameBytes: 64 * 1024 });
     const got: unknown[] = [];

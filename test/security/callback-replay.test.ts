@@ -1,5 +1,5 @@
 /**
- * Issue #9 item 4, replay: captured callbacks sent again to a real HTTP receiver over loopback.
+ * Replay: captured callbacks sent again to a real HTTP receiver over loopback.
  *
  * - Robot callbacks (docs/dingtalk.md §9a) sign only the timestamp, so one captured `timestamp`/`sign` pair is good
  *   for an hour with ANY body. Accepted pairs and msgIds are remembered for the whole window: a replay is answered

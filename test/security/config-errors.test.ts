@@ -1,5 +1,5 @@
 /**
- * Issue #9 item 8: a config error names the file, the line and the key, and never the value. Parsers quote the
+ * Config errors: a config error names the file, the line and the key, and never the value. Parsers quote the
  * offending source line (yaml's errors show it with a caret, V8's JSON.parse quotes the text around the error),
  * and that line may be the one holding a secret.
  */

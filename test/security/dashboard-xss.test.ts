@@ -1,5 +1,5 @@
 /**
- * Stored XSS against the operator's dashboard (issue #9): people in the org write task titles and notes (through
+ * Stored XSS against the operator's dashboard: people in the org write task titles and notes (through
  * an API caller acting for them, or chat), chat text and their own nick; the operator opens the dashboard, which
  * holds an admin token. Driven in real Chromium against a real hub over loopback: no injected script may run
  * (`window.__pwned` stays unset, no dialog opens), nothing is rendered as markup, the page's Content-Security-Policy

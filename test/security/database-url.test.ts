@@ -1,5 +1,5 @@
 /**
- * Issue #9 item 6 (store half): a mistyped `database.url` must not quietly start a new, empty database somewhere
+ * Database URLs: a mistyped `database.url` must not quietly start a new, empty database somewhere
  * else (and make the directories for it); a database the hub creates is readable by its owner only.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Issue #9 item 9: the emulator's control API acts as people (posts in groups, clicks cards, closes todos) and
+ * Cross-site: the emulator's control API acts as people (posts in groups, clicks cards, closes todos) and
  * changes the fault plan. A web page the developer has open must not be able to drive it: a browser sends a
  * cross-site "simple" request (text/plain or form body, no preflight) with the page's Origin, and answers are
  * not needed for the harm. Loopback callers without an Origin (the CLI, tests, the demo scene) and the

@@ -1,5 +1,5 @@
 /**
- * Issue #9 item 9: `/health` answers anyone (load balancers, `dingkit doctor`), so without a token it says ok or
+ * Health disclosure: `/health` answers anyone (load balancers, `dingkit doctor`), so without a token it says ok or
  * not ok and nothing else: no version, store kind, queue sizes, emulator address or why the store is out. A token
  * of the `read` scope gets the report. The emulator's `/_emulator/health` says only ok (its counters are at
  * `/_emulator/stats`, behind the same loopback-only door as the rest of the control API).

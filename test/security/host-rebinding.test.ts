@@ -1,5 +1,5 @@
 /**
- * DNS rebinding (issue #9): a page on `evil.example` whose DNS answer is switched to 127.0.0.1 talks to the hub
+ * DNS rebinding: a page on `evil.example` whose DNS answer is switched to 127.0.0.1 talks to the hub
  * or the emulator on loopback as if it were its own origin, so the browser sends `Host: evil.example:<port>` and
  * lets the page read the answers. The forged Host header is sent here directly; every answer must be a 403 that
  * carries nothing: not the dashboard, not /v1/health, not the emulator's org (which holds app secrets), and no

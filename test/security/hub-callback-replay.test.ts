@@ -1,5 +1,5 @@
 /**
- * Issue #9 item 4, the hub half: a hub that receives DingTalk's HTTP callbacks (`inbound.mode: 'http'`) on its own
+ * Callback replay, the hub half: a hub that receives DingTalk's HTTP callbacks (`inbound.mode: 'http'`) on its own
  * server, `POST /callbacks/robot` and `/callbacks/events`. These routes take no API token (DingTalk signs them), so
  * the signature check is the only gate, and a signature proves origin, not freshness: a robot callback signs only
  * its timestamp (docs/dingtalk.md §9a), so a captured `timestamp`/`sign` pair is good for an hour with any body.

@@ -1,5 +1,5 @@
 /**
- * Log injection (issue #9): a log field carrying text people control (an error that quotes a chat message, a
+ * Log injection: a log field carrying text people control (an error that quotes a chat message, a
  * nick, a file name) with a newline must not forge a second log line, and one with terminal escapes must not act
  * on the terminal of an operator running `tail -f`. The `serve` and `emulator` log (src/cli/console-logger.ts) is
  * driven directly in both formats, and then through the hub's HTTP API: a request whose failure text quotes the

@@ -1,5 +1,5 @@
 /**
- * Guard for issue #9 item 11: no test may assert a failure with an `expect.unreachable` / `expect.fail` call inside a
+ * Guard: no test may assert a failure with an `expect.unreachable` / `expect.fail` call inside a
  * `try` that has a `catch`. The `catch` swallows the assertion error itself, so the test passes when nothing threw
  * (three such tests hid in src/callback). Use `expectThrows` from test/support/expect-throws.ts instead.
  *

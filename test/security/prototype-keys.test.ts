@@ -1,5 +1,5 @@
 /**
- * `__proto__` as a JSON key (issue #9). `JSON.parse` makes it an ordinary own key, but copying it into a fresh
+ * `__proto__` as a JSON key. `JSON.parse` makes it an ordinary own key, but copying it into a fresh
  * object with `out[key] = value` calls the prototype setter instead: the copy then inherits whatever the key
  * held. The hub copies every inbound push that way to clean its text (core/text.ts `storableDeep`), and who wrote a
  * chat message is read from that copy, so a push whose verified `senderStaffId` is absent but whose `__proto__`

@@ -1,5 +1,5 @@
 /**
- * Regular-expression denial of service (issue #9): text from API callers and people runs through the hub's
+ * Regular-expression denial of service: text from API callers and people runs through the hub's
  * regexes (message splitting, chat commands, @mention stripping, templates). A backtracking pattern turns one large
  * request into seconds of a blocked event loop, during which the hub answers nothing and acks no Stream push. Each
  * input is built to hit the worst case of its pattern; the budget is generous (the quadratic cases take seconds,

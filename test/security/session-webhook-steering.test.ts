@@ -1,5 +1,5 @@
 /**
- * Issue #9 item 4, steering: a bot message names its own reply URL (`sessionWebhook`), and over HTTP that body is
+ * Steering: a bot message names its own reply URL (`sessionWebhook`), and over HTTP that body is
  * not signed (docs/dingtalk.md §9a). A forged body pointing it at a loopback trap must not make any reply path post
  * there: the Stream replies (standalone and the client's), with or without a fallback, and the HTTP bot receiver.
  * A client configured for the emulator (here the fake gateway, which serves /robot/sendBySession) may still reply

@@ -1,5 +1,5 @@
 /**
- * SSE injection (issue #9): a task title or a chat nick carrying `\n\nevent: ...\ndata: {...}` (or lone `\r`, which
+ * SSE injection: a task title or a chat nick carrying `\n\nevent: ...\ndata: {...}` (or lone `\r`, which
  * the SSE grammar also takes as a line end) must not forge an event on `GET /v1/events`, which the dashboard and
  * `dingkit events` trust. The stream of a real hub is read raw and parsed by the rules of the HTML standard's
  * event-stream format: exactly the events the hub published arrive, each `data` is one JSON line carrying the

@@ -1,5 +1,5 @@
 /**
- * Issue #9 item 5: store faults are honest. A real hub with its HTTP API on loopback, against the real emulator;
+ * Store faults: store faults are honest. A real hub with its HTTP API on loopback, against the real emulator;
  * mid-run its store stops taking writes:
  * - SQLite: `PRAGMA max_page_count` capped at the file's size and the free pages used up, so SQLite answers
  *   SQLITE_FULL "database or disk is full", exactly as a full disk does;

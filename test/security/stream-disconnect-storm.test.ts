@@ -1,5 +1,5 @@
 /**
- * Issue #9 item 7: a Stream gateway (over loopback) that answers every connect with SYSTEM `disconnect` must not
+ * Disconnect storm: a Stream gateway (over loopback) that answers every connect with SYSTEM `disconnect` must not
  * get a reconnect storm. A `disconnect` on a connection that has not yet proved healthy backs off like a close
  * does, and the failure streak rises.
  *

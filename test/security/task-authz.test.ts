@@ -1,5 +1,5 @@
 /**
- * Task authorization (issue #9 item 1), attacked the way a person in the org would: by writing to the bot through
+ * Task authorization, attacked the way a person in the org would: by writing to the bot through
  * the emulator's control API (the DingTalk client stand-in) over loopback, against a real hub with its store,
  * dispatcher and Stream receiver. Each attack checks three things: the task did not change, nothing was announced,
  * and the answer the attacker got says nothing about the task (identical for a task that does not exist).

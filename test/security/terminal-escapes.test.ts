@@ -1,5 +1,5 @@
 /**
- * Terminal escape injection (issue #9): a task title, a note, a chat nick or a DingTalk display name carrying
+ * Terminal escape injection: a task title, a note, a chat nick or a DingTalk display name carrying
  * ANSI/OSC sequences reaches the operator's terminal through `dingkit task list|show`, `events`, `deliveries list`
  * and `people`. An OSC 52 sequence writes the operator's clipboard, `ESC[2J` wipes the screen, `\r` and a newline
  * overwrite or forge rows, U+202E reverses what follows. Each command runs in-process (src/cli/run.ts) against a real

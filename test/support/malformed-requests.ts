@@ -1,5 +1,5 @@
 /**
- * The F2 corpus of malformed HTTP API requests (src/server/bad-input.test.ts): each generator produces requests
+ * The corpus of malformed HTTP API requests (src/server/bad-input.test.ts): each generator produces requests
  * that are wrong by construction — a wrong type, a missing or unknown field, a string over its bound, broken JSON,
  * a wrong content type, broken multipart, an unknown route or method, a bad id or query, a garbage token.
  */

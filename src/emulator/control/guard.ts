@@ -1,5 +1,5 @@
 /**
- * The control API's door (issue #9 item 9). `/_emulator/` acts as people (posts in groups, clicks cards, closes
+ * The control API's door. `/_emulator/` acts as people (posts in groups, clicks cards, closes
  * todos) and rewrites the fault plan, with no token: it is meant for the developer's own tools on loopback. What
  * it must refuse is a web page the developer has open. A page can send a cross-site "simple" request (a form, or
  * `fetch` with a text/plain body, no preflight) and does not need the answer to do harm; through DNS rebinding it

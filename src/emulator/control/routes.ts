@@ -1,5 +1,5 @@
 /**
- * The inspection and control API under `/_emulator/` (issue #3 point 5, docs/emulator.md). Plain JSON in and
+ * The inspection and control API under `/_emulator/` (docs/emulator.md). Plain JSON in and
  * out; bad input → 4xx `{error}`. Every operation is also a method on `Emulator` for in-process tests.
  */
 import { ActingError } from '../acting.js';

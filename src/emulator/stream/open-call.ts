@@ -49,7 +49,7 @@ export function parseOpenBody(
   if (typeof clientSecret !== 'string' || clientSecret === '') {
     throw new OpenCallError(400, 'MissingParameter.clientSecret', 'clientSecret is required', clientId);
   }
-  // The secret never enters the message: only the app key is named (S1).
+  // The secret never enters the message: only the app key is named.
   if (!authenticate(clientId, clientSecret)) {
     throw new OpenCallError(400, 'InvalidAuthentication', 'clientId or clientSecret is invalid', clientId);
   }

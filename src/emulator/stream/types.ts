@@ -23,7 +23,7 @@ export interface StreamGatewayOptions {
   redeliverCallbacks?: boolean;
   /** After SYSTEM disconnect, the gateway closes the socket itself after this (§S1 step 7, §S13). @default 10_000 */
   disconnectGraceMs?: number;
-  /** Largest client frame accepted, in bytes (F1: memory stays bounded). @default 1_048_576 */
+  /** Largest client frame accepted, in bytes (memory stays bounded). @default 1_048_576 */
   maxClientFrameBytes?: number;
   /** Clock for log timestamps and ticket expiry. @default Date.now */
   now?: () => number;
@@ -36,9 +36,9 @@ export interface StreamFaults {
   dropEveryMs?: number | undefined;
   /** Share (0..1) of consumed frames pushed again under a fresh messageId, as the platform may (§S9). */
   repushAckedRate?: number | undefined;
-  /** Refuse every WebSocket handshake with 503 (the ticket is still spent), for reconnect-storm tests (R3). */
+  /** Refuse every WebSocket handshake with 503 (the ticket is still spent), for reconnect-storm tests. */
   refuseUpgrades?: boolean | undefined;
-  /** Accept the handshake, then terminate the socket at once (R3's "closes right after open"). */
+  /** Accept the handshake, then terminate the socket at once ("closes right after open"). */
   closeAfterOpen?: boolean | undefined;
   /** Reseeds the gateway's random source so a fault schedule replays. */
   seed?: number | undefined;

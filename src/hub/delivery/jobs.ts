@@ -1,6 +1,6 @@
 /**
  * What one dispatcher job carries. Payloads name apps and robots as in the config and hold no credential
- * (reliability goal S3: the store, and so a dead-letter listing, never holds a secret); the sender looks the
+ * (the store, and so a dead-letter listing, never holds a secret); the sender looks the
  * credentials up at send time.
  */
 

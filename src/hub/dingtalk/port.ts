@@ -4,7 +4,7 @@
  * behaviour can be read in one screen, and the library can change underneath without touching the services.
  *
  * Apps and robots are named as in the config (`apps.<name>`, `robots.<name>`): credentials are looked up at call
- * time and never travel through the store (reliability goal S3).
+ * time and never travel through the store.
  */
 
 /** A custom-robot webhook body (docs/dingtalk.md §2.4): one of the five msgtypes plus `at`. */

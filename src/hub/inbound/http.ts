@@ -1,5 +1,5 @@
 /**
- * Inbound over HTTP (issue #9 item 4): DingTalk's robot callbacks (docs/dingtalk.md §9a) and encrypted event pushes
+ * Inbound over HTTP: DingTalk's robot callbacks (docs/dingtalk.md §9a) and encrypted event pushes
  * (§9b) received on the hub's own server, for apps set to HTTP mode instead of Stream. Each route is a receiver of
  * `dingkit/callback`, so the order of effects is the library's and the same as over Stream (inbound.ts):
  *

@@ -1,7 +1,7 @@
 /**
  * Inbound: what people say to the bot and what DingTalk tells the hub, received over Stream (the default
- * receiver). Each push is written to the inbox under DingTalk's own id *before* it is acked (`ctx.deferAck()`,
- * reliability goal R2); a re-push of the same id is acked without a second effect (R1). Handling then runs once
+ * receiver). Each push is written to the inbox under DingTalk's own id *before* it is acked (`ctx.deferAck()`);
+ * a re-push of the same id is acked without a second effect. Handling then runs once
  * per id, in the inbox's transaction:
  *
  * - a bot message is a chat command (commands.ts): `done 42`, `start 42`, `cancel 42`, `tasks`, `help`; a change
@@ -57,13 +57,13 @@ export interface InboundDeps {
   refused?: Counter | undefined;
   now: () => number;
   /**
-   * @internal The mutation twin of reliability goal R2 (tests only): ack first, commit after, as a careless
+   * @internal The mutation twin of "ack only after commit" (tests only): ack first, commit after, as a careless
    * receiver would. Never set it in production: a failed commit then loses the message.
    */
   unsafeAckBeforeCommit?: boolean | undefined;
 }
 
-/** What is kept of a bot message: never the session webhook (a per-conversation credential, goal S3). */
+/** What is kept of a bot message: never the session webhook (a per-conversation credential). */
 export function storable(msg: BotMessage): Record<string, unknown> {
   const { sessionWebhook: _s, sessionWebhookExpiredTime: _e, ...rest } = msg;
   return rest;

@@ -1,6 +1,6 @@
 /**
- * The inbox (issue #4 item 7): inbound events and robot messages are committed here before the Stream ack
- * (reliability goal R2), keyed by DingTalk's own id, so a re-push is recognised as a duplicate; then each entry
+ * The inbox: inbound events and robot messages are committed here before the Stream ack,
+ * keyed by DingTalk's own id, so a re-push is recognised as a duplicate; then each entry
  * is applied exactly once.
  *
  * Exactly once: the handler runs inside a transaction that first marks the entry handled (fenced by our lease)
@@ -43,7 +43,7 @@ export interface InboxOptions {
   redactor?: Redactor | undefined;
   /**
    * How long a handled id is remembered at least: `purge` never deletes younger entries. It must cover DingTalk's
-   * re-push horizon (goal R2).
+   * re-push horizon.
    * @default 86_400_000 (24 h)
    */
   dedupeWindowMs?: number | undefined;
@@ -239,7 +239,7 @@ export class Inbox {
 
   /**
    * Deletes handled entries received before `olderThan` (epoch ms), clamped to the dedupe window: an id must be
-   * remembered at least that long, or a late re-push of it would run its handler again (goal R2). Pending,
+   * remembered at least that long, or a late re-push of it would run its handler again. Pending,
    * processing and failed entries stay. Batches as `Outbox.purge` does.
    */
   async purge(

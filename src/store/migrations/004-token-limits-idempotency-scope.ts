@@ -1,5 +1,5 @@
 /**
- * 004_token_limits_idempotency_scope (issue #9 items 2, 3, 10).
+ * 004_token_limits_idempotency_scope.
  *
  * API tokens get a lifetime and limits: `expires_at` (null = never), `demo` (minted by a demo `serve`: refused
  * by a hub that runs with real credentials) and `limits` (JSON `{ groups?, people?, noAtAll? }`, null = none).
