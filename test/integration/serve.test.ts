@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ORG } from '../../src/emulator/demo-org.js';
 import { CLI_MAIN, runCliProcess } from '../support/cli-process.js';
+import { waitFor } from '../support/wait-for.js';
 
 interface Banner {
   dashboard: string;
@@ -71,16 +72,6 @@ afterAll(async () => {
 
 const env = () => ({ DINGKIT_URL: base, DINGKIT_TOKEN: banner.token });
 
-async function until<T>(fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe('dingkit serve (demo mode, real hub)', () => {
   it('starts on a fresh directory: SQLite under ./data, the emulator, a token, and says so first', async () => {
     expect(banner.mode).toContain('demo');
@@ -105,13 +96,13 @@ describe('dingkit serve (demo mode, real hub)', () => {
     });
     expect(sent.code).toBe(0);
     const { messageId } = JSON.parse(sent.stdout) as { messageId: string };
-    const delivered = await until(async () => {
+    const delivered = await waitFor(async () => {
       const r = await fetch(`${base}/v1/messages/${messageId}`, {
         headers: { authorization: `Bearer ${banner.token}` },
       });
       const m = (await r.json()) as { deliveries: Array<{ status: string }> };
       return m.deliveries.every((d) => d.status === 'sent') ? m : undefined;
-    });
+    }, 20_000);
     expect(delivered.deliveries.length).toBeGreaterThan(0);
     const list = await runCliProcess(['deliveries', 'list', '--status', 'sent'], { env: env() });
     expect(list.stdout).toMatch(/sent +app +Alice Chen +1 /);
