@@ -1,8 +1,8 @@
 /**
  * End to end through the real hub: `dingkit serve` as a child process on a fresh directory (demo mode, built-in
- * emulator, SQLite under ./data/), then the CLI (in this process, through runCli) against it — a message delivered, a task
- * moved, a file shared — and a graceful SIGTERM. The logs and output are scanned for the demo org's secrets and
- * the minted API token (reliability goal S1).
+ * emulator, SQLite under ./data/), then the CLI (in this process, through runCli) against it — a message
+ * delivered, a task moved, a file shared — and a graceful SIGTERM. The logs and output are scanned for the demo
+ * org's secrets and the minted API token (reliability goal S1).
  */
 
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
