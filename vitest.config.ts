@@ -1,10 +1,62 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/** Files that drive a real browser (playwright-core) run with the end-to-end project, wherever they live. */
+const browser = [
+  'test/integration/dashboard.test.ts',
+  'test/integration/serve-demo.test.ts',
+  'test/security/dashboard-xss.test.ts',
+];
+
+/**
+ * Four projects (`npm run test:unit` and friends run one each; `vitest run` runs all):
+ * - unit: the tests next to the code, the dependency rule and the test helpers' own tests. No sockets to the
+ *   outside, no child processes: they share workers (`isolate: false`) to skip a module graph per file.
+ * - integration: real sockets against the emulator, the store conformance suite (SQLite and PostgreSQL), the
+ *   security attacks.
+ * - e2e: the hub end to end, and the browser tests.
+ * - chaos: kills, faults and budgets over child processes; the longest files, started first (the default
+ *   sequencer orders projects by name, then the slowest known file first) so the short ones fill in around them.
+ *
+ * Most tests wait on sockets, timers and child processes rather than the CPU, so more workers than cores keeps
+ * a 2-core machine busy; `DINGKIT_TEST_WORKERS` overrides the count.
+ */
+const workers = Number(process.env['DINGKIT_TEST_WORKERS'] ?? 4);
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    maxWorkers: workers,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'test/architecture/**/*.test.ts', 'test/support/**/*.test.ts'],
+          isolate: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: [
+            'test/integration/**/*.test.ts',
+            'test/conformance/**/*.test.ts',
+            'test/security/**/*.test.ts',
+          ],
+          exclude: [...configDefaults.exclude, ...browser],
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts', ...browser] },
+      },
+      {
+        extends: true,
+        test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'] },
+      },
+    ],
   },
 });

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/wait-for.js';
 import { pool } from './hub-chaos-support.js';
 import { Standby } from './standby.js';
 
@@ -208,7 +209,7 @@ describe('D1: a 202 from the API means durable', () => {
       }
     };
     const workers = [load(), load(), load(), load()];
-    while (accepted.length < 100) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => accepted.length >= 100, 30_000, '100 accepted sends');
     const exited = new Promise<number | null>((r) => t.child.on('exit', (code) => r(code)));
     const signalled = Date.now();
     t.child.kill('SIGTERM');

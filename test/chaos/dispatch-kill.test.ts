@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Outbox } from '../../src/hub/delivery/outbox.js';
 import type { Store } from '../../src/store/open-store.js';
 import { backends } from '../conformance/backends.js';
-import { until } from '../conformance/helpers.js';
+import { waitFor } from '../support/wait-for.js';
 import { pool } from './hub-chaos-support.js';
 import { Standby } from './standby.js';
 
@@ -112,7 +112,7 @@ for (const backend of backends) {
         spawnWorker(standby, url, schema, rec.url, 'B'),
       ]);
       children.push(a, b);
-      await until(() => rec.total() >= 150, 30_000);
+      await waitFor(() => rec.total() >= 150, 30_000);
       a.kill('SIGKILL');
       const killedAt = Date.now();
       // What A held is taken over (its leases expire and B reclaims) within lease + poll + margin.
@@ -125,15 +125,15 @@ for (const backend of backends) {
             .where('lease_owner', '=', 'A')
             .execute()
         ).length;
-      await until(async () => (await heldByA()) === 0, 10_000);
+      await waitFor(async () => (await heldByA()) === 0, 10_000);
       const takeoverMs = Date.now() - killedAt;
       // Lease + poll is the design bound; the margin absorbs a loaded test machine (the figure is printed).
       expect(takeoverMs).toBeLessThan(1_500 + 5_000);
-      await until(() => rec.total() >= 300, 30_000);
+      await waitFor(() => rec.total() >= 300, 30_000);
       children.push(await spawnWorker(standby, url, schema, rec.url, 'C'));
 
       // Everything ends sent or parked; nothing stays queued or sending.
-      await until(async () => {
+      await waitFor(async () => {
         const c = await box.counts();
         return c.queued === 0 && c.sending === 0;
       }, 60_000);

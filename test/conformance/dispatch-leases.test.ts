@@ -3,9 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { Outbox } from '../../src/hub/delivery/outbox.js';
 import { claimDue, markStarted } from '../../src/hub/delivery/queue.js';
+import { waitFor } from '../support/wait-for.js';
 import { backends } from './backends.js';
 import { dispatchFixture, spec } from './dispatch-fixture.js';
-import { FakeClock, RecordingSender, sleep, until } from './helpers.js';
+import { FakeClock, RecordingSender, sleep } from './helpers.js';
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`dispatcher leases (${backend.name})`, () => {
@@ -132,7 +133,7 @@ for (const backend of backends) {
       );
       const sender = new RecordingSender(Date.now, () => sleep(Math.random() * 3));
       for (const s of ss) dispatcher({ store: s, sender, workers: 4 }).start();
-      await until(async () => (await new Outbox(ss[0]!).counts()).sent === 200, 20_000);
+      await waitFor(async () => (await new Outbox(ss[0]!).counts()).sent === 200, 20_000);
       const counts = sender.countById();
       expect(counts.size).toBe(200);
       expect([...counts.values()].every((n) => n === 1)).toBe(true);
@@ -152,7 +153,7 @@ for (const backend of backends) {
       const sender = new RecordingSender(Date.now, () => gate);
       const d = dispatcher({ store: s!, sender, workers: 3 });
       d.start();
-      await until(() => sender.calls.length === 3);
+      await waitFor(() => sender.calls.length === 3, 10_000);
       const stopping = d.stop({ deadlineMs: 5_000 });
       await sleep(50);
       open();
@@ -169,7 +170,7 @@ for (const backend of backends) {
       const sender = new RecordingSender(Date.now, () => new Promise(() => {}));
       const d = dispatcher({ store: s!, sender, workers: 1 });
       d.start();
-      await until(() => d.inFlight === 1);
+      await waitFor(() => d.inFlight === 1, 10_000);
       const started = Date.now();
       const r = await d.stop({ deadlineMs: 100 });
       expect(Date.now() - started).toBeLessThan(2_000);

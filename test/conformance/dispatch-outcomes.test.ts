@@ -6,9 +6,10 @@ import { Redactor } from '../../src/core/redact.js';
 import { type DeliverySpec, Outbox } from '../../src/hub/delivery/outbox.js';
 import { EventBus } from '../../src/observe/events.js';
 import { Registry } from '../../src/observe/metrics.js';
+import { waitFor } from '../support/wait-for.js';
 import { backends } from './backends.js';
 import { dispatchFixture, failSome, flaky, spec } from './dispatch-fixture.js';
-import { FakeClock, RecordingSender, until } from './helpers.js';
+import { FakeClock, RecordingSender } from './helpers.js';
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`dispatcher outcomes (${backend.name})`, () => {
@@ -182,7 +183,7 @@ for (const backend of backends) {
           policy: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 50 },
         }).start();
       }
-      await until(async () => (await new Outbox(ss[0]!).counts()).sent === 60, 30_000);
+      await waitFor(async () => (await new Outbox(ss[0]!).counts()).sent === 60, 30_000);
       const delivered = await ss[0]!.db.selectFrom('deliveries').selectAll().orderBy('finished_at').execute();
       for (const key of ['conv-1', 'conv-2']) {
         const successes = sender.calls.filter((c) => c.orderKey === key);
@@ -215,7 +216,7 @@ for (const backend of backends) {
           policy: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 50 },
         }).start();
       }
-      await until(async () => (await new Outbox(ss[0]!).counts()).sent === 60, 30_000);
+      await waitFor(async () => (await new Outbox(ss[0]!).counts()).sent === 60, 30_000);
       const succeeded = sender.calls.filter((c, i, all) => all.findLastIndex((x) => x.id === c.id) === i);
       expect(succeeded.map((c) => c.id)).not.toEqual(ids);
     });
@@ -250,10 +251,10 @@ for (const backend of backends) {
       const sender = new RecordingSender(Date.now, () => f.failUpdates(1_000_000));
       const d = dispatcher({ store: f.store, sender, onError: () => {} });
       d.start();
-      await until(() => sender.calls.length === 1);
+      await waitFor(() => sender.calls.length === 1, 10_000);
       await d.stop({ deadlineMs: 20 });
       // The store stays out: the waiting result gives up after its current try.
-      await until(() => d.inFlight === 0);
+      await waitFor(() => d.inFlight === 0, 10_000);
       expect((await row(s!, id!)).status).toBe('sending');
     });
 

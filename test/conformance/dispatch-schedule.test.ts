@@ -11,9 +11,10 @@ import { closeHits, lockKeys, penalize, recordHits, restampHit } from '../../src
 import { Outbox } from '../../src/hub/delivery/outbox.js';
 import { claimDue, FinishBatcher, markStartedMany, release } from '../../src/hub/delivery/queue.js';
 import type { Store } from '../../src/store/open-store.js';
+import { waitFor } from '../support/wait-for.js';
 import { backends } from './backends.js';
 import { dispatchFixture, flaky, spec } from './dispatch-fixture.js';
-import { FakeClock, RecordingSender, until } from './helpers.js';
+import { FakeClock, RecordingSender } from './helpers.js';
 
 describe('defaultGuardMs', () => {
   it('covers cross-host clock skew on PostgreSQL, the claim-to-send delay alone on SQLite (one host)', () => {
@@ -117,7 +118,7 @@ for (const backend of backends) {
         robotBudget: { limit: 2, windowMs: 400 },
       });
       d.start();
-      await until(() => sender.calls.length === 3, 3_000);
+      await waitFor(() => sender.calls.length === 3, 3_000);
       const [a, , c] = sender.calls.map((x) => x.at);
       // The third waits out the window and guard (500 ms after the first claim), far less than the 5 s poll.
       expect(c! - a!).toBeGreaterThanOrEqual(450);

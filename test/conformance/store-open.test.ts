@@ -3,8 +3,8 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrationsFor } from '../../src/store/migrations/index.js';
 import { openStore } from '../../src/store/open-store.js';
+import { waitFor } from '../support/wait-for.js';
 import { backends, PG_URL, pgAvailable } from './backends.js';
-import { until } from './helpers.js';
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`store open and migrations (${backend.name})`, () => {
@@ -114,7 +114,7 @@ describe.skipIf(!pgAvailable)('PostgreSQL connection loss', () => {
       await admin.connect();
       await admin.query('select pg_terminate_backend($1)', [pid.rows[0]!.pid]);
       await admin.end();
-      await until(() => errors.length > 0, 5_000);
+      await waitFor(() => errors.length > 0, 5_000);
       const r = await sql<{ one: number }>`select 1 as one`.execute(s.db);
       expect(r.rows[0]!.one).toBe(1);
     } finally {

@@ -15,6 +15,9 @@ import type { Scope } from '../../src/server/auth.js';
 import type { Store } from '../../src/store/open-store.js';
 import { backends } from '../conformance/backends.js';
 
+/** The shared poller (support/wait-for.ts), re-exported: the hub tests import their helpers from here. */
+export { waitFor } from '../support/wait-for.js';
+
 export { backends };
 
 /** A config for tests: emulator on, fast polls. `extra` is merged over it. */
@@ -87,26 +90,6 @@ export async function hubApi(hub: RunningHub, scopes: Scope[] = ['admin']): Prom
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   return { app, token, call };
-}
-
-/** Polls `fn` until it returns a truthy value (or throws after `timeoutMs`). */
-export async function waitFor<T>(
-  fn: () => T | Promise<T>,
-  timeoutMs = 5_000,
-  what = 'condition',
-): Promise<NonNullable<T>> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 export function tempDir(): { dir: string; cleanup(): void } {

@@ -94,29 +94,43 @@ describe('custom robot webhook', () => {
     expect(err.check).toBe('keyword');
   });
 
+  // The two limit tests each get an emulator of their own: a fresh robot window with nothing of the tests
+  // above in it, and a penalty that ends with the test, instead of waiting out the shared one's window.
+  const LIMITS = { robotWindowMs: 2_000, robotLimit: 20, robotPenaltyMs: 3_000 };
+
   it('the client limiter keeps a burst within the budget; the emulator never throttles', async () => {
+    const own = await startEmulator({ seed: 11, limits: LIMITS });
     // A window a little longer than the server's covers the gap between acquiring a slot and arriving (the
     // default robot budget does the same at scale: 20 per 61 s).
-    const c = clientFor(emu, { rateLimit: { robot: { limit: 20, windowMs: 2_300 } } });
-    const limited = c.webhook({ accessToken: ALERTS.token, secret: ALERTS.security.secret, name: 'burst' });
-    await new Promise((r) => setTimeout(r, 2_100));
-    const started = Date.now();
-    const results = await Promise.allSettled(Array.from({ length: 25 }, (_, i) => limited.text(`m${i}`)));
-    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
-    await c.close();
+    const c = clientFor(own, { rateLimit: { robot: { limit: 20, windowMs: 2_300 } } });
+    try {
+      const limited = c.webhook({ accessToken: ALERTS.token, secret: ALERTS.security.secret, name: 'burst' });
+      const started = Date.now();
+      const results = await Promise.allSettled(Array.from({ length: 25 }, (_, i) => limited.text(`m${i}`)));
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+      expect(own.messages(OPS).length).toBe(25);
+    } finally {
+      await c.close();
+      await own.close();
+    }
   });
 
   it('twin: without the limiter the same burst is throttled by the emulator and the robot is penalised', async () => {
-    await new Promise((r) => setTimeout(r, 3_100));
-    const c = clientFor(emu, { rateLimit: false, retry: false });
-    const robot = c.webhook({ accessToken: ALERTS.token, secret: ALERTS.security.secret });
-    const results = await Promise.allSettled(Array.from({ length: 25 }, (_, i) => robot.text(`n${i}`)));
-    const throttled = results.filter((r) => r.status === 'rejected' && r.reason instanceof RateLimitedError);
-    expect(throttled.length).toBeGreaterThanOrEqual(5);
-    expect((throttled[0] as PromiseRejectedResult).reason.scope).toBe('robot');
-    await c.close();
-    await new Promise((r) => setTimeout(r, 3_100));
+    const own = await startEmulator({ seed: 11, limits: LIMITS });
+    const c = clientFor(own, { rateLimit: false, retry: false });
+    try {
+      const robot = c.webhook({ accessToken: ALERTS.token, secret: ALERTS.security.secret });
+      const results = await Promise.allSettled(Array.from({ length: 25 }, (_, i) => robot.text(`n${i}`)));
+      const throttled = results.filter(
+        (r) => r.status === 'rejected' && r.reason instanceof RateLimitedError,
+      );
+      expect(throttled.length).toBeGreaterThanOrEqual(5);
+      expect((throttled[0] as PromiseRejectedResult).reason.scope).toBe('robot');
+    } finally {
+      await c.close();
+      await own.close();
+    }
   });
 });
 

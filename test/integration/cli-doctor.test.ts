@@ -1,6 +1,7 @@
 /**
  * `dingkit doctor` against the emulator: credentials accepted and refused, robot shape checks, and the robot
- * probe — which must never post (the emulator's message record is the oracle).
+ * probe — which must never post (the emulator's message record is the oracle). The CLI runs in this process
+ * (support/cli-in-process.ts).
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/emulator.js';
-import { runCliProcess } from '../support/cli-process.js';
+import { runCliInProcess } from '../support/cli-in-process.js';
 
 let emu: Emulator;
 let dir: string;
@@ -59,7 +60,7 @@ describe('dingkit doctor', () => {
   it('passes with good credentials; warns about a robot without security; never posts', async () => {
     const before = emu.messages().length;
     const probes = emu.requests({ route: 'POST /robot/send' }).length;
-    const r = await runCliProcess(['doctor', '--probe-robots', '--json'], { cwd: configDir() });
+    const r = await runCliInProcess(['doctor', '--probe-robots', '--json'], { cwd: configDir() });
     expect(emu.requests({ route: 'POST /robot/send' }).length).toBe(probes + 3);
     const out = JSON.parse(r.stdout) as DoctorOut;
     expect(status(out, 'app main: token')).toBe('ok');
@@ -81,7 +82,7 @@ describe('dingkit doctor', () => {
   });
 
   it('fails on a wrong app secret and an unknown robot token, with a human report', async () => {
-    const r = await runCliProcess(['doctor', '--probe-robots'], {
+    const r = await runCliInProcess(['doctor', '--probe-robots'], {
       cwd: configDir({ appSecret: 'wrong-secret-value-123', robotToken: 'd'.repeat(64) }),
     });
     expect(r.code).toBe(1);
@@ -93,7 +94,7 @@ describe('dingkit doctor', () => {
 
   it('without --probe-robots it makes no webhook call at all', async () => {
     const before = emu.requests({ route: 'POST /robot/send' }).length;
-    const r = await runCliProcess(['doctor', '--json'], { cwd: configDir() });
+    const r = await runCliInProcess(['doctor', '--json'], { cwd: configDir() });
     const out = JSON.parse(r.stdout) as DoctorOut;
     expect(out.checks.some((c) => c.check.endsWith(': probe'))).toBe(false);
     expect(emu.requests({ route: 'POST /robot/send' }).length).toBe(before);

@@ -16,7 +16,8 @@ import {
   EventCrypto,
 } from '../../src/callback/index.js';
 import { DEMO_ORG, type Emulator, startEmulator } from '../../src/emulator/index.js';
-import { call, connectStream, until } from './emulator-http.js';
+import { waitFor } from '../support/wait-for.js';
+import { call, connectStream } from './emulator-http.js';
 
 const app = DEMO_ORG.org.apps[0]!;
 const eng = DEMO_ORG.org.groups[0]!;
@@ -71,7 +72,7 @@ describe('acting through the control API', () => {
         body: { by: 'lisi', actionIds: ['agree'], params: { note: 'ok' } },
       });
       expect(click.status).toBe(200);
-      await until(() => app1.frames.some((f) => f.headers['topic'] === '/v1.0/card/instances/callback'));
+      await waitFor(() => app1.frames.some((f) => f.headers['topic'] === '/v1.0/card/instances/callback'));
       const frame = app1.frames.find((f) => f.headers['topic'] === '/v1.0/card/instances/callback')!;
       const data = JSON.parse(frame.data) as { outTrackId: string; userId: string; content: string };
       expect(data).toMatchObject({ outTrackId: 'approve-7', userId: 'lisi', type: 'actionCallback' });
@@ -90,7 +91,7 @@ describe('acting through the control API', () => {
       const done = await call(`${emu.url}/_emulator/todos/${id}/done`, { body: { by: 'unionLiSi00000002' } });
       expect(done.status).toBe(200);
       expect(emu.todos().find((t) => t.id === id)?.done).toBe(true);
-      await until(() => app1.frames.some((f) => f.headers['eventType'] === 'todo_change_test'));
+      await waitFor(() => app1.frames.some((f) => f.headers['eventType'] === 'todo_change_test'));
       const ev = app1.frames.find((f) => f.headers['eventType'] === 'todo_change_test')!;
       expect(JSON.parse(ev.data)).toMatchObject({
         taskId: id,
@@ -102,7 +103,7 @@ describe('acting through the control API', () => {
         body: { eventType: 'user_add_org', data: { UserId: ['bob'] }, eventId: 'ev-1' },
       });
       expect(fired.status).toBe(200);
-      await until(() => app1.frames.some((f) => f.headers['eventId'] === 'ev-1'));
+      await waitFor(() => app1.frames.some((f) => f.headers['eventId'] === 'ev-1'));
       expect(
         (await call(`${emu.url}/_emulator/events`, { body: { eventType: 'x', via: 'pigeon' } })).status,
       ).toBe(400);
@@ -252,7 +253,7 @@ describe('HTTP card callbacks (§10) and 1:1 chats (§9a)', () => {
         { body: { text: '帮我查一下' } },
       );
       expect(r.status).toBe(200);
-      await until(() => s.frames.some((f) => f.headers['messageId'] === r.body.frameMessageId));
+      await waitFor(() => s.frames.some((f) => f.headers['messageId'] === r.body.frameMessageId));
       const f = s.frames.find((x) => x.headers['messageId'] === r.body.frameMessageId)!;
       expect(JSON.parse(f.data)).toMatchObject({
         conversationType: '1',
@@ -314,7 +315,7 @@ describe('files people send to the robot (§9a downloadCode, §3.1 messageFiles/
         },
       });
       expect(r.status).toBe(200);
-      await until(() => s.frames.some((f) => f.headers['messageId'] === r.body.frameMessageId));
+      await waitFor(() => s.frames.some((f) => f.headers['messageId'] === r.body.frameMessageId));
       const data = JSON.parse(
         s.frames.find((f) => f.headers['messageId'] === r.body.frameMessageId)!.data,
       ) as {
@@ -341,7 +342,7 @@ describe('files people send to the robot (§9a downloadCode, §3.1 messageFiles/
         atBot: true,
         picture: { contentBase64: Buffer.from([137, 80, 78, 71]).toString('base64') },
       });
-      await until(() => s.frames.some((f) => f.headers['messageId'] === pic.frameMessageId));
+      await waitFor(() => s.frames.some((f) => f.headers['messageId'] === pic.frameMessageId));
       const pd = JSON.parse(
         s.frames.find((f) => f.headers['messageId'] === pic.frameMessageId)!.data,
       ) as Record<string, unknown>;

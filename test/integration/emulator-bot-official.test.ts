@@ -9,6 +9,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_ORG, type Emulator, startEmulator } from '../../src/emulator/index.js';
+import { waitFor } from '../support/wait-for.js';
 
 interface SdkFrame {
   headers: Record<string, string>;
@@ -40,14 +41,6 @@ const group = DEMO_ORG.org.groups[0]!;
 let emu: Emulator;
 let interceptorId = -1;
 let client: DWClientLike | undefined;
-
-async function until(pred: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 beforeAll(async () => {
   emu = await startEmulator({ seed: 3 });
@@ -93,7 +86,7 @@ describe('DWClient receives a person @bot message and replies via sessionWebhook
       }).then(async (r) => replies.push(((await r.json()) as { errcode: number }).errcode));
     });
     await dw.connect();
-    await until(() => emu.gateway.stats().openConnections === 1);
+    await waitFor(() => emu.gateway.stats().openConnections === 1);
 
     const res = await fetch(
       `${emu.url}/_emulator/groups/${encodeURIComponent(group.openConversationId)}/messages`,
@@ -107,7 +100,7 @@ describe('DWClient receives a person @bot message and replies via sessionWebhook
     const posted = (await res.json()) as { frameMessageId: string; sessionWebhook: string };
     expect(posted.sessionWebhook.startsWith(`${emu.url}/robot/sendBySession?session=`)).toBe(true);
 
-    await until(() => replies.length === 1);
+    await waitFor(() => replies.length === 1);
     expect(replies[0]).toBe(0);
     const frame = JSON.parse(received[0]?.data ?? '{}') as Record<string, unknown>;
     expect(frame).toMatchObject({
@@ -124,7 +117,7 @@ describe('DWClient receives a person @bot message and replies via sessionWebhook
       ['session_webhook', app.robotCode, '收到:部署状态? @lisi'],
     ]);
     expect(msgs[1]?.atUserIds).toEqual(['lisi']);
-    await until(() => emu.gateway.log().acks.some((a) => a.messageId === posted.frameMessageId));
+    await waitFor(() => emu.gateway.log().acks.some((a) => a.messageId === posted.frameMessageId));
   });
 
   it('a message without @bot is recorded but not pushed (only @ reaches group bots)', async () => {

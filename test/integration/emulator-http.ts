@@ -109,11 +109,3 @@ export async function connectStream(
     },
   };
 }
-
-export async function until(pred: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { StreamGateway } from '../../src/emulator/stream/index.js';
+import { waitFor } from '../support/wait-for.js';
 
 interface SdkFrame {
   headers: Record<string, string>;
@@ -51,14 +52,6 @@ let base = '';
 let interceptorId = -1;
 let redirected = 0;
 let client: DWClientLike | undefined;
-
-async function until(pred: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 beforeAll(async () => {
   let port = 0;
@@ -124,7 +117,7 @@ describe('dingtalk-stream 2.1.5 against the emulator gateway', () => {
     });
     await dw.connect();
     expect(redirected).toBe(1);
-    await until(() => gw.stats().openConnections === 1);
+    await waitFor(() => gw.stats().openConnections === 1);
     const conn = gw.log().connections[0];
     expect(conn?.subscriptions).toEqual([
       { type: 'EVENT', topic: '*' },
@@ -141,7 +134,7 @@ describe('dingtalk-stream 2.1.5 against the emulator gateway', () => {
       eventId: 'ev-official',
       data: { title: 't' },
     });
-    await until(() => gw.log().acks.length >= 2);
+    await waitFor(() => gw.log().acks.length >= 2);
     expect(JSON.parse(callbacks[0]?.data ?? '{}')).toMatchObject({
       msgId: 'm1',
       text: { content: ' hello' },
@@ -158,7 +151,7 @@ describe('dingtalk-stream 2.1.5 against the emulator gateway', () => {
 
     // §1 step 7 / §10: Node never closes on `disconnect`; the gateway does, and the client opens afresh.
     expect(gw.disconnectAll('dingofficial', 'rotation')).toBe(1);
-    await until(() => gw.log().connections.length === 2 && gw.stats().openConnections === 1);
+    await waitFor(() => gw.log().connections.length === 2 && gw.stats().openConnections === 1);
     const opens = gw.log().opens;
     expect(opens.length).toBe(2);
     expect(opens[1]?.ticket).not.toBe(opens[0]?.ticket);
@@ -166,13 +159,13 @@ describe('dingtalk-stream 2.1.5 against the emulator gateway', () => {
     expect(gw.log().connections[0]?.closedAt).toBeDefined();
 
     gw.pushEvent('dingofficial', { eventType: 'user_add_org', eventId: 'ev-after', data: {} });
-    await until(() => events.length === 2);
+    await waitFor(() => events.length === 2);
     expect(events[1]?.headers['connectionId']).toBe(gw.log().connections[1]?.connectionId);
-    await until(() => gw.stats().pendingFrames === 0);
+    await waitFor(() => gw.stats().pendingFrames === 0);
 
     dw.disconnect();
     client = undefined;
-    await until(() => gw.stats().openConnections === 0);
+    await waitFor(() => gw.stats().openConnections === 0);
     await new Promise((r) => setTimeout(r, 120));
     expect(gw.log().opens.length).toBe(2); // a user disconnect does not trigger a reconnect
   });

@@ -9,6 +9,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { StreamGateway, type StreamGatewayOptions } from '../../src/emulator/stream/index.js';
+import { waitFor } from '../support/wait-for.js';
 
 interface Frame {
   specVersion: string;
@@ -135,14 +136,6 @@ async function connect(h: Harness, subscriptions: unknown[] = ALL): Promise<Clie
     c.ws.terminate();
   });
   return c;
-}
-
-async function until(pred: () => boolean, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('open call', () => {
@@ -295,7 +288,7 @@ describe('SYSTEM ping', () => {
     expect(code).toBe(1006);
     const ping = silent.frames.find((f) => f.headers['topic'] === 'ping');
     expect(Object.keys(JSON.parse(ping?.data ?? '{}') as object)).toEqual(['opaque']);
-    await until(() => h.gw.log().acks.filter((a) => a.kind === 'ping').length >= 4);
+    await waitFor(() => h.gw.log().acks.filter((a) => a.kind === 'ping').length >= 4, 2_000);
     expect(echoing.ws.readyState).toBe(WebSocket.OPEN);
     const faults = h.gw.log().faults.filter((f) => f.kind === 'ping_timeout');
     expect(faults.map((f) => f.connectionId)).toEqual([h.gw.log().connections[1]?.connectionId]);
@@ -329,7 +322,7 @@ describe('EVENT delivery', () => {
     await c.waitFor((f) => f.length >= 2);
     expect(c.frames.map((f) => f.headers['messageId'])).toEqual([id, id]);
     c.ack(c.frames[1] as Frame);
-    await until(() => h.gw.stats().pendingFrames === 0);
+    await waitFor(() => h.gw.stats().pendingFrames === 0, 2_000);
     const n = c.frames.length;
     await new Promise((r) => setTimeout(r, 120));
     expect(c.frames.length).toBe(n);
@@ -351,7 +344,7 @@ describe('EVENT delivery', () => {
     c.ack(c.frames[1] as Frame, { status: 'LATER', message: 'later' }, 500);
     await c.waitFor((f) => f.length >= 3);
     c.ack(c.frames[2] as Frame);
-    await until(() => h.gw.stats().pendingFrames === 0);
+    await waitFor(() => h.gw.stats().pendingFrames === 0, 2_000);
     expect(h.gw.log().acks.map((a) => a.consumed)).toEqual([false, false, true]);
     expect(h.gw.log().frames.map((f) => f.reason)).toEqual(['first', 'not_consumed', 'not_consumed']);
   });
@@ -366,7 +359,7 @@ describe('EVENT delivery', () => {
     await c.waitFor((f) => f.length >= 2);
     h.gw.setFaults({ repushAckedRate: 0 });
     c.ack(c.frames[1] as Frame);
-    await until(() => h.gw.stats().pendingFrames === 0);
+    await waitFor(() => h.gw.stats().pendingFrames === 0, 2_000);
     const second = h.gw.log().frames[1];
     expect(second?.reason).toBe('acked_repush');
     expect(second?.originalMessageId).toBe(id);
@@ -381,7 +374,7 @@ describe('EVENT delivery', () => {
     const ids = Array.from({ length: 60 }, (_, i) =>
       h.gw.pushEvent('app1', { eventType: 't', eventId: `e${i}`, data: { i } }),
     );
-    await until(() => clients.reduce((n, c) => n + c.frames.length, 0) >= 60);
+    await waitFor(() => clients.reduce((n, c) => n + c.frames.length, 0) >= 60, 2_000);
     await new Promise((r) => setTimeout(r, 30));
     const seen = clients.flatMap((c) => c.frames.map((f) => f.headers['messageId']));
     expect(seen.sort()).toEqual([...ids].sort());
@@ -439,7 +432,7 @@ describe('faults', () => {
     expect(h.gw.log().connections).toEqual([]);
     h.gw.setFaults({});
     await connect(h);
-    await until(() => h.gw.stats().openConnections === 1);
+    await waitFor(() => h.gw.stats().openConnections === 1, 2_000);
   });
 
   it('dropEveryMs terminates sockets on a schedule', async () => {
@@ -464,7 +457,7 @@ describe('faults', () => {
     on.gw.pushCallback('app1', topic, { msgId: 'm' });
     await c2.waitFor((f) => f.length >= 2);
     c2.ack(c2.frames[1] as Frame, { response: {} });
-    await until(() => on.gw.stats().pendingFrames === 0);
+    await waitFor(() => on.gw.stats().pendingFrames === 0, 2_000);
   });
 });
 
@@ -481,7 +474,7 @@ describe('malformed client frames', () => {
     h.gw.pushEvent('app1', { eventType: 't', data: {} });
     await c.waitFor((f) => f.length >= 1);
     c.ack(c.frames[0] as Frame);
-    await until(() => h.gw.stats().pendingFrames === 0);
+    await waitFor(() => h.gw.stats().pendingFrames === 0, 2_000);
     expect(h.gw.stats().malformed).toMatchObject({
       bad_json: 1,
       binary: 1,

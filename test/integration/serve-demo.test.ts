@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_MAIN } from '../support/cli-process.js';
+import { waitFor } from '../support/wait-for.js';
 
 let dir: string;
 let child: ChildProcessWithoutNullStreams;
@@ -65,9 +66,7 @@ afterAll(async () => {
 
 describe('npm start: the demo scene', () => {
   it('plays to the end: the chat answer comes back over Stream and closes the task', async () => {
-    const end = Date.now() + 40_000;
-    while (!/moved task #\d+ to done/.test(stderr) && Date.now() < end)
-      await new Promise((r) => setTimeout(r, 200));
+    await waitFor(() => /moved task #\d+ to done/.test(stderr), 40_000, 'the demo scene to close its task');
     expect(stderr).toMatch(/moved task #\d+ to done/);
     const taskId = Number(/moved task #(\d+) to done/.exec(stderr)?.[1]);
     const auth = { headers: { authorization: `Bearer ${token}` } };

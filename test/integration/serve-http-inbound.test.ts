@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ORG } from '../../src/emulator/demo-org.js';
 import { CLI_MAIN } from '../support/cli-process.js';
+import { waitFor } from '../support/wait-for.js';
 
 let dir: string;
 let child: ChildProcessWithoutNullStreams;
@@ -61,10 +62,7 @@ describe('dingkit serve, inbound over HTTP callbacks (demo mode)', () => {
   it('the demo scene command arrives over /callbacks/robot and closes the task; no secret in the output', async () => {
     const base = banner.dashboard.replace(/\/$/, '');
     expect(banner.callbacks).toEqual([`${base}/callbacks/robot`, `${base}/callbacks/events`]);
-    const end = Date.now() + 40_000;
-    while (!/moved task #\d+ to done/.test(stderr) && Date.now() < end) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(() => /moved task #\d+ to done/.test(stderr), 40_000, 'the demo scene to close its task');
     expect(stderr).toMatch(
       /it came in over an HTTP callback, was stored in the inbox, and moved task #\d+ to done/,
     );

@@ -1,8 +1,8 @@
 /**
  * End to end through the real hub: `dingkit serve` as a child process on a fresh directory (demo mode, built-in
- * emulator, SQLite under ./data/), then the CLI as separate processes against it — a message delivered, a task
- * moved, a file shared — and a graceful SIGTERM. The logs and output are scanned for the demo org's secrets and
- * the minted API token.
+ * emulator, SQLite under ./data/), then the CLI (in this process, through runCli) against it — a message
+ * delivered, a task moved, a file shared — and a graceful SIGTERM. The logs and output are scanned for the demo
+ * org's secrets and the minted API token.
  */
 
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ORG } from '../../src/emulator/demo-org.js';
-import { CLI_MAIN, runCliProcess } from '../support/cli-process.js';
+import { runCliInProcess } from '../support/cli-in-process.js';
+import { CLI_MAIN } from '../support/cli-process.js';
+import { waitFor } from '../support/wait-for.js';
 
 interface Banner {
   dashboard: string;
@@ -71,16 +73,6 @@ afterAll(async () => {
 
 const env = () => ({ DINGKIT_URL: base, DINGKIT_TOKEN: banner.token });
 
-async function until<T>(fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe('dingkit serve (demo mode, real hub)', () => {
   it('starts on a fresh directory: SQLite under ./data, the emulator, a token, and says so first', async () => {
     expect(banner.mode).toContain('demo');
@@ -100,38 +92,40 @@ describe('dingkit serve (demo mode, real hub)', () => {
   });
 
   it('delivers a message sent with the CLI (queued → sent at the emulator)', async () => {
-    const sent = await runCliProcess(['send', '--to', 'alice', 'hello from the e2e test', '--json'], {
+    const sent = await runCliInProcess(['send', '--to', 'alice', 'hello from the e2e test', '--json'], {
       env: env(),
     });
     expect(sent.code).toBe(0);
     const { messageId } = JSON.parse(sent.stdout) as { messageId: string };
-    const delivered = await until(async () => {
+    const delivered = await waitFor(async () => {
       const r = await fetch(`${base}/v1/messages/${messageId}`, {
         headers: { authorization: `Bearer ${banner.token}` },
       });
       const m = (await r.json()) as { deliveries: Array<{ status: string }> };
       return m.deliveries.every((d) => d.status === 'sent') ? m : undefined;
-    });
+    }, 20_000);
     expect(delivered.deliveries.length).toBeGreaterThan(0);
-    const list = await runCliProcess(['deliveries', 'list', '--status', 'sent'], { env: env() });
+    const list = await runCliInProcess(['deliveries', 'list', '--status', 'sent'], { env: env() });
     expect(list.stdout).toMatch(/sent +app +Alice Chen +1 /);
   }, 40_000);
 
   it('assigns a task and moves it with the CLI; shares a file', async () => {
-    const a = await runCliProcess(['task', 'assign', 'E2E task', '--to', 'alice,bob', '--json'], {
+    const a = await runCliInProcess(['task', 'assign', 'E2E task', '--to', 'alice,bob', '--json'], {
       env: env(),
     });
     expect(a.code).toBe(0);
     const task = JSON.parse(a.stdout) as { id: number; state: string };
     expect(task.state).toBe('open');
-    const done = await runCliProcess(['task', 'done', String(task.id), '--note', 'checked'], { env: env() });
+    const done = await runCliInProcess(['task', 'done', String(task.id), '--note', 'checked'], {
+      env: env(),
+    });
     expect(done.stdout).toBe(`task #${task.id} is now done\n`);
-    const again = await runCliProcess(['task', 'start', String(task.id)], { env: env() });
+    const again = await runCliInProcess(['task', 'start', String(task.id)], { env: env() });
     expect(again.code).toBe(7);
 
     const file = join(dir, 'notes.pdf');
     writeFileSync(file, 'release notes\n'.repeat(100));
-    const shared = await runCliProcess(['file', 'share', file, '--to', 'alice', '--json'], { env: env() });
+    const shared = await runCliInProcess(['file', 'share', file, '--to', 'alice', '--json'], { env: env() });
     expect(shared.code, shared.stderr).toBe(0);
     expect(JSON.parse(shared.stdout)).toMatchObject({ fileName: 'notes.pdf', size: 1400 });
   }, 40_000);

@@ -14,16 +14,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
 import { StreamClient } from '../../src/stream/index.js';
+import { waitFor } from '../support/wait-for.js';
 
 const EVENTS = 150;
-
-async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('StreamClient over the emulator with sockets dropped', () => {
   let emu: Emulator | undefined;
@@ -66,10 +59,10 @@ describe('StreamClient over the emulator with sockets dropped', () => {
       messageIds.push(out.messageId!);
       if (n % 10 === 9) await new Promise((r) => setTimeout(r, 25));
     }
-    await until(() => seen.size === EVENTS, 20_000);
+    await waitFor(() => seen.size === EVENTS, 20_000);
     emu.setFaults({ stream: { dropEveryMs: undefined } });
     // Let in-flight redeliveries of already-handled frames settle before reading the log.
-    await until(() => emu!.gateway.stats().pendingFrames === 0, 10_000).catch(() => {});
+    await waitFor(() => emu!.gateway.stats().pendingFrames === 0, 10_000).catch(() => {});
 
     // None lost.
     for (let n = 0; n < EVENTS; n++) expect(seen.get(n), `event ${n}`).toBeGreaterThanOrEqual(1);

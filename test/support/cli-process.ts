@@ -4,8 +4,9 @@ import { spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI_MAIN = resolve(ROOT, 'src/cli/main.ts');
+/** The repository root: the working directory of a CLI run that names none. */
+export const CLI_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI_MAIN = resolve(CLI_ROOT, 'src/cli/main.ts');
 /** Absolute, so the CLI can run with any working directory. */
 const TSX = import.meta.resolve('tsx');
 
@@ -13,6 +14,16 @@ export interface CliRun {
   code: number | null;
   stdout: string;
   stderr: string;
+}
+
+/** Only what the CLI needs from the parent environment: a stray DINGKIT_* of the developer must not leak in. */
+export function childEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '',
+    HOME: process.env['HOME'] ?? '/tmp',
+  };
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
+  return env;
 }
 
 export function runCliProcess(
@@ -26,15 +37,9 @@ export function runCliProcess(
   } = {},
 ): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
-    // Only what the CLI needs from the parent environment: a stray DINGKIT_* of the developer must not leak in.
-    const env: Record<string, string> = {
-      PATH: process.env['PATH'] ?? '',
-      HOME: process.env['HOME'] ?? '/tmp',
-    };
-    for (const [k, v] of Object.entries(o.env ?? {})) if (v !== undefined) env[k] = v;
     const child = spawn(process.execPath, ['--import', TSX, CLI_MAIN, ...args], {
-      cwd: o.cwd ?? ROOT,
-      env,
+      cwd: o.cwd ?? CLI_ROOT,
+      env: childEnv(o.env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
