@@ -13,6 +13,7 @@
  *   signature problem is only reported when the answer says so.
  */
 
+import { parseWebhookUrl, type WebhookTarget } from '../api/robot/webhook-url.js';
 import { isDingTalkError, isPlatformError } from '../core/errors.js';
 import { type HubConfig, usesEmulator } from '../hub/config.js';
 import type { HealthReport } from '../hub/service.js';
@@ -26,7 +27,7 @@ export const doctorHelp = `Usage: dingkit doctor [--probe-robots] [--timeout MS]
 Checks the config, the store, a running hub, each app's credentials (token fetch + one read-only users call)
 and each custom robot's settings. It never posts a message.
 
-  --probe-robots  also call each robot webhook with an empty body (no msgtype: nothing can be posted) to check
+  --probe-robots  also call each robot webhook with an empty body (no msgtype, so nothing can be posted) to check
                   that its token exists and the robot is enabled
   --timeout MS    per DingTalk call (default 10000)`;
 
@@ -227,24 +228,17 @@ async function checkRobot(
   add: Add,
 ): Promise<void> {
   const label = `robot ${name}`;
-  let url: URL | undefined;
-  let token: string | undefined;
-  if (/^https?:\/\//i.test(robot.webhook)) {
-    try {
-      url = new URL(robot.webhook);
-      token = url.searchParams.get('access_token') ?? undefined;
-    } catch {
-      url = undefined;
-    }
-  } else {
-    token = robot.webhook;
-    url = new URL(`${oapiBase.replace(/\/+$/, '')}/robot/send`);
-    url.searchParams.set('access_token', token);
-  }
-  if (!url || !token) {
-    add(`${label}: webhook`, 'fail', 'not a webhook URL with access_token=… nor a bare robot token (§2)');
+  let target: WebhookTarget;
+  try {
+    target = parseWebhookUrl(robot.webhook, 'doctor');
+  } catch (e) {
+    // The library's refusal names what is wrong and never the token (docs/dingtalk.md §2.1).
+    add(`${label}: webhook`, 'fail', `${isDingTalkError(e) ? e.message : 'unreadable'} (§2.1)`);
     return;
   }
+  const token = target.accessToken;
+  const url = target.url ?? new URL(`${oapiBase.replace(/\/+$/, '')}/robot/send`);
+  url.searchParams.set('access_token', token);
   if (!HEX64.test(token))
     add(`${label}: webhook`, 'warn', 'the access_token is not the usual 64 hex characters (§2)');
   else if (!/\/robot\/send$/.test(url.pathname))
@@ -274,7 +268,7 @@ async function checkRobot(
     url.searchParams.set('sign', s.sign);
   }
   try {
-    // No msgtype: DingTalk has nothing to render, so this cannot post in any order of its checks.
+    // Without a msgtype DingTalk has nothing to render, so this cannot post in any order of its checks.
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json; charset=utf-8' },

@@ -27,7 +27,7 @@ interface SseEvent {
 export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   let buf = '';
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body) {
     buf += decoder.decode(chunk, { stream: true });
     let cut = buf.indexOf('\n\n');
     while (cut >= 0) {

@@ -92,6 +92,24 @@ describe('dingkit doctor', () => {
     expect(r.stdout).toMatch(/\d check\(s\) failed\n$/);
   });
 
+  it("reports a malformed webhook with the library's refusal, never the token, and does not call it", async () => {
+    const canary = 'feedface'.repeat(8);
+    const before = emu.requests({ route: 'POST /robot/send' }).length;
+    const r = await runCliProcess(['doctor', '--probe-robots', '--json'], {
+      cwd: configDir({ robotToken: `ftp://${new URL(emu.url).host}/robot/send?access_token=${canary}` }),
+    });
+    const out = JSON.parse(r.stdout) as DoctorOut;
+    const webhook = out.checks.find((c) => c.check === 'robot alerts: webhook');
+    expect(webhook).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/webhook: must be an http\(s\) URL/),
+    });
+    expect(status(out, 'robot alerts: probe')).toBeUndefined();
+    // news and bare are still probed; alerts is not.
+    expect(emu.requests({ route: 'POST /robot/send' }).length).toBe(before + 2);
+    expect(r.stdout + r.stderr).not.toContain(canary);
+  });
+
   it('without --probe-robots it makes no webhook call at all', async () => {
     const before = emu.requests({ route: 'POST /robot/send' }).length;
     const r = await runCliInProcess(['doctor', '--json'], { cwd: configDir() });

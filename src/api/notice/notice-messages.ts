@@ -73,7 +73,7 @@ export type NoticeMessage =
   | NoticeMarkdown
   | NoticeActionCard;
 
-/** `msg` size cap in bytes (docs/dingtalk.md §5.1 and §4 `chat/send`). */
+/** Work-notification `msg` cap: bytes of its JSON (docs/dingtalk.md §5.1, and §4 `chat/send`). */
 export const NOTICE_MAX_BYTES = 2048;
 
 /**

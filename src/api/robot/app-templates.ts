@@ -73,7 +73,7 @@ export const TEMPLATE_FIELDS: Readonly<Record<MsgKey, readonly string[]>> = {
 
 const OPTIONAL_FIELDS: Partial<Record<MsgKey, readonly string[]>> = { sampleVideo: ['height', 'width'] };
 
-/** msgParam cap in bytes (§3.1). */
+/** App-robot `msgParam` cap: bytes of its JSON string (docs/dingtalk.md §3.1). */
 export const MSG_PARAM_MAX_BYTES = 15_000;
 
 /**

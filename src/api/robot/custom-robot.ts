@@ -10,7 +10,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { DEFAULT_OAPI_BASE, DingTalkCore, type DingTalkOptions } from '../../core/client-core.js';
+import { DingTalkCore, type DingTalkOptions } from '../../core/client-core.js';
 import type { ApiContext } from '../../core/context.js';
 import { ConfigError, ValidationError } from '../../core/errors.js';
 import type { DingTalkRequest, QueryValue } from '../../core/pipeline.js';
@@ -24,6 +24,7 @@ import {
   webhookMessage,
 } from './webhook-messages.js';
 import { signWebhook } from './webhook-sign.js';
+import { checkAccessToken, parseWebhookUrl } from './webhook-url.js';
 import {
   checkKeywords,
   checkWebhookSize,
@@ -256,36 +257,21 @@ function resolveTarget(o: CustomRobotOptions): { host: 'oapi' | 'url'; path: str
   if (o.webhook !== undefined && o.accessToken !== undefined) {
     throw new ConfigError('CustomRobot: give either webhook or accessToken, not both');
   }
-  if (o.accessToken !== undefined) {
-    if (typeof o.accessToken !== 'string' || !/^[A-Za-z0-9_-]{8,256}$/.test(o.accessToken)) {
-      throw new ConfigError('CustomRobot: accessToken must be the robot token from the webhook URL');
-    }
-    return {
-      host: 'oapi',
-      path: `/robot/send?access_token=${encodeURIComponent(o.accessToken)}`,
-      token: o.accessToken,
-    };
+  if (o.webhook === undefined && o.accessToken === undefined) {
+    throw new ConfigError('CustomRobot: webhook or accessToken is required');
   }
-  if (typeof o.webhook !== 'string') throw new ConfigError('CustomRobot: webhook or accessToken is required');
-  let url: URL;
-  try {
-    url = new URL(o.webhook);
-  } catch {
-    throw new ConfigError('CustomRobot: webhook is not a URL');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError('CustomRobot: webhook must be an http(s) URL');
-  }
-  const token = url.searchParams.get('access_token');
-  if (!token) throw new ConfigError('CustomRobot: webhook URL has no access_token');
-  if (url.origin === DEFAULT_OAPI_BASE && url.pathname === '/robot/send') {
+  const target =
+    o.accessToken !== undefined
+      ? { accessToken: checkAccessToken(o.accessToken, 'accessToken', OP), url: undefined, onOapi: true }
+      : parseWebhookUrl(o.webhook, OP);
+  const token = target.accessToken;
+  if (target.onOapi || !target.url) {
     // DingTalk's own webhook URL follows the client's oapiBase (DINGTALK_OAPI_BASE), so pointing a client at the
     // emulator also points its robots there; in production oapiBase is this same origin.
     return { host: 'oapi', path: `/robot/send?access_token=${encodeURIComponent(token)}`, token };
   }
-  // Stale timestamp/sign in the given URL are dropped (a fresh pair is added per request); the token goes
-  // last-but-signature so the wire URL reads like DingTalk's own (…?access_token=…&timestamp=…&sign=…).
-  for (const k of ['access_token', 'timestamp', 'sign']) url.searchParams.delete(k);
+  // The token goes last-but-signature so the wire URL reads like DingTalk's own (…?access_token=…&timestamp=…&sign=…).
+  const url = new URL(target.url);
   url.searchParams.append('access_token', token);
   return { host: 'url', path: url.toString(), token };
 }

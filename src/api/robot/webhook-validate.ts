@@ -9,7 +9,10 @@ import { ValidationError } from '../../core/errors.js';
 import { byteLength, requireList, requireMsgtype, requireText, requireUrl } from '../shared/validate.js';
 import { MAX_MENTIONS, type WebhookMessage } from './webhook-messages.js';
 
-/** Webhook body size cap (bytes of the JSON body). */
+/**
+ * Webhook body size cap: bytes of the JSON body (docs/dingtalk.md §2.6; DingTalk publishes no number, so this is
+ * the emulator's and the library's setting, §12). The one constant: the hub splits long texts against it too.
+ */
 export const WEBHOOK_MAX_BYTES = 20_000;
 
 const TYPES = new Set(['text', 'link', 'markdown', 'actionCard', 'feedCard']);

@@ -4,17 +4,23 @@
  * credentials up at send time.
  */
 
-import type { NoticeMsg, TodoChange, TodoCreate, WebhookBody } from '../dingtalk/port.js';
+import type {
+  NoticeMessage,
+  TemplateMessage,
+  TodoChange,
+  TodoCreate,
+  WebhookMessage,
+} from '../dingtalk/port.js';
 
 export type JobPayload =
   /** Custom robot webhook send (docs/dingtalk.md §2). */
-  | { t: 'webhook'; robot: string; body: WebhookBody }
+  | { t: 'webhook'; robot: string; body: WebhookMessage }
   /** App robot group message (§3.1). */
-  | { t: 'group'; app: string; openConversationId: string; msgKey: string; msgParam: Record<string, string> }
+  | ({ t: 'group'; app: string; openConversationId: string } & TemplateMessage)
   /** App robot 1:1 message (§3.1). */
-  | { t: 'oto'; app: string; userIds: string[]; msgKey: string; msgParam: Record<string, string> }
+  | ({ t: 'oto'; app: string; userIds: string[] } & TemplateMessage)
   /** Work notification (§5). */
-  | { t: 'notice'; app: string; userIds: string[]; msg: NoticeMsg }
+  | { t: 'notice'; app: string; userIds: string[]; msg: NoticeMessage }
   /** Create one assignee's DingTalk Todo (§8). The sender records the todo id on the task. */
   | { t: 'todo'; app: string; taskId: number; assignee: string; create: TodoCreate }
   /** Mark one assignee's Todo done or not done (§8.1 update). */

@@ -29,10 +29,11 @@ export function createSender(deps: SenderDeps): Sender {
         return {};
       case 'group':
         return {
-          remoteId: await deps.dingtalk.robotGroupSend(p.app, p.openConversationId, p.msgKey, p.msgParam),
+          // The payload is the template message plus where to send it; the library reads msgKey and msgParam.
+          remoteId: await deps.dingtalk.robotGroupSend(p.app, p.openConversationId, p),
         };
       case 'oto':
-        return { remoteId: await deps.dingtalk.robotOtoSend(p.app, p.userIds, p.msgKey, p.msgParam) };
+        return { remoteId: await deps.dingtalk.robotOtoSend(p.app, p.userIds, p) };
       case 'notice':
         return { remoteId: await deps.dingtalk.noticeSend(p.app, p.userIds, p.msg) };
       case 'todo': {

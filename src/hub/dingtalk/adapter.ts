@@ -10,14 +10,13 @@
  */
 
 import { stat } from 'node:fs/promises';
-import type { TemplateMessage } from '../../api/robot/app-templates.js';
 import type { CustomRobot } from '../../api/robot/custom-robot.js';
-import type { WebhookMessage } from '../../api/robot/webhook-messages.js';
+import { parseWebhookUrl } from '../../api/robot/webhook-url.js';
 import { DingTalk, type DingTalkClientOptions } from '../../client.js';
 import { ConfigError, DingTalkError, isPlatformError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { HubConfig } from '../config.js';
-import type { DingTalkPort, NoticeMsg, ResolvedUser, TodoChange, TodoCreate, WebhookBody } from './port.js';
+import type { DingTalkPort, ResolvedUser, TodoChange, TodoCreate } from './port.js';
 
 export interface AdapterOptions {
   config: HubConfig;
@@ -45,12 +44,6 @@ export const MEDIA_FLOOR_BYTES_PER_S = 512 * 1024;
  */
 export function mediaTimeoutMs(base: number, size: number): number {
   return base + Math.ceil((size / MEDIA_FLOOR_BYTES_PER_S) * 1000);
-}
-
-/** The robot's access token from a configured webhook: the full URL, or only its token. */
-export function robotToken(webhook: string): string {
-  if (!/^https?:\/\//.test(webhook)) return webhook;
-  return new URL(webhook).searchParams.get('access_token') ?? '';
 }
 
 export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
@@ -94,7 +87,8 @@ export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
     let r = robots.get(name);
     if (!r) {
       r = hooks.webhook({
-        accessToken: robotToken(def.webhook),
+        // Only the token is kept: the robot is reached on this adapter's oapiBase (the emulator's, when it runs).
+        accessToken: parseWebhookUrl(def.webhook, 'webhook.send').accessToken,
         name,
         ...(def.secret ? { secret: def.secret } : {}),
         ...(def.keywords ? { keywords: def.keywords } : {}),
@@ -105,21 +99,16 @@ export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
   };
 
   return {
-    async webhookSend(name: string, body: WebhookBody, idempotencyKey?: string): Promise<void> {
+    async webhookSend(name, body, idempotencyKey): Promise<void> {
       // `msgUuid` lets DingTalk drop a retried duplicate (docs/dingtalk.md §2.1).
-      await robot(name).send(
-        body as unknown as WebhookMessage,
-        idempotencyKey ? { msgUuid: idempotencyKey } : {},
-      );
+      await robot(name).send(body, idempotencyKey ? { msgUuid: idempotencyKey } : {});
     },
 
-    async robotGroupSend(name, openConversationId, msgKey, msgParam): Promise<string> {
-      const message = { msgKey, msgParam } as unknown as TemplateMessage;
+    async robotGroupSend(name, openConversationId, message): Promise<string> {
       return (await client(name).robot.sendToGroup({ openConversationId, message })).processQueryKey;
     },
 
-    async robotOtoSend(name, userIds, msgKey, msgParam): Promise<string> {
-      const message = { msgKey, msgParam } as unknown as TemplateMessage;
+    async robotOtoSend(name, userIds, message): Promise<string> {
       const r = await client(name).robot.sendToUsers({ userIds, message });
       if (r.invalidStaffIdList.length > 0 && r.invalidStaffIdList.length === userIds.length) {
         throw new DingTalkError(
@@ -134,12 +123,11 @@ export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
       return r.processQueryKey;
     },
 
-    async noticeSend(name, userIds, msg: NoticeMsg): Promise<string> {
+    async noticeSend(name, userIds, message): Promise<string> {
       const c = client(name);
       if (cfg.apps[name]?.agentId === undefined) {
         throw new ConfigError(`apps.${name}.agentId is needed for work notifications`);
       }
-      const message = msg as unknown as Parameters<typeof c.notice.send>[0]['message'];
       return (await c.notice.send({ userIds, message })).taskId;
     },
 

@@ -7,11 +7,16 @@
  * time and never travel through the store.
  */
 
-/** A custom-robot webhook body (docs/dingtalk.md §2.4): one of the five msgtypes plus `at`. */
-export type WebhookBody = Record<string, unknown> & { msgtype: string };
+import type { NoticeMessage } from '../../api/notice/notice-messages.js';
+import type { TemplateMessage } from '../../api/robot/app-templates.js';
+import type { WebhookMessage } from '../../api/robot/webhook-messages.js';
 
-/** Work-notification `msg` object (docs/dingtalk.md §5.3, snake_case). */
-export type NoticeMsg = Record<string, unknown> & { msgtype: string };
+/**
+ * The messages are the library's own types, built with its builders (`webhookMessage`, `appMessage`,
+ * `noticeMessage`): a custom-robot webhook body (docs/dingtalk.md §2.4), an app-robot template (§3.2) and a
+ * work-notification `msg` (§5.3).
+ */
+export type { NoticeMessage, TemplateMessage, WebhookMessage };
 
 export interface TodoCreate {
   /** Owner of the todo (unionId, docs/dingtalk.md §8.1). */
@@ -49,23 +54,13 @@ export interface ResolvedUser {
 
 export interface DingTalkPort {
   /** Custom robot webhook send (§2). Resolves when DingTalk answered errcode 0. */
-  webhookSend(robot: string, body: WebhookBody, idempotencyKey?: string): Promise<void>;
+  webhookSend(robot: string, body: WebhookMessage, idempotencyKey?: string): Promise<void>;
   /** App robot group send (§3.1). Returns the processQueryKey. */
-  robotGroupSend(
-    app: string,
-    openConversationId: string,
-    msgKey: string,
-    msgParam: Record<string, string>,
-  ): Promise<string>;
+  robotGroupSend(app: string, openConversationId: string, message: TemplateMessage): Promise<string>;
   /** App robot 1:1 batch send (§3.1). Returns the processQueryKey. */
-  robotOtoSend(
-    app: string,
-    userIds: string[],
-    msgKey: string,
-    msgParam: Record<string, string>,
-  ): Promise<string>;
+  robotOtoSend(app: string, userIds: string[], message: TemplateMessage): Promise<string>;
   /** Work notification (§5.1). Returns the task id. */
-  noticeSend(app: string, userIds: string[], msg: NoticeMsg): Promise<string>;
+  noticeSend(app: string, userIds: string[], msg: NoticeMessage): Promise<string>;
   /** Media upload (§6.1). Returns the media id. */
   mediaUpload(
     app: string,

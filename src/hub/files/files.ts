@@ -9,6 +9,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { contentTypeFor } from '../../api/media/media-limits.js';
+import { noticeMessage } from '../../api/notice/notice-messages.js';
+import { appMessage } from '../../api/robot/app-templates.js';
+import { webhookMessage } from '../../api/robot/webhook-messages.js';
 import { ValidationError } from '../../core/errors.js';
 import { cleanFileName } from '../../core/file-name.js';
 import { hashFile, makeTempDir, spoolTo } from '../../core/temp-file.js';
@@ -26,6 +29,7 @@ import {
   peopleOrdered,
   personConversation,
   planMessage,
+  withKeyword,
 } from '../messages/plan.js';
 import { type PeopleDirectory, resolveUnique } from '../people.js';
 import type { Actor, DeliveryStatus, FileShare, FileShareInput } from '../service.js';
@@ -252,21 +256,18 @@ export class FileService {
         payload: {
           t: 'webhook',
           robot: g.robot!,
-          body: {
-            msgtype: 'link',
-            link: {
-              title: withKeyword(fileName, cfg.robots[g.robot!]?.keywords),
-              text: input.comment ?? `${fileName} (${mb(bytes.size)})`,
-              messageUrl: input.publicUrl!,
-            },
-          },
+          body: webhookMessage.link({
+            title: withKeyword(fileName, cfg.robots[g.robot!]?.keywords),
+            text: input.comment ?? `${fileName} (${mb(bytes.size)})`,
+            messageUrl: input.publicUrl!,
+          }),
         },
         rateKey: `webhook:${g.robot}`,
       });
     } else {
       // Upload now: the media id must exist before the message that points at it is durable (§6.1).
       mediaId = await d.dingtalk.mediaUpload(app!, 'file', fileName, bytes.data, contentTypeFor(ext));
-      const msgParam = { mediaId, fileName: fileName, fileType: ext };
+      const file = appMessage.file(mediaId, fileName, ext);
       if (hasGroup) {
         const g = cfg.groups[target]!;
         jobs.push({
@@ -276,8 +277,7 @@ export class FileService {
             t: 'group',
             app: app!,
             openConversationId: g.openConversationId!,
-            msgKey: 'sampleFile',
-            msgParam,
+            ...file,
           },
         });
       } else {
@@ -291,9 +291,9 @@ export class FileService {
                     t: 'notice',
                     app: app!,
                     userIds: [p.userId!],
-                    msg: { msgtype: 'file', file: { media_id: mediaId } },
+                    msg: noticeMessage.file(mediaId),
                   }
-                : { t: 'oto', app: app!, userIds: [p.userId!], msgKey: 'sampleFile', msgParam },
+                : { t: 'oto', app: app!, userIds: [p.userId!], ...file },
           });
         }
       }
@@ -396,9 +396,4 @@ function overall(statuses: DeliveryStatus[], fallback: DeliveryStatus): Delivery
   for (const s of ['dead', 'parked', 'sending', 'queued', 'cancelled'] as const)
     if (statuses.includes(s)) return s;
   return 'sent';
-}
-
-function withKeyword(title: string, keywords: readonly string[] | undefined): string {
-  if (!keywords || keywords.length === 0 || keywords.some((k) => title.includes(k))) return title;
-  return `[${keywords[0]}] ${title}`;
 }

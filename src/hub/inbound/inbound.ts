@@ -11,6 +11,7 @@
  *   person who marked it may.
  */
 
+import { appMessage } from '../../api/robot/app-templates.js';
 import type { Logger } from '../../core/logger.js';
 import { storableDeep } from '../../core/text.js';
 import type { EventBus } from '../../observe/events.js';
@@ -294,7 +295,7 @@ export class InboundService {
       return {
         channel: 'app',
         target: msg.senderNick ?? msg.senderStaffId,
-        payload: { t: 'oto', app, userIds: [msg.senderStaffId], msgKey: 'sampleText', msgParam: { content } },
+        payload: { t: 'oto', app, userIds: [msg.senderStaffId], ...appMessage.text(content) },
         ...orderFields(personConversation(msg.senderStaffId), peopleOrdered(cfg), 1),
       };
     }
@@ -308,8 +309,7 @@ export class InboundService {
         t: 'group',
         app,
         openConversationId: msg.conversationId,
-        msgKey: 'sampleText',
-        msgParam: { content },
+        ...appMessage.text(content),
       },
       // A group not in the config has no ordering setting: its replies are not ordered.
       ...orderFields(

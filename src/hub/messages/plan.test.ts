@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { CustomRobot } from '../../api/robot/custom-robot.js';
+import { WEBHOOK_MAX_BYTES } from '../../api/robot/webhook-validate.js';
 import { parseConfig } from '../config.js';
 import { type MentionTarget, planMessage, robotMentions } from './plan.js';
 
@@ -105,7 +108,9 @@ describe('splitting over the caps', () => {
     expect(jobs.map((j) => j.part?.index)).toEqual(jobs.map((_, i) => i + 1));
     // Nothing lost, order kept: every line appears once, in order, across the parts.
     const joined = jobs
-      .map((j) => (j.payload.t === 'webhook' ? (j.payload.body['text'] as { content: string }).content : ''))
+      .map((j) =>
+        j.payload.t === 'webhook' && j.payload.body.msgtype === 'text' ? j.payload.body.text.content : '',
+      )
       .join('\n');
     let at = -1;
     for (const i of [0, 1, 1500, 2999]) {
@@ -115,8 +120,22 @@ describe('splitting over the caps', () => {
     }
     // The mention lands in the last part, which carries `at`.
     const last = jobs.at(-1)!.payload;
-    expect(last.t === 'webhook' && last.body['at']).toBeTruthy();
-    expect(jobs[0]!.payload.t === 'webhook' && jobs[0]!.payload.body['at']).toBeFalsy();
+    expect(last.t === 'webhook' && 'at' in last.body && last.body.at).toBeTruthy();
+    const first = jobs[0]!.payload;
+    expect(first.t === 'webhook' && 'at' in first.body && first.body.at).toBeFalsy();
+  });
+
+  it('leaves room in every webhook part for the msgUuid the sender adds, so the library never refuses a part', () => {
+    // Escaped quotes put these parts within a few bytes of the cap (19,985 of 20,000 before room was kept).
+    const text = Array.from({ length: 150 }, () => 'x'.repeat(399)).join('"');
+    const jobs = planMessage({ group: 'ops', text, format: 'text' }, cfg);
+    expect(jobs.length).toBeGreaterThan(1);
+    const robot = new CustomRobot({ accessToken: 'a'.repeat(64), env: {} });
+    for (const j of jobs) {
+      if (j.payload.t !== 'webhook') throw new Error('expected webhook jobs');
+      const req = robot.buildRequest(j.payload.body, { msgUuid: randomUUID() });
+      expect(Buffer.byteLength(JSON.stringify(req.body))).toBeLessThanOrEqual(WEBHOOK_MAX_BYTES);
+    }
   });
 
   it('keeps work notifications within 2,048 bytes', () => {

@@ -8,8 +8,9 @@
  * - people: the default app's robot 1:1 message (§3.1), or a work notification with `via: 'notice'` (§5);
  *   custom robots are group-only (§2), so `via: 'robot'` to people is refused.
  *
- * Size caps: webhook body 20,000 bytes (§2), app-robot msgParam 15,000 bytes (§3.1), work-notification msg
- * 2,048 bytes (§5.1). A text over the cap is split into ordered parts sharing one order key, so the dispatcher
+ * Size caps are the library's (webhook body, §2.6; app-robot msgParam, §3.1; work-notification msg, §5.1), and so are
+ * the message builders and the keyword check: the hub holds DingTalk's message types end to end and restates none
+ * of DingTalk's rules. A text over the cap is split into ordered parts sharing one order key, so the dispatcher
  * delivers them in order. Appended mentions land in the last part, so that part carries the `at` object.
  *
  * Ordering (docs/hub.md "Ordering"): an ordered conversation's jobs share its key (`group:<alias>`,
@@ -17,13 +18,20 @@
  * when it was split, a key of its own (scope `message`), so its parts stay in order without holding anyone back.
  */
 
+import { NOTICE_MAX_BYTES, type NoticeMessage, noticeMessage } from '../../api/notice/notice-messages.js';
+import { appMessage, MSG_PARAM_MAX_BYTES, type TemplateMessage } from '../../api/robot/app-templates.js';
+import { type WebhookAt, type WebhookMessage, webhookMessage } from '../../api/robot/webhook-messages.js';
+import { checkKeywords, WEBHOOK_MAX_BYTES } from '../../api/robot/webhook-validate.js';
 import { ValidationError } from '../../core/errors.js';
 import type { HubConfig } from '../config.js';
 import type { JobChannel, JobPayload, JobSpec } from '../delivery/jobs.js';
-import type { NoticeMsg, WebhookBody } from '../dingtalk/port.js';
 import { byteLength, numberParts, splitMessage } from './split.js';
 
-export const CAPS = { robot: 20_000, app: 15_000, notice: 2_048 } as const;
+/**
+ * Room kept in a webhook body for the `msgUuid` the sender adds (the job id, docs/dingtalk.md §2.1), so a part that
+ * fits here still fits the library's cap on the wire.
+ */
+const MSG_UUID_ROOM = 64;
 
 export interface MentionTarget {
   name: string;
@@ -95,6 +103,8 @@ export function defaultAppName(cfg: HubConfig): string | undefined {
   return cfg.defaultApp ?? Object.keys(cfg.apps)[0];
 }
 
+const OP = 'messages.send';
+
 export function planMessage(input: PlanInput, cfg: HubConfig): JobSpec[] {
   if (input.text.trim() === '') throw new ValidationError('must not be empty', 'text');
   const hasGroup = input.group !== undefined;
@@ -115,10 +125,10 @@ function planGroup(input: PlanInput, alias: string, cfg: HubConfig): JobSpec[] {
     if (!g.robot) throw new ValidationError(`group "${alias}" has no custom robot`, 'via');
     const robot = cfg.robots[g.robot]!;
     const { text, at } = robotMentions(input);
-    const parts = fitParts(text, CAPS.robot, (t, k, n) =>
+    if (!input.addKeyword) checkKeywords(webhookBody(input, text, undefined, 0, 1), robot.keywords ?? [], OP);
+    const parts = fitParts(text, WEBHOOK_MAX_BYTES - MSG_UUID_ROOM, (t, k, n) =>
       webhookBody(input, withKeyword(t, robot.keywords), k === n - 1 ? at : undefined, k, n),
     );
-    if (!input.addKeyword) checkKeywords(text, robot.keywords, input.title);
     return parts.map((body, k) => ({
       channel: 'robot' as const,
       target: alias,
@@ -134,7 +144,7 @@ function planGroup(input: PlanInput, alias: string, cfg: HubConfig): JobSpec[] {
   }
   const app = g.app;
   const text = nameMentions(input);
-  const parts = fitParts(text, CAPS.app, (t, k, n) => appParam(input, t, k, n));
+  const parts = fitParts(text, MSG_PARAM_MAX_BYTES, (t, k, n) => appParam(input, t, k, n));
   return parts.map((p, k) => ({
     channel: 'app' as const,
     target: alias,
@@ -158,7 +168,7 @@ function planPerson(input: PlanInput, person: MentionTarget, cfg: HubConfig): Jo
     if (cfg.apps[app]?.agentId === undefined) {
       throw new ValidationError(`work notifications need apps.${app}.agentId`, 'via');
     }
-    const parts = fitParts(text, CAPS.notice, (t, k, n) => noticeMsg(input, t, k, n));
+    const parts = fitParts(text, NOTICE_MAX_BYTES, (t, k, n) => noticeMsg(input, t, k, n));
     return parts.map((msg, k) => ({
       channel: 'notice' as const,
       target: person.name,
@@ -167,7 +177,7 @@ function planPerson(input: PlanInput, person: MentionTarget, cfg: HubConfig): Jo
       part: parts.length > 1 ? { index: k + 1, count: parts.length } : undefined,
     }));
   }
-  const parts = fitParts(text, CAPS.app, (t, k, n) => appParam(input, t, k, n));
+  const parts = fitParts(text, MSG_PARAM_MAX_BYTES, (t, k, n) => appParam(input, t, k, n));
   return parts.map((p, k) => ({
     channel: 'app' as const,
     target: person.name,
@@ -183,7 +193,7 @@ function planPerson(input: PlanInput, person: MentionTarget, cfg: HubConfig): Jo
  */
 export function robotMentions(input: PlanInput): {
   text: string;
-  at: WebhookBody['at'] | undefined;
+  at: WebhookAt | undefined;
 } {
   const people = input.mention ?? [];
   if (people.length > 50)
@@ -219,17 +229,11 @@ function nameMentions(input: PlanInput): string {
   return tail.length > 0 ? `${input.text}\n${tail.join(' ')}` : input.text;
 }
 
-function checkKeywords(text: string, keywords: readonly string[] | undefined, title?: string): void {
-  if (!keywords || keywords.length === 0) return;
-  if (keywords.some((k) => text.includes(k) || (title?.includes(k) ?? false))) return;
-  throw new ValidationError(
-    `the robot only accepts messages containing one of its keywords (${keywords.join(', ')}); nothing was sent`,
-    'text',
-  );
-}
-
-/** A split part that lost the keyword gets it back as a prefix, so every part passes the robot's check. */
-function withKeyword(text: string, keywords: readonly string[] | undefined): string {
+/**
+ * A split part that lost the keyword, or a hub-written text, gets the robot's first keyword as a prefix, so every
+ * part passes the robot's check (docs/dingtalk.md §2.2).
+ */
+export function withKeyword(text: string, keywords: readonly string[] | undefined): string {
   if (!keywords || keywords.length === 0 || keywords.some((k) => text.includes(k))) return text;
   return `[${keywords[0]}] ${text}`;
 }
@@ -239,36 +243,31 @@ function partTitle(input: PlanInput, text: string, k: number, n: number): string
   return n > 1 ? `${base} (${k + 1}/${n})` : base;
 }
 
+/** The `at` object is set as given: `robotMentions` has already written the handles into the text. */
 function webhookBody(
   input: PlanInput,
   text: string,
-  at: WebhookBody['at'] | undefined,
+  at: WebhookAt | undefined,
   k: number,
   n: number,
-): WebhookBody {
-  const body: WebhookBody =
+): WebhookMessage {
+  const m =
     input.format === 'markdown'
-      ? { msgtype: 'markdown', markdown: { title: partTitle(input, text, k, n), text } }
-      : { msgtype: 'text', text: { content: text } };
-  if (at) body['at'] = at;
-  return body;
+      ? webhookMessage.markdown(partTitle(input, text, k, n), text)
+      : webhookMessage.text(text);
+  return at ? { ...m, at } : m;
 }
 
-function appParam(
-  input: PlanInput,
-  text: string,
-  k: number,
-  n: number,
-): { msgKey: string; msgParam: Record<string, string> } {
+function appParam(input: PlanInput, text: string, k: number, n: number): TemplateMessage {
   return input.format === 'markdown'
-    ? { msgKey: 'sampleMarkdown', msgParam: { title: partTitle(input, text, k, n), text } }
-    : { msgKey: 'sampleText', msgParam: { content: text } };
+    ? appMessage.markdown(partTitle(input, text, k, n), text)
+    : appMessage.text(text);
 }
 
-function noticeMsg(input: PlanInput, text: string, k: number, n: number): NoticeMsg {
+function noticeMsg(input: PlanInput, text: string, k: number, n: number): NoticeMessage {
   return input.format === 'markdown'
-    ? { msgtype: 'markdown', markdown: { title: partTitle(input, text, k, n), text } }
-    : { msgtype: 'text', text: { content: text } };
+    ? noticeMessage.markdown(partTitle(input, text, k, n), text)
+    : noticeMessage.text(text);
 }
 
 /**
