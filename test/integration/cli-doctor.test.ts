@@ -95,7 +95,7 @@ describe('dingkit doctor', () => {
   it("reports a malformed webhook with the library's refusal, never the token, and does not call it", async () => {
     const canary = 'feedface'.repeat(8);
     const before = emu.requests({ route: 'POST /robot/send' }).length;
-    const r = await runCliProcess(['doctor', '--probe-robots', '--json'], {
+    const r = await runCliInProcess(['doctor', '--probe-robots', '--json'], {
       cwd: configDir({ robotToken: `ftp://${new URL(emu.url).host}/robot/send?access_token=${canary}` }),
     });
     const out = JSON.parse(r.stdout) as DoctorOut;
