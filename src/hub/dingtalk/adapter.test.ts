@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { webhookMessage } from '../../api/robot/webhook-messages.js';
+import { parseWebhookUrl } from '../../api/robot/webhook-url.js';
+import { ValidationError } from '../../core/errors.js';
+import { parseConfig } from '../config.js';
+import { createDingTalkAdapter } from './adapter.js';
+
+const TOKEN = 'feedface'.repeat(8);
+
+describe('the adapter reads robot webhooks with the library parser', () => {
+  it.each([
+    'https://oapi.dingtalk.com/robot/send',
+    `ftp://oapi.dingtalk.com/robot/send?access_token=${TOKEN}`,
+  ])(
+    'refuses %j before any I/O with the same ValidationError as the library, without the token',
+    async (webhook) => {
+      const config = parseConfig({ robots: { ops: { webhook } } }, {});
+      // Port 9 on loopback: a request that got out would fail as a network error, not a ValidationError.
+      const dt = createDingTalkAdapter({ config, oapiBase: 'http://127.0.0.1:9', timeoutMs: 500 });
+      let expected: unknown;
+      try {
+        parseWebhookUrl(webhook, 'webhook.send');
+      } catch (e) {
+        expected = e;
+      }
+      try {
+        const sent = dt.webhookSend('ops', webhookMessage.text('hi'));
+        await expect(sent).rejects.toBeInstanceOf(ValidationError);
+        await expect(sent).rejects.toMatchObject({
+          field: 'webhook',
+          outcome: 'not_sent',
+          message: (expected as Error).message,
+        });
+        await sent.catch((e: Error) => expect(e.message).not.toContain(TOKEN));
+      } finally {
+        await dt.close();
+      }
+    },
+  );
+});
