@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { appMessage, encodeTemplate, type TemplateMessage } from '../../api/robot/app-templates.js';
 import { webhookMessage } from '../../api/robot/webhook-messages.js';
 import { parseWebhookUrl } from '../../api/robot/webhook-url.js';
 import { ValidationError } from '../../core/errors.js';
 import { parseConfig } from '../config.js';
+import { createSender } from '../delivery/sender.js';
 import { createDingTalkAdapter } from './adapter.js';
+import type { DingTalkPort } from './port.js';
 
 const TOKEN = 'feedface'.repeat(8);
 
@@ -37,4 +40,25 @@ describe('the adapter reads robot webhooks with the library parser', () => {
       }
     },
   );
+});
+
+describe('outbox rows stored before the port took the library types', () => {
+  it('a flat {msgKey, msgParam} row reaches DingTalk as the same template a builder makes today', async () => {
+    // Written by the hub before this change: the stored JSON shape is unchanged, so it is read as it is.
+    const old =
+      '{"t":"group","app":"hub","openConversationId":"cid1","msgKey":"sampleText","msgParam":{"content":"hi"}}';
+    const seen: TemplateMessage[] = [];
+    const port: Pick<DingTalkPort, 'robotGroupSend'> = {
+      robotGroupSend: async (_app, _cid, message) => {
+        seen.push(message);
+        return 'pqk';
+      },
+    };
+    const send = createSender({ dingtalk: port as DingTalkPort, onTodoCreated: async () => {} });
+    expect(await send({ id: '1', payload: old })).toEqual({ remoteId: 'pqk' });
+    expect(seen).toHaveLength(1);
+    expect(encodeTemplate(seen[0]!, 'robot.groupSend')).toEqual(
+      encodeTemplate(appMessage.text('hi'), 'robot.groupSend'),
+    );
+  });
 });
