@@ -34,8 +34,9 @@ import {
 
 export interface CustomRobotOptions {
   /**
-   * The webhook URL as shown in DingTalk (`https://oapi.dingtalk.com/robot/send?access_token=...`).
-   * Give this or `accessToken`.
+   * The webhook URL as shown in DingTalk (`https://oapi.dingtalk.com/robot/send?access_token=...`), or its token
+   * alone. Give this or `accessToken`. Read by `parseWebhookUrl`: a malformed one is a ValidationError that never
+   * holds the token.
    */
   webhook?: string | undefined;
   /** The robot's `access_token` alone; the URL is then built on the client's `oapiBase`. */
@@ -162,7 +163,7 @@ export class CustomRobot {
   buildRequest(message: WebhookMessage, options: WebhookSendOptions = {}): DingTalkRequest {
     const m = validateWebhookMessage(message, OP);
     checkKeywords(m, this.#keywords, OP);
-    let body: Record<string, unknown> = m as unknown as Record<string, unknown>;
+    let body: Record<string, unknown> = { ...m };
     if (options.msgUuid !== undefined) {
       if (typeof options.msgUuid !== 'string' || options.msgUuid.length === 0) {
         throw new ValidationError('must be a non-empty string', 'msgUuid', { operation: OP });

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { appMessage, encodeTemplate, type TemplateMessage } from '../../api/robot/app-templates.js';
+import { webhookMessage } from '../../api/robot/webhook-messages.js';
+import { parseWebhookUrl } from '../../api/robot/webhook-url.js';
+import { ValidationError } from '../../core/errors.js';
+import { parseConfig } from '../config.js';
+import { createSender } from '../delivery/sender.js';
+import { createDingTalkAdapter } from './adapter.js';
+import type { DingTalkPort } from './port.js';
+
+const TOKEN = 'feedface'.repeat(8);
+
+describe('the adapter reads robot webhooks with the library parser', () => {
+  it.each([
+    'https://oapi.dingtalk.com/robot/send',
+    `ftp://oapi.dingtalk.com/robot/send?access_token=${TOKEN}`,
+  ])(
+    'refuses %j before any I/O with the same ValidationError as the library, without the token',
+    async (webhook) => {
+      const config = parseConfig({ robots: { ops: { webhook } } }, {});
+      // Port 9 on loopback: a request that got out would fail as a network error, not a ValidationError.
+      const dt = createDingTalkAdapter({ config, oapiBase: 'http://127.0.0.1:9', timeoutMs: 500 });
+      let expected: unknown;
+      try {
+        parseWebhookUrl(webhook, 'webhook.send');
+      } catch (e) {
+        expected = e;
+      }
+      try {
+        const sent = dt.webhookSend('ops', webhookMessage.text('hi'));
+        await expect(sent).rejects.toBeInstanceOf(ValidationError);
+        await expect(sent).rejects.toMatchObject({
+          field: 'webhook',
+          outcome: 'not_sent',
+          message: (expected as Error).message,
+        });
+        await sent.catch((e: Error) => expect(e.message).not.toContain(TOKEN));
+      } finally {
+        await dt.close();
+      }
+    },
+  );
+});
+
+describe('outbox rows stored before the port took the library types', () => {
+  it('a flat {msgKey, msgParam} row reaches DingTalk as the same template a builder makes today', async () => {
+    // Written by the hub before this change: the stored JSON shape is unchanged, so it is read as it is.
+    const old =
+      '{"t":"group","app":"hub","openConversationId":"cid1","msgKey":"sampleText","msgParam":{"content":"hi"}}';
+    const seen: TemplateMessage[] = [];
+    const port: Pick<DingTalkPort, 'robotGroupSend'> = {
+      robotGroupSend: async (_app, _cid, message) => {
+        seen.push(message);
+        return 'pqk';
+      },
+    };
+    const send = createSender({ dingtalk: port as DingTalkPort, onTodoCreated: async () => {} });
+    expect(await send({ id: '1', payload: old })).toEqual({ remoteId: 'pqk' });
+    expect(seen).toHaveLength(1);
+    expect(encodeTemplate(seen[0]!, 'robot.groupSend')).toEqual(
+      encodeTemplate(appMessage.text('hi'), 'robot.groupSend'),
+    );
+  });
+});
