@@ -69,6 +69,21 @@ describe('hub config', () => {
     expect(msg).not.toContain(secret);
   });
 
+  it("refuses a malformed webhook when the config loads, with the parser's reason and not the token", () => {
+    const token = 'c0ffee'.repeat(10);
+    for (const [webhook, reason] of [
+      [`ftp://oapi.dingtalk.com/robot/send?access_token=${token}`, 'must be an http(s) URL'],
+      ['https://oapi.dingtalk.com/robot/send?sign=abc', 'URL has no access_token'],
+      [`${token} `, 'nor a bare robot token'],
+    ] as const) {
+      const msg = expectThrows(() => parseConfig({ robots: { ops: { webhook } } }, {}), ConfigError).message;
+      expect(msg).toContain('robots.ops.webhook');
+      expect(msg).toContain(reason);
+      expect(msg).not.toContain(token);
+    }
+    expect(parseConfig({ robots: { ops: { webhook: token } } }, {}).robots['ops']!.webhook).toBe(token);
+  });
+
   // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is the config file's placeholder syntax
   it('expands ${ENV} references and reports missing ones by key', () => {
     const cfg = parseConfig(

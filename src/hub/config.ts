@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseWebhookUrl } from '../api/robot/webhook-url.js';
 import { ConfigError } from '../core/errors.js';
 import { readConfigSource, showPath } from './config-source.js';
 
@@ -60,8 +61,18 @@ const app = z
 
 const robot = z
   .object({
-    /** Full webhook URL or just its access token. */
-    webhook: z.string().min(8),
+    /** Full webhook URL or just its access token, read by the library's one parser (docs/dingtalk.md §2.1). */
+    webhook: z.string().superRefine((v, ctx) => {
+      try {
+        parseWebhookUrl(v, 'config');
+      } catch (e) {
+        // The parser's refusal names what is wrong and never the token.
+        ctx.addIssue({
+          code: 'custom',
+          message: e instanceof Error ? e.message.replace(/^webhook: /, '') : 'invalid',
+        });
+      }
+    }),
     /** Sign secret (`SEC...`) when the robot uses signing. */
     secret: z.string().startsWith('SEC').optional(),
     /** Keywords configured on the robot: every message must contain one. */
