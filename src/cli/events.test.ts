@@ -7,11 +7,12 @@ describe('dingkit events --type', () => {
     expect([...selectTypes('delivery, task.created')]).toEqual(['delivery', 'task.created']);
     expect([...selectTypes('delivery*')]).toEqual(['delivery', 'delivery.redriven']);
     expect([...selectTypes('task.t*,task.todo')]).toEqual(['task.todo']);
+    expect([...selectTypes('task.')]).toEqual(EVENT_NAMES.filter((n) => n.startsWith('task.')));
     expect(selectTypes('*').size).toBe(EVENT_NAMES.length);
   });
 
   it('refuses a type that selects nothing, as a usage error naming the known ones', () => {
-    for (const bad of ['task.done', 'task', 'nope*', ' , ']) {
+    for (const bad of ['task.done', 'task', 'nope*', 'nope.', ' , ']) {
       let caught: unknown;
       try {
         selectTypes(bad);

@@ -21,8 +21,9 @@ Follows the hub's live change feed until Ctrl-C (needs a running hub).
 Types: ${EVENT_NAMES.join(', ')}`;
 
 /**
- * The event types a `--type` list selects. Each entry is a type, or a prefix ending in `*`; one that selects no
- * known type is a usage error naming the known ones (a typo would otherwise wait forever for nothing).
+ * The event types a `--type` list selects. Each entry is a type, or a prefix ending in `*` (or in `.`, as the
+ * option once took `task.`); one that selects no known type is a usage error naming the known ones (a typo would
+ * otherwise wait forever for nothing).
  */
 export function selectTypes(list: string): Set<HubEventName> {
   const out = new Set<HubEventName>();
@@ -30,7 +31,9 @@ export function selectTypes(list: string): Set<HubEventName> {
     if (entry === '') continue;
     const matched = entry.endsWith('*')
       ? EVENT_NAMES.filter((n) => n.startsWith(entry.slice(0, -1)))
-      : EVENT_NAMES.filter((n) => n === entry);
+      : entry.endsWith('.')
+        ? EVENT_NAMES.filter((n) => n.startsWith(entry))
+        : EVENT_NAMES.filter((n) => n === entry);
     if (matched.length === 0)
       throw usage(`unknown event type "${oneLine(entry)}"; known: ${EVENT_NAMES.join(', ')}`);
     for (const n of matched) out.add(n);
