@@ -4,18 +4,43 @@
  * drops, so nothing in the hub's replay buffer is missed. `--json` prints one JSON object per line (NDJSON).
  */
 
+import { EVENT_NAMES, type HubEventName, isEventName } from '../observe/event-map.js';
 import { type CliContext, parse } from './context.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { oneLine } from './terminal-text.js';
 
-export const eventsHelp = `Usage: dingkit events [--replay] [--type PREFIX[,PREFIX]] [--count N]
+export const eventsHelp = `Usage: dingkit events [--replay] [--type TYPE[,TYPE]] [--count N]
 
 Follows the hub's live change feed until Ctrl-C (needs a running hub).
 
   --replay        start with the events still in the hub's buffer (the last 1,000)
-  --type PREFIX   only events whose type starts with one of these (task., delivery, inbound.)
+  --type TYPE     only events of these types; "task.*" stands for every type that starts with "task."
   --count N       exit after N events (scripts)
-  --json          one JSON object per line: {"id","type","at",...data}`;
+  --json          one JSON object per line: {"id","type","at",...data}
+
+Types: ${EVENT_NAMES.join(', ')}`;
+
+/**
+ * The event types a `--type` list selects. Each entry is a type, or a prefix ending in `*` (or in `.`, as the
+ * option once took `task.`); one that selects no known type is a usage error naming the known ones (a typo would
+ * otherwise wait forever for nothing).
+ */
+export function selectTypes(list: string): Set<HubEventName> {
+  const out = new Set<HubEventName>();
+  for (const entry of list.split(',').map((s) => s.trim())) {
+    if (entry === '') continue;
+    const matched = entry.endsWith('*')
+      ? EVENT_NAMES.filter((n) => n.startsWith(entry.slice(0, -1)))
+      : entry.endsWith('.')
+        ? EVENT_NAMES.filter((n) => n.startsWith(entry))
+        : EVENT_NAMES.filter((n) => n === entry);
+    if (matched.length === 0)
+      throw usage(`unknown event type "${oneLine(entry)}"; known: ${EVENT_NAMES.join(', ')}`);
+    for (const n of matched) out.add(n);
+  }
+  if (out.size === 0) throw usage(`--type needs at least one of: ${EVENT_NAMES.join(', ')}`);
+  return out;
+}
 
 interface SseEvent {
   id: number;
@@ -67,10 +92,7 @@ export async function eventsVerb(
   const count = v.count === undefined ? undefined : Number(v.count);
   if (count !== undefined && (!Number.isInteger(count) || count < 1))
     throw usage('--count is a positive number');
-  const prefixes = v.type
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const types = v.type === undefined ? undefined : selectTypes(v.type);
   const base = ctx.hubUrl().replace(/\/+$/, '').replace(/\/v1$/, '');
   const token = ctx.token;
   const stop = new AbortController();
@@ -115,7 +137,7 @@ export async function eventsVerb(
       try {
         for await (const e of readSse(res.body)) {
           last = e.id || last;
-          if (prefixes && !prefixes.some((p) => e.type.startsWith(p))) continue;
+          if (types && !(isEventName(e.type) && types.has(e.type))) continue;
           if (ctx.out.json) ctx.io.stdout.write(`${JSON.stringify({ id: e.id, type: e.type, ...e.data })}\n`);
           else ctx.io.stdout.write(`${line(e)}\n`);
           if (count !== undefined && ++shown >= count) {

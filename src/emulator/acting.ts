@@ -4,6 +4,8 @@
  * marks a Todo done (an event, type configurable: unverified), fires events, and pushes encrypted HTTP event
  * callbacks that must be answered with the encrypted `success` within 2.5 s (§9b).
  */
+
+import { TOPIC_BOT_MESSAGE, TOPIC_CARD_CALLBACK } from '../stream/types.js';
 import { ActingError } from './acting-error.js';
 import type {
   CallbackPushResult,
@@ -21,8 +23,8 @@ import { type EmulatorState, fingerprint } from './state.js';
 import type { StreamGateway } from './stream/gateway.js';
 import type { AppDef, CallbackPushRecord, MessageRecord, TodoRecord } from './types.js';
 
-export const TOPIC_BOT = '/v1.0/im/bot/messages/get';
-export const TOPIC_CARD = '/v1.0/card/instances/callback';
+// The emulator's names for the callback topics the library defines (docs/dingtalk.md §S6).
+export { TOPIC_BOT_MESSAGE as TOPIC_BOT, TOPIC_CARD_CALLBACK as TOPIC_CARD } from '../stream/types.js';
 
 export { ActingError } from './acting-error.js';
 
@@ -125,7 +127,7 @@ export class Acting {
         ? { msgtype: 'text', text: { content: ` ${body.text}` } }
         : { msgtype: body.msgtype, content: body.content }),
     };
-    const frameMessageId = this.#d.gateway.pushCallback(app.appKey, TOPIC_BOT, data);
+    const frameMessageId = this.#d.gateway.pushCallback(app.appKey, TOPIC_BOT_MESSAGE, data);
     if (app.botCallbackUrl === undefined) return { message, frameMessageId, sessionWebhook };
     // §9a HTTP mode: a JSON answer with a msgtype other than `empty` is an inline reply.
     const out = await pushBotMessage(state, app, app.botCallbackUrl, data);
@@ -205,7 +207,7 @@ export class Acting {
     });
     const session = state.openSession(conversation, app.robotCode);
     const sessionWebhook = `${this.#d.origin()}/robot/sendBySession?session=${session.session}`;
-    const frameMessageId = this.#d.gateway.pushCallback(app.appKey, TOPIC_BOT, {
+    const frameMessageId = this.#d.gateway.pushCallback(app.appKey, TOPIC_BOT_MESSAGE, {
       conversationId: `cidoto${state.hex(16)}`,
       chatbotCorpId: state.org.corpId,
       chatbotUserId: `$:LWCP_v1:$${app.robotCode}`,
@@ -274,7 +276,7 @@ export class Acting {
       if (out.answer !== undefined) this.#applyCardAnswer(outTrackId, out.answer);
       return { http: out.record };
     }
-    return { messageId: this.#d.gateway.pushCallback(app.appKey, TOPIC_CARD, data) };
+    return { messageId: this.#d.gateway.pushCallback(app.appKey, TOPIC_CARD_CALLBACK, data) };
   }
 
   async markTodoDone(

@@ -4,13 +4,18 @@
  * buffer serves `Last-Event-ID`, so a dashboard that reconnects misses nothing recent. One bus per hub instance.
  */
 
-export interface HubEvent {
-  /** Monotonic per bus; the SSE `id`. */
-  id: number;
-  type: string;
-  at: number;
-  data: Record<string, unknown>;
-}
+import type { HubEventName, HubEvents } from './event-map.js';
+
+/** One published event; without a name, the union of all of them, which narrows on `type`. */
+export type HubEvent<K extends HubEventName = HubEventName> = {
+  [N in K]: {
+    /** Monotonic per bus; the SSE `id`. */
+    id: number;
+    type: N;
+    at: number;
+    data: HubEvents[N];
+  };
+}[K];
 
 export type Listener = (e: HubEvent) => void;
 
@@ -26,8 +31,9 @@ export class EventBus {
     this.#now = opts.now ?? Date.now;
   }
 
-  publish(type: string, data: Record<string, unknown>): HubEvent {
-    const e: HubEvent = { id: this.#nextId++, type, at: this.#now(), data };
+  publish<K extends HubEventName>(type: K, data: HubEvents[K]): HubEvent<K> {
+    // The union cannot see that one K picks one member; the parameters already tie `data` to `type`.
+    const e = { id: this.#nextId++, type, at: this.#now(), data } as HubEvent;
     this.#buffer.push(e);
     if (this.#buffer.length > this.#capacity) this.#buffer.shift();
     for (const l of this.#listeners) {
@@ -37,7 +43,7 @@ export class EventBus {
         // A broken subscriber must not stop the others or the publisher.
       }
     }
-    return e;
+    return e as HubEvent<K>;
   }
 
   /** Subscribes; events after `afterId` still in the buffer are replayed first. Returns the unsubscribe. */

@@ -39,16 +39,16 @@ describe('createApiServer (real socket)', () => {
       expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const headers = { authorization: `Bearer ${token}` };
       const first = await fetch(`${server.url}/v1/events`, { headers });
-      hub.events.publish('task.created', { id: 1 });
-      hub.events.publish('task.created', { id: 2 });
+      hub.events.publish('task.reminded', { id: 1 });
+      hub.events.publish('task.reminded', { id: 2 });
       const a = await readIds(first, 2);
       expect(a.ids).toEqual([1, 2]);
       await a.reader.cancel();
       // While disconnected, more happens.
-      hub.events.publish('task.changed', { id: 1 });
-      hub.events.publish('task.changed', { id: 2 });
+      hub.events.publish('task.escalated', { id: 1 });
+      hub.events.publish('task.escalated', { id: 2 });
       const again = await fetch(`${server.url}/v1/events`, { headers: { ...headers, 'last-event-id': '2' } });
-      hub.events.publish('task.changed', { id: 3 });
+      hub.events.publish('task.escalated', { id: 3 });
       const b = await readIds(again, 3);
       expect(b.ids).toEqual([3, 4, 5]);
       await b.reader.cancel();

@@ -21,7 +21,7 @@ const ids = (text: string) => [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Num
 describe('GET /v1/events', () => {
   it('replays what came after Last-Event-ID, then streams live events, and unsubscribes on cancel', async () => {
     const h = await apiHarness();
-    for (let i = 1; i <= 4; i++) h.hub.events.publish('task.created', { id: i });
+    for (let i = 1; i <= 4; i++) h.hub.events.publish('task.reminded', { id: i });
     const res = await h.app.request('/v1/events', {
       headers: h.auth(h.tokens.read, { 'last-event-id': '2' }),
     });
@@ -29,10 +29,10 @@ describe('GET /v1/events', () => {
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const first = await readUntil(res, (t) => ids(t).includes(4));
     expect(ids(first.text)).toEqual([3, 4]);
-    expect(first.text).toContain('event: task.created\ndata: {"at":');
+    expect(first.text).toContain('event: task.reminded\ndata: {"at":');
     expect(h.streams.size).toBe(1);
 
-    h.hub.events.publish('task.done', { id: 3 });
+    h.hub.events.publish('task.escalated', { id: 3 });
     let more = '';
     const decoder = new TextDecoder();
     while (!more.includes('id: 5')) {
@@ -40,7 +40,7 @@ describe('GET /v1/events', () => {
       if (done) break;
       more += decoder.decode(value);
     }
-    expect(more).toContain('event: task.done');
+    expect(more).toContain('event: task.escalated');
     await first.reader.cancel();
     expect(h.hub.events.subscribers).toBe(0);
     expect(h.streams.size).toBe(0);
@@ -48,8 +48,8 @@ describe('GET /v1/events', () => {
 
   it('replays the whole buffer with ?lastEventId=0 and sends nothing old without it', async () => {
     const h = await apiHarness();
-    h.hub.events.publish('a', {});
-    h.hub.events.publish('b', {});
+    h.hub.events.publish('task.reminded', { id: 1 });
+    h.hub.events.publish('task.reminded', { id: 2 });
     const all = await h.app.request('/v1/events?lastEventId=0', { headers: h.auth(h.tokens.read) });
     const got = await readUntil(all, (t) => ids(t).includes(2));
     expect(ids(got.text)).toEqual([1, 2]);
@@ -58,7 +58,7 @@ describe('GET /v1/events', () => {
     const live = await h.app.request('/v1/events', { headers: h.auth(h.tokens.read) });
     const hello = await readUntil(live, (t) => t.includes(': connected'));
     expect(ids(hello.text)).toEqual([]);
-    h.hub.events.publish('c', {});
+    h.hub.events.publish('task.reminded', { id: 3 });
     const next = await hello.reader.read();
     expect(ids(new TextDecoder().decode(next.value))).toEqual([3]);
     await hello.reader.cancel();
@@ -66,7 +66,7 @@ describe('GET /v1/events', () => {
 
   it('the header wins over the query, and a malformed Last-Event-ID is a 400', async () => {
     const h = await apiHarness();
-    for (let i = 0; i < 3; i++) h.hub.events.publish('x', {});
+    for (let i = 0; i < 3; i++) h.hub.events.publish('task.reminded', { id: i });
     const res = await h.app.request('/v1/events?lastEventId=0', {
       headers: h.auth(h.tokens.read, { 'last-event-id': '2' }),
     });
@@ -86,7 +86,7 @@ describe('GET /v1/events', () => {
 
   it('a Last-Event-ID from before a hub restart (beyond the newest id) replays the whole buffer', async () => {
     const h = await apiHarness();
-    for (let i = 0; i < 3; i++) h.hub.events.publish('x', {});
+    for (let i = 0; i < 3; i++) h.hub.events.publish('task.reminded', { id: i });
     const res = await h.app.request('/v1/events', {
       headers: h.auth(h.tokens.read, { 'last-event-id': '500' }),
     });
@@ -105,7 +105,7 @@ describe('GET /v1/events', () => {
 
   it('serves the recent events as JSON', async () => {
     const h = await apiHarness();
-    for (let i = 0; i < 5; i++) h.hub.events.publish('x', { i });
+    for (let i = 0; i < 5; i++) h.hub.events.publish('task.reminded', { id: i });
     const res = await h.app.request('/v1/events/recent?limit=2', { headers: h.auth(h.tokens.read) });
     const body = (await res.json()) as { events: Array<{ id: number }> };
     expect(body.events.map((e) => e.id)).toEqual([4, 5]);
@@ -117,7 +117,7 @@ describe('SseStreams', () => {
     const bus = new EventBus();
     const streams = new SseStreams();
     streams.open(bus, undefined, { maxBacklog: 5, heartbeatMs: 60_000 });
-    for (let i = 0; i < 50; i++) bus.publish('x', { i });
+    for (let i = 0; i < 50; i++) bus.publish('task.reminded', { id: i });
     expect(bus.subscribers).toBe(0);
     expect(streams.size).toBe(0);
   });
@@ -126,7 +126,7 @@ describe('SseStreams', () => {
     const bus = new EventBus();
     const streams = new SseStreams();
     streams.open(bus, undefined, { maxBacklog: Number.POSITIVE_INFINITY, heartbeatMs: 60_000 });
-    for (let i = 0; i < 50; i++) bus.publish('x', { i });
+    for (let i = 0; i < 50; i++) bus.publish('task.reminded', { id: i });
     expect(bus.subscribers).toBe(1);
     streams.closeAll();
     expect(bus.subscribers).toBe(0);

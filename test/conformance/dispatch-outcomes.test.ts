@@ -263,7 +263,7 @@ for (const backend of backends) {
       await enqueueMany(s!, [spec('a'), spec('b')]);
       const bus = new EventBus();
       const seen: string[] = [];
-      bus.subscribe((e) => seen.push(`${e.type}:${String(e.data['status'])}`));
+      bus.subscribe((e) => seen.push(e.type === 'delivery' ? `delivery:${e.data.status}` : e.type));
       const registry = new Registry();
       const d = dispatcher({
         store: s!,

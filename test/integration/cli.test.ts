@@ -165,37 +165,43 @@ describe('dingkit send', () => {
 
 describe('dingkit events', () => {
   it('replays the buffer filtered by type, as NDJSON, and exits after --count', async () => {
-    hub.events.publish('custom.one', { n: 1 });
-    hub.events.publish('other.x', {});
-    hub.events.publish('custom.two', { n: 2 });
-    const r = await runCli(['events', '--replay', '--type', 'custom.', '--count', '2', '--json'], {
-      env: as(tok.read),
-    });
+    hub.events.publish('task.reminded', { id: 1 });
+    hub.events.publish('delivery.redriven', { count: 1, by: 'api:ops' });
+    hub.events.publish('task.escalated', { id: 2 });
+    const r = await runCli(
+      ['events', '--replay', '--type', 'task.reminded,task.escalated', '--count', '2', '--json'],
+      { env: as(tok.read) },
+    );
     expect(r.code).toBe(0);
     const lines = r.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { type: string; n: number; id: number });
-    expect(lines.map((l) => [l.type, l.n])).toEqual([
-      ['custom.one', 1],
-      ['custom.two', 2],
-    ]);
+      .map((l) => JSON.parse(l) as { type: string; id: number });
+    expect(lines.map((l) => l.type)).toEqual(['task.reminded', 'task.escalated']);
     expect(lines[1]!.id).toBeGreaterThan(lines[0]!.id);
   });
 
+  it('an unknown --type is a usage error that lists the known types', async () => {
+    const r = await runCli(['events', '--type', 'task.done'], { env: as(tok.read) });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown event type "task.done"');
+    expect(r.stderr).toContain('task.changed, task.edited');
+  });
+
   it('follows live events in human form; a bad token exits 5', async () => {
-    const child = runCli(['events', '--type', 'live.', '--count', '1'], { env: as(tok.read) });
+    const child = runCli(['events', '--type', 'task.s*', '--count', '1'], { env: as(tok.read) });
     let done = false;
     void child.then(() => {
       done = true;
     });
     for (let i = 0; !done && i < 100; i++) {
-      hub.events.publish('live.ping', { i });
+      hub.events.publish('task.reminded', { id: i });
+      hub.events.publish('task.synced', { id: i, todoId: `todo-${i}` });
       await new Promise((r) => setTimeout(r, 200));
     }
     const r = await child;
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^\d{2}:\d{2}:\d{2} {2}live\.ping +i=\d+\n$/);
+    expect(r.stdout).toMatch(/^\d{2}:\d{2}:\d{2} {2}task\.synced +id=(\d+) todoId=todo-\1\n$/);
     const bad = await runCli(['events'], { env: as('dk_not_a_real_token_xx') });
     expect(bad.code).toBe(5);
   });

@@ -6,9 +6,9 @@
 
 import { request } from 'node:http';
 import type { StartHubOptions } from '../../src/hub/hub.js';
-import { BOT_TOPIC } from '../../src/hub/inbound/inbound.js';
 import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
 import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
+import { TOPIC_BOT_MESSAGE as BOT_TOPIC } from '../../src/stream/index.js';
 import { backends, type HubFixture, OPS, startTestHub, testConfig } from '../e2e/hub-helpers.js';
 
 export interface HostileHub {

@@ -9,7 +9,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storableDeep } from '../../src/core/text.js';
-import { BOT_TOPIC } from '../../src/hub/inbound/inbound.js';
+import { TOPIC_BOT_MESSAGE as BOT_TOPIC } from '../../src/stream/index.js';
 import { OPS } from '../e2e/hub-helpers.js';
 import { type HostileHub, startHostileHub } from './hostile-hub.js';
 

@@ -7,6 +7,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HubEvents } from '../../src/observe/event-map.js';
 import { formatSse } from '../../src/observe/events.js';
 import { chatFromStranger, type HostileHub, startHostileHub } from './hostile-hub.js';
 
@@ -109,7 +110,12 @@ describe('the SSE feed cannot be forged by text', () => {
       id: 7,
       type: 'task.created',
       at: 1,
-      data: { title: 'a\u2028b\u2029c\r\nd', nested: { k: 'x\n\ndata: y' }, ['k\nevent: x']: 1 },
+      // Fields no event carries, to show the framing does not depend on which fields there are.
+      data: {
+        title: 'a\u2028b\u2029c\r\nd',
+        nested: { k: 'x\n\ndata: y' },
+        ['k\nevent: x']: 1,
+      } as unknown as HubEvents['task.created'],
     });
     const { events, fields } = parse(text);
     expect(events).toHaveLength(1);

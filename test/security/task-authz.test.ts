@@ -8,8 +8,8 @@
  * (alice, bob, zhangsan), both with the hub's app robot.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOT_TOPIC } from '../../src/hub/inbound/inbound.js';
 import type { Task } from '../../src/hub/service.js';
+import { TOPIC_BOT_MESSAGE as BOT_TOPIC } from '../../src/stream/index.js';
 import {
   backends,
   ENG,

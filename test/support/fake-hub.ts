@@ -96,7 +96,12 @@ export class FakeHub implements HubService {
     const result: SendResult = { messageId, duplicate: false, deliveries };
     this.messages.set(messageId, result);
     if (input.idempotencyKey) this.#byKey.set(input.idempotencyKey, messageId);
-    this.events.publish('message.queued', { messageId, deliveries: deliveries.length });
+    this.events.publish('message.queued', {
+      messageId,
+      target: input.group ?? input.to?.join(', ') ?? '',
+      parts: deliveries.length,
+      by: actor.by,
+    });
     return result;
   }
 
@@ -124,7 +129,7 @@ export class FakeHub implements HubService {
       history: [{ at: this.#iso(), kind: 'created', by: actor.by }],
     };
     this.tasks.set(id, task);
-    this.events.publish('task.created', { id, title: task.title });
+    this.events.publish('task.created', { id, title: task.title, state: task.state, by: actor.by });
     return task;
   }
 
@@ -154,7 +159,7 @@ export class FakeHub implements HubService {
     t.state = transition(t.state, action);
     t.updatedAt = this.#iso();
     t.history.push({ at: this.#iso(), kind: action, by: actor.by, ...(note ? { note } : {}) });
-    this.events.publish(`task.${action}`, { id });
+    this.events.publish('task.changed', { id, state: t.state, action, by: actor.by });
     return t;
   }
 
@@ -179,7 +184,7 @@ export class FakeHub implements HubService {
       throw new ValidationError('a task keeps at least one assignee', 'assignees');
     t.updatedAt = this.#iso();
     t.history.push({ at: this.#iso(), kind: 'edited', by: actor.by });
-    this.events.publish('task.edited', { id });
+    this.events.publish('task.edited', { id, state: t.state, by: actor.by, fields: Object.keys(patch) });
     return t;
   }
 
@@ -204,7 +209,13 @@ export class FakeHub implements HubService {
       createdAt: this.#iso(),
     };
     this.shares.push({ ...share, bytes });
-    this.events.publish('file.shared', { id: share.id, fileName: share.fileName });
+    this.events.publish('file.shared', {
+      id: share.id,
+      fileName: share.fileName,
+      target: share.target,
+      channel: share.channel,
+      by: actor.by,
+    });
     return share;
   }
 
@@ -230,7 +241,7 @@ export class FakeHub implements HubService {
         moved++;
       }
     }
-    if (moved) this.events.publish('delivery.redriven', { moved });
+    if (moved) this.events.publish('delivery.redriven', { count: moved, by: actor.by });
     return moved;
   }
 

@@ -2,6 +2,7 @@
  * The inspection and control API under `/_emulator/` (docs/emulator.md). Plain JSON in and
  * out; bad input → 4xx `{error}`. Every operation is also a method on `Emulator` for in-process tests.
  */
+import { TOPIC_BOT_MESSAGE } from '../../stream/types.js';
 import { ActingError } from '../acting.js';
 import type { AttachmentInput } from '../attachments.js';
 import { validateRules } from '../faults.js';
@@ -267,7 +268,7 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
       const count = typeof b['count'] === 'number' ? Math.min(1_000_000, Math.max(0, b['count'])) : 1;
       const appKey = typeof b['appKey'] === 'string' ? b['appKey'] : emu.state.org.apps[0]?.appKey;
       if (!appKey || !emu.state.apps.has(appKey)) throw new ActingError(400, 'unknown app');
-      const topic = typeof b['topic'] === 'string' ? b['topic'] : '/v1.0/im/bot/messages/get';
+      const topic = typeof b['topic'] === 'string' ? b['topic'] : TOPIC_BOT_MESSAGE;
       for (let i = 0; i < count; i++)
         emu.gateway.pushCallback(appKey, topic, { n: i, msgtype: 'text', text: { content: `burst ${i}` } });
       return { pushed: count };

@@ -28,8 +28,9 @@ import type { Logger } from '../../core/logger.js';
 import type { Emulator } from '../../emulator/emulator.js';
 import type { Tx } from '../../store/open-store.js';
 import type { StoreSeenStore } from '../../store/seen-store.js';
+import { TOPIC_BOT_MESSAGE } from '../../stream/types.js';
 import type { HubConfig } from '../config.js';
-import { BOT_TOPIC, type InboundService, storable } from './inbound.js';
+import { type InboundService, storable } from './inbound.js';
 
 /** The hub's callback receivers, mounted by the HTTP API at `POST /callbacks/robot` and `/callbacks/events`. */
 export interface HubCallbacks {
@@ -149,7 +150,7 @@ export function createHubCallbacks(d: HubCallbackDeps): HubCallbacks {
         const kept = storable(msg);
         // DingTalk always sends a msgId (§9a); without one, the message's own content names it.
         const id = `bot:${typeof msg.msgId === 'string' && msg.msgId !== '' ? msg.msgId : `http-${digest(meta.timestamp, JSON.stringify(kept))}`}`;
-        await commit('bot', id, BOT_TOPIC, kept, meta.replay);
+        await commit('bot', id, TOPIC_BOT_MESSAGE, kept, meta.replay);
         // Nothing inline: the answer goes through the outbox as an app-robot message, like over Stream.
         return undefined;
       },

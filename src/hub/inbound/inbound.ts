@@ -18,7 +18,7 @@ import type { EventBus } from '../../observe/events.js';
 import type { Counter } from '../../observe/metrics.js';
 import type { Tx } from '../../store/open-store.js';
 import type { StreamClient } from '../../stream/client.js';
-import type { BotMessage } from '../../stream/types.js';
+import { type BotMessage, TOPIC_BOT_MESSAGE } from '../../stream/types.js';
 import type { HubConfig } from '../config.js';
 import type { JobSpec } from '../delivery/jobs.js';
 import type { OutboxPort } from '../delivery/outbox-port.js';
@@ -39,7 +39,6 @@ import { parseCommand } from './commands.js';
 import type { Inbox, InboxEntry } from './inbox.js';
 import { repliesFor } from './replies.js';
 
-export const BOT_TOPIC = '/v1.0/im/bot/messages/get';
 /** What the Todo poller (tasks/todo-poller.ts) commits when it finds a Todo done: handled like the Todo event. */
 export const TODO_POLL_EVENT = 'dingkit_todo_poll';
 
@@ -159,7 +158,10 @@ export class InboundService {
             'inbound push not stored yet; retrying before the ack',
           );
         }
-        this.#d.received?.inc({ kind: topic === BOT_TOPIC ? 'bot' : 'event', result: 'commit_retry' });
+        this.#d.received?.inc({
+          kind: topic === TOPIC_BOT_MESSAGE ? 'bot' : 'event',
+          result: 'commit_retry',
+        });
         await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** (attempt - 1))));
       }
     }
@@ -171,7 +173,7 @@ export class InboundService {
     // What people type cannot be refused with a 400: NUL is dropped and lone surrogates become U+FFFD before any of
     // it (a nick in task history, a command echoed in a reply) reaches a store that would refuse it (core/text.ts).
     const payload = storableDeep(entry.payload);
-    if (entry.topic === BOT_TOPIC) return this.#botMessage(payload as BotMessage, tx);
+    if (entry.topic === TOPIC_BOT_MESSAGE) return this.#botMessage(payload as BotMessage, tx);
     const p = payload as { eventType?: string; data?: Record<string, unknown> } | null;
     if (p?.eventType && (p.eventType === TODO_POLL_EVENT || this.#d.todoEventTypes.includes(p.eventType))) {
       return this.#todoEvent(p.data ?? {}, tx);
