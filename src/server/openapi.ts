@@ -6,6 +6,7 @@
  */
 
 import { z } from 'zod';
+import { EVENT_NAMES } from '../observe/event-map.js';
 import type { Scope } from './auth.js';
 import * as C from './contracts.js';
 
@@ -234,7 +235,7 @@ export const OPERATIONS: readonly Operation[] = [
       events: z.array(
         z.object({
           id: z.number(),
-          type: z.string(),
+          type: z.enum(EVENT_NAMES),
           at: z.number(),
           data: z.record(z.string(), z.unknown()),
         }),
