@@ -22,11 +22,15 @@ const DISPATCH = Number(process.env['BENCH_DISPATCH'] ?? 2_000);
 const request = (i: number) => ({
   kind: 'message',
   request: { text: `bench ${i}`, group: 'ops' },
-  deliveries: [
+  jobs: [
     {
       channel: 'robot' as const,
       target: 'ops',
-      payload: { robot: 'ops', msgtype: 'text', text: { content: `bench ${i}` } },
+      payload: {
+        t: 'webhook' as const,
+        robot: 'ops',
+        body: { msgtype: 'text', text: { content: `bench ${i}` } },
+      },
     },
   ],
 });

@@ -20,7 +20,13 @@ for (;;) {
     kind: 'message',
     request: { key },
     idempotencyKey: key,
-    deliveries: [{ channel: 'robot' as const, target: 'ops', payload: { n: key } }],
+    jobs: [
+      {
+        channel: 'robot' as const,
+        target: 'ops',
+        payload: { t: 'webhook' as const, robot: 'ops', body: { msgtype: 'text', text: { content: key } } },
+      },
+    ],
   };
   if (mode === 'before-commit') {
     // Answer first, write later: what "accepted but not durable" looks like.
