@@ -1,7 +1,7 @@
 /**
  * The emulator's route table: a Map of `METHOD path` for exact routes (every hot path) and a short list of segment
  * patterns with `:params` for the v1.0 routes. Hono would do, but its per-request cost halves the throughput the
- * emulator must reach (issue #3: ≥ 10,000 robot sends/s on one core).
+ * emulator must reach (≥ 10,000 robot sends/s on one core).
  */
 import type { Ctx, Reply } from './http-io.js';
 

@@ -1,5 +1,5 @@
 /**
- * The dispatcher (issue #4 item 3): workers that take due deliveries from the store's outbox, send them through a
+ * The dispatcher: workers that take due deliveries from the store's outbox, send them through a
  * sender port, and record what happened according to the delivery policy (delivery/policy.ts).
  *
  * - Several dispatchers (in one or many processes) may share one store: claims are leased and disjoint
@@ -8,7 +8,7 @@
  *   handed to the one `Sender` (types.ts): `send(job, attempt) => Promise<{ remoteId? }>`, throwing a DingTalkError
  *   with an `outcome` on failure; the hub plugs its DingTalk sender in (sender.ts), tests a recording fake.
  * - `stop()` stops claiming at once, waits for in-flight sends up to a deadline, and gives back what was claimed
- *   but not started (goal D10).
+ *   but not started.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -40,7 +40,7 @@ export type { Attempt, DeliveryChange, DispatcherOptions, Sender } from './types
 
 /**
  * Default guard of a rate key with window `windowMs` (see `DispatcherOptions.guardMs`). PostgreSQL may be shared by
- * hub processes on several hosts, so the guard covers their clock skew (±2 s, goal D6) plus the claim-to-send
+ * hub processes on several hosts, so the guard covers their clock skew (±2 s) plus the claim-to-send
  * delay: min(5 s, window / 12). A SQLite file is shared only by processes on one host, which read one clock, so
  * the guard covers the claim-to-send delay alone: min(1 s, max(25 ms, window / 50)) (40 ms for a 2 s test window,
  * 1 s for DingTalk's 60 s one).
@@ -202,7 +202,7 @@ export class Dispatcher {
             changes.push(this.#change(row, 'queued', {}));
             continue;
           }
-          // The worker died or hung after it began sending: DingTalk may have the message (goal D2/D3).
+          // The worker died or hung after it began sending: DingTalk may have the message.
           const lost = new DingTalkError(
             'LEASE_EXPIRED',
             `the worker holding this delivery stopped during a send (lease of ${this.#leaseMs} ms expired); outcome unknown`,
@@ -523,7 +523,7 @@ export class Dispatcher {
   /**
    * The stamp of a hit whose request arrived by `now`. Its span is window + guard. On SQLite (one host, one clock)
    * the guard only covers the claim-to-send delay, which is over: `now - guard`, so the span ends at arrival bound
-   * + window. On PostgreSQL the guard also covers clock skew between the hosts that share the budget (goal D6),
+   * + window. On PostgreSQL the guard also covers clock skew between the hosts that share the budget,
    * which a completion stamped by one host's clock still needs: `now`, the guard kept whole. Either way a hit only
    * moves later (closeHits), so a fast send keeps its claim stamp.
    */

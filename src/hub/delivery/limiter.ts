@@ -1,6 +1,6 @@
 /**
  * The per-key sliding-window limiter kept in the store, so every hub process sharing the database spends one
- * budget (reliability goal D6: no robot over its cap across all processes).
+ * budget (no robot over its cap across all processes).
  *
  * The window check and the hit insert happen in one transaction, serialised per key: on PostgreSQL by
  * `SELECT ... FOR UPDATE` on the key's row in `limiter_keys` (created on first use), on SQLite by the

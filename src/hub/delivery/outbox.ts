@@ -1,9 +1,9 @@
 /**
- * The transactional outbox (issue #4 item 3): a request is durable before the API answers. `enqueue` writes the
+ * The transactional outbox: a request is durable before the API answers. `enqueue` writes the
  * message row and all its delivery rows in one transaction, so a crash leaves either the whole request or
  * nothing. An idempotency key makes a repeat within the window return the first request and write nothing; the
  * unique index on `messages (idempotency_scope, idempotency_key)` (with `ON CONFLICT DO NOTHING`) makes that hold
- * when callers race from several processes (reliability goal D4). A key belongs to its scope (the caller), and a
+ * when callers race from several processes. A key belongs to its scope (the caller), and a
  * repeat whose request fingerprint differs from the first is refused with IdempotencyConflictError, writing
  * nothing (idempotency.ts).
  */
@@ -314,7 +314,7 @@ export class Outbox {
   }
 
   /**
-   * Puts dead or parked deliveries back in the queue (goal D11). The attempt count restarts so the retry
+   * Puts dead or parked deliveries back in the queue. The attempt count restarts so the retry
    * schedule applies again; the last error stays on the row until the next attempt replaces it.
    */
   async redrive(ids: readonly (number | string)[] | 'all-dead'): Promise<number> {

@@ -1,6 +1,6 @@
 /**
  * What the dispatcher does with the result of one send attempt. Pure, so the whole decision table is tested
- * without I/O (reliability goals D3, D5, D7, D11):
+ * without I/O:
  *
  * | result                                   | action                                                     |
  * |------------------------------------------|------------------------------------------------------------|
@@ -29,7 +29,7 @@ export interface DeliveryPolicy {
   /** Backoff of attempt n (1-based), before jitter. */
   baseDelayMs: number;
   maxDelayMs: number;
-  /** ±share of random spread around the delay (goal D5: ±20 %). */
+  /** ±share of random spread around the delay (±20 %). */
   jitter: number;
 }
 

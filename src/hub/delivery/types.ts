@@ -64,7 +64,7 @@ export interface DispatcherOptions {
    * at least the largest skew between two hosts plus the claim-to-send delay. A send that starts later than this is
    * counted again at its real start if the window has room then (`restampHit`), else given back unsent.
    * @default `defaultGuardMs(dialect, windowMs)` of dispatcher.ts: PostgreSQL min(5_000, windowMs / 12), which
-   *   covers ±2 s between hosts (reliability goal D6) and still uses 92 % of a 60 s budget; SQLite (one host, one
+   *   covers ±2 s between hosts and still uses 92 % of a 60 s budget; SQLite (one host, one
    *   clock) min(1_000, max(25, windowMs / 50)).
    */
   guardMs?: number | undefined;
