@@ -309,6 +309,8 @@ for (const backend of backends) {
       });
       await d.runOnce();
       expect(sender.calls.map((c) => c.id)).toEqual([good]);
+      // The sender gets the job as enqueued, its payload an object of its kind (not the stored JSON text).
+      expect(sender.calls[0]!.payload).toEqual(spec('c').payload);
       expect(await row(s!, bad!)).toMatchObject({
         status: 'dead',
         last_error: 'UNREADABLE_JOB: payload of kind group has a missing or malformed openConversationId',
