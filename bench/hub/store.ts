@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { webhookMessage } from '../../src/api/robot/webhook-messages.js';
 import { Dispatcher } from '../../src/hub/delivery/dispatcher.js';
 import { Outbox } from '../../src/hub/delivery/outbox.js';
 import { type OpenStoreOptions, openStore, type Store } from '../../src/store/open-store.js';
@@ -22,11 +23,15 @@ const DISPATCH = Number(process.env['BENCH_DISPATCH'] ?? 2_000);
 const request = (i: number) => ({
   kind: 'message',
   request: { text: `bench ${i}`, group: 'ops' },
-  deliveries: [
+  jobs: [
     {
       channel: 'robot' as const,
       target: 'ops',
-      payload: { robot: 'ops', msgtype: 'text', text: { content: `bench ${i}` } },
+      payload: {
+        t: 'webhook' as const,
+        robot: 'ops',
+        body: webhookMessage.text(`bench ${i}`),
+      },
     },
   ],
 });

@@ -1,5 +1,5 @@
 /**
- * `startEmulator`: builds an `Emulator` (instance.ts), mounts the control API (control/routes.ts) on its router
+ * `startEmulator`: builds an `Emulator` (instance.ts), mounts the control API (control/routes.ts) on its route table
  * and starts listening; the handle is what tests and `dingkit emulator` use.
  */
 import { registerControlRoutes } from './control/routes.js';
@@ -10,7 +10,7 @@ export { checkFixture, Emulator, type RequestFilter } from './instance.js';
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const emu = new Emulator(opts);
-  registerControlRoutes(emu.router, emu);
+  registerControlRoutes(emu.routes, emu);
   await emu.listen(opts.port ?? 0);
   return emu;
 }

@@ -1,7 +1,7 @@
 /**
- * The `Emulator` instance: state, router, Stream gateway and server of one emulated DingTalk. Everything hangs off
+ * The `Emulator` instance: state, route table, Stream gateway and server of one emulated DingTalk. Everything hangs off
  * the instance (no module state), so tests can run several emulators side by side. Built by `startEmulator`
- * (emulator.ts), which also mounts the control API on its router.
+ * (emulator.ts), which also mounts the control API on its route table.
  */
 import { createHmac, randomInt } from 'node:crypto';
 import { once } from 'node:events';
@@ -20,7 +20,7 @@ import {
 } from './acting.js';
 import { demoOrg } from './demo-org.js';
 import { FaultPlan, validateRules } from './faults.js';
-import { Router } from './router.js';
+import { RouteTable } from './route-table.js';
 import { registerRoutes } from './routes/index.js';
 import { createEmulatorServer } from './server.js';
 import { EmulatorState } from './state.js';
@@ -46,7 +46,7 @@ export interface RequestFilter {
 export class Emulator {
   readonly state: EmulatorState;
   readonly gateway: StreamGateway;
-  readonly router: Router;
+  readonly routes: RouteTable;
   readonly acting: Acting;
   readonly #server: Server;
   readonly #hanging: Set<ServerResponse>;
@@ -83,11 +83,11 @@ export class Emulator {
       origin: () => this.url,
       todoDoneEventType: opts.todoDoneEventType ?? 'todo_task_update',
     });
-    this.router = new Router();
-    registerRoutes(this.router, { state: this.state, gateway: this.gateway, origin: () => this.url });
+    this.routes = new RouteTable();
+    registerRoutes(this.routes, { state: this.state, gateway: this.gateway, origin: () => this.url });
     const { server, hanging } = createEmulatorServer({
       state: this.state,
-      router: this.router,
+      routes: this.routes,
       gateway: this.gateway,
       faults: this.#faults,
       logRequests: opts.logRequests ?? true,

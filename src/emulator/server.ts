@@ -10,14 +10,14 @@ import { hostAllowed } from '../core/allowed-hosts.js';
 import { controlRefusal } from './control/guard.js';
 import { type FaultDecision, FaultPlan } from './faults.js';
 import { apiErr, type Ctx, makeCtx, oapiErr, type Reply } from './http-io.js';
-import type { Router } from './router.js';
+import type { RouteTable } from './route-table.js';
 import type { EmulatorState } from './state.js';
 import type { StreamGateway } from './stream/gateway.js';
 import type { FaultKind } from './types.js';
 
 export interface ServerDeps {
   state: EmulatorState;
-  router: Router;
+  routes: RouteTable;
   gateway: StreamGateway;
   faults: FaultPlan;
   logRequests: boolean;
@@ -29,7 +29,7 @@ export interface ServerDeps {
 const JSON_TYPE = 'application/json;charset=utf-8';
 
 export function createEmulatorServer(deps: ServerDeps): { server: Server; hanging: Set<ServerResponse> } {
-  const { state, router, gateway, faults } = deps;
+  const { state, routes, gateway, faults } = deps;
   const hanging = new Set<ServerResponse>();
 
   const send = (res: ServerResponse, reply: Reply): void => {
@@ -183,7 +183,7 @@ export function createEmulatorServer(deps: ServerDeps): { server: Server; hangin
         return;
       }
     }
-    const match = router.match(method, path);
+    const match = routes.match(method, path);
     const ip = unmap(req.socket.remoteAddress ?? '');
     let routeId = 'unknown';
     let handler: (c: Ctx) => Reply | Promise<Reply> = unknownRoute;

@@ -16,7 +16,6 @@ import { backoffDelay } from './backoff.js';
 import { describeError, sessionRedactor, stoppedError, toStreamEvent } from './client-support.js';
 import { type SocketCloseInfo, StreamSocket } from './connection.js';
 import type { PushContext, StreamContext } from './context.js';
-import { PushDispatcher } from './dispatcher.js';
 import { type MalformedReason, parseFrame, pingAck } from './frame.js';
 import { openConnection, socketUrl } from './open-connection.js';
 import {
@@ -25,8 +24,9 @@ import {
   type StateChange,
   type StreamClientOptions,
 } from './options.js';
+import { PushRunner } from './push-runner.js';
 import { type ReplyOptions, type ReplyResult, replyMarkdown, replyText } from './reply.js';
-import { composeChain, Router, type StreamHandler, type StreamMiddleware } from './router.js';
+import { composeChain, type StreamHandler, type StreamMiddleware, TopicRouter } from './router.js';
 import { type ConnectionState, cloneStats, emptyStats, type StreamStats } from './stats.js';
 import { TimerSet } from './timers.js';
 import {
@@ -43,12 +43,12 @@ export class StreamClient {
   readonly #o: ResolvedOptions;
   readonly #redactor: Redactor;
   readonly #timers: TimerSet;
-  readonly #router = new Router();
+  readonly #router = new TopicRouter();
   readonly #middlewares: StreamMiddleware[] = [];
   #chain: ((ctx: PushContext) => Promise<void>) | undefined;
   readonly #stats: StreamStats = emptyStats();
   readonly #listeners = new Set<(c: StateChange) => void>();
-  readonly #dispatcher: PushDispatcher;
+  readonly #pushes: PushRunner;
   readonly #userHttp: Dispatcher | undefined;
   #http: Agent | undefined;
   /** The one socket that delivers frames, if any. */
@@ -79,7 +79,7 @@ export class StreamClient {
     this.#userHttp = options.dispatcher;
     this.#replyFallback = options.replyFallback;
     if (options.onState) this.#listeners.add(options.onState);
-    this.#dispatcher = new PushDispatcher({
+    this.#pushes = new PushRunner({
       maxConcurrency: this.#o.maxConcurrency,
       maxQueued: this.#o.maxQueuedCallbacks,
       stats: this.#stats,
@@ -113,7 +113,7 @@ export class StreamClient {
 
   /**
    * Routes pushes to `handler` by topic (`/v1.0/...`; also subscribed as a CALLBACK at the next connect), by EVENT
-   * `eventType`, by frame type (`EVENT`, `CALLBACK`) or `*` (see Router for the precedence).
+   * `eventType`, by frame type (`EVENT`, `CALLBACK`) or `*` (see TopicRouter for the precedence).
    */
   on<T = unknown>(topicOrType: string, handler: StreamHandler<T>): this {
     this.#router.add(topicOrType, handler as StreamHandler);
@@ -209,7 +209,7 @@ export class StreamClient {
     this.#cancelHealthy?.();
     this.#abort?.abort();
     this.#firstConnect?.reject(stoppedError());
-    this.#dispatcher.clearQueue();
+    this.#pushes.clearQueue();
     const live = this.#live;
     this.#live = undefined;
     if (live && graceMs > 0) live.drain(graceMs);
@@ -377,7 +377,7 @@ export class StreamClient {
       this.#stats.droppedWhileDraining++;
       return;
     }
-    this.#dispatcher.handle(socket, frame as StreamFrame & { type: 'EVENT' | 'CALLBACK'; messageId: string });
+    this.#pushes.handle(socket, frame as StreamFrame & { type: 'EVENT' | 'CALLBACK'; messageId: string });
   }
 
   #onSystem(socket: StreamSocket, frame: StreamFrame): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type AckKind, PushContext } from './context.js';
-import { composeChain, Router } from './router.js';
+import { composeChain, TopicRouter } from './router.js';
 import type { AckFrame } from './types.js';
 
 function ctx(type: 'EVENT' | 'CALLBACK', topic: string, headers: Record<string, string> = {}) {
@@ -22,9 +22,9 @@ function ctx(type: 'EVENT' | 'CALLBACK', topic: string, headers: Record<string, 
   return { c, sent };
 }
 
-describe('Router', () => {
+describe('TopicRouter', () => {
   it('prefers topic, then eventType, then type, then *', async () => {
-    const r = new Router();
+    const r = new TopicRouter();
     const hits: string[] = [];
     r.add('/v1.0/card/instances/callback', () => hits.push('topic'));
     r.add('chat_update_title', () => hits.push('eventType'));
@@ -39,14 +39,14 @@ describe('Router', () => {
   });
 
   it('refuses a second handler for the same key', () => {
-    const r = new Router();
+    const r = new TopicRouter();
     r.add('EVENT', () => {});
     expect(() => r.add('EVENT', () => {})).toThrow(TypeError);
   });
 
   it('marks unrouted pushes so the auto ack is a 404', async () => {
     const { c, sent } = ctx('CALLBACK', '/nobody');
-    await new Router().terminal(c);
+    await new TopicRouter().terminal(c);
     c.autoAck();
     expect(sent.map((s) => [s.kind, s.ack.code])).toEqual([['notFound', 404]]);
   });
@@ -67,7 +67,7 @@ describe('composeChain', () => {
   });
 
   it('a middleware that does not call next() stops the chain; the push is still acked once', async () => {
-    const r = new Router();
+    const r = new TopicRouter();
     let reached = false;
     r.add('EVENT', () => {
       reached = true;

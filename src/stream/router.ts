@@ -33,7 +33,7 @@ export function composeChain(
  * EVENTs the `eventType` header (`chat_update_title`), then the frame type (`EVENT`, `CALLBACK`), then `*`.
  * EVENT frames carry topic `*` (or `dingTalk` in one example, docs/dingtalk.md §S6), so events are routed by type or eventType.
  */
-export class Router {
+export class TopicRouter {
   readonly #routes = new Map<string, StreamHandler>();
 
   add(key: string, handler: StreamHandler): void {

@@ -103,7 +103,19 @@ for (const backend of backends) {
           await box.enqueue({
             kind: 'message',
             request: {},
-            deliveries: [{ channel: 'robot', target: `t${i % 30}`, payload: { n: i } }],
+            jobs: [
+              {
+                channel: 'app',
+                target: `t${i % 30}`,
+                payload: {
+                  t: 'group',
+                  app: 'hub',
+                  openConversationId: `t${i % 30}`,
+                  msgKey: 'sampleText',
+                  msgParam: { content: String(i) },
+                },
+              },
+            ],
           });
         },
       );

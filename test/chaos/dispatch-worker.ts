@@ -21,14 +21,14 @@ const dispatcher = new Dispatcher({
   leaseMs: 1_500,
   pollMs: 20,
   sender: {
-    async send(job) {
+    async send(_job, attempt) {
       await sleep(Math.random() * 15);
       let res: Response;
       try {
         res = await fetch(recorder, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ id: job.id, attempt: job.attempt, worker: name }),
+          body: JSON.stringify({ id: attempt.deliveryId, attempt: attempt.number, worker: name }),
         });
       } catch (e) {
         throw new NetworkError(`recorder unreachable: ${(e as Error).message}`);
@@ -36,7 +36,7 @@ const dispatcher = new Dispatcher({
       if (!res.ok) throw new NetworkError(`recorder answered ${res.status}`);
       // Time between "DingTalk accepted" and our commit: the ambiguous window a kill can land in.
       await sleep(Math.random() * 10);
-      return { remoteId: `r-${job.id}` };
+      return { remoteId: `r-${attempt.deliveryId}` };
     },
   },
   onError: (e) => process.stderr.write(`[${name}] ${(e as Error).message}\n`),

@@ -5,6 +5,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { webhookMessage } from '../../src/api/robot/webhook-messages.js';
 import { Outbox } from '../../src/hub/delivery/outbox.js';
 import { openStore } from '../../src/store/open-store.js';
 import { awaitGo } from './standby.js';
@@ -20,7 +21,13 @@ for (;;) {
     kind: 'message',
     request: { key },
     idempotencyKey: key,
-    deliveries: [{ channel: 'robot' as const, target: 'ops', payload: { n: key } }],
+    jobs: [
+      {
+        channel: 'robot' as const,
+        target: 'ops',
+        payload: { t: 'webhook' as const, robot: 'ops', body: webhookMessage.text(key) },
+      },
+    ],
   };
   if (mode === 'before-commit') {
     // Answer first, write later: what "accepted but not durable" looks like.

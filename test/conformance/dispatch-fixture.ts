@@ -3,20 +3,49 @@
 import type { KyselyPlugin } from 'kysely';
 import { NetworkError } from '../../src/core/errors.js';
 import { Dispatcher, type DispatcherOptions } from '../../src/hub/delivery/dispatcher.js';
-import { type DeliverySpec, Outbox } from '../../src/hub/delivery/outbox.js';
+import type { Job, JobPayload } from '../../src/hub/delivery/jobs.js';
+import { Outbox } from '../../src/hub/delivery/outbox.js';
 import type { Store } from '../../src/store/open-store.js';
 import { type Backend, freshStores } from './backends.js';
 
-export const spec = (target: string, extra: Partial<DeliverySpec> = {}): DeliverySpec => ({
-  channel: 'robot',
-  target,
-  payload: { robot: target, msgtype: 'text', text: { content: `to ${target}` } },
-  ...extra,
-});
+/**
+ * A job to `target`: an app robot group message (not idempotent: an unknown outcome parks), or with `idempotent` a
+ * custom robot webhook (DingTalk dedupes it, so an unknown outcome is retried). `n` numbers it (`numberOf`).
+ */
+export const spec = (
+  target: string,
+  extra: Partial<Job> & { idempotent?: boolean | undefined; n?: number | undefined } = {},
+): Job => {
+  const { idempotent, n, ...rest } = extra;
+  const content = n === undefined ? `to ${target}` : String(n);
+  return idempotent
+    ? {
+        channel: 'robot',
+        target,
+        payload: { t: 'webhook', robot: target, body: { msgtype: 'text', text: { content } } },
+        ...rest,
+      }
+    : {
+        channel: 'app',
+        target,
+        payload: {
+          t: 'group',
+          app: 'hub',
+          openConversationId: target,
+          msgKey: 'sampleText',
+          msgParam: { content },
+        },
+        ...rest,
+      };
+};
+
+/** The `n` a job of `spec(target, { n })` was given. */
+export const numberOf = (p: JobPayload): number =>
+  Number(p.t === 'group' && 'content' in p.msgParam ? p.msgParam.content : Number.NaN);
 
 /** Every 7th job fails twice (not_sent) before it goes through; the others fail at random 20 % of the time. */
-export const failSome = (job: { payload: unknown; attempt: number }): Error | undefined => {
-  const n = (job.payload as { n: number }).n;
+export const failSome = (job: { payload: JobPayload; attempt: number }): Error | undefined => {
+  const n = numberOf(job.payload);
   if (n % 7 === 0 && job.attempt <= 2) return new NetworkError('reset');
   return Math.random() < 0.2 ? new NetworkError('reset') : undefined;
 };
@@ -30,11 +59,11 @@ export function dispatchFixture(backend: Backend) {
   return {
     running,
     stores,
-    async enqueueMany(s: Store, specs: DeliverySpec[], now?: () => number): Promise<number[]> {
+    async enqueueMany(s: Store, specs: Job[], now?: () => number): Promise<number[]> {
       const box = new Outbox(s, now ? { now } : {});
       const ids: number[] = [];
       for (const d of specs) {
-        const r = await box.enqueue({ kind: 'message', request: {}, deliveries: [d] });
+        const r = await box.enqueue({ kind: 'message', request: {}, jobs: [d] });
         ids.push(r.deliveries[0]!.id);
       }
       return ids;

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { NetworkError, PlatformError, RateLimitedError, TimeoutError } from '../../src/core/errors.js';
 import { Redactor } from '../../src/core/redact.js';
-import { type DeliverySpec, Outbox } from '../../src/hub/delivery/outbox.js';
+import type { Job } from '../../src/hub/delivery/jobs.js';
+import { Outbox } from '../../src/hub/delivery/outbox.js';
 import { EventBus } from '../../src/observe/events.js';
 import { Registry } from '../../src/observe/metrics.js';
 import { waitFor } from '../support/wait-for.js';
@@ -168,10 +169,10 @@ for (const backend of backends) {
 
     it('per-conversation ordering: a failing head holds its key only; sends follow enqueue order', async () => {
       const ss = await stores(3);
-      const specs: DeliverySpec[] = [];
+      const specs: Job[] = [];
       for (let i = 0; i < 30; i++) {
-        specs.push(spec('ops', { orderKey: 'conv-1', payload: { n: i } }));
-        specs.push(spec('dev', { orderKey: 'conv-2', payload: { n: i } }));
+        specs.push(spec('ops', { orderKey: 'conv-1', n: i }));
+        specs.push(spec('dev', { orderKey: 'conv-2', n: i }));
       }
       const ids = await enqueueMany(ss[0]!, specs);
       const sender = new RecordingSender(Date.now, failSome);
@@ -205,7 +206,7 @@ for (const backend of backends) {
 
     it('twin: without an order key the same run does not keep enqueue order', async () => {
       const ss = await stores(3);
-      const specs = Array.from({ length: 60 }, (_, i) => spec('ops', { payload: { n: i } }));
+      const specs = Array.from({ length: 60 }, (_, i) => spec('ops', { n: i }));
       const ids = await enqueueMany(ss[0]!, specs);
       const sender = new RecordingSender(Date.now, failSome);
       for (const s of ss) {
@@ -276,11 +277,59 @@ for (const backend of backends) {
       await d.runOnce();
       expect(seen.sort()).toEqual(['delivery:parked', 'delivery:sent']);
       const text = registry.render();
-      expect(text).toMatch(/dingkit_deliveries_sent_total\{channel="robot"\} 1/);
-      expect(text).toMatch(/dingkit_deliveries_parked_total\{channel="robot"\} 1/);
-      expect(text).toMatch(/dingkit_send_duration_seconds_count\{channel="robot"\} 2/);
+      expect(text).toMatch(/dingkit_deliveries_sent_total\{channel="app"\} 1/);
+      expect(text).toMatch(/dingkit_deliveries_parked_total\{channel="app"\} 1/);
+      expect(text).toMatch(/dingkit_send_duration_seconds_count\{channel="app"\} 2/);
       expect(text).toMatch(/dingkit_outbox_deliveries\{status="sent"\} 1/);
       expect(text).toMatch(/dingkit_outbox_deliveries\{status="parked"\} 1/);
+    });
+
+    it('a stored job that does not read back is dead with its reason and counted, unsent; the rest still go', async () => {
+      const [s] = await stores(1);
+      const [bad, odd, good] = await enqueueMany(s!, [
+        spec('a', { rateKey: 'webhook:a' }),
+        spec('b'),
+        spec('c'),
+      ]);
+      // What a hand edit, a bug of an older version or a corrupt page could leave in the table.
+      await s!.db
+        .updateTable('deliveries')
+        .set({ payload: '{"t":"group","app":"hub"}' })
+        .where('id', '=', bad!)
+        .execute();
+      await s!.db.updateTable('deliveries').set({ payload: 'not json {' }).where('id', '=', odd!).execute();
+      const registry = new Registry();
+      const changes: string[] = [];
+      const sender = new RecordingSender();
+      const d = dispatcher({
+        store: s!,
+        sender,
+        metrics: registry,
+        budgets: { 'webhook:a': { limit: 1, windowMs: 60_000 } },
+        onChange: (c) => changes.push(`${c.id}:${c.status}`),
+      });
+      await d.runOnce();
+      expect(sender.calls.map((c) => c.id)).toEqual([good]);
+      // The sender gets the job as enqueued, its payload an object of its kind (not the stored JSON text).
+      expect(sender.calls[0]!.payload).toEqual(spec('c').payload);
+      expect(await row(s!, bad!)).toMatchObject({
+        status: 'dead',
+        last_error: 'UNREADABLE_JOB: payload of kind group has a missing or malformed openConversationId',
+      });
+      expect(await row(s!, odd!)).toMatchObject({
+        status: 'dead',
+        last_error: 'UNREADABLE_JOB: payload is not JSON',
+      });
+      expect(await row(s!, good!)).toMatchObject({ status: 'sent' });
+      expect(changes.sort()).toEqual([`${bad}:dead`, `${good}:sent`, `${odd}:dead`].sort());
+      expect(registry.render()).toMatch(/dingkit_deliveries_unreadable_total\{channel="app"\} 2/);
+      // Nothing left for the unreadable job: its budget hit is closed, not held open until a lease runs out.
+      const hits = await s!.db
+        .selectFrom('limiter_hits')
+        .selectAll()
+        .where('key', '=', 'webhook:a')
+        .execute();
+      expect(hits.map((h) => h.delivery_id)).toEqual([null]);
     });
   });
 }

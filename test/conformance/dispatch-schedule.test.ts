@@ -333,7 +333,7 @@ for (const backend of backends) {
         box.enqueue({
           kind: 'message',
           request: { n },
-          deliveries: [1, 2].map((k) =>
+          jobs: [1, 2].map((k) =>
             spec('ops', { orderKey: 'group:ops', orderScope: 'message', part: { index: k, count: 2 } }),
           ),
         });

@@ -1,6 +1,7 @@
 /** Shared pieces of the store conformance suite: a settable clock, a recording sender, window counting. */
 
-import type { DispatchJob, SenderPort } from '../../src/hub/delivery/dispatcher.js';
+import type { Attempt, Sender } from '../../src/hub/delivery/dispatcher.js';
+import type { Job, JobPayload } from '../../src/hub/delivery/jobs.js';
 
 export class FakeClock {
   constructor(public t = 1_764_000_000_000) {}
@@ -18,34 +19,35 @@ export interface SendRecord {
   orderKey: string | null;
   attempt: number;
   at: number;
-  payload: unknown;
+  payload: JobPayload;
 }
 
 /**
- * Records every call. `script(job)` may return an error to throw (or a promise to wait on first), so a test
- * can fail chosen attempts.
+ * Records every call. `script(call)` gets the call's record and may return an error to throw (or a promise to wait
+ * on first), so a test can fail chosen attempts.
  */
-export class RecordingSender implements SenderPort {
+export class RecordingSender implements Sender {
   readonly calls: SendRecord[] = [];
   constructor(
     readonly clock: () => number = Date.now,
-    readonly script: (job: DispatchJob) => unknown | Promise<unknown> = () => undefined,
+    readonly script: (call: SendRecord) => unknown | Promise<unknown> = () => undefined,
   ) {}
 
-  async send(job: DispatchJob): Promise<{ remoteId?: string }> {
-    this.calls.push({
-      id: job.id,
-      messageId: job.messageId,
+  async send(job: Job, attempt: Attempt): Promise<{ remoteId?: string }> {
+    const call: SendRecord = {
+      id: attempt.deliveryId,
+      messageId: attempt.messageId,
       target: job.target,
-      rateKey: job.rateKey,
-      orderKey: job.orderKey,
-      attempt: job.attempt,
+      rateKey: job.rateKey ?? null,
+      orderKey: job.orderKey ?? null,
+      attempt: attempt.number,
       at: this.clock(),
       payload: job.payload,
-    });
-    const r = await this.script(job);
+    };
+    this.calls.push(call);
+    const r = await this.script(call);
     if (r instanceof Error) throw r;
-    return { remoteId: `remote-${job.id}-${job.attempt}` };
+    return { remoteId: `remote-${call.id}-${call.attempt}` };
   }
 
   countById(): Map<number, number> {

@@ -19,7 +19,13 @@ const msg = (scope: string, key: string, text: string): EnqueueInput => ({
   idempotencyKey: key,
   idempotencyScope: scope,
   requestHash: requestFingerprint({ group: 'ops', text }),
-  deliveries: [{ channel: 'robot', target: 'ops', payload: { robot: 'ops', text } }],
+  jobs: [
+    {
+      channel: 'robot',
+      target: 'ops',
+      payload: { t: 'webhook' as const, robot: 'ops', body: { msgtype: 'text', text: { content: text } } },
+    },
+  ],
 });
 
 for (const backend of backends) {

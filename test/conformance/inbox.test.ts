@@ -167,7 +167,17 @@ for (const backend of backends) {
             kind: 'reply',
             request: { inbox: e.id },
             idempotencyKey: `reply:${e.id}`,
-            deliveries: [{ channel: 'robot', target: 'ops', payload: { text: 'ok' } }],
+            jobs: [
+              {
+                channel: 'robot',
+                target: 'ops',
+                payload: {
+                  t: 'webhook' as const,
+                  robot: 'ops',
+                  body: { msgtype: 'text', text: { content: 'ok' } },
+                },
+              },
+            ],
           },
           tx,
         );
@@ -177,7 +187,21 @@ for (const backend of backends) {
       await inbox.commit('m2', 'stream', 'bot', {});
       await inbox.process(async (e, tx) => {
         await box.enqueue(
-          { kind: 'reply', request: {}, deliveries: [{ channel: 'robot', target: e.id, payload: {} }] },
+          {
+            kind: 'reply',
+            request: {},
+            jobs: [
+              {
+                channel: 'robot',
+                target: e.id,
+                payload: {
+                  t: 'webhook' as const,
+                  robot: 'ops',
+                  body: { msgtype: 'text', text: { content: 'ok' } },
+                },
+              },
+            ],
+          },
           tx,
         );
         throw new Error('boom');

@@ -1,23 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import { rateLimitMiddleware } from '../../src/core/rate-limiter.js';
 import { Dispatcher, type DispatcherOptions } from '../../src/hub/delivery/dispatcher.js';
+import type { Job } from '../../src/hub/delivery/jobs.js';
 import { StoreLimiterStore } from '../../src/hub/delivery/limiter.js';
-import { type DeliverySpec, Outbox } from '../../src/hub/delivery/outbox.js';
+import { Outbox } from '../../src/hub/delivery/outbox.js';
 import type { Store } from '../../src/store/open-store.js';
 import { backends, freshStores } from './backends.js';
 import { FakeClock, maxInWindow, RecordingSender, sleep } from './helpers.js';
 
-const robotJob = (robot: string, n: number): DeliverySpec => ({
-  channel: 'robot',
+const robotJob = (robot: string, n: number): Job => ({
+  channel: 'app',
   target: robot,
   rateKey: `webhook:${robot}`,
-  payload: { robot, msgtype: 'text', text: { content: `#${n}` } },
+  // Not idempotent, as the rows of this suite always were: each send is marked started just before it goes.
+  payload: {
+    t: 'group',
+    app: 'hub',
+    openConversationId: robot,
+    msgKey: 'sampleText',
+    msgParam: { content: `#${n}` },
+  },
 });
 
 async function backlog(s: Store, robots: string[], perRobot: number, now?: () => number): Promise<void> {
   const box = new Outbox(s, now ? { now } : {});
   for (let i = 0; i < perRobot; i++) {
-    for (const r of robots) await box.enqueue({ kind: 'message', request: {}, deliveries: [robotJob(r, i)] });
+    for (const r of robots) await box.enqueue({ kind: 'message', request: {}, jobs: [robotJob(r, i)] });
   }
 }
 

@@ -7,11 +7,15 @@ const msg = (key?: string, n = 1): EnqueueInput => ({
   kind: 'message',
   request: { text: 'hello', group: 'ops' },
   ...(key !== undefined ? { idempotencyKey: key } : {}),
-  deliveries: Array.from({ length: n }, (_, i) => ({
+  jobs: Array.from({ length: n }, (_, i) => ({
     channel: 'robot' as const,
     target: 'ops',
     rateKey: 'webhook:ops',
-    payload: { robot: 'ops', msgtype: 'text', text: { content: `part ${i + 1}` } },
+    payload: {
+      t: 'webhook' as const,
+      robot: 'ops',
+      body: { msgtype: 'text', text: { content: `part ${i + 1}` } },
+    },
     part: { index: i + 1, count: n },
   })),
 });
@@ -48,7 +52,7 @@ for (const backend of backends) {
       const box = new Outbox(s!);
       const bad = msg(undefined, 2);
       // The second delivery violates NOT NULL in the database, after the message row was written.
-      (bad.deliveries as unknown as Array<{ channel: unknown }>)[1]!.channel = null;
+      (bad.jobs as unknown as Array<{ channel: unknown }>)[1]!.channel = null;
       await expect(box.enqueue(bad)).rejects.toThrow();
       const counts = await s!.db
         .selectFrom('messages')
@@ -102,9 +106,9 @@ for (const backend of backends) {
       const [s] = await stores(1);
       const box = new Outbox(s!);
       const leaky = msg();
-      (leaky.deliveries[0] as { payload: unknown }).payload = { robot: 'ops', access_token: 'abcdef123456' };
+      (leaky.jobs[0] as { payload: unknown }).payload = { robot: 'ops', access_token: 'abcdef123456' };
       await expect(box.enqueue(leaky)).rejects.toMatchObject({ code: 'VALIDATION' });
-      await expect(box.enqueue({ ...msg(), deliveries: [] })).rejects.toMatchObject({ code: 'VALIDATION' });
+      await expect(box.enqueue({ ...msg(), jobs: [] })).rejects.toMatchObject({ code: 'VALIDATION' });
       await expect(box.enqueue(msg('x'.repeat(201)))).rejects.toMatchObject({ code: 'VALIDATION' });
       expect((await box.counts()).queued).toBe(0);
     });

@@ -79,7 +79,7 @@ for (const backend of backends) {
       const hold = await box.enqueue({
         kind: 'message',
         request: {},
-        deliveries: ['parked', 'dead', 'queued'].map((s) => ({
+        jobs: ['parked', 'dead', 'queued'].map((s) => ({
           channel: 'robot' as const,
           target: s,
           payload: { t: 'webhook', robot: 'alerts', body: { msgtype: 'text', text: { content: s } } },

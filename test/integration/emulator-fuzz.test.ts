@@ -160,7 +160,7 @@ afterAll(async () => {
 
 describe('fuzzing every route', () => {
   it('answers < 500 to 3,000 garbage requests spread over all routes', async () => {
-    const routes = emu.router
+    const routes = emu.routes
       .routes()
       .filter(
         (r) =>
@@ -201,10 +201,10 @@ describe('fuzzing every route', () => {
   });
 
   it('twin: a handler that throws is answered 500 in the host shape, so the check above can fail', async () => {
-    emu.router.add('POST', '/v1.0/_test/throw', () => {
+    emu.routes.add('POST', '/v1.0/_test/throw', () => {
       throw new Error('boom');
     });
-    emu.router.add('POST', '/_test_throw', () => {
+    emu.routes.add('POST', '/_test_throw', () => {
       throw new Error('boom');
     });
     const api = await call(`${emu.url}/v1.0/_test/throw`, { body: {} });

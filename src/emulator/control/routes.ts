@@ -8,10 +8,10 @@ import type { AttachmentInput } from '../attachments.js';
 import { validateRules } from '../faults.js';
 import { type Ctx, ctlErr, ctlOk, isObject, type Reply } from '../http-io.js';
 import type { Emulator } from '../instance.js';
-import type { Router } from '../router.js';
+import type { RouteTable } from '../route-table.js';
 import type { EmulatorFaults } from '../types.js';
 
-export function registerControlRoutes(router: Router, emu: Emulator): void {
+export function registerControlRoutes(routes: RouteTable, emu: Emulator): void {
   const body = (ctx: Ctx): Record<string, unknown> | undefined => {
     const j = ctx.json();
     return isObject(j) ? j : ctx.raw.length === 0 ? {} : undefined;
@@ -32,9 +32,9 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
   };
 
   // Up or not, nothing more: counters and the rest are at /_emulator/stats (docs/emulator.md "Health").
-  router.add('GET', '/_emulator/health', () => ctlOk({ ok: true }));
-  router.add('GET', '/_emulator/org', () => ctlOk(emu.state.org));
-  router.add('GET', '/_emulator/stats', () => {
+  routes.add('GET', '/_emulator/health', () => ctlOk({ ok: true }));
+  routes.add('GET', '/_emulator/org', () => ctlOk(emu.state.org));
+  routes.add('GET', '/_emulator/stats', () => {
     const st = emu.state;
     return ctlOk({
       requests: st.nextRequestSeqPeek(),
@@ -48,7 +48,7 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
       stream: emu.gateway.stats(),
     });
   });
-  router.add('GET', '/_emulator/robots', () =>
+  routes.add('GET', '/_emulator/robots', () =>
     ctlOk(
       emu.state.org.customRobots.map((r) => ({
         name: r.name,
@@ -59,29 +59,29 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
       })),
     ),
   );
-  router.add('GET', '/_emulator/robots/:name/webhook', (ctx) =>
+  routes.add('GET', '/_emulator/robots/:name/webhook', (ctx) =>
     guard(() => {
       if (!emu.state.robotsByName.has(ctx.params['name'] ?? '')) throw new ActingError(404, 'unknown robot');
       return { url: emu.webhookUrl(ctx.params['name'] ?? '') };
     }),
   );
-  router.add('GET', '/_emulator/requests', (ctx) => {
+  routes.add('GET', '/_emulator/requests', (ctx) => {
     const route = ctx.query.get('route');
     const since = num(ctx.query.get('since'));
     return ctlOk(emu.requests({ ...(route ? { route } : {}), ...(since !== undefined ? { since } : {}) }));
   });
-  router.add('GET', '/_emulator/messages', (ctx) => {
+  routes.add('GET', '/_emulator/messages', (ctx) => {
     const conv = ctx.query.get('conversation');
     const since = num(ctx.query.get('since')) ?? 0;
     return ctlOk(emu.messages(conv ?? undefined).filter((m) => m.seq > since));
   });
-  router.add('GET', '/_emulator/notices', (ctx) => ctlOk(emu.notices(ctx.query.get('user') ?? undefined)));
-  router.add('GET', '/_emulator/todos', () => ctlOk(emu.todos()));
-  router.add('GET', '/_emulator/media', () => ctlOk([...emu.state.media.values()]));
-  router.add('GET', '/_emulator/cards', () => ctlOk([...emu.state.cards.values()]));
-  router.add('GET', '/_emulator/callbacks', () => ctlOk(emu.acting.callbacks));
+  routes.add('GET', '/_emulator/notices', (ctx) => ctlOk(emu.notices(ctx.query.get('user') ?? undefined)));
+  routes.add('GET', '/_emulator/todos', () => ctlOk(emu.todos()));
+  routes.add('GET', '/_emulator/media', () => ctlOk([...emu.state.media.values()]));
+  routes.add('GET', '/_emulator/cards', () => ctlOk([...emu.state.cards.values()]));
+  routes.add('GET', '/_emulator/callbacks', () => ctlOk(emu.acting.callbacks));
   // Temporary download URLs handed out by /v1.0/robot/messageFiles/download (docs/dingtalk.md §3.1).
-  router.add('GET', '/_emulator/files/:code', (ctx) => {
+  routes.add('GET', '/_emulator/files/:code', (ctx) => {
     const d = emu.state.downloads.get(ctx.params['code'] ?? '');
     if (!d) return ctlErr(404, 'unknown download');
     // The sender chose the bytes and the type: a download, never a page of this origin (which holds the control
@@ -97,10 +97,10 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
       },
     };
   });
-  router.add('GET', '/_emulator/stream/log', () => ctlOk(emu.gateway.log()));
-  router.add('GET', '/_emulator/stream/stats', () => ctlOk(emu.gateway.stats()));
+  routes.add('GET', '/_emulator/stream/log', () => ctlOk(emu.gateway.log()));
+  routes.add('GET', '/_emulator/stream/stats', () => ctlOk(emu.gateway.stats()));
 
-  router.add('POST', '/_emulator/groups/:openConversationId/messages', (ctx) =>
+  routes.add('POST', '/_emulator/groups/:openConversationId/messages', (ctx) =>
     guard(() => {
       const b = body(ctx);
       if (!b) throw new ActingError(400, 'body must be a JSON object');
@@ -117,7 +117,7 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
   );
   // Org changes people make in the client: dissolve a group (→ 400013 / group.disbanded), disable a custom robot
   // (→ 400102), add or remove group members.
-  router.add('POST', '/_emulator/groups/:openConversationId/dissolve', (ctx) =>
+  routes.add('POST', '/_emulator/groups/:openConversationId/dissolve', (ctx) =>
     guard(() => {
       const g = emu.state.groups.get(ctx.params['openConversationId'] ?? '');
       if (!g) throw new ActingError(404, 'unknown group');
@@ -125,7 +125,7 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
       return g;
     }),
   );
-  router.add('PUT', '/_emulator/groups/:openConversationId/members', (ctx) =>
+  routes.add('PUT', '/_emulator/groups/:openConversationId/members', (ctx) =>
     guard(() => {
       const g = emu.state.groups.get(ctx.params['openConversationId'] ?? '');
       const b = body(ctx);
@@ -138,7 +138,7 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
       return g;
     }),
   );
-  router.add('PUT', '/_emulator/robots/:name', (ctx) =>
+  routes.add('PUT', '/_emulator/robots/:name', (ctx) =>
     guard(() => {
       const r = emu.state.robotsByName.get(ctx.params['name'] ?? '');
       const b = body(ctx);
@@ -150,7 +150,7 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
       return { name: r.name, disabled: r.disabled === true };
     }),
   );
-  router.add('POST', '/_emulator/users/:userId/messages', (ctx) =>
+  routes.add('POST', '/_emulator/users/:userId/messages', (ctx) =>
     guard(() => {
       const b = body(ctx);
       if (!b) throw new ActingError(400, 'body must be a JSON object');
@@ -162,14 +162,14 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
       });
     }),
   );
-  router.add('POST', '/_emulator/messages/:seq/read', (ctx) =>
+  routes.add('POST', '/_emulator/messages/:seq/read', (ctx) =>
     guard(() => {
       const b = body(ctx);
       if (!b) throw new ActingError(400, 'body must be a JSON object');
       return emu.markRead(Number(ctx.params['seq']), b['by'] as string);
     }),
   );
-  router.add('POST', '/_emulator/cards/:outTrackId/click', (ctx) =>
+  routes.add('POST', '/_emulator/cards/:outTrackId/click', (ctx) =>
     guard(() => {
       const b = body(ctx);
       if (!b) throw new ActingError(400, 'body must be a JSON object');
@@ -180,14 +180,14 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
       });
     }),
   );
-  router.add('POST', '/_emulator/todos/:id/done', (ctx) =>
+  routes.add('POST', '/_emulator/todos/:id/done', (ctx) =>
     guard(() => {
       const b = body(ctx);
       if (!b) throw new ActingError(400, 'body must be a JSON object');
       return emu.markTodoDone(ctx.params['id'] ?? '', b['by'] as string);
     }),
   );
-  router.add('POST', '/_emulator/events', (ctx) =>
+  routes.add('POST', '/_emulator/events', (ctx) =>
     guard(() => {
       const b = body(ctx);
       if (!b) throw new ActingError(400, 'body must be a JSON object');
@@ -204,7 +204,7 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
       });
     }),
   );
-  router.add('POST', '/_emulator/callbacks/push', (ctx) =>
+  routes.add('POST', '/_emulator/callbacks/push', (ctx) =>
     guard(() => {
       const b = body(ctx);
       if (!b || typeof b['eventType'] !== 'string') throw new ActingError(400, 'eventType is required');
@@ -218,7 +218,7 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
   );
   // Like saving the subscription in the developer console (§9b): a `check_url` push must be answered with the
   // encrypted `success` before the URL is kept (`verify: false` skips the check).
-  router.add('PUT', '/_emulator/apps/:appKey/callback', (ctx) =>
+  routes.add('PUT', '/_emulator/apps/:appKey/callback', (ctx) =>
     guard(async () => {
       const app = emu.state.apps.get(ctx.params['appKey'] ?? '');
       const b = body(ctx);
@@ -245,8 +245,8 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
       return { appKey: app.appKey, url: b['url'] };
     }),
   );
-  router.add('GET', '/_emulator/faults', () => ctlOk(emu.faults()));
-  router.add('PUT', '/_emulator/faults', (ctx) =>
+  routes.add('GET', '/_emulator/faults', () => ctlOk(emu.faults()));
+  routes.add('PUT', '/_emulator/faults', (ctx) =>
     guard(() => {
       const b = body(ctx);
       if (!b) throw new ActingError(400, 'body must be a JSON object');
@@ -260,9 +260,9 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
       return emu.faults();
     }),
   );
-  router.add('GET', '/_emulator/faults/log', () => ctlOk(emu.faultLog()));
-  router.add('POST', '/_emulator/tokens/expire', () => ctlOk({ expired: emu.state.expireTokens() }));
-  router.add('POST', '/_emulator/stream/burst', (ctx) =>
+  routes.add('GET', '/_emulator/faults/log', () => ctlOk(emu.faultLog()));
+  routes.add('POST', '/_emulator/tokens/expire', () => ctlOk({ expired: emu.state.expireTokens() }));
+  routes.add('POST', '/_emulator/stream/burst', (ctx) =>
     guard(() => {
       const b = body(ctx) ?? {};
       const count = typeof b['count'] === 'number' ? Math.min(1_000_000, Math.max(0, b['count'])) : 1;
@@ -274,12 +274,12 @@ export function registerControlRoutes(router: Router, emu: Emulator): void {
       return { pushed: count };
     }),
   );
-  router.add('POST', '/_emulator/reset', () => {
+  routes.add('POST', '/_emulator/reset', () => {
     emu.reset();
     return ctlOk({ ok: true });
   });
   // Writes only to the `save` path chosen at start: a network caller never picks a file path.
-  router.add('POST', '/_emulator/save', () =>
+  routes.add('POST', '/_emulator/save', () =>
     guard(() => {
       if (!emu.savePath) throw new ActingError(409, 'the emulator was started without a save path');
       emu.save();

@@ -4,21 +4,21 @@
  */
 import { apiAuth, apiAuthJson } from '../auth.js';
 import { apiErr, apiOk, type Ctx, nonEmpty, type Reply, strArray } from '../http-io.js';
-import type { Router } from '../router.js';
+import type { RouteTable } from '../route-table.js';
 import { fingerprint } from '../state.js';
 import { checkTemplate } from '../templates.js';
 import type { AppDef, MessageRecord } from '../types.js';
 
 const MAX_RECALL = 20;
 
-export function registerAppRobotRoutes(router: Router): void {
-  router.add('POST', '/v1.0/robot/groupMessages/send', groupSend);
-  router.add('POST', '/v1.0/robot/oToMessages/batchSend', otoSend);
-  router.add('GET', '/v1.0/robot/oToMessages/readStatus', otoReadStatus);
-  router.add('POST', '/v1.0/robot/groupMessages/query', groupQuery);
-  router.add('POST', '/v1.0/robot/groupMessages/recall', (ctx) => recall(ctx, true));
-  router.add('POST', '/v1.0/robot/otoMessages/batchRecall', (ctx) => recall(ctx, false));
-  router.add('POST', '/v1.0/robot/messageFiles/download', download);
+export function registerAppRobotRoutes(routes: RouteTable): void {
+  routes.add('POST', '/v1.0/robot/groupMessages/send', groupSend);
+  routes.add('POST', '/v1.0/robot/oToMessages/batchSend', otoSend);
+  routes.add('GET', '/v1.0/robot/oToMessages/readStatus', otoReadStatus);
+  routes.add('POST', '/v1.0/robot/groupMessages/query', groupQuery);
+  routes.add('POST', '/v1.0/robot/groupMessages/recall', (ctx) => recall(ctx, true));
+  routes.add('POST', '/v1.0/robot/otoMessages/batchRecall', (ctx) => recall(ctx, false));
+  routes.add('POST', '/v1.0/robot/messageFiles/download', download);
 }
 
 /** §3.1: a downloadCode from a received message → a temporary URL (served by the emulator). */

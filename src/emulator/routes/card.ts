@@ -5,15 +5,15 @@
  */
 import { apiAuthJson } from '../auth.js';
 import { apiErr, apiOk, type Ctx, isObject, nonEmpty, type Reply } from '../http-io.js';
-import type { Router } from '../router.js';
+import type { RouteTable } from '../route-table.js';
 import { fingerprint } from '../state.js';
 import type { CardRecord } from '../types.js';
 
-export function registerCardRoutes(router: Router): void {
-  router.add('POST', '/v1.0/card/instances/createAndDeliver', createAndDeliver);
-  router.add('PUT', '/v1.0/card/instances', update);
-  router.add('PUT', '/v1.0/card/streaming', streaming);
-  router.add('POST', '/v1.0/card/callbacks/register', register);
+export function registerCardRoutes(routes: RouteTable): void {
+  routes.add('POST', '/v1.0/card/instances/createAndDeliver', createAndDeliver);
+  routes.add('PUT', '/v1.0/card/instances', update);
+  routes.add('PUT', '/v1.0/card/streaming', streaming);
+  routes.add('POST', '/v1.0/card/callbacks/register', register);
 }
 
 function paramMap(v: unknown): Record<string, string> | undefined {

@@ -17,20 +17,20 @@ import {
   topapiErr,
   topapiOk,
 } from '../http-io.js';
-import type { Router } from '../router.js';
+import type { RouteTable } from '../route-table.js';
 import { canonicalJson, fingerprint } from '../state.js';
 import type { AppDef, GroupDef } from '../types.js';
 import { checkNoticeMsg } from './notices.js';
 
-export function registerChatRoutes(router: Router): void {
-  router.add('POST', '/v1.0/im/chat/:chatId/convertToOpenConversationId', convert);
-  router.add('POST', '/chat/create', legacyCreate);
-  router.add('POST', '/chat/send', legacySend);
-  router.add('GET', '/chat/get', legacyGet);
-  router.add('POST', '/v1.0/im/group/create', (ctx) => v1Create(ctx, 'camel'));
-  router.add('POST', '/v1.0/im/sceneGroup/create', (ctx) => v1Create(ctx, 'snake'));
-  router.add('POST', '/v1.0/im/sceneGroups', (ctx) => v1Create(ctx, 'scene'));
-  router.add('POST', '/topapi/im/chat/scenegroup/create', topapiScene);
+export function registerChatRoutes(routes: RouteTable): void {
+  routes.add('POST', '/v1.0/im/chat/:chatId/convertToOpenConversationId', convert);
+  routes.add('POST', '/chat/create', legacyCreate);
+  routes.add('POST', '/chat/send', legacySend);
+  routes.add('GET', '/chat/get', legacyGet);
+  routes.add('POST', '/v1.0/im/group/create', (ctx) => v1Create(ctx, 'camel'));
+  routes.add('POST', '/v1.0/im/sceneGroup/create', (ctx) => v1Create(ctx, 'snake'));
+  routes.add('POST', '/v1.0/im/sceneGroups', (ctx) => v1Create(ctx, 'scene'));
+  routes.add('POST', '/topapi/im/chat/scenegroup/create', topapiScene);
 }
 
 function convert(ctx: Ctx): Reply {

@@ -1,9 +1,9 @@
 /**
- * Every DingTalk route of the emulator, registered on one router. Each file covers one domain of
+ * Every DingTalk route of the emulator, registered on one routes. Each file covers one domain of
  * docs/dingtalk.md; the Stream open call is handed to the gateway (§S2).
  */
 import type { Ctx, Reply } from '../http-io.js';
-import type { Router } from '../router.js';
+import type { RouteTable } from '../route-table.js';
 import type { EmulatorState } from '../state.js';
 import type { StreamGateway } from '../stream/gateway.js';
 import { registerAppRobotRoutes } from './app-robot.js';
@@ -22,17 +22,17 @@ export interface RouteDeps {
   origin: () => string;
 }
 
-export function registerRoutes(router: Router, deps: RouteDeps): void {
-  registerTokenRoutes(router);
-  registerWebhookRoutes(router);
-  registerAppRobotRoutes(router);
-  registerNoticeRoutes(router);
-  registerMediaRoutes(router);
-  registerUserRoutes(router);
-  registerTodoRoutes(router);
-  registerChatRoutes(router);
-  registerCardRoutes(router);
-  router.add('POST', '/v1.0/gateway/connections/open', (ctx: Ctx): Reply => {
+export function registerRoutes(routes: RouteTable, deps: RouteDeps): void {
+  registerTokenRoutes(routes);
+  registerWebhookRoutes(routes);
+  registerAppRobotRoutes(routes);
+  registerNoticeRoutes(routes);
+  registerMediaRoutes(routes);
+  registerUserRoutes(routes);
+  registerTodoRoutes(routes);
+  registerChatRoutes(routes);
+  registerCardRoutes(routes);
+  routes.add('POST', '/v1.0/gateway/connections/open', (ctx: Ctx): Reply => {
     const out = deps.gateway.handleOpen(ctx.json());
     return { status: out.status, body: out.body, code: out.status === 200 ? '' : String(out.status) };
   });

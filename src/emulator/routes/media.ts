@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { oapiAuth } from '../auth.js';
 import { type Ctx, oapiErr, oapiOk, type Reply } from '../http-io.js';
 import { boundaryOf, parseMultipart } from '../multipart.js';
-import type { Router } from '../router.js';
+import type { RouteTable } from '../route-table.js';
 
 const MB = 1024 * 1024;
 /** §6.1 (current doc): sizes and extensions per type. */
@@ -17,8 +17,8 @@ export const MEDIA_RULES: Readonly<Record<string, { max: number; ext: readonly s
   file: { max: 20 * MB, ext: ['doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'zip', 'pdf', 'rar'] },
 };
 
-export function registerMediaRoutes(router: Router): void {
-  router.add('POST', '/media/upload', upload);
+export function registerMediaRoutes(routes: RouteTable): void {
+  routes.add('POST', '/media/upload', upload);
 }
 
 function upload(ctx: Ctx): Reply {

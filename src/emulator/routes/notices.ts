@@ -5,7 +5,7 @@
  */
 import { oapiAuth } from '../auth.js';
 import { type Ctx, isObject, type Reply, str, topapiErr, topapiOk } from '../http-io.js';
-import type { Router } from '../router.js';
+import type { RouteTable } from '../route-table.js';
 import { canonicalJson, fingerprint } from '../state.js';
 import type { AppDef, NoticeRecord } from '../types.js';
 
@@ -14,11 +14,11 @@ const MAX_USERS = 100;
 const MAX_MSG_BYTES = 2048;
 const TASK_BASE = 256_271_667_500;
 
-export function registerNoticeRoutes(router: Router): void {
-  router.add('POST', `${BASE}/asyncsend_v2`, asyncSend);
-  router.add('POST', `${BASE}/getsendprogress`, progress);
-  router.add('POST', `${BASE}/getsendresult`, result);
-  router.add('POST', `${BASE}/recall`, recall);
+export function registerNoticeRoutes(routes: RouteTable): void {
+  routes.add('POST', `${BASE}/asyncsend_v2`, asyncSend);
+  routes.add('POST', `${BASE}/getsendprogress`, progress);
+  routes.add('POST', `${BASE}/getsendresult`, result);
+  routes.add('POST', `${BASE}/recall`, recall);
 }
 
 /** DingTalk's day is China's (UTC+8). */

@@ -5,13 +5,13 @@
 import { type Ctx, oapiErr, oapiOk, type Reply } from '../http-io.js';
 import { type ParsedRobotMessage, parseRobotMessage } from '../robot-message.js';
 import { checkRobotSecurity } from '../robot-security.js';
-import type { Router } from '../router.js';
+import type { RouteTable } from '../route-table.js';
 import { type EmulatorState, fingerprint } from '../state.js';
 import type { GroupDef, MessageRecord, MessageSource } from '../types.js';
 
-export function registerWebhookRoutes(router: Router): void {
-  router.add('POST', '/robot/send', robotSend);
-  router.add('POST', '/robot/sendBySession', sendBySession);
+export function registerWebhookRoutes(routes: RouteTable): void {
+  routes.add('POST', '/robot/send', robotSend);
+  routes.add('POST', '/robot/sendBySession', sendBySession);
 }
 
 function jsonContentType(ctx: Ctx): boolean {

@@ -5,22 +5,22 @@
  */
 import { apiAuth, apiAuthJson } from '../auth.js';
 import { apiErr, apiOk, type Ctx, isObject, nonEmpty, type Reply, strArray, utf8Length } from '../http-io.js';
-import type { Router } from '../router.js';
+import type { RouteTable } from '../route-table.js';
 import type { TodoRecord } from '../types.js';
 
 const P = '/v1.0/todo/users/:unionId';
 const PRIORITIES = new Set([10, 20, 30, 40]);
 const PAGE = 50;
 
-export function registerTodoRoutes(router: Router): void {
-  router.add('POST', `${P}/tasks`, create);
-  router.add('PUT', `${P}/tasks/:taskId`, update);
-  router.add('DELETE', `${P}/tasks/:taskId`, remove);
-  router.add('GET', `${P}/tasks/:taskId`, get);
-  router.add('GET', `${P}/tasks/sources/:sourceId`, getBySource);
-  router.add('POST', `${P}/org/tasks/query`, (ctx) => list(ctx, 'orgTaskQuery'));
-  router.add('POST', `${P}/tasks/list`, (ctx) => list(ctx, 'taskList'));
-  router.add('PUT', `${P}/tasks/:taskId/executorStatus`, executorStatus);
+export function registerTodoRoutes(routes: RouteTable): void {
+  routes.add('POST', `${P}/tasks`, create);
+  routes.add('PUT', `${P}/tasks/:taskId`, update);
+  routes.add('DELETE', `${P}/tasks/:taskId`, remove);
+  routes.add('GET', `${P}/tasks/:taskId`, get);
+  routes.add('GET', `${P}/tasks/sources/:sourceId`, getBySource);
+  routes.add('POST', `${P}/org/tasks/query`, (ctx) => list(ctx, 'orgTaskQuery'));
+  routes.add('POST', `${P}/tasks/list`, (ctx) => list(ctx, 'taskList'));
+  routes.add('PUT', `${P}/tasks/:taskId/executorStatus`, executorStatus);
 }
 
 function view(t: TodoRecord, ctx: Ctx): Record<string, unknown> {

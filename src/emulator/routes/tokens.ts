@@ -4,12 +4,12 @@
  * on each call (§1.2).
  */
 import { apiErr, apiOk, type Ctx, isObject, nonEmpty, oapiErr, oapiOk, type Reply } from '../http-io.js';
-import type { Router } from '../router.js';
+import type { RouteTable } from '../route-table.js';
 
-export function registerTokenRoutes(router: Router): void {
-  router.add('GET', '/gettoken', gettoken);
-  router.add('POST', '/v1.0/oauth2/accessToken', accessToken);
-  router.add('POST', '/v1.0/oauth2/:corpId/token', corpToken);
+export function registerTokenRoutes(routes: RouteTable): void {
+  routes.add('GET', '/gettoken', gettoken);
+  routes.add('POST', '/v1.0/oauth2/accessToken', accessToken);
+  routes.add('POST', '/v1.0/oauth2/:corpId/token', corpToken);
 }
 
 function gettoken(ctx: Ctx): Reply {

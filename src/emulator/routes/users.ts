@@ -3,12 +3,12 @@
  */
 import { oapiAuth } from '../auth.js';
 import { type Ctx, type Reply, str, topapiErr, topapiOk } from '../http-io.js';
-import type { Router } from '../router.js';
+import type { RouteTable } from '../route-table.js';
 
-export function registerUserRoutes(router: Router): void {
-  router.add('POST', '/topapi/v2/user/getbymobile', byMobile);
-  router.add('POST', '/topapi/v2/user/get', getUser);
-  router.add('POST', '/topapi/user/getbyunionid', byUnionId);
+export function registerUserRoutes(routes: RouteTable): void {
+  routes.add('POST', '/topapi/v2/user/getbymobile', byMobile);
+  routes.add('POST', '/topapi/v2/user/get', getUser);
+  routes.add('POST', '/topapi/user/getbyunionid', byUnionId);
 }
 
 function byMobile(ctx: Ctx): Reply {

@@ -4,8 +4,9 @@
  *
  * - Several dispatchers (in one or many processes) may share one store: claims are leased and disjoint
  *   (delivery/queue.ts), expired leases are reclaimed, and robot budgets live in the store (limiter.ts).
- * - The sender port is `send(job) => Promise<{ remoteId? }>`, throwing a DingTalkError with an `outcome` on
- *   failure; the hub plugs the real DingTalk clients in, tests a recording fake.
+ * - Each claimed row is read back as its Job once (jobs.ts `readJob`; one that does not read is a dead letter) and
+ *   handed to the one `Sender` (types.ts): `send(job, attempt) => Promise<{ remoteId? }>`, throwing a DingTalkError
+ *   with an `outcome` on failure; the hub plugs its DingTalk sender in (sender.ts), tests a recording fake.
  * - `stop()` stops claiming at once, waits for in-flight sends up to a deadline, and gives back what was claimed
  *   but not started.
  */
@@ -14,10 +15,10 @@ import { randomUUID } from 'node:crypto';
 import { DingTalkError } from '../../core/errors.js';
 import type { AcquireResult, Budget } from '../../core/rate-limiter.js';
 import { redactByName } from '../../core/redact.js';
-import { fromJsonColumn } from '../../store/json.js';
 import type { Store } from '../../store/open-store.js';
 import type { DeliveryRow, DeliveryStatus } from '../../store/schema.js';
 import { isStoreUnavailable } from '../store-errors.js';
+import { type Job, readJob } from './jobs.js';
 import { closeHits, restampHit } from './limiter.js';
 import { DispatcherMetrics } from './metrics.js';
 import { Outbox } from './outbox.js';
@@ -33,9 +34,9 @@ import {
   requeueUnstarted,
   withTxRetry,
 } from './queue.js';
-import type { DeliveryChange, DispatcherOptions, DispatchJob } from './types.js';
+import type { DeliveryChange, DispatcherOptions } from './types.js';
 
-export type { DeliveryChange, DispatcherOptions, DispatchJob, SenderPort } from './types.js';
+export type { Attempt, DeliveryChange, DispatcherOptions, Sender } from './types.js';
 
 /**
  * Default guard of a rate key with window `windowMs` (see `DispatcherOptions.guardMs`). PostgreSQL may be shared by
@@ -347,6 +348,14 @@ export class Dispatcher {
   }
 
   async #send(row: DeliveryRow, attempt: number): Promise<void> {
+    // The row is read back as its Job here, once: what follows (sender, DingTalk port) works on the typed job.
+    let job: Job;
+    try {
+      job = readJob(row);
+    } catch (e) {
+      await this.#unreadable(row, attempt, e);
+      return;
+    }
     // The claim set updated_at: the moment this job's budget was spent. #launch marked it started.
     const claimedAt = row.updated_at;
     const budgeted = row.rate_key !== null && this.budgetFor(row.rate_key) !== undefined;
@@ -388,19 +397,7 @@ export class Dispatcher {
         return;
       }
     }
-    const job: DispatchJob = {
-      id: row.id,
-      messageId: row.message_id,
-      kind: row.kind,
-      channel: row.channel,
-      target: row.target,
-      rateKey: row.rate_key,
-      orderKey: row.order_key,
-      payload: fromJsonColumn(row.payload),
-      attempt,
-      part: { index: row.part_index, count: row.part_count },
-      idempotent: row.idempotent === 1,
-    };
+    const idempotent = row.idempotent === 1;
     const t0 = performance.now();
     let error: unknown;
     let remoteId: string | undefined;
@@ -417,14 +414,16 @@ export class Dispatcher {
         Math.max(10, Math.floor(this.#leaseMs / 3)),
       );
     try {
-      remoteId = (await this.#o.sender.send(job))?.remoteId;
+      remoteId = (
+        await this.#o.sender.send(job, { deliveryId: row.id, messageId: row.message_id, number: attempt })
+      )?.remoteId;
     } catch (e) {
       error = e ?? new Error('sender threw without an error');
     }
     this.#metrics?.latency((performance.now() - t0) / 1000, row.channel);
     const now = this.#now();
     const decision = this.#redactDecision(
-      decide(error, { attempt, idempotent: job.idempotent, now }, this.#policy, this.#random),
+      decide(error, { attempt, idempotent, now }, this.#policy, this.#random),
     );
     // The send is done: recording its result must survive a short database outage (failover, a dropped
     // connection), or the job would be parked as an unknown outcome although we know what happened. The update is
@@ -458,6 +457,29 @@ export class Dispatcher {
         remoteId,
       }),
     );
+  }
+
+  /**
+   * A row that does not read back as a Job (jobs.ts `readJob`): nothing can be sent for it, so it is a dead letter
+   * with the reason, counted, and the loop goes on. Its budget hit is closed where it stands (nothing left).
+   */
+  async #unreadable(row: DeliveryRow, attempt: number, e: unknown): Promise<void> {
+    this.#metrics?.unreadable(row.channel);
+    const now = this.#now();
+    const decision = this.#redactDecision(
+      decide(e, { attempt, idempotent: false, now }, this.#policy, this.#random),
+    );
+    const budgeted = row.rate_key !== null && this.budgetFor(row.rate_key) !== undefined;
+    const status = await this.#record({
+      id: row.id,
+      owner: this.owner,
+      decision,
+      now,
+      error: e,
+      rateKey: row.rate_key,
+      ...(budgeted ? { hit: { at: 0 } } : {}),
+    });
+    if (status) this.#emit(this.#change({ ...row, attempts: attempt }, status, { decision }));
   }
 
   /**

@@ -1,9 +1,15 @@
 /**
- * What one dispatcher job carries. Payloads name apps and robots as in the config and hold no credential
- * (the store, and so a dead-letter listing, never holds a secret); the sender looks the
- * credentials up at send time.
+ * The one shape a delivery has from the call that enqueues it to the DingTalk call that makes it: a `Job`, whose
+ * payload is a union tagged by `t`. The store keeps it as a `deliveries` row (payload as JSON); `readJob` turns a
+ * row back into a Job, checking the payload once, where the dispatcher reads the row. A row that does not read
+ * back is an `UnreadableJobError` (a dead letter with its reason), never a crash further down.
+ *
+ * Payloads name apps and robots as in the config and hold no credential (the store, and so a dead-letter listing,
+ * never holds a secret); the sender looks the credentials up at send time.
  */
 
+import { DingTalkError } from '../../core/errors.js';
+import type { DeliveryChannel, DeliveryRow } from '../../store/schema.js';
 import type {
   NoticeMessage,
   TemplateMessage,
@@ -30,10 +36,12 @@ export type JobPayload =
   /** Delete the Todo of an assignee who was removed from the task (§8.1 delete). */
   | { t: 'todoDelete'; app: string; unionId: string; todoId: string };
 
-export type JobChannel = 'robot' | 'app' | 'notice';
+export type JobKind = JobPayload['t'];
 
-/** One delivery the hub asks the dispatcher to make. */
-export interface JobSpec {
+export type JobChannel = DeliveryChannel;
+
+/** One delivery: what the hub enqueues, what the store keeps, what the sender sends. */
+export interface Job {
   channel: JobChannel;
   /** Group alias or person name (what the operator sees). */
   target: string;
@@ -42,15 +50,21 @@ export interface JobSpec {
    * Jobs with one key are sent in enqueue order, one at a time (an ordered conversation: `group:<alias>`,
    * `person:<name>`). Absent: sent as soon as budgets allow, in parallel with the rest.
    */
-  orderKey?: string | undefined;
+  orderKey?: string | null | undefined;
   /**
    * `message`: the key orders this request's jobs among themselves only (the parts of one split message, a comment
-   * before its file); the outbox makes it unique to the request (`msg:<messageId>:<orderKey>`).
+   * before its file); the outbox stores it as `msg:<messageId>:<orderKey>`, so no other request waits on it.
+   * @default 'key' (the key as given)
    */
-  orderScope?: 'message' | undefined;
+  orderScope?: 'key' | 'message' | undefined;
   part?: { index: number; count: number } | undefined;
-  /** Limiter key of the sending robot (custom robots: 20 per minute, docs/dingtalk.md §2.6). */
-  rateKey?: string | undefined;
+  /**
+   * Limiter key whose budget this send spends, e.g. `webhook:ops` for custom robot `ops` (its 20/min cap,
+   * docs/dingtalk.md §2.6). Absent: the dispatcher applies no budget of its own.
+   */
+  rateKey?: string | null | undefined;
+  /** Not before this time (epoch ms). @default now */
+  runAt?: number | undefined;
 }
 
 /** Whether a repeated attempt cannot create a second effect (the dispatcher may then retry `unknown`). */
@@ -68,4 +82,74 @@ export function isIdempotentPayload(p: JobPayload): boolean {
 /** Jobs about one assignee's Todo share this key, so create → update → done/delete reach DingTalk in order. */
 export function todoOrderKey(taskId: number, assignee: string): string {
   return `todo:${taskId}:${assignee}`;
+}
+
+/** A stored job that does not read back as one the hub writes: nothing can be sent for it (a dead letter). */
+export class UnreadableJobError extends DingTalkError {
+  override readonly name: string = 'UnreadableJobError';
+
+  constructor(message: string) {
+    super('UNREADABLE_JOB', message, { outcome: 'not_sent', retryable: false });
+  }
+}
+
+type Check = (v: unknown) => boolean;
+const str: Check = (v) => typeof v === 'string';
+const int: Check = (v) => Number.isSafeInteger(v);
+const bool: Check = (v) => typeof v === 'boolean';
+const obj: Check = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+const strings: Check = (v) => Array.isArray(v) && v.every(str);
+const strRecord: Check = (v) => obj(v) && Object.values(v as object).every(str);
+
+/**
+ * The fields each kind must carry, checked on read. The DingTalk bodies (`body`, `msg`, `create`, `change`) are
+ * the hub's own output, built by the message and task code; here they only have to be objects.
+ */
+const FIELDS: { [K in JobKind]: Record<Exclude<keyof Extract<JobPayload, { t: K }>, 't'>, Check> } = {
+  webhook: { robot: str, body: obj },
+  group: { app: str, openConversationId: str, msgKey: str, msgParam: strRecord },
+  oto: { app: str, userIds: strings, msgKey: str, msgParam: strRecord },
+  notice: { app: str, userIds: strings, msg: obj },
+  todo: { app: str, taskId: int, assignee: str, create: obj },
+  todoDone: { app: str, unionId: str, todoId: str, done: bool },
+  todoUpdate: { app: str, unionId: str, todoId: str, change: obj },
+  todoDelete: { app: str, unionId: str, todoId: str },
+};
+
+const CHANNELS: ReadonlySet<string> = new Set<DeliveryChannel>(['robot', 'app', 'notice']);
+
+/** Checks a payload (parsed JSON, or the JSON text) against its kind's fields. */
+export function parseJobPayload(raw: unknown): JobPayload {
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new UnreadableJobError('payload is not JSON');
+    }
+  }
+  if (!obj(value)) throw new UnreadableJobError('payload is not an object');
+  const t = (value as { t?: unknown }).t;
+  const fields = typeof t === 'string' && Object.hasOwn(FIELDS, t) ? FIELDS[t as JobKind] : undefined;
+  // The kind and field names are the hub's own words; values are never echoed (they may be anything).
+  if (!fields) throw new UnreadableJobError('payload kind is not one the hub writes');
+  for (const [name, ok] of Object.entries(fields) as Array<[string, Check]>) {
+    if (!ok((value as Record<string, unknown>)[name])) {
+      throw new UnreadableJobError(`payload of kind ${t} has a missing or malformed ${name}`);
+    }
+  }
+  return value as JobPayload;
+}
+
+/** A stored row as the Job it was enqueued as (the order key as stored, already scoped). */
+export function readJob(row: DeliveryRow): Job {
+  if (!CHANNELS.has(row.channel)) throw new UnreadableJobError('channel is not one the hub writes');
+  return {
+    channel: row.channel,
+    target: row.target,
+    payload: parseJobPayload(row.payload),
+    orderKey: row.order_key,
+    part: { index: row.part_index, count: row.part_count },
+    rateKey: row.rate_key,
+  };
 }

@@ -12,6 +12,7 @@ export class DispatcherMetrics {
   readonly #parked: Counter;
   readonly #dead: Counter;
   readonly #throttled: Counter;
+  readonly #unreadable: Counter;
   readonly #latency: Histogram;
   #depth: Record<string, number> = {};
 
@@ -27,6 +28,10 @@ export class DispatcherMetrics {
     this.#throttled = r.counter(
       'dingkit_dispatch_throttles_total',
       'Times a rate key had no budget (or a penalty) at claim time',
+    );
+    this.#unreadable = r.counter(
+      'dingkit_deliveries_unreadable_total',
+      'Stored deliveries whose job did not read back (dead-lettered unsent)',
     );
     this.#latency = r.histogram('dingkit_send_duration_seconds', 'Time spent in the sender per attempt');
     r.gauge('dingkit_outbox_deliveries', 'Deliveries by status (refreshed every 5 s by the dispatcher)', () =>
@@ -60,6 +65,10 @@ export class DispatcherMetrics {
 
   throttled(key: string, penalty: boolean): void {
     this.#throttled.inc({ key, kind: penalty ? 'penalty' : 'budget' });
+  }
+
+  unreadable(channel: string): void {
+    this.#unreadable.inc({ channel });
   }
 
   latency(seconds: number, channel: string): void {

@@ -1,38 +1,16 @@
 /**
- * The hub's outbox port over the store's `Outbox`: job specs become delivery specs (with the idempotency flag the
- * dispatcher's `unknown`-outcome rule needs), rows become the service contract's `Delivery`.
+ * The hub's outbox port over the store's `Outbox`: jobs go in as they are, rows come out as the service contract's
+ * `Delivery`.
  */
 
 import type { Tx } from '../../store/open-store.js';
-import { isIdempotentPayload } from './jobs.js';
 import { type Outbox, toDelivery } from './outbox.js';
 import type { EnqueueInput, EnqueueResult, OutboxPort } from './outbox-port.js';
 
 export function createOutboxPort(outbox: Outbox): OutboxPort {
   return {
     async enqueue(input: EnqueueInput, tx?: Tx): Promise<EnqueueResult> {
-      const r = await outbox.enqueue(
-        {
-          kind: input.kind,
-          request: input.request,
-          idempotencyKey: input.idempotencyKey,
-          idempotencyScope: input.idempotencyScope,
-          requestHash: input.requestHash,
-          createdBy: input.createdBy,
-          deliveries: input.jobs.map((j) => ({
-            channel: j.channel,
-            target: j.target,
-            payload: j.payload,
-            kind: j.payload.t,
-            rateKey: j.rateKey,
-            orderKey: j.orderKey,
-            orderScope: j.orderScope,
-            part: j.part,
-            idempotent: isIdempotentPayload(j.payload),
-          })),
-        },
-        tx,
-      );
+      const r = await outbox.enqueue(input, tx);
       return { messageId: r.messageId, duplicate: r.duplicate, deliveries: r.deliveries.map(toDelivery) };
     },
     async getMessage(id) {

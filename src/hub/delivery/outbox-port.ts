@@ -6,21 +6,9 @@
 
 import type { Tx } from '../../store/open-store.js';
 import type { Delivery, DeliveryStatus } from '../service.js';
-import type { JobSpec } from './jobs.js';
+import type { EnqueueInput } from './outbox.js';
 
-export interface EnqueueInput {
-  /** `message`, `task`, `file`, `reply`, `reminder`... */
-  kind: string;
-  /** The accepted request, without secrets (kept for audit and idempotent replay). */
-  request: unknown;
-  idempotencyKey?: string | undefined;
-  /** Whose key it is (the actor's `idempotencyScope`); see src/store/idempotency.ts. */
-  idempotencyScope?: string | undefined;
-  /** Fingerprint of the canonical request; the same key with another one is refused. */
-  requestHash?: string | undefined;
-  createdBy?: string | undefined;
-  jobs: JobSpec[];
-}
+export type { EnqueueInput };
 
 export interface EnqueueResult {
   messageId: string;

@@ -12,43 +12,11 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { ValidationError } from '../../core/errors.js';
 import { IdempotencyConflictError, sameRequest } from '../../store/idempotency.js';
-import { fromJsonColumn, toJsonColumn } from '../../store/json.js';
+import { toJsonColumn } from '../../store/json.js';
 import type { Store, Tx } from '../../store/open-store.js';
-import type {
-  DeliveryChannel,
-  DeliveryRow,
-  DeliveryStatus,
-  MessageRow,
-  NewDelivery,
-} from '../../store/schema.js';
+import type { DeliveryRow, DeliveryStatus, MessageRow, NewDelivery } from '../../store/schema.js';
 import type { Delivery } from '../service.js';
-
-export interface DeliverySpec {
-  channel: DeliveryChannel;
-  /** Group alias or person name, as operators know it. */
-  target: string;
-  /** What the sender needs to send this part (JSON, names not secrets). */
-  payload: unknown;
-  /** @default the message's kind */
-  kind?: string | undefined;
-  /**
-   * Limiter key whose budget this send spends, e.g. `webhook:ops` for custom robot `ops` (its 20/min cap,
-   * docs/dingtalk.md §2.6). Null or absent: the dispatcher applies no budget of its own.
-   */
-  rateKey?: string | null | undefined;
-  /** Jobs with the same key are sent one after another, in enqueue order. */
-  orderKey?: string | null | undefined;
-  /**
-   * `message`: `orderKey` orders this request's deliveries among themselves only; it is stored as
-   * `msg:<messageId>:<orderKey>`, so no other request waits on it. @default `key` (the key as given)
-   */
-  orderScope?: 'key' | 'message' | undefined;
-  part?: { index: number; count: number } | undefined;
-  /** The endpoint dedupes on a key we send, so an unknown outcome may be retried without a duplicate. */
-  idempotent?: boolean | undefined;
-  /** Not before this time (epoch ms). @default now */
-  runAt?: number | undefined;
-}
+import { isIdempotentPayload, type Job } from './jobs.js';
 
 export interface EnqueueInput {
   /** `message`, `task`, `file`, ... */
@@ -64,7 +32,8 @@ export interface EnqueueInput {
   /** Fingerprint of the canonical request (idempotency.ts `requestFingerprint`); a repeat that differs is refused. */
   requestHash?: string | undefined;
   createdBy?: string | undefined;
-  deliveries: readonly DeliverySpec[];
+  /** What to send: one `deliveries` row each, in this order. */
+  jobs: readonly Job[];
 }
 
 export interface EnqueueResult {
@@ -104,10 +73,6 @@ export function toDelivery(row: DeliveryRow): Delivery {
   };
 }
 
-export function parsePayload(row: DeliveryRow): unknown {
-  return fromJsonColumn(row.payload);
-}
-
 function checkInput(input: EnqueueInput): void {
   if (!input.kind) throw new ValidationError('is required', 'kind');
   if (input.idempotencyKey !== undefined) {
@@ -115,12 +80,11 @@ function checkInput(input: EnqueueInput): void {
       throw new ValidationError(`must be 1..${MAX_KEY} characters`, 'idempotencyKey');
     }
   }
-  if (input.deliveries.length === 0)
-    throw new ValidationError('at least one delivery is required', 'deliveries');
-  input.deliveries.forEach((d, i) => {
-    if (!d.target) throw new ValidationError('is required', `deliveries[${i}].target`);
+  if (input.jobs.length === 0) throw new ValidationError('at least one job is required', 'jobs');
+  input.jobs.forEach((d, i) => {
+    if (!d.target) throw new ValidationError('is required', `jobs[${i}].target`);
     if (d.part && (d.part.index < 1 || d.part.count < d.part.index)) {
-      throw new ValidationError('index must be in 1..count', `deliveries[${i}].part`);
+      throw new ValidationError('index must be in 1..count', `jobs[${i}].part`);
     }
   });
 }
@@ -145,7 +109,7 @@ export class Outbox {
   async enqueue(input: EnqueueInput, tx?: Tx): Promise<EnqueueResult> {
     checkInput(input);
     const request = toJsonColumn(input.request, 'request');
-    const payloads = input.deliveries.map((d, i) => toJsonColumn(d.payload, `deliveries[${i}].payload`));
+    const payloads = input.jobs.map((d, i) => toJsonColumn(d.payload, `jobs[${i}].payload`));
     const r =
       (tx ? undefined : await this.#enqueueOneStatement(input, request, payloads)) ??
       (tx
@@ -168,7 +132,7 @@ export class Outbox {
     request: string,
     payloads: string[],
   ): Promise<EnqueueResult | undefined> {
-    if (this.#store.dialect !== 'postgres' || input.deliveries.length !== 1) return undefined;
+    if (this.#store.dialect !== 'postgres' || input.jobs.length !== 1) return undefined;
     const now = this.#now();
     const id = randomUUID();
     const [value] = this.#deliveryValues(input, id, payloads, now);
@@ -199,16 +163,16 @@ export class Outbox {
   }
 
   #deliveryValues(input: EnqueueInput, id: string, payloads: string[], now: number): NewDelivery[] {
-    return input.deliveries.map((d, i) => ({
+    return input.jobs.map((d, i) => ({
       message_id: id,
-      kind: d.kind ?? input.kind,
+      kind: d.payload.t,
       channel: d.channel,
       target: d.target,
       rate_key: d.rateKey ?? null,
       payload: payloads[i]!,
       status: 'queued',
       attempts: 0,
-      idempotent: d.idempotent ? 1 : 0,
+      idempotent: isIdempotentPayload(d.payload) ? 1 : 0,
       run_at: d.runAt ?? now,
       lease_owner: null,
       lease_until: null,

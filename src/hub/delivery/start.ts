@@ -11,7 +11,7 @@ import type { Store } from '../../store/open-store.js';
 import type { HubConfig } from '../config.js';
 import type { StoreFaultSink } from '../store-faults.js';
 import { Dispatcher } from './dispatcher.js';
-import type { Sender } from './sender.js';
+import type { Sender } from './types.js';
 
 export interface DeliveryDeps {
   config: HubConfig;
@@ -35,7 +35,7 @@ export function startDelivery(d: DeliveryDeps): Dispatcher {
   const c = d.config.dispatcher;
   const dispatcher = new Dispatcher({
     store: d.store,
-    sender: { send: (job) => d.sender({ id: `${job.messageId}:${job.id}`, payload: job.payload }) },
+    sender: d.sender,
     workers: c.workers ?? defaultWorkers(d.config),
     leaseMs: c.leaseMs,
     pollMs: c.pollMs,

@@ -1,5 +1,5 @@
 /**
- * The dispatcher's public shapes: the job a sender gets, the sender port, the change events, the options.
+ * The dispatcher's public shapes: the sender it drives, the change events, the options.
  */
 
 import type { Budget } from '../../core/rate-limiter.js';
@@ -8,27 +8,22 @@ import type { EventBus } from '../../observe/events.js';
 import type { Registry } from '../../observe/metrics.js';
 import type { Store } from '../../store/open-store.js';
 import type { DeliveryChannel, DeliveryStatus } from '../../store/schema.js';
+import type { Job } from './jobs.js';
 import type { DeliveryPolicy } from './policy.js';
 
-/** What the sender gets: the job as enqueued, payload parsed. */
-export interface DispatchJob {
-  id: number;
+/** Which try of which stored delivery a send is (the job itself is the `Job` as enqueued). */
+export interface Attempt {
+  /** The delivery row's id. */
+  deliveryId: number;
   messageId: string;
-  kind: string;
-  channel: DeliveryChannel;
-  target: string;
-  rateKey: string | null;
-  orderKey: string | null;
-  payload: unknown;
   /** 1-based number of this attempt. */
-  attempt: number;
-  part: { index: number; count: number };
-  idempotent: boolean;
+  number: number;
 }
 
-export interface SenderPort {
+/** The one sender the dispatcher drives: one job in, one DingTalk call out. */
+export interface Sender {
   /** Sends one job. Throws a DingTalkError whose `outcome` says whether DingTalk may have acted. */
-  send(job: DispatchJob): Promise<{ remoteId?: string | undefined }>;
+  send(job: Job, attempt: Attempt): Promise<{ remoteId?: string | undefined }>;
 }
 
 export interface DeliveryChange {
@@ -45,7 +40,7 @@ export interface DeliveryChange {
 
 export interface DispatcherOptions {
   store: Store;
-  sender: SenderPort;
+  sender: Sender;
   /** Lease owner id; unique per dispatcher. @default a random UUID */
   owner?: string | undefined;
   /** Sends in flight at most. @default 8 */

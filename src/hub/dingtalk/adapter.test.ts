@@ -4,6 +4,7 @@ import { webhookMessage } from '../../api/robot/webhook-messages.js';
 import { parseWebhookUrl } from '../../api/robot/webhook-url.js';
 import { ValidationError } from '../../core/errors.js';
 import { parseConfig } from '../config.js';
+import { parseJobPayload } from '../delivery/jobs.js';
 import { createSender } from '../delivery/sender.js';
 import { createDingTalkAdapter } from './adapter.js';
 import type { DingTalkPort } from './port.js';
@@ -17,7 +18,10 @@ describe('the adapter reads robot webhooks with the library parser', () => {
   ])(
     'refuses %j before any I/O with the same ValidationError as the library, without the token',
     async (webhook) => {
-      const config = parseConfig({ robots: { ops: { webhook } } }, {});
+      // parseConfig refuses such a webhook when a config file loads (config.test.ts); a config built in code can
+      // still carry one, and the adapter must refuse it on its own.
+      const config = parseConfig({ robots: { ops: { webhook: TOKEN } } }, {});
+      config.robots['ops']!.webhook = webhook;
       // Port 9 on loopback: a request that got out would fail as a network error, not a ValidationError.
       const dt = createDingTalkAdapter({ config, oapiBase: 'http://127.0.0.1:9', timeoutMs: 500 });
       let expected: unknown;
@@ -44,7 +48,8 @@ describe('the adapter reads robot webhooks with the library parser', () => {
 
 describe('outbox rows stored before the port took the library types', () => {
   it('a flat {msgKey, msgParam} row reaches DingTalk as the same template a builder makes today', async () => {
-    // Written by the hub before this change: the stored JSON shape is unchanged, so it is read as it is.
+    // Written by the hub before this change: the stored JSON shape is unchanged, so the dispatcher's one read
+    // (parseJobPayload, inside readJob) takes it as it is.
     const old =
       '{"t":"group","app":"hub","openConversationId":"cid1","msgKey":"sampleText","msgParam":{"content":"hi"}}';
     const seen: TemplateMessage[] = [];
@@ -55,7 +60,12 @@ describe('outbox rows stored before the port took the library types', () => {
       },
     };
     const send = createSender({ dingtalk: port as DingTalkPort, onTodoCreated: async () => {} });
-    expect(await send({ id: '1', payload: old })).toEqual({ remoteId: 'pqk' });
+    expect(
+      await send.send(
+        { channel: 'app', target: 'ops', payload: parseJobPayload(old) },
+        { deliveryId: 1, messageId: 'm-1', number: 1 },
+      ),
+    ).toEqual({ remoteId: 'pqk' });
     expect(seen).toHaveLength(1);
     expect(encodeTemplate(seen[0]!, 'robot.groupSend')).toEqual(
       encodeTemplate(appMessage.text('hi'), 'robot.groupSend'),

@@ -18,7 +18,7 @@ import { hashFile, makeTempDir, spoolTo } from '../../core/temp-file.js';
 import type { EventBus } from '../../observe/events.js';
 import type { Store } from '../../store/open-store.js';
 import type { HubConfig } from '../config.js';
-import type { JobSpec } from '../delivery/jobs.js';
+import type { Job } from '../delivery/jobs.js';
 import type { OutboxPort } from '../delivery/outbox-port.js';
 import type { DingTalkPort } from '../dingtalk/port.js';
 import {
@@ -233,7 +233,7 @@ export class FileService {
     const sha256 = bytes.sha256;
 
     let mediaId: string | undefined;
-    const jobs: JobSpec[] = [];
+    const jobs: Job[] = [];
     if (input.comment && channel !== 'robot-link') {
       jobs.push(
         ...planMessage(

@@ -20,7 +20,7 @@ import type { Tx } from '../../store/open-store.js';
 import type { StreamClient } from '../../stream/client.js';
 import { type BotMessage, TOPIC_BOT_MESSAGE } from '../../stream/types.js';
 import type { HubConfig } from '../config.js';
-import type { JobSpec } from '../delivery/jobs.js';
+import type { Job } from '../delivery/jobs.js';
 import type { OutboxPort } from '../delivery/outbox-port.js';
 import {
   defaultAppName,
@@ -286,7 +286,7 @@ export class InboundService {
   }
 
   /** The answer goes back where the message came from, through the app robot (durable, unlike a session reply). */
-  #replyJob(msg: BotMessage, content: string): JobSpec | undefined {
+  #replyJob(msg: BotMessage, content: string): Job | undefined {
     const cfg = this.#d.config;
     const app =
       Object.entries(cfg.apps).find(([, a]) => (a.robotCode ?? a.appKey) === msg.robotCode)?.[0] ??

@@ -24,7 +24,7 @@ import { type WebhookAt, type WebhookMessage, webhookMessage } from '../../api/r
 import { checkKeywords, WEBHOOK_MAX_BYTES } from '../../api/robot/webhook-validate.js';
 import { ValidationError } from '../../core/errors.js';
 import type { HubConfig } from '../config.js';
-import type { JobChannel, JobPayload, JobSpec } from '../delivery/jobs.js';
+import type { Job, JobChannel, JobPayload } from '../delivery/jobs.js';
 import { byteLength, numberParts, splitMessage } from './split.js';
 
 /**
@@ -91,7 +91,7 @@ export function orderFields(
   ordered: boolean,
   parts: number,
   o: { sequence?: string | undefined; always?: boolean } = {},
-): Pick<JobSpec, 'orderKey' | 'orderScope'> {
+): Pick<Job, 'orderKey' | 'orderScope'> {
   if (ordered) return { orderKey: conversation };
   if (o.sequence !== undefined) return { orderKey: o.sequence };
   if (parts > 1 || o.always) return { orderKey: conversation, orderScope: 'message' };
@@ -105,7 +105,7 @@ export function defaultAppName(cfg: HubConfig): string | undefined {
 
 const OP = 'messages.send';
 
-export function planMessage(input: PlanInput, cfg: HubConfig): JobSpec[] {
+export function planMessage(input: PlanInput, cfg: HubConfig): Job[] {
   if (input.text.trim() === '') throw new ValidationError('must not be empty', 'text');
   const hasGroup = input.group !== undefined;
   const hasTo = input.to !== undefined && input.to.length > 0;
@@ -114,7 +114,7 @@ export function planMessage(input: PlanInput, cfg: HubConfig): JobSpec[] {
   return input.to!.flatMap((p) => planPerson(input, p, cfg));
 }
 
-function planGroup(input: PlanInput, alias: string, cfg: HubConfig): JobSpec[] {
+function planGroup(input: PlanInput, alias: string, cfg: HubConfig): Job[] {
   const g = cfg.groups[alias];
   if (!g) throw new ValidationError(`no group named "${alias}" in the config`, 'group');
   const via = input.via ?? (g.robot ? 'robot' : 'app');
@@ -154,7 +154,7 @@ function planGroup(input: PlanInput, alias: string, cfg: HubConfig): JobSpec[] {
   }));
 }
 
-function planPerson(input: PlanInput, person: MentionTarget, cfg: HubConfig): JobSpec[] {
+function planPerson(input: PlanInput, person: MentionTarget, cfg: HubConfig): Job[] {
   const app = defaultAppName(cfg);
   if (!app) throw new ValidationError('sending to people needs an app in the config (apps.<name>)', 'to');
   const via = input.via ?? 'app';

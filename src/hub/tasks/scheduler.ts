@@ -8,7 +8,7 @@ import type { Logger } from '../../core/logger.js';
 import type { EventBus } from '../../observe/events.js';
 import type { Store } from '../../store/open-store.js';
 import type { HubConfig } from '../config.js';
-import type { JobSpec } from '../delivery/jobs.js';
+import type { Job } from '../delivery/jobs.js';
 import type { OutboxPort } from '../delivery/outbox-port.js';
 import { type MentionTarget, planMessage } from '../messages/plan.js';
 import type { PeopleDirectory } from '../people.js';
@@ -79,7 +79,7 @@ export class TaskScheduler {
           s.kind === 'reminder'
             ? `Reminder: task #${task.id} "${task.title}" is due ${due}.`
             : `Overdue: task #${task.id} "${task.title}" was due ${due} and is still ${task.state.replace('_', ' ')}.`;
-        const jobs: JobSpec[] = [];
+        const jobs: Job[] = [];
         if (task.group_alias !== null && d.config.groups[task.group_alias]) {
           jobs.push(
             ...planMessage(

@@ -18,7 +18,7 @@ import { IdempotencyConflictError, requestFingerprint, sameRequest } from '../..
 import type { Store, Tx } from '../../store/open-store.js';
 import type { Database, TaskRow } from '../../store/schema.js';
 import type { HubConfig } from '../config.js';
-import { type JobSpec, todoOrderKey } from '../delivery/jobs.js';
+import { type Job, todoOrderKey } from '../delivery/jobs.js';
 import type { OutboxPort } from '../delivery/outbox-port.js';
 import type { TodoCreate } from '../dingtalk/port.js';
 import { defaultAppName, planMessage } from '../messages/plan.js';
@@ -137,7 +137,7 @@ export class TaskService {
           now,
           assignees: people.map((p) => ({ key: p.key, unionId: p.unionId })),
         });
-        const jobs: JobSpec[] = [];
+        const jobs: Job[] = [];
         if (input.group !== undefined) {
           const due = dueAt !== undefined ? `\nDue: ${new Date(dueAt).toISOString()}` : '';
           jobs.push(
@@ -270,7 +270,7 @@ export class TaskService {
     await repo.setState(tx, id, to, now);
     await repo.addEvent(tx, id, now, action, actor.by, note);
     if (isFinal(to)) await repo.closeSchedules(tx, id, now);
-    const jobs: JobSpec[] = [];
+    const jobs: Job[] = [];
     if (row.group_alias !== null && d.config.groups[row.group_alias]) {
       const noteText = note ? ` (${note})` : '';
       jobs.push(
@@ -366,7 +366,7 @@ export class TaskService {
         await repo.closeSchedules(tx, id, now, 'rescheduled');
         if (after.dueAt !== undefined) await this.#schedule(tx, id, after.dueAt, now);
       }
-      const jobs: JobSpec[] = [];
+      const jobs: Job[] = [];
       // Announced where the task now lives; a task taken out of its group says so in the old one.
       const group = after.group ?? row.group_alias ?? undefined;
       if (group !== undefined && d.config.groups[group]) {
@@ -450,7 +450,7 @@ export class TaskService {
     p: ResolvedPerson,
     f: { title: string; description: string | undefined; dueAt: number | undefined; priority: Priority },
     sourceId: string,
-  ): JobSpec {
+  ): Job {
     return {
       channel: 'app',
       target: p.name,

@@ -14,7 +14,7 @@
 import type { Store } from '../../store/open-store.js';
 import type { TaskRow } from '../../store/schema.js';
 import type { HubConfig } from '../config.js';
-import { type JobSpec, todoOrderKey } from '../delivery/jobs.js';
+import { type Job, todoOrderKey } from '../delivery/jobs.js';
 import type { OutboxPort } from '../delivery/outbox-port.js';
 import type { TodoChange, TodoCreate } from '../dingtalk/port.js';
 import { defaultAppName } from '../messages/plan.js';
@@ -34,8 +34,8 @@ export async function todoCreated(
   return d.store.transaction(async (tx) => {
     const row = await repo.taskRow(tx, taskId);
     const a = (await repo.assigneesOf(tx, taskId)).find((x) => x.person === assignee);
-    const jobs: JobSpec[] = [];
-    const job = (payload: JobSpec['payload']): JobSpec => ({
+    const jobs: Job[] = [];
+    const job = (payload: Job['payload']): Job => ({
       channel: 'app',
       target: d.config.people[assignee]?.name ?? assignee,
       payload,

@@ -1,5 +1,5 @@
 /**
- * The emulator's router: a Map of `METHOD path` for exact routes (every hot path) and a short list of segment
+ * The emulator's route table: a Map of `METHOD path` for exact routes (every hot path) and a short list of segment
  * patterns with `:params` for the v1.0 routes. Hono would do, but its per-request cost halves the throughput the
  * emulator must reach (≥ 10,000 robot sends/s on one core).
  */
@@ -24,7 +24,7 @@ interface Pattern {
   segments: string[];
 }
 
-export class Router {
+export class RouteTable {
   readonly #exact = new Map<string, Route>();
   readonly #exactPaths = new Map<string, string[]>();
   readonly #patterns: Pattern[] = [];

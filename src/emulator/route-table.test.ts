@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Reply } from './http-io.js';
-import { Router } from './router.js';
+import { RouteTable } from './route-table.js';
 
 const h = (): Reply => ({ status: 200, body: {} });
 
-describe('Router', () => {
+describe('RouteTable', () => {
   it('matches exact routes, params (decoded), and reports allowed methods', () => {
-    const r = new Router()
+    const r = new RouteTable()
       .add('POST', '/robot/send', h)
       .add('GET', '/v1.0/todo/users/:u/tasks/:t', h)
       .add('PUT', '/v1.0/todo/users/:u/tasks/:t', h);

@@ -17,7 +17,7 @@ interface InFlight {
   socket: StreamSocket;
 }
 
-export interface DispatcherDeps {
+export interface PushRunnerDeps {
   maxConcurrency: number;
   maxQueued: number;
   stats: StreamStats;
@@ -27,13 +27,13 @@ export interface DispatcherDeps {
   onHandlerError: (err: unknown, ctx: PushContext) => void;
 }
 
-export class PushDispatcher {
-  readonly #d: DispatcherDeps;
+export class PushRunner {
+  readonly #d: PushRunnerDeps;
   #running = 0;
   readonly #queue: Array<{ entry: InFlight; frame: PushFrame; data: unknown }> = [];
   readonly #inFlight = new Map<string, InFlight>();
 
-  constructor(deps: DispatcherDeps) {
+  constructor(deps: PushRunnerDeps) {
     this.#d = deps;
   }
 
