@@ -9,7 +9,6 @@
  */
 
 export { type HubConfig, loadConfig, parseConfig, usesEmulator } from './config.js';
-export { type DemoSceneOptions, type DemoSceneResult, runDemoScene } from './demo-scene.js';
 export { type FetchedFile, type FetchFileOptions, fetchFile } from './files/fetch.js';
 export { HUB_VERSION, type RunningHub, type StartHubOptions, startHub } from './hub.js';
 export type * from './service.js';

@@ -25,7 +25,6 @@ import { createEventCallbackHandler } from '../../callback/event-handler.js';
 import type { CallbackHttpHandler } from '../../callback/http-io.js';
 import type { ReplayKeys, ReplayOption, SeenStore } from '../../callback/replay-guard.js';
 import type { Logger } from '../../core/logger.js';
-import type { Emulator } from '../../emulator/emulator.js';
 import type { Tx } from '../../store/open-store.js';
 import type { StoreSeenStore } from '../../store/seen-store.js';
 import type { HubConfig } from '../config.js';
@@ -174,20 +173,4 @@ export function createHubCallbacks(d: HubCallbackDeps): HubCallbacks {
     });
   }
   return out;
-}
-
-/**
- * Demo mode: points the built-in emulator's app at this hub's callback routes, so people writing in the emulator
- * reach the hub over HTTP (the emulator's `botCallbackUrl` and event subscription URL, §9a, §9b).
- */
-export function pointEmulatorAt(
-  emulator: Emulator,
-  appKey: string,
-  baseUrl: string,
-  callbacks: HubCallbacks,
-): void {
-  const app = emulator.state.apps.get(appKey);
-  if (!app) return;
-  if (callbacks.robot) app.botCallbackUrl = `${baseUrl}${CALLBACK_PATHS.robot}`;
-  if (callbacks.events && app.callback) app.callback.url = `${baseUrl}${CALLBACK_PATHS.events}`;
 }
