@@ -28,7 +28,7 @@ after 24 h and is refused once the hub runs with real DingTalk credentials.
                  missing directory is an error, except for the default ./data/dingkit.db
   --log FORMAT   json (default when stderr is not a terminal) or pretty`;
 
-export interface ServeOptions {
+interface ServeOptions {
   /** Resolves when the server should stop (tests); default: the first SIGTERM or SIGINT. */
   until?: Promise<unknown>;
 }

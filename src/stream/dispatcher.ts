@@ -17,7 +17,7 @@ interface InFlight {
   socket: StreamSocket;
 }
 
-export interface DispatcherDeps {
+interface DispatcherDeps {
   maxConcurrency: number;
   maxQueued: number;
   stats: StreamStats;

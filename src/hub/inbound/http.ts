@@ -44,7 +44,7 @@ export const DEFAULT_INBOUND: HubConfig['inbound'] = {
   http: { robot: true, sessionWebhookOrigins: [] },
 };
 
-export interface HubCallbackDeps {
+interface HubCallbackDeps {
   config: HubConfig;
   /** The app whose robot and subscription these are (the config's default app). */
   app: { appKey: string; appSecret: string };
@@ -84,7 +84,7 @@ function eventIdOf(event: CallbackEvent): string | undefined {
  */
 const inboxKeeps = (key: string) => key.startsWith('bot:msg:') || key.startsWith('event:event:');
 
-export function signaturesOnly(store: SeenStore): SeenStore {
+function signaturesOnly(store: SeenStore): SeenStore {
   return {
     firstSeen: (key, expiresAtMs) => (inboxKeeps(key) ? true : store.firstSeen(key, expiresAtMs)),
     forget: (key) => (inboxKeeps(key) ? undefined : store.forget(key)),
@@ -95,7 +95,7 @@ export function signaturesOnly(store: SeenStore): SeenStore {
  * The claim run inside the inbox commit's transaction: every signature key inserted if absent (or expired); false
  * (a replay) when any was there. Ids are skipped, as in `signaturesOnly`.
  */
-export function claimInTransaction(seen: StoreSeenStore, replay: ReplayKeys): (tx: Tx) => Promise<boolean> {
+function claimInTransaction(seen: StoreSeenStore, replay: ReplayKeys): (tx: Tx) => Promise<boolean> {
   return async (tx) => {
     let fresh = true;
     for (const key of replay.keys) {
