@@ -11,8 +11,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { launchHub } from '../../src/cli/launch-hub.js';
 import { parseConfig } from '../../src/hub/config.js';
-import { startHub } from '../../src/hub/hub.js';
 import { openStore, type Store } from '../../src/store/open-store.js';
 import { dropPgStore, PG_URL, pct, pgUp } from '../support.js';
 
@@ -20,7 +20,7 @@ const N = Number(process.argv[2] ?? 2000);
 const ENG = 'cidDemoEngineering0001==';
 
 async function run(name: string, store: Store): Promise<Record<string, string | number>> {
-  const hub = await startHub({
+  const hub = await launchHub({
     config: parseConfig({ emulator: { mode: 'on', port: 0 }, dispatcher: { pollMs: 20, workers: 16 } }, {}),
     store,
     emulator: { port: 0, logRequests: false },

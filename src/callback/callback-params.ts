@@ -14,7 +14,7 @@ export type CallbackQuery =
 /** The body of a push: raw bytes or text (JSON), or an object a framework has already parsed. */
 export type CallbackBody = string | Uint8Array | Readonly<Record<string, unknown>>;
 
-export interface SignedParams {
+interface SignedParams {
   signature: string;
   timestamp: string;
   nonce: string;

@@ -13,7 +13,7 @@ import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import { DecryptError } from '../core/errors.js';
 
 /** Padding block of the envelope: 32 bytes, not AES's 16 (§9b step 3). */
-export const PAD_BLOCK = 32;
+const PAD_BLOCK = 32;
 /** Bytes of random prefix before the length field. */
 export const RANDOM_BYTES = 16;
 const HEADER_BYTES = RANDOM_BYTES + 4;

@@ -31,7 +31,7 @@ export function hmacBase64(key: string, message: string): string {
   return createHmac('sha256', Buffer.from(key, 'utf8')).update(message, 'utf8').digest('base64');
 }
 
-export interface HeaderCheck {
+interface HeaderCheck {
   kind: string;
   timestamp: HeaderValue;
   signature: HeaderValue;

@@ -48,7 +48,7 @@ export interface ReceiverOptions {
 }
 
 /** A request after the shared checks. */
-export interface ReceivedRequest {
+interface ReceivedRequest {
   query: URLSearchParams;
   header: (name: string) => string | readonly string[] | undefined;
   /** Raw body bytes, when the body was not pre-parsed by a framework. */

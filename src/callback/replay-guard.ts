@@ -130,7 +130,7 @@ export function digestKey(kind: string, what: 'sig' | 'msg' | 'event', ...parts:
 }
 
 /** What one request claimed: `fresh` false means a replay; `keys` are released again if the handler fails. */
-export interface Claim {
+interface Claim {
   fresh: boolean;
   keys: string[];
 }

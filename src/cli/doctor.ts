@@ -31,9 +31,9 @@ and each custom robot's settings. It never posts a message.
                   that its token exists and the robot is enabled
   --timeout MS    per DingTalk call (default 10000)`;
 
-export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
+type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
-export interface Check {
+interface Check {
   check: string;
   status: CheckStatus;
   detail: string;

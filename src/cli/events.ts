@@ -49,7 +49,7 @@ interface SseEvent {
 }
 
 /** Splits an SSE byte stream into events (comments and retry lines are skipped). */
-export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   let buf = '';
   for await (const chunk of body) {

@@ -16,7 +16,7 @@ export const EXIT = {
   conflict: 7,
 } as const;
 
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** An error that ends the command with a message for the user and a specific exit code. */
 export class CliError extends Error {

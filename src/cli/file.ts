@@ -22,7 +22,7 @@ export const fileHelp = `Usage: dingkit file share PATH|- (--group ALIAS | --to 
   --public-url    with only a custom robot configured, a link card to this URL is sent instead (robots cannot send files)`;
 
 /** DingTalk's media cap for files (docs/dingtalk.md §6.1). */
-export const FILE_LIMIT_BYTES = 20 * 1024 * 1024;
+const FILE_LIMIT_BYTES = 20 * 1024 * 1024;
 
 export async function fileVerb(args: string[], ctx: CliContext): Promise<number> {
   const [sub, ...rest] = args;

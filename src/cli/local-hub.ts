@@ -9,6 +9,6 @@ import type { LocalHubStarter } from './context.js';
 
 /** Loaded on demand: most commands talk to a running hub and should not pay for loading one. */
 export const startLocalHub: LocalHubStarter = async (config) => {
-  const { startHub } = await import('../hub/hub.js');
-  return startHub({ config, receive: false });
+  const { launchHub } = await import('./launch-hub.js');
+  return launchHub({ config, receive: false });
 };

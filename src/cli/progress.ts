@@ -6,7 +6,7 @@
 import type { Writable } from 'node:stream';
 import { oneLine } from './terminal-text.js';
 
-export interface ProgressOptions {
+interface ProgressOptions {
   total: number;
   label: string;
   /** Show byte counts (uploads) instead of item counts. */

@@ -37,7 +37,7 @@ export class HubApiError extends Error {
 /** The hub could not be reached at all (refused, DNS, timeout). */
 export class HubUnreachableError extends Error {}
 
-export interface RemoteHubOptions {
+interface RemoteHubOptions {
   /** Per request, except uploads and streams. @default 30_000 */
   timeoutMs?: number;
   fetch?: typeof fetch;

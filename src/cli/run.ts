@@ -28,7 +28,7 @@ interface Verb {
   run(args: string[], ctx: CliContext): Promise<number>;
 }
 
-export const VERBS: Record<string, Verb> = {
+const VERBS: Record<string, Verb> = {
   serve: {
     summary: 'run the hub, its HTTP API and the dashboard (npm start)',
     help: serveHelp,
@@ -118,7 +118,7 @@ export function splitGlobals(argv: readonly string[]): {
   return { flags, rest, version };
 }
 
-export interface RunOptions {
+interface RunOptions {
   /** Starts an in-process hub when none runs (standalone mode); absent = such commands need a running hub. */
   startLocalHub?: LocalHubStarter;
 }

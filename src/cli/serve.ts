@@ -28,7 +28,7 @@ after 24 h and is refused once the hub runs with real DingTalk credentials.
                  missing directory is an error, except for the default ./data/dingkit.db
   --log FORMAT   json (default when stderr is not a terminal) or pretty`;
 
-export interface ServeOptions {
+interface ServeOptions {
   /** Resolves when the server should stop (tests); default: the first SIGTERM or SIGINT. */
   until?: Promise<unknown>;
 }
@@ -56,8 +56,10 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
   const redactor = configRedactor(config);
   const logger = createConsoleLogger(ctx.io.stderr, { format, redactor });
 
-  const { startHub, HUB_VERSION } = await import('../hub/hub.js');
-  const hub = await startHub({ config, logger }).catch((e: unknown) => {
+  const { HUB_VERSION } = await import('../hub/hub.js');
+  // Demo mode is decided here: launchHub starts the built-in emulator and hands it to the hub; hub.stop() closes it.
+  const { launchHub } = await import('./launch-hub.js');
+  const hub = await launchHub({ config, logger }).catch((e: unknown) => {
     if ((e as { code?: string }).code === 'EADDRINUSE') {
       throw new CliError(
         EXIT.unavailable,
@@ -167,7 +169,7 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
     );
 
     if (demo && !v['no-demo']) {
-      const { runDemoScene } = await import('../hub/demo-scene.js');
+      const { runDemoScene } = await import('./demo-scene.js');
       void runDemoScene(hub, { logger }).catch((e: unknown) =>
         logger.warn({ err: redactor.redact(String((e as Error)?.message ?? e)) }, 'demo scene stopped'),
       );

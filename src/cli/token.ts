@@ -27,7 +27,7 @@ With --groups or --people the token may send only to what is listed (--groups al
 assignees count as people). "token list" shows expiry, last use and limits; demo tokens (minted by a demo
 "serve") expire within 24 h and are refused by a hub with real credentials.`;
 
-export async function openConfiguredStore(config: HubConfig): Promise<Store> {
+async function openConfiguredStore(config: HubConfig): Promise<Store> {
   const { openStore } = await import('../store/open-store.js');
   try {
     return await openStore({

@@ -20,7 +20,7 @@ export function hostAllowed(host: string | undefined, allowed: readonly string[]
 }
 
 /** The lower-cased name of a Host header value without its port (`[::1]:80` → `::1`); undefined if malformed. */
-export function hostName(host: string): string | undefined {
+function hostName(host: string): string | undefined {
   const h = host.trim().toLowerCase();
   if (h.startsWith('[')) {
     const end = h.indexOf(']');

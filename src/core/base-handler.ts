@@ -10,7 +10,7 @@ import type { DingTalkRequest, DingTalkResponse, Handler } from './pipeline.js';
 import { foreignAnswerError, legacyError, type ResolvedErrorMap, v1Error } from './platform-errors.js';
 import type { RawRequest, Transport } from './transport.js';
 
-export interface BaseHandlerOptions {
+interface BaseHandlerOptions {
   transport: Transport;
   oapiBase: string;
   apiBase: string;

@@ -5,8 +5,6 @@
  * which knows nothing of tokens, retries or limits.
  */
 
-import type { Readable } from 'node:stream';
-
 /** `oapi` = legacy https://oapi.dingtalk.com, `api` = v1.0 https://api.dingtalk.com, `url` = absolute URL. */
 export type Host = 'oapi' | 'api' | 'url';
 
@@ -90,6 +88,3 @@ export function compose(middlewares: readonly Middleware[], inner: Handler): Han
   }
   return handler;
 }
-
-/** A body source accepted by uploads. */
-export type BinarySource = string | Buffer | Uint8Array | Readable;

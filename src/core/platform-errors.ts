@@ -220,7 +220,7 @@ function securityCheck(errmsg: string): RobotSecurityCheck {
 }
 
 /** `Retry-After` as seconds or an HTTP date, in ms; undefined when absent or unparseable. */
-export function retryAfterMs(header: string | undefined, now = Date.now()): number | undefined {
+function retryAfterMs(header: string | undefined, now = Date.now()): number | undefined {
   if (!header) return undefined;
   const secs = Number(header);
   if (Number.isFinite(secs) && secs >= 0) return Math.round(secs * 1000);

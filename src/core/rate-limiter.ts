@@ -88,7 +88,7 @@ export interface RateLimitOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export function budgetFor(key: string, o: RateLimitOptions): Budget | undefined {
+function budgetFor(key: string, o: RateLimitOptions): Budget | undefined {
   const exact = o.overrides?.[key];
   if (exact) return exact;
   if (key.startsWith('webhook:')) return o.robot ?? { limit: 20, windowMs: 61_000 };

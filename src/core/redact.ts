@@ -58,11 +58,6 @@ export function redactByName(text: string): string {
     .replace(JSON_PAIR, (whole, name: string) => (isSecretName(name) ? `"${name}":"${REDACTED}"` : whole));
 }
 
-/** Redacts a URL's secret query parameters. Accepts anything; returns text. */
-export function redactUrl(url: string): string {
-  return redactByName(url);
-}
-
 /** Returns a copy of a headers object with secret-named headers replaced. */
 export function redactHeaders(
   headers: Record<string, string | string[] | undefined>,
@@ -70,20 +65,6 @@ export function redactHeaders(
   const out: Record<string, string | string[] | undefined> = {};
   for (const [k, v] of Object.entries(headers)) out[k] = isSecretName(k) ? REDACTED : v;
   return out;
-}
-
-/** Deep copy of a JSON-like value with secret-named fields replaced. */
-export function redactValue(value: unknown, depth = 0): unknown {
-  if (depth > 20) return '[…]';
-  if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      out[k] = isSecretName(k) ? REDACTED : redactValue(v, depth + 1);
-    }
-    return out;
-  }
-  return value;
 }
 
 /**

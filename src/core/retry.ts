@@ -46,10 +46,7 @@ export interface RetryOptions {
 }
 
 /** Whether `error` may be retried for `req`, per the outcome rules above. */
-export function isRetryable(
-  req: Pick<DingTalkRequest, 'idempotent'>,
-  error: unknown,
-): error is DingTalkError {
+function isRetryable(req: Pick<DingTalkRequest, 'idempotent'>, error: unknown): error is DingTalkError {
   if (!isDingTalkError(error)) return false;
   if (error.outcome === 'not_sent') return error.retryable;
   if (error.outcome === 'rejected') return error.retryable;
@@ -57,7 +54,7 @@ export function isRetryable(
 }
 
 /** Backoff with "equal jitter": half fixed, half random, so delays are spread but never near zero. */
-export function backoffDelay(
+function backoffDelay(
   attempt: number,
   o: Required<Pick<RetryOptions, 'minDelayMs' | 'maxDelayMs'>>,
   random: () => number,

@@ -16,7 +16,7 @@ export const DINGTALK_SESSION_WEBHOOK_ORIGINS: readonly string[] = [
   'https://api.dingtalk.com',
 ];
 
-export const SESSION_WEBHOOK_PATH = '/robot/sendBySession';
+const SESSION_WEBHOOK_PATH = '/robot/sendBySession';
 
 export type SessionWebhookReason = 'malformed' | 'origin_not_allowed' | 'path_not_allowed' | 'credentials';
 

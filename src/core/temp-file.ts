@@ -11,7 +11,7 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const TEMP_PREFIX = 'dingkit-upload-';
+const TEMP_PREFIX = 'dingkit-upload-';
 
 export interface TempDir {
   dir: string;

@@ -11,7 +11,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 const LONE_SURROGATES = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** Why `s` cannot be stored, or undefined when it can. */
-export function textProblem(s: string): string | undefined {
+function textProblem(s: string): string | undefined {
   if (s.includes('\u0000')) return 'contains a NUL character (U+0000), which cannot be stored';
   if (LONE_SURROGATE.test(s))
     return 'contains a lone UTF-16 surrogate (not valid Unicode), which cannot be stored';
@@ -54,7 +54,7 @@ function join(a: string, b: string): string {
 }
 
 /** Drops NUL and turns lone surrogates into U+FFFD: for text from DingTalk, which has no 400 to answer. */
-export function storableText(s: string): string {
+function storableText(s: string): string {
   return s.replace(/\u0000/g, '').replace(LONE_SURROGATES, '\ufffd');
 }
 

@@ -74,7 +74,7 @@ export type JsonBody =
   | { body: Record<string, unknown>; reply?: undefined }
   | { body?: undefined; reply: Reply };
 
-export function apiJsonBody(ctx: Ctx): JsonBody {
+function apiJsonBody(ctx: Ctx): JsonBody {
   const ct = String(ctx.req.headers['content-type'] ?? '');
   const j = ctx.json();
   if (ct.includes('x-www-form-urlencoded') || j === null || typeof j !== 'object' || Array.isArray(j)) {

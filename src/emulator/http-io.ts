@@ -92,7 +92,7 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-export function requestId(ctx: Ctx): string {
+function requestId(ctx: Ctx): string {
   return `emu${ctx.seq.toString(16).padStart(8, '0')}`;
 }
 

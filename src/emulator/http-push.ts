@@ -147,7 +147,7 @@ export function pushCardCallback(
 }
 
 /** The reply must be `{msg_signature, timeStamp, nonce, encrypt}` that verifies and decrypts to `success`. */
-export function checkEncryptedSuccess(crypto: EventCrypto, text: string): string {
+function checkEncryptedSuccess(crypto: EventCrypto, text: string): string {
   let j: Record<string, unknown>;
   try {
     j = JSON.parse(text) as Record<string, unknown>;

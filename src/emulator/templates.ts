@@ -27,7 +27,7 @@ export const TEMPLATES: Readonly<Record<string, readonly string[]>> = {
   sampleVideo: ['duration', 'videoMediaId', 'videoType', 'picMediaId'],
 };
 
-export const MSG_PARAM_MAX_BYTES = 15_000;
+const MSG_PARAM_MAX_BYTES = 15_000;
 
 export type TemplateCheck =
   | { ok: true; param: Record<string, unknown>; text: string }

@@ -30,7 +30,7 @@ const YAML_PROBLEMS: Record<string, string> = {
   KEY_OVER_1024_CHARS: 'a key longer than 1024 characters',
 };
 
-export interface ConfigSource {
+interface ConfigSource {
   /** The parsed content. */
   raw: unknown;
   /** `line N` of a key path in the file, when it is there. */

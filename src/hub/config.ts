@@ -16,7 +16,7 @@ import { readConfigSource, showPath } from './config-source.js';
 const DAY_MS = 86_400_000;
 
 /** Where the demo keeps its database (`npm start` in a fresh checkout): the one path created without being asked. */
-export const DEFAULT_DATABASE_URL = './data/dingkit.db';
+const DEFAULT_DATABASE_URL = './data/dingkit.db';
 
 /**
  * Why the sender's timeout must stay below the lease: the lease is what tells other workers "this delivery is
@@ -177,7 +177,7 @@ const inboundSchema = z
   .strict()
   .default({ mode: 'stream', http: { robot: true, sessionWebhookOrigins: [] } });
 
-export const configSchema = z
+const configSchema = z
   .object({
     apps: z.record(name, app).default({}),
     robots: z.record(name, robot).default({}),

@@ -1,8 +1,9 @@
 /**
  * The hub runtime: `startHub({ config })` wires the store, the outbox and its dispatcher, the DingTalk port, the
  * services and the Stream receiver into one `RunningHub`, which implements the service contract (service.ts)
- * that the HTTP API and the CLI call. With no DingTalk credentials it first starts the built-in emulator and
- * derives its effective config from the emulator's demo org, and says so in its first log line.
+ * that the HTTP API and the CLI call. Demo mode (no DingTalk credentials) is its caller's decision: `dingkit serve`
+ * starts the built-in emulator, derives the config from the emulator's org and hands both in (src/cli/launch-hub.ts);
+ * the hub only uses the emulator's URL and never starts or closes one.
  *
  * Signals are not handled here: the CLI's `serve` owns SIGTERM and calls `stop()`, which stops taking new work
  * (Stream, scheduler, inbox), lets the dispatcher finish or release what is in flight, and closes the store.
@@ -12,9 +13,6 @@ import type { SeenStore } from '../callback/replay-guard.js';
 import { ConfigError, ValidationError } from '../core/errors.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { assertStorableText } from '../core/text.js';
-import type { Emulator } from '../emulator/emulator.js';
-import { startEmulator } from '../emulator/emulator.js';
-import type { EmulatorOptions } from '../emulator/types.js';
 import { EventBus } from '../observe/events.js';
 import { Registry } from '../observe/metrics.js';
 import { openStore, type Store } from '../store/open-store.js';
@@ -35,9 +33,8 @@ import { createSender } from './delivery/sender.js';
 import { startDelivery } from './delivery/start.js';
 import { createDingTalkAdapter } from './dingtalk/adapter.js';
 import type { DingTalkPort } from './dingtalk/port.js';
-import { configFromOrg } from './emulator-config.js';
 import { FileService } from './files/files.js';
-import { createHubCallbacks, DEFAULT_INBOUND, type HubCallbacks, pointEmulatorAt } from './inbound/http.js';
+import { createHubCallbacks, DEFAULT_INBOUND, type HubCallbacks } from './inbound/http.js';
 import { InboundService } from './inbound/inbound.js';
 import { Inbox } from './inbound/inbox.js';
 import { defaultAppName } from './messages/plan.js';
@@ -69,7 +66,17 @@ import { TodoPoller } from './tasks/todo-poller.js';
 
 export const HUB_VERSION = '0.1.0';
 
-export interface StartHubOptions {
+/**
+ * The DingTalk stand-in a demo-mode hub runs against, started and closed by the hub's caller. The hub needs only
+ * its URL; the type parameter lets the caller read back what it handed in (`hub.emulator.messages(...)`).
+ */
+export interface HubEmulator {
+  /** Its origin: the config's API bases point here, and its session webhooks are accepted. */
+  readonly url: string;
+}
+
+export interface StartHubOptions<E extends HubEmulator = HubEmulator> {
+  /** With no DingTalk credentials (`usesEmulator`), the config derived from the emulator's org. */
   config: HubConfig;
   /** pino-compatible. @default silent */
   logger?: Logger | undefined;
@@ -77,8 +84,11 @@ export interface StartHubOptions {
   now?: () => number;
   /** A store opened by the caller (tests share one); otherwise `config.database.url` is opened and owned. */
   store?: Store | undefined;
-  /** Options of the built-in emulator when it is started (tests pass `{ port: 0 }`, scaled limits). */
-  emulator?: EmulatorOptions | undefined;
+  /**
+   * The running emulator of demo mode; required when the config has no DingTalk credentials (`usesEmulator`).
+   * Its caller closes it after `stop()`.
+   */
+  emulator?: E | undefined;
   /** Extra StreamClient options (timings in tests). */
   stream?: Partial<StreamClientOptions> | undefined;
   /** Start the Stream receiver. @default true when an app is configured */
@@ -100,15 +110,15 @@ export interface StartHubOptions {
   callbackReplay?: SeenStore | false | undefined;
 }
 
-export interface RunningHub extends HubService {
+export interface RunningHub<E extends HubEmulator = HubEmulator> extends HubService {
   readonly config: HubConfig;
   readonly events: EventBus;
   readonly metrics: Registry;
   readonly store: Store;
   /** Store outages: reported here once per burst; `check()` is the health probe (docs/hub.md "Store errors"). */
   readonly storeFaults: StoreFaults;
-  /** The built-in emulator, when the hub started one. */
-  readonly emulator: Emulator | undefined;
+  /** The emulator it runs against in demo mode, as handed in. */
+  readonly emulator: E | undefined;
   /** The Stream receiver, when running (`inbound.mode` stream or both). */
   readonly stream: StreamClient | undefined;
   /** The HTTP callback receivers (`inbound.mode` http or both), for the API server to mount. */
@@ -123,30 +133,27 @@ export interface RunningHub extends HubService {
   drainInbox(): Promise<number>;
   /** One retention round now (`ran: false` when another process holds the purge lock this period). */
   purge(): Promise<PurgeRound>;
-  /** Graceful: stop receiving, finish or release in-flight sends, close the store (and the emulator). */
+  /** Graceful: stop receiving, finish or release in-flight sends, close the store it owns. */
   stop(): Promise<void>;
 }
 
-export async function startHub(o: StartHubOptions): Promise<RunningHub> {
+export async function startHub<E extends HubEmulator = HubEmulator>(
+  o: StartHubOptions<E>,
+): Promise<RunningHub<E>> {
   const logger = o.logger ?? silentLogger;
   const now = o.now ?? Date.now;
-  let config = o.config;
+  const config = o.config;
+  const emulator = o.emulator;
   // A config built in code skips parseConfig's checks; this one guards against duplicate sends.
   const timeoutProblem = sendTimeoutProblem(config.dispatcher);
   if (timeoutProblem) throw new ConfigError(`dispatcher.sendTimeoutMs: ${timeoutProblem}`);
-  let emulator: Emulator | undefined;
-  if (usesEmulator(config)) {
-    emulator = await startEmulator({
-      port: config.emulator.port,
-      allowedHosts: config.server.allowedHosts ?? [],
-      ...(o.emulator ?? {}),
-    });
-    config = configFromOrg(emulator.state.org, config, emulator.url);
-    logger.info(
-      { emulator: emulator.url },
-      `dingkit hub: no DingTalk credentials configured, running against the built-in emulator at ${emulator.url}`,
+  if (usesEmulator(config) && !emulator) {
+    throw new ConfigError(
+      'no DingTalk credentials configured (emulator.mode): start the emulator and pass it as `emulator`, with the config derived from its org (dingkit serve does)',
     );
-  } else {
+  }
+  // In demo mode the caller that started the emulator has said so in the first log line.
+  if (!emulator) {
     logger.info(
       { apps: Object.keys(config.apps), robots: Object.keys(config.robots) },
       'dingkit hub: running against DingTalk',
@@ -165,20 +172,14 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
   });
   const storeFaults = new StoreFaults({ logger, metrics });
   const ownsStore = o.store === undefined;
-  let store: Store;
-  try {
-    store =
-      o.store ??
-      (await openStore({
-        url: config.database.url,
-        ...(config.database.schema ? { schema: config.database.schema } : {}),
-        createDirs: mayCreateDatabase(config),
-        onError: storeErrorReporter({ logger, metrics }),
-      }));
-  } catch (e) {
-    await emulator?.close();
-    throw e;
-  }
+  const store =
+    o.store ??
+    (await openStore({
+      url: config.database.url,
+      ...(config.database.schema ? { schema: config.database.schema } : {}),
+      createDirs: mayCreateDatabase(config),
+      onError: storeErrorReporter({ logger, metrics }),
+    }));
   storeFaults.attach(store);
   let publicUrl = o.publicUrl ?? `http://${config.server.host}:${config.server.port}`;
 
@@ -193,7 +194,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
   const people = new PeopleDirectory({ config, db: store.db, dingtalk, now });
   let access: AccessRules;
   try {
-    // After configFromOrg: in demo mode the people and groups the names refer to come from the emulator's org.
+    // In demo mode the people and groups the names refer to come from the emulator's org (the derived config).
     access = resolveAccessRules(
       config.tasks.access,
       (n) => people.keyOf(n),
@@ -201,7 +202,6 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     );
   } catch (e) {
     if (ownsStore) await store.close();
-    await emulator?.close();
     throw e;
   }
   const tasks = new TaskService({
@@ -271,7 +271,6 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       });
     } catch (e) {
       if (ownsStore) await store.close();
-      await emulator?.close();
       throw e;
     }
   }
@@ -398,7 +397,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       return fn(...args);
     };
 
-  const hub: RunningHub = {
+  const hub: RunningHub<E> = {
     config,
     events,
     metrics,
@@ -414,10 +413,6 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
     todoPoller,
     setPublicUrl(url: string) {
       publicUrl = url.replace(/\/+$/, '');
-      // Demo mode over HTTP: the emulator pushes to this hub's callback routes once it knows where they are.
-      if (emulator && callbacks && appName) {
-        pointEmulatorAt(emulator, config.apps[appName]!.appKey, publicUrl, callbacks);
-      }
     },
     drainInbox: () => pump(),
     purge: () => retention.runOnce(),
@@ -497,7 +492,6 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
       storeFaults.stop();
       await dingtalk.close().catch(() => {});
       if (ownsStore) await store.close();
-      await emulator?.close();
     },
   };
   if (stream) {
@@ -515,7 +509,7 @@ export async function startHub(o: StartHubOptions): Promise<RunningHub> {
         ]).finally(() => clearTimeout(timer));
         if (!connected) logger.warn({}, 'Stream not connected yet; the hub starts anyway and keeps trying');
       } catch (e) {
-        // A half-started hub would leak its dispatcher, timers, store and emulator: undo it all.
+        // A half-started hub would leak its dispatcher, timers and store: undo it all.
         await hub.stop().catch(() => {});
         throw e;
       }

@@ -23,7 +23,7 @@ export interface ResolvedPerson extends Person {
  * A list of recipients with each person once, in first-seen order: the same person named twice (or by name and by
  * userId) would otherwise get the same message, Todo or file twice.
  */
-export function uniquePeople<T extends { key: string }>(people: readonly T[]): T[] {
+function uniquePeople<T extends { key: string }>(people: readonly T[]): T[] {
   const seen = new Set<string>();
   return people.filter((p) => !seen.has(p.key) && seen.add(p.key) !== undefined);
 }

@@ -30,7 +30,7 @@ export const DEFAULT_RETENTION: HubConfig['retention'] = {
   everyMs: 3_600_000,
 };
 
-export interface RetentionDeps {
+interface RetentionDeps {
   store: Store;
   outbox: Outbox;
   inbox: Inbox;

@@ -18,7 +18,7 @@ export function redactStoreError(message: string): string {
   return redactByName(message.replace(URL_CREDENTIALS, '$1:[REDACTED]@'));
 }
 
-export interface StoreErrorReporterOptions {
+interface StoreErrorReporterOptions {
   logger: Logger;
   metrics: Registry;
   /** One log line per this period at most; the next line says how many were folded into it. @default 30_000 */

@@ -15,7 +15,7 @@ import type { Store } from '../store/open-store.js';
 import { probeWrite } from '../store/probe.js';
 import { redactStoreError, type StoreFaultKind, storeFaultOf, storeFaultReason } from './store-errors.js';
 
-export interface StoreFaultsOptions {
+interface StoreFaultsOptions {
   logger: Logger;
   metrics?: Registry | undefined;
   /** The store to probe; without one, a burst ends after `quietMs` without a new failure. */

@@ -18,7 +18,7 @@ import { ValidationError } from '../core/errors.js';
 import type { ApiTokenVerifier, Scope, TokenPrincipal, TokenVerdict } from './auth.js';
 import { checkLimitsShape, type TokenLimits } from './token-limits.js';
 
-export const SCOPES: readonly Scope[] = ['read', 'send', 'admin'];
+const SCOPES: readonly Scope[] = ['read', 'send', 'admin'];
 
 /** The longest a demo token lives. */
 export const DEMO_TOKEN_LIFETIME_MS = 24 * 3_600_000;
@@ -56,7 +56,7 @@ export interface ApiTokenStore {
 /** Prefix makes a leaked token recognisable by secret scanners and in our own canary tests. */
 export const TOKEN_PREFIX = 'dk_';
 
-export function generateApiToken(): string {
+function generateApiToken(): string {
   return TOKEN_PREFIX + randomBytes(32).toString('base64url');
 }
 

@@ -24,7 +24,7 @@ export interface TokenPrincipal {
   expiresAt?: number | undefined;
 }
 
-export type RefusalReason = 'unknown' | 'revoked' | 'expired' | 'demo';
+type RefusalReason = 'unknown' | 'revoked' | 'expired' | 'demo';
 
 export type TokenVerdict = { ok: true; principal: TokenPrincipal } | { ok: false; reason: RefusalReason };
 
@@ -34,7 +34,7 @@ export interface ApiTokenVerifier {
   check?(raw: string, o?: { fresh?: boolean }): Promise<TokenVerdict>;
 }
 
-export function hasScope(p: TokenPrincipal, needed: Scope): boolean {
+function hasScope(p: TokenPrincipal, needed: Scope): boolean {
   return p.scopes.some((s) => RANK[s] >= RANK[needed]);
 }
 

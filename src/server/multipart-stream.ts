@@ -12,7 +12,7 @@
 import type { FileSink } from '../core/temp-file.js';
 import { ApiError } from './api-error.js';
 
-export interface MultipartLimits {
+interface MultipartLimits {
   /** Name of the one file part. */
   fileField: string;
   /** Largest file part, in bytes (413 beyond). */
@@ -23,7 +23,7 @@ export interface MultipartLimits {
   maxHeaderBytes?: number;
 }
 
-export interface MultipartResult {
+interface MultipartResult {
   fields: Record<string, string>;
   /** The file part, when there was one: its declared name and the bytes written to the sink. */
   file: { filename: string; size: number } | undefined;

@@ -25,7 +25,7 @@ import { SqliteStoreDriver } from './sqlite-driver.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
 
-export interface SqliteOptions {
+interface SqliteOptions {
   /** File path, or `:memory:` (one process only). */
   file: string;
   /** @default 5_000 */
@@ -94,7 +94,7 @@ export function sqliteDialect(o: SqliteOptions): Dialect {
   };
 }
 
-export interface PostgresOptions {
+interface PostgresOptions {
   connectionString: string;
   /** Schema to work in (created when missing); tests use a fresh one per run. */
   schema?: string | undefined;

@@ -23,10 +23,6 @@ export class IdempotencyConflictError extends DingTalkError {
   }
 }
 
-export function isIdempotencyConflict(e: unknown): e is IdempotencyConflictError {
-  return e instanceof DingTalkError && e.code === 'IDEMPOTENCY_CONFLICT';
-}
-
 /** Canonical JSON: sorted object keys, no `undefined` members; throws on values JSON cannot hold. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);

@@ -8,7 +8,7 @@
  * is the shared app-token cache in `kv` (short-lived access tokens, see token-store.ts and docs/store.md).
  */
 
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Generated, Insertable, Selectable } from 'kysely';
 
 /** Epoch milliseconds. */
 export type Millis = number;
@@ -234,10 +234,6 @@ export interface Database {
 export type MessageRow = Selectable<MessagesTable>;
 export type DeliveryRow = Selectable<DeliveriesTable>;
 export type NewDelivery = Insertable<DeliveriesTable>;
-export type DeliveryUpdate = Updateable<DeliveriesTable>;
 export type InboxRow = Selectable<InboxTable>;
 export type TaskRow = Selectable<TasksTable>;
-export type ScheduleRow = Selectable<SchedulesTable>;
-export type FileShareRow = Selectable<FileSharesTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
-export type PersonRow = Selectable<PeopleTable>;

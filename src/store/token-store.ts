@@ -12,7 +12,7 @@ import type { CachedToken, TokenStore } from '../core/token-manager.js';
 import { StoreLocks } from './locks.js';
 import type { Store } from './open-store.js';
 
-export interface SharedTokenStoreOptions {
+interface SharedTokenStoreOptions {
   now?: () => number;
   /** Longest a refresh may hold the lock. @default 30_000 */
   lockTtlMs?: number;

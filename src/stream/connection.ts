@@ -21,7 +21,7 @@ export interface SocketCloseInfo {
   errorCode: string | undefined;
 }
 
-export interface StreamSocketOptions {
+interface StreamSocketOptions {
   id: number;
   url: string;
   /** Hard cap: ws closes the socket (1009) on a larger message. */

@@ -48,7 +48,7 @@ export interface StreamContext<T = unknown> {
 export type AckKind = 'success' | 'later' | 'callback' | 'error' | 'notFound' | 'busy';
 
 /** Sends one ack; returns false when the socket was gone. Provided by the client. */
-export type AckSink = (ack: AckFrame, kind: AckKind) => void;
+type AckSink = (ack: AckFrame, kind: AckKind) => void;
 
 /** The mutable state behind one context; the dispatcher reads it after the chain settles. */
 export class PushContext<T = unknown> implements StreamContext<T> {

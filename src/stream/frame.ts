@@ -20,7 +20,7 @@ export type MalformedReason =
   | 'bad_data'
   | 'bad_data_json';
 
-export type ParseResult =
+type ParseResult =
   | { ok: true; frame: StreamFrame }
   | { ok: false; reason: MalformedReason; messageId?: string | undefined };
 
@@ -109,7 +109,7 @@ export function decodeData(data: string): { ok: true; value: unknown } | { ok: f
   }
 }
 
-export function buildAck(messageId: string, code: number, message: string, data: string): AckFrame {
+function buildAck(messageId: string, code: number, message: string, data: string): AckFrame {
   return { code, headers: { contentType: 'application/json', messageId }, message, data };
 }
 

@@ -8,7 +8,7 @@ import { type Dispatcher, request } from 'undici';
 import { DingTalkError, NetworkError, TimeoutError } from '../core/errors.js';
 import type { Redactor } from '../core/redact.js';
 
-export interface PostJsonOptions {
+interface PostJsonOptions {
   operation: string;
   timeoutMs: number;
   maxResponseBytes: number;
@@ -18,7 +18,7 @@ export interface PostJsonOptions {
   signal?: AbortSignal | undefined;
 }
 
-export interface PostJsonResult {
+interface PostJsonResult {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;

@@ -12,21 +12,24 @@
  *   ack();                                    // then tell DingTalk it is consumed
  * });
  * await client.start();
+ *
+ * The surface: the client and its options, the push and context types, the card and reply helpers, and the
+ * session-webhook errors. Wire internals (the open call, frame codecs, backoff arithmetic) stay in their files.
  */
 
 export {
+  checkSessionWebhook,
   DINGTALK_SESSION_WEBHOOK_ORIGINS,
   isSessionWebhookError,
   SessionWebhookError,
   type SessionWebhookReason,
   sessionWebhookOrigins,
 } from '../core/session-webhook.js';
-export { type BackoffOptions, backoffDelay, nominalDelay, resolveBackoff } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
 export { parseCardAction } from './card.js';
 export { StreamClient } from './client.js';
 export type { DeferredAck, StreamContext } from './context.js';
 export type { MalformedReason } from './frame.js';
-export { OPEN_PATH, type OpenedTicket, openConnection, socketUrl } from './open-connection.js';
 export { DEFAULT_OPEN_API_BASE, type StateChange, type StreamClientOptions } from './options.js';
 export {
   type FallbackReply,
@@ -40,17 +43,14 @@ export type { StreamHandler, StreamMiddleware } from './router.js';
 export type { ConnectionState, StreamStats } from './stats.js';
 export type { TimerApi } from './timers.js';
 export {
-  type AckFrame,
   type AtUser,
   type BotMessage,
   type BotMessageContent,
   type CardCallback,
   type CardCallbackResponse,
   type CardPrivateData,
-  type FrameType,
   type RichTextItem,
   type StreamEvent,
-  type StreamFrame,
   type Subscription,
   TOPIC_BOT_DELEGATE,
   TOPIC_BOT_MESSAGE,

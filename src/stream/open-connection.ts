@@ -11,10 +11,10 @@ import type { Redactor } from '../core/redact.js';
 import { postJson } from './http.js';
 import type { Subscription } from './types.js';
 
-export const OPEN_PATH = '/v1.0/gateway/connections/open';
+const OPEN_PATH = '/v1.0/gateway/connections/open';
 const OPERATION = 'stream.openConnection';
 
-export interface OpenConnectionInput {
+interface OpenConnectionInput {
   openApiBase: string;
   clientId: string;
   clientSecret: string;
@@ -28,7 +28,7 @@ export interface OpenConnectionInput {
   signal?: AbortSignal | undefined;
 }
 
-export interface OpenedTicket {
+interface OpenedTicket {
   /** WebSocket base URL, e.g. `wss://host:443/connect`. */
   endpoint: string;
   /** One-time credential; a secret (registered with the redactor as soon as it is known). */

@@ -17,7 +17,7 @@ interface InFlight {
   socket: StreamSocket;
 }
 
-export interface PushRunnerDeps {
+interface PushRunnerDeps {
   maxConcurrency: number;
   maxQueued: number;
   stats: StreamStats;

@@ -8,7 +8,7 @@ export interface TimerApi {
   clearTimeout(handle: unknown): void;
 }
 
-export const realTimers: TimerApi = {
+const realTimers: TimerApi = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };

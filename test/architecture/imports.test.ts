@@ -1,8 +1,8 @@
 /**
  * The dependency rule of docs/architecture.md, checked on the source: the library (core, api, stream, callback)
  * stands alone; the store is persistence and knows nothing of the hub; observe (events, metrics) sits below both
- * the hub and the server; the hub knows nothing of the server or the CLI; and no file reaches itself through its
- * imports, type-only imports included.
+ * the hub and the server; the hub knows nothing of the server, the CLI or the emulator (the CLI starts one and
+ * hands it over); and no file reaches itself through its imports, type-only imports included.
  */
 import { describe, expect, it } from 'vitest';
 import { type Edge, findCycles, importGraph, layerOf } from './import-graph.js';
@@ -17,7 +17,7 @@ const FORBIDDEN: Record<string, string[]> = {
   ...Object.fromEntries(LIBRARY.map((l) => [l, APP])),
   observe: ['hub', 'server', 'store', 'emulator', 'cli'],
   store: ['hub', 'server', 'emulator', 'cli', 'observe'],
-  hub: ['server', 'cli'],
+  hub: ['server', 'cli', 'emulator'],
   server: ['cli', 'emulator'],
   emulator: ['hub', 'server', 'store', 'cli', 'observe'],
 };

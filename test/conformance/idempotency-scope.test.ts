@@ -8,7 +8,7 @@ import { Migrator, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { type EnqueueInput, Outbox } from '../../src/hub/delivery/outbox.js';
 import { IdempotencyConflictError, requestFingerprint } from '../../src/store/idempotency.js';
-import { migrationProvider } from '../../src/store/migrations/index.js';
+import { migrationsFor } from '../../src/store/migrations/index.js';
 import type { Store } from '../../src/store/open-store.js';
 import { backends, freshStores } from './backends.js';
 import { FakeClock } from './helpers.js';
@@ -101,7 +101,7 @@ for (const backend of backends) {
         const s = await f.open({ migrate: false });
         const migrator = new Migrator({
           db: s.db,
-          provider: migrationProvider(s.dialect),
+          provider: { getMigrations: async () => migrationsFor(s.dialect) },
           ...(f.schema ? { migrationTableSchema: f.schema } : {}),
         });
         const to3 = await migrator.migrateTo('003_open_hits');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runDemoScene } from '../../src/hub/demo-scene.js';
+import { runDemoScene } from '../../src/cli/demo-scene.js';
 import { backends, startTestHub, waitFor } from './hub-helpers.js';
 
 const sqlite = backends.find((b) => b.name === 'sqlite')!;

@@ -5,7 +5,7 @@
  */
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHub } from '../../src/hub/hub.js';
+import { launchHub } from '../../src/cli/launch-hub.js';
 import { backends, OPS, type startTestHub, testConfig, waitFor } from './hub-helpers.js';
 
 const sqlite = backends.find((b) => b.name === 'sqlite')!;
@@ -20,7 +20,7 @@ describe('hub with the dispatcher off', () => {
   it('stores and holds messages; a hub with the dispatcher on delivers them once', async () => {
     const fresh: Fixture = await sqlite.fresh();
     stops.push(() => fresh.cleanup());
-    const off = await startHub({
+    const off = await launchHub({
       config: testConfig({ dispatcher: { enabled: false, pollMs: 20 } }),
       store: await fresh.open(),
       receive: false,
@@ -35,7 +35,7 @@ describe('hub with the dispatcher off', () => {
     expect(off.emulator!.messages(OPS).filter((m) => m.text.startsWith('held'))).toHaveLength(0);
     for (const id of ids) expect((await off.getMessage(id))?.deliveries[0]?.status).toBe('queued');
 
-    const on = await startHub({
+    const on = await launchHub({
       config: testConfig({ dispatcher: { pollMs: 20 } }),
       store: await fresh.open(),
       receive: false,

@@ -7,8 +7,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type LaunchHubOptions, launchHub } from '../../src/cli/launch-hub.js';
+import type { Emulator } from '../../src/emulator/emulator.js';
 import { type HubConfig, parseConfig } from '../../src/hub/config.js';
-import { type RunningHub, type StartHubOptions, startHub } from '../../src/hub/hub.js';
+import type { RunningHub } from '../../src/hub/hub.js';
 import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
 import { createApp } from '../../src/server/app.js';
 import type { Scope } from '../../src/server/auth.js';
@@ -34,21 +36,24 @@ export function testConfig(extra: Record<string, unknown> = {}): HubConfig {
 }
 
 export interface HubFixture {
-  hub: RunningHub;
+  hub: RunningHub<Emulator>;
   store: Store;
   /** Opens another store on the same database (a restarted process). */
   reopen(): Promise<Store>;
   cleanup(): Promise<void>;
 }
 
-/** Starts a hub on the given backend; the caller's options are merged in. */
+/**
+ * Starts a hub on the given backend as `dingkit serve` does (the built-in emulator for a config without
+ * credentials, closed by `hub.stop()`); the caller's options are merged in.
+ */
 export async function startTestHub(
   backend: (typeof backends)[number],
-  opts: Partial<StartHubOptions> & { config?: HubConfig } = {},
+  opts: Partial<LaunchHubOptions> & { config?: HubConfig } = {},
 ): Promise<HubFixture & { fresh: Awaited<ReturnType<(typeof backends)[number]['fresh']>> }> {
   const fresh = await backend.fresh();
   const store = await fresh.open();
-  const hub = await startHub({
+  const hub = await launchHub({
     config: opts.config ?? testConfig(),
     store,
     inboxPollMs: 50,

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { launchHub } from '../../src/cli/launch-hub.js';
 import type { Logger } from '../../src/core/logger.js';
 import { Outbox } from '../../src/hub/delivery/outbox.js';
 import { startHub } from '../../src/hub/hub.js';
@@ -53,6 +54,13 @@ describe('sender timeout vs lease for a config built in code', () => {
       /dispatcher\.sendTimeoutMs: must be less than dispatcher\.leaseMs \(5000 ms\), got 8000 ms/,
     );
     await expect(startHub({ config: bad })).rejects.toMatchObject({ code: 'CONFIG' });
+  });
+
+  it('startHub never starts an emulator: a config without credentials and no emulator handed in is refused', async () => {
+    await expect(startHub({ config: testConfig() })).rejects.toMatchObject({
+      code: 'CONFIG',
+      message: expect.stringMatching(/no DingTalk credentials configured.*pass it as `emulator`/),
+    });
   });
 });
 
@@ -171,7 +179,7 @@ for (const backend of backends) {
       const now = () => Date.now() + offset;
       const f = await startTestHub(backend, { now });
       cleanups.push(f.cleanup);
-      const other = await startHub({ config: testConfig(), store: await f.reopen(), now });
+      const other = await launchHub({ config: testConfig(), store: await f.reopen(), now });
       cleanups.push(() => other.stop());
       const sent = await f.hub.sendMessage({ group: 'ops', text: 'one purge' }, { by: 't' });
       await waitFor(async () => (await f.hub.getMessage(sent.messageId))?.deliveries[0]?.status === 'sent');
@@ -217,7 +225,7 @@ describe.skipIf(!pgAvailable)('store connection errors on PostgreSQL', () => {
     const admin = new pg.Client({ connectionString: PG_URL });
     await admin.connect();
     const cfg = testConfig();
-    const hub = await startHub({
+    const hub = await launchHub({
       config: { ...cfg, database: { url: url.toString(), schema } },
       logger,
       inboxPollMs: 50,

@@ -5,8 +5,8 @@
  * The twin acks before storing, as a careless receiver would: the same outage then loses the command for good.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { configFromOrg } from '../../src/cli/emulator-config.js';
 import { type Emulator, startEmulator } from '../../src/emulator/emulator.js';
-import { configFromOrg } from '../../src/hub/emulator-config.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { backends, ENG, testConfig, waitFor } from './hub-helpers.js';
 

@@ -3,7 +3,7 @@
  * handling it is handled once by the next process on the same store, and a re-push after that changes nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { startHub } from '../../src/hub/hub.js';
+import { launchHub } from '../../src/cli/launch-hub.js';
 import { Inbox } from '../../src/hub/inbound/inbox.js';
 import { backends, ENG, testConfig, waitFor } from './hub-helpers.js';
 
@@ -13,7 +13,7 @@ for (const backend of backends) {
       const fresh = await backend.fresh();
       try {
         // First process: creates the task, then "dies" (stops) before any command arrives.
-        const first = await startHub({ config: testConfig(), store: await fresh.open() });
+        const first = await launchHub({ config: testConfig(), store: await fresh.open() });
         const task = await first.assignTask(
           { title: 'Survive me', assignees: ['lisi'], group: 'engineering' },
           { by: 't' },
@@ -36,7 +36,7 @@ for (const backend of backends) {
           await new Inbox(store).commit('bot:msg-survivor-1', 'stream', '/v1.0/im/bot/messages/get', msg),
         ).toBe('new');
 
-        const second = await startHub({ config: testConfig(), store, inboxPollMs: 50 });
+        const second = await launchHub({ config: testConfig(), store, inboxPollMs: 50 });
         try {
           const done = await waitFor(async () => {
             const t = await second.getTask(task.id);

@@ -6,13 +6,14 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Emulator } from '../../src/emulator/emulator.js';
 import type { RunningHub } from '../../src/hub/hub.js';
 import { backends, ENG, type HubFixture, startTestHub, waitFor } from './hub-helpers.js';
 
 const APP_GROUP_SEND = 'POST /v1.0/robot/groupMessages/send';
 
 /** Sends `text` while every app-robot group send is cut off unapplied, and waits until the hub parked it. */
-async function parkedSend(hub: RunningHub, text: string, ordered: boolean): Promise<string> {
+async function parkedSend(hub: RunningHub<Emulator>, text: string, ordered: boolean): Promise<string> {
   const emu = hub.emulator!;
   emu.setFaults({ rules: [{ route: APP_GROUP_SEND, resetAfter: 1, acceptFirst: 0 }] });
   try {
@@ -30,9 +31,9 @@ async function parkedSend(hub: RunningHub, text: string, ordered: boolean): Prom
   }
 }
 
-const texts = (hub: RunningHub) => hub.emulator!.messages(ENG).map((m) => m.text);
+const texts = (hub: RunningHub<Emulator>) => hub.emulator!.messages(ENG).map((m) => m.text);
 
-async function statusOf(hub: RunningHub, messageId: string): Promise<string | undefined> {
+async function statusOf(hub: RunningHub<Emulator>, messageId: string): Promise<string | undefined> {
   return (await hub.getMessage(messageId))?.deliveries[0]?.status;
 }
 

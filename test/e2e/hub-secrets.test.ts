@@ -4,7 +4,7 @@
  * its base64 / URL-encoded form appears in any store row, hub event, health answer or log line.
  */
 import { describe, expect, it } from 'vitest';
-import { runDemoScene } from '../../src/hub/demo-scene.js';
+import { runDemoScene } from '../../src/cli/demo-scene.js';
 import { backends, OPS, startTestHub, testConfig, waitFor } from './hub-helpers.js';
 
 const sqlite = backends.find((b) => b.name === 'sqlite')!;

@@ -5,8 +5,8 @@
  * of an edit surviving a process restart.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { configFromOrg } from '../../src/cli/emulator-config.js';
 import { type Emulator, startEmulator } from '../../src/emulator/emulator.js';
-import { configFromOrg } from '../../src/hub/emulator-config.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { backends, ENG, type HubFixture, OPS, startTestHub, testConfig, waitFor } from './hub-helpers.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHub } from '../../src/hub/hub.js';
+import { launchHub } from '../../src/cli/launch-hub.js';
 import { backends, ENG, type HubFixture, OPS, startTestHub, testConfig, waitFor } from './hub-helpers.js';
 
 for (const backend of backends) {
@@ -299,7 +299,7 @@ for (const backend of backends) {
       const f = await startTestHub(backend, {
         config: testConfig({ tasks: { pollMs: 20, remindBeforeMs: 0, escalateAfterMs: 0 } }),
       });
-      let second: Awaited<ReturnType<typeof startHub>> | undefined;
+      let second: Awaited<ReturnType<typeof launchHub>> | undefined;
       try {
         const t = await f.hub.assignTask(
           {
@@ -312,7 +312,7 @@ for (const backend of backends) {
         );
         await f.hub.stop(); // the process goes away before the due time
         const store2 = await f.reopen();
-        second = await startHub({
+        second = await launchHub({
           config: testConfig({ tasks: { pollMs: 20, remindBeforeMs: 0, escalateAfterMs: 0 } }),
           store: store2,
           inboxPollMs: 50,

@@ -6,8 +6,8 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StateChange, StreamClient } from '../../src/stream/index.js';
-import { FakeGateway, type FakeGatewayOptions } from '../../src/stream/testing/fake-gateway.js';
-import { fastClient, gate, sleep, until } from '../../src/stream/testing/harness.js';
+import { FakeGateway, type FakeGatewayOptions } from '../support/stream/fake-gateway.js';
+import { fastClient, gate, sleep, until } from '../support/stream/harness.js';
 
 let gw: FakeGateway | undefined;
 let client: StreamClient | undefined;

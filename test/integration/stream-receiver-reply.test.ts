@@ -10,13 +10,13 @@ import { Redactor } from '../../src/core/redact.js';
 import {
   type BotMessage,
   type FallbackReply,
-  openConnection,
   replyMarkdown,
   replyText,
   type StreamClient,
 } from '../../src/stream/index.js';
-import { FakeGateway, type FakeGatewayOptions } from '../../src/stream/testing/fake-gateway.js';
-import { fastClient, TEST_SECRET, until } from '../../src/stream/testing/harness.js';
+import { openConnection } from '../../src/stream/open-connection.js';
+import { FakeGateway, type FakeGatewayOptions } from '../support/stream/fake-gateway.js';
+import { fastClient, TEST_SECRET, until } from '../support/stream/harness.js';
 
 const SESSION = 'sess0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 let gw: FakeGateway | undefined;

@@ -5,15 +5,8 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type StreamClient, TOPIC_BOT_MESSAGE, TOPIC_CARD_CALLBACK } from '../../src/stream/index.js';
-import { FakeGateway } from '../../src/stream/testing/fake-gateway.js';
-import {
-  activeHandles,
-  fastClient,
-  gate,
-  sleep,
-  TEST_SECRET,
-  until,
-} from '../../src/stream/testing/harness.js';
+import { FakeGateway } from '../support/stream/fake-gateway.js';
+import { activeHandles, fastClient, gate, sleep, TEST_SECRET, until } from '../support/stream/harness.js';
 
 let gw: FakeGateway;
 let client: StreamClient | undefined;

@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { launchHub } from '../../src/cli/launch-hub.js';
 import { parseConfig } from '../../src/hub/config.js';
-import { startHub } from '../../src/hub/hub.js';
 import { openStore } from '../../src/store/open-store.js';
 
 const dirs: string[] = [];
@@ -43,7 +43,7 @@ describe('database.url', () => {
       { emulator: { mode: 'on', port: 0 }, database: { url: join(root, 'nope', 'x.db') } },
       {},
     );
-    await expect(startHub({ config, emulator: { port: 0 } })).rejects.toThrow(/does not exist/);
+    await expect(launchHub({ config, emulator: { port: 0 } })).rejects.toThrow(/does not exist/);
     expect(existsSync(join(root, 'nope'))).toBe(false);
   });
 
@@ -55,7 +55,7 @@ describe('database.url', () => {
       { emulator: { mode: 'on', port: 0 }, database: { url: file, create: true } },
       {},
     );
-    const hub = await startHub({ config, emulator: { port: 0 } });
+    const hub = await launchHub({ config, emulator: { port: 0 } });
     try {
       await hub.sendMessage({ group: 'ops', text: 'a write, so the WAL exists' }, { by: 't' });
       expect(mode(dir)).toBe(0o700);

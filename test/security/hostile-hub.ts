@@ -5,7 +5,7 @@
  */
 
 import { request } from 'node:http';
-import type { StartHubOptions } from '../../src/hub/hub.js';
+import type { LaunchHubOptions } from '../../src/cli/launch-hub.js';
 import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
 import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
 import { TOPIC_BOT_MESSAGE as BOT_TOPIC } from '../../src/stream/index.js';
@@ -21,7 +21,7 @@ export interface HostileHub {
 
 export async function startHostileHub(
   config: Record<string, unknown> = {},
-  opts: Partial<StartHubOptions> = {},
+  opts: Partial<LaunchHubOptions> = {},
 ): Promise<HostileHub> {
   const sqlite = backends.find((b) => b.name === 'sqlite')!;
   const f = await startTestHub(sqlite, { ...opts, config: testConfig(config) });

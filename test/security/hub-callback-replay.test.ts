@@ -24,7 +24,9 @@ import {
   signBotCallback,
 } from '../../src/callback/index.js';
 import { digestKey } from '../../src/callback/replay-guard.js';
-import { type RunningHub, startHub } from '../../src/hub/hub.js';
+import { launchHub } from '../../src/cli/launch-hub.js';
+import type { Emulator } from '../../src/emulator/emulator.js';
+import type { RunningHub } from '../../src/hub/hub.js';
 import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
 import type { ApiTokenVerifier } from '../../src/server/auth.js';
 import { StoreSeenStore } from '../../src/store/seen-store.js';
@@ -39,7 +41,7 @@ const noTokens: ApiTokenVerifier = {
 };
 
 interface Running {
-  hub: RunningHub;
+  hub: RunningHub<Emulator>;
   server: ApiServer;
 }
 
@@ -48,7 +50,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 });
 
-async function serveHub(hub: RunningHub): Promise<ApiServer> {
+async function serveHub(hub: RunningHub<Emulator>): Promise<ApiServer> {
   const server = await createApiServer(hub, {
     tokens: noTokens,
     ...(hub.callbacks ? { callbacks: hub.callbacks } : {}),
@@ -66,19 +68,24 @@ async function start(
   return { fx, hub: fx.hub, server: await serveHub(fx.hub) };
 }
 
-function appOf(hub: RunningHub) {
+function appOf(hub: RunningHub<Emulator>) {
   const app = hub.emulator!.state.org.apps[0]!;
   return { appKey: app.appKey, appSecret: app.appSecret, callback: app.callback! };
 }
 
 /** The event-subscription crypto of the emulator's app, as DingTalk holds it. */
-function cryptoOf(hub: RunningHub): EventCrypto {
+function cryptoOf(hub: RunningHub<Emulator>): EventCrypto {
   const app = appOf(hub);
   return new EventCrypto({ token: app.callback.token, aesKey: app.callback.aesKey, ownerKey: app.appKey });
 }
 
 /** A robot callback as DingTalk sends it (§9a), from lisi in the engineering group. */
-function botBody(hub: RunningHub, msgId: string, text: string, extra: Record<string, unknown> = {}) {
+function botBody(
+  hub: RunningHub<Emulator>,
+  msgId: string,
+  text: string,
+  extra: Record<string, unknown> = {},
+) {
   const app = appOf(hub);
   const now = Date.now();
   return JSON.stringify({
@@ -100,7 +107,7 @@ function botBody(hub: RunningHub, msgId: string, text: string, extra: Record<str
   });
 }
 
-function signedHeaders(hub: RunningHub, ts: number): Record<string, string> {
+function signedHeaders(hub: RunningHub<Emulator>, ts: number): Record<string, string> {
   return {
     'content-type': 'application/json',
     timestamp: String(ts),
@@ -120,16 +127,16 @@ async function post(url: string, headers: Record<string, string>, body: string) 
   return { status: res.status, body: json as Record<string, unknown> };
 }
 
-async function inboxIds(hub: RunningHub, like: string): Promise<string[]> {
+async function inboxIds(hub: RunningHub<Emulator>, like: string): Promise<string[]> {
   const rows = await hub.store.db.selectFrom('inbox').select('id').where('id', 'like', like).execute();
   return rows.map((r) => r.id).sort();
 }
 
-async function openTask(hub: RunningHub, title: string): Promise<number> {
+async function openTask(hub: RunningHub<Emulator>, title: string): Promise<number> {
   return (await hub.assignTask({ title, assignees: ['lisi'], group: 'engineering' }, { by: 'test' })).id;
 }
 
-async function stateOf(hub: RunningHub, id: number): Promise<string | undefined> {
+async function stateOf(hub: RunningHub<Emulator>, id: number): Promise<string | undefined> {
   await hub.drainInbox();
   return (await hub.getTask(id))?.state;
 }
@@ -439,7 +446,7 @@ describe.skipIf(pg.skip)('two hub processes on one PostgreSQL database', () => {
     const configB = testConfig({
       inbound: { mode: 'http', http: { sessionWebhookOrigins: [a.hub.emulator!.url] } },
     });
-    const hubB = await startHub({ config: configB, store: storeB, inboxPollMs: 50, ...second });
+    const hubB = await launchHub({ config: configB, store: storeB, inboxPollMs: 50, ...second });
     cleanups.push(() => hubB.stop());
     const serverB = await serveHub(hubB);
     return { a, b: { hub: hubB, server: serverB } };

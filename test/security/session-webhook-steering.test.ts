@@ -13,9 +13,9 @@ import { createBotCallbackHandler, signBotCallback } from '../../src/callback/in
 import { DingTalk } from '../../src/client.js';
 import { SessionWebhookError } from '../../src/core/session-webhook.js';
 import { type BotMessage, replyMarkdown, replyText, type StreamClient } from '../../src/stream/index.js';
-import { FakeGateway } from '../../src/stream/testing/fake-gateway.js';
-import { fastClient } from '../../src/stream/testing/harness.js';
 import { expectThrows } from '../support/expect-throws.js';
+import { FakeGateway } from '../support/stream/fake-gateway.js';
+import { fastClient } from '../support/stream/harness.js';
 
 let trap: { server: Server; hits: string[]; base: string } | undefined;
 let gw: FakeGateway | undefined;

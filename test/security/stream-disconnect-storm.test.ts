@@ -12,8 +12,8 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StateChange, StreamClient } from '../../src/stream/index.js';
-import { FakeGateway } from '../../src/stream/testing/fake-gateway.js';
-import { fastClient, sleep, until } from '../../src/stream/testing/harness.js';
+import { FakeGateway } from '../support/stream/fake-gateway.js';
+import { fastClient, sleep, until } from '../support/stream/harness.js';
 
 const SCALE = 100;
 const MINUTE_MS = 60_000 / SCALE;

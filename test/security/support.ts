@@ -5,9 +5,11 @@
  */
 
 import { createServer, type Server, type Socket } from 'node:net';
+import { launchHub } from '../../src/cli/launch-hub.js';
 import type { Logger } from '../../src/core/logger.js';
+import type { Emulator } from '../../src/emulator/emulator.js';
 import type { HubConfig } from '../../src/hub/config.js';
-import { type RunningHub, startHub } from '../../src/hub/hub.js';
+import type { RunningHub } from '../../src/hub/hub.js';
 import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
 import { createApiToken, StoreTokenVerifier } from '../../src/server/api-tokens.js';
 import { StoreApiTokens } from '../../src/server/store-tokens.js';
@@ -80,7 +82,7 @@ export async function cuttableProxy(target: { host: string; port: number }): Pro
 }
 
 export interface HubWithApi {
-  hub: RunningHub;
+  hub: RunningHub<Emulator>;
   api: ApiServer;
   token: string;
   call(
@@ -95,7 +97,7 @@ export interface HubWithApi {
 
 /** A hub and its HTTP API on 127.0.0.1, wired as `dingkit serve` wires them (cli/serve.ts). */
 export async function hubWithApi(config: HubConfig, logger: Logger): Promise<HubWithApi> {
-  const hub = await startHub({ config, logger, emulator: { port: 0 } });
+  const hub = await launchHub({ config, logger, emulator: { port: 0 } });
   const tokens = new StoreApiTokens(hub.store);
   const api = await createApiServer(hub, {
     host: '127.0.0.1',

@@ -31,14 +31,6 @@ export function optionalText(
   return value === undefined ? undefined : requireText(value, field, op, maxChars);
 }
 
-/** At most `max` UTF-8 bytes. */
-export function checkBytes(text: string, max: number, field: string, op: string): void {
-  const n = byteLength(text);
-  if (n > max) {
-    throw new ValidationError(`is ${n} bytes; DingTalk accepts at most ${max}`, field, { operation: op });
-  }
-}
-
 /** A list of non-empty strings with `min`..`max` items. */
 export function requireList(
   value: unknown,

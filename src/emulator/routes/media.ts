@@ -10,7 +10,7 @@ import type { RouteTable } from '../route-table.js';
 
 const MB = 1024 * 1024;
 /** §6.1 (current doc): sizes and extensions per type. */
-export const MEDIA_RULES: Readonly<Record<string, { max: number; ext: readonly string[] }>> = {
+const MEDIA_RULES: Readonly<Record<string, { max: number; ext: readonly string[] }>> = {
   image: { max: 20 * MB, ext: ['jpg', 'jpeg', 'gif', 'png', 'bmp'] },
   voice: { max: 2 * MB, ext: ['amr', 'mp3', 'wav'] },
   video: { max: 20 * MB, ext: ['mp4'] },

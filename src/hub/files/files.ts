@@ -35,7 +35,7 @@ import { type PeopleDirectory, resolveUnique } from '../people.js';
 import type { Actor, DeliveryStatus, FileShare, FileShareInput } from '../service.js';
 
 /** The checks that run before any I/O; returns the lower-case extension. */
-export function checkFile(
+function checkFile(
   fileName: string,
   size: number | undefined,
   cfg: HubConfig['files'],
@@ -129,7 +129,7 @@ async function materialize(content: FileShareInput['content'], cap: number): Pro
   }
 }
 
-export interface FileServiceDeps {
+interface FileServiceDeps {
   config: HubConfig;
   store: Store;
   outbox: OutboxPort;

@@ -13,7 +13,7 @@ type Command =
   | { kind: 'help' }
   | { kind: 'unknown'; text: string };
 
-export type ChatCommand = Command & {
+type ChatCommand = Command & {
   /** The language to answer in: Chinese when the command is written in Chinese (a CJK character), else English. */
   lang: Lang;
 };

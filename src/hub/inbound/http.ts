@@ -25,7 +25,6 @@ import { createEventCallbackHandler } from '../../callback/event-handler.js';
 import type { CallbackHttpHandler } from '../../callback/http-io.js';
 import type { ReplayKeys, ReplayOption, SeenStore } from '../../callback/replay-guard.js';
 import type { Logger } from '../../core/logger.js';
-import type { Emulator } from '../../emulator/emulator.js';
 import type { Tx } from '../../store/open-store.js';
 import type { StoreSeenStore } from '../../store/seen-store.js';
 import { TOPIC_BOT_MESSAGE } from '../../stream/types.js';
@@ -46,7 +45,7 @@ export const DEFAULT_INBOUND: HubConfig['inbound'] = {
   http: { robot: true, sessionWebhookOrigins: [] },
 };
 
-export interface HubCallbackDeps {
+interface HubCallbackDeps {
   config: HubConfig;
   /** The app whose robot and subscription these are (the config's default app). */
   app: { appKey: string; appSecret: string };
@@ -86,7 +85,7 @@ function eventIdOf(event: CallbackEvent): string | undefined {
  */
 const inboxKeeps = (key: string) => key.startsWith('bot:msg:') || key.startsWith('event:event:');
 
-export function signaturesOnly(store: SeenStore): SeenStore {
+function signaturesOnly(store: SeenStore): SeenStore {
   return {
     firstSeen: (key, expiresAtMs) => (inboxKeeps(key) ? true : store.firstSeen(key, expiresAtMs)),
     forget: (key) => (inboxKeeps(key) ? undefined : store.forget(key)),
@@ -97,7 +96,7 @@ export function signaturesOnly(store: SeenStore): SeenStore {
  * The claim run inside the inbox commit's transaction: every signature key inserted if absent (or expired); false
  * (a replay) when any was there. Ids are skipped, as in `signaturesOnly`.
  */
-export function claimInTransaction(seen: StoreSeenStore, replay: ReplayKeys): (tx: Tx) => Promise<boolean> {
+function claimInTransaction(seen: StoreSeenStore, replay: ReplayKeys): (tx: Tx) => Promise<boolean> {
   return async (tx) => {
     let fresh = true;
     for (const key of replay.keys) {
@@ -175,20 +174,4 @@ export function createHubCallbacks(d: HubCallbackDeps): HubCallbacks {
     });
   }
   return out;
-}
-
-/**
- * Demo mode: points the built-in emulator's app at this hub's callback routes, so people writing in the emulator
- * reach the hub over HTTP (the emulator's `botCallbackUrl` and event subscription URL, §9a, §9b).
- */
-export function pointEmulatorAt(
-  emulator: Emulator,
-  appKey: string,
-  baseUrl: string,
-  callbacks: HubCallbacks,
-): void {
-  const app = emulator.state.apps.get(appKey);
-  if (!app) return;
-  if (callbacks.robot) app.botCallbackUrl = `${baseUrl}${CALLBACK_PATHS.robot}`;
-  if (callbacks.events && app.callback) app.callback.url = `${baseUrl}${CALLBACK_PATHS.events}`;
 }

@@ -42,7 +42,7 @@ import { repliesFor } from './replies.js';
 /** What the Todo poller (tasks/todo-poller.ts) commits when it finds a Todo done: handled like the Todo event. */
 export const TODO_POLL_EVENT = 'dingkit_todo_poll';
 
-export interface InboundDeps {
+interface InboundDeps {
   config: HubConfig;
   inbox: Inbox;
   tasks: TaskService;

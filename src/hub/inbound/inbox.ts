@@ -30,7 +30,7 @@ export interface InboxEntry {
 
 export type InboxHandler = (entry: InboxEntry, tx: Tx) => Promise<void>;
 
-export interface InboxOptions {
+interface InboxOptions {
   owner?: string | undefined;
   now?: (() => number) | undefined;
   /** @default 30_000 */

@@ -9,7 +9,7 @@
 import type { TaskState } from '../tasks/state.js';
 import type { Lang } from './commands.js';
 
-export interface Replies {
+interface Replies {
   help: string;
   notUnderstood(text: string): string;
   refused(id: number): string;

@@ -39,7 +39,7 @@ export interface MentionTarget {
   mobile?: string | undefined;
 }
 
-export interface PlanInput {
+interface PlanInput {
   group?: string | undefined;
   /** Resolved people (for `to`). */
   to?: readonly MentionTarget[] | undefined;
@@ -274,7 +274,7 @@ function noticeMsg(input: PlanInput, text: string, k: number, n: number): Notice
  * Splits `text` so that each built object, JSON-encoded, is within `cap` bytes. The text budget starts at the cap
  * minus the envelope and shrinks while JSON escaping (quotes, line breaks) pushes a part over.
  */
-export function fitParts<T>(text: string, cap: number, build: (t: string, k: number, n: number) => T): T[] {
+function fitParts<T>(text: string, cap: number, build: (t: string, k: number, n: number) => T): T[] {
   const overhead = byteLength(JSON.stringify(build('', 0, 99))) + 64;
   let budget = cap - overhead;
   for (let round = 0; round < 12 && budget >= 64; round++) {

@@ -31,12 +31,12 @@ export interface EditableTask {
   assignees: readonly string[];
 }
 
-export interface Change<T> {
+interface Change<T> {
   from: T;
   to: T;
 }
 
-export interface EditPlan {
+interface EditPlan {
   title?: Change<string>;
   description?: Change<string | undefined>;
   due?: Change<number | undefined>;
@@ -54,7 +54,7 @@ export interface EditPlan {
 const MAX_ASSIGNEES = 100;
 
 /** How far in the past a due time may be and still count as "now": clocks of callers and hub disagree a little. */
-export const DUE_SKEW_MS = 60_000;
+const DUE_SKEW_MS = 60_000;
 
 /**
  * A due time earlier than now (less the skew) is almost always a mistake (a wrong year, a zone forgotten): the

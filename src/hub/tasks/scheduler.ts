@@ -16,7 +16,7 @@ import type { StoreFaultSink } from '../store-faults.js';
 import * as repo from './repo.js';
 import { isFinal, type TaskState } from './state.js';
 
-export interface SchedulerDeps {
+interface SchedulerDeps {
   config: HubConfig;
   store: Store;
   outbox: OutboxPort;

@@ -56,7 +56,7 @@ const VERB: Record<TaskAction, string> = {
   reopen: 'reopened',
 };
 
-export interface TaskServiceDeps {
+interface TaskServiceDeps {
   config: HubConfig;
   store: Store;
   outbox: OutboxPort;

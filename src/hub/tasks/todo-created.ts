@@ -73,7 +73,7 @@ export async function todoCreated(
 }
 
 /** What a Todo created from `sent` lacks against the task as it is now; undefined when it is current. */
-export function staleFields(sent: TodoCreate, row: TaskRow): TodoChange | undefined {
+function staleFields(sent: TodoCreate, row: TaskRow): TodoChange | undefined {
   const change: TodoChange = {};
   if (sent.subject !== row.title) change.subject = row.title;
   if ((sent.description ?? '') !== (row.description ?? '')) change.description = row.description ?? '';

@@ -14,7 +14,7 @@ import type { Inbox } from '../inbound/inbox.js';
 import { defaultAppName } from '../messages/plan.js';
 import type { StoreFaultSink } from '../store-faults.js';
 
-export interface TodoPollerDeps {
+interface TodoPollerDeps {
   config: HubConfig;
   store: Store;
   inbox: Inbox;

@@ -4,7 +4,7 @@
  * Other parts of the hub add their tables as new entries here, never by editing an applied one.
  */
 
-import type { Migration, MigrationProvider } from 'kysely';
+import type { Migration } from 'kysely';
 import type { StoreDialect } from '../dialect.js';
 import { initial } from './001-initial.js';
 import { orderHeadIndex } from './002-order-head-index.js';
@@ -18,8 +18,4 @@ export function migrationsFor(dialect: StoreDialect): Record<string, Migration> 
     '003_open_hits': openHits(dialect),
     '004_token_limits_idempotency_scope': tokenLimitsIdempotencyScope(dialect),
   };
-}
-
-export function migrationProvider(dialect: StoreDialect): MigrationProvider {
-  return { getMigrations: async () => migrationsFor(dialect) };
 }

@@ -7,7 +7,8 @@
 
 import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { RunningHub } from './hub.js';
+import type { Emulator } from '../emulator/emulator.js';
+import type { RunningHub } from '../hub/hub.js';
 
 export interface DemoSceneOptions {
   /** Where the friendly lines go. @default `logger.info` when a logger is given, else stdout */
@@ -50,7 +51,10 @@ async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Pr
   return undefined;
 }
 
-export async function runDemoScene(hub: RunningHub, o: DemoSceneOptions = {}): Promise<DemoSceneResult> {
+export async function runDemoScene(
+  hub: RunningHub<Emulator>,
+  o: DemoSceneOptions = {},
+): Promise<DemoSceneResult> {
   const logger = o.logger;
   const log =
     o.log ??

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { demoOrg } from '../emulator/demo-org.js';
-import { parseConfig } from './config.js';
+import { parseConfig } from '../hub/config.js';
 import { configFromOrg, groupAlias } from './emulator-config.js';
 
 describe('demo-mode config from the emulator org', () => {

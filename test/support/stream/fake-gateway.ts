@@ -1,8 +1,9 @@
 /**
- * A minimal Stream gateway for this module's own tests (the full emulator lives in src/emulator/stream). It speaks
- * the server side of docs/dingtalk.md §S1–§S5 on 127.0.0.1 port 0: the open call, single-use tickets, pushes, ack
- * recording, SYSTEM ping/disconnect, plus faults (refused open calls, refused handshakes, close-after-open,
- * blackholed sockets) and a session-webhook endpoint for reply tests. Not exported from `dingkit/stream`.
+ * A minimal Stream gateway for the Stream client's own tests (the full emulator lives in src/emulator/stream). It
+ * speaks the server side of docs/dingtalk.md §S1–§S5 on 127.0.0.1 port 0: the open call, single-use tickets,
+ * pushes, ack recording, SYSTEM ping/disconnect, plus faults (refused open calls, refused handshakes,
+ * close-after-open, blackholed sockets) and a session-webhook endpoint for reply tests. It lives under test/ so it
+ * never ships in dist: users testing against dingkit have the emulator (`dingkit/emulator`).
  */
 
 import { randomUUID } from 'node:crypto';

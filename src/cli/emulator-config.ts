@@ -6,7 +6,7 @@
  */
 
 import type { OrgDef } from '../emulator/types.js';
-import { type HubConfig, parseConfig } from './config.js';
+import { type HubConfig, parseConfig } from '../hub/config.js';
 
 /** A config alias from a group name: its last ASCII word, lower-cased; else a stable fallback. */
 export function groupAlias(name: string, index: number, taken: Set<string>): string {

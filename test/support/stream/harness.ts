@@ -3,8 +3,8 @@
  * tens of milliseconds, a gate (a promise released by hand) and a bounded wait.
  */
 
-import { StreamClient } from '../client.js';
-import type { StreamClientOptions } from '../options.js';
+import { StreamClient } from '../../../src/stream/client.js';
+import type { StreamClientOptions } from '../../../src/stream/options.js';
 import type { FakeGateway } from './fake-gateway.js';
 
 export const TEST_SECRET = 'canary-client-secret-7f3a9c';
