@@ -56,7 +56,7 @@ export interface ClaimResult {
 }
 
 /** PostgreSQL deadlock / serialization failures: the transaction did nothing and can run again. */
-export function isRetryableTxError(e: unknown): boolean {
+function isRetryableTxError(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
   return code === '40P01' || code === '40001';
 }
