@@ -24,6 +24,7 @@ import {
   type QueryResult,
   SelectQueryNode,
 } from 'kysely';
+import type { Checkpointer } from './checkpointer.js';
 import type { WalSync } from './wal-sync.js';
 
 const STATEMENT_CACHE = 256;
@@ -136,12 +137,22 @@ export class SqliteStoreDriver implements Driver {
   readonly #conn: SqliteConnection;
   readonly #mutex = new Mutex();
   readonly #wal: WalSync | undefined;
+  readonly #checkpointer: Checkpointer | undefined;
 
-  /** `wal`: make every commit durable through it (wal-sync.ts); absent, commits are as durable as the pragma says. */
-  constructor(db: Database.Database, busyTimeoutMs: number, wal?: WalSync) {
+  /**
+   * `wal`: make every commit durable through it (wal-sync.ts); absent, commits are as durable as the pragma says.
+   * `checkpointer`: told after each durable commit, checkpoints off the event loop (checkpointer.ts).
+   */
+  constructor(
+    db: Database.Database,
+    busyTimeoutMs: number,
+    wal?: WalSync,
+    checkpointer?: Checkpointer | undefined,
+  ) {
     this.#db = db;
     this.#conn = new SqliteConnection(db, busyTimeoutMs);
     this.#wal = wal;
+    this.#checkpointer = checkpointer;
   }
 
   async init(): Promise<void> {}
@@ -204,10 +215,13 @@ export class SqliteStoreDriver implements Driver {
     const durable = this.#conn.committed && this.#wal !== undefined;
     this.#conn.committed = false;
     this.#mutex.unlock();
-    if (durable) await this.#wal!.sync();
+    if (!durable) return;
+    await this.#wal!.sync();
+    this.#checkpointer?.kick();
   }
 
   async destroy(): Promise<void> {
+    await this.#checkpointer?.close();
     await this.#wal?.close();
     if (this.#db.open) this.#db.close();
   }
