@@ -7,7 +7,8 @@
  * writer) at most every `everyMs` after writes, and the main connection's automatic checkpoint is raised tenfold:
  * a safety net for a worker that cannot keep up, not the path taken.
  *
- * The worker starts on the first request, so a store that writes little (tests, the CLI) never starts one.
+ * The worker starts after `startAfter` commits (200), so a store that writes little (most tests, the CLI) never
+ * starts one; its WAL stays small and SQLite checkpoints it when the last connection closes.
  */
 
 import { createRequire } from 'node:module';
@@ -32,19 +33,23 @@ parentPort.on('message', () => {
 export class Checkpointer {
   readonly #file: string;
   readonly #everyMs: number;
+  readonly #startAfter: number;
+  #commits = 0;
   #worker: Worker | undefined;
   #busy = false;
   #last = 0;
   /** Checkpoints asked of the worker so far (tests). */
   count = 0;
 
-  constructor(file: string, o: { everyMs?: number } = {}) {
+  constructor(file: string, o: { everyMs?: number; startAfter?: number } = {}) {
     this.#file = file;
     this.#everyMs = o.everyMs ?? 200;
+    this.#startAfter = o.startAfter ?? 200;
   }
 
   /** After a commit: checkpoints on the worker unless one runs or ran less than `everyMs` ago. */
   kick(): void {
+    if (!this.#worker && ++this.#commits < this.#startAfter) return;
     const now = Date.now();
     if (this.#busy || now - this.#last < this.#everyMs) return;
     this.#busy = true;

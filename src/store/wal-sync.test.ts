@@ -158,7 +158,7 @@ describe('Checkpointer: the WAL goes back into the database file on a worker thr
     const ins = raw.prepare('insert into t (v) values (?)');
     for (let i = 0; i < 200; i++) ins.run('x'.repeat(500));
     const before = statSync(file).size;
-    const cp = new Checkpointer(file, { everyMs: 0 });
+    const cp = new Checkpointer(file, { everyMs: 0, startAfter: 1 });
     try {
       cp.kick();
       // Polls the file (the worker answers no one here); bounded at 10 s.
@@ -175,5 +175,12 @@ describe('Checkpointer: the WAL goes back into the database file on a worker thr
       await cp.close();
       raw.close();
     }
+  });
+  it('a store with few commits starts no worker', async () => {
+    const cp = new Checkpointer('/nonexistent/never-opened.db', { everyMs: 0, startAfter: 3 });
+    cp.kick();
+    cp.kick();
+    expect(cp.count).toBe(0);
+    await cp.close();
   });
 });
