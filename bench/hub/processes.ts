@@ -27,6 +27,7 @@
  * carries. Not a test: nothing here asserts a speed.
  */
 
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,7 @@ import {
   spawnHub,
 } from '../../test/chaos/hub-chaos-support.js';
 import type { RunnerInput } from '../../test/chaos/hub-runner.js';
+import { Standby } from '../../test/chaos/standby.js';
 import { dropPgStore, PG_URL, pct, pgUp } from '../support.js';
 
 const N = Number(process.argv[2] ?? 5_000);
@@ -54,9 +56,12 @@ const WORKERS = Number(process.argv[4] ?? 8);
 const CASES = (process.argv[5] ?? 'sqlite,postgres').split(',');
 /** Subsets for a quick look: `HBENCH_PROCESSES=1`, `HBENCH_MODES=backlog,paced`. */
 const PROCESSES = (process.env['HBENCH_PROCESSES'] ?? '1,2').split(',').map(Number);
-const MODES = (process.env['HBENCH_MODES'] ?? 'live,paced,backlog')
+const MODES = (process.env['HBENCH_MODES'] ?? 'live,paced,backlog,inbound')
   .split(',')
-  .filter((m): m is Mode => m === 'live' || m === 'paced' || m === 'backlog');
+  .filter((m): m is Mode => m === 'live' || m === 'paced' || m === 'backlog' || m === 'inbound');
+/** Chat commands of the inbound mode (`HBENCH_COMMANDS`). */
+const COMMANDS = Number(process.env['HBENCH_COMMANDS'] ?? 500);
+const ENG = 'cidDemoEngineering0001==';
 const ROBOTS = 200;
 /** Open-loop enqueue rate of the paced mode: 300 sends/s. */
 const RATE = Number(process.env['HBENCH_RATE'] ?? 300);
@@ -70,6 +75,39 @@ const DRAIN_MS = Math.max(120_000, N * 40);
 const NEVER = { limit: 1_000_000_000, windowMs: 60_000 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The hub runner with a CPU clock (hub-process.ts); `HBENCH_PROFILE=<dir>` passes on to it. */
+const HUB_SCRIPT = new URL('./hub-process.ts', import.meta.url).pathname;
+const hubEnv: Record<string, string> = {
+  PATH: process.env['PATH'] ?? '',
+  HOME: process.env['HOME'] ?? '/tmp',
+  ...(process.env['HBENCH_PROFILE'] ? { HBENCH_PROFILE: process.env['HBENCH_PROFILE'] } : {}),
+};
+
+/** CPU microseconds (user + system) the hub process has used so far; see hub-process.ts. */
+async function cpuOf(p: HubProcess): Promise<number> {
+  const stdout = p.child.stdout!;
+  const line = new Promise<number>((resolve, reject) => {
+    let buf = '';
+    const onData = (d: Buffer) => {
+      buf += d.toString();
+      const m = /cpu (\d+)\n/.exec(buf);
+      if (!m) return;
+      stdout.off('data', onData);
+      resolve(Number(m[1]));
+    };
+    stdout.on('data', onData);
+    once(p.child, 'exit').then(() => reject(new Error('hub exited before reporting its CPU')));
+  });
+  p.child.kill('SIGUSR2');
+  return line;
+}
+
+/** CPU milliseconds the hubs used between two `cpuOf` readings of each. */
+async function cpuSince(hubs: readonly HubProcess[], before: readonly number[]): Promise<number> {
+  const after = await Promise.all(hubs.map(cpuOf));
+  return after.reduce((sum, a, i) => sum + (a - before[i]!), 0) / 1000;
+}
 
 interface Db {
   url: string;
@@ -223,9 +261,10 @@ async function drain(emu: Emulator, prefix: string, tags: readonly string[]) {
 
 type Row = Record<string, string | number>;
 
-type Mode = 'live' | 'paced' | 'backlog';
+type Mode = 'live' | 'paced' | 'backlog' | 'inbound';
 
 async function runCase(kind: string, processes: number, mode: Mode): Promise<Row> {
+  if (mode === 'inbound') return runInbound(kind, processes);
   const emu = await startEmulator({
     port: 0,
     fixture: chaosOrg(ROBOTS),
@@ -251,15 +290,22 @@ async function runCase(kind: string, processes: number, mode: Mode): Promise<Row
       poolSize: 10,
       receive: false,
     });
+    const standby = new Standby(HUB_SCRIPT, { env: hubEnv });
     const spawnAll = async (enabled: boolean) =>
-      Promise.all(Array.from({ length: processes }, () => spawnHub(input(enabled))));
+      Promise.all(Array.from({ length: processes }, () => spawnHub(input(enabled), { standby })));
 
     let enq: Enqueued;
     let dispatchStart: number;
+    /** Hub CPU ms over the run: accepting and dispatching, all processes. */
+    let cpuMs = 0;
+    let cpu0: number[];
+    let dispatching: HubProcess[];
     // The bench's own event loop (callers and emulator) during the enqueue: its stalls are in the latencies too.
     const loop = monitorEventLoopDelay({ resolution: 5 });
     if (mode !== 'backlog') {
       hubs.push(...(await spawnAll(true)));
+      dispatching = hubs;
+      cpu0 = await Promise.all(hubs.map(cpuOf));
       loop.enable();
       enq = await enqueue(hubs, token, tags, mode === 'paced' ? RATE : undefined);
       loop.disable();
@@ -267,15 +313,22 @@ async function runCase(kind: string, processes: number, mode: Mode): Promise<Row
     } else {
       const accepting = await spawnAll(false);
       hubs.push(...accepting);
+      const acc0 = await Promise.all(accepting.map(cpuOf));
       loop.enable();
       enq = await enqueue(accepting, token, tags);
       loop.disable();
+      cpuMs += await cpuSince(accepting, acc0);
       await Promise.all(accepting.map(stopHub));
       if (emu.messages().length > 0) throw new Error('a hub with the dispatcher off sent something');
+      dispatching = await spawnAll(true);
+      cpu0 = await Promise.all(dispatching.map(cpuOf));
       dispatchStart = Date.now();
-      hubs.push(...(await spawnAll(true)));
+      hubs.push(...dispatching);
     }
     const d = await drain(emu, prefix, enq.accepted);
+    // The drain waits 500 ms for late duplicates: an idle hub's polls are in the figure too, as in production.
+    cpuMs += await cpuSince(dispatching, cpu0);
+    await standby.close();
     const enqSec = (enq.endedAt - enq.startedAt) / 1000;
     const l = enq.latencies;
     return {
@@ -289,10 +342,100 @@ async function runCase(kind: string, processes: number, mode: Mode): Promise<Row
       'enqueue req/s': Math.round(l.length / enqSec),
       'dispatched/s (first→last send)': Math.round((d.acc.delivered - 1) / ((d.last - d.first) / 1000)),
       'end to end /s': Math.round(d.acc.delivered / ((d.last - dispatchStart) / 1000)),
+      'hub CPU ms / message': (cpuMs / d.acc.delivered).toFixed(2),
       'failed requests': enq.failed,
       'retried requests': enq.retried,
       duplicates: d.acc.duplicates.length,
       lost: d.acc.missing.length,
+    };
+  } finally {
+    await Promise.all(hubs.map(stopHub));
+    await emu.close();
+    await db.drop();
+  }
+}
+
+/**
+ * Inbound: `COMMANDS` tasks are assigned through the API, then `start <id>` for each is posted in their group
+ * through the emulator at once (its Stream gateway pushes one frame per message to the hubs' connections). The
+ * rate is commands from the first post until every task is `in_progress` in the store: frame → inbox row
+ * committed → acked → applied (the task's state, its event, the reply enqueued).
+ */
+async function runInbound(kind: string, processes: number): Promise<Row> {
+  const emu = await startEmulator({ port: 0, fixture: chaosOrg(0), logRequests: false });
+  const db = await freshDb(kind);
+  const hubs: HubProcess[] = [];
+  try {
+    const { token } = await createApiToken(new StoreApiTokens(db.store), 'bench', ['send']);
+    const standby = new Standby(HUB_SCRIPT, { env: hubEnv });
+    const input: RunnerInput = {
+      config: productionConfig(emu, 0, { workers: WORKERS, pollMs: 20 }),
+      databaseUrl: db.url,
+      schema: db.schema,
+      poolSize: 10,
+      receive: true,
+    };
+    hubs.push(...(await Promise.all(Array.from({ length: processes }, () => spawnHub(input, { standby })))));
+    await standby.close();
+    const ids: number[] = [];
+    await pool(
+      Array.from({ length: COMMANDS }, (_, i) => i),
+      CONCURRENCY,
+      async (i) => {
+        const r = await apiPost(hubs[i % hubs.length]!.url, token, '/v1/tasks', {
+          title: `bench ${i}`,
+          assignees: ['lisi'],
+          group: 'engineering',
+        });
+        if (r.status !== 201) throw new Error(`task ${i}: ${r.status} ${JSON.stringify(r.body)}`);
+        ids.push(Number(r.body['id']));
+      },
+    );
+    // Every hub has its Stream connection, and the tasks' announcements are sent, before the clock starts: the CPU
+    // figure is the commands' alone (with the replies they enqueue and send).
+    const deadline = Date.now() + DRAIN_MS;
+    const busy = async () =>
+      Number(
+        (
+          await db.store.db
+            .selectFrom('deliveries')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('status', 'in', ['queued', 'sending'])
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    while ((emu.gateway.log().connections.length < processes || (await busy()) > 0) && Date.now() < deadline)
+      await sleep(50);
+    const started = async () =>
+      Number(
+        (
+          await db.store.db
+            .selectFrom('tasks')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('state', '=', 'in_progress')
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const cpu0 = await Promise.all(hubs.map(cpuOf));
+    const t0 = performance.now();
+    for (const id of ids) await emu.postMessage(ENG, { from: 'lisi', text: `start ${id}`, atBot: true });
+    const posted = performance.now();
+    const stopAt = Date.now() + DRAIN_MS;
+    let applied = await started();
+    while (applied < ids.length && Date.now() < stopAt) {
+      await sleep(20);
+      applied = await started();
+    }
+    const t1 = performance.now();
+    const cpuMs = await cpuSince(hubs, cpu0);
+    return {
+      store: kind,
+      mode: `inbound ${ids.length} commands`,
+      processes,
+      'posted/s (emulator)': Math.round(ids.length / ((posted - t0) / 1000)),
+      'commands applied/s': Math.round(applied / ((t1 - t0) / 1000)),
+      'hub CPU ms / message': (cpuMs / Math.max(1, applied)).toFixed(2),
+      lost: ids.length - applied,
     };
   } finally {
     await Promise.all(hubs.map(stopHub));

@@ -1,6 +1,7 @@
 /**
- * How fast is the durable path? Enqueue latency (one request = message row + delivery rows, committed) and
- * dispatch throughput (claim, mark started, no-op send, finish) on SQLite (synchronous FULL and NORMAL) and
+ * How fast is the durable path? Enqueue latency (one request = message row + delivery rows, committed), alone and
+ * with 16 concurrent callers, and dispatch throughput (claim, mark started, no-op send, finish) on SQLite
+ * (`sqliteSynchronous` FULL: fsynced before answered, and NORMAL) and
  * PostgreSQL side by side. Run: `npx tsx bench/hub/store.ts` (PostgreSQL from DINGKIT_TEST_PG_URL, skipped if
  * unreachable). Numbers depend on the disk and the machine: compare rows, not runs.
  */
@@ -17,7 +18,7 @@ import { type OpenStoreOptions, openStore, type Store } from '../../src/store/op
 import { PG_URL, pct, pgUp } from '../support.js';
 
 const SEQUENTIAL = Number(process.env['BENCH_N'] ?? 1_000);
-const CONCURRENT = 8;
+const CONCURRENT = 16;
 const DISPATCH = Number(process.env['BENCH_DISPATCH'] ?? 2_000);
 
 const request = (i: number) => ({
@@ -48,15 +49,22 @@ async function measure(name: string, open: () => Promise<Store>): Promise<Record
   }
   lat.sort((a, b) => a - b);
 
-  // Throughput with concurrent callers (one store = one process's pool).
+  // Throughput with concurrent callers (one store = one process's pool) and their latency: a commit that blocks
+  // the event loop (an fsync inside SQLite) delays every caller, not only its own.
   const t0 = performance.now();
   let next = 0;
+  const cLat: number[] = [];
   await Promise.all(
     Array.from({ length: CONCURRENT }, async () => {
-      while (next < SEQUENTIAL) await box.enqueue(request(next++));
+      while (next < SEQUENTIAL) {
+        const t = performance.now();
+        await box.enqueue(request(next++));
+        cLat.push(performance.now() - t);
+      }
     }),
   );
   const enqPerSec = SEQUENTIAL / ((performance.now() - t0) / 1000);
+  cLat.sort((a, b) => a - b);
 
   // Dispatch: drain a fresh backlog with one dispatcher and a sender that answers at once.
   await store.db.deleteFrom('deliveries').execute();
@@ -86,6 +94,7 @@ async function measure(name: string, open: () => Promise<Store>): Promise<Record
     'enqueue p50 ms': pct(lat, 50).toFixed(2),
     'enqueue p99 ms': pct(lat, 99).toFixed(2),
     [`enqueue/s (${CONCURRENT} callers)`]: enqPerSec.toFixed(0),
+    [`${CONCURRENT} callers p50 / p99 ms`]: `${pct(cLat, 50).toFixed(2)} / ${pct(cLat, 99).toFixed(2)}`,
     'dispatch sends/s': sendPerSec.toFixed(0),
   };
 }

@@ -20,8 +20,10 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import { ConfigError } from '../core/errors.js';
+import { Checkpointer } from './checkpointer.js';
 import { ScopedPostgresIntrospector } from './pg-introspector.js';
 import { SqliteStoreDriver } from './sqlite-driver.js';
+import { WalSync } from './wal-sync.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
 
@@ -31,8 +33,10 @@ interface SqliteOptions {
   /** @default 5_000 */
   busyTimeoutMs?: number;
   /**
-   * `FULL` syncs the WAL at every commit, so an accepted request survives a power cut; `NORMAL` survives a
-   * process crash (kill -9) but may lose the last commits on power loss.
+   * `FULL`: every commit is on disk before its promise resolves, so an accepted request survives a power cut. The
+   * fsync runs on libuv's thread pool, not inside SQLite's COMMIT (wal-sync.ts), so it never stops the event
+   * loop, and commits that end together share one. `NORMAL`: no fsync at commit; survives a process crash
+   * (kill -9) but may lose the last commits on power loss.
    * @default 'FULL'
    */
   synchronous?: 'FULL' | 'NORMAL';
@@ -81,14 +85,22 @@ class TransactionalSqliteAdapter extends SqliteAdapter {
 export function sqliteDialect(o: SqliteOptions): Dialect {
   if (o.file !== ':memory:') prepareFile(o.file, o.createDirs === true);
   const database = new BetterSqlite3(o.file);
-  database.pragma('journal_mode = WAL');
+  const mode = database.pragma('journal_mode = WAL', { simple: true });
   // Lock waits happen in the driver, asynchronously (sqlite-driver.ts), never inside SQLite.
   database.pragma('busy_timeout = 0');
-  database.pragma(`synchronous = ${o.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+  // SQLite itself never fsyncs at commit (NORMAL: consistent after any crash); for FULL the driver fsyncs the WAL
+  // after each commit, off the event loop, before the commit's caller hears of it (wal-sync.ts).
+  // Without a WAL (`:memory:`, or a file system SQLite cannot share memory on) SQLite keeps its own FULL.
+  const wal = o.synchronous !== 'NORMAL' && mode === 'wal' ? new WalSync(`${database.name}-wal`) : undefined;
+  database.pragma(`synchronous = ${o.synchronous === 'NORMAL' || wal ? 'NORMAL' : 'FULL'}`);
+  // Checkpoints run on a worker thread (checkpointer.ts); SQLite's own, inside a COMMIT, only past ten times the
+  // usual 1,000 pages, should that worker fall behind.
+  const checkpointer = wal ? new Checkpointer(database.name) : undefined;
+  if (checkpointer) database.pragma('wal_autocheckpoint = 10000');
   database.pragma('foreign_keys = ON');
   return {
     createAdapter: () => new TransactionalSqliteAdapter(),
-    createDriver: () => new SqliteStoreDriver(database, o.busyTimeoutMs ?? 5_000),
+    createDriver: () => new SqliteStoreDriver(database, o.busyTimeoutMs ?? 5_000, wal, checkpointer),
     createQueryCompiler: () => new SqliteQueryCompiler(),
     createIntrospector: (db) => new SqliteIntrospector(db),
   };
