@@ -541,6 +541,5 @@ describe('help and version', () => {
     expect(none.code).toBe(2);
     expect(none.stdout).toContain('Usage: dingkit <command>');
     expect((await runCliProcess(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
-    // Two `node --import tsx` starts: each takes seconds on a loaded 2-core machine.
-  }, 60_000);
+  }, 60_000); // two `node --import tsx` starts: seconds each on a loaded 2-core machine
 });
