@@ -1,8 +1,13 @@
-/** `dingkit emulator` as a child process: prints where it listens, answers DingTalk calls, stops on SIGTERM. */
+/**
+ * `dingkit emulator` as a child process: prints where it listens, answers DingTalk calls, stops on SIGTERM. The
+ * refusals (a taken port) run in this process through runCli (support/cli-in-process.ts).
+ */
 
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { runCliInProcess } from '../support/cli-in-process.js';
 import { CLI_MAIN } from '../support/cli-process.js';
+import { waitFor } from '../support/wait-for.js';
 
 describe('dingkit emulator', () => {
   it('serves the demo org until SIGTERM', async () => {
@@ -18,23 +23,19 @@ describe('dingkit emulator', () => {
       out += d.toString('utf8');
     });
     const exited = new Promise<number | null>((r) => child.on('exit', r));
-    let info: { url: string; apps: string[]; robots: string[]; users: number } | undefined;
-    const end = Date.now() + 20_000;
-    while (!info) {
-      try {
-        info = JSON.parse(out) as typeof info;
-      } catch {
-        if (Date.now() > end) {
-          child.kill('SIGKILL');
-          throw new Error('emulator did not start');
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    expect(info!.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(info!.apps.length).toBeGreaterThan(0);
-    expect(info!.robots).toContain('alerts');
-    const res = await fetch(`${info!.url}/gettoken?appkey=nope&appsecret=nope`);
+    type Info = { url: string; apps: string[]; robots: string[]; users: number };
+    const info = await waitFor(
+      () => JSON.parse(out) as Info,
+      20_000,
+      'the emulator to print where it listens',
+    ).catch((e: unknown) => {
+      child.kill('SIGKILL');
+      throw e;
+    });
+    expect(info.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(info.apps.length).toBeGreaterThan(0);
+    expect(info.robots).toContain('alerts');
+    const res = await fetch(`${info.url}/gettoken?appkey=nope&appsecret=nope`);
     const body = (await res.json()) as { errcode: number };
     expect(body.errcode).not.toBe(0);
     child.kill('SIGTERM');
@@ -49,8 +50,7 @@ describe('dingkit emulator', () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
-    const { runCliProcess } = await import('../support/cli-process.js');
-    const r = await runCliProcess(['emulator', '--port', String(port)]);
+    const r = await runCliInProcess(['emulator', '--port', String(port)]);
     blocker.close();
     expect(r.code).toBe(4);
     expect(r.stderr).toContain(`port ${port} is in use`);
@@ -69,9 +69,8 @@ describe('dingkit emulator', () => {
       join(cwd, 'dingkit.config.json'),
       JSON.stringify({ server: { port: 0 }, emulator: { port } }),
     );
-    const { runCliProcess } = await import('../support/cli-process.js');
     try {
-      const r = await runCliProcess(['serve'], { cwd });
+      const r = await runCliInProcess(['serve'], { cwd });
       expect(r.code).toBe(4);
       expect(r.stderr).toContain(`emulator's port ${port} is in use`);
     } finally {

@@ -7,7 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StateChange, StreamClient } from '../../src/stream/index.js';
 import { FakeGateway, type FakeGatewayOptions } from '../support/stream/fake-gateway.js';
-import { fastClient, gate, sleep, until } from '../support/stream/harness.js';
+import { fastClient, gate, sleep } from '../support/stream/harness.js';
+import { waitFor } from '../support/wait-for.js';
 
 let gw: FakeGateway | undefined;
 let client: StreamClient | undefined;
@@ -39,17 +40,17 @@ describe('dropped socket', () => {
     });
     await client.start();
     const a = g.pushEvent({ k: 'A' });
-    await until(() => runs.get('A') === 1);
+    await waitFor(() => runs.get('A') === 1, 2_000);
     g.dropAll();
-    await until(() => client!.state !== 'connected');
+    await waitFor(() => client!.state !== 'connected', 2_000);
     const b = g.pushEvent({ k: 'B' });
     const c = g.pushEvent({ k: 'C' });
-    await until(() => client!.state === 'connected' && g.conns.length === 2, 2_000, 'reconnect');
+    await waitFor(() => client!.state === 'connected' && g.conns.length === 2, 2_000, 'reconnect');
     await g.waitForAck(b);
     await g.waitForAck(c);
     // A was re-pushed on the new socket while its first run was still going: not run again, and its ack moves
     // to the socket the gateway now expects it on.
-    await until(() => client!.stats().duplicatesInFlight === 1);
+    await waitFor(() => client!.stats().duplicatesInFlight === 1, 2_000);
     slow.open();
     const ackA = await g.waitForAck(a);
     expect(ackA.connId).toBe(2);
@@ -70,7 +71,7 @@ describe('backoff', () => {
     const g = await gateway({ refuseHandshake: () => true });
     client = fastClient(g, { backoff: { initialMs: 20, maxMs: 160, jitter: 0 } });
     void client.start().catch(() => {});
-    await until(() => g.openCalls.length >= 7, 3_000, '7 open calls');
+    await waitFor(() => g.openCalls.length >= 7, 3_000, '7 open calls');
     await client.stop();
     const d = gaps(g).slice(0, 6);
     const nominal = [20, 40, 80, 160, 160, 160];
@@ -88,7 +89,7 @@ describe('backoff', () => {
     const g = await gateway({ refuseHandshake: () => true });
     client = fastClient(g, { backoff: { initialMs: 0, maxMs: 0, jitter: 0 } });
     void client.start().catch(() => {});
-    await until(() => g.openCalls.length >= 12, 3_000, '12 open calls');
+    await waitFor(() => g.openCalls.length >= 12, 3_000, '12 open calls');
     await client.stop();
     // The bounded schedule above needs at least 20 + 40 + 80 + 8 × 160 = 1,420 ms for 12 calls.
     expect(g.openCalls[11]!.at - g.openCalls[0]!.at).toBeLessThan(1_000);
@@ -98,7 +99,7 @@ describe('backoff', () => {
     const g = await gateway({ closeAfterOpen: () => true });
     client = fastClient(g, { backoff: { initialMs: 20, maxMs: 160, jitter: 0 }, healthyAfterMs: 1_000 });
     await client.start();
-    await until(() => g.openCalls.length >= 5, 3_000, '5 open calls');
+    await waitFor(() => g.openCalls.length >= 5, 3_000, '5 open calls');
     await client.stop();
     const d = gaps(g).slice(0, 4);
     const nominal = [20, 40, 80, 160];
@@ -117,7 +118,7 @@ describe('backoff', () => {
       onState: (c) => states.push(c),
     });
     void client.start().catch(() => {});
-    await until(() => g.openCalls.length >= 5, 3_000, '5 open calls');
+    await waitFor(() => g.openCalls.length >= 5, 3_000, '5 open calls');
     await client.stop();
     const delays = states.filter((s) => s.state === 'reconnecting').map((s) => s.delayMs);
     expect(delays.slice(0, 4)).toEqual([10, 20, 40, 40]);
@@ -131,13 +132,13 @@ describe('backoff', () => {
     await client.start();
     refuse = true;
     g.dropAll();
-    await until(() => g.openCalls.length >= 4, 2_000, 'failures');
+    await waitFor(() => g.openCalls.length >= 4, 2_000, 'failures');
     refuse = false;
-    await until(() => client!.state === 'connected', 2_000, 'reconnected');
+    await waitFor(() => client!.state === 'connected', 2_000, 'reconnected');
     await sleep(80);
     states.length = 0;
     g.dropAll();
-    await until(() => states.some((s) => s.state === 'reconnecting'));
+    await waitFor(() => states.some((s) => s.state === 'reconnecting'), 2_000);
     expect(states.find((s) => s.state === 'reconnecting')?.delayMs).toBe(20);
   });
 });
@@ -155,9 +156,9 @@ describe('SYSTEM disconnect (rotation)', () => {
     await client.start();
     const conn1 = g.latest()!;
     const a = g.pushEvent({ k: 'A' });
-    await until(() => handledOn.length === 1);
+    await waitFor(() => handledOn.length === 1, 2_000);
     g.disconnect(conn1);
-    await until(() => g.conns.length === 2 && client!.state === 'connected', 2_000, 'replacement');
+    await waitFor(() => g.conns.length === 2 && client!.state === 'connected', 2_000, 'replacement');
     const conn2 = g.conns[1]!;
     expect(g.openCalls).toHaveLength(2);
     // The old socket is still open: it owes A's ack.
@@ -186,7 +187,7 @@ describe('SYSTEM disconnect (rotation)', () => {
     const conn1 = g.latest()!;
     g.disconnect(conn1);
     await g.waitFor(() => conn1.closedAt !== undefined, 1_000, 'old socket closed');
-    await until(() => client!.state === 'connected' && g.conns.length === 2);
+    await waitFor(() => client!.state === 'connected' && g.conns.length === 2, 2_000);
     expect(conn1.closeCode).toBe(1000);
     expect(g.openCount).toBe(1);
   });
@@ -212,7 +213,7 @@ describe('half-open socket', () => {
     const t0 = Date.now();
     g.blackhole();
     const held = g.pushEvent({ k: 'held' });
-    await until(() => states.some((s) => s.state === 'disconnected'), 2_000, 'detection');
+    await waitFor(() => states.some((s) => s.state === 'disconnected'), 2_000, 'detection');
     const detectedAt = states.find((s) => s.state === 'disconnected')!.at;
     expect(detectedAt - t0).toBeLessThanOrEqual(2 * interval + 25);
     expect(client.stats().halfOpenDetected).toBe(1);

@@ -16,7 +16,8 @@ import {
 } from '../../src/stream/index.js';
 import { openConnection } from '../../src/stream/open-connection.js';
 import { FakeGateway, type FakeGatewayOptions } from '../support/stream/fake-gateway.js';
-import { fastClient, TEST_SECRET, until } from '../support/stream/harness.js';
+import { fastClient, TEST_SECRET } from '../support/stream/harness.js';
+import { waitFor } from '../support/wait-for.js';
 
 const SESSION = 'sess0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 let gw: FakeGateway | undefined;
@@ -229,7 +230,7 @@ describe('secret canary', () => {
     const id = g.push('CALLBACK', '/v1.0/im/bot/messages/get', message(g));
     await g.waitForAck(id);
     g.dropAll();
-    await until(() => client!.stats().connects === 2, 2_000, 'reconnect');
+    await waitFor(() => client!.stats().connects === 2, 2_000, 'reconnect');
     const everything = lines.join('\n');
     expect(lines.length).toBeGreaterThan(5);
     expect(everything).not.toContain(TEST_SECRET);

@@ -6,7 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type StreamClient, TOPIC_BOT_MESSAGE, TOPIC_CARD_CALLBACK } from '../../src/stream/index.js';
 import { FakeGateway } from '../support/stream/fake-gateway.js';
-import { activeHandles, fastClient, gate, sleep, TEST_SECRET, until } from '../support/stream/harness.js';
+import { activeHandles, fastClient, gate, sleep, TEST_SECRET } from '../support/stream/harness.js';
+import { waitFor } from '../support/wait-for.js';
 
 let gw: FakeGateway;
 let client: StreamClient | undefined;
@@ -75,7 +76,7 @@ describe('SYSTEM ping', () => {
     await client.start();
     gw.pushEvent({ a: 1 });
     gw.pushEvent({ a: 2 });
-    await until(() => client!.stats().inFlight === 2);
+    await waitFor(() => client!.stats().inFlight === 2, 2_000);
     const sent = Date.now();
     const id = gw.ping();
     const rec = await gw.waitForAck(id);
@@ -95,7 +96,7 @@ describe('ack timing', () => {
     });
     await client.start();
     const id = gw.pushEvent({ title: 'x' });
-    await until(() => started);
+    await waitFor(() => started, 2_000);
     await sleep(40);
     expect(gw.acksFor(id)).toHaveLength(0);
     const releasedAt = Date.now();
@@ -132,7 +133,7 @@ describe('ack timing', () => {
     });
     await client.start();
     const id = gw.pushEvent({ x: 1 });
-    await until(() => ackLater !== undefined);
+    await waitFor(() => ackLater !== undefined, 2_000);
     await sleep(40);
     expect(gw.acksFor(id)).toHaveLength(0);
     expect(client.stats().deferred).toBe(1);
@@ -219,12 +220,12 @@ describe('back-pressure', () => {
     });
     await client.start();
     const ids = Array.from({ length: 8 }, (_, i) => gw.pushEvent({ i }));
-    await until(() => gw.acks.length === 5, 2_000, '5 busy acks');
+    await waitFor(() => gw.acks.length === 5, 2_000, '5 busy acks');
     expect(peak).toBe(3);
     for (const id of ids.slice(3)) expect(parse(gw.acksFor(id)[0]!.ack.data)['status']).toBe('LATER');
     expect(client.stats().acks.busy).toBe(5);
     g.open();
-    await until(() => gw.acks.length === 8);
+    await waitFor(() => gw.acks.length === 8, 2_000);
     for (const id of ids.slice(0, 3)) expect(parse(gw.acksFor(id)[0]!.ack.data)['status']).toBe('SUCCESS');
   });
 
@@ -234,7 +235,7 @@ describe('back-pressure', () => {
     client.onEvent(() => g.promise);
     await client.start();
     for (let i = 0; i < 200; i++) gw.pushEvent({ i });
-    await until(
+    await waitFor(
       () => client!.stats().inFlight === 64 && client!.stats().acks.busy === 136,
       2_000,
       'saturation',
@@ -247,7 +248,7 @@ describe('back-pressure', () => {
     }
     expect(Math.max(...latencies)).toBeLessThan(200);
     g.open();
-    await until(() => client!.stats().acks.success === 64);
+    await waitFor(() => client!.stats().acks.success === 64, 2_000);
   });
 
   it('queues CALLBACKs for a free slot rather than refusing them', async () => {
@@ -262,10 +263,10 @@ describe('back-pressure', () => {
     const ids = ['a', 'b', 'c'].map((m) =>
       gw.push('CALLBACK', TOPIC_BOT_MESSAGE, { msgId: m, msgtype: 'text' }),
     );
-    await until(() => client!.stats().queued === 2);
+    await waitFor(() => client!.stats().queued === 2, 2_000);
     expect(seen).toEqual(['a']);
     g.open();
-    await until(() => gw.acks.length === 3);
+    await waitFor(() => gw.acks.length === 3, 2_000);
     expect(seen).toEqual(['a', 'b', 'c']);
     for (const id of ids) expect(gw.acksFor(id)[0]!.ack.code).toBe(200);
   });
@@ -281,7 +282,7 @@ describe('back-pressure', () => {
     await client.start();
     const id = gw.pushEvent({});
     gw.push('EVENT', '*', {}, { messageId: id });
-    await until(() => client!.stats().duplicatesInFlight === 1);
+    await waitFor(() => client!.stats().duplicatesInFlight === 1, 2_000);
     g.open();
     await gw.waitForAck(id);
     expect(runs).toBe(1);
@@ -339,7 +340,7 @@ describe('malformed frames', () => {
     client = fastClient(gw, { maxFrameBytes: 1_024, maxPayloadBytes: 4_096 });
     await client.start();
     gw.sendRaw('x'.repeat(10_000));
-    await until(() => client!.stats().connects === 2, 2_000, 'reconnect');
+    await waitFor(() => client!.stats().connects === 2, 2_000, 'reconnect');
     expect(client.stats().malformed.too_large).toBe(1);
   });
 });
@@ -353,7 +354,7 @@ describe('stop()', () => {
     });
     await client.start();
     gw.pushEvent({});
-    await until(() => client!.stats().deferred === 1);
+    await waitFor(() => client!.stats().deferred === 1, 2_000);
     await sleep(70);
     expect(gw.latest()!.pings).toBeGreaterThan(0);
     await client.stop();
@@ -392,7 +393,7 @@ describe('stop()', () => {
     await client.start();
     expect(live.size).toBe(2); // heartbeat + healthy-connection timer
     gw.dropAll();
-    await until(() => client!.state === 'reconnecting');
+    await waitFor(() => client!.state === 'reconnecting', 2_000);
     expect(live.size).toBe(1); // the pending reconnect
     await client.stop();
     expect(live.size).toBe(0);
@@ -409,7 +410,7 @@ describe('stop()', () => {
     await client.start();
     const conn = gw.latest()!;
     const a = gw.pushEvent({});
-    await until(() => handled === 1);
+    await waitFor(() => handled === 1, 2_000);
     const stopping = client.stop({ graceMs: 1_000 });
     gw.pushEvent({}, { conn });
     await sleep(20);
@@ -425,7 +426,7 @@ describe('stop()', () => {
     client = fastClient(gw, { backoff: { initialMs: 60, maxMs: 60, jitter: 0 } });
     await client.start();
     gw.dropAll();
-    await until(() => client!.state === 'reconnecting');
+    await waitFor(() => client!.state === 'reconnecting', 2_000);
     await client.stop();
     await sleep(120);
     expect(gw.openCalls).toHaveLength(1);

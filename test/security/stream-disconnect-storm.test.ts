@@ -13,7 +13,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StateChange, StreamClient } from '../../src/stream/index.js';
 import { FakeGateway } from '../support/stream/fake-gateway.js';
-import { fastClient, sleep, until } from '../support/stream/harness.js';
+import { fastClient, sleep } from '../support/stream/harness.js';
+import { waitFor } from '../support/wait-for.js';
 
 const SCALE = 100;
 const MINUTE_MS = 60_000 / SCALE;
@@ -65,7 +66,7 @@ describe('a gateway that sends disconnect right after every connect', () => {
     expect(seen).toBeGreaterThanOrEqual(2);
     expect(seen).toBeLessThanOrEqual(10);
     // On a slow machine fewer steps fit in the window; the streak is then awaited rather than assumed.
-    await until(() => c.stats().failureStreak >= 4, 3_000, 'a failure streak of 4');
+    await waitFor(() => c.stats().failureStreak >= 4, 3_000, 'a failure streak of 4');
     expect(scheduledPerMinute(states, g.conns.length)).toBeLessThanOrEqual(10);
     expect(c.stats().rotations).toBeGreaterThanOrEqual(4);
     const reconnecting = states.filter((s) => s.state === 'reconnecting');

@@ -37,15 +37,6 @@ export function gate(): Gate {
   return { promise, open };
 }
 
-/** Polls `pred` every few ms; rejects after `timeoutMs`. */
-export async function until(pred: () => boolean, timeoutMs = 2_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Counts of active handles that matter for leaks (timers and TCP sockets). */
