@@ -66,6 +66,13 @@ for (const backend of backends) {
           15_000,
           'all events in the inbox',
         );
+        // On a fast run every command can land within one or two socket lifetimes: the drops go on until the
+        // receiver has reconnected at least twice (the gateway then re-pushes what was in flight).
+        await waitFor(
+          () => hub.stream!.stats().connects - connectsBefore >= 2,
+          15_000,
+          'two reconnects under the drop fault',
+        );
       } finally {
         emu.setFaults({ stream: { dropEveryMs: undefined, repushAckedRate: 0 } });
       }

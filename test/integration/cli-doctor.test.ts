@@ -92,21 +92,18 @@ describe('dingkit doctor', () => {
     expect(r.stdout).toMatch(/\d check\(s\) failed\n$/);
   });
 
-  it("reports a malformed webhook with the library's refusal, never the token, and does not call it", async () => {
+  it("refuses a malformed webhook at the config with the library's reason, never the token, and calls nothing", async () => {
     const canary = 'feedface'.repeat(8);
-    const before = emu.requests({ route: 'POST /robot/send' }).length;
+    const before = emu.requests().length;
     const r = await runCliInProcess(['doctor', '--probe-robots', '--json'], {
       cwd: configDir({ robotToken: `ftp://${new URL(emu.url).host}/robot/send?access_token=${canary}` }),
     });
-    const out = JSON.parse(r.stdout) as DoctorOut;
-    const webhook = out.checks.find((c) => c.check === 'robot alerts: webhook');
-    expect(webhook).toMatchObject({
-      status: 'fail',
-      detail: expect.stringMatching(/webhook: must be an http\(s\) URL/),
-    });
-    expect(status(out, 'robot alerts: probe')).toBeUndefined();
-    // news and bare are still probed; alerts is not.
-    expect(emu.requests({ route: 'POST /robot/send' }).length).toBe(before + 2);
+    // The config is read with the library's webhook parser: a broken robot is a config error (exit 3) naming the
+    // key and the reason, before any credential is tried or any robot probed.
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('robots.alerts.webhook');
+    expect(r.stderr).toContain('must be an http(s) URL');
+    expect(emu.requests().length).toBe(before);
     expect(r.stdout + r.stderr).not.toContain(canary);
   });
 
