@@ -183,7 +183,7 @@ describe('D1: a 202 from the API means durable', () => {
     }
   }, 300_000);
 
-  it('D10 via serve: SIGTERM under load exits 0 within 10 s, loses nothing, leaves nothing "sending"', async () => {
+  it('graceful stop via serve: SIGTERM under load exits 0 within 10 s, loses nothing, leaves nothing "sending"', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'dingkit-d10-'));
     dirs.push(cwd);
     writeFileSync(
