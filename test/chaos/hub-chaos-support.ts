@@ -164,9 +164,12 @@ export interface HubProcess {
   stderr(): string;
 }
 
-/** Warm hub processes for a test that restarts hubs: `warm(n)` ahead of need, pass it to `spawnHub`. */
-export function hubStandby(): Standby {
-  return new Standby(RUNNER);
+/**
+ * Warm hub processes for a test that restarts hubs: `warm(n)` ahead of need, pass it to `spawnHub`. `env` replaces
+ * the processes' environment (default: PATH and HOME only).
+ */
+export function hubStandby(env?: Record<string, string>): Standby {
+  return new Standby(RUNNER, env ? { env } : {});
 }
 
 /**

@@ -9,7 +9,6 @@
  */
 
 import { readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FloodHub, flood, pdfBlob, startFloodHub, uploadOnce } from '../support/upload-flood.js';
 
@@ -37,10 +36,10 @@ describe.skipIf(process.platform !== 'linux')('upload flood against a hub proces
   }, 120_000);
 
   it('refuses a file over the cap with 413 while it streams, and leaves no temporary file behind', async () => {
-    const before = readdirSync(tmpdir()).filter((n) => n.startsWith('dingkit-upload-')).length;
+    const before = readdirSync(f.tempDir).filter((n) => n.startsWith('dingkit-upload-')).length;
     const a = await uploadOnce(f.hub.url, f.token, pdfBlob(21 * MB), 'big.pdf');
     expect(a.status).toBe(413);
-    const after = readdirSync(tmpdir()).filter((n) => n.startsWith('dingkit-upload-')).length;
+    const after = readdirSync(f.tempDir).filter((n) => n.startsWith('dingkit-upload-')).length;
     expect(after).toBeLessThanOrEqual(before);
   }, 60_000);
 });

@@ -5,19 +5,28 @@
  * The emulator runs here, not in the hub, so its own copy of each upload is not counted as the hub's.
  */
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Emulator, startEmulator } from '../../src/emulator/emulator.js';
 import { createApiToken } from '../../src/server/api-tokens.js';
 import { StoreApiTokens } from '../../src/server/store-tokens.js';
 import { openStore } from '../../src/store/open-store.js';
-import { chaosOrg, type HubProcess, kill9, productionConfig, spawnHub } from '../chaos/hub-chaos-support.js';
+import {
+  chaosOrg,
+  type HubProcess,
+  hubStandby,
+  kill9,
+  productionConfig,
+  spawnHub,
+} from '../chaos/hub-chaos-support.js';
 
 export interface FloodHub {
   hub: HubProcess;
   emulator: Emulator;
   token: string;
+  /** The hub process's temporary directory (its TMPDIR). */
+  tempDir: string;
   /** Peak RSS of the hub process so far, in MB (`VmHWM`). */
   peakMb(): number;
   /** Current RSS of the hub process, in MB (`VmRSS`). */
@@ -40,12 +49,18 @@ export async function startFloodHub(files: Record<string, unknown> = {}): Promis
   await store.close();
   const config = productionConfig(emulator, 0, {});
   config['files'] = files;
-  const hub = await spawnHub({ config, databaseUrl: url, receive: false });
+  // The hub's temporary files go to a directory of its own, so a test can count them while other tests (in other
+  // workers) upload files of their own.
+  const tempDir = join(dir, 'tmp');
+  mkdirSync(tempDir, { mode: 0o700 });
+  const env = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', TMPDIR: tempDir };
+  const hub = await spawnHub({ config, databaseUrl: url, receive: false }, { standby: hubStandby(env) });
   const pid = hub.child.pid!;
   return {
     hub,
     emulator,
     token,
+    tempDir,
     peakMb: () => statusMb(pid, 'VmHWM'),
     rssMb: () => statusMb(pid, 'VmRSS'),
     async stop() {
