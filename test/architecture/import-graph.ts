@@ -16,7 +16,8 @@ export interface Edge {
 const SPECIFIER =
   /(?:^|\n)\s*(import|export)\s+(type\s+)?(?:[^'"]*?\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
-function sourceFiles(dir: string): string[] {
+/** Every non-test `.ts` file under `dir`, as paths that start with `dir`. */
+export function sourceFiles(dir: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);

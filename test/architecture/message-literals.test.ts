@@ -5,9 +5,11 @@
  * call. A text scan of the non-test source of src/hub and src/cli finds both. (Tests may write raw bodies: they
  * check what goes on the wire, and their fakes of the port are partial on purpose.)
  */
-import { readdirSync, readFileSync } from 'node:fs';
+
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from './import-graph.js';
 
 const SRC = new URL('../../src', import.meta.url).pathname;
 const SCANNED = ['hub', 'cli'];
@@ -22,16 +24,6 @@ function findOffences(file: string, text: string): string[] {
   const out: string[] = [];
   for (const [i, line] of text.split('\n').entries()) {
     if (RAW_FIELD.test(line) || DOUBLE_CAST.test(line)) out.push(`${file}:${i + 1}: ${line.trim()}`);
-  }
-  return out;
-}
-
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...sourceFiles(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) out.push(path);
   }
   return out;
 }
