@@ -5,19 +5,15 @@
  * publishes a name outside the map and shows it is dropped, so the check can fail. Skips without /usr/bin/chromium.
  */
 
-import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_NAMES, type HubEventName, type HubEvents } from '../../src/observe/event-map.js';
 import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
 import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
+import { chromiumOrSkip, launchChromium } from '../support/browser.js';
 import { FakeHub } from '../support/fake-hub.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(`dashboard events test skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
-}
+const hasChromium = chromiumOrSkip('dashboard events test');
 
 /** One payload per event; a type added to the map does not compile here until it has one. */
 const SAMPLES: { [K in HubEventName]: HubEvents[K] } = {
@@ -50,16 +46,7 @@ describe.skipIf(!hasChromium)('dashboard and the event map', () => {
       events: hub.events,
       sse: { heartbeatMs: 1_000 },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

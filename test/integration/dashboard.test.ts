@@ -4,20 +4,17 @@
  * Skips with a message when /usr/bin/chromium is absent (CI: `apt-get install -y chromium`).
  */
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
 import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
+import { chromiumOrSkip, launchChromium } from '../support/browser.js';
 import { FakeHub } from '../support/fake-hub.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(`dashboard browser test skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
-}
+const hasChromium = chromiumOrSkip('dashboard browser test');
 
 let hub: FakeHub;
 let server: ApiServer;
@@ -49,18 +46,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await hub.sendMessage({ group: 'ops', text: 'deploy finished' }, { by: 'api:seed' });
     hub.addDead('dev', 'ROBOT_SECURITY: keywords not in content');
     hub.events.publish('inbound.command', { kind: 'transition', by: 'Alice', taskId: 1, action: 'start' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

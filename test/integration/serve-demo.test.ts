@@ -9,8 +9,8 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, launchChromium } from '../support/browser.js';
 import { CLI_MAIN } from '../support/cli-process.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -84,21 +84,10 @@ describe('npm start: the demo scene', () => {
     expect(stderr).not.toContain(token);
   }, 60_000);
 
-  it.skipIf(!existsSync('/usr/bin/chromium'))(
+  it.skipIf(!existsSync(CHROMIUM))(
     'shows the scene on the live dashboard',
     async () => {
-      const browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
         await page.goto(`${base}/`);

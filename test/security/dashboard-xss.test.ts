@@ -8,16 +8,14 @@
  */
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumOrSkip, launchChromium } from '../support/browser.js';
 import { chatFromStranger, type HostileHub, startHostileHub } from './hostile-hub.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium)
-  console.warn(`dashboard XSS test skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
+const hasChromium = chromiumOrSkip('dashboard XSS test');
 
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
 
@@ -52,10 +50,7 @@ describe.skipIf(!hasChromium)('the dashboard against text people control', () =>
     await api(`/v1/tasks/${t2['id']}`, { title: RENAME }, 'PATCH');
     await chatFromStranger(h, NICK, CHAT, 'xss-chat-1');
     await chatFromStranger(h, NICK, `done ${t['id']}`, 'xss-chat-2');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

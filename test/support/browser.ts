@@ -1,0 +1,31 @@
+/**
+ * The browser tests' Chromium: Debian's package (no tool downloads its own browser), driven by playwright-core.
+ * A test file that needs it skips with a message when it is absent (`.ci/run` installs it).
+ */
+import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Whether Chromium is installed; when not, says which test skips and how to install it. */
+export function chromiumOrSkip(what: string): boolean {
+  const has = existsSync(CHROMIUM);
+  if (!has) console.warn(`${what} skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
+  return has;
+}
+
+/** Headless Chromium with nothing of its own going to the network. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
