@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type EnqueueInput, Outbox, toDelivery } from '../../src/hub/delivery/outbox.js';
+import { IdempotencyConflictError } from '../../src/store/idempotency.js';
 import { backends, freshStores } from './backends.js';
 import { FakeClock } from './helpers.js';
 
@@ -61,6 +62,58 @@ for (const backend of backends) {
       expect(Number(counts.n)).toBe(0);
       expect((await box.counts()).queued).toBe(0);
     });
+
+    it('concurrent enqueues: a bad one fails alone, the others are written with their own answers', async () => {
+      const [s] = await stores(1);
+      const box = new Outbox(s!);
+      const bad = msg(undefined, 2);
+      (bad.jobs as unknown as Array<{ channel: unknown }>)[1]!.channel = null;
+      const calls = [
+        ...Array.from({ length: 10 }, () => box.enqueue(msg())),
+        box.enqueue(bad),
+        box.enqueue({ ...msg('same-key'), requestHash: 'request A' }),
+        // The same key with another request in the same turn: refused, writes nothing, harms nobody else.
+        box.enqueue({ ...msg('same-key'), requestHash: 'request B' }),
+        ...Array.from({ length: 5 }, () => box.enqueue(msg())),
+      ];
+      const out = await Promise.allSettled(calls);
+      expect(out.map((o) => o.status)).toEqual([
+        ...Array(10).fill('fulfilled'),
+        'rejected',
+        'fulfilled',
+        'rejected',
+        ...Array(5).fill('fulfilled'),
+      ]);
+      expect((out[12] as PromiseRejectedResult).reason).toBeInstanceOf(IdempotencyConflictError);
+      const ok = out.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+      expect(new Set(ok.map((r) => r.messageId)).size).toBe(16);
+      const n = await s!.db
+        .selectFrom('messages')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      expect(Number(n.n)).toBe(16);
+      expect((await box.counts()).queued).toBe(16);
+      // Each answer is its own message's rows, as written.
+      for (const r of ok) {
+        expect((await box.getMessage(r.messageId))?.deliveries.map((d) => d.id)).toEqual(
+          r.deliveries.map((d) => d.id),
+        );
+      }
+    });
+
+    it.runIf(backend.name === 'sqlite')(
+      'SQLite: the enqueues of one event-loop turn share one transaction (group commit), in arrival order',
+      async () => {
+        const [s] = await stores(1);
+        const box = new Outbox(s!);
+        const spy = vi.spyOn(s!, 'transaction');
+        const rs = await Promise.all(Array.from({ length: 20 }, () => box.enqueue(msg())));
+        expect(spy).toHaveBeenCalledTimes(1);
+        const ids = rs.map((r) => r.deliveries[0]!.id);
+        expect(ids).toEqual([...ids].sort((a, b) => a - b));
+        spy.mockRestore();
+      },
+    );
 
     it('the same idempotency key from 3 stores x 20 concurrent calls makes one message; all get its id', async () => {
       const ss = await stores(3);
