@@ -103,10 +103,7 @@ export class DingTalkCore {
     const env = o.env ?? process.env;
     this.oapiBase = checkBase(o.oapiBase ?? env['DINGTALK_OAPI_BASE'] ?? DEFAULT_OAPI_BASE, 'oapiBase');
     this.apiBase = checkBase(o.apiBase ?? env['DINGTALK_API_BASE'] ?? DEFAULT_API_BASE, 'apiBase');
-    this.loginBase = checkBase(
-      o.loginBase ?? env['DINGTALK_LOGIN_BASE'] ?? DEFAULT_LOGIN_BASE,
-      'loginBase',
-    );
+    this.loginBase = checkBase(o.loginBase ?? env['DINGTALK_LOGIN_BASE'] ?? DEFAULT_LOGIN_BASE, 'loginBase');
     this.app = { appKey: o.appKey, corpId: o.corpId, agentId: o.agentId, robotCode: o.robotCode ?? o.appKey };
     this.redactor = new Redactor([o.appSecret]);
     this.#now = o.now ?? Date.now;

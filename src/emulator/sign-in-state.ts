@@ -85,9 +85,10 @@ export class SignInState {
   }
 
   /** A new user access token and its refresh token for the person a code named. */
-  issueUserToken(
-    from: Pick<AuthCodeEntry, 'userId' | 'appKey' | 'scope'>,
-  ): { access: UserTokenEntry; refresh: UserTokenEntry } {
+  issueUserToken(from: Pick<AuthCodeEntry, 'userId' | 'appKey' | 'scope'>): {
+    access: UserTokenEntry;
+    refresh: UserTokenEntry;
+  } {
     this.#sweep(this.userTokens);
     this.#sweep(this.refreshTokens);
     const now = this.#now();

@@ -151,7 +151,8 @@ export class Auth {
   loginUrl(input: LoginUrlInput): string {
     const op = 'auth.loginUrl';
     const appKey = this.#ctx.app.appKey;
-    if (!appKey) throw new ConfigError(`${op} needs the app's appKey (its OAuth client_id)`, { operation: op });
+    if (!appKey)
+      throw new ConfigError(`${op} needs the app's appKey (its OAuth client_id)`, { operation: op });
     const redirectUri = checkRedirectUri(input.redirectUri, op);
     const state = requireText(input.state, 'state', op, STATE_MAX);
     const scope = input.scope ?? 'openid';
@@ -229,12 +230,7 @@ export class Auth {
     };
   }
 
-  async #userToken(
-    op: string,
-    grant: Json,
-    spent: string,
-    options: CallOptions,
-  ): Promise<UserAccessToken> {
+  async #userToken(op: string, grant: Json, spent: string, options: CallOptions): Promise<UserAccessToken> {
     const clientId = this.#ctx.app.appKey;
     const clientSecret = this.#appSecret;
     if (!clientId || !clientSecret) {

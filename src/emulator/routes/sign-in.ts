@@ -9,7 +9,17 @@
  * v1.0 call 400 `invalidAuthCode`.
  */
 import { oapiAuth } from '../auth.js';
-import { apiErr, apiOk, type Ctx, isObject, nonEmpty, type Reply, str, topapiErr, topapiOk } from '../http-io.js';
+import {
+  apiErr,
+  apiOk,
+  type Ctx,
+  isObject,
+  nonEmpty,
+  type Reply,
+  str,
+  topapiErr,
+  topapiOk,
+} from '../http-io.js';
 import type { RouteTable } from '../route-table.js';
 import { fingerprint } from '../state.js';
 
@@ -73,7 +83,12 @@ function userAccessToken(ctx: Ctx): Reply {
     if (!spent) return apiErr(ctx, 400, 'invalidRefreshToken', 'refreshToken不存在、已使用或已过期');
     from = spent;
   } else {
-    return apiErr(ctx, 400, 'unsupported.grant.type', 'grantType must be authorization_code or refresh_token');
+    return apiErr(
+      ctx,
+      400,
+      'unsupported.grant.type',
+      'grantType must be authorization_code or refresh_token',
+    );
   }
   if (!ctx.state.users.has(from.userId)) return apiErr(ctx, 400, 'invalidAuthCode', '用户不存在');
   const { access, refresh } = signIn.issueUserToken(from);
@@ -89,12 +104,7 @@ function usersMe(ctx: Ctx): Reply {
   const h = ctx.req.headers['x-acs-dingtalk-access-token'];
   const token = Array.isArray(h) ? h[0] : h;
   if (token === undefined || token === '') {
-    return apiErr(
-      ctx,
-      400,
-      'AuthenticationFailed.MissingParameter',
-      '缺少参数：x-acs-dingtalk-access-token',
-    );
+    return apiErr(ctx, 400, 'AuthenticationFailed.MissingParameter', '缺少参数：x-acs-dingtalk-access-token');
   }
   const entry = ctx.state.signIn.userToken(token);
   if (entry === undefined && ctx.state.checkToken(token).ok) {
