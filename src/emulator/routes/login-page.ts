@@ -143,7 +143,8 @@ const PAGE_HEADERS: Record<string, string> = {
   'content-security-policy':
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  // Not `no-referrer`: under it a browser sends `Origin: null` with the form's POST, which `choose` refuses.
+  'referrer-policy': 'same-origin',
   'cache-control': 'no-store',
 };
 
