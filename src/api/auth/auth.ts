@@ -30,7 +30,7 @@ import {
   optNumber,
   optString,
 } from '../shared/response.js';
-import { requireText } from '../shared/validate.js';
+import { requireObject, requireText } from '../shared/validate.js';
 
 /** The person behind a 免登 code (§13.2), from `topapi/v2/user/getuserinfo`'s snake_case `result`. */
 export interface AuthCodeUser {
@@ -153,9 +153,10 @@ export class Auth {
     const appKey = this.#ctx.app.appKey;
     if (!appKey)
       throw new ConfigError(`${op} needs the app's appKey (its OAuth client_id)`, { operation: op });
-    const redirectUri = checkRedirectUri(input.redirectUri, op);
-    const state = requireText(input.state, 'state', op, STATE_MAX);
-    const scope = input.scope ?? 'openid';
+    const o = requireObject(input, 'input', op);
+    const redirectUri = checkRedirectUri(o['redirectUri'], op);
+    const state = requireText(o['state'], 'state', op, STATE_MAX);
+    const scope = o['scope'] ?? 'openid';
     if (scope !== 'openid' && scope !== 'openid corpid') {
       throw new ValidationError("must be 'openid' or 'openid corpid'", 'scope', { operation: op });
     }
