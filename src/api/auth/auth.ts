@@ -16,8 +16,6 @@
 import type { ApiContext } from '../../core/context.js';
 import { AuthCodeError, ConfigError, isPlatformError, ValidationError } from '../../core/errors.js';
 import type { DingTalkRequest } from '../../core/pipeline.js';
-import { Redactor } from '../../core/redact.js';
-import { scrubError } from '../../core/scrub.js';
 import {
   appRateKey,
   badResponse,
@@ -115,20 +113,18 @@ export class Auth {
   async userByCode(code: string, options: CallOptions = {}): Promise<AuthCodeUser> {
     const op = 'auth.userByCode';
     requireText(code, 'code', op, CODE_MAX);
-    const res = await this.#send(
-      {
-        operation: op,
-        host: 'oapi',
-        method: 'POST',
-        path: '/topapi/v2/user/getuserinfo',
-        body: { code },
-        auth: 'app',
-        idempotent: false,
-        rateKey: appRateKey(this.#ctx, op),
-        ...callFields(options),
-      },
-      [code],
-    );
+    const res = await this.#send({
+      operation: op,
+      host: 'oapi',
+      method: 'POST',
+      path: '/topapi/v2/user/getuserinfo',
+      body: { code },
+      auth: 'app',
+      idempotent: false,
+      rateKey: appRateKey(this.#ctx, op),
+      redact: [code],
+      ...callFields(options),
+    });
     const r = needObject(res, 'result', op);
     return {
       userId: needString(r, 'userid', op),
@@ -207,19 +203,17 @@ export class Auth {
   async me(userAccessToken: string, options: CallOptions = {}): Promise<UserProfile> {
     const op = 'auth.me';
     requireText(userAccessToken, 'userAccessToken', op, TOKEN_MAX);
-    const r = await this.#send(
-      {
-        operation: op,
-        host: 'api',
-        method: 'GET',
-        path: '/v1.0/contact/users/me',
-        headers: { 'x-acs-dingtalk-access-token': userAccessToken },
-        auth: 'none',
-        idempotent: true,
-        ...callFields(options),
-      },
-      [userAccessToken],
-    );
+    const r = await this.#send({
+      operation: op,
+      host: 'api',
+      method: 'GET',
+      path: '/v1.0/contact/users/me',
+      headers: { 'x-acs-dingtalk-access-token': userAccessToken },
+      auth: 'none',
+      idempotent: true,
+      redact: [userAccessToken],
+      ...callFields(options),
+    });
     return {
       unionId: needString(r, 'unionId', op),
       nick: optString(r, 'nick'),
@@ -237,20 +231,19 @@ export class Auth {
     if (!clientId || !clientSecret) {
       throw new ConfigError(`${op} needs appKey and appSecret`, { operation: op });
     }
-    const r = await this.#send(
-      {
-        operation: op,
-        host: 'api',
-        method: 'POST',
-        path: '/v1.0/oauth2/userAccessToken',
-        body: { clientId, clientSecret, ...grant },
-        auth: 'none',
-        idempotent: false,
-        rateKey: appRateKey(this.#ctx, op),
-        ...callFields(options),
-      },
-      [spent],
-    );
+    const r = await this.#send({
+      operation: op,
+      host: 'api',
+      method: 'POST',
+      path: '/v1.0/oauth2/userAccessToken',
+      body: { clientId, clientSecret, ...grant },
+      auth: 'none',
+      idempotent: false,
+      rateKey: appRateKey(this.#ctx, op),
+      // The secret is the client's own, which its redactor already knows (client-core.ts).
+      redact: [spent],
+      ...callFields(options),
+    });
     const expireIn = optNumber(r, 'expireIn');
     if (expireIn === undefined) throw badResponse(op, 'expireIn');
     return {
@@ -263,15 +256,15 @@ export class Auth {
   }
 
   /**
-   * One call; a failure is scrubbed of the given one-time values, and a refusal DingTalk gives no known meaning
-   * is read as "this code is not valid": the exact codes for a spent or expired code are unverified (§13.2, §12).
+   * One call. Its one-time values (`req.redact`) are scrubbed from any failure inside the pipeline, before logs see
+   * it (src/core/scrub.ts). A refusal DingTalk gives no known meaning is read as "this code is not valid": the exact
+   * codes for a spent or expired code are unverified (§13.2, §12).
    */
-  async #send(req: DingTalkRequest, secrets: string[]): Promise<Json> {
+  async #send(req: DingTalkRequest): Promise<Json> {
     try {
       const res = await this.#ctx.request(req);
       return res.data as Json;
-    } catch (e) {
-      const clean = scrubError(e, new Redactor(secrets));
+    } catch (clean) {
       if (req.operation !== 'auth.me' && isPlatformError(clean) && !(clean instanceof AuthCodeError)) {
         const generic = clean.code === 'PLATFORM_ERROR' || clean.code === 'INVALID_PARAMETER';
         if (generic && clean.status < 500) {
