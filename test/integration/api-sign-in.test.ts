@@ -134,6 +134,15 @@ describe('免登 code → person (§13.2)', () => {
     await expectThrows(() => dt.auth.userByCode(code), AuthCodeError);
   });
 
+  it('an expired app token is refreshed and the call replayed once: the refused attempt spent no code', async () => {
+    await dt.auth.userByCode(emu.authCode('lisi'));
+    expect(emu.state.expireTokens()).toBeGreaterThan(0);
+    const code = emu.authCode('lisi');
+    const before = lastSeq();
+    expect((await dt.auth.userByCode(code)).userId).toBe('lisi');
+    expect(emu.requests({ route: USERINFO, since: before }).map((r) => r.code)).toEqual([88, 0]);
+  });
+
   it('expires after 5 minutes on the emulator clock', async () => {
     const fresh = emu.authCode('bob');
     const stale = emu.authCode('bob');
