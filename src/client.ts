@@ -9,6 +9,7 @@
  * await dt.webhook({ webhook: ROBOT_URL, secret: ROBOT_SECRET }).text('deploy done');
  */
 
+import { Auth } from './api/auth/auth.js';
 import { Card } from './api/card/card.js';
 import { Chat, type ChatOptions } from './api/chat/chat.js';
 import { Media, type MediaOptions } from './api/media/media.js';
@@ -52,6 +53,8 @@ export class DingTalk extends DingTalkCore {
   readonly chat: Chat;
   /** Interactive cards: create-and-deliver, update (docs/dingtalk.md §10). */
   readonly card: Card;
+  /** Who is this person: 免登 code, browser sign-in URL, user token, users/me (docs/dingtalk.md §13.2, §13.3). */
+  readonly auth: Auth;
 
   constructor(options: DingTalkClientOptions = {}) {
     super(options);
@@ -63,6 +66,7 @@ export class DingTalk extends DingTalkCore {
     this.todo = new Todo(ctx, options.todo);
     this.chat = new Chat(ctx, options.chat);
     this.card = new Card(ctx);
+    this.auth = new Auth(ctx, { loginBase: this.loginBase, appSecret: options.appSecret });
   }
 
   /**

@@ -9,12 +9,14 @@ export {
   CustomRobot,
   mention,
   noticeMessage,
+  readLoginCallback,
   signWebhook,
   webhookMessage,
 } from './api/index.js';
 export { DingTalk, type DingTalkClientOptions } from './client.js';
 export {
   DEFAULT_API_BASE,
+  DEFAULT_LOGIN_BASE,
   DEFAULT_OAPI_BASE,
   DingTalkCore,
   type DingTalkOptions,

@@ -110,6 +110,19 @@ const METHODS: Array<[string, Record<string, unknown>, Call]> = [
     { outTrackId: 'o', key: 'k', content: 'c', guid: 'g' },
     (dt, v) => dt.card.stream(v as never),
   ],
+  ['auth.userByCode', { code: 'c' }, (dt, v) => dt.auth.userByCode(field(v, 'code') as never)],
+  [
+    'auth.loginUrl',
+    { redirectUri: 'https://h.test/cb', state: 's', scope: 'openid' },
+    async (dt, v) => dt.auth.loginUrl(v as never),
+  ],
+  ['auth.userAccessToken', { code: 'c' }, (dt, v) => dt.auth.userAccessToken(field(v, 'code') as never)],
+  [
+    'auth.refreshUserAccessToken',
+    { refreshToken: 'r' },
+    (dt, v) => dt.auth.refreshUserAccessToken(field(v, 'refreshToken') as never),
+  ],
+  ['auth.me', { token: 't' }, (dt, v) => dt.auth.me(field(v, 'token') as never)],
 ];
 
 const value = fc.oneof(

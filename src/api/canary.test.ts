@@ -19,6 +19,10 @@ const APP_SECRET = 'CanaryAppSecret-9f8e7d6c5b4a';
 const APP_TOKEN = 'CanaryAppToken-1a2b3c4d5e6f';
 const ROBOT_TOKEN = `CanaryRobotToken${'7'.repeat(48)}`;
 const ROBOT_SECRET = 'SECCanaryRobotSecret0123456789abcdef';
+/** One-time values of the sign-in calls (docs/dingtalk.md §13): redacted per call, never registered client-wide. */
+const AUTH_CODE = 'CanaryAuthCode-0f1e2d3c4b5a';
+const USER_TOKEN = 'CanaryUserToken-6a7b8c9d0e1f';
+const REFRESH_TOKEN = 'CanaryRefreshToken-a1b2c3d4';
 const NOW = 1700000000000;
 const SIGN = signWebhook(ROBOT_SECRET, NOW).sign;
 
@@ -26,7 +30,16 @@ function forms(secret: string): string[] {
   const b64 = Buffer.from(secret).toString('base64');
   return [secret, encodeURIComponent(secret), b64, b64.replace(/=+$/, ''), encodeURIComponent(b64)];
 }
-const NEEDLES = [APP_SECRET, APP_TOKEN, ROBOT_TOKEN, ROBOT_SECRET, SIGN].flatMap(forms);
+const NEEDLES = [
+  APP_SECRET,
+  APP_TOKEN,
+  ROBOT_TOKEN,
+  ROBOT_SECRET,
+  SIGN,
+  AUTH_CODE,
+  USER_TOKEN,
+  REFRESH_TOKEN,
+].flatMap(forms);
 
 /**
  * An answer that quotes back everything it received plus every secret of the client that sent it, the way a
@@ -35,7 +48,15 @@ const NEEDLES = [APP_SECRET, APP_TOKEN, ROBOT_TOKEN, ROBOT_SECRET, SIGN].flatMap
  */
 function echo(req: RecordedRequest): string {
   const app = req.headers['x-canary-standalone'] ? '' : `${tokenIssued ? APP_TOKEN : ''} ${APP_SECRET}`;
-  return `${req.origin}${req.path} ${JSON.stringify(req.headers)} ${req.bytes.toString('utf8')} ${ROBOT_TOKEN} ${ROBOT_SECRET} ${app}`;
+  return `${req.origin}${req.path} ${JSON.stringify(req.headers)} ${req.bytes.toString('utf8')} ${ROBOT_TOKEN} ${ROBOT_SECRET} ${app} ${bare(req)}`;
+}
+
+/** The request's own one-time values quoted bare (no `name=` in front), so only redaction by value can catch them. */
+function bare(req: RecordedRequest): string {
+  const j = (req.json ?? {}) as Record<string, unknown>;
+  return [req.headers['x-acs-dingtalk-access-token'], j['code'], j['refreshToken'], j['clientSecret']]
+    .filter((x) => typeof x === 'string')
+    .join(' ');
 }
 
 /** The app token can only be quoted back once DingTalk has issued it. */
@@ -122,6 +143,10 @@ describe('secrets canary', () => {
       () => dt.users.userIdByMobile('13800000000'),
       () => dt.media.upload({ type: 'file', source: Buffer.from('x'), fileName: 'a.pdf' }),
       () => dt.todo.get('union', 'task'),
+      () => dt.auth.userByCode(AUTH_CODE),
+      () => dt.auth.userAccessToken(AUTH_CODE),
+      () => dt.auth.refreshUserAccessToken(REFRESH_TOKEN),
+      () => dt.auth.me(USER_TOKEN),
     ];
     const errors: unknown[] = [];
     let successes = 0;
@@ -146,6 +171,8 @@ describe('secrets canary', () => {
     // The sends did carry the secrets: the scan is looking at the right values.
     expect(t.calls.some((c) => c.path.includes(ROBOT_TOKEN))).toBe(true);
     expect(t.calls.some((c) => c.headers['x-acs-dingtalk-access-token'] === APP_TOKEN)).toBe(true);
+    expect(t.calls.some((c) => c.headers['x-acs-dingtalk-access-token'] === USER_TOKEN)).toBe(true);
+    expect(t.calls.some((c) => c.bytes.toString().includes(REFRESH_TOKEN))).toBe(true);
     const hits = scan([...lines, ...errors.flatMap(errorTexts)]);
     expect(hits).toEqual([]);
   });
@@ -161,6 +188,11 @@ function okFor(req: RecordedRequest): Reply {
   if (p === '/robot/send') return { body: { errcode: 0, errmsg: 'ok' } };
   if (p.startsWith('/v1.0/robot')) return { body: { processQueryKey: 'k' } };
   if (p.startsWith('/topapi/message')) return { body: { errcode: 0, task_id: 1 } };
+  if (p === '/topapi/v2/user/getuserinfo')
+    return { body: { errcode: 0, result: { userid: 'u', unionid: 'n' } } };
+  if (p === '/v1.0/oauth2/userAccessToken')
+    return { body: { accessToken: 'ut', refreshToken: 'rt', expireIn: 7200 } };
+  if (p === '/v1.0/contact/users/me') return { body: { unionId: 'n' } };
   if (p.startsWith('/topapi/v2/user')) return { body: { errcode: 0, result: { userid: 'u' } } };
   if (p === '/media/upload') return { body: { errcode: 0, media_id: '@m' } };
   if (p.startsWith('/v1.0/todo')) return { body: { id: 't' } };

@@ -1,5 +1,6 @@
 /** The typed domain APIs. Most code uses them through `DingTalk` (src/client.ts); this barrel exports the parts. */
 
+export * from './auth/auth.js';
 export * from './card/card.js';
 export * from './chat/chat.js';
 export * from './media/media.js';

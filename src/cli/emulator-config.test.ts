@@ -24,7 +24,11 @@ describe('demo-mode config from the emulator org', () => {
     });
     expect(cfg.robots['news']?.keywords).toEqual(['通知', 'notice']);
     expect(cfg.people['zhangsan']).toMatchObject({ name: '张三', unionId: 'unionZhangSan0001' });
-    expect(cfg.dingtalk).toEqual({ oapiBase: 'http://127.0.0.1:1234', apiBase: 'http://127.0.0.1:1234' });
+    expect(cfg.dingtalk).toEqual({
+      oapiBase: 'http://127.0.0.1:1234',
+      apiBase: 'http://127.0.0.1:1234',
+      loginBase: 'http://127.0.0.1:1234',
+    });
     expect(cfg.dispatcher.workers).toBe(3);
     expect(cfg.server.port).toBe(9999);
   });

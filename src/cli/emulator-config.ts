@@ -74,7 +74,7 @@ export function configFromOrg(org: OrgDef, base: HubConfig, emulatorUrl: string)
       groups,
       people,
       ...(app ? { defaultApp: 'hub' } : {}),
-      dingtalk: { oapiBase: emulatorUrl, apiBase: emulatorUrl },
+      dingtalk: { oapiBase: emulatorUrl, apiBase: emulatorUrl, loginBase: emulatorUrl },
       // Keep the mode the caller chose ('auto' or 'on'): it is what made this an emulator run.
       emulator: base.emulator,
       inbound: inboundFromOrg(base.inbound, app),

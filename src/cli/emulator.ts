@@ -12,7 +12,8 @@ import { CliError, EXIT, usage } from './exit-codes.js';
 export const emulatorHelp = `Usage: dingkit emulator [--port N] [--host H] [--allow-host NAMES] [--seed N] [--save FILE]
 
 Runs the built-in DingTalk emulator (demo org preloaded) until Ctrl-C.
-Point a client at it with DINGTALK_OAPI_BASE and DINGTALK_API_BASE set to its URL.
+Point a client at it with DINGTALK_OAPI_BASE and DINGTALK_API_BASE (and DINGTALK_LOGIN_BASE for the
+browser sign-in page) set to its URL.
 
   --port N     default 8788 (0 = any free port)
   --allow-host NAMES  comma-separated Host names to answer besides localhost and IP literals
@@ -82,7 +83,7 @@ export async function emulatorVerb(
       `  robots       ${info.robots.join(', ') || '-'}`,
       `  groups       ${info.groups.join(', ') || '-'}`,
       `  users        ${info.users}`,
-      `  use it: DINGTALK_OAPI_BASE=${info.url} DINGTALK_API_BASE=${info.url}`,
+      `  use it: DINGTALK_OAPI_BASE=${info.url} DINGTALK_API_BASE=${info.url} DINGTALK_LOGIN_BASE=${info.url}`,
     ].join('\n'),
   );
   await (o.until ?? untilSignal(logger));

@@ -34,6 +34,7 @@ import {
 
 export const DEFAULT_OAPI_BASE = 'https://oapi.dingtalk.com';
 export const DEFAULT_API_BASE = 'https://api.dingtalk.com';
+export const DEFAULT_LOGIN_BASE = 'https://login.dingtalk.com';
 
 export interface DingTalkOptions extends AppIdentity {
   /** App secret (Client Secret). Needed for every call that uses an app token. */
@@ -49,6 +50,13 @@ export interface DingTalkOptions extends AppIdentity {
    * @default 'https://api.dingtalk.com'
    */
   apiBase?: string | undefined;
+  /**
+   * Login host of the browser sign-in page (docs/dingtalk.md §13.3); only URLs are built on it, nothing is sent
+   * there. Env `DINGTALK_LOGIN_BASE` overrides the default (the emulator serves a stand-in page).
+   * @default 'https://login.dingtalk.com'
+   * @example 'http://127.0.0.1:8788'
+   */
+  loginBase?: string | undefined;
   /**
    * Per-call timeout (headers and body).
    * @default 10_000
@@ -86,6 +94,7 @@ export class DingTalkCore {
   readonly logger: Logger;
   readonly oapiBase: string;
   readonly apiBase: string;
+  readonly loginBase: string;
   readonly #handler: Handler;
   readonly #transport: HttpTransport | undefined;
   readonly #now: () => number;
@@ -94,6 +103,7 @@ export class DingTalkCore {
     const env = o.env ?? process.env;
     this.oapiBase = checkBase(o.oapiBase ?? env['DINGTALK_OAPI_BASE'] ?? DEFAULT_OAPI_BASE, 'oapiBase');
     this.apiBase = checkBase(o.apiBase ?? env['DINGTALK_API_BASE'] ?? DEFAULT_API_BASE, 'apiBase');
+    this.loginBase = checkBase(o.loginBase ?? env['DINGTALK_LOGIN_BASE'] ?? DEFAULT_LOGIN_BASE, 'loginBase');
     this.app = { appKey: o.appKey, corpId: o.corpId, agentId: o.agentId, robotCode: o.robotCode ?? o.appKey };
     this.redactor = new Redactor([o.appSecret]);
     this.#now = o.now ?? Date.now;

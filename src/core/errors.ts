@@ -121,6 +121,29 @@ export class RobotSecurityError extends PlatformError {
   }
 }
 
+/**
+ * A one-time sign-in code was refused: unknown, already used, expired, or issued to another app
+ * (docs/dingtalk.md §13.2 免登 code, §13.3 OAuth code). Never retryable: a code is good once, so the only way on is
+ * a new code from the person's client.
+ */
+export class AuthCodeError extends PlatformError {
+  override readonly name: string = 'AuthCodeError';
+
+  constructor(
+    message: string,
+    details: {
+      status: number;
+      errcode?: number | undefined;
+      subCode?: string | undefined;
+      platformCode?: string | undefined;
+      requestId?: string | undefined;
+    },
+    options: DingTalkErrorOptions = {},
+  ) {
+    super('AUTH_CODE_INVALID', message, details, { ...options, outcome: 'rejected', retryable: false });
+  }
+}
+
 /** A non-2xx HTTP answer that is not a DingTalk error body (HTML error page, proxy error...). */
 export class HttpError extends DingTalkError {
   override readonly name: string = 'HttpError';
@@ -278,6 +301,9 @@ export function isPlatformError(e: unknown): e is PlatformError {
 }
 export function isRateLimitedError(e: unknown): e is RateLimitedError {
   return e instanceof RateLimitedError;
+}
+export function isAuthCodeError(e: unknown): e is AuthCodeError {
+  return e instanceof AuthCodeError;
 }
 
 function sanitizeCause(cause: unknown): unknown {

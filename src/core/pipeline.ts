@@ -64,6 +64,12 @@ export interface DingTalkRequest {
   rateBudget?: { limit: number; windowMs: number };
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Credentials this one request carries besides the client's own (a one-time sign-in code, a user's token):
+   * redacted by value from its errors just above the transport, so no layer, log line or caller sees them. They are
+   * not kept after the call (the client's redactor would grow with every person who signs in).
+   */
+  redact?: readonly string[];
 }
 
 export interface DingTalkResponse<T = unknown> {

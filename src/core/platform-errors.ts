@@ -4,6 +4,7 @@
  */
 
 import {
+  AuthCodeError,
   type DingTalkError,
   HttpError,
   PlatformError,
@@ -89,6 +90,10 @@ export function legacyError(
     (errcode === 88 && subCode !== undefined && TOKEN_SUBCODES.has(subCode))
   ) {
     return new PlatformError('TOKEN_INVALID', text, details, { operation: op, retryable: false });
+  }
+  if (errcode === 40078) {
+    // "temporary auth code does not exist / already used" (§0.3); a code is good once (§13.2).
+    return new AuthCodeError(text, details, { operation: op });
   }
   if (errcode === 40001 || errcode === 40089 || errcode === 40096) {
     return new PlatformError('BAD_CREDENTIALS', text, details, { operation: op });

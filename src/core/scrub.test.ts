@@ -29,6 +29,22 @@ describe('scrubMiddleware', () => {
     expect(err.message).not.toContain(SECRET);
   });
 
+  it("redacts the request's own one-time values (`redact`) without keeping them in the client's redactor", async () => {
+    const code = 'one-time-code-canary-77';
+    const client = new Redactor([SECRET]);
+    const mw = scrubMiddleware(client);
+    const fail = async () => {
+      throw new HttpError(400, `bad code ${code} ${SECRET}`);
+    };
+    const err = await mw({ redact: [code] } as never, fail).catch((e) => e);
+    expect(err.message).not.toContain(code);
+    expect(err.message).not.toContain(SECRET);
+    expect(client.redact(code)).toBe(code);
+    // Twin: a request that does not name it leaves it in the error.
+    const plain = await mw({} as never, fail).catch((e) => e);
+    expect(plain.message).toContain(code);
+  });
+
   it('turns a thrown non-error into a DingTalkError with redacted text', () => {
     const e = scrubError(`raw ${SECRET}`, new Redactor([SECRET])) as Error;
     expect(e.message).toBe('raw [REDACTED]');

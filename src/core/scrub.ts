@@ -8,14 +8,16 @@
 
 import { DingTalkError } from './errors.js';
 import type { Middleware } from './pipeline.js';
-import type { Redactor } from './redact.js';
+import { Redactor } from './redact.js';
 
 export function scrubMiddleware(redactor: Redactor): Middleware {
   return async (req, next) => {
     try {
       return await next(req);
     } catch (e) {
-      throw scrubError(e, redactor);
+      const clean = scrubError(e, redactor);
+      // The request's own one-time credentials (`redact`), with a redactor that lives for this error only.
+      throw req.redact?.length ? scrubError(clean, new Redactor(req.redact)) : clean;
     }
   };
 }

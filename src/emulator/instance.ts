@@ -10,6 +10,7 @@ import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   Acting,
+  ActingError,
   type CallbackPushResult,
   type ClickCardInput,
   type FireEventInput,
@@ -192,6 +193,17 @@ export class Emulator {
   /** A person writes to the app robot 1:1; the bot gets a CALLBACK with conversationType "1". */
   postDirect(userId: string, input: PostDirectInput): PostMessageResult {
     return this.acting.postDirect(userId, input);
+  }
+
+  /**
+   * A 免登 code for `userId`, as `dd.requestAuthCode` gives a page inside DingTalk (docs/dingtalk.md §13.2): good
+   * once, for 5 minutes (`limits.authCodeTtlMs`), for the app `appKey` (default: the org's first app).
+   */
+  authCode(userId: string, opts: { appKey?: string } = {}): string {
+    if (!this.state.users.has(userId)) throw new ActingError(404, 'unknown user');
+    const appKey = opts.appKey ?? this.state.org.apps[0]?.appKey;
+    if (appKey === undefined || !this.state.apps.has(appKey)) throw new ActingError(404, 'unknown app');
+    return this.state.signIn.issueCode('jsapi', userId, appKey).code;
   }
 
   /** A person reads a message (read status, §3.1). */

@@ -4,6 +4,7 @@
  * lives at module level.
  */
 import { createHash } from 'node:crypto';
+import { SignInState } from './sign-in-state.js';
 import { SlidingWindow } from './sliding-window.js';
 import { seededRandom } from './stream/frames.js';
 import type {
@@ -53,6 +54,8 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   callbackRetryDelayMs: 1000,
   otoMaxUsers: 20,
   maxBodyBytes: 25 * 1024 * 1024,
+  authCodeTtlMs: 300_000,
+  authCodeErrcode: 40078,
 };
 
 export interface TokenEntry {
@@ -105,6 +108,8 @@ export class EmulatorState {
   readonly todos = new Map<string, TodoRecord>();
   readonly todoSources = new Map<string, string>();
   readonly cards = new Map<string, CardRecord>();
+  /** One-time sign-in codes and user tokens (docs/dingtalk.md §13.2, §13.3). */
+  readonly signIn: SignInState;
   readonly requestLog: RequestRecord[] = [];
   readonly requestLogSize: number;
   requestLogStart = 0;
@@ -125,6 +130,7 @@ export class EmulatorState {
     this.#random = seededRandom(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
     this.requestLogSize = opts.requestLogSize ?? 100_000;
     this.org = structuredClone(fixture.org);
+    this.signIn = new SignInState({ now: this.now, hex: (n) => this.hex(n), limits: this.limits });
     this.#index();
     if (fixture.records) this.#loadRecords(fixture.records);
   }
@@ -190,6 +196,7 @@ export class EmulatorState {
     this.todos.clear();
     this.todoSources.clear();
     this.cards.clear();
+    this.signIn.clear();
     this.requestLog.length = 0;
     this.requestLogStart = 0;
     this.faultLog.length = 0;

@@ -32,6 +32,8 @@ export interface UserDef {
   name: string;
   title?: string;
   email?: string;
+  /** What 免登 answers as `sys_level` (§13.2): 1 main admin, 2 sub-admin, 100 boss, 0 everyone else. @default 0 */
+  sysLevel?: number;
 }
 
 export interface GroupDef {
@@ -291,6 +293,13 @@ export interface EmulatorLimits {
   callbackRetryDelayMs?: number;
   /** Largest request body read, in bytes; larger → 413-equivalent error. @default 25 MiB */
   maxBodyBytes?: number;
+  /** Lifetime of a one-time sign-in code, 免登 or OAuth (§13.2: 5 minutes). @default 300_000 */
+  authCodeTtlMs?: number;
+  /**
+   * errcode of `topapi/v2/user/getuserinfo` for a used, expired, unknown or other app's code (§12: DingTalk's is
+   * unverified; 40078 is the global table's "auth code does not exist or was used"). @default 40078
+   */
+  authCodeErrcode?: number;
 }
 
 /** One fault rule. Shares are probabilities 0..1 drawn from the seeded source, in the order listed. */

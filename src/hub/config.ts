@@ -225,7 +225,12 @@ const configSchema = z
       .strict()
       .default({ url: DEFAULT_DATABASE_URL }),
     dingtalk: z
-      .object({ oapiBase: z.string().url().optional(), apiBase: z.string().url().optional() })
+      .object({
+        oapiBase: z.string().url().optional(),
+        apiBase: z.string().url().optional(),
+        /** Host of DingTalk's browser sign-in page (docs/dingtalk.md §13.3); the emulator's in demo mode. */
+        loginBase: z.string().url().optional(),
+      })
       .strict()
       .default({}),
     /** `auto`: start the built-in emulator when no app or robot is configured. */
@@ -458,6 +463,7 @@ function applyEnv(
   const dt: Record<string, unknown> = { ...(out['dingtalk'] as object) };
   if (env['DINGTALK_OAPI_BASE']) dt['oapiBase'] = env['DINGTALK_OAPI_BASE'];
   if (env['DINGTALK_API_BASE']) dt['apiBase'] = env['DINGTALK_API_BASE'];
+  if (env['DINGTALK_LOGIN_BASE']) dt['loginBase'] = env['DINGTALK_LOGIN_BASE'];
   out['dingtalk'] = dt;
   if (env['DINGTALK_APP_KEY'] && env['DINGTALK_APP_SECRET']) {
     const apps = { ...(out['apps'] as object) } as Record<string, unknown>;

@@ -162,6 +162,18 @@ export function registerControlRoutes(routes: RouteTable, emu: Emulator): void {
       });
     }),
   );
+  // What `dd.requestAuthCode` gives a page inside DingTalk (docs/dingtalk.md §13.2): a one-time 免登 code.
+  routes.add('POST', '/_emulator/users/:userId/auth-code', (ctx) =>
+    guard(() => {
+      const b = body(ctx);
+      if (!b) throw new ActingError(400, 'body must be a JSON object');
+      if (b['appKey'] !== undefined && typeof b['appKey'] !== 'string') {
+        throw new ActingError(400, 'appKey must be a string');
+      }
+      const appKey = b['appKey'] as string | undefined;
+      return { code: emu.authCode(ctx.params['userId'] ?? '', appKey !== undefined ? { appKey } : {}) };
+    }),
+  );
   routes.add('POST', '/_emulator/messages/:seq/read', (ctx) =>
     guard(() => {
       const b = body(ctx);

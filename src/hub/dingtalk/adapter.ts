@@ -51,6 +51,7 @@ export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
   const now = o.now ?? Date.now;
   const oapiBase = o.oapiBase ?? cfg.dingtalk.oapiBase;
   const apiBase = o.apiBase ?? cfg.dingtalk.apiBase;
+  const loginBase = cfg.dingtalk.loginBase;
   const base: DingTalkClientOptions = {
     retry: false,
     rateLimit: false,
@@ -59,6 +60,7 @@ export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
     ...(o.logger ? { logger: o.logger } : {}),
     ...(oapiBase ? { oapiBase } : {}),
     ...(apiBase ? { apiBase } : {}),
+    ...(loginBase ? { loginBase } : {}),
   };
   const clients = new Map<string, DingTalk>();
   const hooks = new DingTalk(base);
