@@ -8,6 +8,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { isDingTalkError } from '../core/errors.js';
 import { type HubConfig, loadConfig } from '../hub/config.js';
 import type { Actor, HubService } from '../hub/service.js';
+import { systemTimeZone, ZonedTime } from '../hub/zoned-time.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { type CliIo, Output } from './io.js';
 import { RemoteHub } from './remote-hub.js';
@@ -28,6 +29,7 @@ export class CliContext {
   readonly actor: Actor = { by: 'cli' };
   readonly #cleanups: Array<() => Promise<void>> = [];
   #config: HubConfig | undefined;
+  #zone: ZonedTime | undefined;
   #hub: HubService | undefined;
 
   constructor(
@@ -56,6 +58,22 @@ export class CliContext {
       if (isDingTalkError(e) && e.code === 'CONFIG') throw new CliError(EXIT.config, e.message, 'config');
       throw e;
     }
+  }
+
+  /**
+   * The zone times are shown in: the config's `timeZone`; without a readable config (a remote hub given by URL), the
+   * system's. Either way every time printed carries its offset, so none is misread.
+   */
+  zone(): ZonedTime {
+    if (this.#zone) return this.#zone;
+    let zone: string;
+    try {
+      zone = this.config().timeZone;
+    } catch {
+      zone = systemTimeZone();
+    }
+    this.#zone = new ZonedTime(zone);
+    return this.#zone;
   }
 
   /** The hub URL given explicitly, if any. */

@@ -189,19 +189,28 @@ describe('dingkit events', () => {
   });
 
   it('follows live events in human form; a bad token exits 5', async () => {
-    const child = runCli(['events', '--type', 'task.s*', '--count', '1'], { env: as(tok.read) });
+    const child = runCli(['events', '--type', 'task.ch*', '--count', '1'], { env: as(tok.read) });
     let done = false;
     void child.then(() => {
       done = true;
     });
     for (let i = 0; !done && i < 100; i++) {
       hub.events.publish('task.reminded', { id: i });
-      hub.events.publish('task.synced', { id: i, todoId: `todo-${i}` });
+      hub.events.publish('task.changed', {
+        id: i,
+        state: 'done',
+        action: 'done',
+        by: 'Alice',
+        via: 'todo',
+        todoId: `todo-${i}`,
+      });
       await new Promise((r) => setTimeout(r, 200));
     }
     const r = await child;
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^\d{2}:\d{2}:\d{2} {2}task\.synced +id=(\d+) todoId=todo-\1\n$/);
+    expect(r.stdout).toMatch(
+      /^\d{2}:\d{2}:\d{2} {2}task\.changed +id=(\d+) state=done action=done by=Alice via=todo todoId=todo-\1\n$/,
+    );
     const bad = await runCli(['events'], { env: as('dk_not_a_real_token_xx') });
     expect(bad.code).toBe(5);
   });

@@ -19,11 +19,10 @@ const REFRESH = {
   'task.changed': ['tasks', 'deliveries'],
   'task.edited': ['tasks', 'deliveries'],
   'task.todo': ['tasks'],
-  'task.synced': ['tasks'],
   'task.reminded': ['tasks', 'deliveries'],
   'task.escalated': ['tasks', 'deliveries'],
   'file.shared': ['deliveries'],
-  // A chat command moves a task inside the inbound transaction (no task.changed) and queues a reply.
+  // A chat command queues a reply (a move it made comes as its own task.changed).
   'inbound.command': ['tasks', 'deliveries'],
 } as const satisfies Record<HubEventName, readonly Panel[]>;
 
