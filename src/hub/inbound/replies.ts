@@ -10,7 +10,7 @@
 import type { Catalogue, Locale } from '../locale.js';
 import type { TaskState } from '../tasks/state.js';
 
-interface Replies {
+export interface Replies {
   help: string;
   notUnderstood(text: string): string;
   refused(id: number): string;

@@ -56,6 +56,12 @@ const EN_DONE: Record<TaskAction, string> = {
   cancel: 'cancelled',
   reopen: 'reopened',
 };
+const EN_VERB: Record<TaskAction, string> = {
+  start: 'start',
+  done: 'finish',
+  cancel: 'cancel',
+  reopen: 'reopen',
+};
 const ZH_VERB: Record<TaskAction, string> = {
   start: '开始',
   done: '完成',
@@ -93,7 +99,7 @@ const en: TaskTexts = {
     `Task #${id} edited by ${by}: ${title}\n${lines.join('\n')}${joining ? `\nNow also assigned to ${joining}` : ''}`,
   field: { title: 'title', description: 'description', due: 'due', group: 'group', assignees: 'assignees' },
   none: 'none',
-  cannotMove: (action, from) => `cannot ${action} a task that is ${EN_STATE[from]}`,
+  cannotMove: (action, from) => `cannot ${EN_VERB[action]} a task that is ${EN_STATE[from]}`,
 };
 
 const zh: TaskTexts = {
