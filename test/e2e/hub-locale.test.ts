@@ -197,6 +197,47 @@ for (const backend of backends) {
       expect(told.text).toBe(`任务 #${t.id} 已由 李四 完成：Tidy wiki（来自聊天）`);
     });
 
+    it('a Todo marked done in DingTalk is one task.changed (via todo), and the group hears it in the hub’s locale', async () => {
+      const emu = f.hub.emulator!;
+      const t = await f.hub.assignTask(
+        { title: 'Sign form', assignees: ['alice'], group: 'engineering' },
+        { by: 'tester' },
+      );
+      const todoId = (
+        await waitFor(async () => {
+          const x = await f.hub.getTask(t.id);
+          return x?.assignees[0]?.todoId ? x : undefined;
+        })
+      ).assignees[0]!.todoId!;
+      const changes: unknown[] = [];
+      const off = f.hub.events.subscribe((e) => {
+        if ((e.type === 'task.changed' || e.type === 'task.edited') && e.data.id === t.id)
+          changes.push(e.data);
+      });
+      try {
+        await emu.markTodoDone(todoId, 'unionAlice0000004');
+        await waitFor(() => changes.length > 0);
+        await waitFor(async () => (await f.hub.getTask(t.id))?.state === 'done');
+        const told = await waitFor(() =>
+          emu.messages(ENG).find((m) => m.text.startsWith(`任务 #${t.id} 已由`)),
+        );
+        expect(told.text).toBe(`任务 #${t.id} 已由 Alice Chen 完成：Sign form（在钉钉待办中标记完成）`);
+        await new Promise((r) => setTimeout(r, 300));
+        expect(changes).toEqual([
+          expect.objectContaining({
+            id: t.id,
+            state: 'done',
+            action: 'done',
+            by: 'Alice Chen',
+            via: 'todo',
+            todoId,
+          }),
+        ]);
+      } finally {
+        off();
+      }
+    });
+
     it('an API move is announced with the token named as the API’s, not as api:<token>', async () => {
       const emu = f.hub.emulator!;
       const t = await f.hub.assignTask(
