@@ -6,9 +6,10 @@
 
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { isDingTalkError } from '../core/errors.js';
-import { type HubConfig, loadConfig } from '../hub/config.js';
+import { type HubConfig, loadConfig, usesEmulator } from '../hub/config.js';
 import type { Actor, HubService } from '../hub/service.js';
-import { systemTimeZone, ZonedTime } from '../hub/zoned-time.js';
+import { ZonedTime } from '../hub/zoned-time.js';
+import { DEMO_TIME_ZONE } from './emulator-config.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { type CliIo, Output } from './io.js';
 import { RemoteHub } from './remote-hub.js';
@@ -61,16 +62,18 @@ export class CliContext {
   }
 
   /**
-   * The zone times are shown in: the config's `timeZone`; without a readable config (a remote hub given by URL), the
-   * system's. Either way every time printed carries its offset, so none is misread.
+   * The zone times are shown in: the config's `timeZone`; unset, or without a readable config (a remote hub given by
+   * URL), the system's. Either way every time printed carries its offset, so none is misread.
    */
   zone(): ZonedTime {
     if (this.#zone) return this.#zone;
-    let zone: string;
+    let zone: string | undefined;
     try {
-      zone = this.config().timeZone;
+      const cfg = this.config();
+      // A demo config (no credentials: the hub runs the emulator) shows times as the demo hub does.
+      zone = cfg.timeZone ?? (usesEmulator(cfg) ? DEMO_TIME_ZONE : undefined);
     } catch {
-      zone = systemTimeZone();
+      zone = undefined;
     }
     this.#zone = new ZonedTime(zone);
     return this.#zone;

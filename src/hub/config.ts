@@ -13,7 +13,7 @@ import { parseWebhookUrl } from '../api/robot/webhook-url.js';
 import { ConfigError } from '../core/errors.js';
 import { readConfigSource, showPath } from './config-source.js';
 import { LOCALES } from './locale.js';
-import { isTimeZone, systemTimeZone } from './zoned-time.js';
+import { isTimeZone } from './zoned-time.js';
 
 const DAY_MS = 86_400_000;
 
@@ -197,7 +197,8 @@ const configSchema = z
     /**
      * IANA zone every time a person reads is shown in (chat, reminders, the CLI, the dashboard), always marked
      * with its offset; a zone-less due time (`2026-12-05 18:00`) is read in it too.
-     * @default the zone of the hub's system (TZ)
+     * Unset, the zone of the hub's system (TZ); the demo (the built-in emulator's org) uses Asia/Shanghai.
+     * @default the system's zone
      * @example 'Asia/Shanghai'
      */
     timeZone: z
@@ -210,7 +211,7 @@ const configSchema = z
           });
         }
       })
-      .default(systemTimeZone),
+      .optional(),
     /**
      * Per-conversation ordering defaults (docs/hub.md "Ordering"): `groups` for groups without their own
      * `ordered`, `people` for 1:1 messages and work notifications. A request's `ordered` overrides both.

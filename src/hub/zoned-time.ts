@@ -44,6 +44,7 @@ export class ZonedTime {
   readonly zone: string;
   readonly #parts: Intl.DateTimeFormat;
 
+  /** `zone` undefined: the system's (config `timeZone` unset). */
   constructor(zone: string = systemTimeZone()) {
     if (!isTimeZone(zone)) throw new ValidationError(`unknown time zone "${zone.slice(0, 64)}"`, 'timeZone');
     this.zone = zone;
