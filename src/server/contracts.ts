@@ -260,6 +260,8 @@ export const healthSchema = z
     emulator: z.object({ url: z.string() }).optional(),
     stream: z.enum(['connected', 'connecting', 'off']).optional(),
     queue: z.object({ queued: z.number(), parked: z.number(), dead: z.number() }).optional(),
+    /** The IANA zone the hub shows times in (config `timeZone`). */
+    timeZone: z.string().optional(),
   })
   .meta({ id: 'Health' });
 
