@@ -28,6 +28,11 @@ describe('formatting a time in a zone', () => {
     expect(newYork.format(Date.parse('2026-11-01T06:30:00Z'))).toBe('2026-11-01 01:30 (UTC-05:00)');
   });
 
+  it('shows a time of day with the zone marked', () => {
+    expect(shanghai.clock(Date.parse('2026-12-05T10:00:05Z'))).toBe('18:00:05 (UTC+08:00)');
+    expect(newYork.clock(Date.parse('2026-07-01T13:00:00Z'))).toBe('09:00:00 (UTC-04:00)');
+  });
+
   it('formats an ISO string and leaves anything else alone', () => {
     expect(shanghai.formatIso('2026-12-05T10:00:00.000Z')).toBe('2026-12-05 18:00 (UTC+08:00)');
     expect(shanghai.formatIso('-')).toBe('-');

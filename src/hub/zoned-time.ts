@@ -66,6 +66,12 @@ export class ZonedTime {
     return `${w.y}-${two(w.mo)}-${two(w.d)} ${two(w.h)}:${two(w.mi)} (${offsetLabel(this.offsetMs(ms))})`;
   }
 
+  /** `18:00:05 (UTC+08:00)`: the time of day only, for a feed of recent events. */
+  clock(ms: number): string {
+    const w = this.#wall(ms);
+    return `${two(w.h)}:${two(w.mi)}:${two(w.s)} (${offsetLabel(this.offsetMs(ms))})`;
+  }
+
   /** `format` of an ISO string as the API returns it; text that is not a time is returned as it is. */
   formatIso(iso: string): string {
     const ms = Date.parse(iso);

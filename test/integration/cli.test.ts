@@ -209,7 +209,7 @@ describe('dingkit events', () => {
     const r = await child;
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /^\d{2}:\d{2}:\d{2} {2}task\.changed +id=(\d+) state=done action=done by=Alice via=todo todoId=todo-\1\n$/,
+      /^\d{2}:\d{2}:\d{2} \(UTC[+-]\d{2}:\d{2}\) {2}task\.changed +id=(\d+) state=done action=done by=Alice via=todo todoId=todo-\1\n$/,
     );
     const bad = await runCli(['events'], { env: as('dk_not_a_real_token_xx') });
     expect(bad.code).toBe(5);
