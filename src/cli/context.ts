@@ -6,10 +6,9 @@
 
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { isDingTalkError } from '../core/errors.js';
-import { type HubConfig, loadConfig, usesEmulator } from '../hub/config.js';
+import { type HubConfig, loadConfig } from '../hub/config.js';
 import type { Actor, HubService } from '../hub/service.js';
-import { ZonedTime } from '../hub/zoned-time.js';
-import { DEMO_TIME_ZONE } from './emulator-config.js';
+import { isTimeZone, ZonedTime } from '../hub/zoned-time.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { type CliIo, Output } from './io.js';
 import { RemoteHub } from './remote-hub.js';
@@ -62,20 +61,26 @@ export class CliContext {
   }
 
   /**
-   * The zone times are shown in: the config's `timeZone`; unset, or without a readable config (a remote hub given by
-   * URL), the system's. Either way every time printed carries its offset, so none is misread.
+   * The zone times are shown in: the hub's own (its health report says it, for a token that may read), so the CLI
+   * shows what chat and the dashboard show; else the config's `timeZone`; else the system's. Every time printed
+   * carries its offset either way, so none is misread.
    */
-  zone(): ZonedTime {
+  async zone(): Promise<ZonedTime> {
     if (this.#zone) return this.#zone;
     let zone: string | undefined;
     try {
-      const cfg = this.config();
-      // A demo config (no credentials: the hub runs the emulator) shows times as the demo hub does.
-      zone = cfg.timeZone ?? (usesEmulator(cfg) ? DEMO_TIME_ZONE : undefined);
+      zone = (await (await this.hub()).health()).timeZone;
     } catch {
       zone = undefined;
     }
-    this.#zone = new ZonedTime(zone);
+    if (zone === undefined || !isTimeZone(zone)) {
+      try {
+        zone = this.config().timeZone;
+      } catch {
+        zone = undefined;
+      }
+    }
+    this.#zone = new ZonedTime(zone !== undefined && isTimeZone(zone) ? zone : undefined);
     return this.#zone;
   }
 

@@ -40,7 +40,7 @@ async function listDeliveries(args: string[], ctx: CliContext): Promise<number> 
     throw usage('--limit is 1-1000');
   const hub = await ctx.hub();
   const rows = await hub.listDeliveries({ status: status as DeliveryStatus | undefined, limit });
-  const zone = ctx.zone();
+  const zone = await ctx.zone();
   ctx.out.result(rows, () =>
     rows.length === 0
       ? `no ${status ?? ''} deliveries`.replace('  ', ' ')

@@ -97,6 +97,8 @@ export async function eventsVerb(
   const base = ctx.hubUrl().replace(/\/+$/, '').replace(/\/v1$/, '');
   const token = ctx.token;
   const stop = new AbortController();
+  // Asked of the hub once its stream has answered (so it is running: no standalone hub is started for this).
+  let zone: ZonedTime | undefined;
   o.signal?.addEventListener('abort', () => stop.abort());
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
@@ -140,7 +142,10 @@ export async function eventsVerb(
           last = e.id || last;
           if (types && !(isEventName(e.type) && types.has(e.type))) continue;
           if (ctx.out.json) ctx.io.stdout.write(`${JSON.stringify({ id: e.id, type: e.type, ...e.data })}\n`);
-          else ctx.io.stdout.write(`${line(e, ctx.zone())}\n`);
+          else {
+            zone ??= await ctx.zone();
+            ctx.io.stdout.write(`${line(e, zone)}\n`);
+          }
           if (count !== undefined && ++shown >= count) {
             stop.abort();
             break;

@@ -1,6 +1,7 @@
 /** `dingkit task assign|list|show|edit|start|done|cancel|reopen`. */
 
 import type { Task, TaskPatch } from '../hub/service.js';
+import { taskTexts } from '../hub/tasks/texts.js';
 import { type CliContext, list, parse, taskId } from './context.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { table } from './io.js';
@@ -137,7 +138,7 @@ async function listTasks(args: string[], ctx: CliContext): Promise<number> {
     overdue: v.overdue ? true : undefined,
     limit,
   });
-  const zone = ctx.zone();
+  const zone = await ctx.zone();
   ctx.out.result(tasks, () =>
     tasks.length === 0
       ? 'no tasks'
@@ -162,7 +163,7 @@ async function show(args: string[], ctx: CliContext): Promise<number> {
   const hub = await ctx.hub();
   const t = await hub.getTask(id);
   if (!t) throw new CliError(EXIT.notFound, `no task #${id}`, 'not_found');
-  const zone = ctx.zone();
+  const zone = await ctx.zone();
   // Every field on its own line (oneLine); a description keeps its line breaks, indented under the fields.
   ctx.out.result(t, () =>
     [
@@ -176,7 +177,7 @@ async function show(args: string[], ctx: CliContext): Promise<number> {
       '  history:',
       ...t.history.map(
         (e) =>
-          `    ${zone.formatIso(e.at)}  ${e.kind.padEnd(10)} ${oneLine(`${e.by}${e.note ? `: ${e.note}` : ''}`)}`,
+          `    ${zone.formatIso(e.at)}  ${e.kind.padEnd(10)} ${oneLine(`${actor(e.by)}${e.note ? `: ${e.note}` : ''}`)}`,
       ),
     ].join('\n'),
   );
@@ -254,6 +255,9 @@ async function act(
   ctx.out.result(t, () => `task #${t.id} is now ${t.state.replace('_', ' ')}`);
   return EXIT.ok;
 }
+
+/** Who acted, as the announcements say it: "the API (token ci)", "the CLI", or the person's name. */
+const actor = (by: string) => taskTexts('en').actor(by);
 
 function names(t: Task): string {
   return oneLine(t.assignees.map((a) => a.name).join(', '));

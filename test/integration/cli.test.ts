@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ZonedTime } from '../../src/hub/zoned-time.js';
 import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
 import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
 import { StoreApiTokens } from '../../src/server/store-tokens.js';
@@ -252,10 +253,17 @@ describe('dingkit task', () => {
     expect(task.title).toBe('Write the report');
     expect(Date.parse(task.due) - Date.now()).toBeGreaterThan(47 * 3_600_000);
 
-    const list = await runCli(['task', 'list', '--state', 'open'], { env: as(tok.read) });
+    // Times in the hub's zone (its health report), the zone marked.
+    hub.timeZone = 'Asia/Shanghai';
+    const list = await runCli(['task', 'list', '--state', 'open'], {
+      env: as(tok.read),
+    });
     expect(list.code).toBe(0);
     expect(list.stdout.split('\n')[0]).toMatch(/^ID +STATE +PRIORITY +DUE +ASSIGNEES +TITLE$/);
     expect(list.stdout).toMatch(new RegExp(`#${task.id} +open +high .* Alice +Write the report`));
+    const due = new ZonedTime('Asia/Shanghai').formatIso(task.due);
+    expect(due).toMatch(/ \(UTC\+08:00\)$/);
+    expect(list.stdout).toContain(` ${due} `);
 
     expect((await runCli(['task', 'start', String(task.id)], { env: as(tok.send) })).stdout).toBe(
       `task #${task.id} is now in progress\n`,
@@ -264,9 +272,16 @@ describe('dingkit task', () => {
       env: as(tok.send),
     });
     expect(done.code).toBe(0);
-    const show = await runCli(['task', 'show', String(task.id)], { env: as(tok.read) });
+    hub.timeZone = 'America/New_York';
+    const show = await runCli(['task', 'show', String(task.id)], {
+      env: as(tok.read),
+    });
     expect(show.stdout).toContain('state     done');
-    expect(show.stdout).toMatch(/done +api:ci-bot: sent to board/);
+    // The operator by what it is, not as a bare api:<token>; the history's times in the zone, marked.
+    expect(show.stdout).toMatch(/done +the API \(token ci-bot\): sent to board/);
+    expect(show.stdout).toContain(`due       ${new ZonedTime('America/New_York').formatIso(task.due)}`);
+    expect(show.stdout).toMatch(/\n {4}\d{4}-\d{2}-\d{2} \d{2}:\d{2} \(UTC-0[45]:00\) {2}created /);
+    hub.timeZone = undefined;
 
     const again = await runCli(['task', 'start', String(task.id)], { env: as(tok.send) });
     expect(again.code).toBe(7);
