@@ -93,6 +93,29 @@ for (const backend of backends) {
       expect(m.text).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
     });
 
+    it('a wall time in the past is refused with both times shown in the hub zone', async () => {
+      const res = await api.call('POST', '/v1/tasks', {
+        title: 'Late',
+        assignees: ['bob'],
+        due: '2020-01-01 10:00',
+      });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('due_in_past');
+      expect(body.error.message).toMatch(
+        /^due: 2020-01-01 10:00 \(UTC\+08:00\) is in the past \(now \d{4}-\d{2}-\d{2} \d{2}:\d{2} \(UTC\+08:00\)\)/,
+      );
+      const bad = await api.call('POST', '/v1/tasks', {
+        title: 'Late',
+        assignees: ['bob'],
+        due: '2026-02-30 10:00',
+      });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { error: { message: string } }).error.message).toContain(
+        'not a real date',
+      );
+    });
+
     it('a Chinese command gets a Chinese answer, an English one an English answer, both with zone-marked times', async () => {
       const emu = f.hub.emulator!;
       const due = dueInTwoDays();

@@ -59,12 +59,18 @@ const DUE_SKEW_MS = 60_000;
 
 /**
  * A due time earlier than now (less the skew) is almost always a mistake (a wrong year, a zone forgotten): the
- * task would be born overdue and escalate at once. Refused unless the caller says it means it.
+ * task would be born overdue and escalate at once. Refused unless the caller says it means it. `time` words the
+ * two times for the message (the hub's zone, marked).
  */
-export function checkDueNotPast(dueAt: number, now: number, allowPastDue: boolean | undefined): void {
+export function checkDueNotPast(
+  dueAt: number,
+  now: number,
+  allowPastDue: boolean | undefined,
+  time: (ms: number) => string = (ms) => new Date(ms).toISOString(),
+): void {
   if (allowPastDue === true || dueAt >= now - DUE_SKEW_MS) return;
   throw new ValidationError(
-    `${new Date(dueAt).toISOString()} is in the past (now ${new Date(now).toISOString()}); pass allowPastDue to mean it`,
+    `${time(dueAt)} is in the past (now ${time(now)}); pass allowPastDue to mean it`,
     'due',
     { reason: 'due_in_past' },
   );

@@ -121,7 +121,7 @@ export class TaskService {
     let dueAt: number | undefined;
     if (input.due !== undefined) {
       dueAt = parseDue(input.due, this.zone);
-      checkDueNotPast(dueAt, d.now(), input.allowPastDue);
+      checkDueNotPast(dueAt, d.now(), input.allowPastDue, (ms) => this.zone.format(ms));
     }
     const scope = keyScopeOf(actor);
     const requestHash =
@@ -353,7 +353,8 @@ export class TaskService {
       (alias) => d.config.groups[alias] !== undefined,
       (text) => parseDue(text, this.zone),
     );
-    if (typeof checked.dueAt === 'number') checkDueNotPast(checked.dueAt, d.now(), patch.allowPastDue);
+    if (typeof checked.dueAt === 'number')
+      checkDueNotPast(checked.dueAt, d.now(), patch.allowPastDue, (ms) => this.zone.format(ms));
     const app = defaultAppName(d.config);
     // Directory lookups (maybe network) before the transaction, which then only reads and writes the store.
     const added = await resolveUnique(d.people, checked.add, { userId: true, unionId: app !== undefined });
