@@ -38,6 +38,7 @@ const TASK_SAMPLES: Samples<TaskTexts> = {
   edited: [7, 'Alice', 'Ship it', ['line'], '@Bob'],
   field: null,
   none: null,
+  colon: null,
   cannotMove: ['start', 'done'],
 };
 

@@ -33,7 +33,7 @@ import type { PeopleDirectory } from '../people.js';
 import type { PersonActor } from '../service.js';
 import { isTaskAccessError, type RefuseReason } from '../tasks/access.js';
 import * as repo from '../tasks/repo.js';
-import { isFinal, isTaskMoveError, type TaskState, transition } from '../tasks/state.js';
+import { isFinal, isTaskMoveError, type TaskState } from '../tasks/state.js';
 import type { TaskChange, TaskService } from '../tasks/tasks.js';
 import { taskTexts } from '../tasks/texts.js';
 import { parseCommand } from './commands.js';
@@ -218,8 +218,12 @@ export class InboundService {
           break;
         }
         // Written in the task's own group: the reply is the group's announcement (one message, in the language of
-        // the command), not a second, near-identical one next to it.
-        const toldInGroup = row.group_alias !== null && row.group_alias === this.#groupOf(msg);
+        // the command), not a second, near-identical one next to it. Only when a reply can be sent at all (an app
+        // to send it with), or the group would hear nothing.
+        const toldInGroup =
+          row.group_alias !== null &&
+          row.group_alias === this.#groupOf(msg) &&
+          this.#replyJob(msg, '') !== undefined;
         try {
           change = await d.tasks.actIn(
             tx,
@@ -238,7 +242,7 @@ export class InboundService {
                   row.title,
                   undefined,
                 )
-              : say.moved(cmd.taskId, row.title, transition(state, cmd.action));
+              : say.moved(cmd.taskId, row.title, change.state as TaskState);
         } catch (e) {
           if (isTaskAccessError(e)) {
             // Lost a race with an edit that took the sender off the task: the same answer as any refusal.

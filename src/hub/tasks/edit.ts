@@ -217,17 +217,18 @@ export function describeEdit(
 ): string[] {
   const { texts: t } = words;
   const f = t.field;
+  const c = t.colon;
   const opt = (s: string | undefined) => (s === undefined ? t.none : quote(s));
   const time = (ms: number | undefined) => (ms === undefined ? t.none : words.time(ms));
   const lines: string[] = [];
-  if (plan.title) lines.push(`${f.title}: ${quote(plan.title.from)} → ${quote(plan.title.to)}`);
+  if (plan.title) lines.push(`${f.title}${c}${quote(plan.title.from)} → ${quote(plan.title.to)}`);
   if (plan.description)
-    lines.push(`${f.description}: ${opt(plan.description.from)} → ${opt(plan.description.to)}`);
-  if (plan.due) lines.push(`${f.due}: ${time(plan.due.from)} → ${time(plan.due.to)}`);
-  if (plan.group) lines.push(`${f.group}: ${plan.group.from ?? t.none} → ${plan.group.to ?? t.none}`);
+    lines.push(`${f.description}${c}${opt(plan.description.from)} → ${opt(plan.description.to)}`);
+  if (plan.due) lines.push(`${f.due}${c}${time(plan.due.from)} → ${time(plan.due.to)}`);
+  if (plan.group) lines.push(`${f.group}${c}${plan.group.from ?? t.none} → ${plan.group.to ?? t.none}`);
   if (plan.added.length > 0 || plan.removed.length > 0) {
     const parts = [...plan.added.map((k) => `+${name(k)}`), ...plan.removed.map((k) => `-${name(k)}`)];
-    lines.push(`${f.assignees}: ${parts.join(' ')}`);
+    lines.push(`${f.assignees}${c}${parts.join(' ')}`);
   }
   return lines;
 }

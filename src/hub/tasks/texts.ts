@@ -34,6 +34,8 @@ export interface TaskTexts {
   /** The `field: old → new` lines of an edit. */
   field: Record<'title' | 'description' | 'due' | 'group' | 'assignees', string>;
   none: string;
+  /** Between a field's label and its change: `: ` in English, a full-width `：` in Chinese. */
+  colon: string;
   /** The state machine's refusal: `action` is not allowed from `from`. */
   cannotMove(action: TaskAction, from: TaskState): string;
 }
@@ -99,6 +101,7 @@ const en: TaskTexts = {
     `Task #${id} edited by ${by}: ${title}\n${lines.join('\n')}${joining ? `\nNow also assigned to ${joining}` : ''}`,
   field: { title: 'title', description: 'description', due: 'due', group: 'group', assignees: 'assignees' },
   none: 'none',
+  colon: ': ',
   cannotMove: (action, from) => `cannot ${EN_VERB[action]} a task that is ${EN_STATE[from]}`,
 };
 
@@ -123,6 +126,7 @@ const zh: TaskTexts = {
     `任务 #${id} 已由 ${by} 修改：${title}\n${lines.join('\n')}${joining ? `\n新增负责人：${joining}` : ''}`,
   field: { title: '标题', description: '描述', due: '截止', group: '群', assignees: '负责人' },
   none: '无',
+  colon: '：',
   cannotMove: (action, from) => `任务${ZH_STATE[from]}，不能${ZH_VERB[action]}`,
 };
 
