@@ -73,15 +73,19 @@ export class CliContext {
     } catch {
       zone = undefined;
     }
-    if (zone === undefined || !isTimeZone(zone)) {
-      try {
-        zone = this.config().timeZone;
-      } catch {
-        zone = undefined;
-      }
-    }
-    this.#zone = new ZonedTime(zone !== undefined && isTimeZone(zone) ? zone : undefined);
+    this.#zone = zone !== undefined && isTimeZone(zone) ? new ZonedTime(zone) : this.localZone();
     return this.#zone;
+  }
+
+  /** The zone without asking a hub (for verbs that work on the store alone): the config's, else the system's. */
+  localZone(): ZonedTime {
+    let zone: string | undefined;
+    try {
+      zone = this.config().timeZone;
+    } catch {
+      zone = undefined;
+    }
+    return new ZonedTime(zone);
   }
 
   /** The hub URL given explicitly, if any. */

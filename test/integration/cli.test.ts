@@ -481,7 +481,7 @@ describe('dingkit token (standalone, on the store)', () => {
     const cwd = mkdtempSync(join(dir, 'tok-lim-'));
     writeFileSync(
       join(cwd, 'dingkit.config.json'),
-      JSON.stringify({ database: { url: './data/hub.db', create: true } }),
+      JSON.stringify({ database: { url: './data/hub.db', create: true }, timeZone: 'Asia/Shanghai' }),
     );
     const args = ['token', 'create', 'ci', '--scopes', 'send', '--groups', 'ops', '--people', 'alice,bob'];
     const created = await runCli([...args, '--no-at-all', '--expires', '30d', '--json'], { cwd });
@@ -494,6 +494,11 @@ describe('dingkit token (standalone, on the store)', () => {
     const human = await runCli(['token', 'list'], { cwd });
     expect(human.stdout).toMatch(/EXPIRES +LAST USED +REVOKED +LIMITS/);
     expect(human.stdout).toMatch(/ci +send .* groups=ops people=alice,bob no-at-all/);
+    // Times in the configured zone, marked (this verb works on the store, with no hub to ask).
+    const shanghai = new ZonedTime('Asia/Shanghai');
+    expect(human.stdout).toContain(
+      `${shanghai.formatIso(c.createdAt)}  ${shanghai.formatIso(c.expiresAt)}  -`,
+    );
     const listed = await runCli(['token', 'list', '--json'], { cwd });
     const rows = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
     expect(rows[0]).toMatchObject({ name: 'ci', expiresAt: c.expiresAt, demo: false, expired: false });
