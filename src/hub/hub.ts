@@ -475,6 +475,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
         ...(emulator ? { emulator: { url: emulator.url } } : {}),
         stream: stream ? streamState : 'off',
         queue,
+        timeZone: tasks.zone.zone,
       };
     },
 
