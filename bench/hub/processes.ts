@@ -88,6 +88,9 @@ const hubEnv: Record<string, string> = {
   ...(process.env['HBENCH_PROFILE'] ? { HBENCH_PROFILE: process.env['HBENCH_PROFILE'] } : {}),
 };
 
+/** Each hub's event-loop delay p99 (ms) over the span its last `cpuOf` reading closed (hub-process.ts). */
+const loopP99 = new WeakMap<HubProcess, number>();
+
 /** CPU microseconds (user + system) the hub process has used so far; see hub-process.ts. */
 async function cpuOf(p: HubProcess): Promise<number> {
   const stdout = p.child.stdout!;
@@ -95,9 +98,10 @@ async function cpuOf(p: HubProcess): Promise<number> {
     let buf = '';
     const onData = (d: Buffer) => {
       buf += d.toString();
-      const m = /cpu (\d+)\n/.exec(buf);
+      const m = /cpu (\d+) loop (\d+)\n/.exec(buf);
       if (!m) return;
       stdout.off('data', onData);
+      loopP99.set(p, Number(m[2]) / 1e6);
       resolve(Number(m[1]));
     };
     stdout.on('data', onData);
@@ -346,6 +350,7 @@ async function runCase(kind: string, processes: number, mode: Mode): Promise<Row
       'enqueue p99 ms': pct(l, 99).toFixed(1),
       'enqueue max ms': (l[l.length - 1] ?? Number.NaN).toFixed(1),
       'bench loop delay p99 ms': (loop.percentile(99) / 1e6).toFixed(1),
+      'hub loop delay p99 ms': Math.max(...hubs.map((h) => loopP99.get(h) ?? 0)).toFixed(1),
       'enqueue req/s': Math.round(l.length / enqSec),
       'dispatched/s (first→last send)': Math.round((d.acc.delivered - 1) / ((d.last - d.first) / 1000)),
       'end to end /s': Math.round(d.acc.delivered / ((d.last - dispatchStart) / 1000)),
