@@ -43,7 +43,7 @@ for (const backend of backends) {
         expect(t.detailUrl?.appUrl).toMatch(new RegExp(`/app/tasks/${task.id}$`));
         // The PC client opens the same page in its side panel (docs/dingtalk.md §13.4).
         expect(t.detailUrl?.pcUrl).toBe(
-          `dingtalk://dingtalkclient/page/link?url=${encodeURIComponent(t.detailUrl!.appUrl)}&pc_slide=true`,
+          `dingtalk://dingtalkclient/page/link?url=${encodeURIComponent(t.detailUrl!.appUrl!)}&pc_slide=true`,
         );
         expect(t.priority).toBe(30);
       }

@@ -115,6 +115,7 @@ export function appHtml(lang: Lang): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>dingkit</title>
+<link rel="icon" href="data:,">
 <style>${APP_STYLE}</style>
 </head>
 <body>${BODY}<script src="/app/assets/dingtalk-jsapi.js"></script>

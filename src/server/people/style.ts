@@ -22,6 +22,7 @@ ul.tasks a { display:block; padding:10px 12px; color:inherit; text-decoration:no
 .title { font-weight:600; font-size:16px; }
 .meta { color:var(--muted); font-size:13px; display:flex; flex-wrap:wrap; gap:4px 12px; }
 .empty { color:var(--muted); font-size:14px; padding:4px 2px; }
+ul.tasks li.empty { background:none; border:none; margin:0 0 4px; }
 .state { display:inline-block; border-radius:999px; padding:0 8px; font-size:12px; background:#eef2f8; color:var(--ink); }
 .state.done { background:#e5f6ec; color:var(--ok); }
 .state.in_progress { background:#e8f1ff; color:var(--accent); }
