@@ -120,6 +120,8 @@ export class PeopleApp implements PeopleAppService {
     const id = randomBytes(32).toString('base64url');
     const now = this.#d.now();
     const expiresAt = now + this.#d.config.peopleApp.sessionTtlMs;
+    // Sweeping on sign-in keeps the table to the live sessions without a timer of its own.
+    await this.purgeExpired();
     await this.#d.store.db
       .insertInto('app_sessions')
       .values({ id_hash: sessionHash(id), person: person.key, via, created_at: now, expires_at: expiresAt })

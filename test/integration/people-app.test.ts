@@ -251,6 +251,18 @@ for (const backend of sqlite) {
       expect(await state(task.id)).toBe('open');
     });
 
+    it('sign-out ends the session in the store: the same cookie is then 401', async () => {
+      const s = await signIn('wangwu');
+      expect((await req('GET', '/app/api/me', { cookie: s.cookie })).status).toBe(200);
+      // Without the CSRF token another site could sign people out: refused.
+      expect((await req('POST', '/app/session/signout', { cookie: s.cookie })).status).toBe(403);
+      expect((await req('GET', '/app/api/me', { cookie: s.cookie })).status).toBe(200);
+      const out = await req('POST', '/app/session/signout', { cookie: s.cookie, csrf: s.csrf });
+      expect(out.status).toBe(200);
+      expect(out.headers.get('set-cookie')).toMatch(/dk_app_session=;.*Max-Age=0/);
+      expect((await req('GET', '/app/api/me', { cookie: s.cookie })).status).toBe(401);
+    });
+
     it('a missing or wrong CSRF token, and a foreign or missing Origin, are 403 and change nothing', async () => {
       const task = await f.hub.assignTask({ title: 'Renew the cert', assignees: ['lisi'] }, { by: 'tester' });
       const s = await signIn('lisi');
