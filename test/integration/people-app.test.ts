@@ -8,6 +8,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchHub } from '../../src/cli/launch-hub.js';
 import { csrfOf } from '../../src/server/people/session.js';
 import { backends } from '../conformance/backends.js';
 import {
@@ -249,6 +250,32 @@ for (const backend of sqlite) {
       expect(((await expired.json()) as { error: { code: string } }).error.code).toBe('session_expired');
       expect(expired.headers.get('set-cookie')).toMatch(/dk_app_session=;.*Max-Age=0/);
       expect(await state(task.id)).toBe('open');
+    });
+
+    it('sessions live in the store: another hub process on the same database (or a restarted one) knows them', async () => {
+      const s = await signIn('lisi');
+      const store2 = await f.reopen();
+      const hub2 = await launchHub({
+        config: testConfig({ publicUrl: PUBLIC }),
+        store: store2,
+        receive: false,
+      });
+      try {
+        const other = await hubApi(hub2);
+        const me = await other.app.request('http://127.0.0.1/app/api/me', { headers: { cookie: s.cookie } });
+        expect(me.status).toBe(200);
+        expect(((await me.json()) as { name: string }).name).toBe('李四');
+        // And a sign-out there ends it here.
+        const out = await other.app.request('http://127.0.0.1/app/session/signout', {
+          method: 'POST',
+          headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, origin: PUBLIC },
+        });
+        expect(out.status).toBe(200);
+        expect((await req('GET', '/app/api/me', { cookie: s.cookie })).status).toBe(401);
+      } finally {
+        await hub2.stop();
+        await store2.close();
+      }
     });
 
     it('sign-out ends the session in the store: the same cookie is then 401', async () => {
