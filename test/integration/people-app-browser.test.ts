@@ -143,7 +143,9 @@ describe.skipIf(!hasChromium)("the people's pages in Chromium", () => {
     await page.goto(`${server.url}/app/tasks/${task.id}`);
     await expect.poll(() => page.locator('#signin-button').isVisible(), { timeout: 10_000 }).toBe(true);
     expect(await page.locator('#signin-button').textContent()).toBe('Sign in with DingTalk');
-    expect(await page.locator('#signin-link').getAttribute('href')).toBe('/app/login');
+    expect(await page.locator('#signin-button').getAttribute('href')).toBe(
+      `/app/login?next=${encodeURIComponent(`/app/tasks/${task.id}`)}`,
+    );
     await page.screenshot({ path: join(ARTIFACTS, 'people-app-signin-en.png') });
 
     // Inside DingTalk (a stand-in for the container): the page asks for a code and gets a real one.

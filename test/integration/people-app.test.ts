@@ -23,6 +23,11 @@ import {
 
 const PUBLIC = 'https://hub.example.test';
 const sqlite = backends.filter((b) => b.name === 'sqlite');
+const appConfig = () =>
+  testConfig({
+    publicUrl: PUBLIC,
+    tasks: { pollMs: 20, remindBeforeMs: 0, escalateAfterMs: 0, access: { admins: ['alice'] } },
+  });
 
 interface Call {
   cookie?: string | undefined;
@@ -39,7 +44,8 @@ for (const backend of sqlite) {
 
     beforeAll(async () => {
       f = await startTestHub(backend, {
-        config: testConfig({ publicUrl: PUBLIC }),
+        // Alice is an admin: she gets the operator role (a link to the dashboard) in the app.
+        config: appConfig(),
         // The emulator's clock runs ahead on demand: a code then outlives its 5 minutes (docs/dingtalk.md §13.2).
         emulator: { now: () => Date.now() + skewMs },
       });
@@ -175,14 +181,18 @@ for (const backend of sqlite) {
     });
 
     it('OAuth outside DingTalk: the state is bound to the browser; a mismatch is 400 and opens nothing', async () => {
-      const start = await req('GET', '/app/login');
+      // Only the app's own pages may be where the person lands afterwards (no open redirect).
+      for (const next of ['https://evil.example/', '//evil.example', '/v1/tasks', '/app/../v1']) {
+        expect((await req('GET', `/app/login?next=${encodeURIComponent(next)}`)).status, next).toBe(400);
+      }
+      const start = await req('GET', `/app/login?next=${encodeURIComponent('/app/tasks/7')}`);
       expect(start.status).toBe(302);
       const loginCookie = /dk_app_login=([^;]+)/.exec(start.headers.get('set-cookie') ?? '')?.[1];
       expect(loginCookie).toBeDefined();
       const to = new URL(start.headers.get('location')!);
       expect(to.pathname).toBe('/oauth2/auth');
       expect(to.searchParams.get('redirect_uri')).toBe(`${PUBLIC}/app/login/callback`);
-      expect(to.searchParams.get('state')).toBe(loginCookie);
+      expect(to.searchParams.get('state')).toBe(loginCookie!.split('.')[0]);
       // The emulator's login page: the person picks themselves, it redirects back with a code and the state.
       const choose = async () => {
         const form = new URLSearchParams(to.searchParams);
@@ -202,7 +212,7 @@ for (const backend of sqlite) {
 
       // Another browser's state (or none at all) is refused before the code is spent.
       const stolen = await choose();
-      for (const cookie of [undefined, 'dk_app_login=someone-elses-state']) {
+      for (const cookie of [undefined, 'dk_app_login=someone-elses-state', `dk_app_login=x${loginCookie}`]) {
         const r = await req('GET', stolen, { cookie });
         expect(r.status).toBe(400);
         expect(((await r.json()) as { error: { code: string } }).error.code).toBe('state_mismatch');
@@ -212,13 +222,13 @@ for (const backend of sqlite) {
 
       const ok = await req('GET', await choose(), { cookie: `dk_app_login=${loginCookie}` });
       expect(ok.status).toBe(303);
-      expect(ok.headers.get('location')).toBe('/app/');
+      expect(ok.headers.get('location')).toBe('/app/tasks/7');
       const id = /dk_app_session=([^;]+)/.exec(ok.headers.get('set-cookie') ?? '')?.[1];
       const me = (await (await req('GET', '/app/api/me', { cookie: `dk_app_session=${id}` })).json()) as {
         name: string;
         via: string;
       };
-      expect(me).toMatchObject({ name: 'Alice Chen', via: 'oauth' });
+      expect(me).toMatchObject({ name: 'Alice Chen', via: 'oauth', operator: true, dashboard: '/' });
     });
 
     it('a tampered or expired session cookie is 401 with a reason, and changes nothing', async () => {
@@ -256,7 +266,8 @@ for (const backend of sqlite) {
       const s = await signIn('lisi');
       const store2 = await f.reopen();
       const hub2 = await launchHub({
-        config: testConfig({ publicUrl: PUBLIC }),
+        // Alice is an admin: she gets the operator role (a link to the dashboard) in the app.
+        config: appConfig(),
         store: store2,
         receive: false,
       });

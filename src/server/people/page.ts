@@ -58,12 +58,12 @@ const BODY = `
 <main>
   <div id="signin" class="center hidden">
     <p id="signin-text"></p>
-    <a id="signin-link" href="/app/login"><button class="primary" type="button" id="signin-button"></button></a>
+    <a id="signin-button" class="button primary" href="/app/login"></a>
     <p id="signin-error" class="err"></p>
   </div>
   <div id="busy" class="center"><span id="busy-text">…</span></div>
   <div id="list" class="hidden">
-    <div class="actions"><a id="new-link" href="/app/new"><button class="primary" type="button" id="new-button"></button></a></div>
+    <div class="actions"><a id="new-button" class="button primary" href="/app/new"></a></div>
     <h2 id="h-open"></h2><ul id="l-open" class="tasks"></ul>
     <h2 id="h-in_progress"></h2><ul id="l-in_progress" class="tasks"></ul>
     <h2 id="h-done"></h2><ul id="l-done" class="tasks"></ul>
@@ -91,7 +91,7 @@ const BODY = `
     </form>
     <h2 id="h-history"></h2><div class="card"><ol id="t-history" class="history"></ol></div>
     <h2 id="h-sent"></h2><div class="card"><ul id="t-sent" class="sent"></ul></div>
-    <div class="actions"><a id="back-link" href="/app/"><button type="button" id="back-button"></button></a></div>
+    <div class="actions"><a id="back-button" class="button" href="/app/"></a></div>
   </div>
   <form id="new" class="card hidden" autocomplete="off">
     <label id="k-new-title" for="n-title"></label><input id="n-title" maxlength="200" required>

@@ -71,6 +71,9 @@ const editBody = updateTaskBody.refine(
   (b) => b.group === undefined && b.addAssignees === undefined && b.removeAssignees === undefined,
   { message: 'the page edits title, description and due only' },
 );
+/** The app's own pages: `/app`, `/app/`, `/app/new`, `/app/tasks/<id>`. */
+const APP_PAGE = /^\/app(\/|\/new|\/tasks\/[0-9]{1,15})?$/;
+const loginQuery = z.object({ next: z.string().regex(APP_PAGE).optional() }).strict();
 const directoryQuery = z.object({ q: z.string().max(100).optional() }).strict();
 
 /** How the person is named in task history: `app:<name>`, like `api:<token>` for API callers. */
@@ -133,11 +136,17 @@ export function peopleAppRoutes(r: Hono<PeopleEnv>, d: PeopleRoutesDeps): void {
 
   r.get('/app/login', (c) => {
     const state = randomBytes(24).toString('base64url');
+    // Where to land afterwards: one of the app's own pages, nothing else (no open redirect).
+    const next = readQuery(c, loginQuery).next ?? '/app/';
     const redirectUri = `${app.publicUrl()}/app/login/callback`;
     const url = app.loginUrl(redirectUri, state);
     c.header(
       'set-cookie',
-      cookie(LOGIN_COOKIE, state, { path: '/app/login', maxAgeS: LOGIN_STATE_S, secure: secure() }),
+      cookie(LOGIN_COOKIE, `${state}.${Buffer.from(next).toString('base64url')}`, {
+        path: '/app/login',
+        maxAgeS: LOGIN_STATE_S,
+        secure: secure(),
+      }),
     );
     return c.redirect(url, 302);
   });
@@ -149,7 +158,7 @@ export function peopleAppRoutes(r: Hono<PeopleEnv>, d: PeopleRoutesDeps): void {
     } catch {
       throw new ApiError(400, 'invalid_callback', 'the sign-in answer has no code or no state');
     }
-    const expected = readCookie(c.req.header('cookie'), LOGIN_COOKIE);
+    const [expected, nextRaw] = (readCookie(c.req.header('cookie'), LOGIN_COOKIE) ?? '').split('.');
     // The state is spent whatever happens next.
     c.header('set-cookie', cookie(LOGIN_COOKIE, '', { path: '/app/login', maxAgeS: 0, secure: secure() }));
     if (expected === undefined || expected === '' || !sameSecret(cb.state, expected)) {
@@ -158,7 +167,8 @@ export function peopleAppRoutes(r: Hono<PeopleEnv>, d: PeopleRoutesDeps): void {
     const person = await signIn(() => app.personByLoginCode(cb.code));
     const s = await app.openSession(person, 'oauth');
     await opened(c, s);
-    return c.redirect('/app/', 303);
+    const next = Buffer.from(nextRaw ?? '', 'base64url').toString('utf8');
+    return c.redirect(APP_PAGE.test(next) ? next : '/app/', 303);
   });
 
   r.post('/app/session/signout', session, async (c) => {

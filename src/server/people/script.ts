@@ -151,6 +151,8 @@ export const APP_SCRIPT = `
     me = null; csrf = '';
     show('signout', false); show('dashboard', false); text('who', '');
     text('signin-error', msg || '');
+    // Back to this page after DingTalk's login.
+    $('signin-button').setAttribute('href', '/app/login?next=' + encodeURIComponent(location.pathname));
     showOnly('signin');
   }
 

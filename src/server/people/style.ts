@@ -35,7 +35,9 @@ dd { margin:0; min-width:0; }
 .actions { display:flex; flex-wrap:wrap; gap:8px; margin-top:12px; }
 button { font:inherit; border:1px solid var(--line); background:#fff; color:var(--ink); border-radius:8px;
   padding:8px 16px; cursor:pointer; min-height:40px; }
-button.primary { background:var(--accent); border-color:var(--accent); color:#fff; }
+a.button { display:inline-flex; align-items:center; font:inherit; border:1px solid var(--line); background:#fff;
+  color:var(--ink); border-radius:8px; padding:8px 16px; min-height:40px; text-decoration:none; }
+button.primary, a.button.primary { background:var(--accent); border-color:var(--accent); color:#fff; }
 button.danger { color:var(--bad); }
 button:disabled { opacity:.5; }
 ol.history, ul.sent { margin:0; padding-left:18px; font-size:14px; }
