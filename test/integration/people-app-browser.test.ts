@@ -124,6 +124,16 @@ describe.skipIf(!hasChromium)("the people's pages in Chromium", () => {
     await noOverflow(page);
     await page.screenshot({ path: join(ARTIFACTS, 'people-app-list-zh-390.png'), fullPage: true });
 
+    // The narrowest phone the pages are made for.
+    await page.setViewportSize({ width: 360, height: 740 });
+    await noOverflow(page);
+    await page.goto(`${server.url}/app/tasks/${task.id}`);
+    await expect
+      .poll(() => page.locator('#t-title').textContent(), { timeout: 10_000 })
+      .toContain('检查数据库备份');
+    await noOverflow(page);
+    await page.screenshot({ path: join(ARTIFACTS, 'people-app-task-zh-360.png'), fullPage: true });
+
     await page.goto(`${server.url}/app/new`);
     await expect.poll(() => page.locator('#n-people button').count(), { timeout: 10_000 }).toBeGreaterThan(2);
     await noOverflow(page);
