@@ -235,9 +235,16 @@ const configSchema = z
          * @default true
          */
         pcSlide: z.boolean().default(true),
+        /**
+         * SameSite of the session cookie. `lax` is sent on the top-level navigations DingTalk makes; if DingTalk's
+         * PC side panel frames the pages from its own site, a Lax cookie is not sent there and `none` (https only,
+         * so always `Secure`) is needed; the CSRF token and the Origin check guard changes either way.
+         * @default 'lax'
+         */
+        cookieSameSite: z.enum(['lax', 'none']).default('lax'),
       })
       .strict()
-      .default({ sessionTtlMs: 12 * 3_600_000, pcSlide: true }),
+      .default({ sessionTtlMs: 12 * 3_600_000, pcSlide: true, cookieSameSite: 'lax' }),
     database: z
       .object({
         url: z.string().min(1).default(DEFAULT_DATABASE_URL),

@@ -73,6 +73,10 @@ export class PeopleApp implements PeopleAppService {
     return { corpId: app?.corpId, clientId: app?.appKey };
   }
 
+  cookieSameSite(): 'lax' | 'none' {
+    return this.#d.config.peopleApp.cookieSameSite;
+  }
+
   #app(): string {
     const name = defaultAppName(this.#d.config);
     if (name === undefined) throw new SignInError('no_app', 'no DingTalk app is configured for sign-in');

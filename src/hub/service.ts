@@ -238,6 +238,8 @@ export interface PeopleAppService {
   publicUrl(): string;
   /** What the page needs to ask DingTalk for a 免登 code (§13.2): not secrets. */
   clientInfo(): { corpId?: string | undefined; clientId?: string | undefined };
+  /** SameSite of the session cookie (config `peopleApp.cookieSameSite`). */
+  cookieSameSite(): 'lax' | 'none';
   /**
    * The person behind a 免登 code (§13.2). A refused code is an `AuthCodeError`; a person DingTalk knows but the
    * directory does not is a `SignInError` (`not_in_directory`).

@@ -121,6 +121,7 @@ export function peopleAppRoutes(r: Hono<PeopleEnv>, d: PeopleRoutesDeps): void {
         path: '/app',
         maxAgeS: (s.expiresAt - Date.now()) / 1000,
         secure: secure(),
+        sameSite: app.cookieSameSite(),
       }),
     );
   };
@@ -173,7 +174,15 @@ export function peopleAppRoutes(r: Hono<PeopleEnv>, d: PeopleRoutesDeps): void {
 
   r.post('/app/session/signout', session, async (c) => {
     await app.closeSession(c.get('sessionId'));
-    c.header('set-cookie', cookie(SESSION_COOKIE, '', { path: '/app', maxAgeS: 0, secure: secure() }));
+    c.header(
+      'set-cookie',
+      cookie(SESSION_COOKIE, '', {
+        path: '/app',
+        maxAgeS: 0,
+        secure: secure(),
+        sameSite: app.cookieSameSite(),
+      }),
+    );
     return c.json({ ok: true });
   });
 

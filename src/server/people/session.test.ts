@@ -18,6 +18,12 @@ describe("people's pages: session helpers", () => {
     );
   });
 
+  it('SameSite=None is always Secure', () => {
+    expect(cookie('n', 'v', { path: '/app', maxAgeS: 1, secure: false, sameSite: 'none' })).toBe(
+      'n=v; Path=/app; Max-Age=1; HttpOnly; SameSite=None; Secure',
+    );
+  });
+
   it('the CSRF token is per session, stable, and compared exactly', () => {
     const a = csrfOf('session-a');
     expect(csrfOf('session-a')).toBe(a);

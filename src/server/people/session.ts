@@ -16,8 +16,9 @@
  * at) pass.
  *
  * Cookie: `Path=/app` (the operator pages and the API never see it), `SameSite=Lax` (sent on the top-level
- * navigation a DingTalk link makes, not on cross-site subrequests), `Secure` when `publicUrl` is https, and
- * `Max-Age` = what is left of the session.
+ * navigation a DingTalk link makes, not on cross-site subrequests; `None` by config when DingTalk's PC side panel
+ * frames the pages from its own site), `Secure` when `publicUrl` is https, and `Max-Age` = what is left of the
+ * session.
  */
 
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -53,18 +54,20 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
+/** A `Set-Cookie` value. `SameSite=None` is always `Secure` (browsers drop it otherwise). */
 export function cookie(
   name: string,
   value: string,
-  o: { path: string; maxAgeS: number; secure: boolean },
+  o: { path: string; maxAgeS: number; secure: boolean; sameSite?: 'lax' | 'none' },
 ): string {
+  const none = o.sameSite === 'none';
   return [
     `${name}=${value}`,
     `Path=${o.path}`,
     `Max-Age=${Math.max(0, Math.floor(o.maxAgeS))}`,
     'HttpOnly',
-    'SameSite=Lax',
-    ...(o.secure ? ['Secure'] : []),
+    none ? 'SameSite=None' : 'SameSite=Lax',
+    ...(o.secure || none ? ['Secure'] : []),
   ].join('; ');
 }
 
@@ -111,7 +114,12 @@ export function requireSession(app: PeopleAppService): MiddlewareHandler<PeopleE
     if (session === undefined) {
       c.header(
         'set-cookie',
-        cookie(SESSION_COOKIE, '', { path: '/app', maxAgeS: 0, secure: isHttps(app.publicUrl()) }),
+        cookie(SESSION_COOKIE, '', {
+          path: '/app',
+          maxAgeS: 0,
+          secure: isHttps(app.publicUrl()),
+          sameSite: app.cookieSameSite(),
+        }),
       );
       throw new ApiError(401, 'session_expired', 'your sign-in has expired or is not valid; sign in again');
     }
