@@ -24,6 +24,7 @@ import { defaultAppName } from './messages/plan.js';
 import type { PeopleDirectory, ResolvedPerson } from './people.js';
 import type { AppPerson, AppSession, Delivery, PeopleAppService } from './service.js';
 import type { AccessRules } from './tasks/access.js';
+import { taskIdsCreatedBy } from './tasks/repo.js';
 import type { TaskService } from './tasks/tasks.js';
 
 /** Why a person DingTalk identified cannot sign in (the server answers 403 with the reason). */
@@ -178,6 +179,10 @@ export class PeopleApp implements PeopleAppService {
     if (!Number.isSafeInteger(taskId)) return false;
     const d = await this.#d.tasks.authorize(this.#d.store.db, taskId, action, { key: personKey });
     return d.allowed;
+  }
+
+  createdTaskIds(personKey: string, limit: number): Promise<number[]> {
+    return taskIdsCreatedBy(this.#d.store.db, personKey, limit);
   }
 
   async taskDeliveries(taskId: number): Promise<Delivery[]> {

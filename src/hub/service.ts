@@ -260,6 +260,8 @@ export interface PeopleAppService {
     personKey: string,
     action: 'view' | 'edit' | 'start' | 'done' | 'cancel' | 'reopen',
   ): Promise<boolean>;
+  /** Ids of the tasks this person created (newest first, at most `limit`). */
+  createdTaskIds(personKey: string, limit: number): Promise<number[]>;
   /** What went out to DingTalk for a task: its announcements, Todos, reminders (newest first). */
   taskDeliveries(taskId: number): Promise<Delivery[]>;
   /** Group aliases a task may be announced in. */

@@ -379,6 +379,11 @@ for (const backend of sqlite) {
       const m = (await made.json()) as { task: { id: number }; canEdit: boolean; actions: string[] };
       expect(m.canEdit).toBe(true);
       expect(m.actions).toEqual(['start', 'done', 'cancel']);
+      // The creator's list has it although she is not an assignee.
+      const hers = (await (await req('GET', '/app/api/tasks', { cookie: creator.cookie })).json()) as {
+        tasks: Array<{ id: number }>;
+      };
+      expect(hers.tasks.map((t) => t.id)).toContain(m.task.id);
       const bob = await signIn('bob');
       const seen = (await (
         await req('GET', `/app/api/tasks/${m.task.id}`, { cookie: bob.cookie })

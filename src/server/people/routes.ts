@@ -11,7 +11,7 @@
  * | `GET /app/login`, `/app/login/callback` | DingTalk's browser login with a `state` bound to this browser (§13.3) |
  * | `POST /app/session/signout`            | ends the session                                                     |
  * | `GET /app/api/me`                      | who is signed in, and the CSRF token for changes                     |
- * | `GET /app/api/tasks`, `/app/api/tasks/:id` | my tasks; one task with the actions I may take and what went out   |
+ * | `GET /app/api/tasks`, `/app/api/tasks/:id` | my tasks (assigned to or created by me); one task with the actions I may take and what went out   |
  * | `POST /app/api/tasks/:id/:action`, `PATCH /app/api/tasks/:id`, `POST /app/api/tasks` | changes |
  * | `GET /app/api/directory`               | names and groups to assign to                                        |
  * | `GET /app/api/events`                  | live changes of the tasks I may see (SSE)                            |
@@ -200,9 +200,16 @@ export function peopleAppRoutes(r: Hono<PeopleEnv>, d: PeopleRoutesDeps): void {
 
   r.get('/app/api/tasks', session, async (c) => {
     const s = c.get('session');
-    const mine = await hub.listTasks({ assignee: s.person.key, limit: 500 });
+    // Mine: assigned to me, or created by me.
+    const mine = new Map((await hub.listTasks({ assignee: s.person.key, limit: 500 })).map((t) => [t.id, t]));
+    for (const id of await app.createdTaskIds(s.person.key, 200)) {
+      if (!mine.has(id)) {
+        const t = await hub.getTask(id);
+        if (t) mine.set(id, t);
+      }
+    }
     const visible: Task[] = [];
-    for (const t of mine) if (await app.may(t.id, s.person.key, 'view')) visible.push(t);
+    for (const t of mine.values()) if (await app.may(t.id, s.person.key, 'view')) visible.push(t);
     visible.sort(byDue);
     return c.json({ tasks: visible.map(summary) });
   });
