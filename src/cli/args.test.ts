@@ -22,12 +22,15 @@ describe('CLI argument helpers', () => {
     expect(() => splitGlobals(['--url'])).toThrow(/--url needs a value/);
   });
 
-  it('parses due times: delays from now and ISO times with a zone only', () => {
+  it('parses due times: delays from now, ISO times with a zone, wall times for the hub', () => {
     const now = Date.parse('2026-11-25T10:00:00Z');
     expect(parseDue('30m', now)).toBe('2026-11-25T10:30:00.000Z');
     expect(parseDue('2d', now)).toBe('2026-11-27T10:00:00.000Z');
     expect(parseDue('2026-12-01T18:00:00+08:00', now)).toBe('2026-12-01T10:00:00.000Z');
-    for (const bad of ['tomorrow', '2026-12-01', '2026-12-01T18:00', '-5m', '2026-13-45T10:00:00Z']) {
+    // A wall time is passed on as written, for the hub to read in its own zone.
+    expect(parseDue(' 2026-12-01 18:00 ', now)).toBe('2026-12-01 18:00');
+    expect(parseDue('2026-12-01T18:00', now)).toBe('2026-12-01T18:00');
+    for (const bad of ['tomorrow', '2026-12-01', '2026-12-01 18', '-5m', '2026-13-45T10:00:00Z']) {
       expect(() => parseDue(bad, now), bad).toThrow();
     }
   });

@@ -8,6 +8,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { isDingTalkError } from '../core/errors.js';
 import { type HubConfig, loadConfig } from '../hub/config.js';
 import type { Actor, HubService } from '../hub/service.js';
+import { isTimeZone, ZonedTime } from '../hub/zoned-time.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { type CliIo, Output } from './io.js';
 import { RemoteHub } from './remote-hub.js';
@@ -28,6 +29,7 @@ export class CliContext {
   readonly actor: Actor = { by: 'cli' };
   readonly #cleanups: Array<() => Promise<void>> = [];
   #config: HubConfig | undefined;
+  #zone: ZonedTime | undefined;
   #hub: HubService | undefined;
 
   constructor(
@@ -56,6 +58,34 @@ export class CliContext {
       if (isDingTalkError(e) && e.code === 'CONFIG') throw new CliError(EXIT.config, e.message, 'config');
       throw e;
     }
+  }
+
+  /**
+   * The zone times are shown in: the hub's own (its health report says it, for a token that may read), so the CLI
+   * shows what chat and the dashboard show; else the config's `timeZone`; else the system's. Every time printed
+   * carries its offset either way, so none is misread.
+   */
+  async zone(): Promise<ZonedTime> {
+    if (this.#zone) return this.#zone;
+    let zone: string | undefined;
+    try {
+      zone = (await (await this.hub()).health()).timeZone;
+    } catch {
+      zone = undefined;
+    }
+    this.#zone = zone !== undefined && isTimeZone(zone) ? new ZonedTime(zone) : this.localZone();
+    return this.#zone;
+  }
+
+  /** The zone without asking a hub (for verbs that work on the store alone): the config's, else the system's. */
+  localZone(): ZonedTime {
+    let zone: string | undefined;
+    try {
+      zone = this.config().timeZone;
+    } catch {
+      zone = undefined;
+    }
+    return new ZonedTime(zone);
   }
 
   /** The hub URL given explicitly, if any. */

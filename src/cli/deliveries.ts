@@ -40,6 +40,7 @@ async function listDeliveries(args: string[], ctx: CliContext): Promise<number> 
     throw usage('--limit is 1-1000');
   const hub = await ctx.hub();
   const rows = await hub.listDeliveries({ status: status as DeliveryStatus | undefined, limit });
+  const zone = await ctx.zone();
   ctx.out.result(rows, () =>
     rows.length === 0
       ? `no ${status ?? ''} deliveries`.replace('  ', ' ')
@@ -51,7 +52,7 @@ async function listDeliveries(args: string[], ctx: CliContext): Promise<number> 
             d.channel,
             d.target + (d.part ? ` (${d.part.index}/${d.part.count})` : ''),
             String(d.attempts),
-            d.updatedAt.slice(0, 19).replace('T', ' '),
+            zone.formatIso(d.updatedAt),
             d.lastError ?? '',
           ]),
         ),

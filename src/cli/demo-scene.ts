@@ -9,6 +9,7 @@ import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Emulator } from '../emulator/emulator.js';
 import type { RunningHub } from '../hub/hub.js';
+import { ZonedTime } from '../hub/zoned-time.js';
 
 export interface DemoSceneOptions {
   /** Where the friendly lines go. @default `logger.info` when a logger is given, else stdout */
@@ -91,7 +92,9 @@ export async function runDemoScene(
     },
     { by: 'demo' },
   );
-  log(`1. Task #${task.id} "${task.title}" assigned to ${name(first)} and ${name(second)}, due ${due}.`);
+  log(
+    `1. Task #${task.id} "${task.title}" assigned to ${name(first)} and ${name(second)}, due ${new ZonedTime(cfg.timeZone).formatIso(due)}.`,
+  );
   const todos = await until(async () => {
     const t = await hub.getTask(task.id);
     return t?.assignees.every((a) => a.todoId) ? t.assignees : undefined;

@@ -32,4 +32,12 @@ describe('demo-mode config from the emulator org', () => {
     expect(cfg.dispatcher.workers).toBe(3);
     expect(cfg.server.port).toBe(9999);
   });
+
+  it('shows times in China’s zone, unless the caller chose one', () => {
+    const org = demoOrg().org;
+    expect(configFromOrg(org, parseConfig({}, {}), 'http://127.0.0.1:1').timeZone).toBe('Asia/Shanghai');
+    const chosen = parseConfig({ timeZone: 'Europe/Berlin', locale: 'zh-CN' }, {});
+    const cfg = configFromOrg(org, chosen, 'http://127.0.0.1:1');
+    expect([cfg.timeZone, cfg.locale]).toEqual(['Europe/Berlin', 'zh-CN']);
+  });
 });

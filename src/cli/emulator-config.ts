@@ -8,6 +8,9 @@
 import type { OrgDef } from '../emulator/types.js';
 import { type HubConfig, parseConfig } from '../hub/config.js';
 
+/** The zone of the emulator's org, for a demo config without its own `timeZone`. */
+export const DEMO_TIME_ZONE = 'Asia/Shanghai';
+
 /** A config alias from a group name: its last ASCII word, lower-cased; else a stable fallback. */
 export function groupAlias(name: string, index: number, taken: Set<string>): string {
   const words = name.match(/[A-Za-z][A-Za-z0-9]*/g) ?? [];
@@ -77,6 +80,9 @@ export function configFromOrg(org: OrgDef, base: HubConfig, emulatorUrl: string)
       dingtalk: { oapiBase: emulatorUrl, apiBase: emulatorUrl, loginBase: emulatorUrl },
       // Keep the mode the caller chose ('auto' or 'on'): it is what made this an emulator run.
       emulator: base.emulator,
+      // The emulated org is in China (its notices' dates are UTC+8 too): its times are shown in China's zone unless
+      // the caller chose a zone.
+      timeZone: base.timeZone ?? DEMO_TIME_ZONE,
       inbound: inboundFromOrg(base.inbound, app),
     },
     {},

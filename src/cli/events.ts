@@ -4,6 +4,7 @@
  * drops, so nothing in the hub's replay buffer is missed. `--json` prints one JSON object per line (NDJSON).
  */
 
+import type { ZonedTime } from '../hub/zoned-time.js';
 import { EVENT_NAMES, type HubEventName, isEventName } from '../observe/event-map.js';
 import { type CliContext, parse } from './context.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
@@ -96,6 +97,8 @@ export async function eventsVerb(
   const base = ctx.hubUrl().replace(/\/+$/, '').replace(/\/v1$/, '');
   const token = ctx.token;
   const stop = new AbortController();
+  // Asked of the hub once its stream has answered (so it is running: no standalone hub is started for this).
+  let zone: ZonedTime | undefined;
   o.signal?.addEventListener('abort', () => stop.abort());
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
@@ -139,7 +142,10 @@ export async function eventsVerb(
           last = e.id || last;
           if (types && !(isEventName(e.type) && types.has(e.type))) continue;
           if (ctx.out.json) ctx.io.stdout.write(`${JSON.stringify({ id: e.id, type: e.type, ...e.data })}\n`);
-          else ctx.io.stdout.write(`${line(e)}\n`);
+          else {
+            zone ??= await ctx.zone();
+            ctx.io.stdout.write(`${line(e, zone)}\n`);
+          }
           if (count !== undefined && ++shown >= count) {
             stop.abort();
             break;
@@ -157,10 +163,12 @@ export async function eventsVerb(
   return EXIT.ok;
 }
 
-/** One event per line; every field escaped (terminal-text.ts), as it may carry a nick or a title. */
-function line(e: SseEvent): string {
-  const at =
-    typeof e.data['at'] === 'number' ? new Date(e.data['at']).toISOString().slice(11, 19) : '--:--:--';
+/**
+ * One event per line; every field escaped (terminal-text.ts), as it may carry a nick or a title. The time is the
+ * hub's zone's (ctx.zone()), marked.
+ */
+function line(e: SseEvent, zone: ZonedTime): string {
+  const at = typeof e.data['at'] === 'number' ? zone.clock(e.data['at']) : '--:--:--';
   const fields = Object.entries(e.data)
     .filter(([k]) => k !== 'at')
     .map(([k, val]) => `${k}=${typeof val === 'object' ? JSON.stringify(val) : String(val)}`)

@@ -4,6 +4,7 @@
  */
 
 import type { Readable, Writable } from 'node:stream';
+import { displayWidth, padEndDisplay } from './display-width.js';
 import { oneLine, terminalSafe } from './terminal-text.js';
 
 export interface CliIo {
@@ -53,15 +54,18 @@ export class Output {
 }
 
 /**
- * A plain text table; columns padded to their widest cell, the last one left ragged. Each cell is one line, its
- * control characters shown as escapes (a title with a newline cannot forge a row).
+ * A plain text table; columns padded to their widest cell by display width (a Chinese character takes two
+ * columns, display-width.ts), the last one left ragged. Each cell is one line, its control characters shown as
+ * escapes (a title with a newline cannot forge a row).
  */
 export function table(headers: readonly string[], rawRows: readonly (readonly string[])[]): string {
   const rows = rawRows.map((r) => r.map(oneLine));
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const widths = headers.map((h, i) =>
+    Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ''))),
+  );
   const line = (cells: readonly string[]) =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .map((c, i) => (i === cells.length - 1 ? c : padEndDisplay(c, widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');

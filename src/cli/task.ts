@@ -1,6 +1,7 @@
 /** `dingkit task assign|list|show|edit|start|done|cancel|reopen`. */
 
 import type { Task, TaskPatch } from '../hub/service.js';
+import { taskTexts } from '../hub/tasks/texts.js';
 import { type CliContext, list, parse, taskId } from './context.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { table } from './io.js';
@@ -15,7 +16,8 @@ export const taskHelp = `Usage: dingkit task assign TITLE --to NAMES [--group AL
                             [--group ALIAS|--no-group] [--add NAMES] [--remove NAMES]
        dingkit task start|done|cancel|reopen ID [--note TEXT]
 
-WHEN is an ISO time (2026-12-01T18:00:00+08:00) or a delay from now: 30m, 4h, 2d. A WHEN more than a minute
+WHEN is an ISO time (2026-12-01T18:00:00+08:00), a time in the hub's timeZone ("2026-12-01 18:00"), or a delay
+from now: 30m, 4h, 2d. Times are shown in the configured timeZone, with the zone marked. A WHEN more than a minute
 in the past is refused (due_in_past, exit 1) unless --allow-past-due says it is meant.
 edit works on open and in-progress tasks (exit 7 for a done or cancelled one); NAMES is a comma list and
 --add/--remove may be repeated. Added people get a Todo and an @mention, removed people's Todos are deleted.
@@ -50,15 +52,21 @@ export async function taskVerb(args: string[], ctx: CliContext): Promise<number>
   }
 }
 
-/** `30m`, `4h`, `2d` from now, or an ISO time with a zone. */
+/**
+ * `30m`, `4h`, `2d` from now, an ISO time with a zone, or a wall time `YYYY-MM-DD HH:mm`. The wall time is passed on
+ * as written: the hub reads it in its own `timeZone` (it may run elsewhere than this CLI), the same for the API.
+ */
 export function parseDue(value: string, now: number = Date.now()): string {
   const rel = /^(\d{1,5})([mhd])$/.exec(value.trim());
   if (rel) {
     const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 'm' | 'h' | 'd'];
     return new Date(now + Number(rel[1]) * unit).toISOString();
   }
+  if (/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$/.test(value.trim())) return value.trim();
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
-    throw usage('--due is an ISO time with a zone (2026-12-01T18:00:00+08:00) or a delay (30m, 4h, 2d)');
+    throw usage(
+      '--due is an ISO time with a zone (2026-12-01T18:00:00+08:00), a time in the hub\'s zone ("2026-12-01 18:00") or a delay (30m, 4h, 2d)',
+    );
   }
   const t = Date.parse(value);
   if (Number.isNaN(t)) throw usage('--due is not a real date');
@@ -130,6 +138,7 @@ async function listTasks(args: string[], ctx: CliContext): Promise<number> {
     overdue: v.overdue ? true : undefined,
     limit,
   });
+  const zone = await ctx.zone();
   ctx.out.result(tasks, () =>
     tasks.length === 0
       ? 'no tasks'
@@ -139,7 +148,7 @@ async function listTasks(args: string[], ctx: CliContext): Promise<number> {
             `#${t.id}`,
             t.state,
             t.priority,
-            t.due ? t.due.slice(0, 16).replace('T', ' ') : '-',
+            t.due ? zone.formatIso(t.due) : '-',
             names(t),
             t.title,
           ]),
@@ -154,6 +163,7 @@ async function show(args: string[], ctx: CliContext): Promise<number> {
   const hub = await ctx.hub();
   const t = await hub.getTask(id);
   if (!t) throw new CliError(EXIT.notFound, `no task #${id}`, 'not_found');
+  const zone = await ctx.zone();
   // Every field on its own line (oneLine); a description keeps its line breaks, indented under the fields.
   ctx.out.result(t, () =>
     [
@@ -162,11 +172,12 @@ async function show(args: string[], ctx: CliContext): Promise<number> {
       `  priority  ${t.priority}`,
       `  assignees ${names(t)}`,
       ...(t.group ? [`  group     ${oneLine(t.group)}`] : []),
-      ...(t.due ? [`  due       ${t.due}`] : []),
+      ...(t.due ? [`  due       ${zone.formatIso(t.due)}`] : []),
       ...(t.description ? [`  ${t.description.replace(/\r?\n/g, '\n  ')}`] : []),
       '  history:',
       ...t.history.map(
-        (e) => `    ${e.at}  ${e.kind.padEnd(10)} ${oneLine(`${e.by}${e.note ? `: ${e.note}` : ''}`)}`,
+        (e) =>
+          `    ${zone.formatIso(e.at)}  ${e.kind.padEnd(10)} ${oneLine(`${actor(e.by)}${e.note ? `: ${e.note}` : ''}`)}`,
       ),
     ].join('\n'),
   );
@@ -244,6 +255,9 @@ async function act(
   ctx.out.result(t, () => `task #${t.id} is now ${t.state.replace('_', ' ')}`);
   return EXIT.ok;
 }
+
+/** Who acted, as the announcements say it: "the API (token ci)", "the CLI", or the person's name. */
+const actor = (by: string) => taskTexts('en').actor(by);
 
 function names(t: Task): string {
   return oneLine(t.assignees.map((a) => a.name).join(', '));

@@ -114,7 +114,7 @@ export async function tokenVerb(args: string[], ctx: CliContext): Promise<number
       },
       () => token,
     );
-    const until = record.expiresAt ? `, expires ${record.expiresAt.slice(0, 19)}Z` : '';
+    const until = record.expiresAt ? `, expires ${ctx.localZone().formatIso(record.expiresAt)}` : '';
     const limited = record.limits ? `, limits: ${describeLimits(record.limits)}` : '';
     ctx.out.note(
       `token "${record.name}" (${record.scopes.join(', ')}${until}${limited}) created; it is shown only this once.\nuse it as: export DINGKIT_TOKEN=<the token above>`,
@@ -137,6 +137,8 @@ export async function tokenVerb(args: string[], ctx: CliContext): Promise<number
     ...r,
     expired: r.expiresAt !== undefined && !(Date.parse(r.expiresAt) > now),
   }));
+  const zone = ctx.localZone();
+  const at = (iso: string | undefined) => (iso === undefined ? '-' : zone.formatIso(iso));
   ctx.out.result(rows, () =>
     rows.length === 0
       ? 'no tokens (create one: dingkit token create NAME)'
@@ -145,10 +147,10 @@ export async function tokenVerb(args: string[], ctx: CliContext): Promise<number
           rows.map((r) => [
             r.demo ? `${r.name} (demo)` : r.name,
             r.scopes.join(','),
-            r.createdAt.slice(0, 19),
-            r.expiresAt ? `${r.expiresAt.slice(0, 19)}${r.expired ? ' (expired)' : ''}` : 'never',
-            r.lastUsedAt?.slice(0, 19) ?? '-',
-            r.revokedAt?.slice(0, 19) ?? '-',
+            at(r.createdAt),
+            r.expiresAt ? `${at(r.expiresAt)}${r.expired ? ' (expired)' : ''}` : 'never',
+            at(r.lastUsedAt),
+            at(r.revokedAt),
             describeLimits(r.limits),
           ]),
         ),

@@ -9,6 +9,21 @@ import { loadConfig, parseConfig, usesEmulator } from './config.js';
 import { defaultWorkers } from './delivery/start.js';
 
 describe('hub config', () => {
+  it('locale and timeZone: English and the system zone by default; an unknown one is refused by name', () => {
+    const plain = parseConfig({}, {});
+    expect(plain.locale).toBe('en');
+    // Unset means the system's zone, resolved where times are shown (zoned-time.ts), so the demo can pick its own.
+    expect(plain.timeZone).toBeUndefined();
+    const cn = parseConfig({ locale: 'zh-CN', timeZone: 'Asia/Shanghai' }, {});
+    expect([cn.locale, cn.timeZone]).toEqual(['zh-CN', 'Asia/Shanghai']);
+    const zone = expectThrows(() => parseConfig({ timeZone: 'Asia/Shangai' }, {}), ConfigError);
+    // The config never echoes a value (it could be a secret put in the wrong place): the key and what it needs.
+    expect(zone.message).toMatch(/timeZone: unknown time zone .* \(an IANA name such as "Asia\/Shanghai"/);
+    expect(() => parseConfig({ timeZone: '+08:00' }, {})).toThrow(/timeZone: unknown time zone/);
+    const locale = expectThrows(() => parseConfig({ locale: 'zh' }, {}), ConfigError);
+    expect(locale.message).toMatch(/locale: one of "en", "zh-CN"/);
+  });
+
   it('task access: assignees only by default; a policy, admins and per-group leads when set; bad values named', () => {
     expect(parseConfig({}, {}).tasks.access).toEqual({ policy: 'assignees', admins: [], leads: {} });
     expect(parseConfig({ tasks: { pollMs: 50 } }, {}).tasks.access.policy).toBe('assignees');

@@ -12,6 +12,8 @@ import { z } from 'zod';
 import { parseWebhookUrl } from '../api/robot/webhook-url.js';
 import { ConfigError } from '../core/errors.js';
 import { readConfigSource, showPath } from './config-source.js';
+import { LOCALES } from './locale.js';
+import { isTimeZone } from './zoned-time.js';
 
 const DAY_MS = 86_400_000;
 
@@ -185,6 +187,31 @@ const configSchema = z
     people: z.record(name, person).default({}),
     /** Default app for work notifications, users and todos. */
     defaultApp: name.optional(),
+    /**
+     * Language of what the hub says without being asked: task announcements, reminders, escalations. A chat reply
+     * is in the language of the command it answers (docs/hub.md "Language and time").
+     * @default 'en'
+     * @example 'zh-CN'
+     */
+    locale: z.enum(LOCALES, { message: `one of ${LOCALES.map((l) => `"${l}"`).join(', ')}` }).default('en'),
+    /**
+     * IANA zone every time a person reads is shown in (chat, reminders, the CLI, the dashboard), always marked
+     * with its offset; a zone-less due time (`2026-12-05 18:00`) is read in it too.
+     * Unset, the zone of the hub's system (TZ); the demo (the built-in emulator's org) uses Asia/Shanghai.
+     * @default the system's zone
+     * @example 'Asia/Shanghai'
+     */
+    timeZone: z
+      .string()
+      .superRefine((v, ctx) => {
+        if (!isTimeZone(v)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown time zone "${v.slice(0, 64)}" (an IANA name such as "Asia/Shanghai" or "UTC")`,
+          });
+        }
+      })
+      .optional(),
     /**
      * Per-conversation ordering defaults (docs/hub.md "Ordering"): `groups` for groups without their own
      * `ordered`, `people` for 1:1 messages and work notifications. A request's `ordered` overrides both.

@@ -493,6 +493,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
         ...(emulator ? { emulator: { url: emulator.url } } : {}),
         stream: stream ? streamState : 'off',
         queue,
+        timeZone: tasks.zone.zone,
       };
     },
 

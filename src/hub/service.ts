@@ -180,6 +180,8 @@ export interface HealthReport {
   emulator?: { url: string } | undefined;
   stream: 'connected' | 'connecting' | 'off';
   queue: { queued: number; parked: number; dead: number };
+  /** The IANA zone the hub shows times in (config `timeZone`, else the system's): the dashboard shows them so too. */
+  timeZone?: string | undefined;
 }
 
 /** Who is acting, for task history and audit. */

@@ -36,8 +36,19 @@ export interface HubEvents {
   /** Dead or parked deliveries were put back in the queue. */
   'delivery.redriven': { count: number; by: string };
   'task.created': { id: number; title: string; state: string; by: string };
-  /** A task moved (`start`, `done`, `cancel`, `reopen`) through the API or the CLI. */
-  'task.changed': { id: number; state: string; action: string; by: string };
+  /**
+   * A task moved (`start`, `done`, `cancel`, `reopen`): one event per move, whatever made it, published once the
+   * move has committed. `via` says where it came from when not the API or the CLI (`chat`: a chat command;
+   * `todo`: a Todo marked done in DingTalk, whose id is `todoId`).
+   */
+  'task.changed': {
+    id: number;
+    state: string;
+    action: string;
+    by: string;
+    via?: 'chat' | 'todo';
+    todoId?: string;
+  };
   /** A task's title, description, due date, group or assignees changed; `fields` names which. */
   'task.edited': { id: number; state: string; by: string; fields: string[] };
   /**
@@ -45,14 +56,13 @@ export interface HubEvents {
    * straight away; `deleted`: the assignee had been removed meanwhile, so the Todo is deleted.
    */
   'task.todo': { id: number; assignee: string; todoId: string; closedLate?: true; deleted?: true };
-  /** A Todo marked done in DingTalk closed its task. */
-  'task.synced': { id: number; todoId: string };
   'task.reminded': { id: number };
   'task.escalated': { id: number };
   'file.shared': { id: string; fileName: string; target: string; channel: string; by: string };
   /**
-   * A chat command reached the bot (`done 42`, `tasks`, `help`, …). `taskId` and `action` for a transition;
-   * `refused` when the access rule turned it down (`unidentified`, `no_task`, `not_permitted`).
+   * A chat command reached the bot (`done 42`, `tasks`, `help`, …), published once its handling has committed. `taskId`
+   * and `action` for a transition; `refused` when the access rule turned it down (`unidentified`, `no_task`,
+   * `not_permitted`). A move it made is its own `task.changed`.
    */
   'inbound.command': {
     kind: 'transition' | 'list' | 'help' | 'unknown';
@@ -83,7 +93,6 @@ export const EVENT_NAMES = everyName([
   'task.changed',
   'task.edited',
   'task.todo',
-  'task.synced',
   'task.reminded',
   'task.escalated',
   'file.shared',

@@ -28,8 +28,8 @@ describe('event bus', () => {
   });
 
   it('formats SSE frames', () => {
-    expect(formatSse({ id: 7, type: 'task.synced', at: 1, data: { id: 42, todoId: 't1' } })).toBe(
-      'id: 7\nevent: task.synced\ndata: {"at":1,"id":42,"todoId":"t1"}\n\n',
+    expect(formatSse({ id: 7, type: 'task.reminded', at: 1, data: { id: 42 } })).toBe(
+      'id: 7\nevent: task.reminded\ndata: {"at":1,"id":42}\n\n',
     );
   });
 

@@ -9,7 +9,6 @@
 
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
 import type { CallbackHttpHandler } from '../callback/http-io.js';
@@ -24,6 +23,7 @@ import { Registry } from '../observe/metrics.js';
 import { ApiError, errorBody, toResponse } from './api-error.js';
 import { type ApiTokenVerifier, requireScope, verdictOf } from './auth.js';
 import { DASHBOARD_CSP, dashboardHtml } from './dashboard/page.js';
+import { jsonBodyLimit } from './http-input.js';
 import { buildOpenApi } from './openapi.js';
 import { peopleAppRoutes } from './people/routes.js';
 import type { PeopleEnv } from './people/session.js';
@@ -135,12 +135,10 @@ export function createApp(o: ApiAppOptions): ApiApp {
     return next();
   });
 
-  const jsonLimit = bodyLimit({
-    maxSize: bodyLimitBytes,
-    onError: () => {
-      throw new ApiError(413, 'payload_too_large', `request bodies are limited to ${bodyLimitBytes} bytes`);
-    },
-  });
+  const jsonLimit = jsonBodyLimit(
+    bodyLimitBytes,
+    () => new ApiError(413, 'payload_too_large', `request bodies are limited to ${bodyLimitBytes} bytes`),
+  );
   // Uploads have their own, larger cap, applied after the token check (routes/files.ts); DingTalk's callbacks are
   // read by their receivers, which cap the body themselves (1 MiB, 413 beyond it).
   app.use('*', (c, next) =>

@@ -87,6 +87,17 @@ export const taskStateSchema = z.enum(['open', 'in_progress', 'done', 'cancelled
 export const prioritySchema = z.enum(['low', 'normal', 'high', 'urgent']);
 
 export const isoTimeSchema = z.iso.datetime({ offset: true });
+/**
+ * A task's due time: an ISO time with its offset, or a wall time `YYYY-MM-DD HH:mm` read in the hub's `timeZone`
+ * (hub/zoned-time.ts; a time the zone's clocks skip is a 400).
+ */
+const dueSchema = z
+  .union([isoTimeSchema, z.string().regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$/)])
+  .meta({
+    description:
+      "An ISO time with offset (`2026-12-05T18:00:00+08:00`), or `YYYY-MM-DD HH:mm` in the hub's configured " +
+      '`timeZone` (`2026-12-05 18:00`).',
+  });
 /** Task create and edit: the opt-in for a due time in the past. */
 const allowPastDueSchema = z
   .boolean()
@@ -103,7 +114,7 @@ export const createTaskBody = z
     description: text().max(4_000).optional(),
     assignees: z.array(personNameSchema).min(1).max(50),
     group: aliasSchema.optional(),
-    due: isoTimeSchema.optional(),
+    due: dueSchema.optional(),
     priority: prioritySchema.optional(),
     idempotencyKey: shortText(200).optional(),
     allowPastDue: allowPastDueSchema,
@@ -116,7 +127,7 @@ export const updateTaskBody = z
   .object({
     title: shortText(200).optional(),
     description: text().max(4_000).nullable().optional(),
-    due: isoTimeSchema.nullable().optional(),
+    due: dueSchema.nullable().optional(),
     group: aliasSchema.nullable().optional(),
     addAssignees: z.array(personNameSchema).min(1).max(50).optional(),
     removeAssignees: z.array(personNameSchema).min(1).max(50).optional(),
@@ -249,6 +260,8 @@ export const healthSchema = z
     emulator: z.object({ url: z.string() }).optional(),
     stream: z.enum(['connected', 'connecting', 'off']).optional(),
     queue: z.object({ queued: z.number(), parked: z.number(), dead: z.number() }).optional(),
+    /** The IANA zone the hub shows times in (config `timeZone`). */
+    timeZone: z.string().optional(),
   })
   .meta({ id: 'Health' });
 

@@ -101,6 +101,55 @@ for (const backend of backends) {
       expect((await effects(side[0]!)).get('e1')).toBe(2);
     });
 
+    it('effects queued with afterCommit run once the entry has committed, never for a run that rolled back', async () => {
+      const [s] = await stores(1);
+      const clock = new FakeClock();
+      const inbox = new Inbox(s!, { now: clock.now });
+      await inbox.commit('e1', 'stream', 'evt', {});
+      // What an observer of the feed sees when the event arrives: the entry's status read from the store.
+      const seen: string[] = [];
+      let calls = 0;
+      const handler = async (e: { id: string }, tx: Tx, afterCommit: (f: () => void) => void) => {
+        calls++;
+        await bump(tx, e.id);
+        afterCommit(() => {
+          seen.push(`published run ${calls}`);
+        });
+        if (calls === 1) throw new Error('rolled back after queueing the event');
+      };
+      expect(await inbox.process(handler)).toMatchObject({ handled: 0, retried: 1 });
+      expect(seen).toEqual([]);
+      clock.advance(1_000);
+      const statusAtPublish: Array<string | undefined> = [];
+      expect(
+        await inbox.process(async (e, tx, afterCommit) => {
+          await handler(e, tx, (f) =>
+            afterCommit(() => {
+              f();
+              // Not awaited by process: read the status the next tick sees (committed, so "handled").
+              void inbox.get('e1').then((r) => statusAtPublish.push(r?.status));
+            }),
+          );
+        }),
+      ).toMatchObject({ handled: 1 });
+      expect(seen).toEqual(['published run 2']);
+      await expect.poll(() => statusAtPublish).toEqual(['handled']);
+    });
+
+    it('twin: publishing inside the handler tells of a run that then rolls back', async () => {
+      const [s] = await stores(1);
+      const inbox = new Inbox(s!);
+      await inbox.commit('e1', 'stream', 'evt', {});
+      const seen: string[] = [];
+      await inbox.process(async (e, tx) => {
+        await bump(tx, e.id);
+        seen.push('published'); // as inbound.command was published before the commit
+        throw new Error('rolled back');
+      });
+      expect(seen).toEqual(['published']);
+      expect((await effects(s!)).get('e1')).toBeUndefined();
+    });
+
     it('a crashed processor (lease expired) is taken over; the late one cannot mark it handled', async () => {
       const [s] = await stores(1);
       const clock = new FakeClock();

@@ -48,7 +48,8 @@ for (const backend of backends) {
       // The emulator's push was answered 200 (after the durable commit) with no inline reply.
       expect(r.http).toMatchObject({ ok: true, result: 'ok' });
       await waitFor(async () => (await hub.getTask(task.id))?.state === 'done', 5_000, 'task done');
-      const answer = `Task #${task.id} "http-done" is now`;
+      // Written in the task's group: the answer there is the group's one message about the move.
+      const answer = `Task #${task.id} finished by 李四: http-done`;
       await waitFor(() => emu.messages(ENG).some((m) => m.text.startsWith(answer)), 5_000, 'answer');
       const done = (await hub.getTask(task.id))!;
       expect(done.history.filter((e) => e.kind === 'done')).toHaveLength(1);

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { configFromOrg } from '../../src/cli/emulator-config.js';
 import { type Emulator, startEmulator } from '../../src/emulator/emulator.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
+import { systemTimeZone, ZonedTime } from '../../src/hub/zoned-time.js';
 import { backends, ENG, type HubFixture, OPS, startTestHub, testConfig, waitFor } from './hub-helpers.js';
 
 const ALICE = 'unionAlice0000004';
@@ -85,7 +86,9 @@ for (const backend of backends) {
       expect(entry).toMatchObject({ kind: 'edited', by: 'tester' });
       expect(entry.note).toContain('title: "Plan offsite" → "Plan offsite 2027"');
       expect(entry.note).toContain('description: "venue" → "venue and food"');
-      expect(entry.note).toContain(`due: ${new Date(due1).toISOString()} → ${new Date(due2).toISOString()}`);
+      // In the hub's zone (the system's here), marked; not a bare ISO string.
+      const zone = new ZonedTime(systemTimeZone());
+      expect(entry.note).toContain(`due: ${zone.format(due1)} → ${zone.format(due2)}`);
       expect(entry.note).toContain('assignees: +张三 -Bob Li');
 
       // The kept assignee's Todo follows the edit.
@@ -309,6 +312,8 @@ for (const backend of backends) {
       await f?.cleanup();
     });
     const at = (ms: number) => new Date(t0 + ms).toISOString();
+    /** How the hub shows that time: in its zone (the system's here), the zone marked. */
+    const shown = (ms: number) => new ZonedTime(systemTimeZone()).format(t0 + ms);
     /**
      * Moves the clock to t0 + ms and fires what is due; returns how many schedules fired. Sends in flight finish
      * first: a jump of minutes would otherwise expire their leases (the dispatcher runs on the same clock).
@@ -338,11 +343,11 @@ for (const backend of backends) {
       expect(await advance(9 * MIN - 1_000)).toBe(0);
       expect(await advance(9 * MIN + 1_000)).toBe(1);
       await waitFor(() => notices(t.id).length === 1);
-      expect(notices(t.id)[0]).toBe(`Reminder: task #${t.id} "Moved up" is due ${at(10 * MIN)}.`);
+      expect(notices(t.id)[0]).toBe(`Reminder: task #${t.id} "Moved up" is due ${shown(10 * MIN)}.`);
       expect(await advance(10 * MIN + 1_000)).toBe(1);
       await waitFor(() => notices(t.id).length === 2);
       expect(notices(t.id)[1]).toMatch(
-        new RegExp(`^Overdue: task #${t.id} "Moved up" was due ${at(10 * MIN)}`),
+        new RegExp(`^Overdue: task #${t.id} "Moved up" was due ${shown(10 * MIN).replace(/[()+]/g, '\\$&')}`),
       );
       // The schedules for the old due time were closed by the edit: nothing fires at 59 or 60 minutes.
       expect(await advance(61 * MIN)).toBe(0);
@@ -377,9 +382,9 @@ for (const backend of backends) {
       expect(await advance(30 * MIN + 1_000)).toBe(1);
       await waitFor(() => notices(t.id).length === 3);
       expect(notices(t.id)).toEqual([
-        `Reminder: task #${t.id} "Pushed back" is due ${at(10 * MIN)}.`,
-        `Reminder: task #${t.id} "Pushed back" is due ${at(30 * MIN)}.`,
-        `Overdue: task #${t.id} "Pushed back" was due ${at(30 * MIN)} and is still open.`,
+        `Reminder: task #${t.id} "Pushed back" is due ${shown(10 * MIN)}.`,
+        `Reminder: task #${t.id} "Pushed back" is due ${shown(30 * MIN)}.`,
+        `Overdue: task #${t.id} "Pushed back" was due ${shown(30 * MIN)} and is still open.`,
       ]);
       expect((await hub.getTask(t.id))!.history.map((e) => e.kind)).toEqual([
         'created',

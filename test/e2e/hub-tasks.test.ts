@@ -67,7 +67,7 @@ for (const backend of backends) {
       expect(m.text).toContain('@alice');
     });
 
-    it('`done <id>` from the chat travels Stream → inbox → state change → announcement, once even when re-pushed', async () => {
+    it('`done <id>` from the chat travels Stream → inbox → state change → one message in the group, once even when re-pushed', async () => {
       const { hub } = f;
       const emu = hub.emulator!;
       const task = await hub.assignTask(
@@ -84,11 +84,9 @@ for (const backend of backends) {
         });
         expect(done.history.filter((e) => e.kind === 'done')).toHaveLength(1);
         expect(done.history.at(-1)).toMatchObject({ kind: 'done', by: '李四' });
+        // Written in the task's own group, so the reply there is the announcement: one message, not two.
         await waitFor(() =>
-          emu.messages(ENG).find((m) => m.text.includes(`Task #${task.id} finished by 李四`)),
-        );
-        await waitFor(() =>
-          emu.messages(ENG).find((m) => m.text.includes(`Task #${task.id} "Write notes" is now done`)),
+          emu.messages(ENG).find((m) => m.text === `Task #${task.id} finished by 李四: Write notes`),
         );
         // The fault really re-pushed the message (so this test exercises dedupe)...
         await waitFor(() =>
@@ -99,13 +97,13 @@ for (const backend of backends) {
         );
         await new Promise((r) => setTimeout(r, 300));
         await hub.drainInbox();
-        // ...and yet one announcement, one reply, one history entry.
-        expect(emu.messages(ENG).filter((m) => m.text.includes(`Task #${task.id} finished by`))).toHaveLength(
-          1,
-        );
+        // ...and yet one message about the move (no announcement beside the reply), one history entry.
         expect(
-          emu.messages(ENG).filter((m) => m.text.includes(`Task #${task.id} "Write notes" is now done`)),
+          emu.messages(ENG).filter((m) => m.source !== 'user' && m.text.includes(`Task #${task.id} `)),
         ).toHaveLength(1);
+        expect(
+          emu.messages(ENG).filter((m) => m.text.includes(`Task #${task.id} "Write notes"`)),
+        ).toHaveLength(0);
         expect((await hub.getTask(task.id))!.history.filter((e) => e.kind === 'done')).toHaveLength(1);
       } finally {
         emu.setFaults({ stream: { repushAckedRate: 0 } });

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ZonedTime } from '../../src/hub/zoned-time.js';
 import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
 import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
 import { StoreApiTokens } from '../../src/server/store-tokens.js';
@@ -189,19 +190,28 @@ describe('dingkit events', () => {
   });
 
   it('follows live events in human form; a bad token exits 5', async () => {
-    const child = runCli(['events', '--type', 'task.s*', '--count', '1'], { env: as(tok.read) });
+    const child = runCli(['events', '--type', 'task.ch*', '--count', '1'], { env: as(tok.read) });
     let done = false;
     void child.then(() => {
       done = true;
     });
     for (let i = 0; !done && i < 100; i++) {
       hub.events.publish('task.reminded', { id: i });
-      hub.events.publish('task.synced', { id: i, todoId: `todo-${i}` });
+      hub.events.publish('task.changed', {
+        id: i,
+        state: 'done',
+        action: 'done',
+        by: 'Alice',
+        via: 'todo',
+        todoId: `todo-${i}`,
+      });
       await new Promise((r) => setTimeout(r, 200));
     }
     const r = await child;
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^\d{2}:\d{2}:\d{2} {2}task\.synced +id=(\d+) todoId=todo-\1\n$/);
+    expect(r.stdout).toMatch(
+      /^\d{2}:\d{2}:\d{2} \(UTC[+-]\d{2}:\d{2}\) {2}task\.changed +id=(\d+) state=done action=done by=Alice via=todo todoId=todo-\1\n$/,
+    );
     const bad = await runCli(['events'], { env: as('dk_not_a_real_token_xx') });
     expect(bad.code).toBe(5);
   });
@@ -243,10 +253,17 @@ describe('dingkit task', () => {
     expect(task.title).toBe('Write the report');
     expect(Date.parse(task.due) - Date.now()).toBeGreaterThan(47 * 3_600_000);
 
-    const list = await runCli(['task', 'list', '--state', 'open'], { env: as(tok.read) });
+    // Times in the hub's zone (its health report), the zone marked.
+    hub.timeZone = 'Asia/Shanghai';
+    const list = await runCli(['task', 'list', '--state', 'open'], {
+      env: as(tok.read),
+    });
     expect(list.code).toBe(0);
     expect(list.stdout.split('\n')[0]).toMatch(/^ID +STATE +PRIORITY +DUE +ASSIGNEES +TITLE$/);
     expect(list.stdout).toMatch(new RegExp(`#${task.id} +open +high .* Alice +Write the report`));
+    const due = new ZonedTime('Asia/Shanghai').formatIso(task.due);
+    expect(due).toMatch(/ \(UTC\+08:00\)$/);
+    expect(list.stdout).toContain(` ${due} `);
 
     expect((await runCli(['task', 'start', String(task.id)], { env: as(tok.send) })).stdout).toBe(
       `task #${task.id} is now in progress\n`,
@@ -255,9 +272,16 @@ describe('dingkit task', () => {
       env: as(tok.send),
     });
     expect(done.code).toBe(0);
-    const show = await runCli(['task', 'show', String(task.id)], { env: as(tok.read) });
+    hub.timeZone = 'America/New_York';
+    const show = await runCli(['task', 'show', String(task.id)], {
+      env: as(tok.read),
+    });
     expect(show.stdout).toContain('state     done');
-    expect(show.stdout).toMatch(/done +api:ci-bot: sent to board/);
+    // The operator by what it is, not as a bare api:<token>; the history's times in the zone, marked.
+    expect(show.stdout).toMatch(/done +the API \(token ci-bot\): sent to board/);
+    expect(show.stdout).toContain(`due       ${new ZonedTime('America/New_York').formatIso(task.due)}`);
+    expect(show.stdout).toMatch(/\n {4}\d{4}-\d{2}-\d{2} \d{2}:\d{2} \(UTC-0[45]:00\) {2}created /);
+    hub.timeZone = undefined;
 
     const again = await runCli(['task', 'start', String(task.id)], { env: as(tok.send) });
     expect(again.code).toBe(7);
@@ -457,7 +481,7 @@ describe('dingkit token (standalone, on the store)', () => {
     const cwd = mkdtempSync(join(dir, 'tok-lim-'));
     writeFileSync(
       join(cwd, 'dingkit.config.json'),
-      JSON.stringify({ database: { url: './data/hub.db', create: true } }),
+      JSON.stringify({ database: { url: './data/hub.db', create: true }, timeZone: 'Asia/Shanghai' }),
     );
     const args = ['token', 'create', 'ci', '--scopes', 'send', '--groups', 'ops', '--people', 'alice,bob'];
     const created = await runCli([...args, '--no-at-all', '--expires', '30d', '--json'], { cwd });
@@ -470,6 +494,11 @@ describe('dingkit token (standalone, on the store)', () => {
     const human = await runCli(['token', 'list'], { cwd });
     expect(human.stdout).toMatch(/EXPIRES +LAST USED +REVOKED +LIMITS/);
     expect(human.stdout).toMatch(/ci +send .* groups=ops people=alice,bob no-at-all/);
+    // Times in the configured zone, marked (this verb works on the store, with no hub to ask).
+    const shanghai = new ZonedTime('Asia/Shanghai');
+    expect(human.stdout).toContain(
+      `${shanghai.formatIso(c.createdAt)}  ${shanghai.formatIso(c.expiresAt)}  -`,
+    );
     const listed = await runCli(['token', 'list', '--json'], { cwd });
     const rows = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
     expect(rows[0]).toMatchObject({ name: 'ci', expiresAt: c.expiresAt, demo: false, expired: false });

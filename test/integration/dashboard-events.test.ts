@@ -24,7 +24,6 @@ const SAMPLES: { [K in HubEventName]: HubEvents[K] } = {
   'task.changed': { id: 1, state: 'in_progress', action: 'start', by: 'api:ci' },
   'task.edited': { id: 1, state: 'open', by: 'api:ci', fields: ['title'] },
   'task.todo': { id: 1, assignee: 'alice', todoId: 'todo-1' },
-  'task.synced': { id: 1, todoId: 'todo-1' },
   'task.reminded': { id: 1 },
   'task.escalated': { id: 1 },
   'file.shared': { id: 'f1', fileName: 'notes.txt', target: 'ops', channel: 'app', by: 'api:ci' },

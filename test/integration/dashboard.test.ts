@@ -25,6 +25,7 @@ let readToken = '';
 describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
   beforeAll(async () => {
     hub = new FakeHub();
+    hub.timeZone = 'Asia/Shanghai';
     const store = new MemoryApiTokenStore();
     token = (await createApiToken(store, 'dash', ['admin'])).token;
     readToken = (await createApiToken(store, 'viewer', ['read'])).token;
@@ -72,6 +73,13 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.locator('#login-form button').click();
     await page.locator('#tasks tr').first().waitFor();
     expect(await page.locator('#tasks').textContent()).toContain('Prepare the release notes');
+    // The due time (10:00Z) in the hub's zone, the zone marked; and the zone named in the header.
+    await expect.poll(() => page.locator('#tasks').textContent()).toContain('12-01 18:00 (UTC+08:00)');
+    expect(await page.locator('#tasks td.num[title]').first().getAttribute('title')).toBe(
+      '2026-12-01 18:00 (UTC+08:00)',
+    );
+    expect(await page.locator('#meta').textContent()).toContain('Asia/Shanghai');
+    expect(await page.locator('#events').textContent()).toMatch(/\d{2}:\d{2}:\d{2} \(UTC\+08:00\)/);
     expect(await page.locator('#deliveries').textContent()).toContain('ops');
     expect(await page.locator('#commands').textContent()).toContain('Alice: start #1');
     await expect.poll(() => page.locator('#live-text').textContent()).toBe('live');

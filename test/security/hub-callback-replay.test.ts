@@ -166,8 +166,9 @@ for (const backend of backends) {
       const task = (await hub.getTask(id))!;
       expect(task.state).toBe('in_progress');
       expect(task.history.filter((e) => e.kind === 'start')).toHaveLength(1);
-      // The one answer to the command went out (through the outbox as an app-robot message), and only one.
-      const answer = `Task #${id} "replay-robot" is now`;
+      // The one answer to the command went out (through the outbox as an app-robot message), and only one. Written in
+      // the task's own group, that answer is the group's announcement of the move.
+      const answer = `Task #${id} started by 李四: replay-robot`;
       await waitFor(() => hub.emulator!.messages(ENG).some((m) => m.text.startsWith(answer)), 5_000, 'reply');
       await hub.drainInbox();
       expect(hub.emulator!.messages(ENG).filter((m) => m.text.startsWith(answer))).toHaveLength(1);

@@ -378,7 +378,11 @@ for (const backend of backends) {
         { title: 'Team effort', assignees: ['alice'], group: 'ops' },
         { by: 't' },
       );
-      expect(await c.inGroup(OPS, 'bob', `done ${t.id}`)).toBe(`Task #${t.id} "Team effort" is now done.`);
+      // Written in the task's own group, the answer is the group's one announcement of the move.
+      await f.hub.emulator!.postMessage(OPS, { from: 'bob', text: `done ${t.id}`, atBot: true });
+      await waitFor(async () => (await announcements(c, t.id)).length > 0);
+      expect(await announcements(c, t.id)).toEqual([`Task #${t.id} finished by Bob Li: Team effort`]);
+      expect((await f.hub.getTask(t.id))?.state).toBe('done');
     });
 
     it('refused: the same member 1:1 (membership is not shown there), and someone writing from another group', async () => {

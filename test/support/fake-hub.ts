@@ -250,6 +250,9 @@ export class FakeHub implements HubService {
     return this.people;
   }
 
+  /** The zone `health` reports (the hub's `timeZone`); unset, none is reported. */
+  timeZone: string | undefined;
+
   async health(): Promise<HealthReport> {
     this.#record('health', []);
     const count = (s: Delivery['status']) => this.deliveries.filter((d) => d.status === s).length;
@@ -259,6 +262,7 @@ export class FakeHub implements HubService {
       store: 'sqlite',
       stream: 'off',
       queue: { queued: count('queued'), parked: count('parked'), dead: count('dead') },
+      ...(this.timeZone !== undefined ? { timeZone: this.timeZone } : {}),
     };
   }
 

@@ -7,13 +7,13 @@ describe('chat commands', () => {
   it.each([
     [' done 42', { kind: 'transition', action: 'done', taskId: 42, lang: 'en' }],
     ['@dingkit start #7', { kind: 'transition', action: 'start', taskId: 7, lang: 'en' }],
-    ['完成 12', { kind: 'transition', action: 'done', taskId: 12, lang: 'zh' }],
-    ['\u3000取消 3', { kind: 'transition', action: 'cancel', taskId: 3, lang: 'zh' }],
+    ['完成 12', { kind: 'transition', action: 'done', taskId: 12, lang: 'zh-CN' }],
+    ['\u3000取消 3', { kind: 'transition', action: 'cancel', taskId: 3, lang: 'zh-CN' }],
     ['/tasks', { kind: 'list', lang: 'en' }],
-    ['我的任务', { kind: 'list', lang: 'zh' }],
+    ['我的任务', { kind: 'list', lang: 'zh-CN' }],
     ['', { kind: 'help', lang: 'en' }],
     ['help', { kind: 'help', lang: 'en' }],
-    ['帮助', { kind: 'help', lang: 'zh' }],
+    ['帮助', { kind: 'help', lang: 'zh-CN' }],
   ])('parses %j', (text, expected) => {
     expect(parseCommand(text)).toEqual(expected);
   });
@@ -28,8 +28,8 @@ describe('chat commands', () => {
     // A Chinese @mention or a full-width space does not make an English command Chinese.
     expect(parseCommand('@张三 done 5').lang).toBe('en');
     expect(parseCommand('\u3000done 5').lang).toBe('en');
-    expect(parseCommand('完成 #5').lang).toBe('zh');
-    expect(parseCommand('这是什么').lang).toBe('zh');
+    expect(parseCommand('完成 #5').lang).toBe('zh-CN');
+    expect(parseCommand('这是什么').lang).toBe('zh-CN');
   });
 });
 

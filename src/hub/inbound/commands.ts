@@ -7,6 +7,8 @@
  *   tasks / 我的任务       help / 帮助
  */
 
+import type { Locale } from '../locale.js';
+
 type Command =
   | { kind: 'transition'; action: 'start' | 'done' | 'cancel'; taskId: number }
   | { kind: 'list' }
@@ -15,10 +17,8 @@ type Command =
 
 type ChatCommand = Command & {
   /** The language to answer in: Chinese when the command is written in Chinese (a CJK character), else English. */
-  lang: Lang;
+  lang: Locale;
 };
-
-export type Lang = 'en' | 'zh';
 
 /** CJK punctuation (not the ideographic space), ideographs (with extension A) and full-width forms. */
 const CJK = /[\u3001-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff01-\uffef]/u;
@@ -44,7 +44,7 @@ export function parseCommand(raw: string): ChatCommand {
     .replace(/@\S+/g, ' ')
     .trim()
     .replace(/^\//, '');
-  return { ...understand(text), lang: CJK.test(text) ? 'zh' : 'en' };
+  return { ...understand(text), lang: CJK.test(text) ? 'zh-CN' : 'en' };
 }
 
 function understand(text: string): Command {

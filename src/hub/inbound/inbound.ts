@@ -33,11 +33,14 @@ import type { PeopleDirectory } from '../people.js';
 import type { PersonActor } from '../service.js';
 import { isTaskAccessError, type RefuseReason } from '../tasks/access.js';
 import * as repo from '../tasks/repo.js';
-import { isFinal, type TaskState, transition } from '../tasks/state.js';
-import type { TaskService } from '../tasks/tasks.js';
+import { isFinal, isTaskMoveError, type TaskState } from '../tasks/state.js';
+import type { TaskChange, TaskService } from '../tasks/tasks.js';
+import { taskTexts } from '../tasks/texts.js';
 import { parseCommand } from './commands.js';
 import type { Inbox, InboxEntry } from './inbox.js';
 import { repliesFor } from './replies.js';
+
+type AfterCommit = (effect: () => void) => void;
 
 /** What the Todo poller (tasks/todo-poller.ts) commits when it finds a Todo done: handled like the Todo event. */
 export const TODO_POLL_EVENT = 'dingkit_todo_poll';
@@ -168,30 +171,35 @@ export class InboundService {
     return undefined;
   }
 
-  /** The inbox handler: one entry, inside the inbox transaction. */
-  handle = async (entry: InboxEntry, tx: Tx): Promise<void> => {
+  /**
+   * The inbox handler: one entry, inside the inbox transaction. Events are published through `afterCommit`, so the
+   * feed never tells of a command whose transaction then rolled back (and runs again).
+   */
+  handle = async (entry: InboxEntry, tx: Tx, afterCommit: AfterCommit = (f) => f()): Promise<void> => {
     // What people type cannot be refused with a 400: NUL is dropped and lone surrogates become U+FFFD before any of
     // it (a nick in task history, a command echoed in a reply) reaches a store that would refuse it (core/text.ts).
     const payload = storableDeep(entry.payload);
-    if (entry.topic === TOPIC_BOT_MESSAGE) return this.#botMessage(payload as BotMessage, tx);
+    if (entry.topic === TOPIC_BOT_MESSAGE) return this.#botMessage(payload as BotMessage, tx, afterCommit);
     const p = payload as { eventType?: string; data?: Record<string, unknown> } | null;
     if (p?.eventType && (p.eventType === TODO_POLL_EVENT || this.#d.todoEventTypes.includes(p.eventType))) {
-      return this.#todoEvent(p.data ?? {}, tx);
+      return this.#todoEvent(p.data ?? {}, tx, afterCommit);
     }
     // Other events are recorded in the inbox for audit; there is nothing to do with them.
   };
 
-  async #botMessage(msg: BotMessage, tx: Tx): Promise<void> {
+  async #botMessage(msg: BotMessage, tx: Tx, afterCommit: AfterCommit): Promise<void> {
     const d = this.#d;
     const text = msg.text?.content ?? '';
     const cmd = parseCommand(text);
     const say = repliesFor(cmd.lang);
+    const words = taskTexts(cmd.lang);
     // Who wrote it is DingTalk's verified senderStaffId (docs/dingtalk.md §9a), looked up in the people directory; the
     // nick and the text are the sender's to choose, so they never identify anyone.
     const person = msg.senderStaffId ? await d.people.byUserId(msg.senderStaffId, tx) : undefined;
     const by = person?.name ?? msg.senderNick ?? msg.senderStaffId ?? 'someone';
     let reply: string;
     let refused: RefuseReason | undefined;
+    let change: TaskChange | undefined;
     switch (cmd.kind) {
       case 'transition': {
         const actor: PersonActor | undefined = person && { key: person.key, group: this.#groupOf(msg) };
@@ -209,19 +217,42 @@ export class InboundService {
           reply = say.already(cmd.taskId, state);
           break;
         }
+        // Written in the task's own group: the reply is the group's announcement (one message, in the language of
+        // the command), not a second, near-identical one next to it. Only when a reply can be sent at all (an app
+        // to send it with), or the group would hear nothing.
+        const toldInGroup =
+          row.group_alias !== null &&
+          row.group_alias === this.#groupOf(msg) &&
+          this.#replyJob(msg, '') !== undefined;
         try {
-          const changed = await d.tasks.actIn(tx, cmd.taskId, cmd.action, { by, person: actor }, 'from chat');
-          reply = changed
-            ? say.moved(cmd.taskId, row.title, transition(state, cmd.action))
-            : say.already(cmd.taskId, state);
+          change = await d.tasks.actIn(
+            tx,
+            cmd.taskId,
+            cmd.action,
+            { by, person: actor },
+            { via: 'chat', toldInGroup },
+          );
+          reply = !change
+            ? say.already(cmd.taskId, state)
+            : toldInGroup
+              ? words.moved(
+                  cmd.taskId,
+                  cmd.action,
+                  d.tasks.actorName({ by, person: actor }, words),
+                  row.title,
+                  undefined,
+                )
+              : say.moved(cmd.taskId, row.title, change.state as TaskState);
         } catch (e) {
           if (isTaskAccessError(e)) {
             // Lost a race with an edit that took the sender off the task: the same answer as any refusal.
             refused = e.reason;
             reply = say.refused(cmd.taskId);
             this.#refused('chat', cmd.taskId, cmd.action, e.reason, msg.senderStaffId);
+          } else if (isTaskMoveError(e)) {
+            reply = say.cannot(cmd.taskId, words.cannotMove(e.action, e.from));
           } else {
-            reply = say.cannot(cmd.action, cmd.taskId, (e as Error).message);
+            throw e;
           }
         }
         break;
@@ -234,7 +265,11 @@ export class InboundService {
         reply = person
           ? mine.length === 0
             ? say.noOpenTasks
-            : say.openTasks(mine.slice(0, 20).map((t) => say.taskLine(t.id, t.title, t.state, t.due)))
+            : say.openTasks(
+                mine
+                  .slice(0, 20)
+                  .map((t) => say.taskLine(t.id, t.title, t.state, t.due && d.tasks.zone.formatIso(t.due))),
+              )
           : say.unknownSender;
         break;
       }
@@ -244,11 +279,15 @@ export class InboundService {
       default:
         reply = say.notUnderstood(cmd.text);
     }
-    d.events.publish('inbound.command', {
+    const command = {
       kind: cmd.kind,
       by,
       ...(cmd.kind === 'transition' ? { taskId: cmd.taskId, action: cmd.action } : {}),
       ...(refused !== undefined ? { refused } : {}),
+    };
+    afterCommit(() => {
+      d.events.publish('inbound.command', command);
+      if (change) d.events.publish('task.changed', change);
     });
     const job = this.#replyJob(msg, reply);
     if (job) {
@@ -322,7 +361,7 @@ export class InboundService {
     };
   }
 
-  async #todoEvent(data: Record<string, unknown>, tx: Tx): Promise<void> {
+  async #todoEvent(data: Record<string, unknown>, tx: Tx, afterCommit: AfterCommit): Promise<void> {
     const todoId = typeof data['taskId'] === 'string' ? data['taskId'] : undefined;
     if (!todoId || data['done'] !== true) return;
     const found = await repo.taskByTodoId(tx, todoId);
@@ -349,14 +388,13 @@ export class InboundService {
       'dingtalk',
       `Todo ${todoId} marked done`,
     );
-    await this.#d.tasks.actIn(
+    const change = await this.#d.tasks.actIn(
       tx,
       found.taskId,
       'done',
       { by: person!.name, person: { key: person!.key } },
-      'Todo marked done in DingTalk',
-      todoId,
+      { via: 'todo', fromTodo: todoId },
     );
-    this.#d.events.publish('task.synced', { id: found.taskId, todoId });
+    if (change) afterCommit(() => this.#d.events.publish('task.changed', change));
   }
 }

@@ -28,7 +28,15 @@ export interface InboxEntry {
   receivedAt: number;
 }
 
-export type InboxHandler = (entry: InboxEntry, tx: Tx) => Promise<void>;
+/**
+ * Applies one entry inside `tx`. `afterCommit` queues an effect that must only happen once the transaction has
+ * committed (publishing an event: a rolled-back entry runs again, and must not have been announced the first time).
+ */
+export type InboxHandler = (
+  entry: InboxEntry,
+  tx: Tx,
+  afterCommit: (effect: () => void) => void,
+) => Promise<void>;
 
 interface InboxOptions {
   owner?: string | undefined;
@@ -148,6 +156,7 @@ export class Inbox {
         attempts: row.attempts + 1,
         receivedAt: row.received_at,
       };
+      const effects: Array<() => void> = [];
       try {
         await this.#store.transaction(async (tx) => {
           const now = this.#now();
@@ -166,7 +175,7 @@ export class Inbox {
             .where('lease_owner', '=', this.owner)
             .executeTakeFirst();
           if (r.numUpdatedRows === 0n) throw new LeaseLost();
-          await handler(entry, tx);
+          await handler(entry, tx, (effect) => effects.push(effect));
         });
         out.handled++;
       } catch (e) {
@@ -177,6 +186,15 @@ export class Inbox {
         const final = await this.#fail(row, e);
         if (final) out.failed++;
         else out.retried++;
+        continue;
+      }
+      // Committed: now, and only now, what the handler wanted known. One failing effect does not stop the rest.
+      for (const effect of effects) {
+        try {
+          effect();
+        } catch {
+          // An effect is a notification (an event bus publish); its failure leaves the committed entry as it is.
+        }
       }
     }
     return out;

@@ -1,24 +1,27 @@
 /**
  * What the bot answers in a chat, in the sender's language (commands.ts decides: Chinese when the command was
- * written in Chinese). One table per language, so an answer cannot exist in one and be forgotten in the other.
+ * written in Chinese). One table per language (hub/locale.ts), so an answer cannot exist in one and be forgotten in
+ * the other.
  *
  * `refused` is the one answer for "no such task" and "not yours to change" (tasks/access.ts): it repeats only the
  * id the sender typed, so trying ids tells an outsider nothing about which exist or what they are called.
  */
 
+import type { Catalogue, Locale } from '../locale.js';
 import type { TaskState } from '../tasks/state.js';
-import type { Lang } from './commands.js';
 
-interface Replies {
+export interface Replies {
   help: string;
   notUnderstood(text: string): string;
   refused(id: number): string;
   unknownSender: string;
   moved(id: number, title: string, to: TaskState): string;
   already(id: number, state: TaskState): string;
-  cannot(action: string, id: number, why: string): string;
+  /** `why` is already in this language (tasks/texts.ts `cannotMove`, or a message the hub could not word). */
+  cannot(id: number, why: string): string;
   noOpenTasks: string;
   openTasks(lines: string[]): string;
+  /** `due` is already formatted in the hub's zone, with the zone marked. */
   taskLine(id: number, title: string, state: TaskState, due: string | undefined): string;
 }
 
@@ -35,22 +38,23 @@ const ZH_STATE: Record<TaskState, string> = {
   cancelled: '已取消',
 };
 
+// Both forms of every command, in both languages: a person may type either.
 const EN_HELP = [
-  'I understand:',
-  '- `tasks`: your open tasks',
-  '- `start <id>`: you are working on it',
-  '- `done <id>`: it is finished',
-  '- `cancel <id>`: it is no longer needed',
-  '- `help`: this message',
+  'I understand (English or Chinese):',
+  '- `tasks` / `我的任务`: your open tasks',
+  '- `start <id>` / `开始 <id>`: you are working on it',
+  '- `done <id>` / `完成 <id>`: it is finished',
+  '- `cancel <id>` / `取消 <id>`: it is no longer needed',
+  '- `help` / `帮助`: this message',
 ].join('\n');
 
 const ZH_HELP = [
-  '我能听懂：',
-  '- `我的任务`：你未完成的任务',
-  '- `开始 <编号>`：你开始做了',
-  '- `完成 <编号>`：已经做完',
-  '- `取消 <编号>`：不再需要',
-  '- `帮助`：显示这条说明',
+  '我能听懂（中文或英文）：',
+  '- `我的任务` / `tasks`：你未完成的任务',
+  '- `开始 <编号>` / `start <编号>`：你开始做了',
+  '- `完成 <编号>` / `done <编号>`：已经做完',
+  '- `取消 <编号>` / `cancel <编号>`：不再需要',
+  '- `帮助` / `help`：显示这条说明',
 ].join('\n');
 
 const en: Replies = {
@@ -60,7 +64,7 @@ const en: Replies = {
   unknownSender: 'I do not know you yet: ask an admin to add you to the hub’s people.',
   moved: (id, title, to) => `Task #${id} "${title}" is now ${EN_STATE[to]}.`,
   already: (id, state) => `Task #${id} is already ${EN_STATE[state]}.`,
-  cannot: (action, id, why) => `Cannot ${action} task #${id}: ${why}`,
+  cannot: (id, why) => `Cannot change task #${id}: ${why}`,
   noOpenTasks: 'You have no open tasks.',
   openTasks: (lines) => `Your open tasks:\n${lines.join('\n')}`,
   taskLine: (id, title, state, due) => `#${id} ${title} (${EN_STATE[state]}${due ? `, due ${due}` : ''})`,
@@ -73,12 +77,14 @@ const zh: Replies = {
   unknownSender: '我还不认识你：请管理员把你加入 hub 的人员名单。',
   moved: (id, title, to) => `任务 #${id}“${title}”现在${ZH_STATE[to]}。`,
   already: (id, state) => `任务 #${id} 已经${ZH_STATE[state]}。`,
-  cannot: (_action, id, why) => `无法修改任务 #${id}：${why}`,
+  cannot: (id, why) => `无法修改任务 #${id}：${why}`,
   noOpenTasks: '你没有未完成的任务。',
   openTasks: (lines) => `你未完成的任务：\n${lines.join('\n')}`,
   taskLine: (id, title, state, due) => `#${id} ${title}（${ZH_STATE[state]}${due ? `，截止 ${due}` : ''}）`,
 };
 
-export function repliesFor(lang: Lang): Replies {
-  return lang === 'zh' ? zh : en;
+export const REPLIES: Catalogue<Replies> = { en, 'zh-CN': zh };
+
+export function repliesFor(locale: Locale): Replies {
+  return REPLIES[locale];
 }

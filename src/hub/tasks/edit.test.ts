@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseDue, ZonedTime } from '../zoned-time.js';
 import {
   type CheckedPatch,
   checkPatch,
@@ -7,6 +8,7 @@ import {
   isNoopEdit,
   planEdit,
 } from './edit.js';
+import { taskTexts } from './texts.js';
 
 const groups = new Set(['ops', 'eng']);
 const check = (p: Parameters<typeof checkPatch>[0]) => checkPatch(p, (g) => groups.has(g));
@@ -125,5 +127,30 @@ describe('describeEdit', () => {
       'assignees: +Carol Wu -Bob Li',
     ]);
     expect(describeEdit(plan({ dueAt: DUE }), (k) => k)).toEqual([]);
+  });
+
+  it('words the lines in the hub’s locale, times in its zone with the offset marked', () => {
+    const zone = new ZonedTime('Asia/Shanghai');
+    const words = { texts: taskTexts('zh-CN'), time: (ms: number) => zone.format(ms) };
+    const p = plan({ dueAt: DUE + 3_600_000, group: null, add: ['carol'], description: null });
+    expect(describeEdit(p, (k) => (k === 'carol' ? '张三' : k), words)).toEqual([
+      '描述："cut the release" → 无',
+      '截止：2026-12-01 18:00 (UTC+08:00) → 2026-12-01 19:00 (UTC+08:00)',
+      '群：ops → 无',
+      '负责人：+张三',
+    ]);
+  });
+
+  it('reads a due time with the reader it is given (the hub passes its zone’s)', () => {
+    const zone = new ZonedTime('America/New_York');
+    const read = (text: string) => parseDue(text, zone);
+    expect(checkPatch({ due: '2026-07-01 09:00' }, () => true, read).dueAt).toBe(
+      Date.parse('2026-07-01T13:00:00Z'),
+    );
+    expect(() => checkPatch({ due: '2026-03-08 02:30' }, () => true, read)).toThrow(/does not exist/);
+    // Without one, only ISO times (the old contract of the pure function).
+    expect(checkPatch({ due: '2026-07-01T09:00:00-04:00' }, () => true).dueAt).toBe(
+      Date.parse('2026-07-01T13:00:00Z'),
+    );
   });
 });

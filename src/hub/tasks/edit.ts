@@ -11,6 +11,7 @@
 import { ValidationError } from '../../core/errors.js';
 import type { TodoChange } from '../dingtalk/port.js';
 import type { TaskPatch } from '../service.js';
+import { type TaskTexts, taskTexts } from './texts.js';
 
 /** A patch after its own checks: trimmed, parsed, names still unresolved. `null` = remove. */
 export interface CheckedPatch {
@@ -58,19 +59,39 @@ const DUE_SKEW_MS = 60_000;
 
 /**
  * A due time earlier than now (less the skew) is almost always a mistake (a wrong year, a zone forgotten): the
- * task would be born overdue and escalate at once. Refused unless the caller says it means it.
+ * task would be born overdue and escalate at once. Refused unless the caller says it means it. `time` words the
+ * two times for the message (the hub's zone, marked).
  */
-export function checkDueNotPast(dueAt: number, now: number, allowPastDue: boolean | undefined): void {
+export function checkDueNotPast(
+  dueAt: number,
+  now: number,
+  allowPastDue: boolean | undefined,
+  time: (ms: number) => string = (ms) => new Date(ms).toISOString(),
+): void {
   if (allowPastDue === true || dueAt >= now - DUE_SKEW_MS) return;
   throw new ValidationError(
-    `${new Date(dueAt).toISOString()} is in the past (now ${new Date(now).toISOString()}); pass allowPastDue to mean it`,
+    `${time(dueAt)} is in the past (now ${time(now)}); pass allowPastDue to mean it`,
     'due',
     { reason: 'due_in_past' },
   );
 }
 
-/** Field checks that need neither the store nor the directory. `groupExists` asks the config. */
-export function checkPatch(patch: TaskPatch, groupExists: (alias: string) => boolean): CheckedPatch {
+/** An ISO time, as the API has always taken it; the service passes one that also reads its zone's wall times. */
+function readIso(text: string): number {
+  const t = Date.parse(text);
+  if (!Number.isFinite(t)) throw new ValidationError('not an ISO time', 'due');
+  return t;
+}
+
+/**
+ * Field checks that need neither the store nor the directory. `groupExists` asks the config; `readDue` reads a due
+ * time (zoned-time.ts `parseDue` in the hub's zone) and throws a ValidationError for one it cannot read.
+ */
+export function checkPatch(
+  patch: TaskPatch,
+  groupExists: (alias: string) => boolean,
+  readDue: (text: string) => number = readIso,
+): CheckedPatch {
   if (typeof patch !== 'object' || patch === null) throw new ValidationError('an object', 'patch');
   const out: CheckedPatch = { add: [], remove: [] };
   if (patch.title !== undefined) {
@@ -88,9 +109,8 @@ export function checkPatch(patch: TaskPatch, groupExists: (alias: string) => boo
   if (patch.due !== undefined) {
     if (patch.due === null) out.dueAt = null;
     else {
-      const t = typeof patch.due === 'string' ? Date.parse(patch.due) : Number.NaN;
-      if (!Number.isFinite(t)) throw new ValidationError('not an ISO time', 'due');
-      out.dueAt = t;
+      if (typeof patch.due !== 'string') throw new ValidationError('not an ISO time', 'due');
+      out.dueAt = readDue(patch.due);
     }
   }
   if (patch.group !== undefined) {
@@ -178,32 +198,41 @@ export function isNoopEdit(plan: EditPlan): boolean {
   );
 }
 
+/** How an edit is worded: the locale's texts and the hub's zone. @default English, ISO times */
+export interface EditWords {
+  texts: TaskTexts;
+  time: (ms: number) => string;
+}
+
+const ISO_EN: EditWords = { texts: taskTexts('en'), time: (ms) => new Date(ms).toISOString() };
+
 /**
  * One line per changed field, `old → new`, for the history note and the group announcement. Long texts are
  * shortened; `name` turns a person key into the name people know.
  */
-export function describeEdit(plan: EditPlan, name: (key: string) => string): string[] {
+export function describeEdit(
+  plan: EditPlan,
+  name: (key: string) => string,
+  words: EditWords = ISO_EN,
+): string[] {
+  const { texts: t } = words;
+  const f = t.field;
+  const c = t.colon;
+  const opt = (s: string | undefined) => (s === undefined ? t.none : quote(s));
+  const time = (ms: number | undefined) => (ms === undefined ? t.none : words.time(ms));
   const lines: string[] = [];
-  if (plan.title) lines.push(`title: ${quote(plan.title.from)} → ${quote(plan.title.to)}`);
+  if (plan.title) lines.push(`${f.title}${c}${quote(plan.title.from)} → ${quote(plan.title.to)}`);
   if (plan.description)
-    lines.push(`description: ${optQuote(plan.description.from)} → ${optQuote(plan.description.to)}`);
-  if (plan.due) lines.push(`due: ${time(plan.due.from)} → ${time(plan.due.to)}`);
-  if (plan.group) lines.push(`group: ${plan.group.from ?? 'none'} → ${plan.group.to ?? 'none'}`);
+    lines.push(`${f.description}${c}${opt(plan.description.from)} → ${opt(plan.description.to)}`);
+  if (plan.due) lines.push(`${f.due}${c}${time(plan.due.from)} → ${time(plan.due.to)}`);
+  if (plan.group) lines.push(`${f.group}${c}${plan.group.from ?? t.none} → ${plan.group.to ?? t.none}`);
   if (plan.added.length > 0 || plan.removed.length > 0) {
     const parts = [...plan.added.map((k) => `+${name(k)}`), ...plan.removed.map((k) => `-${name(k)}`)];
-    lines.push(`assignees: ${parts.join(' ')}`);
+    lines.push(`${f.assignees}${c}${parts.join(' ')}`);
   }
   return lines;
 }
 
 function quote(s: string): string {
   return `"${s.length > 80 ? `${s.slice(0, 79)}…` : s}"`;
-}
-
-function optQuote(s: string | undefined): string {
-  return s === undefined ? 'none' : quote(s);
-}
-
-function time(ms: number | undefined): string {
-  return ms === undefined ? 'none' : new Date(ms).toISOString();
 }

@@ -13,8 +13,10 @@ import type { OutboxPort } from '../delivery/outbox-port.js';
 import { type MentionTarget, planMessage } from '../messages/plan.js';
 import type { PeopleDirectory } from '../people.js';
 import type { StoreFaultSink } from '../store-faults.js';
+import { ZonedTime } from '../zoned-time.js';
 import * as repo from './repo.js';
 import { isFinal, type TaskState } from './state.js';
+import { type TaskTexts, taskTexts } from './texts.js';
 
 interface SchedulerDeps {
   config: HubConfig;
@@ -30,12 +32,16 @@ interface SchedulerDeps {
 
 export class TaskScheduler {
   readonly #d: SchedulerDeps;
+  readonly #zone: ZonedTime;
+  readonly #texts: TaskTexts;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
 
   constructor(deps: SchedulerDeps) {
     this.#d = deps;
+    this.#zone = new ZonedTime(deps.config.timeZone);
+    this.#texts = taskTexts(deps.config.locale);
   }
 
   start(): void {
@@ -74,11 +80,14 @@ export class TaskScheduler {
         if (!task || isFinal(task.state as TaskState)) return false;
         const kind = s.kind === 'reminder' ? 'reminded' : 'escalated';
         await repo.addEvent(tx, s.taskId, now, kind, 'hub', undefined);
-        const due = task.due_at !== null ? new Date(Number(task.due_at)).toISOString() : 'soon';
+        // In the configured locale, the due time in the configured zone (marked): nobody asked, so nobody's
+        // language is known.
+        const words = this.#texts;
+        const due = task.due_at !== null ? this.#zone.format(Number(task.due_at)) : words.soon;
         const text =
           s.kind === 'reminder'
-            ? `Reminder: task #${task.id} "${task.title}" is due ${due}.`
-            : `Overdue: task #${task.id} "${task.title}" was due ${due} and is still ${task.state.replace('_', ' ')}.`;
+            ? words.reminder(task.id, task.title, due)
+            : words.overdue(task.id, task.title, due, task.state as TaskState);
         const jobs: Job[] = [];
         if (task.group_alias !== null && d.config.groups[task.group_alias]) {
           jobs.push(

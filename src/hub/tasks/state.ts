@@ -20,12 +20,28 @@ export function isFinal(s: TaskState): boolean {
   return s === 'done' || s === 'cancelled';
 }
 
-/** The state after `action`, or a ValidationError that says why the move is not allowed. */
+/**
+ * A move the lifecycle does not allow. The message is for the API's English callers; a chat reply words it in the
+ * sender's language from `action` and `from` (tasks/texts.ts `cannotMove`).
+ */
+export class TaskMoveError extends ValidationError {
+  override readonly name = 'TaskMoveError';
+  constructor(
+    readonly action: TaskAction,
+    readonly from: TaskState,
+  ) {
+    super(`cannot ${action} a task that is ${from.replace('_', ' ')}`, 'state');
+  }
+}
+
+export function isTaskMoveError(e: unknown): e is TaskMoveError {
+  return e instanceof TaskMoveError;
+}
+
+/** The state after `action`, or a TaskMoveError that says why the move is not allowed. */
 export function transition(from: TaskState, action: TaskAction): TaskState {
   const rule = NEXT[action];
-  if (!rule.from.includes(from)) {
-    throw new ValidationError(`cannot ${action} a task that is ${from.replace('_', ' ')}`, 'state');
-  }
+  if (!rule.from.includes(from)) throw new TaskMoveError(action, from);
   return rule.to;
 }
 

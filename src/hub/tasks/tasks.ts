@@ -13,6 +13,7 @@
 
 import type { Kysely } from 'kysely';
 import { ValidationError } from '../../core/errors.js';
+import type { HubEvents } from '../../observe/event-map.js';
 import type { EventBus } from '../../observe/events.js';
 import { IdempotencyConflictError, requestFingerprint, sameRequest } from '../../store/idempotency.js';
 import type { Store, Tx } from '../../store/open-store.js';
@@ -32,6 +33,7 @@ import {
   type TaskInput,
   type TaskPatch,
 } from '../service.js';
+import { parseDue, ZonedTime } from '../zoned-time.js';
 import {
   type AccessDecision,
   type AccessRules,
@@ -44,17 +46,30 @@ import { checkDueNotPast, checkPatch, describeEdit, isNoopEdit, planEdit } from 
 import type { Priority } from './repo.js';
 import * as repo from './repo.js';
 import { isFinal, isNoop, type TaskAction, type TaskState, transition } from './state.js';
+import { type MoveVia, type TaskTexts, taskTexts } from './texts.js';
 import { type TodoCreatedOutcome, todoCreated } from './todo-created.js';
 
 type Db = Kysely<Database>;
 
 const PRIORITY_CODE = { low: 10, normal: 20, high: 30, urgent: 40 } as const;
-const VERB: Record<TaskAction, string> = {
-  start: 'started',
-  done: 'finished',
-  cancel: 'cancelled',
-  reopen: 'reopened',
-};
+
+/** What a state move publishes once it has committed. */
+export type TaskChange = HubEvents['task.changed'];
+
+/** How a move came about, beyond who made it. */
+export interface MoveOptions {
+  /** The operator's own words, kept in the history and shown in the announcement. */
+  note?: string | undefined;
+  /** Where the move came from when not the API or CLI: worded in the history and the announcement. */
+  via?: MoveVia | undefined;
+  /** The Todo the change came from, which then needs no update. */
+  fromTodo?: string | undefined;
+  /**
+   * The caller says it in the task's group itself (a chat command written there gets its reply there), so the
+   * group is not told twice.
+   */
+  toldInGroup?: boolean | undefined;
+}
 
 interface TaskServiceDeps {
   config: HubConfig;
@@ -71,9 +86,20 @@ interface TaskServiceDeps {
 
 export class TaskService {
   readonly #d: TaskServiceDeps;
+  /** The hub's zone: due input is read in it, and announcements show times in it. */
+  readonly zone: ZonedTime;
+  /** Announcements, reminders and escalations speak the configured locale. */
+  readonly texts: TaskTexts;
 
   constructor(deps: TaskServiceDeps) {
     this.#d = deps;
+    this.zone = new ZonedTime(deps.config.timeZone);
+    this.texts = taskTexts(deps.config.locale);
+  }
+
+  /** Who acted, as people read it: a person by their directory name, an operator as "the API (token ci)". */
+  actorName(actor: Actor, texts: TaskTexts = this.texts): string {
+    return actor.person ? this.#name(actor.person.key) : texts.actor(actor.by);
   }
 
   async assign(input: TaskInput, actor: Actor): Promise<Task> {
@@ -94,9 +120,8 @@ export class TaskService {
     if (!(priority in PRIORITY_CODE)) throw new ValidationError('low, normal, high or urgent', 'priority');
     let dueAt: number | undefined;
     if (input.due !== undefined) {
-      dueAt = Date.parse(input.due);
-      if (!Number.isFinite(dueAt)) throw new ValidationError('not an ISO time', 'due');
-      checkDueNotPast(dueAt, d.now(), input.allowPastDue);
+      dueAt = parseDue(input.due, this.zone);
+      checkDueNotPast(dueAt, d.now(), input.allowPastDue, (ms) => this.zone.format(ms));
     }
     const scope = keyScopeOf(actor);
     const requestHash =
@@ -139,12 +164,12 @@ export class TaskService {
         });
         const jobs: Job[] = [];
         if (input.group !== undefined) {
-          const due = dueAt !== undefined ? `\nDue: ${new Date(dueAt).toISOString()}` : '';
+          const due = dueAt !== undefined ? this.zone.format(dueAt) : undefined;
           jobs.push(
             ...planMessage(
               {
                 group: input.group,
-                text: `New task #${taskId}: ${title}${due}\nAssigned to ${people.map((p) => `@${p.name}`).join(' ')}\nReply \`start ${taskId}\` or \`done ${taskId}\` to the bot.`,
+                text: this.texts.created(taskId, title, due, people.map((p) => `@${p.name}`).join(' ')),
                 format: 'text',
                 mention: people,
                 addKeyword: true,
@@ -237,47 +262,47 @@ export class TaskService {
     if (!decision.allowed) throw new TaskAccessError(id, decision.reason);
   }
 
-  /** A state change in its own transaction. */
+  /** A state change in its own transaction; `task.changed` is published once it has committed. */
   async act(id: number, action: TaskAction, actor: Actor, note?: string): Promise<Task> {
-    const changed = await this.#d.store.transaction((tx) => this.actIn(tx, id, action, actor, note));
-    const task = (await this.get(id))!;
-    if (changed) this.#d.events.publish('task.changed', { id, state: task.state, action, by: actor.by });
-    return task;
+    const change = await this.#d.store.transaction((tx) => this.actIn(tx, id, action, actor, { note }));
+    if (change) this.#d.events.publish('task.changed', change);
+    return (await this.get(id))!;
   }
 
   /**
    * A state change inside the caller's transaction (the inbox handler's, so the command and its effects commit
-   * with the inbox entry). Returns false when the action changes nothing (a repeated `done`).
-   * `fromTodo` names the Todo the change came from, which then needs no update.
+   * with the inbox entry). Returns the `task.changed` event for the caller to publish *after* its commit (a
+   * rolled-back change must not have been announced on the feed), or undefined when the action changes nothing
+   * (a repeated `done`).
    */
   async actIn(
     tx: Tx,
     id: number,
     action: TaskAction,
     actor: Actor,
-    note?: string,
-    fromTodo?: string,
-  ): Promise<boolean> {
+    o: MoveOptions = {},
+  ): Promise<TaskChange | undefined> {
+    const { fromTodo } = o;
+    const note = o.note ?? (o.via !== undefined ? this.texts.via[o.via] : undefined);
     const d = this.#d;
     // Locked like an edit (PostgreSQL), so a move and an edit of one task, or two moves, run one after the other.
     const row = await repo.taskRow(tx, id, d.store.dialect === 'postgres');
     await this.#check(tx, id, row, action, actor);
     if (!row) throw new ValidationError(`no task #${id}`, 'id');
     const from = row.state as Parameters<typeof transition>[0];
-    if (isNoop(from, action)) return false;
+    if (isNoop(from, action)) return undefined;
     const to = transition(from, action);
     const now = d.now();
     await repo.setState(tx, id, to, now);
     await repo.addEvent(tx, id, now, action, actor.by, note);
     if (isFinal(to)) await repo.closeSchedules(tx, id, now);
     const jobs: Job[] = [];
-    if (row.group_alias !== null && d.config.groups[row.group_alias]) {
-      const noteText = note ? ` (${note})` : '';
+    if (row.group_alias !== null && d.config.groups[row.group_alias] && !o.toldInGroup) {
       jobs.push(
         ...planMessage(
           {
             group: row.group_alias,
-            text: `Task #${id} ${VERB[action]} by ${actor.by}: ${row.title}${noteText}`,
+            text: this.texts.moved(id, action, this.actorName(actor), row.title, note),
             format: 'text',
             addKeyword: true,
             sequence: `task:${id}`,
@@ -305,7 +330,14 @@ export class TaskService {
         tx,
       );
     }
-    return true;
+    return {
+      id,
+      state: to,
+      action,
+      by: actor.by,
+      ...(o.via !== undefined ? { via: o.via } : {}),
+      ...(fromTodo !== undefined ? { todoId: fromTodo } : {}),
+    };
   }
 
   /**
@@ -316,8 +348,13 @@ export class TaskService {
    */
   async update(id: number, patch: TaskPatch, actor: Actor): Promise<Task> {
     const d = this.#d;
-    const checked = checkPatch(patch, (alias) => d.config.groups[alias] !== undefined);
-    if (typeof checked.dueAt === 'number') checkDueNotPast(checked.dueAt, d.now(), patch.allowPastDue);
+    const checked = checkPatch(
+      patch,
+      (alias) => d.config.groups[alias] !== undefined,
+      (text) => parseDue(text, this.zone),
+    );
+    if (typeof checked.dueAt === 'number')
+      checkDueNotPast(checked.dueAt, d.now(), patch.allowPastDue, (ms) => this.zone.format(ms));
     const app = defaultAppName(d.config);
     // Directory lookups (maybe network) before the transaction, which then only reads and writes the store.
     const added = await resolveUnique(d.people, checked.add, { userId: true, unionId: app !== undefined });
@@ -358,7 +395,10 @@ export class TaskService {
       const joining = added.filter((p) => plan.added.includes(p.key));
       await repo.removeAssignees(tx, id, plan.removed);
       await repo.addAssignees(tx, id, joining);
-      const lines = describeEdit(plan, (k) => this.#name(k));
+      const lines = describeEdit(plan, (k) => this.#name(k), {
+        texts: this.texts,
+        time: (ms) => this.zone.format(ms),
+      });
       const eventId = await repo.addEvent(tx, id, now, 'edited', actor.by, lines.join('; '));
       if (plan.due) {
         // Schedules follow the current due time: the old ones close (even a reminder already sent does not
@@ -370,13 +410,12 @@ export class TaskService {
       // Announced where the task now lives; a task taken out of its group says so in the old one.
       const group = after.group ?? row.group_alias ?? undefined;
       if (group !== undefined && d.config.groups[group]) {
-        const welcome =
-          joining.length > 0 ? `\nNow also assigned to ${joining.map((p) => `@${p.name}`).join(' ')}` : '';
+        const welcome = joining.length > 0 ? joining.map((p) => `@${p.name}`).join(' ') : undefined;
         jobs.push(
           ...planMessage(
             {
               group,
-              text: `Task #${id} edited by ${actor.by}: ${after.title}\n${lines.join('\n')}${welcome}`,
+              text: this.texts.edited(id, this.actorName(actor), after.title, lines, welcome),
               format: 'text',
               mention: joining,
               addKeyword: true,

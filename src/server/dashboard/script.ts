@@ -19,11 +19,10 @@ const REFRESH = {
   'task.changed': ['tasks', 'deliveries'],
   'task.edited': ['tasks', 'deliveries'],
   'task.todo': ['tasks'],
-  'task.synced': ['tasks'],
   'task.reminded': ['tasks', 'deliveries'],
   'task.escalated': ['tasks', 'deliveries'],
   'file.shared': ['deliveries'],
-  // A chat command moves a task inside the inbound transaction (no task.changed) and queues a reply.
+  // A chat command queues a reply (a move it made comes as its own task.changed).
   'inbound.command': ['tasks', 'deliveries'],
 } as const satisfies Record<HubEventName, readonly Panel[]>;
 
@@ -33,7 +32,7 @@ export const SCRIPT = `
   var EVENT_NAMES = ${JSON.stringify(EVENT_NAMES)};
   var REFRESH = ${JSON.stringify(REFRESH)};
   var KEY = 'dingkit.token';
-  var state = { token: sessionStorage.getItem(KEY), es: null, lastId: 0, events: [], commands: [], view: 'all', timers: {} };
+  var state = { token: sessionStorage.getItem(KEY), es: null, lastId: 0, events: [], commands: [], view: 'all', timers: {}, zone: null };
   var $ = function (id) { return document.getElementById(id); };
 
   function el(tag, cls, text) {
@@ -43,8 +42,36 @@ export const SCRIPT = `
     return e;
   }
   function badge(v) { return el('span', 'badge b-' + v, String(v).replace('_', ' ')); }
-  function time(ms) { var d = new Date(ms); return d.toTimeString().slice(0, 8); }
-  function short(iso) { return iso ? String(iso).slice(5, 16).replace('T', ' ') : '–'; }
+  // Times in the hub's zone (from /v1/health), always with the offset marked: 2026-12-05 18:00 (UTC+08:00).
+  function zoned(ms, withSeconds) {
+    var o = { hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', timeZoneName: 'longOffset' };
+    if (withSeconds) o.second = '2-digit';
+    if (state.zone) o.timeZone = state.zone;
+    var p = {};
+    try {
+      new Intl.DateTimeFormat('en-US', o).formatToParts(new Date(ms)).forEach(function (x) { p[x.type] = x.value; });
+    } catch (e) {
+      return new Date(ms).toISOString();
+    }
+    var off = (p.timeZoneName || 'GMT').replace('GMT', 'UTC');
+    if (off === 'UTC') off = 'UTC+00:00';
+    var hm = (p.hour === '24' ? '00' : p.hour) + ':' + p.minute + (withSeconds ? ':' + p.second : '');
+    return { date: p.year + '-' + p.month + '-' + p.day, time: hm, zone: off };
+  }
+  function time(ms) { var z = zoned(ms, true); return typeof z === 'string' ? z : z.time + ' (' + z.zone + ')'; }
+  // A time for a table cell: month, day and time, the zone on a second, smaller line (the cell stays as narrow as
+  // before); the full date in the tooltip.
+  function when(tag, iso) {
+    var box = el(tag, 'num');
+    var ms = iso ? Date.parse(iso) : NaN;
+    if (isNaN(ms)) { box.textContent = iso ? String(iso) : '–'; return box; }
+    var z = zoned(ms, false);
+    if (typeof z === 'string') { box.textContent = z; return box; }
+    box.title = z.date + ' ' + z.time + ' (' + z.zone + ')';
+    box.appendChild(document.createTextNode(z.date.slice(5) + ' ' + z.time + ' '));
+    box.appendChild(el('span', 'zone', '(' + z.zone + ')'));
+    return box;
+  }
 
   function api(path, opts) {
     opts = opts || {};
@@ -136,7 +163,13 @@ export const SCRIPT = `
 
   function loadHealth() {
     api('/v1/health').then(function (h) {
+      if (h.timeZone && h.timeZone !== state.zone) {
+        // Times drawn before the zone was known are drawn again in it.
+        state.zone = h.timeZone;
+        loadTasks(); loadDeliveries(); renderEvents(); renderCommands();
+      }
       var m = $('meta'); m.textContent = '';
+      if (h.timeZone) m.appendChild(el('span', 'pill', h.timeZone));
       m.appendChild(el('span', 'pill', 'v' + h.version));
       m.appendChild(el('span', 'pill', h.store));
       m.appendChild(el('span', 'pill', 'stream ' + h.stream));
@@ -159,7 +192,7 @@ export const SCRIPT = `
         var st = el('td'); st.appendChild(badge(t.state)); tr.appendChild(st);
         tr.appendChild(el('td', '', t.assignees.map(function (a) { return a.name; }).join(', ')));
         var pr = el('td'); pr.appendChild(badge(t.priority)); tr.appendChild(pr);
-        tr.appendChild(el('td', 'num', short(t.due)));
+        tr.appendChild(when('td', t.due));
         var acts = el('td', 'acts');
         var moves = t.state === 'open' ? ['start', 'done', 'cancel'] : t.state === 'in_progress' ? ['done', 'cancel'] : [];
         // An open task can also be renamed (PATCH); the rest of an edit is the CLI's (dingkit task edit).
@@ -193,7 +226,7 @@ export const SCRIPT = `
         tr.appendChild(el('td', '', d.target + (d.part ? ' (' + d.part.index + '/' + d.part.count + ')' : '')));
         tr.appendChild(el('td', '', d.channel));
         tr.appendChild(el('td', 'num', d.attempts));
-        var last = el('td'); last.appendChild(el('div', 'num', short(d.updatedAt)));
+        var last = el('td'); last.appendChild(when('div', d.updatedAt));
         if (d.lastError) last.appendChild(el('div', 'err', d.lastError));
         tr.appendChild(last);
         body.appendChild(tr);

@@ -36,6 +36,7 @@ th:first-child, td:first-child { padding-left:16px; } th:last-child, td:last-chi
 th { font-size:12px; color:var(--muted); font-weight:500; background:#fafbfd; position:sticky; top:0; }
 tr:last-child td { border-bottom:none; }
 td.num { color:var(--muted); font-variant-numeric: tabular-nums; white-space:nowrap; }
+.num .zone { display:block; font-size:11px; }
 .badge { display:inline-block; padding:1px 8px; border-radius:999px; font-size:12px; font-weight:500;
   background:#eef1f6; color:var(--ink); white-space:nowrap; }
 .b-open, .b-queued { background:#e6f0ff; color:#0958d9; }
