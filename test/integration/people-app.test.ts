@@ -135,7 +135,8 @@ for (const backend of sqlite) {
       const announced = await waitFor(() =>
         f.hub.emulator!.messages(ENG).find((m) => m.text.includes(`Task #${task.id} finished`)),
       );
-      expect(announced.text).toContain('李四');
+      // Named as the person (the history keeps `app:李四`, where it came from).
+      expect(announced.text).toContain(`finished by 李四: Check the backups`);
       // What went out for the task is on its page.
       const sent = await waitFor(async () => {
         const d = (await (await req('GET', `/app/api/tasks/${task.id}`, { cookie: s.cookie })).json()) as {
