@@ -23,7 +23,7 @@ export const APP_SCRIPT = `
       act_start: 'Start', act_done: 'Done', act_cancel: 'Cancel', act_reopen: 'Reopen',
       editTitle: 'Title', editDesc: 'Description', editDue: 'Due', save: 'Save', create: 'Assign',
       who: 'Assign to (search)', low: 'Low', normal: 'Normal', high: 'High', urgent: 'Urgent', noGroup: 'No group',
-      viaApp: 'web app', viaChat: 'chat', viaApi: 'API', viaCli: 'CLI', viaTodo: 'DingTalk Todo', viaHub: 'hub',
+      viaApp: 'web app', viaApi: 'API', viaCli: 'CLI', viaTodo: 'DingTalk Todo', viaHub: 'hub',
       ev_created: 'created', ev_edited: 'edited', ev_start: 'started', ev_done: 'finished', ev_cancel: 'cancelled',
       ev_reopen: 'reopened', ev_reminded: 'reminder sent', ev_escalated: 'escalated', ev_todo_synced: 'Todo synced',
       ch_robot: 'Group robot', ch_app: 'App', ch_notice: 'Work notice',
@@ -41,7 +41,7 @@ export const APP_SCRIPT = `
       act_start: '开始', act_done: '完成', act_cancel: '取消', act_reopen: '重新打开',
       editTitle: '标题', editDesc: '描述', editDue: '截止时间', save: '保存', create: '分配',
       who: '分配给（搜索）', low: '低', normal: '普通', high: '高', urgent: '紧急', noGroup: '不发群',
-      viaApp: '网页应用', viaChat: '群聊', viaApi: 'API', viaCli: '命令行', viaTodo: '钉钉待办', viaHub: '系统',
+      viaApp: '网页应用', viaApi: 'API', viaCli: '命令行', viaTodo: '钉钉待办', viaHub: '系统',
       ev_created: '创建', ev_edited: '修改', ev_start: '开始', ev_done: '完成', ev_cancel: '取消',
       ev_reopen: '重新打开', ev_reminded: '已提醒', ev_escalated: '已升级', ev_todo_synced: '待办已同步',
       ch_robot: '群机器人', ch_app: '应用', ch_notice: '工作通知',
@@ -106,7 +106,8 @@ export const APP_SCRIPT = `
     if (by === 'cli') return t('viaCli');
     if (by === 'dingtalk') return t('viaTodo');
     if (by === 'hub') return t('viaHub');
-    return by + ' · ' + t('viaChat');
+    // A person's name: a chat move says where it came from in its note ("from chat"), recorded by the hub.
+    return by;
   }
 
   function api(method, path, body) {
