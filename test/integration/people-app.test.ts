@@ -1,5 +1,5 @@
 /**
- * The people's web app end to end, in process: a real hub (SQLite) against the real emulator, its HTTP app
+ * The people's web app end to end, in process: a real hub (SQLite, and PostgreSQL when it answers) against the real emulator, its HTTP app
  * reached with `app.request`. Every sign-in uses a code the emulator issued (`POST /_emulator/users/{id}/auth-code`,
  * here `emu.authCode`) or its login page; nothing takes a userId from the "browser". Each defence is attacked the
  * way an attacker would: a spent or expired code, a foreign `state`, a tampered or expired cookie, a missing or
@@ -22,7 +22,6 @@ import {
 } from '../e2e/hub-helpers.js';
 
 const PUBLIC = 'https://hub.example.test';
-const sqlite = backends.filter((b) => b.name === 'sqlite');
 const appConfig = () =>
   testConfig({
     publicUrl: PUBLIC,
@@ -36,8 +35,8 @@ interface Call {
   body?: unknown;
 }
 
-for (const backend of sqlite) {
-  describe(`people's web app (${backend.name})`, () => {
+for (const backend of backends) {
+  describe.skipIf(backend.skip)(`people's web app (${backend.name})`, () => {
     let f: HubFixture;
     let api: HubApi;
     let skewMs = 0;
