@@ -289,6 +289,16 @@ for (const backend of backends) {
       }
     });
 
+    it('signing in again in the same browser ends the session it held before', async () => {
+      const first = await signIn('wangwu');
+      const code = f.hub.emulator!.authCode('wangwu');
+      const again = await req('POST', '/app/session/dingtalk', { body: { code }, cookie: first.cookie });
+      expect(again.status).toBe(200);
+      expect((await req('GET', '/app/api/me', { cookie: first.cookie })).status).toBe(401);
+      const id = /dk_app_session=([^;]+)/.exec(again.headers.get('set-cookie') ?? '')?.[1];
+      expect((await req('GET', '/app/api/me', { cookie: `dk_app_session=${id}` })).status).toBe(200);
+    });
+
     it('sign-out ends the session in the store: the same cookie is then 401', async () => {
       const s = await signIn('wangwu');
       expect((await req('GET', '/app/api/me', { cookie: s.cookie })).status).toBe(200);

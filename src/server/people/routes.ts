@@ -114,7 +114,10 @@ export function peopleAppRoutes(r: Hono<PeopleEnv>, d: PeopleRoutesDeps): void {
     return c.json({ corpId: info.corpId ?? null, clientId: info.clientId ?? null });
   });
 
-  const opened = (c: Context, s: { id: string; expiresAt: number }) => {
+  /** Sets the new session's cookie; a session this browser held before is ended (one sign-in, one session). */
+  const opened = async (c: Context, s: { id: string; expiresAt: number }) => {
+    const old = readCookie(c.req.header('cookie'), SESSION_COOKIE);
+    if (old) await app.closeSession(old);
     c.header(
       'set-cookie',
       cookie(SESSION_COOKIE, s.id, {
@@ -131,7 +134,7 @@ export function peopleAppRoutes(r: Hono<PeopleEnv>, d: PeopleRoutesDeps): void {
     const { code } = await readJson(c, codeBody);
     const person = await signIn(() => app.personByAuthCode(code));
     const s = await app.openSession(person, 'dingtalk');
-    opened(c, s);
+    await opened(c, s);
     return c.json({ name: person.name, operator: person.operator, csrf: csrfOf(s.id) });
   });
 
@@ -167,7 +170,7 @@ export function peopleAppRoutes(r: Hono<PeopleEnv>, d: PeopleRoutesDeps): void {
     }
     const person = await signIn(() => app.personByLoginCode(cb.code));
     const s = await app.openSession(person, 'oauth');
-    opened(c, s);
+    await opened(c, s);
     const next = Buffer.from(nextRaw ?? '', 'base64url').toString('utf8');
     return c.redirect(APP_PAGE.test(next) ? next : '/app/', 303);
   });
