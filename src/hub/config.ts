@@ -323,6 +323,13 @@ const configSchema = z
          * (§0.2), so it is off by default (0).
          */
         todoPollMs: z.number().int().min(0).default(0),
+        /**
+         * How assignees are reached in a group whose messages go through the app robot, which cannot @ anyone
+         * (docs/dingtalk.md §3.1): the group text names them, and each also gets it 1:1 from the app robot (`app`),
+         * as a work notification (`notice`, needs the app's agentId), or not at all (`none`). A group with a custom
+         * robot @mentions them for real and needs none of this.
+         */
+        mentionFallback: z.enum(['app', 'notice', 'none']).default('app'),
         /** Link in each Todo (`detailUrl`, docs/dingtalk.md §8.2); `{id}` is the task id. Default: the hub's own API. */
         detailUrl: z.string().url().optional(),
         /** Who may change a task on a person's behalf (src/hub/tasks/access.ts, docs/security.md). */
@@ -334,6 +341,7 @@ const configSchema = z
         escalateAfterMs: 0,
         pollMs: 1_000,
         todoPollMs: 0,
+        mentionFallback: 'app',
         access: { policy: 'assignees', admins: [], leads: {} },
       }),
     /** File shares (docs/dingtalk.md §6). */
@@ -510,6 +518,14 @@ export function parseConfig(
   }
   if (r.data.defaultApp && !r.data.apps[r.data.defaultApp]) {
     throw new ConfigError(`defaultApp: no app named "${r.data.defaultApp}"`);
+  }
+  if (r.data.tasks.mentionFallback === 'notice') {
+    const app = r.data.defaultApp ?? Object.keys(r.data.apps)[0];
+    if (app !== undefined && r.data.apps[app]?.agentId === undefined) {
+      throw new ConfigError(
+        `tasks.mentionFallback: "notice" needs apps.${app}.agentId (work notifications are sent by agent)`,
+      );
+    }
   }
   return r.data;
 }

@@ -22,7 +22,7 @@ import type { HubConfig } from '../config.js';
 import { type Job, todoOrderKey } from '../delivery/jobs.js';
 import type { OutboxPort } from '../delivery/outbox-port.js';
 import type { TodoCreate } from '../dingtalk/port.js';
-import { defaultAppName, planMessage } from '../messages/plan.js';
+import { defaultAppName, planGroupMentions, planMessage } from '../messages/plan.js';
 import { type PeopleDirectory, type ResolvedPerson, resolveUnique } from '../people.js';
 import {
   type Actor,
@@ -166,7 +166,7 @@ export class TaskService {
         if (input.group !== undefined) {
           const due = dueAt !== undefined ? this.zone.format(dueAt) : undefined;
           jobs.push(
-            ...planMessage(
+            ...planGroupMentions(
               {
                 group: input.group,
                 text: this.texts.created(taskId, title, due, people.map((p) => `@${p.name}`).join(' ')),
@@ -176,6 +176,7 @@ export class TaskService {
                 sequence: `task:${taskId}`,
               },
               d.config,
+              d.config.tasks.mentionFallback,
             ),
           );
         }
@@ -412,7 +413,7 @@ export class TaskService {
       if (group !== undefined && d.config.groups[group]) {
         const welcome = joining.length > 0 ? joining.map((p) => `@${p.name}`).join(' ') : undefined;
         jobs.push(
-          ...planMessage(
+          ...planGroupMentions(
             {
               group,
               text: this.texts.edited(id, this.actorName(actor), after.title, lines, welcome),
@@ -422,6 +423,7 @@ export class TaskService {
               sequence: `task:${id}`,
             },
             d.config,
+            d.config.tasks.mentionFallback,
           ),
         );
       }
