@@ -234,6 +234,44 @@ const configSchema = z
       })
       .strict()
       .default({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 1_048_576, allowedHosts: [] }),
+    /**
+     * The hub's address as DingTalk and people's phones reach it (https in production): the people's web app lives
+     * under `<publicUrl>/app`, each Todo links to `<publicUrl>/app/tasks/<id>` (docs/dingtalk.md §13.4), and
+     * DingTalk's browser login comes back to `<publicUrl>/app/login/callback` (§13.3). Absent: the address the
+     * hub listens on, which only works on this machine (`dingkit doctor` warns).
+     * @example 'https://hub.example.com'
+     */
+    publicUrl: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL')
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+    /** The people's web app (docs/people-app.md). */
+    peopleApp: z
+      .object({
+        /** How long a sign-in lasts. @default 43_200_000 (12 h) */
+        sessionTtlMs: z
+          .number()
+          .int()
+          .min(60_000)
+          .max(30 * DAY_MS)
+          .default(12 * 3_600_000),
+        /**
+         * Open Todo links on the PC client in its side panel (`pc_slide=true`, §13.4); false: in a browser tab.
+         * @default true
+         */
+        pcSlide: z.boolean().default(true),
+        /**
+         * SameSite of the session cookie. `lax` is sent on the top-level navigations DingTalk makes; if DingTalk's
+         * PC side panel frames the pages from its own site, a Lax cookie is not sent there and `none` (https only,
+         * so always `Secure`) is needed; the CSRF token and the Origin check guard changes either way.
+         * @default 'lax'
+         */
+        cookieSameSite: z.enum(['lax', 'none']).default('lax'),
+      })
+      .strict()
+      .default({ sessionTtlMs: 12 * 3_600_000, pcSlide: true, cookieSameSite: 'lax' }),
     database: z
       .object({
         url: z.string().min(1).default(DEFAULT_DATABASE_URL),

@@ -106,7 +106,7 @@ for (const backend of backends) {
         emu.todos().find((x) => x.executorIds[0] === ZHANGSAN && x.subject === 'Plan offsite 2027'),
       );
       expect(added).toMatchObject({ description: 'venue and food', dueTime: due2 });
-      expect(added.detailUrl?.appUrl).toMatch(new RegExp(`/v1/tasks/${t.id}$`));
+      expect(added.detailUrl?.appUrl).toMatch(new RegExp(`/app/tasks/${t.id}$`));
       const after = await withTodos(hub, t.id);
       expect(after.assignees.find((a) => a.name === '张三')?.todoId).toBe(added.id);
       // One announcement in the group, with a real @mention of the added member (ops has a custom robot).

@@ -507,7 +507,7 @@ export class TaskService {
           ...(f.dueAt !== undefined ? { dueTime: f.dueAt } : {}),
           executorIds: [p.unionId!],
           sourceId,
-          detailUrl: { appUrl: this.#detailUrl(taskId), pcUrl: this.#detailUrl(taskId) },
+          detailUrl: this.#detailUrl(taskId),
           priority: PRIORITY_CODE[f.priority],
         },
       },
@@ -529,8 +529,19 @@ export class TaskService {
     return this.#d.config.people[key]?.name ?? key;
   }
 
-  #detailUrl(id: number): string {
+  /**
+   * Where tapping the Todo lands (docs/dingtalk.md §8.2, §13.4): the task's page of the people's web app. The PC
+   * client opens `pcUrl`; wrapped in DingTalk's page link with `pc_slide=true` it opens in the client's side panel
+   * (config `peopleApp.pcSlide`). A configured `tasks.detailUrl` replaces both.
+   */
+  #detailUrl(id: number): { appUrl: string; pcUrl: string } {
     const t = this.#d.config.tasks.detailUrl;
-    return t ? t.replace('{id}', String(id)) : `${this.#d.publicUrl()}/v1/tasks/${id}`;
+    if (t) {
+      const url = t.replace('{id}', String(id));
+      return { appUrl: url, pcUrl: url };
+    }
+    const appUrl = `${this.#d.publicUrl()}/app/tasks/${id}`;
+    const slide = this.#d.config.peopleApp.pcSlide ? '&pc_slide=true' : '';
+    return { appUrl, pcUrl: `dingtalk://dingtalkclient/page/link?url=${encodeURIComponent(appUrl)}${slide}` };
   }
 }
