@@ -230,6 +230,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     access,
     now,
     publicUrl: () => publicUrl,
+    emulatorUrl: emulator?.url,
   });
   const messages = new MessageService({ config, outbox, people, events });
   const files = new FileService({ config, store, outbox, people, dingtalk, events, now });

@@ -55,6 +55,8 @@ interface Deps {
   access: AccessRules;
   now: () => number;
   publicUrl: () => string;
+  /** The built-in emulator's URL in demo mode. */
+  emulatorUrl?: string | undefined;
 }
 
 export class PeopleApp implements PeopleAppService {
@@ -68,10 +70,11 @@ export class PeopleApp implements PeopleAppService {
     return this.#d.publicUrl();
   }
 
-  clientInfo(): { corpId?: string | undefined; clientId?: string | undefined } {
+  clientInfo(): { corpId?: string | undefined; clientId?: string | undefined; emulatorOrigin?: string | undefined } {
     const name = defaultAppName(this.#d.config);
     const app = name === undefined ? undefined : this.#d.config.apps[name];
-    return { corpId: app?.corpId, clientId: app?.appKey };
+    const emulatorOrigin = this.#d.emulatorUrl === undefined ? undefined : new URL(this.#d.emulatorUrl).origin;
+    return { corpId: app?.corpId, clientId: app?.appKey, emulatorOrigin };
   }
 
   cookieSameSite(): 'lax' | 'none' {

@@ -239,7 +239,15 @@ export interface PeopleAppService {
   /** `<publicUrl>` without a trailing slash (config `publicUrl`, else where the hub listens). */
   publicUrl(): string;
   /** What the page needs to ask DingTalk for a 免登 code (§13.2): not secrets. */
-  clientInfo(): { corpId?: string | undefined; clientId?: string | undefined };
+  /**
+   * What the page needs to ask for a 免登 code; `emulatorOrigin` only when the hub runs on its built-in emulator,
+   * whose emulated DingTalk client hands codes to the pages in its phone frame (docs/emulator.md).
+   */
+  clientInfo(): {
+    corpId?: string | undefined;
+    clientId?: string | undefined;
+    emulatorOrigin?: string | undefined;
+  };
   /** SameSite of the session cookie (config `peopleApp.cookieSameSite`). */
   cookieSameSite(): 'lax' | 'none';
   /**

@@ -19,16 +19,24 @@ const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'u
 /** DingTalk's hosts that may frame the pages (its PC client's side panel, §13.1). */
 export const DINGTALK_FRAME_ANCESTORS = ['https://*.dingtalk.com'];
 
-export const APP_CSP = [
-  "default-src 'none'",
-  `script-src 'self' ${sha256(APP_SCRIPT)}`,
-  `style-src ${sha256(APP_STYLE)}`,
-  "connect-src 'self'",
-  "img-src 'self' data:",
-  "base-uri 'none'",
-  "form-action 'self'",
-  `frame-ancestors 'self' ${DINGTALK_FRAME_ANCESTORS.join(' ')}`,
-].join('; ');
+/**
+ * The pages' policy. `framedBy`: one more origin that may frame them, the built-in emulator's in demo mode (its
+ * emulated DingTalk client opens them in a phone frame, as DingTalk's container does).
+ */
+export function appCsp(framedBy?: string): string {
+  return [
+    "default-src 'none'",
+    `script-src 'self' ${sha256(APP_SCRIPT)}`,
+    `style-src ${sha256(APP_STYLE)}`,
+    "connect-src 'self'",
+    "img-src 'self' data:",
+    "base-uri 'none'",
+    "form-action 'self'",
+    `frame-ancestors 'self' ${[...DINGTALK_FRAME_ANCESTORS, ...(framedBy ? [framedBy] : [])].join(' ')}`,
+  ].join('; ');
+}
+
+export const APP_CSP = appCsp();
 
 export type Lang = 'zh' | 'en';
 

@@ -33,7 +33,7 @@ import { createTaskBody, taskActionSchema, taskIdParam, updateTaskBody } from '.
 import { readJson, readOptionalJson, readParam, readQuery } from '../http-input.js';
 import type { SseOptions, SseStreams } from '../sse.js';
 import { jsapiBundle } from './jsapi.js';
-import { APP_CSP, appHtml, pickLanguage } from './page.js';
+import { appCsp, appHtml, pickLanguage } from './page.js';
 import {
   checkOrigin,
   cookie,
@@ -92,7 +92,7 @@ export function peopleAppRoutes(r: Hono<PeopleEnv>, d: PeopleRoutesDeps): void {
   // The page: one shell, no data in it. Its script asks /app/api/me and signs in when needed.
   const page = (c: Context) =>
     c.html(appHtml(pickLanguage(c.req.header('accept-language'))), 200, {
-      'content-security-policy': APP_CSP,
+      'content-security-policy': appCsp(app.clientInfo().emulatorOrigin),
       'referrer-policy': 'no-referrer',
       'cache-control': 'no-store',
     });
@@ -111,7 +111,11 @@ export function peopleAppRoutes(r: Hono<PeopleEnv>, d: PeopleRoutesDeps): void {
   // What the page needs to ask DingTalk for a 免登 code (§13.2): the corpId and the app's key, neither a secret.
   r.get('/app/api/client', (c) => {
     const info = app.clientInfo();
-    return c.json({ corpId: info.corpId ?? null, clientId: info.clientId ?? null });
+    return c.json({
+      corpId: info.corpId ?? null,
+      clientId: info.clientId ?? null,
+      emulatorOrigin: info.emulatorOrigin ?? null,
+    });
   });
 
   /** Sets the new session's cookie; a session this browser held before is ended (one sign-in, one session). */

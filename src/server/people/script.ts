@@ -4,8 +4,10 @@
  * "${" of its own (it is a template literal; a test parses it as the browser will).
  *
  * Flow: `GET /app/api/me`; without a session, inside DingTalk (`dingkitJsapi.platform` is not `notInDingTalk`) it
- * asks the container for a 免登 code and posts it to `/app/session/dingtalk`; outside it offers "Sign in with
- * DingTalk" (`/app/login`). Changes carry the session's CSRF token in `x-csrf-token`. Times are shown in the
+ * asks the container for a 免登 code and posts it to `/app/session/dingtalk`; in the phone frame of the built-in
+ * emulator's DingTalk client (demo mode: `/app/api/client` names the emulator's origin) it asks that client instead,
+ * by `postMessage`, and takes an answer from that origin only; outside it offers "Sign in with DingTalk"
+ * (`/app/login`). Changes carry the session's CSRF token in `x-csrf-token`. Times are shown in the
  * browser's time zone, with the zone named.
  */
 
@@ -343,7 +345,7 @@ export const APP_SCRIPT = `
   function follow() {
     if (source || typeof EventSource === 'undefined') return;
     source = new EventSource('/app/api/events');
-    ['task.created', 'task.changed', 'task.edited', 'task.todo', 'task.synced', 'task.reminded', 'task.escalated']
+    ['task.created', 'task.changed', 'task.edited', 'task.todo', 'task.reminded', 'task.escalated']
       .forEach(function (name) {
         source.addEventListener(name, function (m) {
           var id = null;
@@ -362,19 +364,55 @@ export const APP_SCRIPT = `
     return api('GET', '/app/api/me').then(function (r) {
       if (r.status === 200) return signedIn(r.body);
       var jsapi = window.dingkitJsapi;
-      var platform = jsapi ? jsapi.platform : 'notInDingTalk';
-      if (!jsapi || platform === 'notInDingTalk') return showSignin('');
+      var inside = !!jsapi && jsapi.platform !== 'notInDingTalk';
       return api('GET', '/app/api/client').then(function (c) {
-        return jsapi.requestAuthCode({ corpId: c.body.corpId || '', clientId: c.body.clientId || '' });
-      }).then(function (got) {
-        return api('POST', '/app/session/dingtalk', { code: got.code });
-      }).then(function (s) {
-        if (s.status !== 200) return showSignin(t('signinFailed') + ' (' + reason(s) + ')');
-        return api('GET', '/app/api/me').then(function (m) {
-          if (m.status === 200) return signedIn(m.body);
-          return showSignin(t('signinFailed'));
-        });
+        var info = c.body || {};
+        // In the built-in emulator's DingTalk client (demo mode) the page sits in its phone frame, and the client
+        // plays the container's part: it hands out the 免登 code (docs/emulator.md).
+        var framed = !inside && !!info.emulatorOrigin && window.parent !== window;
+        if (!inside && !framed) return showSignin('');
+        var asked = inside
+          ? jsapi.requestAuthCode({ corpId: info.corpId || '', clientId: info.clientId || '' })
+          : emulatorCode(info);
+        return asked.then(function (got) {
+          return api('POST', '/app/session/dingtalk', { code: got.code });
+        }).then(afterSession);
       }).catch(function () { showSignin(t('signinFailed')); });
+    });
+  }
+
+  /** A 免登 code from the emulated client around this frame: asked of the parent, answered only by its origin. */
+  function emulatorCode(info) {
+    return new Promise(function (resolve, reject) {
+      var timer = setTimeout(function () { done(); reject(new Error('no answer')); }, 5000);
+      function done() {
+        clearTimeout(timer);
+        window.removeEventListener('message', onMessage);
+      }
+      function onMessage(ev) {
+        if (ev.source !== window.parent || ev.origin !== info.emulatorOrigin) return;
+        var d = ev.data || {};
+        if (d.type === 'dingkit-emulator:authCode' && typeof d.code === 'string') {
+          done();
+          resolve({ code: d.code });
+        } else if (d.type === 'dingkit-emulator:authCodeError') {
+          done();
+          reject(new Error(String(d.reason)));
+        }
+      }
+      window.addEventListener('message', onMessage);
+      window.parent.postMessage(
+        { type: 'dingkit-emulator:requestAuthCode', corpId: info.corpId || '', clientId: info.clientId || '' },
+        info.emulatorOrigin
+      );
+    });
+  }
+
+  function afterSession(s) {
+    if (s.status !== 200) return showSignin(t('signinFailed') + ' (' + reason(s) + ')');
+    return api('GET', '/app/api/me').then(function (m) {
+      if (m.status === 200) return signedIn(m.body);
+      return showSignin(t('signinFailed'));
     });
   }
 
