@@ -75,6 +75,9 @@ export type TokenCheck = { ok: true; app: AppDef } | { ok: false; reason: 'unkno
 
 const HEX = '0123456789abcdef';
 
+/** Bytes of uploaded media kept for downloads (the oldest go first). */
+export const MEDIA_BYTES_CAP = 256 * 1024 * 1024;
+
 export class EmulatorState {
   readonly limits: ResolvedLimits;
   readonly now: () => number;
@@ -103,6 +106,12 @@ export class EmulatorState {
   readonly noticeDay = new Map<string, { count: number; hashes: Set<string> }>();
   readonly noticeTasks = new Map<number, { appKey: string; at: number; records: NoticeRecord[] }>();
   readonly media = new Map<string, MediaRecord>();
+  /**
+   * The bytes of uploaded media, so the emulated client can offer a file message's download. Kept in memory only
+   * (never saved), the oldest dropped once `MEDIA_BYTES_CAP` is passed.
+   */
+  readonly mediaBytes = new Map<string, Buffer>();
+  #mediaBytesTotal = 0;
   /** downloadCode → bytes of files and pictures people sent to a robot (§9a, §3.1). */
   readonly downloads = new Map<string, Download>();
   readonly todos = new Map<string, TodoRecord>();
@@ -192,6 +201,8 @@ export class EmulatorState {
     this.noticeDay.clear();
     this.noticeTasks.clear();
     this.media.clear();
+    this.mediaBytes.clear();
+    this.#mediaBytesTotal = 0;
     this.downloads.clear();
     this.todos.clear();
     this.todoSources.clear();
@@ -329,6 +340,16 @@ export class EmulatorState {
       byKey.push(m);
     }
     return m;
+  }
+
+  keepMediaBytes(mediaId: string, bytes: Buffer): void {
+    this.mediaBytes.set(mediaId, bytes);
+    this.#mediaBytesTotal += bytes.length;
+    for (const [id, b] of this.mediaBytes) {
+      if (this.#mediaBytesTotal <= MEDIA_BYTES_CAP || id === mediaId) break;
+      this.mediaBytes.delete(id);
+      this.#mediaBytesTotal -= b.length;
+    }
   }
 
   logRequest(r: RequestRecord): void {
