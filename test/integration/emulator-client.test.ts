@@ -333,7 +333,7 @@ describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', () => 
     expect(foreign).toBeDefined();
     expect(await foreign!.locator('#got').textContent()).toBe('none');
     expect(issued).toEqual(['alice']);
-    expect(await page.locator('#phone').boundingBox()).toMatchObject({ width: 390 });
+    expect(await page.locator('#phone-frame').boundingBox()).toMatchObject({ width: 390 });
     await shot(page, 'todo-frame-1280');
     await page.locator('#phone-close').click();
 

@@ -129,7 +129,8 @@ a { color: #3370ff; overflow-wrap: anywhere; }
   .chat, .todos, .work { grid-column: 2; grid-row: 1 / span 2; }
   .shell.tab-todos .list, .shell.tab-work .list { display: block; }
   .back { display: none; }
-  .phone { inset: auto 1.5rem 1rem auto; top: 3.6rem; width: 390px; height: min(844px, calc(100vh - 4.6rem));
+  /* A phone: the page inside gets 390 px of width and up to 844 px of height (less on a short window). */
+  .phone { inset: auto 1.5rem 1rem auto; top: 3.6rem; width: 410px; height: min(calc(844px + 2.7rem + 20px), calc(100vh - 4.6rem));
     border: 10px solid #1f2329; border-radius: 28px; overflow: hidden; box-shadow: 0 8px 30px rgba(0,0,0,.25); }
 }
 `;
