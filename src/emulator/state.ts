@@ -112,6 +112,7 @@ export class EmulatorState {
    */
   readonly mediaBytes = new Map<string, Buffer>();
   #mediaBytesTotal = 0;
+  readonly #mediaBytesCap: number;
   /** downloadCode → bytes of files and pictures people sent to a robot (§9a, §3.1). */
   readonly downloads = new Map<string, Download>();
   readonly todos = new Map<string, TodoRecord>();
@@ -132,12 +133,20 @@ export class EmulatorState {
 
   constructor(
     fixture: EmulatorFixture,
-    opts: { limits?: EmulatorLimits; now?: () => number; seed?: number; requestLogSize?: number },
+    opts: {
+      limits?: EmulatorLimits;
+      now?: () => number;
+      seed?: number;
+      requestLogSize?: number;
+      /** Bytes of uploaded media kept for downloads. @default MEDIA_BYTES_CAP */
+      mediaBytesCap?: number;
+    },
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...stripUndefined(opts.limits ?? {}) };
     this.now = opts.now ?? Date.now;
     this.#random = seededRandom(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
     this.requestLogSize = opts.requestLogSize ?? 100_000;
+    this.#mediaBytesCap = opts.mediaBytesCap ?? MEDIA_BYTES_CAP;
     this.org = structuredClone(fixture.org);
     this.signIn = new SignInState({ now: this.now, hex: (n) => this.hex(n), limits: this.limits });
     this.#index();
@@ -346,7 +355,7 @@ export class EmulatorState {
     this.mediaBytes.set(mediaId, bytes);
     this.#mediaBytesTotal += bytes.length;
     for (const [id, b] of this.mediaBytes) {
-      if (this.#mediaBytesTotal <= MEDIA_BYTES_CAP || id === mediaId) break;
+      if (this.#mediaBytesTotal <= this.#mediaBytesCap || id === mediaId) break;
       this.mediaBytes.delete(id);
       this.#mediaBytesTotal -= b.length;
     }

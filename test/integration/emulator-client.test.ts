@@ -19,7 +19,15 @@ import type { DingTalk } from '../../src/client.js';
 import { DEMO_CORP_ID, type Emulator } from '../../src/emulator/index.js';
 import type { RunningHub } from '../../src/hub/hub.js';
 import { parseCardAction, StreamClient } from '../../src/stream/index.js';
-import { backends, type HubFixture, OPS, startTestHub, testConfig, waitFor } from '../e2e/hub-helpers.js';
+import {
+  backends,
+  type HubFixture,
+  OPS,
+  PRODUCT,
+  startTestHub,
+  testConfig,
+  waitFor,
+} from '../e2e/hub-helpers.js';
 import { chromiumOrSkip, launchChromium } from '../support/browser.js';
 import { APP, clientFor } from './api-support.js';
 
@@ -148,6 +156,27 @@ describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', () => 
       }),
     });
     expect(((await r.json()) as { errcode: number }).errcode).toBe(0);
+    // An action card whose button opens a loopback page (it opens in the phone frame) and one that opens elsewhere.
+    const card = await fetch(emu.webhookUrl('news'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        msgtype: 'actionCard',
+        actionCard: {
+          title: '发布通知 notice',
+          text: '## 2.0 已发布\n请查看 *发布说明*',
+          btnOrientation: '1',
+          btns: [
+            {
+              title: '打开应用',
+              actionURL: `dingtalk://dingtalkclient/page/link?url=${encodeURIComponent(`${peopleOrigin}/app/`)}&pc_slide=true`,
+            },
+            { title: '外部链接', actionURL: 'https://example.invalid/notes' },
+          ],
+        },
+      }),
+    });
+    expect(((await card.json()) as { errcode: number }).errcode).toBe(0);
     await dt.card.createAndDeliver({
       cardTemplateId: 'dingkit.approval',
       outTrackId: 'card-approve-1',
@@ -289,6 +318,24 @@ describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', () => 
     await page.close();
   });
 
+  it("an action card's button opens its page: a dingtalk:// page link opens the page it carries in the phone frame", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    await choose(page, 'alice');
+    await page.locator(`#chats button[data-conv="g:${PRODUCT}"]`).click();
+    const card = page.locator('#messages li', { hasText: '发布通知 notice' });
+    await card.waitFor();
+    expect(await card.locator('h2').textContent()).toBe('2.0 已发布');
+    expect(await card.locator('em').textContent()).toBe('发布说明');
+    await card.locator('button', { hasText: '打开应用' }).click();
+    const frame = page.frameLocator('#phone-frame');
+    await expect
+      .poll(() => frame.locator('#result').textContent(), { timeout: 10_000 })
+      .toContain('"userId":"alice"');
+    expect(await page.locator('#phone-origin').textContent()).toBe(peopleOrigin);
+    await shot(page, 'action-card-1280');
+    await page.close();
+  });
+
   it('shows the 1:1 chat with the bot and the work notices', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     await choose(page, 'alice');
@@ -363,6 +410,13 @@ describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', () => 
     await page.locator('.tab[data-tab="todos"]').click();
     await page.locator('#todo-list li').first().waitFor();
     await shot(page, 'todos-390');
+    // The English switch, remembered in the page.
+    await page.locator('#lang').click();
+    expect(await page.locator('.tab[data-tab="todos"]').textContent()).toBe('Todos');
+    await page.locator('.tab[data-tab="chats"]').click();
+    await shot(page, 'chats-en-390');
+    await page.reload();
+    await expect.poll(() => page.locator('.tab[data-tab="chats"]').textContent()).toBe('Chats');
     await page.close();
   });
 });

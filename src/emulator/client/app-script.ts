@@ -447,6 +447,17 @@ export const CLIENT_APP = `
   });
 
   // ---- drawing ----
+  // The chat list's one-line preview, as DingTalk shows it: a card's or markdown's title, a file's name.
+  function preview(m) {
+    if (m.recalled) return t('recalled');
+    if (m.card) return '[' + t('card') + '] ' + (str(obj(m.card.params).title) || '');
+    if (m.file) return '[' + t('file') + '] ' + str(m.file.name);
+    var c = obj(m.content);
+    var o = obj(c[m.type]);
+    var title = str(o.title) || (m.type.indexOf('sample') === 0 && m.type !== 'sampleText' ? str(c.title) : '');
+    return title ? '[' + title + ']' : (m.text || m.type);
+  }
+
   function chatEntries() {
     var v = st.view;
     var out = [];
@@ -469,7 +480,7 @@ export const CLIENT_APP = `
       b.appendChild(avatar(c.name, c.kind));
       var meta = el('span', 'meta');
       meta.appendChild(el('div', 'name', c.name));
-      var last = c.last ? ((c.last.from ? c.last.from.name : (c.last.robot || '')) + ': ' + (c.last.text || c.last.type)) : (c.notice ? time(c.notice.at) : c.sub);
+      var last = c.last ? ((c.last.from ? c.last.from.name : (c.last.robot || '')) + ': ' + preview(c.last)) : (c.notice ? time(c.notice.at) : c.sub);
       meta.appendChild(el('div', 'last', last));
       b.appendChild(meta);
       b.addEventListener('click', function () { st.conv = c.id; st.drawn = ''; layout(); draw(); });

@@ -183,3 +183,18 @@ describe('clientView', () => {
     expect(clientView(s, 'zhangsan').todos).toEqual([]);
   });
 });
+
+describe('media bytes for downloads', () => {
+  it('keeps the newest under the cap, dropping the oldest first (the newest even when alone over it)', () => {
+    const s = new EmulatorState(demoOrg(), { seed: 1, mediaBytesCap: 10 });
+    s.keepMediaBytes('@a', Buffer.alloc(4));
+    s.keepMediaBytes('@b', Buffer.alloc(4));
+    expect([...s.mediaBytes.keys()]).toEqual(['@a', '@b']);
+    s.keepMediaBytes('@c', Buffer.alloc(4));
+    expect([...s.mediaBytes.keys()]).toEqual(['@b', '@c']);
+    s.keepMediaBytes('@big', Buffer.alloc(20));
+    expect([...s.mediaBytes.keys()]).toEqual(['@big']);
+    s.reset();
+    expect(s.mediaBytes.size).toBe(0);
+  });
+});
