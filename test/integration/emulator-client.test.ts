@@ -216,9 +216,14 @@ describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', () => 
     await page.goto(`${emu.url}/_emulator/client/`);
     await shot(page, 'choose-1280');
     await page.locator('#people button[data-user="alice"]').click();
+    // Unread until opened; opening reads them, as the app robot's read status sees (§3.1).
+    const unread = Number(await page.locator(`#chats button[data-conv="g:${OPS}"] .unread`).textContent());
+    expect(unread).toBe(emu.messages(OPS).filter((m) => !m.readBy.includes('alice')).length);
+    expect(unread).toBeGreaterThan(0);
     await page.locator(`#chats button[data-conv="g:${OPS}"]`).click();
     const alert = page.locator('#messages li', { hasText: '磁盘告警' });
     await alert.waitFor();
+    await waitFor(() => (emu.messages(OPS).every((m) => m.readBy.includes('alice')) ? true : undefined));
     expect(await alert.locator('h3').textContent()).toBe('磁盘告警 Disk');
     expect(await alert.locator('strong').first().textContent()).toBe('db-1');
     const aliceAt = alert.locator('.mention[data-user="alice"]');

@@ -462,9 +462,9 @@ export const CLIENT_APP = `
     var v = st.view;
     var out = [];
     v.groups.forEach(function (g) {
-      out.push({ id: 'g:' + g.id, name: g.name, sub: g.members.length + ' ' + t('members'), last: g.messages[g.messages.length - 1], kind: '' });
+      out.push({ id: 'g:' + g.id, name: g.name, sub: g.members.length + ' ' + t('members'), last: g.messages[g.messages.length - 1], kind: '', unread: unread(g.messages) });
     });
-    if (v.direct) out.push({ id: 'oto', name: v.direct.bot.name, sub: t('bot'), last: v.direct.messages[v.direct.messages.length - 1], kind: 'bot' });
+    if (v.direct) out.push({ id: 'oto', name: v.direct.bot.name, sub: t('bot'), last: v.direct.messages[v.direct.messages.length - 1], kind: 'bot', unread: unread(v.direct.messages) });
     out.push({ id: 'notices', name: t('notices'), sub: '', last: null, notice: v.notices[v.notices.length - 1], kind: 'notice' });
     return out;
   }
@@ -483,6 +483,7 @@ export const CLIENT_APP = `
       var last = c.last ? ((c.last.from ? c.last.from.name : (c.last.robot || '')) + ': ' + preview(c.last)) : (c.notice ? time(c.notice.at) : c.sub);
       meta.appendChild(el('div', 'last', last));
       b.appendChild(meta);
+      if (c.unread && st.conv !== c.id) b.appendChild(el('span', 'unread', c.unread > 99 ? '99+' : String(c.unread)));
       b.addEventListener('click', function () { st.conv = c.id; st.drawn = ''; layout(); draw(); });
       li.appendChild(b);
       ul.appendChild(li);
@@ -572,6 +573,21 @@ export const CLIENT_APP = `
     }
     if (nearBottom || st.drawn !== st.conv) list.scrollTop = list.scrollHeight;
     st.drawn = st.conv;
+    markRead(items);
+  }
+
+  // Opening a chat reads its messages, as DingTalk does: the app robot's read status (§3.1) sees it.
+  var reading = {};
+  function markRead(items) {
+    if (!me() || document.hidden) return;
+    items.forEach(function (m) {
+      if (m.read || reading[m.seq]) return;
+      reading[m.seq] = true;
+      api('POST', '/_emulator/messages/' + m.seq + '/read', { by: me().userId });
+    });
+  }
+  function unread(list) {
+    return list.filter(function (m) { return !m.read; }).length;
   }
 
   function drawTodos() {

@@ -51,7 +51,8 @@ a { color: #3370ff; overflow-wrap: anywhere; }
 .chats .meta { flex: 1; min-width: 0; }
 .chats .name { font-weight: 500; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .chats .last { color: #8f959e; font-size: .8rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.chats .count { color: #8f959e; font-size: .75rem; }
+.chats .unread { flex: none; min-width: 1.3rem; height: 1.3rem; padding: 0 .35rem; border-radius: .65rem;
+  background: #f54a45; color: #fff; font-size: .75rem; line-height: 1.3rem; text-align: center; }
 
 .chat { display: flex; flex-direction: column; overflow: hidden; background: #f2f3f5; }
 .chat-head { display: flex; align-items: center; gap: .25rem; padding: .4rem .5rem; background: #fff;

@@ -52,6 +52,8 @@ export interface ViewMessage {
   atUserIds: string[];
   isAtAll: boolean;
   recalled: boolean;
+  /** Whether this person has read it (drives the app robot's read status, docs/dingtalk.md §3.1). */
+  read: boolean;
   file?: ViewFile;
   card?: ViewCard;
 }
@@ -186,6 +188,7 @@ function messageView(state: EmulatorState, m: MessageRecord, me: string): ViewMe
     atUserIds: m.atUserIds,
     isAtAll: m.isAtAll,
     recalled: m.recalled === true,
+    read: m.readBy.includes(me),
     ...(file ? { file } : {}),
     ...(card ? { card } : {}),
   };
