@@ -197,7 +197,7 @@ describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', () => 
     );
     await dt.notice.send({
       userIds: ['alice'],
-      message: noticeMessage.markdown('周报', '## 本周\n- 完成 **2.0**'),
+      message: noticeMessage.markdown('周报', '## 本周\n- 完成 **2.0**\n\n1. 写说明\n2. 发布'),
     });
     await waitFor(() => emu.messages(OPS).find((m) => m.type === 'sampleFile'));
     browser = await launchChromium();
@@ -235,6 +235,7 @@ describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', () => 
     // The file message: name, size, and a download that gives the bytes.
     const file = page.locator('#messages .bubble.file', { hasText: '发布清单.pdf' });
     await file.waitFor();
+    expect(await file.locator('.sub').first().textContent()).toBe('18 B');
     const href = await file.locator('a').getAttribute('href');
     const got = await page.evaluate((u) => fetch(u).then((r) => r.text()), href!);
     expect(got).toBe('%PDF-1.4 checklist');
@@ -356,6 +357,8 @@ describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', () => 
     const notice = page.locator('#messages li[data-notice]', { hasText: '本周' });
     await notice.waitFor();
     expect(await notice.locator('h2').textContent()).toBe('本周');
+    expect(await notice.locator('ul li').textContent()).toBe('完成 2.0');
+    expect(await notice.locator('ol li').allTextContents()).toEqual(['写说明', '发布']);
     await page.close();
   });
 
@@ -422,6 +425,16 @@ describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', () => 
     await shot(page, 'chats-en-390');
     await page.reload();
     await expect.poll(() => page.locator('.tab[data-tab="chats"]').textContent()).toBe('Chats');
+    // Usable at 360 px: no view scrolls sideways.
+    await page.setViewportSize({ width: 360, height: 740 });
+    for (const tab of ['chats', 'todos', 'work']) {
+      await page.locator(`.tab[data-tab="${tab}"]`).click();
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
+    }
+    await page.locator('#who').click();
+    await page.locator('#people button').first().waitFor();
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
+    await shot(page, 'choose-360');
     await page.close();
   });
 });
