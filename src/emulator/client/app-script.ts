@@ -697,7 +697,8 @@ export const CLIENT_APP = `
     var v = st.view;
     if (!v) return;
     $('org').textContent = v.org.name;
-    $('who').textContent = me() ? me().name : t('pickTitle');
+    $('who').textContent = me() ? me().name : '';
+    $('who').classList.toggle('hidden', !me());
     $('who').title = t('switchUser');
     layout();
     if (!me()) { drawPick(); return; }
