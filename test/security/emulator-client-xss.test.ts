@@ -16,8 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noticeMessage } from '../../src/api/notice/notice-messages.js';
 import { DEMO_CORP_ID, demoOrg, type Emulator, startEmulator } from '../../src/emulator/index.js';
 import { APP, clientFor, ENG } from '../integration/api-support.js';
-import { waitFor } from '../support/wait-for.js';
 import { chromiumOrSkip, launchChromium } from '../support/browser.js';
+import { waitFor } from '../support/wait-for.js';
 
 const hasChromium = chromiumOrSkip('emulated client XSS test');
 
@@ -32,7 +32,12 @@ let evilOrigin = '';
 
 function fixture() {
   const f = demoOrg();
-  f.org.users.push({ userId: 'mallory', unionId: 'unionMallory00006', mobile: '13800000006', name: EVIL_NAME });
+  f.org.users.push({
+    userId: 'mallory',
+    unionId: 'unionMallory00006',
+    mobile: '13800000006',
+    name: EVIL_NAME,
+  });
   const eng = f.org.groups[0]!;
   eng.name = EVIL_GROUP;
   eng.members.push('mallory');
@@ -80,7 +85,10 @@ async function pwned(page: Page): Promise<unknown> {
 describe.skipIf(!hasChromium)('the emulated client against planted markup and foreign pages', () => {
   beforeAll(async () => {
     emu = await startEmulator({ port: 0, fixture: fixture() });
-    await webhook({ msgtype: 'text', text: { content: `x <svg onload="window.__pwned='text'"></svg> ${IMG('text')}` } });
+    await webhook({
+      msgtype: 'text',
+      text: { content: `x <svg onload="window.__pwned='text'"></svg> ${IMG('text')}` },
+    });
     await webhook({
       msgtype: 'markdown',
       markdown: {
@@ -106,7 +114,10 @@ describe.skipIf(!hasChromium)('the emulated client against planted markup and fo
     emu.postDirect('mallory', {
       file: { contentBase64: Buffer.from('x').toString('base64'), fileName: `${IMG('file')}.pdf` },
     });
-    await dt.notice.send({ userIds: ['mallory'], message: noticeMessage.markdown('x', `${IMG('notice')} **n**`) });
+    await dt.notice.send({
+      userIds: ['mallory'],
+      message: noticeMessage.markdown('x', `${IMG('notice')} **n**`),
+    });
 
     evil = createServer((_req, res) => {
       res.setHeader('content-type', 'text/html;charset=utf-8');
