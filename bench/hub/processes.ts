@@ -2,7 +2,7 @@
  * Hub throughput and enqueue latency with real hub processes: SQLite and
  * PostgreSQL, 1 and 2 processes on one store, one table.
  *
- *   node --import tsx bench/hub/processes.ts [messages=5000] [concurrency=16] [workers=8] [cases=all]
+ *   node --import tsx bench/hub/processes.ts [messages=5000] [concurrency=16] [workers=default] [cases=all]
  *
  * `cases` is a comma list of `sqlite`, `postgres` (default both; PostgreSQL is skipped when
  * `DINGKIT_TEST_PG_URL` does not answer).
@@ -52,7 +52,11 @@ import { dropPgStore, PG_URL, pct, pgUp } from '../support.js';
 
 const N = Number(process.argv[2] ?? 5_000);
 const CONCURRENCY = Number(process.argv[3] ?? 16);
-const WORKERS = Number(process.argv[4] ?? 8);
+/**
+ * Sends in flight per process; by default the hub's own default (`dispatcher.workers` unset: one per custom robot,
+ * 200 here), as `dingkit serve` runs with this config.
+ */
+const WORKERS = process.argv[4] === undefined || process.argv[4] === 'default' ? undefined : Number(process.argv[4]);
 const CASES = (process.argv[5] ?? 'sqlite,postgres').split(',');
 /** Subsets for a quick look: `HBENCH_PROCESSES=1`, `HBENCH_MODES=backlog,paced`. */
 const PROCESSES = (process.env['HBENCH_PROCESSES'] ?? '1,2').split(',').map(Number);
@@ -84,6 +88,9 @@ const hubEnv: Record<string, string> = {
   ...(process.env['HBENCH_PROFILE'] ? { HBENCH_PROFILE: process.env['HBENCH_PROFILE'] } : {}),
 };
 
+/** Each hub's event-loop delay p99 (ms) over the span its last `cpuOf` reading closed (hub-process.ts). */
+const loopP99 = new WeakMap<HubProcess, number>();
+
 /** CPU microseconds (user + system) the hub process has used so far; see hub-process.ts. */
 async function cpuOf(p: HubProcess): Promise<number> {
   const stdout = p.child.stdout!;
@@ -91,9 +98,10 @@ async function cpuOf(p: HubProcess): Promise<number> {
     let buf = '';
     const onData = (d: Buffer) => {
       buf += d.toString();
-      const m = /cpu (\d+)\n/.exec(buf);
+      const m = /cpu (\d+) loop (\d+)\n/.exec(buf);
       if (!m) return;
       stdout.off('data', onData);
+      loopP99.set(p, Number(m[2]) / 1e6);
       resolve(Number(m[1]));
     };
     stdout.on('data', onData);
@@ -342,6 +350,7 @@ async function runCase(kind: string, processes: number, mode: Mode): Promise<Row
       'enqueue p99 ms': pct(l, 99).toFixed(1),
       'enqueue max ms': (l[l.length - 1] ?? Number.NaN).toFixed(1),
       'bench loop delay p99 ms': (loop.percentile(99) / 1e6).toFixed(1),
+      'hub loop delay p99 ms': Math.max(...hubs.map((h) => loopP99.get(h) ?? 0)).toFixed(1),
       'enqueue req/s': Math.round(l.length / enqSec),
       'dispatched/s (first→last send)': Math.round((d.acc.delivered - 1) / ((d.last - d.first) / 1000)),
       'end to end /s': Math.round(d.acc.delivered / ((d.last - dispatchStart) / 1000)),
@@ -466,7 +475,7 @@ for (const kind of kinds) {
   }
 }
 console.log(
-  `\n${N} messages, ${CONCURRENCY} concurrent callers, ${ROBOTS} robots, ${WORKERS} workers per process; ` +
+  `\n${N} messages, ${CONCURRENCY} concurrent callers, ${ROBOTS} robots, ${WORKERS ?? `the default (${ROBOTS})`} workers per process; ` +
     `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}; ` +
     `load average ${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end (whether other work ran ` +
     'meanwhile cannot be known from here: compare rows of one run, not runs)',

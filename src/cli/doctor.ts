@@ -66,6 +66,7 @@ export async function doctorVerb(args: string[], ctx: CliContext): Promise<numbe
       'no DingTalk credentials: "dingkit serve" runs against the built-in emulator (demo mode)',
     );
 
+  checkPublicUrl(config, add);
   await checkStore(config, add);
   await checkHub(ctx, add);
 
@@ -103,6 +104,29 @@ export async function doctorVerb(args: string[], ctx: CliContext): Promise<numbe
 }
 
 type Add = (check: string, status: CheckStatus, detail: string) => void;
+
+/**
+ * The people's web app and the Todo links need the address DingTalk and phones reach the hub at, over https in
+ * production (docs/dingtalk.md §13.1): without it, links point at the address the hub listens on.
+ */
+function checkPublicUrl(config: HubConfig, add: Add): void {
+  const url = config.publicUrl;
+  if (url === undefined) {
+    add(
+      'publicUrl',
+      'warn',
+      "not set: Todo links and the people's web app point at the hub's listen address, which DingTalk cannot reach",
+    );
+  } else if (!url.toLowerCase().startsWith('https://')) {
+    add(
+      'publicUrl',
+      'warn',
+      `${url} is not https: DingTalk's clients expect https pages, and cookies are not Secure`,
+    );
+  } else {
+    add('publicUrl', 'ok', `homepage for DingTalk's console: ${url}/app/`);
+  }
+}
 
 async function checkStore(config: HubConfig, add: Add): Promise<void> {
   const { describeUrl, openStore } = await import('../store/open-store.js');

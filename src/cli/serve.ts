@@ -102,7 +102,8 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
       bodyLimitBytes: config.server.bodyLimitBytes,
       fileLimitBytes: config.files.maxBytes,
       maxConcurrentUploads: config.files.maxConcurrentUploads,
-      allowedHosts: config.server.allowedHosts,
+      // The public address's host is this hub's own name behind its proxy.
+      allowedHosts: [...config.server.allowedHosts, ...publicHost(config.publicUrl)],
       version: HUB_VERSION,
       // inbound.mode http or both: DingTalk's signed callbacks, POST /callbacks/robot and /callbacks/events.
       ...(hub.callbacks ? { callbacks: hub.callbacks } : {}),
@@ -127,8 +128,10 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
       token = created.token;
       redactor.add(token);
     }
+    const appBase = config.publicUrl ?? server.url;
     const info = {
       dashboard: `${server.url}/`,
+      peopleApp: `${appBase}/app/`,
       api: `${server.url}/v1`,
       openapi: `${server.url}/openapi.json`,
       emulator: hub.emulator?.url,
@@ -150,6 +153,7 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
         `  dingkit hub ${HUB_VERSION} ${demo ? 'in demo mode: DingTalk is the built-in emulator' : 'connected to DingTalk'}`,
         '',
         `  Dashboard  ${info.dashboard}`,
+        `  People     ${info.peopleApp}   (homepage URL for DingTalk's console; docs/people-app.md)`,
         `  API        ${info.api}   (OpenAPI: ${info.openapi})`,
         ...(info.emulator
           ? [
@@ -206,4 +210,14 @@ function untilSignal(logger: Logger): Promise<void> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+}
+
+/** The host name of `publicUrl`, as a list (empty when unset or unreadable). */
+function publicHost(url: string | undefined): string[] {
+  if (url === undefined) return [];
+  try {
+    return [new URL(url).hostname];
+  } catch {
+    return [];
+  }
 }

@@ -38,6 +38,19 @@ describe('hub config', () => {
     expect(() => parseConfig({ tasks: { access: { admin: ['x'] } } }, {})).toThrow(/tasks\.access/);
   });
 
+  it('tasks.mentionFallback: app by default; notice needs the app to have an agentId; unknown values refused', () => {
+    expect(parseConfig({}, {}).tasks.mentionFallback).toBe('app');
+    const app = { appKey: 'k', appSecret: 's' };
+    expect(() => parseConfig({ apps: { hub: app }, tasks: { mentionFallback: 'notice' } }, {})).toThrow(
+      /tasks\.mentionFallback: "notice" needs apps\.hub\.agentId/,
+    );
+    expect(
+      parseConfig({ apps: { hub: { ...app, agentId: 1 } }, tasks: { mentionFallback: 'notice' } }, {}).tasks
+        .mentionFallback,
+    ).toBe('notice');
+    expect(() => parseConfig({ tasks: { mentionFallback: 'sms' } }, {})).toThrow(/tasks\.mentionFallback/);
+  });
+
   it('inbound: Stream by default; HTTP events take their token and AES key from the environment, never echoed, always redacted', () => {
     expect(parseConfig({}, {}).inbound).toEqual({
       mode: 'stream',

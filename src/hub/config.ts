@@ -234,6 +234,44 @@ const configSchema = z
       })
       .strict()
       .default({ host: '127.0.0.1', port: 8787, bodyLimitBytes: 1_048_576, allowedHosts: [] }),
+    /**
+     * The hub's address as DingTalk and people's phones reach it (https in production): the people's web app lives
+     * under `<publicUrl>/app`, each Todo links to `<publicUrl>/app/tasks/<id>` (docs/dingtalk.md §13.4), and
+     * DingTalk's browser login comes back to `<publicUrl>/app/login/callback` (§13.3). Absent: the address the
+     * hub listens on, which only works on this machine (`dingkit doctor` warns).
+     * @example 'https://hub.example.com'
+     */
+    publicUrl: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL')
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+    /** The people's web app (docs/people-app.md). */
+    peopleApp: z
+      .object({
+        /** How long a sign-in lasts. @default 43_200_000 (12 h) */
+        sessionTtlMs: z
+          .number()
+          .int()
+          .min(60_000)
+          .max(30 * DAY_MS)
+          .default(12 * 3_600_000),
+        /**
+         * Open Todo links on the PC client in its side panel (`pc_slide=true`, §13.4); false: in a browser tab.
+         * @default true
+         */
+        pcSlide: z.boolean().default(true),
+        /**
+         * SameSite of the session cookie. `lax` is sent on the top-level navigations DingTalk makes; if DingTalk's
+         * PC side panel frames the pages from its own site, a Lax cookie is not sent there and `none` (https only,
+         * so always `Secure`) is needed; the CSRF token and the Origin check guard changes either way.
+         * @default 'lax'
+         */
+        cookieSameSite: z.enum(['lax', 'none']).default('lax'),
+      })
+      .strict()
+      .default({ sessionTtlMs: 12 * 3_600_000, pcSlide: true, cookieSameSite: 'lax' }),
     database: z
       .object({
         url: z.string().min(1).default(DEFAULT_DATABASE_URL),
@@ -285,6 +323,13 @@ const configSchema = z
          * (§0.2), so it is off by default (0).
          */
         todoPollMs: z.number().int().min(0).default(0),
+        /**
+         * How assignees are reached in a group whose messages go through the app robot, which cannot @ anyone
+         * (docs/dingtalk.md §3.1): the group text names them, and each also gets it 1:1 from the app robot (`app`),
+         * as a work notification (`notice`, needs the app's agentId), or not at all (`none`). A group with a custom
+         * robot @mentions them for real and needs none of this.
+         */
+        mentionFallback: z.enum(['app', 'notice', 'none']).default('app'),
         /** Link in each Todo (`detailUrl`, docs/dingtalk.md §8.2); `{id}` is the task id. Default: the hub's own API. */
         detailUrl: z.string().url().optional(),
         /** Who may change a task on a person's behalf (src/hub/tasks/access.ts, docs/security.md). */
@@ -296,6 +341,7 @@ const configSchema = z
         escalateAfterMs: 0,
         pollMs: 1_000,
         todoPollMs: 0,
+        mentionFallback: 'app',
         access: { policy: 'assignees', admins: [], leads: {} },
       }),
     /** File shares (docs/dingtalk.md §6). */
@@ -472,6 +518,14 @@ export function parseConfig(
   }
   if (r.data.defaultApp && !r.data.apps[r.data.defaultApp]) {
     throw new ConfigError(`defaultApp: no app named "${r.data.defaultApp}"`);
+  }
+  if (r.data.tasks.mentionFallback === 'notice') {
+    const app = r.data.defaultApp ?? Object.keys(r.data.apps)[0];
+    if (app !== undefined && r.data.apps[app]?.agentId === undefined) {
+      throw new ConfigError(
+        `tasks.mentionFallback: "notice" needs apps.${app}.agentId (work notifications are sent by agent)`,
+      );
+    }
   }
   return r.data;
 }

@@ -40,6 +40,7 @@ import { Inbox } from './inbound/inbox.js';
 import { defaultAppName } from './messages/plan.js';
 import { MessageService } from './messages/send.js';
 import { PeopleDirectory } from './people.js';
+import { PeopleApp } from './people-app.js';
 import { DEFAULT_RETENTION, type PurgeRound, Retention } from './retention.js';
 import type {
   Actor,
@@ -127,7 +128,12 @@ export interface RunningHub<E extends HubEmulator = HubEmulator> extends HubServ
   readonly scheduler: TaskScheduler;
   /** Reads unfinished tasks' Todos when `tasks.todoPollMs` is set (the Todo event's name is unverified). */
   readonly todoPoller: TodoPoller;
-  /** Sets the base URL used in Todo links (the CLI calls it once the HTTP API listens). */
+  /** The people's web app's sessions and sign-in (src/hub/people-app.ts). */
+  readonly peopleApp: PeopleApp;
+  /**
+   * Sets the base URL used in Todo links (the CLI calls it once the HTTP API listens); ignored when the config
+   * names `publicUrl`.
+   */
   setPublicUrl(url: string): void;
   /** Handles due inbox entries now (tests; the hub also does it on its own). */
   drainInbox(): Promise<number>;
@@ -181,7 +187,8 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
       onError: storeErrorReporter({ logger, metrics }),
     }));
   storeFaults.attach(store);
-  let publicUrl = o.publicUrl ?? `http://${config.server.host}:${config.server.port}`;
+  // The configured address wins: it is the one DingTalk and phones reach (a proxy's), not the one we listen on.
+  let publicUrl = config.publicUrl ?? o.publicUrl ?? `http://${config.server.host}:${config.server.port}`;
 
   const dingtalk: DingTalkPort = createDingTalkAdapter({
     config,
@@ -213,6 +220,16 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     now,
     publicUrl: () => publicUrl,
     access,
+  });
+  const peopleApp = new PeopleApp({
+    config,
+    store,
+    people,
+    dingtalk,
+    tasks,
+    access,
+    now,
+    publicUrl: () => publicUrl,
   });
   const messages = new MessageService({ config, outbox, people, events });
   const files = new FileService({ config, store, outbox, people, dingtalk, events, now });
@@ -411,8 +428,9 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     inbox,
     scheduler,
     todoPoller,
+    peopleApp,
     setPublicUrl(url: string) {
-      publicUrl = url.replace(/\/+$/, '');
+      if (config.publicUrl === undefined) publicUrl = url.replace(/\/+$/, '');
     },
     drainInbox: () => pump(),
     purge: () => retention.runOnce(),

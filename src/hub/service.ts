@@ -213,6 +213,63 @@ export interface PersonActor {
   group?: string | undefined;
 }
 
+/** A person signed in to the people's web app: a directory entry found from DingTalk's verified ids. */
+export interface AppPerson {
+  /** Directory key (`people.<key>`). */
+  key: string;
+  name: string;
+  userId?: string | undefined;
+  /** One of `tasks.access.admins`: may open the operator dashboard (which still asks for an API token). */
+  operator: boolean;
+}
+
+export interface AppSession {
+  person: AppPerson;
+  via: 'dingtalk' | 'oauth';
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
+/**
+ * What the people's web app (src/server/people/) needs from the hub besides the task calls: sign-in through
+ * DingTalk (docs/dingtalk.md §13), sessions in the store, and the task-access rule (tasks/access.ts) asked for a
+ * person. Session ids are opaque random values; the hub stores only their hash.
+ */
+export interface PeopleAppService {
+  /** `<publicUrl>` without a trailing slash (config `publicUrl`, else where the hub listens). */
+  publicUrl(): string;
+  /** What the page needs to ask DingTalk for a 免登 code (§13.2): not secrets. */
+  clientInfo(): { corpId?: string | undefined; clientId?: string | undefined };
+  /** SameSite of the session cookie (config `peopleApp.cookieSameSite`). */
+  cookieSameSite(): 'lax' | 'none';
+  /**
+   * The person behind a 免登 code (§13.2). A refused code is an `AuthCodeError`; a person DingTalk knows but the
+   * directory does not is a `SignInError` (`not_in_directory`).
+   */
+  personByAuthCode(code: string): Promise<AppPerson>;
+  /** DingTalk's sign-in page, coming back to `redirectUri` with `state` (§13.3). */
+  loginUrl(redirectUri: string, state: string): string;
+  /** The person behind the OAuth code of the sign-in page's redirect (§13.3). Errors as `personByAuthCode`. */
+  personByLoginCode(code: string): Promise<AppPerson>;
+  /** A new session; returns the id to put in the cookie (shown once, never stored). */
+  openSession(person: AppPerson, via: AppSession['via']): Promise<{ id: string; expiresAt: number }>;
+  /** The live session of this id; undefined when unknown, expired (then removed) or the person left the directory. */
+  readSession(id: string): Promise<AppSession | undefined>;
+  closeSession(id: string): Promise<void>;
+  /** The task-access rule (tasks/access.ts) for this person and action, as the task service applies it. */
+  may(
+    taskId: number,
+    personKey: string,
+    action: 'view' | 'edit' | 'start' | 'done' | 'cancel' | 'reopen',
+  ): Promise<boolean>;
+  /** Ids of the tasks this person created (newest first, at most `limit`). */
+  createdTaskIds(personKey: string, limit: number): Promise<number[]>;
+  /** What went out to DingTalk for a task: its announcements, Todos, reminders (newest first). */
+  taskDeliveries(taskId: number): Promise<Delivery[]>;
+  /** Group aliases a task may be announced in. */
+  groups(): string[];
+}
+
 export interface HubService {
   sendMessage(input: SendMessageInput, actor: Actor): Promise<SendResult>;
   getMessage(messageId: string): Promise<SendResult | undefined>;
@@ -246,4 +303,7 @@ export interface HubService {
 
   listPeople(): Promise<Person[]>;
   health(): Promise<HealthReport>;
+
+  /** The people's web app's part (absent on test doubles: then `/app` is not served). */
+  readonly peopleApp?: PeopleAppService | undefined;
 }

@@ -25,6 +25,8 @@ import { type ApiTokenVerifier, requireScope, verdictOf } from './auth.js';
 import { DASHBOARD_CSP, dashboardHtml } from './dashboard/page.js';
 import { jsonBodyLimit } from './http-input.js';
 import { buildOpenApi } from './openapi.js';
+import { peopleAppRoutes } from './people/routes.js';
+import type { PeopleEnv } from './people/session.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { eventRoutes } from './routes/events.js';
 import { fileRoutes } from './routes/files.js';
@@ -216,6 +218,13 @@ export function createApp(o: ApiAppOptions): ApiApp {
   deliveryRoutes(app, deps);
   peopleRoutes(app, deps);
   eventRoutes(app, deps, o.sse ?? {});
+
+  // The people's web app (src/server/people/): sessions from DingTalk sign-in, never an API token.
+  if (o.hub.peopleApp) {
+    const people = new Hono<PeopleEnv>();
+    peopleAppRoutes(people, { hub: o.hub, app: o.hub.peopleApp, events, streams, sse: o.sse ?? {} });
+    app.route('/', people as unknown as Hono<ApiEnv>);
+  }
 
   const openapi = JSON.stringify(
     buildOpenApi(version, { callbacks: { robot: !!o.callbacks?.robot, events: !!o.callbacks?.events } }),

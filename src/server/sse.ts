@@ -13,7 +13,7 @@
  * reconnects and is told why.
  */
 
-import { type EventBus, formatSse } from '../observe/events.js';
+import { type EventBus, formatSse, type HubEvent } from '../observe/events.js';
 
 export interface SseOptions {
   /** Interval of `: ping` comment lines. @default 15_000 */
@@ -38,12 +38,17 @@ export class SseStreams {
     for (const close of [...this.#open]) close();
   }
 
-  /** `stillValid` is asked every `authRecheckMs`; false (or a failure) ends the stream. */
+  /**
+   * `stillValid` is asked every `authRecheckMs`; false (or a failure) ends the stream. `select`, when given, is
+   * asked of each event in turn (in order: one answer at a time) and only the events it keeps are sent; a failing
+   * answer drops the event.
+   */
   open(
     bus: EventBus,
     afterId: number | undefined,
     opts: SseOptions = {},
     stillValid?: () => Promise<boolean>,
+    select?: (e: HubEvent) => Promise<boolean>,
   ): Response {
     const encoder = new TextEncoder();
     const heartbeatMs = opts.heartbeatMs ?? 15_000;
@@ -80,7 +85,20 @@ export class SseStreams {
           };
           this.#open.add(close);
           push(`retry: ${opts.retryMs ?? 2_000}\n: connected\n\n`);
-          unsubscribe = bus.subscribe((e) => push(formatSse(e)), afterId);
+          let chain = Promise.resolve();
+          const send = select
+            ? (e: HubEvent) => {
+                chain = chain
+                  .then(() => (closed ? false : select(e)))
+                  .then(
+                    (keep) => {
+                      if (keep) push(formatSse(e));
+                    },
+                    () => {},
+                  );
+              }
+            : (e: HubEvent) => push(formatSse(e));
+          unsubscribe = bus.subscribe(send, afterId);
           timer = setInterval(() => push(': ping\n\n'), heartbeatMs);
           timer.unref();
           if (stillValid) {

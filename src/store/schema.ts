@@ -214,6 +214,18 @@ export interface LocksTable {
   until: Millis;
 }
 
+/** A signed-in browser of the people's web app (migration 005). Only the hash of the session id is kept. */
+export interface AppSessionsTable {
+  /** Hex SHA-256 of the opaque session id the browser holds in its cookie. */
+  id_hash: string;
+  /** Directory key (`people.<key>`). */
+  person: string;
+  /** `dingtalk` (免登 code) or `oauth` (browser login). */
+  via: string;
+  created_at: Millis;
+  expires_at: Millis;
+}
+
 export interface Database {
   messages: MessagesTable;
   deliveries: DeliveriesTable;
@@ -229,6 +241,7 @@ export interface Database {
   people: PeopleTable;
   kv: KvTable;
   locks: LocksTable;
+  app_sessions: AppSessionsTable;
 }
 
 export type MessageRow = Selectable<MessagesTable>;

@@ -82,6 +82,7 @@ export class StreamClient {
     this.#pushes = new PushRunner({
       maxConcurrency: this.#o.maxConcurrency,
       maxQueued: this.#o.maxQueuedCallbacks,
+      maxQueuedBytes: this.#o.maxQueuedCallbackBytes,
       stats: this.#stats,
       now: this.#o.now,
       chain: () => {

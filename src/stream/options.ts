@@ -68,11 +68,17 @@ export interface StreamClientOptions {
    */
   maxConcurrency?: number;
   /**
-   * CALLBACKs waiting for a slot; beyond it they are answered 503. Each holds its decoded payload, so this bounds
-   * memory together with `maxFrameBytes`.
-   * @default 256
+   * CALLBACKs waiting for a slot; beyond it they are answered 503. DingTalk may not push a refused robot message
+   * again (docs/dingtalk.md §S9), so the queue is deep enough for a burst of chat (a bot message is 1–2 KB); its
+   * memory is bounded by `maxQueuedCallbackBytes`.
+   * @default 4096
    */
   maxQueuedCallbacks?: number;
+  /**
+   * Frame bytes the waiting CALLBACKs may hold together; one that would pass it is answered 503.
+   * @default 33_554_432 (32 MiB)
+   */
+  maxQueuedCallbackBytes?: number;
   /**
    * Soft frame cap: a larger text frame is counted (`too_large`) and skipped; the socket stays up.
    * @default 1_048_576
@@ -143,6 +149,7 @@ export interface ResolvedOptions {
   localIp: string | undefined;
   maxConcurrency: number;
   maxQueuedCallbacks: number;
+  maxQueuedCallbackBytes: number;
   maxFrameBytes: number;
   maxPayloadBytes: number;
   pingIntervalMs: number;
@@ -178,7 +185,8 @@ export function resolveOptions(o: StreamClientOptions): ResolvedOptions {
     ua: o.ua ?? 'dingkit-stream/0.1',
     localIp: o.localIp,
     maxConcurrency: o.maxConcurrency ?? 64,
-    maxQueuedCallbacks: o.maxQueuedCallbacks ?? 256,
+    maxQueuedCallbacks: o.maxQueuedCallbacks ?? 4_096,
+    maxQueuedCallbackBytes: o.maxQueuedCallbackBytes ?? 33_554_432,
     maxFrameBytes: o.maxFrameBytes ?? 1_048_576,
     maxPayloadBytes: o.maxPayloadBytes ?? 16_777_216,
     pingIntervalMs: o.pingIntervalMs ?? 10_000,

@@ -20,6 +20,8 @@ interface InFlight {
 interface PushRunnerDeps {
   maxConcurrency: number;
   maxQueued: number;
+  /** Bytes of frame data the waiting CALLBACKs may hold together. */
+  maxQueuedBytes: number;
   stats: StreamStats;
   now: () => number;
   chain: () => (ctx: PushContext) => Promise<void>;
@@ -30,7 +32,9 @@ interface PushRunnerDeps {
 export class PushRunner {
   readonly #d: PushRunnerDeps;
   #running = 0;
-  readonly #queue: Array<{ entry: InFlight; frame: PushFrame; data: unknown }> = [];
+  readonly #queue: Array<{ entry: InFlight; frame: PushFrame; data: unknown; bytes: number }> = [];
+  /** Frame bytes held by the queue (its data as received: what it costs in memory, give or take the decode). */
+  #queuedBytes = 0;
   readonly #inFlight = new Map<string, InFlight>();
 
   constructor(deps: PushRunnerDeps) {
@@ -65,13 +69,16 @@ export class PushRunner {
         this.#write(socket, eventLaterAck(frame.messageId), 'busy');
         return;
       }
-      // Robot messages may never be re-pushed (§S9: fire-and-forget per the notes), so they wait for a slot.
-      if (this.#queue.length >= this.#d.maxQueued) {
+      // Robot messages may never be re-pushed (§S9: fire-and-forget per the notes), so they wait for a slot: a
+      // burst of chat is held in memory, bounded by count and by bytes, rather than refused.
+      const bytes = frame.data.length;
+      if (this.#queue.length >= this.#d.maxQueued || this.#queuedBytes + bytes > this.#d.maxQueuedBytes) {
         this.#write(socket, errorAck(frame.messageId, 503, 'busy'), 'busy');
         return;
       }
       const entry = this.#claim(socket, frame.messageId);
-      this.#queue.push({ entry, frame, data: decoded.value });
+      this.#queuedBytes += bytes;
+      this.#queue.push({ entry, frame, data: decoded.value, bytes });
       stats.queued = this.#queue.length;
       return;
     }
@@ -80,6 +87,7 @@ export class PushRunner {
 
   /** Forgets queued pushes (on stop); their acks are never sent, so the gateway keeps them. */
   clearQueue(): void {
+    this.#queuedBytes = 0;
     for (const q of this.#queue.splice(0)) {
       this.#inFlight.delete(q.frame.messageId);
       q.entry.socket.release();
@@ -128,6 +136,7 @@ export class PushRunner {
     while (this.#running < this.#d.maxConcurrency) {
       const next = this.#queue.shift();
       if (!next) break;
+      this.#queuedBytes -= next.bytes;
       this.#d.stats.queued = this.#queue.length;
       void this.#run(next.entry, next.frame, next.data);
     }

@@ -23,6 +23,7 @@ for (const backend of backends) {
         '002_order_head_index',
         '003_open_hits',
         '004_token_limits_idempotency_scope',
+        '005_app_sessions',
       ]);
       expect(await a.migrate()).toEqual([]);
       const b = await f.open();
@@ -38,6 +39,7 @@ for (const backend of backends) {
         'locks',
         'limiter_hits',
         'api_tokens',
+        'app_sessions',
       ]) {
         expect(tables).toContain(t);
       }
@@ -90,6 +92,7 @@ for (const backend of backends) {
           '002_order_head_index',
           '003_open_hits',
           '004_token_limits_idempotency_scope',
+          '005_app_sessions',
           '900_test_notes',
         ]);
         const b = await f.open({ extraMigrations: extra });

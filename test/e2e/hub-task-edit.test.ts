@@ -5,10 +5,10 @@
  * of an edit surviving a process restart.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { configFromOrg } from '../../src/cli/emulator-config.js';
+import { configFromOrg, DEMO_TIME_ZONE } from '../../src/cli/emulator-config.js';
 import { type Emulator, startEmulator } from '../../src/emulator/emulator.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
-import { systemTimeZone, ZonedTime } from '../../src/hub/zoned-time.js';
+import { ZonedTime } from '../../src/hub/zoned-time.js';
 import { backends, ENG, type HubFixture, OPS, startTestHub, testConfig, waitFor } from './hub-helpers.js';
 
 const ALICE = 'unionAlice0000004';
@@ -86,8 +86,8 @@ for (const backend of backends) {
       expect(entry).toMatchObject({ kind: 'edited', by: 'tester' });
       expect(entry.note).toContain('title: "Plan offsite" → "Plan offsite 2027"');
       expect(entry.note).toContain('description: "venue" → "venue and food"');
-      // In the hub's zone (the system's here), marked; not a bare ISO string.
-      const zone = new ZonedTime(systemTimeZone());
+      // In the hub's zone (the built-in emulator's org: China's), marked; not a bare ISO string.
+      const zone = new ZonedTime(DEMO_TIME_ZONE);
       expect(entry.note).toContain(`due: ${zone.format(due1)} → ${zone.format(due2)}`);
       expect(entry.note).toContain('assignees: +张三 -Bob Li');
 
@@ -106,7 +106,7 @@ for (const backend of backends) {
         emu.todos().find((x) => x.executorIds[0] === ZHANGSAN && x.subject === 'Plan offsite 2027'),
       );
       expect(added).toMatchObject({ description: 'venue and food', dueTime: due2 });
-      expect(added.detailUrl?.appUrl).toMatch(new RegExp(`/v1/tasks/${t.id}$`));
+      expect(added.detailUrl?.appUrl).toMatch(new RegExp(`/app/tasks/${t.id}$`));
       const after = await withTodos(hub, t.id);
       expect(after.assignees.find((a) => a.name === '张三')?.todoId).toBe(added.id);
       // One announcement in the group, with a real @mention of the added member (ops has a custom robot).
@@ -312,8 +312,8 @@ for (const backend of backends) {
       await f?.cleanup();
     });
     const at = (ms: number) => new Date(t0 + ms).toISOString();
-    /** How the hub shows that time: in its zone (the system's here), the zone marked. */
-    const shown = (ms: number) => new ZonedTime(systemTimeZone()).format(t0 + ms);
+    /** How the hub shows that time: in its zone (the built-in emulator's org: China's), the zone marked. */
+    const shown = (ms: number) => new ZonedTime(DEMO_TIME_ZONE).format(t0 + ms);
     /**
      * Moves the clock to t0 + ms and fires what is due; returns how many schedules fired. Sends in flight finish
      * first: a jump of minutes would otherwise expire their leases (the dispatcher runs on the same clock).

@@ -40,7 +40,11 @@ for (const backend of backends) {
       });
       expect(todos.map((t) => t.executorIds[0]).sort()).toEqual(['unionAlice0000004', 'unionZhangSan0001']);
       for (const t of todos) {
-        expect(t.detailUrl?.appUrl).toMatch(new RegExp(`/v1/tasks/${task.id}$`));
+        expect(t.detailUrl?.appUrl).toMatch(new RegExp(`/app/tasks/${task.id}$`));
+        // The PC client opens the same page in its side panel (docs/dingtalk.md §13.4).
+        expect(t.detailUrl?.pcUrl).toBe(
+          `dingtalk://dingtalkclient/page/link?url=${encodeURIComponent(t.detailUrl!.appUrl!)}&pc_slide=true`,
+        );
         expect(t.priority).toBe(30);
       }
       const withIds = await waitFor(async () => {

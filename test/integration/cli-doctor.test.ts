@@ -4,7 +4,7 @@
  * (support/cli-in-process.ts).
  */
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +71,8 @@ describe('dingkit doctor', () => {
     expect(status(out, 'robot bare: security')).toBe('warn');
     expect(status(out, 'robot bare: probe')).toBe('fail');
     expect(status(out, 'clock')).toBe('ok');
+    // No publicUrl: Todo links would point at the listen address.
+    expect(status(out, 'publicUrl')).toBe('warn');
     expect(r.code).toBe(1);
     expect(emu.messages().length).toBe(before);
     // The app secret and robot secrets never appear in the output.
@@ -78,6 +80,26 @@ describe('dingkit doctor', () => {
     const alerts = emu.state.org.customRobots.find((x) => x.name === 'alerts')!;
     for (const secret of [app.appSecret, alerts.security.secret!, alerts.token]) {
       expect(r.stdout + r.stderr).not.toContain(secret);
+    }
+  });
+
+  it("warns about a missing or plain-http publicUrl, and prints the people's homepage for an https one", async () => {
+    for (const [publicUrl, want] of [
+      ['http://hub.example.com', 'warn'],
+      ['https://hub.example.com/', 'ok'],
+    ] as const) {
+      const cwd = configDir();
+      const file = join(cwd, 'dingkit.config.json');
+      const cfg = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      writeFileSync(file, JSON.stringify({ ...cfg, publicUrl }));
+      const r = await runCliInProcess(['doctor', '--json'], { cwd });
+      const out = JSON.parse(r.stdout) as DoctorOut;
+      expect(status(out, 'publicUrl'), publicUrl).toBe(want);
+      if (want === 'ok') {
+        expect(out.checks.find((c) => c.check === 'publicUrl')?.detail).toContain(
+          'https://hub.example.com/app/',
+        );
+      }
     }
   });
 

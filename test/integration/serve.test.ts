@@ -18,6 +18,7 @@ import { waitFor } from '../support/wait-for.js';
 interface Banner {
   dashboard: string;
   api: string;
+  peopleApp: string;
   emulator: string;
   mode: string;
   token: string;
@@ -89,6 +90,11 @@ describe('dingkit serve (demo mode, real hub)', () => {
     };
     expect(health).toMatchObject({ ok: true, emulator: { url: banner.emulator } });
     expect((await fetch(`${base}/`)).headers.get('content-type')).toContain('text/html');
+    // The people's homepage to paste into DingTalk's console (no publicUrl here: the listen address).
+    expect(banner.peopleApp).toBe(`${base}/app/`);
+    expect((await fetch(banner.peopleApp)).headers.get('content-security-policy')).toContain(
+      'frame-ancestors',
+    );
   });
 
   it('delivers a message sent with the CLI (queued → sent at the emulator)', async () => {

@@ -271,6 +271,29 @@ describe('back-pressure', () => {
     for (const id of ids) expect(gw.acksFor(id)[0]!.ack.code).toBe(200);
   });
 
+  it('holds a burst of CALLBACKs up to its byte bound, and refuses (503) only past it', async () => {
+    client = fastClient(gw, { maxConcurrency: 1, maxQueuedCallbackBytes: 2_500 });
+    const g = gate();
+    const seen: string[] = [];
+    client.onBotMessage(async (msg) => {
+      seen.push(msg.msgId);
+      await g.promise;
+    });
+    await client.start();
+    // About 1 KB each: one runs, two fit in 2,500 bytes, the fourth and fifth do not.
+    const pad = 'x'.repeat(1_000);
+    const ids = ['a', 'b', 'c', 'd', 'e'].map((m) =>
+      gw.push('CALLBACK', TOPIC_BOT_MESSAGE, { msgId: m, msgtype: 'text', text: { content: pad } }),
+    );
+    await waitFor(() => gw.acks.length === 2, 2_000, 'two refusals');
+    expect(ids.slice(3).map((id) => gw.acksFor(id)[0]!.ack.code)).toEqual([503, 503]);
+    expect(client.stats().queued).toBe(2);
+    g.open();
+    await waitFor(() => gw.acks.length === 5, 2_000);
+    expect(seen).toEqual(['a', 'b', 'c']);
+    for (const id of ids.slice(0, 3)) expect(gw.acksFor(id)[0]!.ack.code).toBe(200);
+  });
+
   it('does not run a re-pushed messageId twice while the first run is in flight', async () => {
     client = fastClient(gw);
     let runs = 0;

@@ -51,6 +51,14 @@ export function defaultGuardMs(dialect: 'sqlite' | 'postgres', windowMs: number)
   return Math.min(1_000, Math.max(25, Math.ceil(windowMs / 50)));
 }
 
+/**
+ * Jobs one claim takes at most. A claim is one transaction, and on SQLite every other statement of the process
+ * (an API caller's enqueue among them) waits for it: 200 free workers after a burst would otherwise make one claim
+ * of 200 jobs (800 candidates read, their keys, their hits) and hold the store that long. The loop claims again at
+ * once after a full batch, so the same jobs go out in a few short transactions instead of one long one.
+ */
+const MAX_CLAIM = 64;
+
 export class Dispatcher {
   readonly owner: string;
   readonly #o: DispatcherOptions;
@@ -244,10 +252,11 @@ export class Dispatcher {
             this.#lastDepth = this.#now();
             this.#metrics.depth(await new Outbox(this.#store).counts());
           }
-          const jobs = await this.#claim(free);
+          const want = Math.min(free, MAX_CLAIM);
+          const jobs = await this.#claim(want);
           await this.#launch(jobs);
           // A full batch: more may be due, claim again as soon as a slot is free.
-          if (jobs.length === free) continue;
+          if (jobs.length === want) continue;
         } catch (e) {
           this.#o.onError?.(e);
         }

@@ -9,12 +9,19 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { type Insertable, sql } from 'kysely';
 import { ValidationError } from '../../core/errors.js';
 import { IdempotencyConflictError, sameRequest } from '../../store/idempotency.js';
 import { toJsonColumn } from '../../store/json.js';
 import type { Store, Tx } from '../../store/open-store.js';
-import type { DeliveryRow, DeliveryStatus, MessageRow, NewDelivery } from '../../store/schema.js';
+import { QueryShape } from '../../store/query-shape.js';
+import type {
+  DeliveryRow,
+  DeliveryStatus,
+  MessageRow,
+  MessagesTable,
+  NewDelivery,
+} from '../../store/schema.js';
 import type { Delivery } from '../service.js';
 import { isIdempotentPayload, type Job } from './jobs.js';
 
@@ -99,11 +106,25 @@ function checkInput(input: EnqueueInput): void {
   });
 }
 
+type MessageValues = Omit<Required<Insertable<MessagesTable>>, 'response_json'>;
+type DeliveryValues = Omit<Required<NewDelivery>, 'id'>;
+
 export class Outbox {
   readonly #store: Store;
   readonly #now: () => number;
   readonly #windowMs: number;
   readonly #onEnqueued: ((r: EnqueueResult) => void) | undefined;
+  /** The enqueue's two statements, built and compiled once (query-shape.ts): they run for every message. */
+  readonly #insertMessage = new QueryShape<MessageValues, { id: string }>((db, v) =>
+    db
+      .insertInto('messages')
+      .values({ ...v, response_json: null })
+      .onConflict((oc) => oc.columns(['idempotency_scope', 'idempotency_key']).doNothing())
+      .returning('id'),
+  );
+  readonly #insertDelivery = new QueryShape<DeliveryValues, DeliveryRow>((db, v) =>
+    db.insertInto('deliveries').values(v).returningAll(),
+  );
   /** SQLite: enqueues waiting for the next group commit (`#grouped`). */
   readonly #pending: PendingEnqueue[] = [];
 
@@ -240,7 +261,7 @@ export class Outbox {
     }
   }
 
-  #deliveryValues(input: EnqueueInput, id: string, payloads: string[], now: number): NewDelivery[] {
+  #deliveryValues(input: EnqueueInput, id: string, payloads: string[], now: number): DeliveryValues[] {
     return input.jobs.map((d, i) => ({
       message_id: id,
       kind: d.payload.t,
@@ -272,23 +293,19 @@ export class Outbox {
     const key = input.idempotencyKey ?? null;
     const scope = key === null ? null : (input.idempotencyScope ?? '');
     const id = randomUUID();
-    const insert = () =>
-      tx
-        .insertInto('messages')
-        .values({
+    const insert = async () =>
+      (
+        await this.#insertMessage.run(tx, {
           id,
           kind: input.kind,
           idempotency_key: key,
           idempotency_scope: scope,
           request_hash: input.requestHash ?? null,
           request_json: request,
-          response_json: null,
           created_by: input.createdBy ?? null,
           created_at: now,
         })
-        .onConflict((oc) => oc.columns(['idempotency_scope', 'idempotency_key']).doNothing())
-        .returning('id')
-        .executeTakeFirst();
+      ).rows[0];
     let inserted = await insert();
     if (!inserted && key !== null && scope !== null) {
       // The key is taken. A holder older than the window lets it go (its request keeps its rows, just not the
@@ -323,9 +340,7 @@ export class Outbox {
     const values = this.#deliveryValues(input, id, payloads, now);
     const rows: DeliveryRow[] = [];
     // One statement per row keeps ids in enqueue order on both dialects (ordering relies on it).
-    for (const v of values) {
-      rows.push(await tx.insertInto('deliveries').values(v).returningAll().executeTakeFirstOrThrow());
-    }
+    for (const v of values) rows.push((await this.#insertDelivery.run(tx, v)).rows[0]!);
     return { messageId: id, duplicate: false, createdAt: now, deliveries: rows };
   }
 

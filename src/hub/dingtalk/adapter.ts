@@ -151,6 +151,22 @@ export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
       return (await client(name).users.byUnionId(unionId)).userId;
     },
 
+    async userByAuthCode(name, code) {
+      const u = await client(name).auth.userByCode(code);
+      return { userId: u.userId, unionId: u.unionId };
+    },
+
+    loginUrl(name, redirectUri, state) {
+      return client(name).auth.loginUrl({ redirectUri, state });
+    },
+
+    async unionIdByLoginCode(name, code) {
+      const c = client(name);
+      // The user token is used once, here, and dropped: the hub keeps its own session, not DingTalk's.
+      const token = await c.auth.userAccessToken(code);
+      return (await c.auth.me(token.accessToken)).unionId;
+    },
+
     async todoCreate(name, t: TodoCreate): Promise<string> {
       const task = await client(name).todo.create(t.unionId, {
         subject: t.subject,

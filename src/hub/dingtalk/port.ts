@@ -83,6 +83,15 @@ export interface DingTalkPort {
   todoDelete(app: string, unionId: string, todoId: string): Promise<void>;
   /** Whether a todo is done (`GET .../tasks/{taskId}`, SDK-only in docs/dingtalk.md §8.1 / §12). */
   todoIsDone(app: string, unionId: string, todoId: string): Promise<boolean>;
+  /**
+   * Who is this person (docs/dingtalk.md §13.2): trades a 免登 code from `dd.requestAuthCode` for the person, with
+   * the app token. The code is spent; a refused one is an `AuthCodeError`.
+   */
+  userByAuthCode(app: string, code: string): Promise<{ userId: string; unionId: string }>;
+  /** DingTalk's browser sign-in page for this app (§13.3); nothing is sent. */
+  loginUrl(app: string, redirectUri: string, state: string): string;
+  /** Trades the OAuth code of the sign-in page's redirect for the person's unionId (§13.3: user token, `me`). */
+  unionIdByLoginCode(app: string, code: string): Promise<string>;
   /** Releases sockets. */
   close(): Promise<void>;
 }

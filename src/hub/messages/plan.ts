@@ -114,6 +114,29 @@ export function planMessage(input: PlanInput, cfg: HubConfig): Job[] {
   return input.to!.flatMap((p) => planPerson(input, p, cfg));
 }
 
+/** How people @mentioned in a group that cannot notify them are reached (config `tasks.mentionFallback`). */
+export type MentionFallback = 'app' | 'notice' | 'none';
+
+/**
+ * A group message that @mentions people, planned so that the mentions reach them. Through the group's custom robot
+ * they are real (`at.atUserIds`, docs/dingtalk.md §2.5) and DingTalk notifies each one. An app-robot group send
+ * carries no `at` (§3.1): the text names them, nobody is notified, so each mentioned person with a userId also gets
+ * the same text 1:1 (`fallback` 'app': the app robot's chat with them, §3.2) or as a work notification ('notice',
+ * §5), unless `fallback` is 'none'. All in one plan, so they are enqueued together.
+ */
+export function planGroupMentions(
+  input: PlanInput & { group: string },
+  cfg: HubConfig,
+  fallback: MentionFallback,
+): Job[] {
+  const jobs = planMessage(input, cfg);
+  if (fallback === 'none' || jobs.some((j) => j.channel === 'robot')) return jobs;
+  const reach = (input.mention ?? []).filter((m) => m.userId !== undefined);
+  if (reach.length === 0) return jobs;
+  const { group: _g, mention: _m, mentionAll: _a, via: _v, ordered: _o, sequence: _s, ...text } = input;
+  return [...jobs, ...planMessage({ ...text, to: reach, via: fallback }, cfg)];
+}
+
 function planGroup(input: PlanInput, alias: string, cfg: HubConfig): Job[] {
   const g = cfg.groups[alias];
   if (!g) throw new ValidationError(`no group named "${alias}" in the config`, 'group');

@@ -24,6 +24,18 @@ export function creatorOf(row: Pick<TaskRow, 'created_by'>): string | undefined 
   return c?.startsWith(CREATOR_PERSON) ? c.slice(CREATOR_PERSON.length) : undefined;
 }
 
+/** Ids of the tasks a person created (through the people's pages), newest first. */
+export async function taskIdsCreatedBy(db: Db, personKey: string, limit: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('tasks')
+    .select('id')
+    .where('created_by', '=', `${CREATOR_PERSON}${personKey}`)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => Number(r.id));
+}
+
 export type Priority = Task['priority'];
 
 export async function insertTask(

@@ -10,7 +10,7 @@ import type { Store } from '../../store/open-store.js';
 import type { HubConfig } from '../config.js';
 import type { Job } from '../delivery/jobs.js';
 import type { OutboxPort } from '../delivery/outbox-port.js';
-import { type MentionTarget, planMessage } from '../messages/plan.js';
+import { type MentionTarget, planGroupMentions, planMessage } from '../messages/plan.js';
 import type { PeopleDirectory } from '../people.js';
 import type { StoreFaultSink } from '../store-faults.js';
 import { ZonedTime } from '../zoned-time.js';
@@ -91,7 +91,7 @@ export class TaskScheduler {
         const jobs: Job[] = [];
         if (task.group_alias !== null && d.config.groups[task.group_alias]) {
           jobs.push(
-            ...planMessage(
+            ...planGroupMentions(
               {
                 group: task.group_alias,
                 text,
@@ -101,6 +101,7 @@ export class TaskScheduler {
                 sequence: `task:${task.id}`,
               },
               d.config,
+              d.config.tasks.mentionFallback,
             ),
           );
         } else {

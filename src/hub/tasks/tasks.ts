@@ -22,7 +22,7 @@ import type { HubConfig } from '../config.js';
 import { type Job, todoOrderKey } from '../delivery/jobs.js';
 import type { OutboxPort } from '../delivery/outbox-port.js';
 import type { TodoCreate } from '../dingtalk/port.js';
-import { defaultAppName, planMessage } from '../messages/plan.js';
+import { defaultAppName, planGroupMentions, planMessage } from '../messages/plan.js';
 import { type PeopleDirectory, type ResolvedPerson, resolveUnique } from '../people.js';
 import {
   type Actor,
@@ -166,7 +166,7 @@ export class TaskService {
         if (input.group !== undefined) {
           const due = dueAt !== undefined ? this.zone.format(dueAt) : undefined;
           jobs.push(
-            ...planMessage(
+            ...planGroupMentions(
               {
                 group: input.group,
                 text: this.texts.created(taskId, title, due, people.map((p) => `@${p.name}`).join(' ')),
@@ -176,6 +176,7 @@ export class TaskService {
                 sequence: `task:${taskId}`,
               },
               d.config,
+              d.config.tasks.mentionFallback,
             ),
           );
         }
@@ -412,7 +413,7 @@ export class TaskService {
       if (group !== undefined && d.config.groups[group]) {
         const welcome = joining.length > 0 ? joining.map((p) => `@${p.name}`).join(' ') : undefined;
         jobs.push(
-          ...planMessage(
+          ...planGroupMentions(
             {
               group,
               text: this.texts.edited(id, this.actorName(actor), after.title, lines, welcome),
@@ -422,6 +423,7 @@ export class TaskService {
               sequence: `task:${id}`,
             },
             d.config,
+            d.config.tasks.mentionFallback,
           ),
         );
       }
@@ -505,7 +507,7 @@ export class TaskService {
           ...(f.dueAt !== undefined ? { dueTime: f.dueAt } : {}),
           executorIds: [p.unionId!],
           sourceId,
-          detailUrl: { appUrl: this.#detailUrl(taskId), pcUrl: this.#detailUrl(taskId) },
+          detailUrl: this.#detailUrl(taskId),
           priority: PRIORITY_CODE[f.priority],
         },
       },
@@ -527,8 +529,19 @@ export class TaskService {
     return this.#d.config.people[key]?.name ?? key;
   }
 
-  #detailUrl(id: number): string {
+  /**
+   * Where tapping the Todo lands (docs/dingtalk.md §8.2, §13.4): the task's page of the people's web app. The PC
+   * client opens `pcUrl`; wrapped in DingTalk's page link with `pc_slide=true` it opens in the client's side panel
+   * (config `peopleApp.pcSlide`). A configured `tasks.detailUrl` replaces both.
+   */
+  #detailUrl(id: number): { appUrl: string; pcUrl: string } {
     const t = this.#d.config.tasks.detailUrl;
-    return t ? t.replace('{id}', String(id)) : `${this.#d.publicUrl()}/v1/tasks/${id}`;
+    if (t) {
+      const url = t.replace('{id}', String(id));
+      return { appUrl: url, pcUrl: url };
+    }
+    const appUrl = `${this.#d.publicUrl()}/app/tasks/${id}`;
+    const slide = this.#d.config.peopleApp.pcSlide ? '&pc_slide=true' : '';
+    return { appUrl, pcUrl: `dingtalk://dingtalkclient/page/link?url=${encodeURIComponent(appUrl)}${slide}` };
   }
 }

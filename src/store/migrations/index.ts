@@ -10,6 +10,7 @@ import { initial } from './001-initial.js';
 import { orderHeadIndex } from './002-order-head-index.js';
 import { openHits } from './003-open-hits.js';
 import { tokenLimitsIdempotencyScope } from './004-token-limits-idempotency-scope.js';
+import { appSessions } from './005-app-sessions.js';
 
 export function migrationsFor(dialect: StoreDialect): Record<string, Migration> {
   return {
@@ -17,5 +18,6 @@ export function migrationsFor(dialect: StoreDialect): Record<string, Migration> 
     '002_order_head_index': orderHeadIndex,
     '003_open_hits': openHits(dialect),
     '004_token_limits_idempotency_scope': tokenLimitsIdempotencyScope(dialect),
+    '005_app_sessions': appSessions,
   };
 }
