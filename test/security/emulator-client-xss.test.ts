@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noticeMessage } from '../../src/api/notice/notice-messages.js';
 import { DEMO_CORP_ID, demoOrg, type Emulator, startEmulator } from '../../src/emulator/index.js';
 import { APP, clientFor, ENG } from '../integration/api-support.js';
+import { call } from '../integration/emulator-http.js';
 import { chromiumOrSkip, launchChromium } from '../support/browser.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -142,6 +143,23 @@ describe.skipIf(!hasChromium)('the emulated client against planted markup and fo
     expect(csp).not.toContain('unsafe-inline');
     expect(csp).toContain("frame-ancestors 'none'");
     expect(r.headers.get('x-frame-options')).toBe('DENY');
+  });
+
+  it("the client's routes keep the control API's door: a foreign Origin or a rebinding Host is refused", async () => {
+    for (const path of [
+      '/_emulator/client/',
+      '/_emulator/client/view?user=alice',
+      '/_emulator/client/app.js',
+    ]) {
+      expect(
+        (await call(`${emu.url}${path}`, { method: 'GET', headers: { origin: 'http://evil.example' } }))
+          .status,
+      ).toBe(403);
+      expect(
+        (await call(`${emu.url}${path}`, { method: 'GET', headers: { host: 'evil.example' } })).status,
+      ).toBe(403);
+      expect((await call(`${emu.url}${path}`, { method: 'GET' })).status).toBe(200);
+    }
   });
 
   it('markup in names, messages, cards, files, notices and Todos is shown as text and never runs', async () => {
