@@ -5,6 +5,8 @@ const browser = [
   'test/integration/dashboard.test.ts',
   'test/integration/serve-demo.test.ts',
   'test/security/dashboard-xss.test.ts',
+  'test/integration/emulator-client.test.ts',
+  'test/security/emulator-client-xss.test.ts',
 ];
 
 /**

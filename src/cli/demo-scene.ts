@@ -148,7 +148,7 @@ export async function runDemoScene(
       : '4. The announcement and the Todo updates are queued; the dashboard shows them as they go out.',
   );
   log(
-    '✅ Demo scene finished. Try it yourself: the commands are `done <id>`, `start <id>`, `tasks`, `help`.',
+    `✅ Demo scene finished. Try it yourself in the emulated DingTalk client, ${emu.url}/_emulator/client/ (choose a person, open #${alias}, write "@bot tasks"): the commands are \`done <id>\`, \`start <id>\`, \`tasks\`, \`help\`.`,
   );
   return { taskId: task.id, shareId: share.id, completed: true };
 }

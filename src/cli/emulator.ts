@@ -70,6 +70,7 @@ export async function emulatorVerb(
   const info = {
     url: emu.url,
     control: `${emu.url}/_emulator/`,
+    client: `${emu.url}/_emulator/client/`,
     apps: org.apps.map((a) => a.name),
     robots: org.customRobots.map((r) => r.name),
     groups: org.groups.map((g) => g.name),
@@ -79,6 +80,7 @@ export async function emulatorVerb(
     [
       `DingTalk emulator at ${info.url}`,
       `  control API  ${info.control}`,
+      `  client       ${info.client}   (the emulated DingTalk client: be a person)`,
       `  apps         ${info.apps.join(', ') || '-'}`,
       `  robots       ${info.robots.join(', ') || '-'}`,
       `  groups       ${info.groups.join(', ') || '-'}`,

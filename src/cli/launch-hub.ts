@@ -56,13 +56,15 @@ export async function launchHub(o: LaunchHubOptions): Promise<RunningHub<Emulato
 }
 
 /**
- * Demo mode over HTTP (`inbound.mode` http or both): points the emulator's app at the hub's callback routes, so
- * people writing in the emulator reach the hub as DingTalk would (its `botCallbackUrl` and event subscription
- * URL, docs/dingtalk.md §9a, §9b).
+ * Demo mode: the emulator's app gets the hub's people app (`/app/`) as its homepage, which the emulated client's
+ * workbench opens (docs/dingtalk.md §13.1), unless the fixture set one. Over HTTP (`inbound.mode` http or both) it
+ * also points the app at the hub's callback routes, so people writing in the emulator reach the hub as DingTalk
+ * would (its `botCallbackUrl` and event subscription URL, docs/dingtalk.md §9a, §9b).
  */
 function pointEmulatorAt(emulator: Emulator, hub: RunningHub, baseUrl: string): void {
   const appName = defaultAppName(hub.config);
   const app = appName ? emulator.state.apps.get(hub.config.apps[appName]!.appKey) : undefined;
+  if (app) app.homepageUrl ??= `${baseUrl}/app/`;
   if (!app || !hub.callbacks) return;
   if (hub.callbacks.robot) app.botCallbackUrl = `${baseUrl}${CALLBACK_PATHS.robot}`;
   if (hub.callbacks.events && app.callback) app.callback.url = `${baseUrl}${CALLBACK_PATHS.events}`;

@@ -135,6 +135,7 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
       api: `${server.url}/v1`,
       openapi: `${server.url}/openapi.json`,
       emulator: hub.emulator?.url,
+      ...(hub.emulator ? { client: `${hub.emulator.url}/_emulator/client/` } : {}),
       mode: demo ? 'demo (built-in emulator)' : 'dingtalk',
       ...(hub.callbacks
         ? {
@@ -155,7 +156,10 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
         `  People     ${info.peopleApp}   (homepage URL for DingTalk's console; docs/people-app.md)`,
         `  API        ${info.api}   (OpenAPI: ${info.openapi})`,
         ...(info.emulator
-          ? [`  Emulator   ${info.emulator}   (control API: ${info.emulator}/_emulator/)`]
+          ? [
+              `  Emulator   ${info.emulator}   (control API: ${info.emulator}/_emulator/)`,
+              `  DingTalk   ${info.emulator}/_emulator/client/   (the emulated client: be a person, chat, tick Todos)`,
+            ]
           : []),
         ...(info.callbacks
           ? [`  Callbacks  ${info.callbacks.join('  ')}   (DingTalk HTTP mode; signed, no token)`]

@@ -71,12 +71,20 @@ export class Acting {
     const atUserIds = Array.isArray(input.atUserIds)
       ? input.atUserIds.filter((u) => typeof u === 'string')
       : [];
+    // An @bot to a robot that is not in the group is refused before anything is recorded.
+    const robotCode = input.atBot ? (input.robotCode ?? group.robotCodes[0]) : undefined;
+    if (input.atBot && (robotCode === undefined || !group.robotCodes.includes(robotCode))) {
+      throw new ActingError(400, `no app robot ${robotCode ?? ''} installed in ${openConversationId}`.trim());
+    }
+    const app = robotCode === undefined ? undefined : state.appsByRobotCode.get(robotCode);
+    if (input.atBot && !app) throw new ActingError(400, `robotCode ${robotCode} belongs to no app`);
     const message = state.addMessage({
       seq: state.nextMessageSeq(),
       at: state.now(),
       conversation: openConversationId,
       source: 'user',
       from: user.userId,
+      ...(app ? { atBot: app.robotCode } : {}),
       type: body.msgtype,
       content: body.content,
       text: body.text,
@@ -86,13 +94,7 @@ export class Acting {
       readBy: [user.userId],
       fingerprint: fingerprint('user', user.userId, openConversationId, body.content, state.messages.length),
     });
-    if (!input.atBot) return { message };
-    const robotCode = input.robotCode ?? group.robotCodes[0];
-    if (robotCode === undefined || !group.robotCodes.includes(robotCode)) {
-      throw new ActingError(400, `no app robot ${robotCode ?? ''} installed in ${openConversationId}`.trim());
-    }
-    const app = state.appsByRobotCode.get(robotCode);
-    if (!app) throw new ActingError(400, `robotCode ${robotCode} belongs to no app`);
+    if (!app || robotCode === undefined) return { message };
     const session = state.openSession(openConversationId, robotCode);
     const sessionWebhook = `${this.#d.origin()}/robot/sendBySession?session=${session.session}`;
     const createAt = state.now();

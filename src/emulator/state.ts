@@ -75,6 +75,9 @@ export type TokenCheck = { ok: true; app: AppDef } | { ok: false; reason: 'unkno
 
 const HEX = '0123456789abcdef';
 
+/** Bytes of uploaded media kept for downloads (the oldest go first). */
+export const MEDIA_BYTES_CAP = 256 * 1024 * 1024;
+
 export class EmulatorState {
   readonly limits: ResolvedLimits;
   readonly now: () => number;
@@ -103,6 +106,13 @@ export class EmulatorState {
   readonly noticeDay = new Map<string, { count: number; hashes: Set<string> }>();
   readonly noticeTasks = new Map<number, { appKey: string; at: number; records: NoticeRecord[] }>();
   readonly media = new Map<string, MediaRecord>();
+  /**
+   * The bytes of uploaded media, so the emulated client can offer a file message's download. Kept in memory only
+   * (never saved), the oldest dropped once `MEDIA_BYTES_CAP` is passed.
+   */
+  readonly mediaBytes = new Map<string, Buffer>();
+  #mediaBytesTotal = 0;
+  readonly #mediaBytesCap: number;
   /** downloadCode → bytes of files and pictures people sent to a robot (§9a, §3.1). */
   readonly downloads = new Map<string, Download>();
   readonly todos = new Map<string, TodoRecord>();
@@ -123,12 +133,20 @@ export class EmulatorState {
 
   constructor(
     fixture: EmulatorFixture,
-    opts: { limits?: EmulatorLimits; now?: () => number; seed?: number; requestLogSize?: number },
+    opts: {
+      limits?: EmulatorLimits;
+      now?: () => number;
+      seed?: number;
+      requestLogSize?: number;
+      /** Bytes of uploaded media kept for downloads. @default MEDIA_BYTES_CAP */
+      mediaBytesCap?: number;
+    },
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...stripUndefined(opts.limits ?? {}) };
     this.now = opts.now ?? Date.now;
     this.#random = seededRandom(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
     this.requestLogSize = opts.requestLogSize ?? 100_000;
+    this.#mediaBytesCap = opts.mediaBytesCap ?? MEDIA_BYTES_CAP;
     this.org = structuredClone(fixture.org);
     this.signIn = new SignInState({ now: this.now, hex: (n) => this.hex(n), limits: this.limits });
     this.#index();
@@ -192,6 +210,8 @@ export class EmulatorState {
     this.noticeDay.clear();
     this.noticeTasks.clear();
     this.media.clear();
+    this.mediaBytes.clear();
+    this.#mediaBytesTotal = 0;
     this.downloads.clear();
     this.todos.clear();
     this.todoSources.clear();
@@ -329,6 +349,16 @@ export class EmulatorState {
       byKey.push(m);
     }
     return m;
+  }
+
+  keepMediaBytes(mediaId: string, bytes: Buffer): void {
+    this.mediaBytes.set(mediaId, bytes);
+    this.#mediaBytesTotal += bytes.length;
+    for (const [id, b] of this.mediaBytes) {
+      if (this.#mediaBytesTotal <= this.#mediaBytesCap || id === mediaId) break;
+      this.mediaBytes.delete(id);
+      this.#mediaBytesTotal -= b.length;
+    }
   }
 
   logRequest(r: RequestRecord): void {

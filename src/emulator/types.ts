@@ -23,6 +23,12 @@ export interface AppDef {
   botCallbackUrl?: string;
   /** HTTP card callback registered with `/v1.0/card/callbacks/register` (§10). */
   cardCallback?: { routeKey: string; url: string; apiSecret?: string };
+  /**
+   * The app's homepage (应用首页地址, docs/dingtalk.md §13.1): what the emulated client's workbench opens in its
+   * phone frame. Optional; `dingkit serve` in demo mode sets it to the hub's `/app/` page.
+   * @example 'http://127.0.0.1:8787/app/'
+   */
+  homepageUrl?: string;
 }
 
 export interface UserDef {
@@ -114,6 +120,8 @@ export interface MessageRecord {
   robot?: string;
   /** userId of a person posting through the control API. */
   from?: string;
+  /** robotCode of the app robot a person @-mentioned in a group (the message reached the bot). */
+  atBot?: string;
   /** Webhook `msgtype` or app-robot `msgKey`. */
   type: string;
   /** The message object as sent (webhook body minus `at`, or the parsed msgParam). */

@@ -84,6 +84,21 @@ describe('npm start: the demo scene', () => {
     expect(stderr).not.toContain(token);
   }, 60_000);
 
+  it("prints the emulated client's URL, points the scene's last line at it, and gives its workbench the hub's /app/", async () => {
+    const info = JSON.parse(stdout) as { client: string; emulator: string };
+    expect(info.client).toBe(`${info.emulator}/_emulator/client/`);
+    await waitFor(() => /Demo scene finished/.test(stderr), 40_000, 'the demo scene to finish');
+    const last = stderr.split('\n').find((l) => l.includes('Demo scene finished'));
+    expect(last).toContain(info.client);
+    const page = await fetch(info.client);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('钉钉');
+    const view = (await (await fetch(`${info.client}view`)).json()) as {
+      apps: Array<{ homepageUrl?: string }>;
+    };
+    expect(view.apps[0]?.homepageUrl).toBe(`${base}/app/`);
+  }, 60_000);
+
   it.skipIf(!existsSync(CHROMIUM))(
     'shows the scene on the live dashboard',
     async () => {

@@ -80,9 +80,11 @@ export function registerControlRoutes(routes: RouteTable, emu: Emulator): void {
   routes.add('GET', '/_emulator/media', () => ctlOk([...emu.state.media.values()]));
   routes.add('GET', '/_emulator/cards', () => ctlOk([...emu.state.cards.values()]));
   routes.add('GET', '/_emulator/callbacks', () => ctlOk(emu.acting.callbacks));
-  // Temporary download URLs handed out by /v1.0/robot/messageFiles/download (docs/dingtalk.md §3.1).
+  // Temporary download URLs handed out by /v1.0/robot/messageFiles/download (docs/dingtalk.md §3.1), and the
+  // bytes of uploaded media by mediaId (the emulated client's link on a file message).
   routes.add('GET', '/_emulator/files/:code', (ctx) => {
-    const d = emu.state.downloads.get(ctx.params['code'] ?? '');
+    const code = ctx.params['code'] ?? '';
+    const d = emu.state.downloads.get(code) ?? mediaDownload(emu, code);
     if (!d) return ctlErr(404, 'unknown download');
     // The sender chose the bytes and the type: a download, never a page of this origin (which holds the control
     // API and /_emulator/org), so no sniffing, no rendering, a sandbox, and the name percent-encoded (RFC 6266).
@@ -298,6 +300,19 @@ export function registerControlRoutes(routes: RouteTable, emu: Emulator): void {
       return { ok: true, path: emu.savePath };
     }),
   );
+}
+
+function mediaDownload(
+  emu: Emulator,
+  mediaId: string,
+): { fileName: string; contentType: string; bytes: Buffer } | undefined {
+  const m = emu.state.media.get(mediaId);
+  const bytes = emu.state.mediaBytes.get(mediaId);
+  // The uploader chose the type: anything that is not a plain `type/subtype` is served as bytes.
+  const type = /^[\w.+-]{1,64}\/[\w.+-]{1,64}$/.test(m?.contentType ?? '') ? (m?.contentType ?? '') : '';
+  return m && bytes
+    ? { fileName: m.filename, contentType: type || 'application/octet-stream', bytes }
+    : undefined;
 }
 
 /** RFC 5987 `value-chars`: everything but unreserved letters, digits and `!#$&+-.^_`|~` is percent-encoded. */

@@ -52,5 +52,6 @@ function upload(ctx: Ctx): Reply {
     sha256: createHash('sha256').update(media.data).digest('hex'),
     createdAt,
   });
+  state.keepMediaBytes(mediaId, media.data);
   return oapiOk({ type, media_id: mediaId, created_at: createdAt });
 }
