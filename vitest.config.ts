@@ -62,7 +62,13 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'], maxWorkers: 1 },
+        test: {
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          maxWorkers: 1,
+          // The child-process scripts, bundled once per run and started with plain node (prebuild.ts).
+          globalSetup: ['test/chaos/prebuild.ts'],
+        },
       },
     ],
   },

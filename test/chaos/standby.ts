@@ -41,6 +41,16 @@ export function awaitGo<T>(): Promise<T> {
 
 const TSX = import.meta.resolve('tsx');
 
+/**
+ * How to start `script`: `node <bundle>` when the chaos project's globalSetup (prebuild.ts) built one for it this
+ * run, else through tsx (a chaos file run on its own project-less, or a script the setup does not know).
+ */
+function nodeArgs(script: string): string[] {
+  const bundles = JSON.parse(process.env['DINGKIT_TEST_BUNDLES'] ?? '{}') as Record<string, string>;
+  const bundle = bundles[script];
+  return bundle ? [bundle] : ['--import', TSX, script];
+}
+
 export interface StandbyOptions {
   /** Working directory of the processes. */
   cwd?: string | undefined;
@@ -60,7 +70,7 @@ export class Standby {
   }
 
   #spawn(): ChildProcessWithoutNullStreams {
-    return spawn(process.execPath, ['--import', TSX, this.#script], {
+    return spawn(process.execPath, nodeArgs(this.#script), {
       cwd: this.#o.cwd,
       env: this.#o.env ?? { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' },
       stdio: ['pipe', 'pipe', 'pipe'],
