@@ -57,11 +57,18 @@ export default defineConfig({
           ],
           exclude: [...configDefaults.exclude, ...browser],
           isolate: false,
+          // src/cli/main.ts, bundled once per run for the tests that start the executable (bundles.ts).
+          globalSetup: ['test/support/prebuild-cli.ts'],
         },
       },
       {
         extends: true,
-        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts', ...browser], isolate: false },
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts', ...browser],
+          isolate: false,
+          globalSetup: ['test/support/prebuild-cli.ts'],
+        },
       },
       {
         extends: true,
@@ -71,7 +78,7 @@ export default defineConfig({
           maxWorkers: chaosWorkers,
           // A group of its own, after the others (its worker count differs from theirs).
           sequence: { groupOrder: 1 },
-          // The child-process scripts, bundled once per run and started with plain node (prebuild.ts).
+          // The child-process scripts, bundled once per run and started with plain node (test/support/bundles.ts).
           globalSetup: ['test/chaos/prebuild.ts'],
         },
       },

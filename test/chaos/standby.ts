@@ -10,6 +10,7 @@
  */
 
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { nodeArgs } from '../support/bundles.js';
 
 /**
  * In the child: resolves with the JSON object of the first stdin line. Before that line, an end of stdin (the
@@ -37,18 +38,6 @@ export function awaitGo<T>(): Promise<T> {
     process.stdin.on('data', onData);
     process.stdin.once('end', onEnd);
   });
-}
-
-const TSX = import.meta.resolve('tsx');
-
-/**
- * How to start `script`: `node <bundle>` when the chaos project's globalSetup (prebuild.ts) built one for it this
- * run, else through tsx (a chaos file run on its own project-less, or a script the setup does not know).
- */
-function nodeArgs(script: string): string[] {
-  const bundles = JSON.parse(process.env['DINGKIT_TEST_BUNDLES'] ?? '{}') as Record<string, string>;
-  const bundle = bundles[script];
-  return bundle ? [bundle] : ['--import', TSX, script];
 }
 
 export interface StandbyOptions {
