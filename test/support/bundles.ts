@@ -14,7 +14,7 @@
  * reads it; a script nobody built (a file run outside its project) starts through tsx as before.
  */
 
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
 
@@ -47,6 +47,26 @@ function readMap(): Record<string, string> {
   return JSON.parse(process.env[ENV] ?? '{}') as Record<string, string>;
 }
 
+/** Removes what runs stopped before their teardown (Ctrl-C) left behind: directories of `label` over a day old. */
+function pruneStale(artifacts: string, label: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(artifacts);
+  } catch {
+    return; // no test-artifacts yet
+  }
+  const dayAgo = Date.now() - 86_400_000;
+  for (const name of names) {
+    if (!name.startsWith(`${label}-`)) continue;
+    const path = join(artifacts, name);
+    try {
+      if (statSync(path).mtimeMs < dayAgo) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Gone meanwhile (another run pruned it): nothing to do.
+    }
+  }
+}
+
 /**
  * Builds `scripts` (paths relative to the repository root) not built yet and adds them to the map the workers
  * inherit; returns the teardown that removes them again. `label` names the run's directory.
@@ -56,7 +76,9 @@ export async function buildBundles(label: string, scripts: readonly string[]): P
   const before = readMap();
   scripts = scripts.filter((s) => !before[join(ROOT, s)]);
   if (scripts.length === 0) return () => {};
-  const dir = join(ROOT, 'test-artifacts', `${label}-${process.pid}-${Date.now().toString(36)}`);
+  const artifacts = join(ROOT, 'test-artifacts');
+  pruneStale(artifacts, label);
+  const dir = join(artifacts, `${label}-${process.pid}-${Date.now().toString(36)}`);
   mkdirSync(dir, { recursive: true });
   const entryPoints: Record<string, string> = {};
   const built: Record<string, string> = {};
