@@ -17,6 +17,7 @@
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
+import type { TestProject } from 'vitest/node';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 const ENV = 'DINGKIT_TEST_BUNDLES';
@@ -69,9 +70,14 @@ function pruneStale(artifacts: string, label: string): void {
 
 /**
  * Builds `scripts` (paths relative to the repository root) not built yet and adds them to the map the workers
- * inherit; returns the teardown that removes them again. `label` names the run's directory.
+ * inherit; returns the teardown that removes them again. `label` names the run's directory; `project` (the
+ * globalSetup's argument) has them rebuilt before each rerun in watch mode.
  */
-export async function buildBundles(label: string, scripts: readonly string[]): Promise<() => void> {
+export async function buildBundles(
+  label: string,
+  scripts: readonly string[],
+  project?: Pick<TestProject, 'vitest' | 'onTestsRerun'>,
+): Promise<() => void> {
   // Another project's setup in this process may have built some already (teardowns all run at the end).
   const before = readMap();
   scripts = scripts.filter((s) => !before[join(ROOT, s)]);
@@ -87,8 +93,8 @@ export async function buildBundles(label: string, scripts: readonly string[]): P
     entryPoints[name] = join(ROOT, script);
     built[join(ROOT, script)] = join(dir, `${name}.mjs`);
   }
-  try {
-    await esbuild().build({
+  const build = () =>
+    esbuild().build({
       entryPoints,
       outdir: dir,
       bundle: true,
@@ -99,6 +105,10 @@ export async function buildBundles(label: string, scripts: readonly string[]): P
       outExtension: { '.js': '.mjs' },
       logLevel: 'error',
     });
+  try {
+    await build();
+    // Watch mode: the sources change between reruns, and a stale bundle would run the old code.
+    if (project?.vitest.config.watch) project.onTestsRerun(async () => void (await build()));
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;

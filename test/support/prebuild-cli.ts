@@ -6,8 +6,9 @@
  * 300 MB bound), which would loosen what the bound catches.
  */
 
+import type { TestProject } from 'vitest/node';
 import { buildBundles } from './bundles.js';
 
-export default function setup(): Promise<() => void> {
-  return buildBundles('cli-bundle', ['src/cli/main.ts']);
+export default function setup(project: TestProject): Promise<() => void> {
+  return buildBundles('cli-bundle', ['src/cli/main.ts'], project);
 }
