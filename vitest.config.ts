@@ -19,9 +19,11 @@ const browser = [
  *   Integration and e2e share workers too: every test builds its own emulator, hub and store (no module state
  *   in src/), so loading the module graph once per worker instead of once per file is safe, and it was most of
  *   their time (integration 133 → 87 s, e2e 54 → 40 s on the idle machine, same tests passing).
- * - chaos: kills, faults and budgets over child processes. CPU-bound and timed (a hub must start within 30 s),
- *   they run one file at a time: with one worker vitest puts the project in a group of its own that runs after
- *   the others. Three chaos files at once on a loaded 2-core machine starved the hubs they start.
+ * - chaos: kills, faults and budgets over child processes. Timed (a hub must start within 30 s), they run in a
+ *   group of their own after the others, two files at a time (`DINGKIT_CHAOS_WORKERS`). Their child processes
+ *   start from a bundle built once per run (test/chaos/prebuild.ts), which made a start about a third of the CPU
+ *   it took through tsx; since then two files at once fit (chaos 120 → 86 s on the shared machine at load 7–10,
+ *   same CPU time, every count unchanged). Three at once, under tsx, starved the hubs they start.
  *
  * Most tests wait on sockets, timers and child processes rather than the CPU: one worker left a 2-core machine
  * about 70 % idle. Three keep it busy; more start to starve the tests that measure time (limiter windows,
@@ -29,6 +31,7 @@ const browser = [
  * count (1 on a crowded machine, more on a bigger one).
  */
 const workers = Number(process.env['DINGKIT_TEST_WORKERS'] ?? 3);
+const chaosWorkers = Number(process.env['DINGKIT_CHAOS_WORKERS'] ?? 2);
 
 export default defineConfig({
   test: {
@@ -56,15 +59,30 @@ export default defineConfig({
           ],
           exclude: [...configDefaults.exclude, ...browser],
           isolate: false,
+          // src/cli/main.ts, bundled once per run for the tests that start the executable (bundles.ts).
+          globalSetup: ['test/support/prebuild-cli.ts'],
         },
       },
       {
         extends: true,
-        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts', ...browser], isolate: false },
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts', ...browser],
+          isolate: false,
+          globalSetup: ['test/support/prebuild-cli.ts'],
+        },
       },
       {
         extends: true,
-        test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'], maxWorkers: 1 },
+        test: {
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          maxWorkers: chaosWorkers,
+          // A group of its own, after the others (its worker count differs from theirs).
+          sequence: { groupOrder: 1 },
+          // The child-process scripts, bundled once per run and started with plain node (test/support/bundles.ts).
+          globalSetup: ['test/chaos/prebuild.ts'],
+        },
       },
     ],
   },

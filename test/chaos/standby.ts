@@ -10,6 +10,7 @@
  */
 
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { nodeArgs } from '../support/bundles.js';
 
 /**
  * In the child: resolves with the JSON object of the first stdin line. Before that line, an end of stdin (the
@@ -39,8 +40,6 @@ export function awaitGo<T>(): Promise<T> {
   });
 }
 
-const TSX = import.meta.resolve('tsx');
-
 export interface StandbyOptions {
   /** Working directory of the processes. */
   cwd?: string | undefined;
@@ -60,7 +59,7 @@ export class Standby {
   }
 
   #spawn(): ChildProcessWithoutNullStreams {
-    return spawn(process.execPath, ['--import', TSX, this.#script], {
+    return spawn(process.execPath, nodeArgs(this.#script), {
       cwd: this.#o.cwd,
       env: this.#o.env ?? { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -6,18 +6,14 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli-in-process.js';
-import { CLI_MAIN } from '../support/cli-process.js';
+import { cliArgs } from '../support/cli-process.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe('dingkit emulator', () => {
   it('serves the demo org until SIGTERM', async () => {
-    const child = spawn(
-      process.execPath,
-      ['--import', import.meta.resolve('tsx'), CLI_MAIN, 'emulator', '--port', '0', '--json', '--seed', '3'],
-      {
-        env: { PATH: process.env['PATH'] ?? '' },
-      },
-    );
+    const child = spawn(process.execPath, cliArgs('emulator', '--port', '0', '--json', '--seed', '3'), {
+      env: { PATH: process.env['PATH'] ?? '' },
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString('utf8');

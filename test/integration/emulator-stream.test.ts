@@ -335,7 +335,9 @@ describe('EVENT delivery', () => {
   });
 
   it('LATER or a non-200 code asks for redelivery', async () => {
-    const h = await start({ redeliverAfterMs: 40 });
+    // Each answer must reach the gateway before its redelivery timer: 40 ms was not always enough on a loaded
+    // machine (the frame went out again as `unacked` first).
+    const h = await start({ redeliverAfterMs: 300 });
     const c = await connect(h);
     h.gw.pushEvent('app1', { eventType: 't', data: {} });
     await c.waitFor((f) => f.length >= 1);

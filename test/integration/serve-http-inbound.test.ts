@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ORG } from '../../src/emulator/demo-org.js';
-import { CLI_MAIN } from '../support/cli-process.js';
+import { cliArgs } from '../support/cli-process.js';
 import { waitFor } from '../support/wait-for.js';
 
 let dir: string;
@@ -26,11 +26,10 @@ beforeAll(async () => {
     join(dir, 'dingkit.config.json'),
     JSON.stringify({ server: { port: 0 }, emulator: { port: 0 }, inbound: { mode: 'http' } }),
   );
-  child = spawn(
-    process.execPath,
-    ['--import', import.meta.resolve('tsx'), CLI_MAIN, 'serve', '--json', '--log', 'json'],
-    { cwd: dir, env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' } },
-  );
+  child = spawn(process.execPath, cliArgs('serve', '--json', '--log', 'json'), {
+    cwd: dir,
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' },
+  });
   child.stdout.on('data', (d: Buffer) => {
     stdout += d.toString('utf8');
   });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ORG } from '../../src/emulator/demo-org.js';
 import { runCliInProcess } from '../support/cli-in-process.js';
-import { CLI_MAIN } from '../support/cli-process.js';
+import { cliArgs } from '../support/cli-process.js';
 import { waitFor } from '../support/wait-for.js';
 
 interface Banner {
@@ -38,14 +38,10 @@ beforeAll(async () => {
     join(dir, 'dingkit.config.json'),
     JSON.stringify({ server: { port: 0 }, emulator: { port: 0 } }),
   );
-  child = spawn(
-    process.execPath,
-    ['--import', import.meta.resolve('tsx'), CLI_MAIN, 'serve', '--json', '--log', 'json', '--no-demo'],
-    {
-      cwd: dir,
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' },
-    },
-  );
+  child = spawn(process.execPath, cliArgs('serve', '--json', '--log', 'json', '--no-demo'), {
+    cwd: dir,
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' },
+  });
   child.stdout.on('data', (d: Buffer) => {
     stdout += d.toString('utf8');
   });

@@ -22,7 +22,7 @@ import { parseConfig } from '../../src/hub/config.js';
 import { StoreApiTokens } from '../../src/server/store-tokens.js';
 import { openStore } from '../../src/store/open-store.js';
 import { backends, OPS, waitFor } from '../e2e/hub-helpers.js';
-import { CLI_MAIN } from '../support/cli-process.js';
+import { cliArgs } from '../support/cli-process.js';
 import { type SecureHub, secureHub, streamEnd } from './secure-hub.js';
 
 const sqlite = backends[0]!;
@@ -120,7 +120,7 @@ interface Serve {
 async function serve(cwd: string): Promise<Serve> {
   const child: ChildProcessWithoutNullStreams = spawn(
     process.execPath,
-    ['--import', import.meta.resolve('tsx'), CLI_MAIN, 'serve', '--json', '--log', 'json', '--no-demo'],
+    cliArgs('serve', '--json', '--log', 'json', '--no-demo'),
     { cwd, env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' } },
   );
   let stdout = '';

@@ -1,14 +1,20 @@
-/** Runs the CLI (`src/cli/main.ts` through tsx) as a child process, the way a user or a script would. */
+/** Runs the CLI (`src/cli/main.ts`, bundled or through tsx) as a child process, the way a user or a script would. */
 
 import { spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeArgs } from './bundles.js';
 
 /** The repository root: the working directory of a CLI run that names none. */
 export const CLI_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI_MAIN = resolve(CLI_ROOT, 'src/cli/main.ts');
-/** Absolute, so the CLI can run with any working directory. */
-const TSX = import.meta.resolve('tsx');
+/**
+ * The node arguments that run the CLI with `args`: the bundle of `src/cli/main.ts` built for this run
+ * (prebuild-cli.ts), or the source through tsx. Absolute paths, so any working directory works.
+ */
+export function cliArgs(...args: string[]): string[] {
+  return [...nodeArgs(CLI_MAIN), ...args];
+}
 
 export interface CliRun {
   code: number | null;
@@ -37,7 +43,7 @@ export function runCliProcess(
   } = {},
 ): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, CLI_MAIN, ...args], {
+    const child = spawn(process.execPath, cliArgs(...args), {
       cwd: o.cwd ?? CLI_ROOT,
       env: childEnv(o.env),
       stdio: ['pipe', 'pipe', 'pipe'],
