@@ -56,7 +56,8 @@ const CONCURRENCY = Number(process.argv[3] ?? 16);
  * Sends in flight per process; by default the hub's own default (`dispatcher.workers` unset: one per custom robot,
  * 200 here), as `dingkit serve` runs with this config.
  */
-const WORKERS = process.argv[4] === undefined || process.argv[4] === 'default' ? undefined : Number(process.argv[4]);
+const WORKERS =
+  process.argv[4] === undefined || process.argv[4] === 'default' ? undefined : Number(process.argv[4]);
 const CASES = (process.argv[5] ?? 'sqlite,postgres').split(',');
 /** Subsets for a quick look: `HBENCH_PROCESSES=1`, `HBENCH_MODES=backlog,paced`. */
 const PROCESSES = (process.env['HBENCH_PROCESSES'] ?? '1,2').split(',').map(Number);

@@ -39,6 +39,8 @@ export function configFromOrg(org: OrgDef, base: HubConfig, emulatorUrl: string)
       appSecret: app.appSecret,
       agentId: app.agentId,
       robotCode: app.robotCode,
+      // The org's corpId: what a page asks a 免登 code for (docs/dingtalk.md §13.2).
+      corpId: org.corpId,
     };
   }
   const robots: Record<string, unknown> = {};

@@ -70,10 +70,15 @@ export class PeopleApp implements PeopleAppService {
     return this.#d.publicUrl();
   }
 
-  clientInfo(): { corpId?: string | undefined; clientId?: string | undefined; emulatorOrigin?: string | undefined } {
+  clientInfo(): {
+    corpId?: string | undefined;
+    clientId?: string | undefined;
+    emulatorOrigin?: string | undefined;
+  } {
     const name = defaultAppName(this.#d.config);
     const app = name === undefined ? undefined : this.#d.config.apps[name];
-    const emulatorOrigin = this.#d.emulatorUrl === undefined ? undefined : new URL(this.#d.emulatorUrl).origin;
+    const emulatorOrigin =
+      this.#d.emulatorUrl === undefined ? undefined : new URL(this.#d.emulatorUrl).origin;
     return { corpId: app?.corpId, clientId: app?.appKey, emulatorOrigin };
   }
 

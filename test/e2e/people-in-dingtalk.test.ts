@@ -107,7 +107,12 @@ describe.skipIf(!hasChromium)('a person in DingTalk, end to end', () => {
     await expect.poll(() => app.locator('#t-state').textContent(), { timeout: 10_000 }).toBe('已完成');
 
     // Every Todo of the task closes (they go out with the announcement, in the same transaction).
-    await waitFor(() => f.hub.emulator!.todos().filter((x) => x.subject === title).every((x) => x.done));
+    await waitFor(() =>
+      f.hub
+        .emulator!.todos()
+        .filter((x) => x.subject === title)
+        .every((x) => x.done),
+    );
     const announcements = f.hub
       .emulator!.messages(ENG)
       .slice(before)
@@ -139,7 +144,9 @@ describe.skipIf(!hasChromium)('a person in DingTalk, end to end', () => {
     await signIn.click();
     // DingTalk's login page (the emulator's stand-in): choose who you are.
     await page.locator('button[name="userId"][value="alice"]').click();
-    await expect.poll(() => page.locator('#t-title').textContent(), { timeout: 15_000 }).toBe('Review the budget');
+    await expect
+      .poll(() => page.locator('#t-title').textContent(), { timeout: 15_000 })
+      .toBe('Review the budget');
     expect(new URL(page.url()).pathname).toBe(`/app/tasks/${task.id}`);
     expect(await page.locator('#who').textContent()).toContain('Alice');
     await page.screenshot({ path: join(ARTIFACTS, 'people-in-dingtalk-oauth.png') });
@@ -162,13 +169,11 @@ describe.skipIf(!hasChromium)('a person in DingTalk, end to end', () => {
     await expect.poll(() => app.locator('#who').textContent(), { timeout: 15_000 }).toContain('王五');
     const frame = page.frame({ url: /\/app\// })!;
     await frame.goto(`${server.url}/app/tasks/${task.id}`);
-    await expect
-      .poll(() => frame.locator('#t-actions button').count(), { timeout: 5_000 })
-      .toBe(0);
+    await expect.poll(() => frame.locator('#t-actions button').count(), { timeout: 5_000 }).toBe(0);
     expect(await frame.locator('body').textContent()).not.toContain('Pay the vendor');
     // The attack: his own session and CSRF token, a request the page never offered.
     const forged = (await frame.evaluate(async (id) => {
-      const me = await (await fetch('/app/api/me')).json();
+      const me = (await (await fetch('/app/api/me')).json()) as { csrf: string };
       const r = await fetch(`/app/api/tasks/${id}/done`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf },
