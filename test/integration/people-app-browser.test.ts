@@ -181,7 +181,10 @@ describe.skipIf(!hasChromium)("the people's pages in Chromium", () => {
     await page.screenshot({ path: join(ARTIFACTS, 'people-app-task-en-pc.png'), fullPage: true });
     // The language switch.
     await page.locator('#lang').click();
-    expect(await page.locator('#t-actions button').allTextContents()).toEqual(['开始', '完成', '取消']);
+    // The switch re-renders from the API: wait for it rather than reading the old buttons.
+    await expect
+      .poll(() => page.locator('#t-actions button').allTextContents(), { timeout: 10_000 })
+      .toEqual(['开始', '完成', '取消']);
     await ctx.close();
   }, 60_000);
 });
