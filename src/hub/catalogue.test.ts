@@ -30,6 +30,7 @@ const TASK_SAMPLES: Samples<TaskTexts> = {
   state: null,
   actor: ['api:ci'],
   created: [7, 'Ship it', '2026-12-05 18:00 (UTC+08:00)', '@Alice'],
+  open: ['https://hub.example.com/app/tasks/7'],
   moved: [7, 'done', 'Alice', 'Ship it', 'note'],
   via: null,
   reminder: [7, 'Ship it', '2026-12-05 18:00 (UTC+08:00)'],

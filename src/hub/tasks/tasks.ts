@@ -169,7 +169,7 @@ export class TaskService {
             ...planGroupMentions(
               {
                 group: input.group,
-                text: this.texts.created(taskId, title, due, people.map((p) => `@${p.name}`).join(' ')),
+                text: `${this.texts.created(taskId, title, due, people.map((p) => `@${p.name}`).join(' '))}\n${this.texts.open(this.#detailUrl(taskId).appUrl)}`,
                 format: 'text',
                 mention: people,
                 addKeyword: true,

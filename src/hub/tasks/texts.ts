@@ -18,6 +18,8 @@ export interface TaskTexts {
   /** Who acted, from the stored actor (`api:<token>`, `cli`, `hub`, `dingtalk`, or a person's name). */
   actor(by: string): string;
   created(id: number, title: string, due: string | undefined, assignees: string): string;
+  /** The last line of an announcement: the task's page (DingTalk opens an https link in its own container). */
+  open(url: string): string;
   moved(id: number, action: TaskAction, by: string, title: string, note: string | undefined): string;
   via: Record<MoveVia, string>;
   reminder(id: number, title: string, due: string): string;
@@ -90,6 +92,7 @@ const en: TaskTexts = {
   },
   created: (id, title, due, assignees) =>
     `New task #${id}: ${title}${due ? `\nDue: ${due}` : ''}\nAssigned to ${assignees}\nReply \`start ${id}\` or \`done ${id}\` to the bot.`,
+  open: (url) => `Open: ${url}`,
   moved: (id, action, by, title, note) =>
     `Task #${id} ${EN_DONE[action]} by ${by}: ${title}${note ? ` (${note})` : ''}`,
   via: { chat: 'from chat', todo: 'Todo marked done in DingTalk' },
@@ -115,6 +118,7 @@ const zh: TaskTexts = {
   },
   created: (id, title, due, assignees) =>
     `新任务 #${id}：${title}${due ? `\n截止：${due}` : ''}\n负责人：${assignees}\n回复机器人 \`开始 ${id}\` 或 \`完成 ${id}\`。`,
+  open: (url) => `打开：${url}`,
   moved: (id, action, by, title, note) =>
     `任务 #${id} 已由 ${by} ${ZH_VERB[action]}：${title}${note ? `（${note}）` : ''}`,
   via: { chat: '来自聊天', todo: '在钉钉待办中标记完成' },
