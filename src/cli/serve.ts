@@ -93,6 +93,8 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
         // Demo tokens are for the built-in emulator only: with real credentials they never authenticate.
         acceptDemoTokens: demo,
       }),
+      // An operator signed in to the people's app opens the dashboard with a short token from here.
+      operatorTokens: tokens,
       events: hub.events,
       metrics: hub.metrics,
       logger,

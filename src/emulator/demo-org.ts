@@ -35,6 +35,8 @@ export function demoOrg(): EmulatorFixture {
           mobile: '13800000001',
           name: '张三',
           title: '工程师',
+          // The org's main administrator (免登 answers sys_level 1, docs/dingtalk.md §13.2).
+          sysLevel: 1,
         },
         {
           userId: 'lisi',

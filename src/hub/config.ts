@@ -269,9 +269,16 @@ const configSchema = z
          * @default 'lax'
          */
         cookieSameSite: z.enum(['lax', 'none']).default('lax'),
+        /**
+         * The org's DingTalk administrators (`sys_level` 1 main admin, 2 sub-admin, as the 免登 exchange reports it,
+         * docs/dingtalk.md §13.2) may open the operator views from the app, like the admins named in
+         * `tasks.access.admins`. Off: only those.
+         * @default false
+         */
+        dingtalkAdmins: z.boolean().default(false),
       })
       .strict()
-      .default({ sessionTtlMs: 12 * 3_600_000, pcSlide: true, cookieSameSite: 'lax' }),
+      .default({ sessionTtlMs: 12 * 3_600_000, pcSlide: true, cookieSameSite: 'lax', dingtalkAdmins: false }),
     database: z
       .object({
         url: z.string().min(1).default(DEFAULT_DATABASE_URL),

@@ -96,7 +96,7 @@ export class PeopleApp implements PeopleAppService {
     const app = this.#app();
     const who = await this.#d.dingtalk.userByAuthCode(app, code);
     const p = (await this.#d.people.byUserId(who.userId)) ?? (await this.#d.people.byUnionId(who.unionId));
-    return this.#known(p);
+    return this.#known(p, who.sysLevel === 1 || who.sysLevel === 2);
   }
 
   loginUrl(redirectUri: string, state: string): string {
@@ -115,18 +115,20 @@ export class PeopleApp implements PeopleAppService {
     return this.#known(p);
   }
 
-  #known(p: ResolvedPerson | undefined): AppPerson {
+  #known(p: ResolvedPerson | undefined, dingtalkAdmin = false): AppPerson {
     if (p === undefined) {
       throw new SignInError(
         'not_in_directory',
         'DingTalk knows you, but this hub does not list you under people; ask its operator to add you',
       );
     }
-    return this.#person(p);
+    return this.#person(p, dingtalkAdmin);
   }
 
-  #person(p: ResolvedPerson): AppPerson {
-    return { key: p.key, name: p.name, userId: p.userId, operator: this.#d.access.admins.includes(p.key) };
+  #person(p: ResolvedPerson, dingtalkAdmin: boolean): AppPerson {
+    const operator =
+      this.#d.access.admins.includes(p.key) || (dingtalkAdmin && this.#d.config.peopleApp.dingtalkAdmins);
+    return { key: p.key, name: p.name, userId: p.userId, operator, dingtalkAdmin };
   }
 
   async openSession(person: AppPerson, via: AppSession['via']): Promise<{ id: string; expiresAt: number }> {
@@ -137,7 +139,14 @@ export class PeopleApp implements PeopleAppService {
     await this.purgeExpired();
     await this.#d.store.db
       .insertInto('app_sessions')
-      .values({ id_hash: sessionHash(id), person: person.key, via, created_at: now, expires_at: expiresAt })
+      .values({
+        id_hash: sessionHash(id),
+        person: person.key,
+        via,
+        created_at: now,
+        expires_at: expiresAt,
+        dingtalk_admin: person.dingtalkAdmin ? 1 : 0,
+      })
       .execute();
     return { id, expiresAt };
   }
@@ -159,7 +168,7 @@ export class PeopleApp implements PeopleAppService {
     const p = (await this.#d.people.list()).find((x) => x.key === row.person);
     if (p === undefined) return undefined;
     return {
-      person: this.#person(p),
+      person: this.#person(p, Number(row.dingtalk_admin) === 1),
       via: row.via === 'oauth' ? 'oauth' : 'dingtalk',
       expiresAt: Number(row.expires_at),
     };

@@ -219,8 +219,13 @@ export interface AppPerson {
   key: string;
   name: string;
   userId?: string | undefined;
-  /** One of `tasks.access.admins`: may open the operator dashboard (which still asks for an API token). */
+  /**
+   * May open the operator views from the app: one of `tasks.access.admins`, or (with `peopleApp.dingtalkAdmins`)
+   * an administrator of the org by DingTalk's word at sign-in.
+   */
   operator: boolean;
+  /** DingTalk said at sign-in that the person administers the org (`sys_level` 1 or 2, docs/dingtalk.md §13.2). */
+  dingtalkAdmin?: boolean | undefined;
 }
 
 export interface AppSession {

@@ -168,11 +168,15 @@ describe('health, metrics, openapi, dashboard', () => {
     for (const leak of ['Secret launch plan', 'Alice', h.tokens.read, h.tokens.send, h.tokens.admin]) {
       expect(page.includes(leak), leak).toBe(false);
     }
-    // Every data call in the page goes through api(), which sends the bearer token, or the SSE URL with it.
+    // Every data call in the page goes through api(), which sends the bearer token, or the SSE URL with it; the
+    // only others ask the people's app (its session cookie, scoped to /app) for an operator's dashboard token.
     const script = page.slice(page.indexOf('<script>') + 8, page.lastIndexOf('</script>'));
     const fetches = script.match(/fetch\([^)]*\)/g) ?? [];
     expect(fetches.length).toBeGreaterThan(0);
-    for (const f of fetches) expect(f).toMatch(/headers/);
+    for (const f of fetches) {
+      if (/^fetch\('\/app\/api\//.test(f)) expect(f).toMatch(/^fetch\('\/app\/api\/(me|operator-token)'/);
+      else expect(f).toMatch(/headers/);
+    }
     expect(script).toMatch(/EventSource\(url\)/);
     expect(script).toContain("'&access_token=' + encodeURIComponent(state.token)");
   });

@@ -21,6 +21,7 @@ import { type StoreFaultSink, StoreFaults } from '../hub/store-faults.js';
 import { EventBus } from '../observe/events.js';
 import { Registry } from '../observe/metrics.js';
 import { ApiError, errorBody, toResponse } from './api-error.js';
+import type { ApiTokenStore } from './api-tokens.js';
 import { type ApiTokenVerifier, requireScope, verdictOf } from './auth.js';
 import { DASHBOARD_CSP, dashboardHtml } from './dashboard/page.js';
 import { jsonBodyLimit } from './http-input.js';
@@ -41,6 +42,11 @@ export interface ApiAppOptions {
   hub: HubService;
   /** Checks bearer tokens; StoreTokenVerifier over the store's token table in production. */
   tokens: ApiTokenVerifier;
+  /**
+   * Where the people's app keeps the short-lived dashboard tokens it hands its operators (the same table `tokens`
+   * reads); absent, an operator signed in to the app pastes a token like anyone.
+   */
+  operatorTokens?: ApiTokenStore | undefined;
   /** The hub's change feed; a private one is made when absent (then `/v1/events` stays quiet). */
   events?: EventBus;
   /** The hub's registry; HTTP metrics are added to it. */
@@ -222,7 +228,14 @@ export function createApp(o: ApiAppOptions): ApiApp {
   // The people's web app (src/server/people/): sessions from DingTalk sign-in, never an API token.
   if (o.hub.peopleApp) {
     const people = new Hono<PeopleEnv>();
-    peopleAppRoutes(people, { hub: o.hub, app: o.hub.peopleApp, events, streams, sse: o.sse ?? {} });
+    peopleAppRoutes(people, {
+      hub: o.hub,
+      app: o.hub.peopleApp,
+      events,
+      streams,
+      sse: o.sse ?? {},
+      operatorTokens: o.operatorTokens,
+    });
     app.route('/', people as unknown as Hono<ApiEnv>);
   }
 

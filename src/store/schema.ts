@@ -224,6 +224,8 @@ export interface AppSessionsTable {
   via: string;
   created_at: Millis;
   expires_at: Millis;
+  /** 1 when DingTalk said at sign-in that the person administers the org (`sys_level` 1 or 2), migration 006. */
+  dingtalk_admin: Generated<number>;
 }
 
 export interface Database {

@@ -84,9 +84,12 @@ export async function hubApi(hub: RunningHub, scopes: Scope[] = ['admin']): Prom
   const { token } = await createApiToken(tokens, 'test-caller', scopes);
   const { app } = createApp({
     hub,
-    tokens: new StoreTokenVerifier(tokens),
+    // No cache: a token revoked in a test is refused at once.
+    tokens: new StoreTokenVerifier(tokens, { ttlMs: 0 }),
     events: hub.events,
     metrics: hub.metrics,
+    // As `serve` wires it: the people's app hands its operators dashboard tokens from the same table.
+    operatorTokens: tokens,
   });
   const call = async (method: string, path: string, body?: unknown) =>
     app.request(path, {

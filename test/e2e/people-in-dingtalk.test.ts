@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
 import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
 import { chromiumOrSkip, launchChromium } from '../support/browser.js';
-import { backends, ENG, type HubFixture, startTestHub, waitFor } from './hub-helpers.js';
+import { backends, ENG, type HubFixture, startTestHub, testConfig, waitFor } from './hub-helpers.js';
 
 const hasChromium = chromiumOrSkip('people in DingTalk, end to end');
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
@@ -48,7 +48,12 @@ async function todosOf(title: string, n: number) {
 
 describe.skipIf(!hasChromium)('a person in DingTalk, end to end', () => {
   beforeAll(async () => {
-    f = await startTestHub(backends[0]!);
+    // Alice is an admin (tasks.access.admins): the operator of the last test.
+    f = await startTestHub(backends[0]!, {
+      config: testConfig({
+        tasks: { pollMs: 20, remindBeforeMs: 0, escalateAfterMs: 0, access: { admins: ['alice'] } },
+      }),
+    });
     const tokens = new MemoryApiTokenStore();
     admin = (await createApiToken(tokens, 'operator', ['admin'])).token;
     server = await createApiServer(f.hub, {
@@ -56,6 +61,7 @@ describe.skipIf(!hasChromium)('a person in DingTalk, end to end', () => {
       events: f.hub.events,
       metrics: f.hub.metrics,
       sse: { heartbeatMs: 1_000 },
+      operatorTokens: tokens,
     });
     // As `serve` does: the Todos' links point at the pages this server serves.
     f.hub.setPublicUrl(server.url);
@@ -184,6 +190,26 @@ describe.skipIf(!hasChromium)('a person in DingTalk, end to end', () => {
     expect([403, 404]).toContain(forged);
     expect((await f.hub.getTask(task.id))!.state).toBe('open');
     await page.screenshot({ path: join(ARTIFACTS, 'people-in-dingtalk-refused.png') });
+    await ctx.close();
+  }, 60_000);
+
+  it('an operator opens the operator dashboard from the app, with no token to paste', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+    const page = await ctx.newPage();
+    await page.goto(`${server.url}/app/`);
+    await page.locator('#signin-button').click();
+    await page.locator('button[name="userId"][value="alice"]').click();
+    const link = page.locator('#dashboard');
+    await expect.poll(() => link.isVisible(), { timeout: 15_000 }).toBe(true);
+    await link.click();
+    // The dashboard: straight to the tasks, the token prompt never shown, the token not on the page.
+    await page.locator('#tasks tr').first().waitFor({ timeout: 15_000 });
+    expect(await page.locator('#login').isVisible()).toBe(false);
+    expect(await page.locator('#tasks').textContent()).toContain('准备发布说明');
+    const token = (await page.evaluate('sessionStorage.getItem("dingkit.token")')) as string;
+    expect(token).toMatch(/^dk_/);
+    expect(await page.content()).not.toContain(token);
+    await page.screenshot({ path: join(ARTIFACTS, 'people-in-dingtalk-operator.png') });
     await ctx.close();
   }, 60_000);
 });

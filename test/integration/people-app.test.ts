@@ -80,6 +80,59 @@ for (const backend of backends) {
 
     const state = async (id: number) => (await f.hub.getTask(id))!.state;
 
+    it('an operator opens the dashboard from the app: a short admin token for the session, refused to others, revoked at sign-out', async () => {
+      const alice = await signIn('alice');
+      const me = (await (await req('GET', '/app/api/me', { cookie: alice.cookie })).json()) as {
+        operator: boolean;
+        dashboard?: string;
+      };
+      expect(me).toMatchObject({ operator: true, dashboard: '/' });
+      // The attack first: no CSRF token, another site's Origin.
+      expect((await req('POST', '/app/api/operator-token', { cookie: alice.cookie })).status).toBe(403);
+      expect(
+        (
+          await req('POST', '/app/api/operator-token', {
+            cookie: alice.cookie,
+            csrf: alice.csrf,
+            origin: 'https://evil.example',
+          })
+        ).status,
+      ).toBe(403);
+      const r = await req('POST', '/app/api/operator-token', { cookie: alice.cookie, csrf: alice.csrf });
+      expect(r.status).toBe(201);
+      const { token, expiresAt } = (await r.json()) as { token: string; expiresAt: string };
+      // An hour at most.
+      expect(Date.parse(expiresAt) - Date.now()).toBeLessThanOrEqual(3_600_000);
+      const bearer = (path: string) =>
+        api.app.request(path, { headers: { authorization: `Bearer ${token}` } });
+      expect((await bearer('/v1/tasks')).status).toBe(200);
+      // A second ask replaces the first token: one per session.
+      const again = (await (
+        await req('POST', '/app/api/operator-token', { cookie: alice.cookie, csrf: alice.csrf })
+      ).json()) as { token: string };
+      expect((await bearer('/v1/tasks')).status).toBe(401);
+      const bearer2 = (path: string) =>
+        api.app.request(path, { headers: { authorization: `Bearer ${again.token}` } });
+      expect((await bearer2('/v1/tasks')).status).toBe(200);
+      // Signing out of the app ends the dashboard's token too.
+      expect(
+        (await req('POST', '/app/session/signout', { cookie: alice.cookie, csrf: alice.csrf })).status,
+      ).toBeLessThan(300);
+      expect((await bearer2('/v1/tasks')).status).toBe(401);
+      // Someone who is not an operator gets none.
+      const lisi = await signIn('lisi');
+      expect(
+        (await req('POST', '/app/api/operator-token', { cookie: lisi.cookie, csrf: lisi.csrf })).status,
+      ).toBe(403);
+      // 张三 is the org's main administrator by DingTalk's word (sys_level 1), which counts only when the config
+      // says so (peopleApp.dingtalkAdmins): here it does not.
+      const zhang = await signIn('zhangsan');
+      expect(
+        ((await (await req('GET', '/app/api/me', { cookie: zhang.cookie })).json()) as { operator: boolean })
+          .operator,
+      ).toBe(false);
+    });
+
     it('免登 code → session → my tasks → done through the page API: the task moves and the group hears of it', async () => {
       const task = await f.hub.assignTask(
         {

@@ -153,7 +153,7 @@ export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
 
     async userByAuthCode(name, code) {
       const u = await client(name).auth.userByCode(code);
-      return { userId: u.userId, unionId: u.unionId };
+      return { userId: u.userId, unionId: u.unionId, sysLevel: u.sysLevel };
     },
 
     loginUrl(name, redirectUri, state) {

@@ -87,7 +87,10 @@ export interface DingTalkPort {
    * Who is this person (docs/dingtalk.md §13.2): trades a 免登 code from `dd.requestAuthCode` for the person, with
    * the app token. The code is spent; a refused one is an `AuthCodeError`.
    */
-  userByAuthCode(app: string, code: string): Promise<{ userId: string; unionId: string }>;
+  userByAuthCode(
+    app: string,
+    code: string,
+  ): Promise<{ userId: string; unionId: string; sysLevel?: number | undefined }>;
   /** DingTalk's browser sign-in page for this app (§13.3); nothing is sent. */
   loginUrl(app: string, redirectUri: string, state: string): string;
   /** Trades the OAuth code of the sign-in page's redirect for the person's unionId (§13.3: user token, `me`). */

@@ -325,7 +325,31 @@ export const SCRIPT = `
     loadDeliveries();
   }
 
+  /**
+   * An operator signed in to the people's app (its session cookie is scoped to /app) gets a short-lived token for
+   * this page from it instead of pasting one; anyone else sees the token prompt.
+   */
+  function fromAppSession() {
+    return fetch('/app/api/me', { credentials: 'same-origin' }).then(function (r) {
+      return r.status === 200 ? r.json() : null;
+    }).then(function (me) {
+      if (!me || !me.operator) return null;
+      return fetch('/app/api/operator-token', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf },
+        body: '{}'
+      }).then(function (r) { return r.status === 201 ? r.json() : null; });
+    }).then(function (got) { return got && got.token ? got.token : null; }).catch(function () { return null; });
+  }
+
   renderEvents(); renderCommands();
-  if (state.token) start(); else signOut('');
+  if (state.token) start();
+  else fromAppSession().then(function (t) {
+    if (!t) { signOut(''); return; }
+    state.token = t;
+    sessionStorage.setItem(KEY, t);
+    start();
+  });
 })();
 `;

@@ -51,6 +51,7 @@ td.num { color:var(--muted); font-variant-numeric: tabular-nums; white-space:now
 ul.feed { list-style:none; margin:0; padding:0; }
 ul.feed li { padding:8px 16px; border-bottom:1px solid var(--line); display:grid; grid-template-columns:70px 1fr; gap:8px; }
 ul.feed li:last-child { border-bottom:none; }
+ul.feed li.empty { display:block; }
 ul.feed .t { color:var(--muted); font-size:12px; font-variant-numeric: tabular-nums; }
 ul.feed .k { font-weight:600; }
 ul.feed .d { color:var(--muted); font-size:12px; word-break:break-word; }

@@ -20,7 +20,7 @@
  * change this way answers 403 `not_permitted`.
  */
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { readLoginCallback } from '../../api/auth/auth.js';
@@ -29,6 +29,7 @@ import type { AppSession, HubService, PeopleAppService, Task } from '../../hub/s
 import { isTaskAccessError } from '../../hub/tasks/access.js';
 import type { EventBus } from '../../observe/events.js';
 import { ApiError } from '../api-error.js';
+import { type ApiTokenStore, createApiToken } from '../api-tokens.js';
 import { createTaskBody, taskActionSchema, taskIdParam, updateTaskBody } from '../contracts.js';
 import { readJson, readOptionalJson, readParam, readQuery } from '../http-input.js';
 import type { SseOptions, SseStreams } from '../sse.js';
@@ -53,7 +54,16 @@ export interface PeopleRoutesDeps {
   events: EventBus;
   streams: SseStreams;
   sse: SseOptions;
+  /** Where an operator's short-lived dashboard token is kept (`POST /app/api/operator-token`); absent: none given. */
+  operatorTokens?: ApiTokenStore | undefined;
 }
+
+/** How long a token handed to an operator's dashboard lives at most (never past the session). */
+const OPERATOR_TOKEN_MS = 3_600_000;
+
+/** The name of a session's dashboard token: one per session, revoked when the session signs out or asks again. */
+const operatorTokenName = (sessionId: string) =>
+  `app-session.${createHash('sha256').update(`dingkit operator\0${sessionId}`, 'utf8').digest('hex').slice(0, 16)}`;
 
 type Action = 'start' | 'done' | 'cancel' | 'reopen';
 const ACTIONS: readonly Action[] = ['start', 'done', 'cancel', 'reopen'];
@@ -181,6 +191,7 @@ export function peopleAppRoutes(r: Hono<PeopleEnv>, d: PeopleRoutesDeps): void {
 
   r.post('/app/session/signout', session, async (c) => {
     await app.closeSession(c.get('sessionId'));
+    await d.operatorTokens?.revoke(operatorTokenName(c.get('sessionId')), new Date().toISOString());
     c.header(
       'set-cookie',
       cookie(SESSION_COOKIE, '', {
@@ -203,6 +214,21 @@ export function peopleAppRoutes(r: Hono<PeopleEnv>, d: PeopleRoutesDeps): void {
       csrf: csrfOf(c.get('sessionId')),
       ...(s.person.operator ? { dashboard: '/' } : {}),
     });
+  });
+
+  // An operator signed in here opens the operator dashboard without pasting an API token: the dashboard asks for a
+  // short-lived one (admin scope, an hour at most, never past the session, revoked at sign-out), with the session's
+  // cookie and CSRF token, as any change here. Anyone else is refused.
+  r.post('/app/api/operator-token', session, async (c) => {
+    const s = c.get('session');
+    if (!s.person.operator) throw new ApiError(403, 'forbidden', 'only operators open the operator views');
+    const store = d.operatorTokens;
+    if (!store) throw new ApiError(404, 'not_found', 'this hub hands no dashboard tokens to the app');
+    const name = operatorTokenName(c.get('sessionId'));
+    await store.revoke(name, new Date().toISOString());
+    const life = Math.max(1_000, Math.min(OPERATOR_TOKEN_MS, s.expiresAt - Date.now()));
+    const { token, record } = await createApiToken(store, name, ['admin'], { expiresInMs: life });
+    return c.json({ token, expiresAt: record.expiresAt }, 201);
   });
 
   r.get('/app/api/tasks', session, async (c) => {

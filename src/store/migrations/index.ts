@@ -11,6 +11,7 @@ import { orderHeadIndex } from './002-order-head-index.js';
 import { openHits } from './003-open-hits.js';
 import { tokenLimitsIdempotencyScope } from './004-token-limits-idempotency-scope.js';
 import { appSessions } from './005-app-sessions.js';
+import { appSessionOperator } from './006-app-session-operator.js';
 
 export function migrationsFor(dialect: StoreDialect): Record<string, Migration> {
   return {
@@ -19,5 +20,6 @@ export function migrationsFor(dialect: StoreDialect): Record<string, Migration> 
     '003_open_hits': openHits(dialect),
     '004_token_limits_idempotency_scope': tokenLimitsIdempotencyScope(dialect),
     '005_app_sessions': appSessions,
+    '006_app_session_operator': appSessionOperator,
   };
 }
