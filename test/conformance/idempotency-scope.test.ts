@@ -110,7 +110,11 @@ for (const backend of backends) {
           values ('m-old', 'message', 'old-key', '{}', 'api:ci', ${Date.now()})`.execute(s.db);
         await sql`insert into api_tokens (name, token_hash, scopes, created_at)
           values ('ci', 'abc', '["send"]', 1)`.execute(s.db);
-        expect(await s.migrate()).toEqual(['004_token_limits_idempotency_scope', '005_app_sessions']);
+        expect(await s.migrate()).toEqual([
+          '004_token_limits_idempotency_scope',
+          '005_app_sessions',
+          '006_app_session_operator',
+        ]);
         const row = await s.db
           .selectFrom('messages')
           .select(['idempotency_key', 'idempotency_scope', 'request_hash'])

@@ -24,6 +24,7 @@ for (const backend of backends) {
         '003_open_hits',
         '004_token_limits_idempotency_scope',
         '005_app_sessions',
+        '006_app_session_operator',
       ]);
       expect(await a.migrate()).toEqual([]);
       const b = await f.open();
@@ -93,6 +94,7 @@ for (const backend of backends) {
           '003_open_hits',
           '004_token_limits_idempotency_scope',
           '005_app_sessions',
+          '006_app_session_operator',
           '900_test_notes',
         ]);
         const b = await f.open({ extraMigrations: extra });
