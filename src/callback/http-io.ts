@@ -205,8 +205,8 @@ function toFetchResponse(answer: CallbackHttpResponse): Response {
   return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }
 
-/** The body bytes, or undefined when over the cap. */
-async function readFetchBody(request: Request, max: number): Promise<Buffer | undefined> {
+/** The body bytes, or undefined when over the cap (a declared length over it is refused before reading). */
+export async function readFetchBody(request: Request, max: number): Promise<Buffer | undefined> {
   const declared = declaredLength(request.headers.get('content-length'));
   if (declared !== undefined && declared > max) {
     await request.body?.cancel().catch(() => {});

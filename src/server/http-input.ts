@@ -7,6 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
+import { readFetchBody } from '../callback/http-io.js';
 import { ApiError } from './api-error.js';
 
 /** The JSON body limit of each request, set by `jsonBodyLimit` and enforced while the body is read. */
@@ -85,18 +86,10 @@ async function bodyText(c: Context): Promise<string> {
         .on('close', onAborted);
     });
   } else {
-    const reader = c.req.raw.body?.getReader();
-    if (!reader) return '';
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > max) {
-        await reader.cancel().catch(() => {});
-        throw tooLarge();
-      }
-      chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
-    }
+    const bytes = await readFetchBody(c.req.raw, max);
+    if (bytes === undefined) throw tooLarge();
+    chunks.push(bytes);
+    size = bytes.length;
   }
   const text = Buffer.concat(chunks, size).toString('utf8');
   // As a web Request's text() reads it: a leading byte-order mark is not part of the text.

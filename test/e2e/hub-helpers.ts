@@ -11,6 +11,7 @@ import { type LaunchHubOptions, launchHub } from '../../src/cli/launch-hub.js';
 import type { Emulator } from '../../src/emulator/emulator.js';
 import { type HubConfig, parseConfig } from '../../src/hub/config.js';
 import type { RunningHub } from '../../src/hub/hub.js';
+import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
 import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
 import { createApp } from '../../src/server/app.js';
 import type { Scope } from '../../src/server/auth.js';
@@ -108,3 +109,39 @@ export function tempDir(): { dir: string; cleanup(): void } {
 export const OPS = 'cidDemoOps000000002==';
 export const ENG = 'cidDemoEngineering0001==';
 export const PRODUCT = 'cidDemoProduct000003==';
+
+/** The hub's HTTP API on a loopback port, wired for browser tests of its pages as `dingkit serve` wires it. */
+export interface ServedHub {
+  server: ApiServer;
+  /** The token table the API checks, from which the people's app hands its operators dashboard tokens. */
+  tokens: MemoryApiTokenStore;
+  /** A session cookie value for a person, from a real 免登 code posted as the page posts it (never a userId). */
+  sessionCookie(userId: string): Promise<string>;
+}
+
+export async function serveHub(hub: RunningHub<Emulator>): Promise<ServedHub> {
+  const tokens = new MemoryApiTokenStore();
+  const server = await createApiServer(hub, {
+    tokens: new StoreTokenVerifier(tokens),
+    events: hub.events,
+    metrics: hub.metrics,
+    sse: { heartbeatMs: 1_000 },
+    operatorTokens: tokens,
+  });
+  // As `serve` does: the Todos' links point at the pages this server serves.
+  hub.setPublicUrl(server.url);
+  return {
+    server,
+    tokens,
+    async sessionCookie(userId) {
+      const r = await fetch(`${server.url}/app/session/dingtalk`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: server.url },
+        body: JSON.stringify({ code: hub.emulator!.authCode(userId) }),
+      });
+      const id = /dk_app_session=([^;]+)/.exec(r.headers.get('set-cookie') ?? '')?.[1];
+      if (r.status !== 200 || id === undefined) throw new Error(`sign-in of ${userId} failed: ${r.status}`);
+      return id;
+    },
+  };
+}

@@ -35,7 +35,9 @@ for (const backend of backends) {
       expect(announce.text).toContain('@张三');
       expect(announce.text).toContain('@Alice Chen');
       // Its last line opens the task's page (DingTalk opens an https link in its own container, signed in by 免登).
-      expect(announce.text.split('\n').at(-1)).toMatch(new RegExp(`^Open: http://\\S+/app/tasks/${task.id}$`));
+      expect(announce.text.split('\n').at(-1)).toMatch(
+        new RegExp(`^Open: http://\\S+/app/tasks/${task.id}$`),
+      );
       const todos = await waitFor(() => {
         const t = hub.emulator!.todos().filter((x) => x.subject === 'Ship 2.0');
         return t.length === 2 ? t : undefined;

@@ -16,12 +16,20 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
-import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
-import { chromiumOrSkip, launchChromium } from '../support/browser.js';
-import { backends, ENG, type HubFixture, startTestHub, testConfig, waitFor } from './hub-helpers.js';
+import type { ApiServer } from '../../src/server/api-server.js';
+import { createApiToken } from '../../src/server/api-tokens.js';
+import { chromiumOrSkip, expectNoSideScroll, launchChromium } from '../support/browser.js';
+import {
+  backends,
+  ENG,
+  type HubFixture,
+  serveHub,
+  startTestHub,
+  testConfig,
+  waitFor,
+} from './hub-helpers.js';
 
 const hasChromium = chromiumOrSkip('people in DingTalk, end to end');
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
@@ -30,13 +38,6 @@ let f: HubFixture;
 let server: ApiServer;
 let browser: Browser;
 let admin = '';
-
-async function noOverflow(page: Page): Promise<void> {
-  const { sw, iw } = (await page.evaluate(
-    '({ sw: document.documentElement.scrollWidth, iw: window.innerWidth })',
-  )) as { sw: number; iw: number };
-  expect(sw).toBeLessThanOrEqual(iw);
-}
 
 /** The task's Todos once every assignee has one (the dispatcher creates them). */
 async function todosOf(title: string, n: number) {
@@ -54,17 +55,9 @@ describe.skipIf(!hasChromium)('a person in DingTalk, end to end', () => {
         tasks: { pollMs: 20, remindBeforeMs: 0, escalateAfterMs: 0, access: { admins: ['alice'] } },
       }),
     });
-    const tokens = new MemoryApiTokenStore();
-    admin = (await createApiToken(tokens, 'operator', ['admin'])).token;
-    server = await createApiServer(f.hub, {
-      tokens: new StoreTokenVerifier(tokens),
-      events: f.hub.events,
-      metrics: f.hub.metrics,
-      sse: { heartbeatMs: 1_000 },
-      operatorTokens: tokens,
-    });
-    // As `serve` does: the Todos' links point at the pages this server serves.
-    f.hub.setPublicUrl(server.url);
+    const served = await serveHub(f.hub);
+    server = served.server;
+    admin = (await createApiToken(served.tokens, 'operator', ['admin'])).token;
     browser = await launchChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
   }, 60_000);
@@ -131,7 +124,7 @@ describe.skipIf(!hasChromium)('a person in DingTalk, end to end', () => {
     await expect.poll(() => dashDone.count(), { timeout: 10_000 }).toBe(0);
     await dash.screenshot({ path: join(ARTIFACTS, 'people-in-dingtalk-dashboard.png') });
     await page.screenshot({ path: join(ARTIFACTS, 'people-in-dingtalk-done.png') });
-    await noOverflow(page);
+    await expectNoSideScroll(page);
     expect(errors).toEqual([]);
     await ctx.close();
     await dash.close();

@@ -7,13 +7,12 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
-import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
+import type { ApiServer } from '../../src/server/api-server.js';
 import { backends } from '../conformance/backends.js';
-import { type HubFixture, startTestHub } from '../e2e/hub-helpers.js';
-import { chromiumOrSkip, launchChromium } from '../support/browser.js';
+import { type HubFixture, serveHub, startTestHub } from '../e2e/hub-helpers.js';
+import { chromiumOrSkip, expectNoSideScroll, launchChromium } from '../support/browser.js';
 
 const hasChromium = chromiumOrSkip("people's pages browser test");
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
@@ -22,35 +21,14 @@ let f: HubFixture;
 let server: ApiServer;
 let browser: Browser;
 
-async function sessionCookie(userId: string): Promise<string> {
-  const code = f.hub.emulator!.authCode(userId);
-  const r = await fetch(`${server.url}/app/session/dingtalk`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', origin: server.url },
-    body: JSON.stringify({ code }),
-  });
-  expect(r.status).toBe(200);
-  return /dk_app_session=([^;]+)/.exec(r.headers.get('set-cookie') ?? '')![1]!;
-}
-
-async function noOverflow(page: Page): Promise<void> {
-  const { sw, iw } = (await page.evaluate(
-    '({ sw: document.documentElement.scrollWidth, iw: window.innerWidth })',
-  )) as { sw: number; iw: number };
-  expect(sw).toBeLessThanOrEqual(iw);
-}
+let sessionCookie: (userId: string) => Promise<string>;
 
 describe.skipIf(!hasChromium)("the people's pages in Chromium", () => {
   beforeAll(async () => {
     f = await startTestHub(backends[0]!);
-    const tokens = new MemoryApiTokenStore();
-    await createApiToken(tokens, 'unused', ['read']);
-    server = await createApiServer(f.hub, {
-      tokens: new StoreTokenVerifier(tokens),
-      events: f.hub.events,
-      metrics: f.hub.metrics,
-      sse: { heartbeatMs: 1_000 },
-    });
+    const served = await serveHub(f.hub);
+    server = served.server;
+    sessionCookie = served.sessionCookie;
     browser = await launchChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
   }, 60_000);
@@ -100,7 +78,7 @@ describe.skipIf(!hasChromium)("the people's pages in Chromium", () => {
     expect(await page.locator('#t-due').textContent()).toContain('Asia/Shanghai');
     expect(await page.locator('#t-assignees').textContent()).toContain('李四');
     expect(await page.locator('#t-actions button').allTextContents()).toEqual(['开始', '完成', '取消']);
-    await noOverflow(page);
+    await expectNoSideScroll(page);
     // Chinese glyphs get a real font: the title is as wide as its characters, not a row of empty boxes.
     const box = await page.locator('#t-title').boundingBox();
     expect(box!.height).toBeGreaterThan(20);
@@ -114,29 +92,29 @@ describe.skipIf(!hasChromium)("the people's pages in Chromium", () => {
     await f.hub.actOnTask(task.id, 'reopen', { by: 'api:ops' });
     await expect.poll(() => page.locator('#t-state').textContent(), { timeout: 10_000 }).toBe('待处理');
     await expect.poll(() => page.locator('#t-sent li').count(), { timeout: 10_000 }).toBeGreaterThan(1);
-    await noOverflow(page);
+    await expectNoSideScroll(page);
     await page.screenshot({ path: join(ARTIFACTS, 'people-app-task-zh-390-after.png'), fullPage: true });
 
     await page.goto(`${server.url}/app/`);
     await expect
       .poll(() => page.locator(`#l-open li[data-id="${task.id}"]`).count(), { timeout: 10_000 })
       .toBe(1);
-    await noOverflow(page);
+    await expectNoSideScroll(page);
     await page.screenshot({ path: join(ARTIFACTS, 'people-app-list-zh-390.png'), fullPage: true });
 
     // The narrowest phone the pages are made for.
     await page.setViewportSize({ width: 360, height: 740 });
-    await noOverflow(page);
+    await expectNoSideScroll(page);
     await page.goto(`${server.url}/app/tasks/${task.id}`);
     await expect
       .poll(() => page.locator('#t-title').textContent(), { timeout: 10_000 })
       .toContain('检查数据库备份');
-    await noOverflow(page);
+    await expectNoSideScroll(page);
     await page.screenshot({ path: join(ARTIFACTS, 'people-app-task-zh-360.png'), fullPage: true });
 
     await page.goto(`${server.url}/app/new`);
     await expect.poll(() => page.locator('#n-people button').count(), { timeout: 10_000 }).toBeGreaterThan(2);
-    await noOverflow(page);
+    await expectNoSideScroll(page);
     await page.screenshot({ path: join(ARTIFACTS, 'people-app-new-zh-390.png'), fullPage: true });
     expect(errors).toEqual([]);
     await ctx.close();
@@ -177,7 +155,7 @@ describe.skipIf(!hasChromium)("the people's pages in Chromium", () => {
     expect(await page.locator('#t-actions button').allTextContents()).toEqual(['Start', 'Done', 'Cancel']);
     // The session cookie is HttpOnly: the page's script cannot read it.
     expect(await page.evaluate('document.cookie')).toBe('');
-    await noOverflow(page);
+    await expectNoSideScroll(page);
     await page.screenshot({ path: join(ARTIFACTS, 'people-app-task-en-pc.png'), fullPage: true });
     // The language switch.
     await page.locator('#lang').click();

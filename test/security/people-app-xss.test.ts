@@ -11,10 +11,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
-import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
+import type { ApiServer } from '../../src/server/api-server.js';
 import { backends } from '../conformance/backends.js';
-import { type HubFixture, startTestHub } from '../e2e/hub-helpers.js';
+import { type HubFixture, serveHub, startTestHub } from '../e2e/hub-helpers.js';
 import { chromiumOrSkip, launchChromium } from '../support/browser.js';
 
 const hasChromium = chromiumOrSkip("people's pages XSS test");
@@ -28,13 +27,14 @@ const NOTE =
 let f: HubFixture;
 let server: ApiServer;
 let browser: Browser;
+let sessionCookie: (userId: string) => Promise<string>;
 
 describe.skipIf(!hasChromium)("the people's pages against text people control", () => {
   beforeAll(async () => {
     f = await startTestHub(backends[0]!);
-    const tokens = new MemoryApiTokenStore();
-    await createApiToken(tokens, 'unused', ['read']);
-    server = await createApiServer(f.hub, { tokens: new StoreTokenVerifier(tokens), events: f.hub.events });
+    const served = await serveHub(f.hub);
+    server = served.server;
+    sessionCookie = served.sessionCookie;
     browser = await launchChromium();
   }, 60_000);
 
@@ -55,13 +55,7 @@ describe.skipIf(!hasChromium)("the people's pages against text people control", 
       { by: '<svg onload=window.__pwned=6>', person: { key: 'alice' } },
       NOTE,
     );
-    const code = f.hub.emulator!.authCode('alice');
-    const r = await fetch(`${server.url}/app/session/dingtalk`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: server.url },
-      body: JSON.stringify({ code }),
-    });
-    const id = /dk_app_session=([^;]+)/.exec(r.headers.get('set-cookie') ?? '')![1]!;
+    const id = await sessionCookie('alice');
     const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
     await ctx.addCookies([{ name: 'dk_app_session', value: id, url: `${server.url}/app` }]);
     const page = await ctx.newPage();

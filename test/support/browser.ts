@@ -3,7 +3,8 @@
  * A test file that needs it skips with a message when it is absent (`.ci/run` installs it).
  */
 import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -28,4 +29,12 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** The page does not scroll sideways: its content fits the viewport's width (a phone's 360–390 px). */
+export async function expectNoSideScroll(page: Page): Promise<void> {
+  const { sw, iw } = (await page.evaluate(
+    '({ sw: document.documentElement.scrollWidth, iw: window.innerWidth })',
+  )) as { sw: number; iw: number };
+  expect(sw).toBeLessThanOrEqual(iw);
 }
