@@ -88,11 +88,18 @@ describe('免登 code → person (§13.2)', () => {
       userId: 'zhangsan',
       unionId: 'unionZhangSan0001',
       name: '张三',
-      sys: false,
-      sysLevel: 0,
+      // The demo org's main administrator: sys_level 1, sys true.
+      sys: true,
+      sysLevel: 1,
     });
     expect(me.deviceId).toMatch(/^[0-9a-f]{16}$/);
     expect(me.associatedUnionId).toBeUndefined();
+    // Anyone else: not an administrator.
+    expect(await dt.auth.userByCode(emu.authCode('lisi'))).toMatchObject({
+      userId: 'lisi',
+      sys: false,
+      sysLevel: 0,
+    });
   });
 
   it('a code from the control route works once; the reuse is an AuthCodeError sent exactly once', async () => {
