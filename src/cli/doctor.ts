@@ -77,15 +77,31 @@ export async function doctorVerb(args: string[], ctx: CliContext): Promise<numbe
     serverDate ??= await checkApp(name, app, config, env, timeoutMs, add);
   }
   for (const [name, robot] of Object.entries(config.robots)) {
-    await checkRobot(name, robot, oapiBase, v['probe-robots'] === true, timeoutMs, add);
+    const seen = await checkRobot(name, robot, oapiBase, v['probe-robots'] === true, timeoutMs, add);
+    serverDate ??= seen;
   }
-  if (Object.keys(config.robots).some((n) => config.robots[n]?.secret) && serverDate !== undefined) {
-    const skew = Math.abs(Date.now() - serverDate);
-    add(
-      'clock',
-      skew > 3_600_000 ? 'fail' : skew > 300_000 ? 'warn' : 'ok',
-      `local clock is ${Math.round(skew / 1000)} s from DingTalk's; signed webhook calls are accepted within 1 hour (§2.3)`,
-    );
+  if (Object.keys(config.robots).some((n) => config.robots[n]?.secret)) {
+    // A signed robot needs this clock within the hour of DingTalk's (§2.3). With no app to ask and no probe, one
+    // HEAD to the oapi host gives DingTalk's clock (its Date header) and sends nothing else.
+    if (serverDate === undefined) {
+      try {
+        serverDate = await remoteDate(oapiBase, timeoutMs);
+      } catch (e) {
+        add(
+          'clock',
+          'warn',
+          `could not read DingTalk's clock at ${new URL(oapiBase).host}: ${networkCause(e, timeoutMs)}`,
+        );
+      }
+    }
+    if (serverDate !== undefined) {
+      const skew = Math.abs(Date.now() - serverDate);
+      add(
+        'clock',
+        skew > 3_600_000 ? 'fail' : skew > 300_000 ? 'warn' : 'ok',
+        `local clock is ${Math.round(skew / 1000)} s from DingTalk's; signed webhook calls are accepted within 1 hour (§2.3)`,
+      );
+    }
   }
 
   const safe = checks.map((c) => ({ ...c, detail: redactor.redact(c.detail) }));
@@ -243,6 +259,10 @@ async function checkApp(
 
 const HEX64 = /^[0-9a-f]{64}$/i;
 
+/**
+ * Checks one robot's config and, with `probe`, its webhook. Returns DingTalk's clock (the probe answer's Date
+ * header) when it probed.
+ */
 async function checkRobot(
   name: string,
   robot: HubConfig['robots'][string],
@@ -250,7 +270,7 @@ async function checkRobot(
   probe: boolean,
   timeoutMs: number,
   add: Add,
-): Promise<void> {
+): Promise<number | undefined> {
   const label = `robot ${name}`;
   let target: WebhookTarget;
   try {
@@ -258,10 +278,15 @@ async function checkRobot(
   } catch (e) {
     // The library's refusal names what is wrong and never the token (docs/dingtalk.md §2.1).
     add(`${label}: webhook`, 'fail', `${isDingTalkError(e) ? e.message : 'unreadable'} (§2.1)`);
-    return;
+    return undefined;
   }
   const token = target.accessToken;
-  const url = target.url ?? new URL(`${oapiBase.replace(/\/+$/, '')}/robot/send`);
+  // DingTalk's own webhook URL, or a bare token, follows the configured oapi base, exactly as sending does
+  // (api/robot/custom-robot.ts): a config pointed at the emulator probes the emulator, never the real DingTalk.
+  const url =
+    target.onOapi || !target.url
+      ? new URL(`${oapiBase.replace(/\/+$/, '')}/robot/send`)
+      : new URL(target.url.toString());
   url.searchParams.set('access_token', token);
   if (!HEX64.test(token))
     add(`${label}: webhook`, 'warn', 'the access_token is not the usual 64 hex characters (§2)');
@@ -284,7 +309,8 @@ async function checkRobot(
       : 'no sign secret or keywords configured: unless the robot uses an IP allowlist, DingTalk refuses every message (310000, §2.2)',
   );
 
-  if (!probe) return;
+  if (!probe) return undefined;
+  let seen: number | undefined;
   if (robot.secret) {
     const { signWebhook } = await import('../api/robot/webhook-sign.js');
     const s = signWebhook(robot.secret, Date.now());
@@ -299,6 +325,8 @@ async function checkRobot(
       body: '{}',
       signal: AbortSignal.timeout(timeoutMs),
     });
+    const date = Date.parse(res.headers.get('date') ?? '');
+    if (!Number.isNaN(date)) seen = date;
     const body = (await res.json().catch(() => ({}))) as { errcode?: number; errmsg?: string };
     const code = body.errcode;
     const msg = String(body.errmsg ?? '').slice(0, 120);
@@ -320,8 +348,30 @@ async function checkRobot(
       );
     }
   } catch (e) {
-    add(`${label}: probe`, 'fail', `webhook unreachable: ${(e as Error).message}`);
+    add(`${label}: probe`, 'fail', `webhook unreachable at ${url.host}: ${networkCause(e, timeoutMs)}`);
   }
+  return seen;
+}
+
+/** The Date header of one HEAD to `base` (DingTalk's clock); throws what the network said. */
+async function remoteDate(base: string, timeoutMs: number): Promise<number | undefined> {
+  const res = await fetch(new URL(base), { method: 'HEAD', signal: AbortSignal.timeout(timeoutMs) });
+  const t = Date.parse(res.headers.get('date') ?? '');
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/**
+ * What the network said, instead of fetch's "fetch failed": the system's code and words (ENOTFOUND for a name that
+ * does not resolve, ECONNREFUSED, ECONNRESET, a certificate's code), or a timeout.
+ */
+export function networkCause(e: unknown, timeoutMs: number): string {
+  const err = e as { name?: string; message?: string; cause?: { code?: unknown; message?: unknown } } | null;
+  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  const code = typeof err?.cause?.code === 'string' ? err.cause.code : undefined;
+  const words = typeof err?.cause?.message === 'string' ? err.cause.message : undefined;
+  if (code && words) return words.includes(code) ? words : `${code}: ${words}`;
+  if (code || words) return (code ?? words)!;
+  return err?.message ?? String(e);
 }
 
 function explain(e: unknown): string {

@@ -5,6 +5,8 @@
  */
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,5 +137,94 @@ describe('dingkit doctor', () => {
     const out = JSON.parse(r.stdout) as DoctorOut;
     expect(out.checks.some((c) => c.check.endsWith(': probe'))).toBe(false);
     expect(emu.requests({ route: 'POST /robot/send' }).length).toBe(before);
+  });
+
+  /** A config directory holding exactly `config` (and a store path). */
+  function writeConfig(config: Record<string, unknown>): string {
+    const cwd = mkdtempSync(join(dir, 'c-'));
+    writeFileSync(
+      join(cwd, 'dingkit.config.json'),
+      JSON.stringify({
+        database: { url: './data/hub.db', create: true },
+        server: { port: 59998 },
+        ...config,
+      }),
+    );
+    return cwd;
+  }
+
+  it("probes a robot given by DingTalk's full webhook URL on the configured base, as sending does", async () => {
+    const alerts = emu.state.org.customRobots.find((r) => r.name === 'alerts')!;
+    const probes = emu.requests({ route: 'POST /robot/send' }).length;
+    const r = await runCliInProcess(['doctor', '--probe-robots', '--json'], {
+      cwd: writeConfig({
+        robots: {
+          alerts: {
+            webhook: `https://oapi.dingtalk.com/robot/send?access_token=${alerts.token}`,
+            secret: alerts.security.secret,
+          },
+        },
+        dingtalk: { oapiBase: emu.url, apiBase: emu.url },
+      }),
+    });
+    const out = JSON.parse(r.stdout) as DoctorOut;
+    // It reached the emulator (which knows the token), not the real DingTalk (no network here).
+    expect(status(out, 'robot alerts: probe')).toBe('ok');
+    expect(emu.requests({ route: 'POST /robot/send' }).length).toBe(probes + 1);
+  });
+
+  it('a webhook it cannot reach is reported with the cause, not "fetch failed"', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const port = (s.address() as AddressInfo).port;
+        s.close(() => resolve(port));
+      });
+    });
+    const r = await runCliInProcess(['doctor', '--probe-robots', '--json'], {
+      cwd: writeConfig({
+        robots: {
+          other: {
+            webhook: `http://127.0.0.1:${closed}/robot/send?access_token=${'e'.repeat(64)}`,
+            keywords: ['x'],
+          },
+        },
+      }),
+    });
+    const out = JSON.parse(r.stdout) as DoctorOut;
+    const probe = out.checks.find((c) => c.check === 'robot other: probe')!;
+    expect(probe.status).toBe('fail');
+    expect(probe.detail).toContain('ECONNREFUSED');
+    expect(probe.detail).not.toContain('fetch failed');
+    expect(probe.detail).not.toContain('e'.repeat(64));
+  });
+
+  it("checks the clock for a signed robot with no app and no probe: DingTalk's Date header, read by one HEAD", async () => {
+    let offsetMs = 2 * 3_600_000;
+    const heads: string[] = [];
+    const clock = createServer((req, res) => {
+      heads.push(req.method ?? '');
+      res.setHeader('date', new Date(Date.now() - offsetMs).toUTCString());
+      res.end();
+    });
+    await new Promise<void>((r) => clock.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(clock.address() as AddressInfo).port}`;
+    const cwd = writeConfig({
+      robots: { signed: { webhook: 'f'.repeat(64), secret: `SEC${'0'.repeat(64)}` } },
+      dingtalk: { oapiBase: base },
+    });
+    try {
+      const skewed = JSON.parse((await runCliInProcess(['doctor', '--json'], { cwd })).stdout) as DoctorOut;
+      const c = skewed.checks.find((x) => x.check === 'clock')!;
+      expect(c.status).toBe('fail');
+      expect(c.detail).toMatch(/local clock is 7\d{3} s from DingTalk's/);
+      // Twin: the same clock in step passes.
+      offsetMs = 0;
+      const fine = JSON.parse((await runCliInProcess(['doctor', '--json'], { cwd })).stdout) as DoctorOut;
+      expect(status(fine, 'clock')).toBe('ok');
+      expect(heads).toEqual(['HEAD', 'HEAD']);
+    } finally {
+      await new Promise<void>((r) => clock.close(() => r()));
+    }
   });
 });
