@@ -322,6 +322,12 @@ const configSchema = z
         remindBeforeMs: z.number().int().min(0).default(3_600_000),
         /** Escalation to the group this long after the due time when the task is still open. */
         escalateAfterMs: z.number().int().min(0).default(0),
+        /**
+         * Who is told of an overdue task besides its group, each in a 1:1 message: the person who created it (from
+         * the people's app) and the leads of its group (`tasks.access.leads`). The assignees hear it in the group.
+         * [] = the group only.
+         */
+        escalateTo: z.array(z.enum(['creator', 'leads'])).default(['creator', 'leads']),
         /** How often due reminders and escalations are looked for. */
         pollMs: z.number().int().positive().default(1_000),
         /**
@@ -346,6 +352,7 @@ const configSchema = z
       .default({
         remindBeforeMs: 3_600_000,
         escalateAfterMs: 0,
+        escalateTo: ['creator', 'leads'],
         pollMs: 1_000,
         todoPollMs: 0,
         mentionFallback: 'app',

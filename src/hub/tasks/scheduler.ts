@@ -73,6 +73,7 @@ export class TaskScheduler {
     let fired = 0;
     for (const s of await repo.dueSchedules(d.store.db, d.now(), 50)) {
       const mentions = await this.#mentions(s.taskId);
+      const above = s.kind === 'reminder' ? [] : await this.#escalateTo(s.taskId, mentions);
       const done = await d.store.transaction(async (tx) => {
         const now = d.now();
         if (!(await repo.markFired(tx, s.id, now))) return false;
@@ -109,6 +110,8 @@ export class TaskScheduler {
           if (reachable.length > 0)
             jobs.push(...planMessage({ to: reachable, text, format: 'text' }, d.config));
         }
+        // An escalation also reaches someone who can act on it: its creator, its group's leads (1:1).
+        if (above.length > 0) jobs.push(...planMessage({ to: above, text, format: 'text' }, d.config));
         if (jobs.length > 0) {
           await d.outbox.enqueue(
             { kind, request: { taskId: s.taskId, schedule: s.id }, createdBy: 'hub', jobs },
@@ -123,6 +126,38 @@ export class TaskScheduler {
       }
     }
     return fired;
+  }
+
+  /**
+   * The people an overdue task escalates to besides its group (`tasks.escalateTo`): its creator, if a person
+   * created it, and the leads of its group; never an assignee (the group, or their own 1:1, already tells them), each
+   * once, only those with a userId to write to.
+   */
+  async #escalateTo(taskId: number, assignees: readonly MentionTarget[]): Promise<MentionTarget[]> {
+    const d = this.#d;
+    const to = d.config.tasks.escalateTo;
+    if (to.length === 0) return [];
+    const task = await repo.taskRow(d.store.db, taskId);
+    if (!task) return [];
+    const keys = new Set<string>();
+    const creator = to.includes('creator') ? repo.creatorOf(task) : undefined;
+    if (creator !== undefined) keys.add(creator);
+    if (to.includes('leads') && task.group_alias !== null) {
+      for (const k of d.config.tasks.access.leads[task.group_alias] ?? []) keys.add(k);
+    }
+    const out: MentionTarget[] = [];
+    const seen = new Set(assignees.map((a) => a.userId).filter((u) => u !== undefined));
+    for (const key of keys) {
+      try {
+        const p = await d.people.resolve(key, { userId: true });
+        if (p.userId === undefined || seen.has(p.userId)) continue;
+        seen.add(p.userId);
+        out.push(p);
+      } catch {
+        // Someone no longer in the directory is not written to.
+      }
+    }
+    return out;
   }
 
   async #mentions(taskId: number): Promise<MentionTarget[]> {
