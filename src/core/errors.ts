@@ -131,13 +131,7 @@ export class AuthCodeError extends PlatformError {
 
   constructor(
     message: string,
-    details: {
-      status: number;
-      errcode?: number | undefined;
-      subCode?: string | undefined;
-      platformCode?: string | undefined;
-      requestId?: string | undefined;
-    },
+    details: ConstructorParameters<typeof PlatformError>[2],
     options: DingTalkErrorOptions = {},
   ) {
     super('AUTH_CODE_INVALID', message, details, { ...options, outcome: 'rejected', retryable: false });

@@ -9,6 +9,7 @@
 
 import type { Catalogue, Locale } from '../locale.js';
 import type { TaskState } from '../tasks/state.js';
+import { TASK_TEXTS } from '../tasks/texts.js';
 
 export interface Replies {
   help: string;
@@ -25,18 +26,9 @@ export interface Replies {
   taskLine(id: number, title: string, state: TaskState, due: string | undefined): string;
 }
 
-const EN_STATE: Record<TaskState, string> = {
-  open: 'open',
-  in_progress: 'in progress',
-  done: 'done',
-  cancelled: 'cancelled',
-};
-const ZH_STATE: Record<TaskState, string> = {
-  open: '待处理',
-  in_progress: '进行中',
-  done: '已完成',
-  cancelled: '已取消',
-};
+// A task's state is named as everywhere else a person reads it (tasks/texts.ts).
+const EN_STATE = TASK_TEXTS.en.state;
+const ZH_STATE = TASK_TEXTS['zh-CN'].state;
 
 // Both forms of every command, in both languages: a person may type either.
 const EN_HELP = [
