@@ -168,6 +168,12 @@ async function checkStore(config: HubConfig, add: Add): Promise<void> {
   }
 }
 
+/** "stream connected, http ready": each receiver of `inbound.mode`; an older hub reports only its stream. */
+function receiving(h: Partial<HealthReport>): string {
+  if (!h.receivers?.length) return `stream ${h.stream}`;
+  return h.receivers.map((r) => `${r.name} ${r.state}`).join(', ');
+}
+
 async function checkHub(ctx: CliContext, add: Add): Promise<void> {
   const url = ctx.hubUrl();
   try {
@@ -178,7 +184,7 @@ async function checkHub(ctx: CliContext, add: Add): Promise<void> {
         ? h.ok
           ? 'answers ok (set DINGKIT_TOKEN for details)'
           : 'answers not ok (set DINGKIT_TOKEN for details)'
-        : `v${h.version}, stream ${h.stream}, queue ${h.queue?.queued} queued / ${h.queue?.parked} parked / ${h.queue?.dead} dead${h.emulator ? ', on the emulator' : ''}${h.storeError ? `, store: ${h.storeError}` : ''}`;
+        : `v${h.version}, ${receiving(h)}, queue ${h.queue?.queued} queued / ${h.queue?.parked} parked / ${h.queue?.dead} dead${h.emulator ? ', on the emulator' : ''}${h.storeError ? `, store: ${h.storeError}` : ''}`;
     add('hub', h.ok ? 'ok' : 'warn', `${url}: ${details}`);
   } catch {
     add('hub', 'skip', `no hub running at ${url} (start one with: dingkit serve)`);

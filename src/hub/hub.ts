@@ -1,6 +1,6 @@
 /**
  * The hub runtime: `startHub({ config })` wires the store, the outbox and its dispatcher, the DingTalk port, the
- * services and the Stream receiver into one `RunningHub`, which implements the service contract (service.ts)
+ * services and the receivers `inbound.mode` asks for (Stream, HTTP callbacks) into one `RunningHub`, which implements the service contract (service.ts)
  * that the HTTP API and the CLI call. Demo mode (no DingTalk credentials) is its caller's decision: `dingkit serve`
  * starts the built-in emulator, derives the config from the emulator's org and hands both in (src/cli/launch-hub.ts);
  * the hub only uses the emulator's URL and never starts or closes one.
@@ -17,7 +17,7 @@ import { EventBus } from '../observe/events.js';
 import { Registry } from '../observe/metrics.js';
 import { openStore, type Store } from '../store/open-store.js';
 import { StoreSeenStore } from '../store/seen-store.js';
-import { StreamClient } from '../stream/client.js';
+import type { StreamClient } from '../stream/client.js';
 import type { StreamClientOptions } from '../stream/options.js';
 import {
   type HubConfig,
@@ -34,9 +34,12 @@ import { startDelivery } from './delivery/start.js';
 import { createDingTalkAdapter } from './dingtalk/adapter.js';
 import type { DingTalkPort } from './dingtalk/port.js';
 import { FileService } from './files/files.js';
-import { createHubCallbacks, DEFAULT_INBOUND, type HubCallbacks } from './inbound/http.js';
+import { buildReceivers, type ReceiverSet } from './inbound/build-receivers.js';
+import { DEFAULT_INBOUND, type HubCallbacks } from './inbound/http.js';
 import { InboundService } from './inbound/inbound.js';
 import { Inbox } from './inbound/inbox.js';
+import type { Receiver } from './inbound/receiver.js';
+import type { StreamReceiver } from './inbound/stream-receiver.js';
 import { defaultAppName } from './messages/plan.js';
 import { MessageService } from './messages/send.js';
 import { PeopleDirectory } from './people.js';
@@ -120,8 +123,10 @@ export interface RunningHub<E extends HubEmulator = HubEmulator> extends HubServ
   readonly storeFaults: StoreFaults;
   /** The emulator it runs against in demo mode, as handed in. */
   readonly emulator: E | undefined;
-  /** The Stream receiver, when running (`inbound.mode` stream or both). */
+  /** The Stream receiver's client, when running (`inbound.mode` stream or both). */
   readonly stream: StreamClient | undefined;
+  /** Every receiver `inbound.mode` asked for (receiver.ts), in start order. */
+  readonly receivers: readonly Receiver[];
   /** The HTTP callback receivers (`inbound.mode` http or both), for the API server to mount. */
   readonly callbacks: HubCallbacks | undefined;
   readonly inbox: Inbox;
@@ -255,7 +260,6 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     logger,
     now,
     todoEventTypes: o.todoEventTypes ?? ['todo_task_update'],
-    unsafeAckBeforeCommit: o.unsafeAckBeforeCommit,
     received: metrics.counter(
       'dingkit_inbound_total',
       'Inbound pushes (Stream and HTTP callbacks) committed, by kind and result',
@@ -268,29 +272,35 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
 
   const inboundMode = (config.inbound ?? DEFAULT_INBOUND).mode;
   const appName = defaultAppName(config);
-  let callbacks: HubCallbacks | undefined;
-  let seenStore: StoreSeenStore | undefined;
-  if (inboundMode !== 'stream' && appName && o.receive !== false) {
-    seenStore = new StoreSeenStore(store, { now });
-    try {
-      callbacks = createHubCallbacks({
-        config: { ...config, inbound: config.inbound ?? DEFAULT_INBOUND },
-        app: config.apps[appName]!,
-        inbound,
-        replay: o.callbackReplay ?? { inTransaction: seenStore },
-        logger,
-        // As a DingTalk client does (client.ts): the API origins this hub is configured with; in demo mode those
-        // are the built-in emulator's.
-        extraOrigins: [
-          ...(emulator ? [emulator.url] : []),
-          ...[config.dingtalk.oapiBase, config.dingtalk.apiBase].filter((u): u is string => u !== undefined),
-        ],
-        reportStoreFault: (e) => storeFaults.report(e, 'callbacks'),
-      });
-    } catch (e) {
-      if (ownsStore) await store.close();
-      throw e;
-    }
+  // The HTTP routes' replay memory is the store's, shared by every hub process (and purged by retention).
+  const seenStore =
+    inboundMode !== 'stream' && appName && o.receive !== false
+      ? new StoreSeenStore(store, { now })
+      : undefined;
+  let receivers: ReceiverSet;
+  try {
+    receivers = buildReceivers({
+      config,
+      appName,
+      receive: o.receive,
+      door: inbound,
+      logger,
+      replay: o.callbackReplay ?? (seenStore ? { inTransaction: seenStore } : false),
+      // As a DingTalk client does (client.ts): the API origins this hub is configured with; in demo mode those
+      // are the built-in emulator's.
+      extraOrigins: [
+        ...(emulator ? [emulator.url] : []),
+        ...[config.dingtalk.oapiBase, config.dingtalk.apiBase].filter((u): u is string => u !== undefined),
+      ],
+      reportStoreFault: (e) => storeFaults.report(e, 'callbacks'),
+      stream: o.stream,
+      // In demo mode the first connection is awaited (the scene needs it); against DingTalk it comes when it comes.
+      awaitFirstStreamMs: emulator ? (o.streamConnectTimeoutMs ?? 10_000) : undefined,
+      unsafeAckBeforeCommit: o.unsafeAckBeforeCommit,
+    });
+  } catch (e) {
+    if (ownsStore) await store.close();
+    throw e;
   }
 
   const sender = createSender({
@@ -373,24 +383,6 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
   inboxTimer.unref();
   scheduler.start();
 
-  let stream: StreamClient | undefined;
-  let streamState: HealthReport['stream'] = 'off';
-  if (appName && o.receive !== false && inboundMode !== 'http') {
-    const app = config.apps[appName]!;
-    stream = new StreamClient({
-      clientId: app.appKey,
-      clientSecret: app.appSecret,
-      ...(config.dingtalk.apiBase ? { openApiBase: config.dingtalk.apiBase } : {}),
-      logger,
-      ...(o.stream ?? {}),
-    });
-    stream.onState((c) => {
-      streamState = c.state === 'connected' ? 'connected' : c.state === 'stopped' ? 'off' : 'connecting';
-    });
-    inbound.attach(stream);
-    streamState = 'connecting';
-  }
-
   // A person actor passes through: the access rule applies to it inside the task service.
   const actor = (a: Actor | undefined): Actor => ({
     by: a?.by || 'api',
@@ -423,9 +415,10 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     storeFaults,
     emulator,
     get stream() {
-      return stream;
+      return receivers.stream?.client;
     },
-    callbacks,
+    callbacks: receivers.http?.callbacks,
+    receivers: receivers.all,
     inbox,
     scheduler,
     todoPoller,
@@ -492,7 +485,8 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
         store: store.dialect,
         ...(writable.ok ? {} : { storeError: writable.reason ?? 'the store is not available' }),
         ...(emulator ? { emulator: { url: emulator.url } } : {}),
-        stream: stream ? streamState : 'off',
+        stream: streamHealth(receivers.stream),
+        receivers: receivers.all.map((r) => r.health()),
         queue,
         timeZone: tasks.zone.zone,
       };
@@ -503,7 +497,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
       stopped = true;
       clearInterval(inboxTimer);
       inbound.stop();
-      await stream?.stop({ graceMs: 1_000 }).catch(() => {});
+      for (const r of receivers.all) await r.stop();
       await scheduler.stop();
       await todoPoller.stop();
       await retention.stop();
@@ -514,28 +508,18 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
       if (ownsStore) await store.close();
     },
   };
-  if (stream) {
-    // In demo mode the first connection is awaited (the scene needs it); against DingTalk it comes when it comes.
-    const first = stream.start();
-    if (emulator) {
-      try {
-        // Bounded: a gateway that keeps refusing must not hang the start; the client keeps reconnecting.
-        let timer: NodeJS.Timeout | undefined;
-        const connected = await Promise.race([
-          first.then(() => true),
-          new Promise<false>((r) => {
-            timer = setTimeout(() => r(false), o.streamConnectTimeoutMs ?? 10_000);
-          }),
-        ]).finally(() => clearTimeout(timer));
-        if (!connected) logger.warn({}, 'Stream not connected yet; the hub starts anyway and keeps trying');
-      } catch (e) {
-        // A half-started hub would leak its dispatcher, timers and store: undo it all.
-        await hub.stop().catch(() => {});
-        throw e;
-      }
-    } else {
-      first.catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'stream start failed'));
-    }
+  try {
+    for (const r of receivers.all) await r.start();
+  } catch (e) {
+    // A half-started hub would leak its dispatcher, timers and store: undo it all.
+    await hub.stop().catch(() => {});
+    throw e;
   }
   return hub;
+}
+
+/** The Stream receiver's state in the health report's older `stream` field (the dashboard and doctor read it). */
+function streamHealth(r: StreamReceiver | undefined): HealthReport['stream'] {
+  const state = r?.health().state;
+  return state === 'connected' || state === 'connecting' ? state : 'off';
 }

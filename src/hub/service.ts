@@ -179,6 +179,17 @@ export interface HealthReport {
   storeError?: string | undefined;
   emulator?: { url: string } | undefined;
   stream: 'connected' | 'connecting' | 'off';
+  /**
+   * Each receiver `inbound.mode` runs (src/hub/inbound/receiver.ts): Stream `connected` / `connecting` / `off`,
+   * HTTP `ready` / `off` with the callback paths DingTalk must be configured with. Empty when nothing is received.
+   */
+  receivers?:
+    | Array<{
+        name: 'stream' | 'http';
+        state: 'connected' | 'connecting' | 'ready' | 'off';
+        routes?: string[] | undefined;
+      }>
+    | undefined;
   queue: { queued: number; parked: number; dead: number };
   /** The IANA zone the hub shows times in (config `timeZone`, else the system's): the dashboard shows them so too. */
   timeZone?: string | undefined;

@@ -259,6 +259,16 @@ export const healthSchema = z
     storeError: z.string().optional(),
     emulator: z.object({ url: z.string() }).optional(),
     stream: z.enum(['connected', 'connecting', 'off']).optional(),
+    /** Each receiver of `inbound.mode`: Stream and/or HTTP callbacks (with the paths DingTalk posts to). */
+    receivers: z
+      .array(
+        z.object({
+          name: z.enum(['stream', 'http']),
+          state: z.enum(['connected', 'connecting', 'ready', 'off']),
+          routes: z.array(z.string()).optional(),
+        }),
+      )
+      .optional(),
     queue: z.object({ queued: z.number(), parked: z.number(), dead: z.number() }).optional(),
     /** The IANA zone the hub shows times in (config `timeZone`). */
     timeZone: z.string().optional(),

@@ -13,7 +13,7 @@
  * DingTalk's own ids are left to the inbox (see `signaturesOnly`).
  *
  * The receivers run in `replay: 'handler'` mode: they claim nothing and hand the keys to the handler, which claims
- * them (`StoreSeenStore.firstSeenIn`) in the transaction that inserts the inbox row (`InboundService.commitHttp`).
+ * them (`StoreSeenStore.firstSeenIn`) in the transaction that inserts the inbox row (`InboundService.commit`).
  * A key already there is a replay: answered success, nothing written. A failed commit, or a process dying before
  * it, rolls the claim back with the row, so DingTalk's retry, even the very same signed request, is taken.
  */
@@ -29,15 +29,15 @@ import type { Tx } from '../../store/open-store.js';
 import type { StoreSeenStore } from '../../store/seen-store.js';
 import { TOPIC_BOT_MESSAGE } from '../../stream/types.js';
 import type { HubConfig } from '../config.js';
-import { type InboundService, storable } from './inbound.js';
+import { storable } from './inbound.js';
+import type { InboundKind, InboxDoor, VerifiedPush } from './receiver.js';
 
 /** The hub's callback receivers, mounted by the HTTP API at `POST /callbacks/robot` and `/callbacks/events`. */
-export interface HubCallbacks {
-  robot?: CallbackHttpHandler | undefined;
-  events?: CallbackHttpHandler | undefined;
-}
-
 export const CALLBACK_PATHS = { robot: '/callbacks/robot', events: '/callbacks/events' } as const;
+
+export type CallbackName = keyof typeof CALLBACK_PATHS;
+
+export type HubCallbacks = { [K in CallbackName]?: CallbackHttpHandler | undefined };
 
 /** A hand-built config without an `inbound` block receives over Stream, as before the block existed. */
 export const DEFAULT_INBOUND: HubConfig['inbound'] = {
@@ -49,7 +49,10 @@ interface HubCallbackDeps {
   config: HubConfig;
   /** The app whose robot and subscription these are (the config's default app). */
   app: { appKey: string; appSecret: string };
-  inbound: InboundService;
+  /** Where verified callbacks go: the inbox commit (InboundService). */
+  door: InboxDoor;
+  /** @default HTTP_ROUTES */
+  routes?: readonly HttpRoute[] | undefined;
   /**
    * Where accepted callbacks are remembered: `{ inTransaction }`, the store's `kv` table, claimed in the inbox
    * commit's transaction (production). Tests' twins only: a `SeenStore` the receivers claim in themselves (the
@@ -107,71 +110,97 @@ function claimInTransaction(seen: StoreSeenStore, replay: ReplayKeys): (tx: Tx) 
   };
 }
 
+/** What a route's factory gets: the deps, and `commit`, the door with the route's replay claim wired in. */
+interface RouteContext {
+  d: HubCallbackDeps;
+  common: { logger: Logger; replay: Exclude<ReplayOption, undefined> };
+  commit: (push: Omit<VerifiedPush, 'source'>, keys: ReplayKeys | undefined) => Promise<void>;
+}
+
+/** One callback route the HTTP receiver serves; a card-click route is one more entry in `HTTP_ROUTES`. */
+export interface HttpRoute {
+  /** Its key in `HubCallbacks` and `CALLBACK_PATHS`. */
+  name: CallbackName;
+  kind: InboundKind;
+  /** The handler, or undefined when the config turns the route off. */
+  create(ctx: RouteContext): CallbackHttpHandler | undefined;
+}
+
+export const HTTP_ROUTES: readonly HttpRoute[] = [
+  {
+    name: 'robot',
+    kind: 'bot',
+    create: ({ d, common, commit }) => {
+      const http = d.config.inbound.http;
+      if (!http.robot) return undefined;
+      return createBotCallbackHandler({
+        ...common,
+        appSecret: d.app.appSecret,
+        sessionWebhookOrigins: [...http.sessionWebhookOrigins, ...(d.extraOrigins ?? [])],
+        onMessage: async (msg, meta) => {
+          const kept = storable(msg);
+          // DingTalk always sends a msgId (§9a); without one, the message's own content names it.
+          const id = `bot:${typeof msg.msgId === 'string' && msg.msgId !== '' ? msg.msgId : `http-${digest(meta.timestamp, JSON.stringify(kept))}`}`;
+          await commit({ kind: 'bot', id, topic: TOPIC_BOT_MESSAGE, payload: kept }, meta.replay);
+          // Nothing inline: the answer goes through the outbox as an app-robot message, like over Stream.
+          return undefined;
+        },
+      });
+    },
+  },
+  {
+    name: 'events',
+    kind: 'event',
+    create: ({ d, common, commit }) => {
+      const events = d.config.inbound.http.events;
+      if (!events) return undefined;
+      // `check_url` (§9b: sent when the URL is saved in the console) is answered by the library's handler with the
+      // encrypted success and never reaches `onEvent`, so it is not stored.
+      return createEventCallbackHandler({
+        ...common,
+        crypto: new EventCrypto({ token: events.token, aesKey: events.aesKey, ownerKey: d.app.appKey }),
+        onEvent: async (event, meta) => {
+          const { EventType: _t, ...data } = event;
+          const eventType = meta.eventType ?? 'unknown';
+          // §9b names no id field; without one, the push's timestamp, nonce and content name it.
+          const own = eventIdOf(event);
+          const id = `event:${own ?? `http-${digest(meta.timestamp, meta.nonce, JSON.stringify(event))}`}`;
+          await commit({ kind: 'event', id, topic: eventType, payload: { eventType, data } }, meta.replay);
+        },
+      });
+    },
+  },
+];
+
 export function createHubCallbacks(d: HubCallbackDeps): HubCallbacks {
-  const http = d.config.inbound.http;
   const memory = d.replay;
   const inTransaction = memory !== false && 'inTransaction' in memory ? memory.inTransaction : undefined;
   // Production: the receivers claim nothing (`'handler'`), `commit` claims in the inbox transaction.
   const replay: Exclude<ReplayOption, undefined> =
     memory === false ? false : 'inTransaction' in memory ? 'handler' : signaturesOnly(memory);
-  const common = { logger: d.logger, replay };
-  const commit = async (
-    kind: 'bot' | 'event',
-    id: string,
-    topic: string,
-    payload: unknown,
-    keys: ReplayKeys | undefined,
-  ) => {
+  const commit: RouteContext['commit'] = async (push, keys) => {
     if (inTransaction && !keys) throw new Error('callback replay keys missing'); // fail closed: never unclaimed
     const claim = inTransaction && keys ? claimInTransaction(inTransaction, keys) : undefined;
     try {
-      const r = await d.inbound.commitHttp(kind, id, topic, payload, claim);
+      const r = await d.door.commit({ ...push, source: 'http' }, { retry: 'once', claim });
       if (r === 'replay') {
-        d.logger.info({ kind, reason: 'replay' }, 'callback seen before: answered, not stored');
+        d.logger.info({ kind: push.kind, reason: 'replay' }, 'callback seen before: answered, not stored');
       }
     } catch (e) {
       if (!d.reportStoreFault?.(e)) {
         d.logger.warn(
-          { kind, err: (e as Error)?.name ?? typeof e },
+          { kind: push.kind, err: (e as Error)?.name ?? typeof e },
           'HTTP callback not stored; answered 500',
         );
       }
       throw e;
     }
   };
+  const ctx: RouteContext = { d, common: { logger: d.logger, replay }, commit };
   const out: HubCallbacks = {};
-  if (http.robot) {
-    out.robot = createBotCallbackHandler({
-      ...common,
-      appSecret: d.app.appSecret,
-      sessionWebhookOrigins: [...http.sessionWebhookOrigins, ...(d.extraOrigins ?? [])],
-      onMessage: async (msg, meta) => {
-        const kept = storable(msg);
-        // DingTalk always sends a msgId (§9a); without one, the message's own content names it.
-        const id = `bot:${typeof msg.msgId === 'string' && msg.msgId !== '' ? msg.msgId : `http-${digest(meta.timestamp, JSON.stringify(kept))}`}`;
-        await commit('bot', id, TOPIC_BOT_MESSAGE, kept, meta.replay);
-        // Nothing inline: the answer goes through the outbox as an app-robot message, like over Stream.
-        return undefined;
-      },
-    });
-  }
-  if (http.events) {
-    out.events = createEventCallbackHandler({
-      ...common,
-      crypto: new EventCrypto({
-        token: http.events.token,
-        aesKey: http.events.aesKey,
-        ownerKey: d.app.appKey,
-      }),
-      onEvent: async (event, meta) => {
-        const { EventType: _t, ...data } = event;
-        const eventType = meta.eventType ?? 'unknown';
-        // §9b names no id field; without one, the push's timestamp, nonce and content name it.
-        const own = eventIdOf(event);
-        const id = `event:${own ?? `http-${digest(meta.timestamp, meta.nonce, JSON.stringify(event))}`}`;
-        await commit('event', id, eventType, { eventType, data }, meta.replay);
-      },
-    });
+  for (const route of d.routes ?? HTTP_ROUTES) {
+    const handler = route.create(ctx);
+    if (handler) out[route.name] = handler;
   }
   return out;
 }

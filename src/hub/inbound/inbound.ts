@@ -1,8 +1,8 @@
 /**
- * Inbound: what people say to the bot and what DingTalk tells the hub, received over Stream (the default
- * receiver). Each push is written to the inbox under DingTalk's own id *before* it is acked (`ctx.deferAck()`);
- * a re-push of the same id is acked without a second effect. Handling then runs once
- * per id, in the inbox's transaction:
+ * Inbound: what people say to the bot and what DingTalk tells the hub, from whichever receiver took it in (Stream,
+ * HTTP; receiver.ts). Each push is written to the inbox under DingTalk's own id *before* it is answered (`commit`);
+ * a re-push of the same id is answered without a second effect. Handling then runs once per id, in the inbox's
+ * transaction:
  *
  * - a bot message is a chat command (commands.ts): `done 42`, `start 42`, `cancel 42`, `tasks`, `help`; a change
  *   is made only if the sender may make it (tasks/access.ts); the answer, in the sender's language
@@ -17,7 +17,6 @@ import { storableDeep } from '../../core/text.js';
 import type { EventBus } from '../../observe/events.js';
 import type { Counter } from '../../observe/metrics.js';
 import type { Tx } from '../../store/open-store.js';
-import type { StreamClient } from '../../stream/client.js';
 import { type BotMessage, TOPIC_BOT_MESSAGE } from '../../stream/types.js';
 import type { HubConfig } from '../config.js';
 import type { Job } from '../delivery/jobs.js';
@@ -38,6 +37,7 @@ import type { TaskChange, TaskService } from '../tasks/tasks.js';
 import { taskTexts } from '../tasks/texts.js';
 import { parseCommand } from './commands.js';
 import type { Inbox, InboxEntry } from './inbox.js';
+import type { CommitHow, CommitResult, InboxDoor, VerifiedPush } from './receiver.js';
 import { repliesFor } from './replies.js';
 
 type AfterCommit = (effect: () => void) => void;
@@ -59,11 +59,6 @@ interface InboundDeps {
   /** Changes the access rule refused, by path (`chat`, `todo`) and reason (tasks/access.ts). */
   refused?: Counter | undefined;
   now: () => number;
-  /**
-   * @internal The mutation twin of "ack only after commit" (tests only): ack first, commit after, as a careless
-   * receiver would. Never set it in production: a failed commit then loses the message.
-   */
-  unsafeAckBeforeCommit?: boolean | undefined;
 }
 
 /** What is kept of a bot message: never the session webhook (a per-conversation credential). */
@@ -72,7 +67,7 @@ export function storable(msg: BotMessage): Record<string, unknown> {
   return rest;
 }
 
-export class InboundService {
+export class InboundService implements InboxDoor {
   readonly #d: InboundDeps;
   #kick: (() => void) | undefined;
   #stopped = false;
@@ -87,84 +82,52 @@ export class InboundService {
   }
 
   /**
-   * Registers the Stream handlers: durable commit first, then the ack. While the commit fails (the database is
-   * down) the push stays unanswered and the commit is retried with backoff; the ack goes out once it is durable.
-   * If the hub stops (or dies) first, the push was never acked, so DingTalk pushes it again to the next
-   * connection (docs/dingtalk.md §S9): no message is acked without being stored.
-   */
-  attach(stream: StreamClient): void {
-    stream.onBotMessage(async (msg, ctx) => {
-      const ack = ctx.deferAck();
-      const id = `bot:${msg.msgId || ctx.messageId}`;
-      if (this.#d.unsafeAckBeforeCommit) ack();
-      const r = await this.#commit(id, ctx.topic, storable(msg));
-      if (r === undefined) return; // stopping: left unanswered for DingTalk to push again
-      this.#d.received?.inc({ kind: 'bot', result: r });
-      ack();
-      this.#kick?.();
-    });
-    stream.onEvent(async (event, ctx) => {
-      const ack = ctx.deferAck();
-      const id = `event:${event.eventId || ctx.messageId}`;
-      const r = await this.#commit(id, event.eventType, { eventType: event.eventType, data: event.data });
-      if (r === undefined) {
-        ack.later();
-        return;
-      }
-      this.#d.received?.inc({ kind: 'event', result: r });
-      ack();
-      this.#kick?.();
-    });
-  }
-
-  /**
-   * An HTTP callback (inbound/http.ts): the same durable commit under DingTalk's id, tried once. A failure throws,
-   * so the receiver answers 500 and DingTalk sends the callback again, rather than an HTTP request waiting out a
-   * store outage past DingTalk's deadline (§9b: 2.5 s). Success is answered only after this returns.
+   * The inbox door (receiver.ts): a verified push stored under DingTalk's id, once. The receiver answers DingTalk
+   * only after this returns, so no push is answered without being stored. `once` (HTTP) throws on failure and the
+   * caller answers 500; `untilDurable` (Stream) retries with backoff while the store fails and returns undefined
+   * if the hub stops first.
    *
-   * `claim` runs first in the same transaction (the callback's replay keys, inbound/http.ts): false means a replay,
-   * and nothing is written. Claim and inbox row commit together or not at all, so a process dying in between leaves
-   * neither, and DingTalk's retry of the very same request is taken.
+   * `how.claim` runs first in the same transaction (the callback's replay keys, inbound/http.ts): false means a
+   * replay, and nothing is written. Claim and inbox row commit together or not at all, so a process dying in
+   * between leaves neither, and DingTalk's retry of the very same request is taken.
    */
-  async commitHttp(
-    kind: 'bot' | 'event',
-    id: string,
-    topic: string,
-    payload: unknown,
-    claim?: (tx: Tx) => Promise<boolean>,
-  ): Promise<'new' | 'duplicate' | 'replay'> {
-    const inbox = this.#d.inbox;
-    const r = claim
-      ? await inbox.withTransaction(async (tx) =>
-          (await claim(tx)) ? inbox.commit(id, 'http', topic, payload, tx) : ('replay' as const),
-        )
-      : await inbox.commit(id, 'http', topic, payload);
-    this.#d.received?.inc({ kind, result: r });
+  commit = async (push: VerifiedPush, how: CommitHow): Promise<CommitResult | undefined> => {
+    const r =
+      how.retry === 'once' ? await this.#commitOnce(push, how.claim) : await this.#commitRetrying(push);
+    if (r === undefined) return undefined;
+    this.#d.received?.inc({ kind: push.kind, result: r });
     this.#kick?.();
     return r;
-  }
+  };
 
   /** Stops commit retries (the hub is stopping): pushes not yet stored stay unanswered. */
   stop(): void {
     this.#stopped = true;
   }
 
+  #commitOnce(push: VerifiedPush, claim: CommitHow['claim']): Promise<CommitResult> {
+    const inbox = this.#d.inbox;
+    if (!claim) return inbox.commit(push.id, push.source, push.topic, push.payload);
+    return inbox.withTransaction(async (tx) =>
+      (await claim(tx))
+        ? inbox.commit(push.id, push.source, push.topic, push.payload, tx)
+        : ('replay' as const),
+    );
+  }
+
   /** The inbox commit, retried with backoff until it is durable; undefined if the hub stopped first. */
-  async #commit(id: string, topic: string, payload: unknown): Promise<'new' | 'duplicate' | undefined> {
+  async #commitRetrying(push: VerifiedPush): Promise<'new' | 'duplicate' | undefined> {
     for (let attempt = 1; !this.#stopped; attempt++) {
       try {
-        return await this.#d.inbox.commit(id, 'stream', topic, payload);
+        return await this.#d.inbox.commit(push.id, push.source, push.topic, push.payload);
       } catch (e) {
         if (attempt === 1 || attempt % 20 === 0) {
           this.#d.logger.warn(
-            { id, attempt, err: (e as Error)?.message ?? String(e) },
+            { id: push.id, attempt, err: (e as Error)?.message ?? String(e) },
             'inbound push not stored yet; retrying before the ack',
           );
         }
-        this.#d.received?.inc({
-          kind: topic === TOPIC_BOT_MESSAGE ? 'bot' : 'event',
-          result: 'commit_retry',
-        });
+        this.#d.received?.inc({ kind: push.kind, result: 'commit_retry' });
         await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** (attempt - 1))));
       }
     }

@@ -172,7 +172,12 @@ export const SCRIPT = `
       if (h.timeZone) m.appendChild(el('span', 'pill', h.timeZone));
       m.appendChild(el('span', 'pill', 'v' + h.version));
       m.appendChild(el('span', 'pill', h.store));
-      m.appendChild(el('span', 'pill', 'stream ' + h.stream));
+      // One pill per receiver (inbound.mode): "stream connected", "http ready"; older hubs report only the stream.
+      if (h.receivers && h.receivers.length) {
+        h.receivers.forEach(function (r) { m.appendChild(el('span', 'pill', r.name + ' ' + r.state)); });
+      } else {
+        m.appendChild(el('span', 'pill', 'stream ' + h.stream));
+      }
       if (h.emulator) m.appendChild(el('span', 'pill', 'demo: built-in emulator'));
       m.appendChild(el('span', 'pill', h.queue.queued + ' queued · ' + h.queue.parked + ' parked · ' + h.queue.dead + ' dead'));
     }).catch(function () {});
