@@ -17,7 +17,13 @@ import type {
   PushCallbackInput,
 } from './acting-types.js';
 import { makeAttachment } from './attachments.js';
-import { pushBotMessage, pushCardCallback, pushEncryptedEvent } from './http-push.js';
+import {
+  type CallbackFaults,
+  deliver,
+  pushBotMessage,
+  pushCardCallback,
+  pushEncryptedEvent,
+} from './http-push.js';
 import { parseRobotMessage } from './robot-message.js';
 import { type EmulatorState, fingerprint } from './state.js';
 import type { StreamGateway } from './stream/gateway.js';
@@ -48,6 +54,11 @@ export interface ActingDeps {
 export class Acting {
   readonly #d: ActingDeps;
   readonly callbacks: CallbackPushRecord[] = [];
+  /** Faults on the HTTP pushes (`EmulatorFaults.callbacks`), set by `setFaults`. */
+  faults: CallbackFaults = {};
+  readonly #log = (record: CallbackPushRecord): void => {
+    this.callbacks.push(record);
+  };
 
   constructor(deps: ActingDeps) {
     this.#d = deps;
@@ -132,8 +143,8 @@ export class Acting {
     const frameMessageId = this.#d.gateway.pushCallback(app.appKey, TOPIC_BOT_MESSAGE, data);
     if (app.botCallbackUrl === undefined) return { message, frameMessageId, sessionWebhook };
     // §9a HTTP mode: a JSON answer with a msgtype other than `empty` is an inline reply.
-    const out = await pushBotMessage(state, app, app.botCallbackUrl, data);
-    this.callbacks.push(out.record);
+    const url = app.botCallbackUrl;
+    const out = await deliver(state, () => pushBotMessage(state, app, url, data), this.#log, this.faults);
     if (out.answer !== undefined) this.#inlineReply(app, out.answer, openConversationId);
     return { message, frameMessageId, sessionWebhook, http: out.record };
   }
@@ -343,22 +354,13 @@ export class Acting {
     }
     // Undelivered events are pushed again (§9b); the schedule is unverified, so retries and delay are settings.
     const { state } = this.#d;
-    const attempts = 1 + Math.max(0, state.limits.callbackRetries);
-    let record: CallbackPushResult | undefined;
-    for (let i = 0; i < attempts; i++) {
-      if (i > 0) await new Promise((r) => setTimeout(r, state.limits.callbackRetryDelayMs));
-      const out = await pushEncryptedEvent(
-        state,
-        { ...app, callback: cb },
-        url,
-        input.eventType,
-        input.data ?? {},
-      );
-      this.callbacks.push(out.record);
-      record = out.record;
-      if (record.ok) break;
-    }
-    return record as CallbackPushResult;
+    const out = await deliver(
+      state,
+      () => pushEncryptedEvent(state, { ...app, callback: cb }, url, input.eventType, input.data ?? {}),
+      this.#log,
+      this.faults,
+    );
+    return out.record;
   }
 
   #applyCardAnswer(outTrackId: string, text: string): void {

@@ -146,6 +146,51 @@ export function pushCardCallback(
   );
 }
 
+/**
+ * Faults on the emulator's own HTTP pushes to an app (`EmulatorFaults.callbacks`). `repushAnsweredRate`: the share
+ * of pushes answered with success that are pushed again (fresh signature, same content), as when DingTalk never saw
+ * the answer, the HTTP twin of the Stream gateway's `repushAckedRate`.
+ */
+export interface CallbackFaults {
+  repushAnsweredRate?: number | undefined;
+}
+
+export type PushReason = 'first' | 'retry' | 'answered_repush';
+
+/**
+ * One delivery of an event or robot push: sent, then sent again while it fails, `limits.callbackRetries` times,
+ * `limits.callbackRetryDelayMs` apart. §9b says undelivered events are pushed again on an unpublished schedule (a
+ * setting here); whether robot messages over HTTP are is not documented at all (§12), so the same setting applies
+ * to both and is 0 by default. Each attempt is logged through `log`; the first answered outcome, or the last
+ * failure, is returned.
+ */
+export async function deliver(
+  state: EmulatorState,
+  send: () => Promise<PushOutcome>,
+  log: (record: CallbackPushRecord) => void,
+  faults: CallbackFaults = {},
+): Promise<PushOutcome> {
+  const attempts = 1 + Math.max(0, state.limits.callbackRetries);
+  let out: PushOutcome | undefined;
+  for (let i = 0; i < attempts; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, state.limits.callbackRetryDelayMs));
+    out = await send();
+    log({ ...out.record, reason: i === 0 ? 'first' : 'retry' });
+    if (out.record.ok) break;
+  }
+  const rate = faults.repushAnsweredRate ?? 0;
+  if (out?.record.ok && rate > 0 && state.random() < rate) {
+    // The answer "was lost": the same push comes again, and is itself retried until answered.
+    for (let i = 0; i < attempts; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, state.limits.callbackRetryDelayMs));
+      const again = await send();
+      log({ ...again.record, reason: 'answered_repush' });
+      if (again.record.ok) break;
+    }
+  }
+  return out!;
+}
+
 /** The reply must be `{msg_signature, timeStamp, nonce, encrypt}` that verifies and decrypts to `success`. */
 function checkEncryptedSuccess(crypto: EventCrypto, text: string): string {
   let j: Record<string, unknown>;

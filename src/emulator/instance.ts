@@ -150,6 +150,7 @@ export class Emulator {
     if (err) throw new TypeError(err);
     this.#faultConfig = structuredClone(f);
     this.#faults.set(f.rules ?? [], f.seed);
+    this.acting.faults = { ...(f.callbacks ?? {}) };
     this.gateway.setFaults({
       ...(f.stream ?? {}),
       ...(f.stream?.seed === undefined && f.seed !== undefined ? { seed: f.seed } : {}),

@@ -249,6 +249,8 @@ export interface CallbackPushRecord {
   /** `ok`, `timeout`, `http_<status>`, `network`, `bad_reply`, `bad_signature`, `not_success`. */
   result: string;
   ms: number;
+  /** Why it was sent: the first attempt, a retry after a failed one, or a re-push of an answered one (a fault). */
+  reason?: 'first' | 'retry' | 'answered_repush';
 }
 
 export interface SavedRecords {
@@ -295,7 +297,10 @@ export interface EmulatorLimits {
   otoMaxUsers?: number;
   /** Deadline for the encrypted `success` reply to an HTTP event push (§9b). @default 2500 */
   callbackTimeoutMs?: number;
-  /** Extra pushes of an HTTP event that was not answered with the encrypted success (schedule unverified). @default 0 */
+  /**
+   * Extra pushes of an HTTP event not answered with the encrypted success, and of an HTTP robot message not answered
+   * 200 (both schedules unverified, §12). @default 0
+   */
   callbackRetries?: number;
   /** Delay before each extra push. @default 1000 */
   callbackRetryDelayMs?: number;
@@ -343,6 +348,8 @@ export interface EmulatorFaults {
   rules?: FaultRule[];
   /** Passed to the Stream gateway (drops every N ms, re-pushed acked frames, refused upgrades). */
   stream?: StreamFaults;
+  /** The emulator's HTTP pushes to an app: answered robot and event pushes sent again (`repushAnsweredRate`). */
+  callbacks?: { repushAnsweredRate?: number };
 }
 
 /**

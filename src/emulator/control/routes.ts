@@ -270,6 +270,12 @@ export function registerControlRoutes(routes: RouteTable, emu: Emulator): void {
         throw new ActingError(400, 'seed must be a number');
       if (b['stream'] !== undefined && !isObject(b['stream']))
         throw new ActingError(400, 'stream must be an object');
+      const cbf = b['callbacks'];
+      if (cbf !== undefined) {
+        const rate = isObject(cbf) ? cbf['repushAnsweredRate'] : undefined;
+        if (!isObject(cbf) || (rate !== undefined && !(typeof rate === 'number' && rate >= 0 && rate <= 1)))
+          throw new ActingError(400, 'callbacks must be an object; repushAnsweredRate a number in 0..1');
+      }
       emu.setFaults(b as EmulatorFaults);
       return emu.faults();
     }),
