@@ -143,8 +143,14 @@ export class Acting {
     const frameMessageId = this.#d.gateway.pushCallback(app.appKey, TOPIC_BOT_MESSAGE, data);
     if (app.botCallbackUrl === undefined) return { message, frameMessageId, sessionWebhook };
     // §9a HTTP mode: a JSON answer with a msgtype other than `empty` is an inline reply.
-    const url = app.botCallbackUrl;
-    const out = await deliver(state, () => pushBotMessage(state, app, url, data), this.#log, this.faults);
+    // Each attempt goes to the URL configured at that moment, as a retry does after the console's URL is changed.
+    const first = app.botCallbackUrl;
+    const out = await deliver(
+      state,
+      () => pushBotMessage(state, app, app.botCallbackUrl ?? first, data),
+      this.#log,
+      this.faults,
+    );
     if (out.answer !== undefined) this.#inlineReply(app, out.answer, openConversationId);
     return { message, frameMessageId, sessionWebhook, http: out.record };
   }
@@ -356,7 +362,14 @@ export class Acting {
     const { state } = this.#d;
     const out = await deliver(
       state,
-      () => pushEncryptedEvent(state, { ...app, callback: cb }, url, input.eventType, input.data ?? {}),
+      () =>
+        pushEncryptedEvent(
+          state,
+          { ...app, callback: cb },
+          input.url ?? app.callback?.url ?? url,
+          input.eventType,
+          input.data ?? {},
+        ),
       this.#log,
       this.faults,
     );

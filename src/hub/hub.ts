@@ -103,6 +103,11 @@ export interface StartHubOptions<E extends HubEmulator = HubEmulator> {
   todoEventTypes?: readonly string[] | undefined;
   /** Inbox poll period (new pushes are handled at once; this catches retries and restarts). @default 500 */
   inboxPollMs?: number | undefined;
+  /**
+   * How long an inbox entry being handled is leased to this process: after a crash, another process takes it over
+   * once the lease runs out (tests scale it down). @default 30_000
+   */
+  inboxLeaseMs?: number | undefined;
   /** In demo mode, how long the start waits for the first Stream connection. @default 10_000 */
   streamConnectTimeoutMs?: number | undefined;
   /** @internal Mutation twin of "ack only after commit", for tests (see InboundDeps); never in production. */
@@ -249,7 +254,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     now,
     faults: storeFaults,
   });
-  const inbox = new Inbox(store, { now });
+  const inbox = new Inbox(store, { now, leaseMs: o.inboxLeaseMs });
   const inbound = new InboundService({
     config,
     inbox,

@@ -56,6 +56,11 @@ export const CHAOS = {
   },
   /** (d) chat commands posted while the Stream socket drops. */
   stream: { tasks: Math.round(12 * SCALE), dropEveryMs: 1_500, repushAckedRate: 0.5 },
+  /**
+   * (e) chat commands pushed over HTTP callbacks: the emulator's retry schedule (a setting, §9b) must span a hub
+   * restart; half of the answered pushes come again.
+   */
+  http: { tasks: Math.round(12 * SCALE), repushAnsweredRate: 0.5, retries: 40, retryDelayMs: 150 },
 } as const;
 
 /** Mulberry32: a small seeded source, so kill points and choices replay from the seed. */

@@ -27,6 +27,8 @@ export interface RunnerInput {
   stream?: Record<string, unknown> | undefined;
   receive?: boolean | undefined;
   inboxPollMs?: number | undefined;
+  /** Inbox lease (scaled down: a killed process's entry is taken over sooner). */
+  inboxLeaseMs?: number | undefined;
   /** PostgreSQL pool size. @default 6 (chaos runs start several processes); `dingkit serve` opens 10 */
   poolSize?: number | undefined;
 }
@@ -46,6 +48,7 @@ const hub = await startHub({
   ...(input.stream ? { stream: input.stream } : {}),
   ...(input.receive !== undefined ? { receive: input.receive } : {}),
   ...(input.inboxPollMs !== undefined ? { inboxPollMs: input.inboxPollMs } : {}),
+  ...(input.inboxLeaseMs !== undefined ? { inboxLeaseMs: input.inboxLeaseMs } : {}),
   logger: {
     // Errors only, on stderr: the test prints them when a run fails.
     error: (o, m) => process.stderr.write(`${m ?? ''} ${JSON.stringify(o)}\n`),
@@ -62,6 +65,8 @@ const server = await createApiServer(hub, {
   fileLimitBytes: hub.config.files.maxBytes,
   maxConcurrentUploads: hub.config.files.maxConcurrentUploads,
   dashboard: false,
+  // inbound.mode http or both: DingTalk's signed callbacks, as `dingkit serve` mounts them.
+  ...(hub.callbacks ? { callbacks: hub.callbacks } : {}),
 });
 hub.setPublicUrl(server.url);
 process.on('SIGTERM', () => {

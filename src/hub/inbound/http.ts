@@ -14,8 +14,10 @@
  *
  * The receivers run in `replay: 'handler'` mode: they claim nothing and hand the keys to the handler, which claims
  * them (`StoreSeenStore.firstSeenIn`) in the transaction that inserts the inbox row (`InboundService.commit`).
- * A key already there is a replay: answered success, nothing written. A failed commit, or a process dying before
- * it, rolls the claim back with the row, so DingTalk's retry, even the very same signed request, is taken.
+ * A key already there is a replay of a stored message: answered success, nothing written. A key already there for
+ * a message not stored (another body under the same robot signature) is answered 500, never success
+ * (`SignatureReusedError`). A failed commit, or a process dying before it, rolls the claim back with the row, so
+ * DingTalk's retry, even the very same signed request, is taken.
  */
 
 import { createHash } from 'node:crypto';
@@ -96,17 +98,39 @@ function signaturesOnly(store: SeenStore): SeenStore {
 }
 
 /**
- * The claim run inside the inbox commit's transaction: every signature key inserted if absent (or expired); false
- * (a replay) when any was there. Ids are skipped, as in `signaturesOnly`.
+ * A robot callback's signature was already used by another message. A robot signature covers only its timestamp
+ * (§9a), so two messages DingTalk pushes in the same millisecond carry the same pair, and so does an attacker's body
+ * under a captured pair: the two cannot be told apart. Neither is stored; the answer is a 500, so DingTalk sends a
+ * genuine message again under a new timestamp, while a captured pair cannot be renewed by whoever replays it.
  */
-function claimInTransaction(seen: StoreSeenStore, replay: ReplayKeys): (tx: Tx) => Promise<boolean> {
+export class SignatureReusedError extends Error {
+  override readonly name = 'SignatureReusedError';
+  constructor() {
+    super('callback signature already used by another message; not stored (answered 500 for a retry)');
+  }
+}
+
+/**
+ * The claim run inside the inbox commit's transaction: every signature key inserted if absent (or expired). A key
+ * already there is a replay (false: answered success, nothing written) when the message itself is in the inbox;
+ * otherwise another message used that signature first, and `SignatureReusedError` refuses this one without
+ * answering success. Ids are skipped, as in `signaturesOnly`.
+ */
+function claimInTransaction(
+  seen: StoreSeenStore,
+  replay: ReplayKeys,
+  id: string,
+): (tx: Tx) => Promise<boolean> {
   return async (tx) => {
     let fresh = true;
     for (const key of replay.keys) {
       if (inboxKeeps(key)) continue;
       if (!(await seen.firstSeenIn(tx, key, replay.expiresAtMs))) fresh = false;
     }
-    return fresh;
+    if (fresh) return true;
+    const stored = await tx.selectFrom('inbox').select('id').where('id', '=', id).executeTakeFirst();
+    if (stored) return false;
+    throw new SignatureReusedError();
   };
 }
 
@@ -180,14 +204,16 @@ export function createHubCallbacks(d: HubCallbackDeps): HubCallbacks {
     memory === false ? false : 'inTransaction' in memory ? 'handler' : signaturesOnly(memory);
   const commit: RouteContext['commit'] = async (push, keys) => {
     if (inTransaction && !keys) throw new Error('callback replay keys missing'); // fail closed: never unclaimed
-    const claim = inTransaction && keys ? claimInTransaction(inTransaction, keys) : undefined;
+    const claim = inTransaction && keys ? claimInTransaction(inTransaction, keys, push.id) : undefined;
     try {
       const r = await d.door.commit({ ...push, source: 'http' }, { retry: 'once', claim });
       if (r === 'replay') {
         d.logger.info({ kind: push.kind, reason: 'replay' }, 'callback seen before: answered, not stored');
       }
     } catch (e) {
-      if (!d.reportStoreFault?.(e)) {
+      if (e instanceof SignatureReusedError) {
+        d.logger.warn({ kind: push.kind, reason: 'signature_reused' }, e.message);
+      } else if (!d.reportStoreFault?.(e)) {
         d.logger.warn(
           { kind: push.kind, err: (e as Error)?.name ?? typeof e },
           'HTTP callback not stored; answered 500',
