@@ -125,6 +125,45 @@ for (const backend of backends) {
         expect(await history(fin.id, 'start')).toBe(0);
       });
 
+      it('a message DingTalk pushes again after its answer is applied once (the inbox keys it by msgId)', async () => {
+        const emu = f.hub.emulator!;
+        const t = await task(`${mode}-again`);
+        // Stream: acked frames pushed again (§S9); HTTP: answered callbacks pushed again (a lost 200).
+        emu.setFaults(
+          mode === 'http'
+            ? { seed: 5, callbacks: { repushAnsweredRate: 1 } }
+            : { stream: { repushAckedRate: 1, seed: 5 } },
+        );
+        try {
+          await say('lisi', `start ${t.id}`, (x) => x === `Task #${t.id} started by 李四: ${mode}-again`);
+          if (mode === 'http') {
+            expect(emu.acting.callbacks.at(-1)).toMatchObject({ reason: 'answered_repush', ok: true });
+          } else {
+            await waitFor(() => emu.gateway.log().frames.some((fr) => fr.reason === 'acked_repush'));
+          }
+          await new Promise((r) => setTimeout(r, 200));
+          await f.hub.drainInbox();
+        } finally {
+          emu.setFaults({});
+        }
+        expect(await history(t.id, 'start')).toBe(1);
+        // One answer: a second application would have answered "already in progress" as well.
+        const about = emu
+          .messages(ENG)
+          .filter((m) => m.source !== 'user' && m.text.startsWith(`Task #${t.id} `));
+        expect(about.map((m) => m.text)).toEqual([`Task #${t.id} started by 李四: ${mode}-again`]);
+      });
+
+      it('twin: the same words as a new message (a new msgId) are a second command, so the dedupe above held', async () => {
+        const t = await task(`${mode}-twice`);
+        await say('lisi', `start ${t.id}`, (x) => x === `Task #${t.id} started by 李四: ${mode}-twice`);
+        await say('lisi', `start ${t.id}`, (x) => x.startsWith(`Task #${t.id} is already`));
+        const emu = f.hub.emulator!;
+        expect(
+          emu.messages(ENG).filter((m) => m.source !== 'user' && m.text.startsWith(`Task #${t.id} `)),
+        ).toHaveLength(2);
+      });
+
       it('every message is one inbox entry, handled, from this door', async () => {
         await f.hub.drainInbox();
         const rows = await f.store.db
