@@ -26,6 +26,10 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
   beforeAll(async () => {
     hub = new FakeHub();
     hub.timeZone = 'Asia/Shanghai';
+    hub.receivers = [
+      { name: 'http', state: 'ready', routes: ['/callbacks/robot'] },
+      { name: 'stream', state: 'connecting' },
+    ];
     const store = new MemoryApiTokenStore();
     token = (await createApiToken(store, 'dash', ['admin'])).token;
     readToken = (await createApiToken(store, 'viewer', ['read'])).token;
@@ -79,6 +83,10 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
       '2026-12-01 18:00 (UTC+08:00)',
     );
     expect(await page.locator('#meta').textContent()).toContain('Asia/Shanghai');
+    // One pill per receiver of inbound.mode (the health report's `receivers`).
+    expect(await page.locator('#meta .pill').allTextContents()).toEqual(
+      expect.arrayContaining(['http ready', 'stream connecting']),
+    );
     expect(await page.locator('#events').textContent()).toMatch(/\d{2}:\d{2}:\d{2} \(UTC\+08:00\)/);
     expect(await page.locator('#deliveries').textContent()).toContain('ops');
     expect(await page.locator('#commands').textContent()).toContain('Alice: start #1');

@@ -75,7 +75,7 @@ describe('emulator HTTP robot pushes: retries and re-pushes', () => {
   it('a dead URL (connection refused) is retried as a network failure', async () => {
     const emu = await emulator({ callbackRetries: 2, callbackRetryDelayMs: 5 });
     const robot = await robotUrl(0);
-    servers.splice(0).forEach((s) => s.close());
+    for (const s of servers.splice(0)) s.close();
     emu.state.org.apps[0]!.botCallbackUrl = robot.url;
     const r = await emu.postMessage(ENG, { from: 'lisi', text: 'help', atBot: true });
     expect(r.http?.ok).toBe(false);

@@ -252,6 +252,8 @@ export class FakeHub implements HubService {
 
   /** The zone `health` reports (the hub's `timeZone`); unset, none is reported. */
   timeZone: string | undefined;
+  /** The receivers `health` reports (`inbound.mode`); unset, none are reported. */
+  receivers: HealthReport['receivers'];
 
   async health(): Promise<HealthReport> {
     this.#record('health', []);
@@ -263,6 +265,7 @@ export class FakeHub implements HubService {
       stream: 'off',
       queue: { queued: count('queued'), parked: count('parked'), dead: count('dead') },
       ...(this.timeZone !== undefined ? { timeZone: this.timeZone } : {}),
+      ...(this.receivers !== undefined ? { receivers: this.receivers } : {}),
     };
   }
 

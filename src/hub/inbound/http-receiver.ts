@@ -24,8 +24,8 @@ export class HttpReceiver implements Receiver {
   }
 
   /**
-   * The API server stops serving the routes when it closes; a callback that still arrives meets a stopped inbox
-   * (answered 500), so DingTalk sends it again to whichever hub process answers next.
+   * The API server stops serving the routes when it closes; a callback that still arrives meets a stopped inbox door
+   * (`InboundService.stop`) and is answered 500, so DingTalk sends it again to whichever hub process answers next.
    */
   async stop(): Promise<void> {
     this.#state = 'off';

@@ -92,6 +92,11 @@ export class InboundService implements InboxDoor {
    * between leaves neither, and DingTalk's retry of the very same request is taken.
    */
   commit = async (push: VerifiedPush, how: CommitHow): Promise<CommitResult | undefined> => {
+    // A stopping hub takes nothing new: Stream leaves it unanswered, HTTP answers 500; DingTalk sends it again.
+    if (this.#stopped) {
+      if (how.retry === 'once') throw new Error('the hub is stopping');
+      return undefined;
+    }
     const r =
       how.retry === 'once' ? await this.#commitOnce(push, how.claim) : await this.#commitRetrying(push);
     if (r === undefined) return undefined;
