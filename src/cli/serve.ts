@@ -8,6 +8,7 @@
  */
 
 import type { Logger } from '../core/logger.js';
+import { CALLBACK_PATHS, type CallbackName } from '../hub/inbound/http.js';
 import { createApiToken, DEMO_TOKEN_LIFETIME_MS, StoreTokenVerifier } from '../server/api-tokens.js';
 import { StoreApiTokens } from '../server/store-tokens.js';
 import { createConsoleLogger, type LogFormat } from './console-logger.js';
@@ -141,10 +142,9 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
       mode: demo ? 'demo (built-in emulator)' : 'dingtalk',
       ...(hub.callbacks
         ? {
-            callbacks: [
-              ...(hub.callbacks.robot ? [`${server.url}/callbacks/robot`] : []),
-              ...(hub.callbacks.events ? [`${server.url}/callbacks/events`] : []),
-            ],
+            callbacks: (Object.keys(CALLBACK_PATHS) as CallbackName[])
+              .filter((k) => hub.callbacks?.[k])
+              .map((k) => `${server.url}${CALLBACK_PATHS[k]}`),
           }
         : {}),
       ...(token ? { token } : {}),

@@ -11,10 +11,10 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
-import type { CallbackHttpHandler } from '../callback/http-io.js';
 import { hostAllowed } from '../core/allowed-hosts.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { Redactor } from '../core/redact.js';
+import { CALLBACK_PATHS, type CallbackName, type HubCallbacks } from '../hub/inbound/http.js';
 import type { HubService } from '../hub/service.js';
 import { isStoreUnavailable } from '../hub/store-errors.js';
 import { type StoreFaultSink, StoreFaults } from '../hub/store-faults.js';
@@ -87,11 +87,11 @@ export interface ApiAppOptions {
   /** Serve the live dashboard at `/`. @default true */
   dashboard?: boolean;
   /**
-   * DingTalk's HTTP callbacks (the hub's `callbacks`, `inbound.mode` http or both): mounted at
-   * `POST /callbacks/robot` and `POST /callbacks/events` without an API token, as DingTalk signs them instead
-   * (src/hub/inbound/http.ts). Absent: the routes do not exist (404).
+   * DingTalk's HTTP callbacks (the hub's `callbacks`, `inbound.mode` http or both): each mounted at its path in
+   * `CALLBACK_PATHS` (`POST /callbacks/robot`, `POST /callbacks/events`) without an API token, as DingTalk signs
+   * them instead (src/hub/inbound/http.ts). Absent: the routes do not exist (404).
    */
-  callbacks?: { robot?: CallbackHttpHandler | undefined; events?: CallbackHttpHandler | undefined };
+  callbacks?: HubCallbacks;
 }
 
 export interface ApiApp {
@@ -209,13 +209,10 @@ export function createApp(o: ApiAppOptions): ApiApp {
     maxConcurrentUploads: o.maxConcurrentUploads ?? 16,
   };
   // No token guard: DingTalk cannot send one. Its signature (and the replay memory) is checked by the receiver.
-  if (o.callbacks?.robot) {
-    const robot = o.callbacks.robot;
-    app.post('/callbacks/robot', (c) => robot.fetch(c.req.raw));
-  }
-  if (o.callbacks?.events) {
-    const pushes = o.callbacks.events;
-    app.post('/callbacks/events', (c) => pushes.fetch(c.req.raw));
+  // Every route the hub built, at its path: a new callback route (HTTP_ROUTES) needs nothing here.
+  for (const name of Object.keys(CALLBACK_PATHS) as CallbackName[]) {
+    const handler = o.callbacks?.[name];
+    if (handler) app.post(CALLBACK_PATHS[name], (c) => handler.fetch(c.req.raw));
   }
   healthRoutes(app, deps);
   messageRoutes(app, deps);
