@@ -26,9 +26,12 @@ import {
   sendTimeoutProblem,
   usesEmulator,
 } from './config.js';
+import { Redactor } from '../core/redact.js';
+import { readEvidence } from './delivery/evidence.js';
 import { Outbox } from './delivery/outbox.js';
 import { createOutboxPort } from './delivery/outbox-adapter.js';
 import type { OutboxPort } from './delivery/outbox-port.js';
+import { RESOLVE_ACTIONS, resolveParked } from './delivery/resolve.js';
 import { createSender } from './delivery/sender.js';
 import { startDelivery } from './delivery/start.js';
 import { createDingTalkAdapter } from './dingtalk/adapter.js';
@@ -51,6 +54,7 @@ import type {
   HealthReport,
   HubService,
   Person,
+  ResolveAction,
   SendMessageInput,
   SendResult,
   Task,
@@ -176,6 +180,19 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
   events.subscribe((e) => {
     if (!e.type.startsWith('delivery')) changes.inc({ type: e.type });
   });
+  const decisions = metrics.counter(
+    'dingkit_delivery_decisions_total',
+    'Operator decisions on parked deliveries, by action (mark-sent, redrive, drop)',
+  );
+  // The evidence shows stored payloads: any configured secret quoted in one is replaced (payloads name robots and
+  // apps, never carry their credentials, jobs.ts; this is the second line).
+  const secrets = new Redactor();
+  for (const app of Object.values(config.apps)) secrets.add(app.appSecret);
+  for (const robot of Object.values(config.robots)) {
+    secrets.add(robot.secret);
+    secrets.add(robot.webhook);
+    secrets.add(/access_token=([^&\s]+)/.exec(robot.webhook)?.[1]);
+  }
   const storeFaults = new StoreFaults({ logger, metrics });
   const ownsStore = o.store === undefined;
   const store =
@@ -474,6 +491,23 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
       if (n > 0) events.publish('delivery.redriven', { count: n, by: actor(a).by });
       return n;
     }),
+    deliveryEvidence: (id: string) => readEvidence(store, Number(id), secrets),
+    resolveDelivery: checked(
+      [undefined, 'action', 'actor', 'note'],
+      async (id: string, action: ResolveAction, a: Actor, note?: string) => {
+        if (!RESOLVE_ACTIONS.includes(action)) {
+          throw new ValidationError(RESOLVE_ACTIONS.join(', '), 'action');
+        }
+        const by = actor(a).by;
+        const r = await resolveParked(store, { id: Number(id), action, by, note, now: now() });
+        if (r && !r.duplicate) {
+          decisions.inc({ action });
+          events.publish('delivery.resolved', { id: r.delivery.id, action, status: r.delivery.status, by });
+          if (action === 'redrive') delivery.notify();
+        }
+        return r;
+      },
+    ),
     listPeople: async (): Promise<Person[]> => (await people.list()).map(({ key: _k, ...p }) => p),
     health: async (): Promise<HealthReport> => {
       let queue = { queued: 0, parked: 0, dead: 0 };
