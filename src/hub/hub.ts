@@ -12,6 +12,7 @@
 import type { SeenStore } from '../callback/replay-guard.js';
 import { ConfigError, ValidationError } from '../core/errors.js';
 import { type Logger, silentLogger } from '../core/logger.js';
+import { Redactor } from '../core/redact.js';
 import { assertStorableText } from '../core/text.js';
 import { EventBus } from '../observe/events.js';
 import { Registry } from '../observe/metrics.js';
@@ -26,7 +27,6 @@ import {
   sendTimeoutProblem,
   usesEmulator,
 } from './config.js';
-import { Redactor } from '../core/redact.js';
 import { readEvidence } from './delivery/evidence.js';
 import { Outbox } from './delivery/outbox.js';
 import { createOutboxPort } from './delivery/outbox-adapter.js';

@@ -414,8 +414,7 @@ async function recordAttempt(
     .values((eb) => ({
       delivery_id: f.id,
       // The row's own count unless told: the update above does not change it.
-      attempt:
-        f.attempt ?? eb.selectFrom('deliveries').select('attempts').where('id', '=', f.id).limit(1),
+      attempt: f.attempt ?? eb.selectFrom('deliveries').select('attempts').where('id', '=', f.id).limit(1),
       at: f.now,
       action: d.action,
       code: isDingTalkError(f.error) ? text(e?.code) : null,

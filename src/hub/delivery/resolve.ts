@@ -53,6 +53,11 @@ export interface ResolveInput {
   by: string;
   note?: string | undefined;
   now: number;
+  /**
+   * @internal Mutation twin for the race test only: drops the `status = 'parked'` condition, so two racing
+   * operators both "win". Never set in production.
+   */
+  unguarded?: boolean | undefined;
 }
 
 export async function resolveParked(store: Store, r: ResolveInput): Promise<ResolveResult | undefined> {
@@ -69,7 +74,7 @@ export async function resolveParked(store: Store, r: ResolveInput): Promise<Reso
           started_at: null,
         })
         .where('id', '=', r.id)
-        .where('status', '=', 'parked');
+        .where('status', 'in', r.unguarded ? ['parked', 'sent', 'queued', 'cancelled'] : ['parked']);
       if (r.action === 'mark-sent') q = q.set({ status: 'sent', finished_at: r.now });
       else if (r.action === 'drop') q = q.set({ status: 'cancelled', finished_at: r.now });
       // As outbox.ts `redrive`: the retry schedule applies again; the last error stays until the next attempt.
