@@ -31,6 +31,7 @@ import { readEvidence } from './delivery/evidence.js';
 import { Outbox } from './delivery/outbox.js';
 import { createOutboxPort } from './delivery/outbox-adapter.js';
 import type { OutboxPort } from './delivery/outbox-port.js';
+import { watchParked } from './delivery/parked-metrics.js';
 import { RESOLVE_ACTIONS, resolveParked } from './delivery/resolve.js';
 import { createSender } from './delivery/sender.js';
 import { startDelivery } from './delivery/start.js';
@@ -180,10 +181,6 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
   events.subscribe((e) => {
     if (!e.type.startsWith('delivery')) changes.inc({ type: e.type });
   });
-  const decisions = metrics.counter(
-    'dingkit_delivery_decisions_total',
-    'Operator decisions on parked deliveries, by action (mark-sent, redrive, drop)',
-  );
   // The evidence shows stored payloads: any configured secret quoted in one is replaced (payloads name robots and
   // apps, never carry their credentials, jobs.ts; this is the second line).
   const secrets = new Redactor();
@@ -332,6 +329,15 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     logger,
     now,
     faults: storeFaults,
+  });
+  const parkedMetrics = watchParked({
+    events,
+    metrics,
+    parkedCount: async () => (await outbox.counts()).parked,
+    onError: (e) => {
+      if (!stopped && !storeFaults.report(e, 'parked count'))
+        logger.warn({ err: (e as Error).message }, 'parked count failed');
+    },
   });
   const retention = new Retention({
     store,
@@ -501,7 +507,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
         const by = actor(a).by;
         const r = await resolveParked(store, { id: Number(id), action, by, note, now: now() });
         if (r && !r.duplicate) {
-          decisions.inc({ action });
+          parkedMetrics.decided(action);
           events.publish('delivery.resolved', { id: r.delivery.id, action, status: r.delivery.status, by });
           if (action === 'redrive') delivery.notify();
         }
@@ -543,6 +549,8 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
       await retention.stop();
       await pumping;
       await delivery.stop();
+      parkedMetrics.stop();
+      await parkedMetrics.refresh().catch(() => {});
       storeFaults.stop();
       await dingtalk.close().catch(() => {});
       if (ownsStore) await store.close();
