@@ -341,4 +341,33 @@ export class FakeHub implements HubService {
     this.deliveries.push(d);
     return d;
   }
+
+  /**
+   * A parked delivery (outcome unknown) with evidence: numeric id as the store gives, `payload` as stored (user
+   * text: tests put markup in it), one failed attempt.
+   */
+  addParked(target: string, payload: unknown, reason = 'TIMEOUT: no answer in 10000 ms'): Delivery {
+    const id = String(1_000 + ++this.#seq);
+    const d: Delivery = {
+      id,
+      status: 'parked',
+      channel: 'app',
+      target,
+      attempts: 1,
+      lastError: reason,
+      createdAt: this.#iso(),
+      updatedAt: this.#iso(),
+    };
+    this.deliveries.push(d);
+    this.evidence.set(id, {
+      messageId: `msg_${this.#seq}`,
+      kind: 'message',
+      via: 'app:hub',
+      payload,
+      parkedAt: this.#iso(),
+      failures: [{ attempt: 1, at: this.#iso(), action: 'park', code: 'TIMEOUT', outcome: 'unknown', reason }],
+      decisions: [],
+    });
+    return d;
+  }
 }
