@@ -453,7 +453,11 @@ describe('dingkit deliveries show / resolve', () => {
     // The escape sequence is shown, not obeyed.
     expect(r.stdout).not.toContain('\u001b[2J');
     const json = await runCli(['deliveries', 'show', d.id, '--json'], { env: as(tok.read) });
-    expect(JSON.parse(json.stdout)).toMatchObject({ id: d.id, failures: [{ code: 'TIMEOUT' }], decisions: [] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      id: d.id,
+      failures: [{ code: 'TIMEOUT' }],
+      decisions: [],
+    });
     const missing = await runCli(['deliveries', 'show', '999999'], { env: as(tok.read) });
     expect(missing.code).toBe(6);
     const bad = await runCli(['deliveries', 'show', 'dlv_1'], { env: as(tok.read) });

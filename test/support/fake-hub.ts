@@ -365,7 +365,9 @@ export class FakeHub implements HubService {
       via: 'app:hub',
       payload,
       parkedAt: this.#iso(),
-      failures: [{ attempt: 1, at: this.#iso(), action: 'park', code: 'TIMEOUT', outcome: 'unknown', reason }],
+      failures: [
+        { attempt: 1, at: this.#iso(), action: 'park', code: 'TIMEOUT', outcome: 'unknown', reason },
+      ],
       decisions: [],
     });
     return d;

@@ -54,7 +54,6 @@ export const PARKED_SCRIPT = `
   function loadParked() {
     api('/v1/deliveries?status=parked&limit=200').then(function (j) {
       var body = $('parked'); body.textContent = '';
-      $('parked-error').textContent = '';
       $('parked-count').textContent = j.deliveries.length;
       if (!j.deliveries.length) body.appendChild(emptyRow(5, 'Nothing parked: every outcome is known.'));
       j.deliveries.forEach(function (d) {
@@ -155,6 +154,7 @@ export const PARKED_SCRIPT = `
     var body = note ? { action: action, note: note } : { action: action };
     b.disabled = true;
     $('parked-done').textContent = '';
+    $('parked-error').textContent = '';
     api('/v1/deliveries/' + encodeURIComponent(id) + '/resolve', { method: 'POST', body: JSON.stringify(body) }).then(function (r) {
       $('parked-error').textContent = '';
       $('parked-done').textContent = '#' + id + ': ' + r.decision.action + ' by ' + r.decision.by + ', now ' + r.delivery.status;
@@ -170,7 +170,7 @@ export const PARKED_SCRIPT = `
     var b = ev.target;
     if (!b || !b.getAttribute) return;
     var open = b.getAttribute('data-parked');
-    if (open) { $('parked-done').textContent = ''; showEvidence(open); return; }
+    if (open) { $('parked-done').textContent = ''; $('parked-error').textContent = ''; showEvidence(open); return; }
     if (b.getAttribute('data-close')) { parked.open = null; $('parked-detail').classList.add('hidden'); return; }
     var action = b.getAttribute('data-resolve');
     if (action && RESOLVE_WORDS[action]) resolveParked(b, action);
