@@ -221,6 +221,12 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
       (n) => people.keyOf(n),
       (g) => config.groups[g] !== undefined,
     );
+    // A lead nobody can find would be skipped at every escalation: refused at start instead.
+    for (const n of config.tasks.escalationLeads) {
+      if (people.keyOf(n) === undefined) {
+        throw new ConfigError(`tasks.escalationLeads: no person "${n}" under people`);
+      }
+    }
   } catch (e) {
     if (ownsStore) await store.close();
     throw e;
@@ -253,6 +259,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     store,
     outbox,
     people,
+    dingtalk,
     events,
     logger,
     now,
