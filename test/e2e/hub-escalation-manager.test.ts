@@ -6,6 +6,9 @@
  */
 
 import { describe, expect, it } from 'vitest';
+import { launchHub } from '../../src/cli/launch-hub.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { expectThrows } from '../support/expect-throws.js';
 import { backends, ENG, type HubFixture, startTestHub, testConfig, waitFor } from './hub-helpers.js';
 
 const isOverdue = (id: number) => (text: string) => text.startsWith(`Overdue: task #${id}`);
@@ -95,6 +98,20 @@ for (const backend of backends) {
         expect(inGroup(f, t.id)).toHaveLength(1);
       } finally {
         await f.cleanup();
+      }
+    });
+
+    it('a configured lead nobody can find is refused at start, not skipped at every escalation', async () => {
+      const fresh = await backend.fresh();
+      const store = await fresh.open();
+      try {
+        const e = await expectThrows(
+          () => launchHub({ config: escalating({ escalationLeads: ['Nobody Here'] }), store }),
+          ConfigError,
+        );
+        expect(e.message).toMatch(/tasks\.escalationLeads: no person "Nobody Here"/);
+      } finally {
+        await fresh.cleanup();
       }
     });
 
