@@ -10,12 +10,15 @@ import { Readable } from 'node:stream';
 import type {
   Actor,
   Delivery,
+  DeliveryEvidence,
   DeliveryStatus,
   FileShare,
   FileShareInput,
   HealthReport,
   HubService,
   Person,
+  ResolveAction,
+  ResolveResult,
   SendMessageInput,
   SendResult,
   Task,
@@ -232,6 +235,26 @@ export class RemoteHub implements HubService {
   async redrive(ids: readonly string[] | 'all-dead', _actor: Actor): Promise<number> {
     const json = ids === 'all-dead' ? { allDead: true } : { ids };
     return (await this.#call<{ moved: number }>('POST', '/v1/deliveries/redrive', { json })).moved;
+  }
+
+  async deliveryEvidence(id: string): Promise<DeliveryEvidence | undefined> {
+    return this.#orUndefined(() =>
+      this.#call<DeliveryEvidence>('GET', `/v1/deliveries/${encodeURIComponent(id)}`),
+    );
+  }
+
+  /** A 409 (someone resolved it first) comes back as a HubApiError whose message names the decision that stands. */
+  async resolveDelivery(
+    id: string,
+    action: ResolveAction,
+    _actor: Actor,
+    note?: string,
+  ): Promise<ResolveResult | undefined> {
+    return this.#orUndefined(() =>
+      this.#call<ResolveResult>('POST', `/v1/deliveries/${encodeURIComponent(id)}/resolve`, {
+        json: { action, ...(note !== undefined ? { note } : {}) },
+      }),
+    );
   }
 
   async listPeople(): Promise<Person[]> {

@@ -5,6 +5,7 @@
 
 import { isDingTalkError } from '../core/errors.js';
 import { redactByName } from '../core/redact.js';
+import { DeliveryResolveConflictError } from '../hub/delivery/resolve.js';
 import { CliContext, type GlobalFlags, type LocalHubStarter } from './context.js';
 import { deliveriesHelp, deliveriesVerb } from './deliveries.js';
 import { doctorHelp, doctorVerb } from './doctor.js';
@@ -177,6 +178,9 @@ function classify(e: unknown): { code: string; exit: number; message: string } {
     const hint = e.status === 401 ? ' (set DINGKIT_TOKEN; create one with: dingkit token create NAME)' : '';
     return { code: e.code, exit, message: `${e.message}${hint}` };
   }
+  // Someone settled this parked delivery first, or it is not parked (hub/delivery/resolve.ts).
+  if (e instanceof DeliveryResolveConflictError)
+    return { code: e.reason, exit: EXIT.conflict, message: e.message };
   if (isDingTalkError(e)) {
     if (e.code === 'CONFIG') return { code: 'config', exit: EXIT.config, message: e.message };
     if (e.code === 'IDEMPOTENCY_CONFLICT')

@@ -44,6 +44,9 @@ export function demoOrg(): EmulatorFixture {
           mobile: '13800000002',
           name: '李四',
           title: '产品经理',
+          // Managers (manager_userid of topapi/v2/user/get, docs/dingtalk.md §7): an overdue task of 李四's or
+          // 王五's escalates to 张三 with `tasks.escalateTo: ['manager']`.
+          managerUserId: 'zhangsan',
         },
         {
           userId: 'wangwu',
@@ -51,6 +54,7 @@ export function demoOrg(): EmulatorFixture {
           mobile: '13800000003',
           name: '王五',
           title: '设计师',
+          managerUserId: 'zhangsan',
         },
         {
           userId: 'alice',
@@ -58,6 +62,7 @@ export function demoOrg(): EmulatorFixture {
           mobile: '13800000004',
           name: 'Alice Chen',
           title: 'SRE',
+          managerUserId: 'bob',
         },
         { userId: 'bob', unionId: 'unionBob000000005', mobile: '13800000005', name: 'Bob Li', title: 'QA' },
       ],

@@ -40,6 +40,11 @@ export interface UserDef {
   email?: string;
   /** What 免登 answers as `sys_level` (§13.2): 1 main admin, 2 sub-admin, 100 boss, 0 everyone else. @default 0 */
   sysLevel?: number;
+  /**
+   * The userId of this person's manager (直属主管), answered by `topapi/v2/user/get` as `manager_userid`
+   * (docs/dingtalk.md §7); absent: the field is left out, as for someone with no manager set.
+   */
+  managerUserId?: string;
 }
 
 export interface GroupDef {

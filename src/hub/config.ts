@@ -324,10 +324,27 @@ const configSchema = z
         escalateAfterMs: z.number().int().min(0).default(0),
         /**
          * Who is told of an overdue task besides its group, each in a 1:1 message: the person who created it (from
-         * the people's app) and the leads of its group (`tasks.access.leads`). The assignees hear it in the group.
-         * [] = the group only.
+         * the people's app), the leads (`leads`: its group's `tasks.access.leads` and the `escalationLeads`), and the
+         * assignees' managers (`manager`: DingTalk's `manager_userid`, docs/dingtalk.md §7). The assignees hear it in
+         * the group and are never told again. [] = the group only.
+         * @default ['creator', 'leads']
+         * @example ['creator', 'leads', 'manager']
          */
-        escalateTo: z.array(z.enum(['creator', 'leads'])).default(['creator', 'leads']),
+        escalateTo: z.array(z.enum(['creator', 'leads', 'manager'])).default(['creator', 'leads']),
+        /**
+         * People (names or directory keys) told of every overdue task with `leads` in `escalateTo`, whatever its
+         * group, also a task with none (a group's own leads are `tasks.access.leads`).
+         * @default []
+         * @example ['张三']
+         */
+        escalationLeads: z.array(personRef).max(100).default([]),
+        /**
+         * How the people of `escalateTo` are told: the app robot's 1:1 chat (`app-robot`) or a work notification
+         * (`notice`, docs/dingtalk.md §5: needs the app's agentId; without one, the app robot is used and the hub
+         * logs why).
+         * @default 'app-robot'
+         */
+        escalateVia: z.enum(['app-robot', 'notice']).default('app-robot'),
         /** How often due reminders and escalations are looked for. */
         pollMs: z.number().int().positive().default(1_000),
         /**
@@ -353,6 +370,8 @@ const configSchema = z
         remindBeforeMs: 3_600_000,
         escalateAfterMs: 0,
         escalateTo: ['creator', 'leads'],
+        escalationLeads: [],
+        escalateVia: 'app-robot',
         pollMs: 1_000,
         todoPollMs: 0,
         mentionFallback: 'app',

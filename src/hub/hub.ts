@@ -12,6 +12,7 @@
 import type { SeenStore } from '../callback/replay-guard.js';
 import { ConfigError, ValidationError } from '../core/errors.js';
 import { type Logger, silentLogger } from '../core/logger.js';
+import { Redactor } from '../core/redact.js';
 import { assertStorableText } from '../core/text.js';
 import { EventBus } from '../observe/events.js';
 import { Registry } from '../observe/metrics.js';
@@ -26,9 +27,12 @@ import {
   sendTimeoutProblem,
   usesEmulator,
 } from './config.js';
+import { readEvidence } from './delivery/evidence.js';
 import { Outbox } from './delivery/outbox.js';
 import { createOutboxPort } from './delivery/outbox-adapter.js';
 import type { OutboxPort } from './delivery/outbox-port.js';
+import { watchParked } from './delivery/parked-metrics.js';
+import { RESOLVE_ACTIONS, resolveParked } from './delivery/resolve.js';
 import { createSender } from './delivery/sender.js';
 import { startDelivery } from './delivery/start.js';
 import { createDingTalkAdapter } from './dingtalk/adapter.js';
@@ -54,6 +58,7 @@ import type {
   HealthReport,
   HubService,
   Person,
+  ResolveAction,
   SendMessageInput,
   SendResult,
   Task,
@@ -186,6 +191,15 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
   events.subscribe((e) => {
     if (!e.type.startsWith('delivery')) changes.inc({ type: e.type });
   });
+  // The evidence shows stored payloads: any configured secret quoted in one is replaced (payloads name robots and
+  // apps, never carry their credentials, jobs.ts; this is the second line).
+  const secrets = new Redactor();
+  for (const app of Object.values(config.apps)) secrets.add(app.appSecret);
+  for (const robot of Object.values(config.robots)) {
+    secrets.add(robot.secret);
+    secrets.add(robot.webhook);
+    secrets.add(/access_token=([^&\s]+)/.exec(robot.webhook)?.[1]);
+  }
   const storeFaults = new StoreFaults({ logger, metrics });
   const ownsStore = o.store === undefined;
   const store =
@@ -217,6 +231,12 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
       (n) => people.keyOf(n),
       (g) => config.groups[g] !== undefined,
     );
+    // A lead nobody can find would be skipped at every escalation: refused at start instead.
+    for (const n of config.tasks.escalationLeads) {
+      if (people.keyOf(n) === undefined) {
+        throw new ConfigError(`tasks.escalationLeads: no person "${n}" under people`);
+      }
+    }
   } catch (e) {
     if (ownsStore) await store.close();
     throw e;
@@ -249,6 +269,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     store,
     outbox,
     people,
+    dingtalk,
     events,
     logger,
     now,
@@ -330,6 +351,15 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     logger,
     now,
     faults: storeFaults,
+  });
+  const parkedMetrics = watchParked({
+    events,
+    metrics,
+    parkedCount: async () => (await outbox.counts()).parked,
+    onError: (e) => {
+      if (!stopped && !storeFaults.report(e, 'parked count'))
+        logger.warn({ err: (e as Error).message }, 'parked count failed');
+    },
   });
   const retention = new Retention({
     store,
@@ -472,6 +502,23 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
       if (n > 0) events.publish('delivery.redriven', { count: n, by: actor(a).by });
       return n;
     }),
+    deliveryEvidence: (id: string) => readEvidence(store, Number(id), secrets),
+    resolveDelivery: checked(
+      [undefined, 'action', 'actor', 'note'],
+      async (id: string, action: ResolveAction, a: Actor, note?: string) => {
+        if (!RESOLVE_ACTIONS.includes(action)) {
+          throw new ValidationError(RESOLVE_ACTIONS.join(', '), 'action');
+        }
+        const by = actor(a).by;
+        const r = await resolveParked(store, { id: Number(id), action, by, note, now: now() });
+        if (r && !r.duplicate) {
+          parkedMetrics.decided(action);
+          events.publish('delivery.resolved', { id: r.delivery.id, action, status: r.delivery.status, by });
+          if (action === 'redrive') delivery.notify();
+        }
+        return r;
+      },
+    ),
     listPeople: async (): Promise<Person[]> => (await people.list()).map(({ key: _k, ...p }) => p),
     health: async (): Promise<HealthReport> => {
       let queue = { queued: 0, parked: 0, dead: 0 };
@@ -508,6 +555,8 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
       await retention.stop();
       await pumping;
       await delivery.stop();
+      parkedMetrics.stop();
+      await parkedMetrics.refresh().catch(() => {});
       storeFaults.stop();
       await dingtalk.close().catch(() => {});
       if (ownsStore) await store.close();

@@ -61,6 +61,59 @@ export interface Delivery {
   updatedAt: string;
 }
 
+/** What an operator may decide for a parked delivery (outcome unknown): see docs/hub.md "Parked deliveries". */
+export type ResolveAction = 'mark-sent' | 'redrive' | 'drop';
+
+/** One failed attempt of a delivery, as the dispatcher recorded it. */
+export interface DeliveryAttempt {
+  /** 1-based; a redrive starts the count again. */
+  attempt: number;
+  at: string;
+  /** What the delivery policy did with the failure. */
+  action: 'retry' | 'park' | 'dead';
+  /** The error's stable code (`TIMEOUT`, `NETWORK`, `PLATFORM`, `LEASE_EXPIRED`...). */
+  code?: string | undefined;
+  /** Whether DingTalk may have acted: `not_sent`, `unknown` or `rejected`. */
+  outcome?: string | undefined;
+  /** Redacted reason. */
+  reason: string;
+}
+
+/** An operator's recorded decision on a parked delivery. */
+export interface DeliveryDecision {
+  action: ResolveAction;
+  /** `api:<token name>`, `cli`, ... */
+  by: string;
+  at: string;
+  note?: string | undefined;
+  /** The status the delivery had when the decision was taken. */
+  previousStatus: DeliveryStatus;
+}
+
+/** A delivery with what an operator needs to judge it: what was sent, every failed attempt, the decisions. */
+export interface DeliveryEvidence extends Delivery {
+  messageId: string;
+  /** What produced it: `message`, `task`, `file`, `escalated`... */
+  kind: string;
+  /** Which sender it goes through: `robot:<name>` (custom robot) or `app:<name>` (app robot, work notice, Todo). */
+  via: string;
+  /** The payload as stored, secret-named fields redacted. */
+  payload: unknown;
+  /** When it was parked last (the time of the attempt that parked it), if it ever was. */
+  parkedAt?: string | undefined;
+  /** Failed attempts, oldest first (at most the last 100). */
+  failures: DeliveryAttempt[];
+  /** Decisions, oldest first. */
+  decisions: DeliveryDecision[];
+}
+
+export interface ResolveResult {
+  delivery: Delivery;
+  decision: DeliveryDecision;
+  /** True when this caller had already taken this decision: nothing changed this time. */
+  duplicate: boolean;
+}
+
 export interface SendResult {
   /** The request's id; a repeated idempotency key returns the first one with `duplicate: true`. */
   messageId: string;
@@ -324,6 +377,19 @@ export interface HubService {
   }): Promise<Delivery[]>;
   /** Puts dead or parked deliveries back in the queue; returns how many moved. */
   redrive(ids: readonly string[] | 'all-dead', actor: Actor): Promise<number>;
+  /** A delivery with its evidence; undefined when there is no such delivery. */
+  deliveryEvidence(id: string): Promise<DeliveryEvidence | undefined>;
+  /**
+   * Settles a parked delivery and records the decision. Undefined when there is no such delivery. A delivery that
+   * is not parked (another operator decided first, or it never was) throws a `DeliveryResolveConflictError` with
+   * the decision that stands (HTTP 409); the same actor repeating the same decision gets it back, `duplicate`.
+   */
+  resolveDelivery(
+    id: string,
+    action: ResolveAction,
+    actor: Actor,
+    note?: string,
+  ): Promise<ResolveResult | undefined>;
 
   listPeople(): Promise<Person[]>;
   health(): Promise<HealthReport>;

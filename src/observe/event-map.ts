@@ -35,6 +35,8 @@ export interface HubEvents {
   delivery: DeliveryEvent;
   /** Dead or parked deliveries were put back in the queue. */
   'delivery.redriven': { count: number; by: string };
+  /** An operator settled a parked delivery (`mark-sent`, `redrive`, `drop`); `status` is what it became. */
+  'delivery.resolved': { id: string; action: string; status: string; by: string };
   'task.created': { id: number; title: string; state: string; by: string };
   /**
    * A task moved (`start`, `done`, `cancel`, `reopen`): one event per move, whatever made it, published once the
@@ -89,6 +91,7 @@ export const EVENT_NAMES = everyName([
   'message.queued',
   'delivery',
   'delivery.redriven',
+  'delivery.resolved',
   'task.created',
   'task.changed',
   'task.edited',

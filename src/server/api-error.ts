@@ -8,6 +8,7 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { isDingTalkError } from '../core/errors.js';
+import { DeliveryResolveConflictError } from '../hub/delivery/resolve.js';
 import { storeFaultOf, storeFaultReason } from '../hub/store-errors.js';
 
 export class ApiError extends Error {
@@ -64,6 +65,17 @@ export function toResponse(
     // The same key, the same caller, another request (src/store/idempotency.ts): nothing was sent.
     if (e.code === 'IDEMPOTENCY_CONFLICT')
       return c.json(errorBody('idempotency_conflict', clean(e.message)), 409);
+    // Another operator settled this parked delivery first, or it is not parked (delivery/resolve.ts): the decision
+    // that stands goes with the refusal.
+    if (e instanceof DeliveryResolveConflictError) {
+      return c.json(
+        errorBody(e.reason, clean(e.message), {
+          status: e.status,
+          ...(e.decision ? { decision: e.decision } : {}),
+        }),
+        409,
+      );
+    }
     log?.(e);
     return c.json(errorBody('dingtalk_error', clean(e.message)), 502);
   }

@@ -241,6 +241,57 @@ export const redriveBody = z
   ])
   .meta({ id: 'Redrive' });
 
+/** Delivery ids are the store's integers (the API shows them as strings). */
+export const deliveryIdParam = decimalInt(1, Number.MAX_SAFE_INTEGER);
+
+export const resolveActionSchema = z.enum(['mark-sent', 'redrive', 'drop']);
+
+export const resolveBody = z
+  .object({
+    action: resolveActionSchema.meta({
+      description:
+        'mark-sent: it did arrive (becomes sent); redrive: send it again (queued now); drop: never send it (cancelled)',
+    }),
+    note: text().max(1_000).optional(),
+  })
+  .strict()
+  .meta({ id: 'ResolveDelivery' });
+
+export const deliveryDecisionSchema = z
+  .object({
+    action: resolveActionSchema,
+    by: z.string(),
+    at: z.string(),
+    note: z.string().optional(),
+    previousStatus: deliveryStatusSchema,
+  })
+  .meta({ id: 'DeliveryDecision' });
+
+export const deliveryEvidenceSchema = deliverySchema
+  .extend({
+    messageId: z.string(),
+    kind: z.string(),
+    via: z.string().meta({ description: 'robot:<name> (custom robot) or app:<name>' }),
+    payload: z.unknown().meta({ description: 'The payload as stored; secret-named fields redacted' }),
+    parkedAt: z.string().optional(),
+    failures: z.array(
+      z.object({
+        attempt: z.number().int(),
+        at: z.string(),
+        action: z.enum(['retry', 'park', 'dead']),
+        code: z.string().optional(),
+        outcome: z.string().optional(),
+        reason: z.string(),
+      }),
+    ),
+    decisions: z.array(deliveryDecisionSchema),
+  })
+  .meta({ id: 'DeliveryEvidence' });
+
+export const resolveResultSchema = z
+  .object({ delivery: deliverySchema, decision: deliveryDecisionSchema, duplicate: z.boolean() })
+  .meta({ id: 'ResolveResult' });
+
 export const personSchema = z
   .object({
     name: z.string(),

@@ -200,6 +200,34 @@ export const OPERATIONS: readonly Operation[] = [
   },
   {
     method: 'get',
+    path: '/v1/deliveries/{id}',
+    summary:
+      'One delivery with its evidence: the payload as stored (secrets redacted), every failed attempt, when it was parked, the decisions taken',
+    scope: 'read',
+    params: { id: C.deliveryIdParam },
+    status: 200,
+    answer: C.deliveryEvidenceSchema,
+  },
+  {
+    method: 'post',
+    path: '/v1/deliveries/{id}/resolve',
+    summary:
+      'Settle a parked delivery (mark-sent, redrive or drop), recording who, when and the note; the same decision again by the same token is answered with duplicate: true',
+    scope: 'admin',
+    params: { id: C.deliveryIdParam },
+    json: C.resolveBody,
+    status: 200,
+    answer: C.resolveResultSchema,
+    refusals: {
+      409: {
+        description:
+          'already_resolved: another operator decided first (error.details.decision is the decision that stands); ' +
+          'not_parked: the delivery is not parked (error.details.status)',
+      },
+    },
+  },
+  {
+    method: 'get',
     path: '/v1/people',
     summary: 'The people directory',
     scope: 'read',

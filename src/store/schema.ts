@@ -228,6 +228,37 @@ export interface AppSessionsTable {
   dingtalk_admin: Generated<number>;
 }
 
+/** One failed attempt of a delivery (migration 008): the evidence an operator reads before resolving a parked one. */
+export interface DeliveryAttemptsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  /** 1-based attempt number as the dispatcher counted it (a redrive starts the count again). */
+  attempt: number;
+  at: Millis;
+  /** What the delivery policy did with the failure: `retry`, `park` or `dead`. */
+  action: string;
+  /** The error's stable code (`TIMEOUT`, `PLATFORM`...), when it had one. */
+  code: string | null;
+  /** `not_sent`, `unknown` or `rejected`, when the error said. */
+  outcome: string | null;
+  /** Redacted reason, as stored in `deliveries.last_error`. */
+  reason: string;
+}
+
+/** An operator's decision on a parked delivery (migration 008). */
+export interface DeliveryDecisionsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  /** `mark-sent`, `redrive` or `drop`. */
+  action: string;
+  /** The status the delivery had when the decision was taken (`parked`). */
+  previous_status: string;
+  /** Who decided: `api:<token name>`, `cli`, `app:<person>`. */
+  by_actor: string;
+  note: string | null;
+  at: Millis;
+}
+
 export interface Database {
   messages: MessagesTable;
   deliveries: DeliveriesTable;
@@ -244,6 +275,8 @@ export interface Database {
   kv: KvTable;
   locks: LocksTable;
   app_sessions: AppSessionsTable;
+  delivery_attempts: DeliveryAttemptsTable;
+  delivery_decisions: DeliveryDecisionsTable;
 }
 
 export type MessageRow = Selectable<MessagesTable>;
@@ -252,3 +285,5 @@ export type NewDelivery = Insertable<DeliveriesTable>;
 export type InboxRow = Selectable<InboxTable>;
 export type TaskRow = Selectable<TasksTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type DeliveryAttemptRow = Selectable<DeliveryAttemptsTable>;
+export type DeliveryDecisionRow = Selectable<DeliveryDecisionsTable>;

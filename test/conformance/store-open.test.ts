@@ -25,6 +25,7 @@ for (const backend of backends) {
         '004_token_limits_idempotency_scope',
         '005_app_sessions',
         '006_app_session_operator',
+        '008_delivery_evidence',
       ]);
       expect(await a.migrate()).toEqual([]);
       const b = await f.open();
@@ -41,6 +42,8 @@ for (const backend of backends) {
         'limiter_hits',
         'api_tokens',
         'app_sessions',
+        'delivery_attempts',
+        'delivery_decisions',
       ]) {
         expect(tables).toContain(t);
       }
@@ -95,6 +98,7 @@ for (const backend of backends) {
           '004_token_limits_idempotency_scope',
           '005_app_sessions',
           '006_app_session_operator',
+          '008_delivery_evidence',
           '900_test_notes',
         ]);
         const b = await f.open({ extraMigrations: extra });

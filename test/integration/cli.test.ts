@@ -442,6 +442,59 @@ describe('dingkit deliveries', () => {
   });
 });
 
+describe('dingkit deliveries show / resolve', () => {
+  it('shows the evidence of a parked delivery, with its text made terminal-safe', async () => {
+    const d = hub.addParked('ops', { t: 'group', msgParam: { content: 'deploy done\u001b[2J' } });
+    const r = await runCli(['deliveries', 'show', d.id], { env: as(tok.read) });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`delivery ${d.id}  parked  message to ops via app:hub (app)`);
+    expect(r.stdout).toMatch(/#1 park {2}TIMEOUT \(unknown\) {2}TIMEOUT: no answer/);
+    expect(r.stdout).toContain('deploy done');
+    // The escape sequence is shown, not obeyed.
+    expect(r.stdout).not.toContain('\u001b[2J');
+    const json = await runCli(['deliveries', 'show', d.id, '--json'], { env: as(tok.read) });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      id: d.id,
+      failures: [{ code: 'TIMEOUT' }],
+      decisions: [],
+    });
+    const missing = await runCli(['deliveries', 'show', '999999'], { env: as(tok.read) });
+    expect(missing.code).toBe(6);
+    const bad = await runCli(['deliveries', 'show', 'dlv_1'], { env: as(tok.read) });
+    expect(bad.code).toBe(2);
+  });
+
+  it('resolves with an admin token only, exactly one action, the note recorded; a second decision is a conflict', async () => {
+    const d = hub.addParked('ops', { t: 'group' });
+    const denied = await runCli(['deliveries', 'resolve', d.id, '--drop'], { env: as(tok.send) });
+    expect(denied.code).toBe(5);
+    const two = await runCli(['deliveries', 'resolve', d.id, '--drop', '--redrive'], { env: as(tok.admin) });
+    expect(two.code).toBe(2);
+    const none = await runCli(['deliveries', 'resolve', d.id], { env: as(tok.admin) });
+    expect(none.code).toBe(2);
+    const ok = await runCli(['deliveries', 'resolve', d.id, '--mark-sent', '--note', 'seen in ops'], {
+      env: as(tok.admin),
+    });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe(`delivery ${d.id}: mark-sent recorded, now sent\n`);
+    expect(hub.calls.findLast((c) => c.method === 'resolveDelivery')?.args).toEqual([
+      d.id,
+      'mark-sent',
+      { by: 'api:ops', idempotencyScope: 'token:ops' },
+      'seen in ops',
+    ]);
+    const again = await runCli(['deliveries', 'resolve', d.id, '--mark-sent'], { env: as(tok.admin) });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/already mark-sent by api:ops/);
+    const other = await runCli(['deliveries', 'resolve', d.id, '--drop', '--json'], { env: as(tok.admin) });
+    expect(other.code).toBe(7);
+    expect(JSON.parse(other.stdout)).toMatchObject({ error: { code: 'already_resolved' } });
+    expect(other.stderr).toMatch(/already resolved: mark-sent by api:ops/);
+    const shown = await runCli(['deliveries', 'show', d.id], { env: as(tok.read) });
+    expect(shown.stdout).toMatch(/mark-sent by api:ops \(was parked\): seen in ops/);
+  });
+});
+
 describe('dingkit token (standalone, on the store)', () => {
   it('creates a token shown once, stores only its hash, lists and revokes it', async () => {
     const cwd = mkdtempSync(join(dir, 'tok-'));

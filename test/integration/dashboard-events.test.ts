@@ -20,6 +20,7 @@ const SAMPLES: { [K in HubEventName]: HubEvents[K] } = {
   'message.queued': { messageId: 'msg_1', target: 'ops', parts: 1, by: 'api:ci' },
   delivery: { id: 1, messageId: 'msg_1', status: 'sent', attempts: 1, target: 'ops', channel: 'robot' },
   'delivery.redriven': { count: 2, by: 'api:ops' },
+  'delivery.resolved': { id: '7', action: 'drop', status: 'cancelled', by: 'api:ops' },
   'task.created': { id: 1, title: 'Ship it', state: 'open', by: 'api:ci' },
   'task.changed': { id: 1, state: 'in_progress', action: 'start', by: 'api:ci' },
   'task.edited': { id: 1, state: 'open', by: 'api:ci', fields: ['title'] },

@@ -120,6 +120,19 @@ for (const backend of backends) {
       expect(ok.status).toBe(200);
     });
 
+    it('an admin token with limits may not resolve a parked delivery either (redrive would re-send it)', async () => {
+      const limitedAdmin = await h.mint('limited-resolver', ['admin'], { limits: { groups: ['ops'] } });
+      for (const action of ['redrive', 'mark-sent', 'drop']) {
+        await refused(
+          await h.call(limitedAdmin, '/v1/deliveries/987654/resolve', { json: { action } }),
+          /resolve/,
+        );
+      }
+      // The same request with an unlimited admin token goes through to the hub (no such delivery there).
+      const ok = await h.call(admin, '/v1/deliveries/987654/resolve', { json: { action: 'drop' } });
+      expect(ok.status).toBe(404);
+    });
+
     it('within its limits the token works, and the refused requests never reached DingTalk', async () => {
       const ok = await h.call(ci, '/v1/messages', { json: { group: 'ops', text: 'ci build 77 green' } });
       expect(ok.status).toBe(202);

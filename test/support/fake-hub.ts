@@ -6,14 +6,19 @@
 
 import { readFileSync } from 'node:fs';
 import { ValidationError } from '../../src/core/errors.js';
+import { DeliveryResolveConflictError } from '../../src/hub/delivery/resolve.js';
 import type {
   Actor,
   Delivery,
+  DeliveryDecision,
+  DeliveryEvidence,
   FileShare,
   FileShareInput,
   HealthReport,
   HubService,
   Person,
+  ResolveAction,
+  ResolveResult,
   SendMessageInput,
   SendResult,
   Task,
@@ -41,6 +46,8 @@ export class FakeHub implements HubService {
   readonly #byKey = new Map<string, string>();
   readonly tasks = new Map<number, Task>();
   readonly deliveries: Delivery[] = [];
+  /** Evidence by delivery id (the payload shown is whatever a test puts here); decisions are appended on resolve. */
+  readonly evidence = new Map<string, Omit<DeliveryEvidence, keyof Delivery>>();
   readonly shares: Array<FileShare & { bytes: Buffer }> = [];
   #seq = 0;
   /** Make the next call of this method throw (tests of the 5xx path). */
@@ -245,6 +252,59 @@ export class FakeHub implements HubService {
     return moved;
   }
 
+  async deliveryEvidence(id: string): Promise<DeliveryEvidence | undefined> {
+    this.#record('deliveryEvidence', [id]);
+    const d = this.deliveries.find((x) => x.id === id);
+    if (!d) return undefined;
+    const e = this.evidence.get(id) ?? {
+      messageId: 'm-1',
+      kind: 'message',
+      via: 'app:hub',
+      payload: {},
+      failures: [],
+      decisions: [],
+    };
+    return { ...d, ...e };
+  }
+
+  async resolveDelivery(
+    id: string,
+    action: ResolveAction,
+    actor: Actor,
+    note?: string,
+  ): Promise<ResolveResult | undefined> {
+    this.#record('resolveDelivery', [id, action, actor, note]);
+    const d = this.deliveries.find((x) => x.id === id);
+    if (!d) return undefined;
+    const e = this.evidence.get(id) ?? {
+      messageId: 'm-1',
+      kind: 'message',
+      via: 'app:hub',
+      payload: {},
+      failures: [],
+      decisions: [],
+    };
+    this.evidence.set(id, e);
+    const last = e.decisions.at(-1);
+    if (d.status !== 'parked') {
+      if (last && last.action === action && last.by === actor.by) {
+        return { delivery: d, decision: last, duplicate: true };
+      }
+      throw new DeliveryResolveConflictError(last ? 'already_resolved' : 'not_parked', d.status, last);
+    }
+    const decision: DeliveryDecision = {
+      action,
+      by: actor.by,
+      at: this.#iso(),
+      ...(note ? { note } : {}),
+      previousStatus: 'parked',
+    };
+    e.decisions.push(decision);
+    d.status = action === 'mark-sent' ? 'sent' : action === 'drop' ? 'cancelled' : 'queued';
+    this.events.publish('delivery.resolved', { id, action, status: d.status, by: actor.by });
+    return { delivery: d, decision, duplicate: false };
+  }
+
   async listPeople(): Promise<Person[]> {
     this.#record('listPeople', []);
     return this.people;
@@ -282,6 +342,37 @@ export class FakeHub implements HubService {
       updatedAt: this.#iso(),
     };
     this.deliveries.push(d);
+    return d;
+  }
+
+  /**
+   * A parked delivery (outcome unknown) with evidence: numeric id as the store gives, `payload` as stored (user
+   * text: tests put markup in it), one failed attempt.
+   */
+  addParked(target: string, payload: unknown, reason = 'TIMEOUT: no answer in 10000 ms'): Delivery {
+    const id = String(1_000 + ++this.#seq);
+    const d: Delivery = {
+      id,
+      status: 'parked',
+      channel: 'app',
+      target,
+      attempts: 1,
+      lastError: reason,
+      createdAt: this.#iso(),
+      updatedAt: this.#iso(),
+    };
+    this.deliveries.push(d);
+    this.evidence.set(id, {
+      messageId: `msg_${this.#seq}`,
+      kind: 'message',
+      via: 'app:hub',
+      payload,
+      parkedAt: this.#iso(),
+      failures: [
+        { attempt: 1, at: this.#iso(), action: 'park', code: 'TIMEOUT', outcome: 'unknown', reason },
+      ],
+      decisions: [],
+    });
     return d;
   }
 }

@@ -43,6 +43,8 @@ function getUser(ctx: Ctx): Reply {
     title: u.title ?? '',
     dept_id_list: [1],
     leader_in_dept: [{ dept_id: 1, leader: false }],
+    // Only for someone whose manager is set (§7); a person without one gets no such field.
+    ...(u.managerUserId !== undefined ? { manager_userid: u.managerUserId } : {}),
     hired_date: 0,
     active: true,
     admin: ctx.state.org.groups.some((g) => g.ownerUserId === u.userId),

@@ -229,6 +229,8 @@ export class Dispatcher {
             decision,
             now,
             rateKey: row.rate_key,
+            error: lost,
+            attempt: row.attempts,
           });
           // Its request, if it left, arrived before now: the budget hit counts from now (`#arrivalStamp`).
           if (status && row.rate_key !== null)
@@ -446,6 +448,7 @@ export class Dispatcher {
         now,
         remoteId,
         error,
+        attempt,
         rateKey: row.rate_key,
         ...(budgeted ? { hit: { at: this.#arrivalBound(row.rate_key!, error, now) } } : {}),
       });
@@ -485,6 +488,7 @@ export class Dispatcher {
       decision,
       now,
       error: e,
+      attempt,
       rateKey: row.rate_key,
       ...(budgeted ? { hit: { at: 0 } } : {}),
     });

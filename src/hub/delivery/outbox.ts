@@ -437,8 +437,8 @@ export class Outbox {
   }
 
   /**
-   * Retention: deletes sent and cancelled deliveries finished before `olderThan`, then messages left with no
-   * deliveries and no file share. Dead and parked rows stay for operators, queued and sending ones are work.
+   * Retention: deletes sent and cancelled deliveries finished before `olderThan`, then the failed attempts and
+   * decisions of deliveries that are gone, then messages left with no deliveries and no file share. Dead and parked rows stay for operators, queued and sending ones are work.
    * `olderThan` is clamped to the idempotency window, so a key keeps answering for its full window.
    *
    * Rows go in batches of `batchSize`, each its own short transaction: on SQLite every write waits for the one
@@ -467,6 +467,32 @@ export class Outbox {
       const n = Number(r.numDeletedRows);
       out.deliveries += n;
       if (n < batch || (o.between && !(await o.between()))) break;
+    }
+    // The evidence of deliveries that are gone (migration 008): attempts and decisions have no foreign key.
+    for (const table of ['delivery_attempts', 'delivery_decisions'] as const) {
+      for (;;) {
+        const r = await this.#store.db
+          .deleteFrom(table)
+          .where('id', 'in', (eb) =>
+            eb
+              .selectFrom(table)
+              .select('id')
+              .where((w) =>
+                w.not(
+                  w.exists(
+                    w
+                      .selectFrom('deliveries')
+                      .select('deliveries.id')
+                      .whereRef('deliveries.id', '=', `${table}.delivery_id`),
+                  ),
+                ),
+              )
+              .limit(batch),
+          )
+          .executeTakeFirst();
+        const n = Number(r.numDeletedRows);
+        if (n < batch || (o.between && !(await o.between()))) break;
+      }
     }
     for (;;) {
       const r = await this.#store.db

@@ -15,7 +15,7 @@
  */
 
 import { sql } from 'kysely';
-import { type DingTalkError, isRateLimitedError } from '../../core/errors.js';
+import { type DingTalkError, isDingTalkError, isRateLimitedError } from '../../core/errors.js';
 import type { Budget } from '../../core/rate-limiter.js';
 import type { Store, Tx } from '../../store/open-store.js';
 import type { DeliveryRow, DeliveryStatus } from '../../store/schema.js';
@@ -333,8 +333,13 @@ export interface FinishInput {
   decision: Decision;
   now: number;
   remoteId?: string | undefined;
-  /** The failure, for throttle penalties. */
+  /** The failure, for throttle penalties and the attempt's evidence (its code and outcome). */
   error?: unknown;
+  /**
+   * The attempt this result is (1-based). With a failure that is retried, parked or dead-lettered, one
+   * `delivery_attempts` row records it (the evidence operators read, evidence.ts). @default the row's count
+   */
+  attempt?: number | undefined;
   rateKey: string | null;
   /**
    * Close the job's open budget hit (limiter.ts `closeHits`), moving it to `at` if that is later: the completion
@@ -379,12 +384,45 @@ export async function finish(tx: Tx | Store['db'], f: FinishInput): Promise<Deli
   }
   const r = await q.executeTakeFirst();
   if (r.numUpdatedRows === 0n) return undefined;
+  if (recordsAttempt(d)) await recordAttempt(tx, f, d);
   // DingTalk's throttle (e.g. robot 130101: blocked 10 minutes, docs/dingtalk.md §2.6) blocks this key only.
   if (d.action === 'defer' && f.rateKey !== null && isRateLimitedError(f.error)) {
     const e = f.error as DingTalkError & { scope: string };
     if (e.scope !== 'local' && e.scope !== 'ip') await penalize(tx, f.rateKey, d.at);
   }
   return status;
+}
+
+/**
+ * Whether a decision leaves evidence in `delivery_attempts`: an attempt that was made and failed. A success writes
+ * nothing (the send path pays nothing for the evidence); neither does a throttle's deferral, which is not an attempt
+ * (nothing was done, policy.ts).
+ */
+export function recordsAttempt(d: Decision): d is Extract<Decision, { action: 'retry' | 'park' | 'dead' }> {
+  return d.action === 'retry' || d.action === 'park' || d.action === 'dead';
+}
+
+async function recordAttempt(
+  tx: Tx | Store['db'],
+  f: FinishInput,
+  d: Extract<Decision, { action: 'retry' | 'park' | 'dead' }>,
+): Promise<void> {
+  const e = f.error as { code?: unknown; outcome?: unknown } | null | undefined;
+  const text = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v.slice(0, 64) : null);
+  await tx
+    .insertInto('delivery_attempts')
+    .values((eb) => ({
+      delivery_id: f.id,
+      // The row's own count unless told: the update above does not change it.
+      attempt: f.attempt ?? eb.selectFrom('deliveries').select('attempts').where('id', '=', f.id).limit(1),
+      at: f.now,
+      action: d.action,
+      code: isDingTalkError(f.error) ? text(e?.code) : null,
+      outcome: isDingTalkError(f.error) ? text(e?.outcome) : null,
+      // Already redacted by the dispatcher (`#redactDecision`).
+      reason: d.reason,
+    }))
+    .execute();
 }
 
 /**
@@ -473,10 +511,11 @@ export class FinishBatcher {
           // same `BEGIN IMMEDIATE` section as `store.transaction` on SQLite).
           // A budgeted job's open hit is closed in the same transaction, after the results, for those whose lease
           // still held (a lost lease's hit was closed by the reclaim that took it over): one more statement.
-          const hits = batch.some((b) => b.f.hit !== undefined);
+          // A failure that leaves evidence is two statements (the result and its attempt row): a transaction too.
+          const several = batch.some((b) => b.f.hit !== undefined || recordsAttempt(b.f.decision));
           const out = await withTxRetry(
             async () =>
-              batch.length === 1 && !hits
+              batch.length === 1 && !several
                 ? [await finish(this.#store.db, batch[0]!.f)]
                 : this.#store.db.transaction().execute(async (tx) => {
                     const statuses: Array<DeliveryStatus | undefined> = [];

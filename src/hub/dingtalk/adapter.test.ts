@@ -72,3 +72,43 @@ describe('outbox rows stored before the port took the library types', () => {
     );
   });
 });
+
+describe('managerOf: the manager DingTalk gives (docs/dingtalk.md §7), remembered a while', () => {
+  it('answers manager_userid, caches answers (none included) but not failures, and forgets after the TTL', async () => {
+    const { demoOrg, startEmulator } = await import('../../emulator/index.js');
+    let t = 1_764_000_000_000;
+    const emu = await startEmulator({ port: 0, fixture: demoOrg() });
+    const app = demoOrg().org.apps[0]!;
+    const config = parseConfig(
+      { apps: { hub: { appKey: app.appKey, appSecret: app.appSecret, agentId: app.agentId } } },
+      {},
+    );
+    const dt = createDingTalkAdapter({
+      config,
+      oapiBase: emu.url,
+      apiBase: emu.url,
+      now: () => t,
+    });
+    const lookups = () => emu.requests().filter((r) => r.route === 'POST /topapi/v2/user/get').length;
+    try {
+      expect(await dt.managerOf('hub', 'lisi')).toBe('zhangsan');
+      expect(await dt.managerOf('hub', 'lisi')).toBe('zhangsan');
+      expect(await dt.managerOf('hub', 'bob')).toBeUndefined();
+      expect(await dt.managerOf('hub', 'bob')).toBeUndefined();
+      expect(lookups()).toBe(2);
+      // A failure is not remembered: the next call asks again.
+      emu.setFaults({ rules: [{ route: 'POST /topapi/v2/user/get', error5xx: 1 }] });
+      await expect(dt.managerOf('hub', 'wangwu')).rejects.toThrow();
+      emu.setFaults({ rules: [] });
+      expect(await dt.managerOf('hub', 'wangwu')).toBe('zhangsan');
+      expect(lookups()).toBe(4);
+      // Past the TTL the org chart is read again.
+      t += 600_001;
+      expect(await dt.managerOf('hub', 'lisi')).toBe('zhangsan');
+      expect(lookups()).toBe(5);
+    } finally {
+      await dt.close();
+      await emu.close();
+    }
+  });
+});

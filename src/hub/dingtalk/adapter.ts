@@ -147,6 +147,14 @@ export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
       return { userId: u.userId, unionId: u.unionId, name: u.name, mobile: u.mobile };
     },
 
+    async managerOf(name, userId): Promise<string | undefined> {
+      // `users.get` keeps each answer 10 minutes in the app client's bounded cache (failures are not kept,
+      // src/api/users/users.ts): an escalation asks for every assignee of every overdue task, the org chart rarely
+      // changes.
+      const m = (await client(name).users.get(userId)).managerUserId;
+      return m && m !== userId ? m : undefined;
+    },
+
     async userIdByUnionId(name, unionId): Promise<string> {
       return (await client(name).users.byUnionId(unionId)).userId;
     },

@@ -74,6 +74,11 @@ export interface DingTalkPort {
   userIdByMobile(app: string, mobile: string): Promise<string>;
   userGet(app: string, userId: string): Promise<ResolvedUser>;
   userIdByUnionId(app: string, unionId: string): Promise<string>;
+  /**
+   * The userId of this person's manager (`manager_userid` of the user details, docs/dingtalk.md §7), or undefined
+   * when DingTalk gives none. Cached 10 minutes (answers with no manager too); a failed lookup is not.
+   */
+  managerOf(app: string, userId: string): Promise<string | undefined>;
   /** Todo (§8). Returns the todo id. */
   todoCreate(app: string, input: TodoCreate): Promise<string>;
   todoSetDone(app: string, unionId: string, todoId: string, done: boolean): Promise<void>;

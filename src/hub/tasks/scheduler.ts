@@ -10,7 +10,8 @@ import type { Store } from '../../store/open-store.js';
 import type { HubConfig } from '../config.js';
 import type { Job } from '../delivery/jobs.js';
 import type { OutboxPort } from '../delivery/outbox-port.js';
-import { type MentionTarget, planGroupMentions, planMessage } from '../messages/plan.js';
+import type { DingTalkPort } from '../dingtalk/port.js';
+import { defaultAppName, type MentionTarget, planGroupMentions, planMessage } from '../messages/plan.js';
 import type { PeopleDirectory } from '../people.js';
 import type { StoreFaultSink } from '../store-faults.js';
 import { ZonedTime } from '../zoned-time.js';
@@ -25,6 +26,8 @@ interface SchedulerDeps {
   people: PeopleDirectory;
   events: EventBus;
   logger: Logger;
+  /** For `tasks.escalateTo: ['manager']` (the assignees' managers, docs/dingtalk.md §7). Absent: no managers. */
+  dingtalk?: Pick<DingTalkPort, 'managerOf'> | undefined;
   /** Store outages go here first (logged once per burst); only other failures are logged by this module. */
   faults?: StoreFaultSink | undefined;
   now: () => number;
@@ -37,6 +40,7 @@ export class TaskScheduler {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
+  #warnedVia = false;
 
   constructor(deps: SchedulerDeps) {
     this.#d = deps;
@@ -110,8 +114,11 @@ export class TaskScheduler {
           if (reachable.length > 0)
             jobs.push(...planMessage({ to: reachable, text, format: 'text' }, d.config));
         }
-        // An escalation also reaches someone who can act on it: its creator, its group's leads (1:1).
-        if (above.length > 0) jobs.push(...planMessage({ to: above, text, format: 'text' }, d.config));
+        // An escalation also reaches someone who can act on it: its creator, the leads, the assignees' managers,
+        // each 1:1 (the app robot's chat, or a work notification with `tasks.escalateVia: 'notice'`).
+        if (above.length > 0) {
+          jobs.push(...planMessage({ to: above, text, format: 'text', via: this.#escalateVia() }, d.config));
+        }
         if (jobs.length > 0) {
           await d.outbox.enqueue(
             { kind, request: { taskId: s.taskId, schedule: s.id }, createdBy: 'hub', jobs },
@@ -129,9 +136,11 @@ export class TaskScheduler {
   }
 
   /**
-   * The people an overdue task escalates to besides its group (`tasks.escalateTo`): its creator, if a person
-   * created it, and the leads of its group; never an assignee (the group, or their own 1:1, already tells them), each
-   * once, only those with a userId to write to.
+   * The people an overdue task escalates to besides its group (`tasks.escalateTo`): its creator, if a person created
+   * it; the leads (its group's, and `tasks.escalationLeads`); the assignees' managers by DingTalk's word. Never an
+   * assignee (the group, or their own 1:1, already tells them), each once, only those with a userId to write to. A
+   * lookup that fails (DingTalk down, someone gone from the directory) drops that person only, logged: the group and
+   * everyone else are still told, once.
    */
   async #escalateTo(taskId: number, assignees: readonly MentionTarget[]): Promise<MentionTarget[]> {
     const d = this.#d;
@@ -142,22 +151,72 @@ export class TaskScheduler {
     const keys = new Set<string>();
     const creator = to.includes('creator') ? repo.creatorOf(task) : undefined;
     if (creator !== undefined) keys.add(creator);
-    if (to.includes('leads') && task.group_alias !== null) {
-      for (const k of d.config.tasks.access.leads[task.group_alias] ?? []) keys.add(k);
+    if (to.includes('leads')) {
+      if (task.group_alias !== null) {
+        for (const k of d.config.tasks.access.leads[task.group_alias] ?? []) keys.add(k);
+      }
+      for (const k of d.config.tasks.escalationLeads) keys.add(k);
     }
     const out: MentionTarget[] = [];
     const seen = new Set(assignees.map((a) => a.userId).filter((u) => u !== undefined));
+    const add = (p: MentionTarget) => {
+      if (p.userId === undefined || seen.has(p.userId)) return;
+      seen.add(p.userId);
+      out.push(p);
+    };
     for (const key of keys) {
       try {
-        const p = await d.people.resolve(key, { userId: true });
-        if (p.userId === undefined || seen.has(p.userId)) continue;
-        seen.add(p.userId);
-        out.push(p);
-      } catch {
-        // Someone no longer in the directory is not written to.
+        add(await d.people.resolve(key, { userId: true }));
+      } catch (e) {
+        d.logger.warn({ task: taskId, person: key, err: (e as Error).message }, 'escalation: person skipped');
       }
     }
+    if (to.includes('manager')) for (const m of await this.#managers(taskId, assignees)) add(m);
     return out;
+  }
+
+  /** The assignees' managers (docs/dingtalk.md §7), named as the directory knows them, else by userId. */
+  async #managers(taskId: number, assignees: readonly MentionTarget[]): Promise<MentionTarget[]> {
+    const d = this.#d;
+    const app = defaultAppName(d.config);
+    if (!d.dingtalk || !app) return [];
+    const out: MentionTarget[] = [];
+    for (const a of assignees) {
+      if (a.userId === undefined) continue;
+      let manager: string | undefined;
+      try {
+        manager = await d.dingtalk.managerOf(app, a.userId);
+      } catch (e) {
+        d.logger.warn(
+          { task: taskId, assignee: a.name, err: (e as Error).message },
+          "escalation: the assignee's manager could not be looked up; the others are told",
+        );
+        continue;
+      }
+      if (manager === undefined) continue;
+      const known = await d.people.byUserId(manager).catch(() => undefined);
+      out.push({ name: known?.name ?? manager, userId: manager });
+    }
+    return out;
+  }
+
+  /**
+   * `tasks.escalateVia` as a channel. A work notification needs the app's agentId (docs/dingtalk.md §5); without
+   * one the app robot's 1:1 chat is used, said once in the log, so an escalation never fails on it.
+   */
+  #escalateVia(): 'app' | 'notice' {
+    const d = this.#d;
+    if (d.config.tasks.escalateVia !== 'notice') return 'app';
+    const app = defaultAppName(d.config);
+    if (app !== undefined && d.config.apps[app]?.agentId !== undefined) return 'notice';
+    if (!this.#warnedVia) {
+      this.#warnedVia = true;
+      d.logger.warn(
+        { app },
+        'tasks.escalateVia is notice but the app has no agentId: escalations go through the app robot',
+      );
+    }
+    return 'app';
   }
 
   async #mentions(taskId: number): Promise<MentionTarget[]> {

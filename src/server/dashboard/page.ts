@@ -15,6 +15,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { PARKED_BODY } from './parked.js';
 import { SCRIPT } from './script.js';
 import { STYLE } from './style.js';
 
@@ -58,7 +59,7 @@ const BODY = `
         <thead><tr><th>Status</th><th>Target</th><th>Channel</th><th>Tries</th><th>Updated</th></tr></thead>
         <tbody id="deliveries"></tbody>
       </table></div>
-    </section>
+    </section>${PARKED_BODY}
     <section>
       <h2>Inbound commands <span id="commands-count" class="count">0</span></h2>
       <div class="scroll"><ul id="commands" class="feed"></ul></div>

@@ -7,6 +7,7 @@
  */
 
 import { EVENT_NAMES, type HubEventName } from '../../observe/event-map.js';
+import { PARKED_SCRIPT } from './parked.js';
 
 type Panel = 'tasks' | 'deliveries';
 
@@ -15,6 +16,7 @@ const REFRESH = {
   'message.queued': ['deliveries'],
   delivery: ['deliveries'],
   'delivery.redriven': ['deliveries'],
+  'delivery.resolved': ['deliveries'],
   'task.created': ['tasks', 'deliveries'],
   'task.changed': ['tasks', 'deliveries'],
   'task.edited': ['tasks', 'deliveries'],
@@ -100,7 +102,7 @@ export const SCRIPT = `
   function start() {
     $('login').classList.add('hidden');
     $('app').classList.remove('hidden');
-    loadHealth(); loadTasks(); loadDeliveries();
+    loadHealth(); loadTasks(); loadDeliveries(); loadParked();
     api('/v1/events/recent?limit=200').then(function (j) {
       j.events.forEach(function (e) { addEvent(e.id, e.type, e.at, e.data); });
       connect();
@@ -134,7 +136,7 @@ export const SCRIPT = `
     addEvent(id, type, data.at || Date.now(), data);
     var panels = REFRESH[type] || [];
     if (panels.indexOf('tasks') >= 0) later('tasks', loadTasks);
-    if (panels.indexOf('deliveries') >= 0) later('deliveries', loadDeliveries);
+    if (panels.indexOf('deliveries') >= 0) { later('deliveries', loadDeliveries); later('parked', loadParked); }
     later('health', loadHealth);
   }
 
@@ -166,7 +168,7 @@ export const SCRIPT = `
       if (h.timeZone && h.timeZone !== state.zone) {
         // Times drawn before the zone was known are drawn again in it.
         state.zone = h.timeZone;
-        loadTasks(); loadDeliveries(); renderEvents(); renderCommands();
+        loadTasks(); loadDeliveries(); loadParked(); renderEvents(); renderCommands();
       }
       var m = $('meta'); m.textContent = '';
       if (h.timeZone) m.appendChild(el('span', 'pill', h.timeZone));
@@ -282,6 +284,7 @@ export const SCRIPT = `
     });
   }
 
+${PARKED_SCRIPT}
   $('login-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
     var t = $('token').value.trim();

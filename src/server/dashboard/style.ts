@@ -1,5 +1,7 @@
 /** The dashboard's stylesheet (page.ts serves it inline and allows it by hash). No backslash, backtick or "${". */
 
+import { PARKED_STYLE } from './parked.js';
+
 export const STYLE = `
 :root { --bg:#f4f6fa; --card:#fff; --ink:#1d2433; --muted:#6b7385; --line:#e3e7ef; --accent:#1677ff;
   --ok:#1f9d55; --warn:#d48806; --bad:#d4380d; --idle:#8c93a3; }
@@ -68,4 +70,4 @@ button.mini { padding:0 6px; font-size:12px; line-height:20px; margin-left:3px; 
 button.mini:hover { color:var(--accent); border-color:var(--accent); }
 .hidden { display:none !important; }
 .pad { padding:0 16px; }
-`;
+${PARKED_STYLE}`;

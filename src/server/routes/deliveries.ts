@@ -1,9 +1,18 @@
-/** Deliveries: the queue as operators see it, dead letters, and redrive (admin only: it re-sends). */
+/**
+ * Deliveries: the queue as operators see it, dead letters, one delivery's evidence, redrive and the resolution of
+ * parked ones (admin only: they re-send or settle what DingTalk may have).
+ */
 
 import type { Hono } from 'hono';
 import { ApiError } from '../api-error.js';
-import { deliveryListQuery, limitOnlyQuery, redriveBody } from '../contracts.js';
-import { readJson, readQuery } from '../http-input.js';
+import {
+  deliveryIdParam,
+  deliveryListQuery,
+  limitOnlyQuery,
+  redriveBody,
+  resolveBody,
+} from '../contracts.js';
+import { readJson, readParam, readQuery } from '../http-input.js';
 import { type ApiEnv, actorOf, type RouteDeps } from './route-deps.js';
 
 export function deliveryRoutes(app: Hono<ApiEnv>, d: RouteDeps): void {
@@ -25,5 +34,25 @@ export function deliveryRoutes(app: Hono<ApiEnv>, d: RouteDeps): void {
     }
     const moved = await d.hub.redrive('ids' in body ? body.ids : 'all-dead', actorOf(c));
     return c.json({ moved });
+  });
+
+  // After `/dead`: that path is not an id.
+  app.get('/v1/deliveries/:id', d.guard('read'), async (c) => {
+    const id = readParam(c.req.param('id'), deliveryIdParam, 'the delivery id');
+    const e = await d.hub.deliveryEvidence(String(id));
+    if (!e) throw new ApiError(404, 'not_found', `no delivery ${id}`);
+    return c.json(e);
+  });
+
+  app.post('/v1/deliveries/:id/resolve', d.guard('admin'), async (c) => {
+    const id = readParam(c.req.param('id'), deliveryIdParam, 'the delivery id');
+    const body = await readJson(c, resolveBody);
+    // As redrive: settling a delivery (or sending it again) is beyond a token whose sends are limited.
+    if (c.get('principal').limits) {
+      throw new ApiError(403, 'token_limit', 'a token with limits may not resolve deliveries');
+    }
+    const r = await d.hub.resolveDelivery(String(id), body.action, actorOf(c), body.note);
+    if (!r) throw new ApiError(404, 'not_found', `no delivery ${id}`);
+    return c.json(r);
   });
 }
