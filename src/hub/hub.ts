@@ -498,7 +498,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
       limit?: number | undefined;
     }): Promise<Delivery[]> => outbox.listDeliveries(f ?? {}),
     redrive: checked(['ids', 'actor'], async (ids: readonly string[] | 'all-dead', a: Actor) => {
-      const n = await outbox.redrive(ids);
+      const n = await outbox.redrive(ids, actor(a).by);
       if (n > 0) events.publish('delivery.redriven', { count: n, by: actor(a).by });
       return n;
     }),

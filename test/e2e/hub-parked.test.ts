@@ -141,6 +141,29 @@ for (const backend of backends) {
       expect(texts).not.toContain('forget me');
     });
 
+    it('the bulk redrive records a decision on each parked delivery it moves, and none on one it did not', async () => {
+      const { hub } = f;
+      const a = await parkedSend(hub, 'bulk one');
+      const b = await parkedSend(hub, 'bulk two');
+      const r = await admin.call('POST', '/v1/deliveries/redrive', { ids: [a, b, '999999'] });
+      expect(await r.json()).toEqual({ moved: 2 });
+      for (const id of [a, b]) {
+        const shown = (await (await admin.call('GET', `/v1/deliveries/${id}`)).json()) as {
+          decisions: Array<Record<string, unknown>>;
+        };
+        expect(shown.decisions).toEqual([
+          expect.objectContaining({ action: 'redrive', by: 'api:test-caller', previousStatus: 'parked' }),
+        ]);
+      }
+      // Moving them again is no decision: they are no longer parked or dead.
+      const again = await admin.call('POST', '/v1/deliveries/redrive', { ids: [a] });
+      expect(await again.json()).toEqual({ moved: 0 });
+      const shownA = (await (await admin.call('GET', `/v1/deliveries/${a}`)).json()) as {
+        decisions: unknown[];
+      };
+      expect(shownA.decisions).toHaveLength(1);
+    });
+
     it('refuses read tokens, bad actions and ids (limited tokens: security/token-limits.test.ts), and answers 404 for an unknown delivery', async () => {
       const { hub } = f;
       const id = await parkedSend(hub, 'hands off');

@@ -21,7 +21,7 @@ export function createOutboxPort(outbox: Outbox): OutboxPort {
     async listDeliveries(f) {
       return (await outbox.listDeliveries(f)).map(toDelivery);
     },
-    redrive: (ids) => outbox.redrive(ids),
+    redrive: (ids, by) => outbox.redrive(ids, by),
     async counts() {
       const c = await outbox.counts();
       return { queued: c.queued + c.sending, parked: c.parked, dead: c.dead };

@@ -23,6 +23,7 @@ export interface OutboxPort {
     status?: DeliveryStatus | undefined;
     limit?: number | undefined;
   }): Promise<Delivery[]>;
-  redrive(ids: readonly string[] | 'all-dead'): Promise<number>;
+  /** With `by`, each delivery moved gets a `redrive` decision recorded (outbox.ts `redrive`). */
+  redrive(ids: readonly string[] | 'all-dead', by?: string): Promise<number>;
   counts(): Promise<{ queued: number; parked: number; dead: number }>;
 }

@@ -409,31 +409,69 @@ export class Outbox {
   /**
    * Puts dead or parked deliveries back in the queue. The attempt count restarts so the retry
    * schedule applies again; the last error stays on the row until the next attempt replaces it.
+   *
+   * With `by`, each delivery moved gets a decision row (`redrive`, its previous status, who), in the same
+   * transaction as the move: a bulk redrive of parked deliveries is an operator's decision on each of them, and
+   * the evidence must show it as `resolve` does (resolve.ts).
    */
-  async redrive(ids: readonly (number | string)[] | 'all-dead'): Promise<number> {
+  async redrive(ids: readonly (number | string)[] | 'all-dead', by?: string): Promise<number> {
     const now = this.#now();
-    let q = this.#store.db
-      .updateTable('deliveries')
-      .set({
-        status: 'queued',
-        run_at: now,
-        attempts: 0,
-        lease_owner: null,
-        lease_until: null,
-        started_at: null,
-        finished_at: null,
-        updated_at: now,
-      })
-      .where('status', 'in', ['dead', 'parked']);
+    let nums: number[] | undefined;
     if (ids !== 'all-dead') {
-      const nums = ids.map((i) => Number(i)).filter((n) => Number.isSafeInteger(n));
+      nums = ids.map((i) => Number(i)).filter((n) => Number.isSafeInteger(n));
       if (nums.length === 0) return 0;
-      q = q.where('id', 'in', nums);
-    } else {
-      q = q.where('status', '=', 'dead');
     }
-    const r = await q.executeTakeFirst();
-    return Number(r.numUpdatedRows);
+    return this.#store.transaction(async (tx) => {
+      let q = tx
+        .updateTable('deliveries')
+        .set({
+          status: 'queued',
+          run_at: now,
+          attempts: 0,
+          lease_owner: null,
+          lease_until: null,
+          started_at: null,
+          finished_at: null,
+          updated_at: now,
+        })
+        .where('status', 'in', ids === 'all-dead' ? ['dead'] : ['dead', 'parked']);
+      if (nums) q = q.where('id', 'in', nums);
+      if (by === undefined) return Number((await q.executeTakeFirst()).numUpdatedRows);
+      // Which rows move, and from what: read under the same conditions first, then move exactly those ids (on
+      // PostgreSQL a row changed in between is skipped by the status condition, and only moved rows are recorded).
+      let sel = tx
+        .selectFrom('deliveries')
+        .select(['id', 'status'])
+        .where('status', 'in', ids === 'all-dead' ? ['dead'] : ['dead', 'parked']);
+      if (nums) sel = sel.where('id', 'in', nums);
+      const before = await sel.execute();
+      if (before.length === 0) return 0;
+      const moved = await q
+        .where(
+          'id',
+          'in',
+          before.map((r) => r.id),
+        )
+        .returning(['id'])
+        .execute();
+      const from = new Map(before.map((r) => [Number(r.id), r.status]));
+      if (moved.length > 0) {
+        await tx
+          .insertInto('delivery_decisions')
+          .values(
+            moved.map((r) => ({
+              delivery_id: r.id,
+              action: 'redrive',
+              previous_status: from.get(Number(r.id)) ?? 'dead',
+              by_actor: by,
+              note: null,
+              at: now,
+            })),
+          )
+          .execute();
+      }
+      return moved.length;
+    });
   }
 
   /**
