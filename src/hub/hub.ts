@@ -34,6 +34,7 @@ import { startDelivery } from './delivery/start.js';
 import { createDingTalkAdapter } from './dingtalk/adapter.js';
 import type { DingTalkPort } from './dingtalk/port.js';
 import { FileService } from './files/files.js';
+import { checkTokenConfig, hubTokenStore } from './hub-tokens.js';
 import { createHubCallbacks, DEFAULT_INBOUND, type HubCallbacks } from './inbound/http.js';
 import { InboundService } from './inbound/inbound.js';
 import { Inbox } from './inbound/inbox.js';
@@ -153,6 +154,8 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
   // A config built in code skips parseConfig's checks; this one guards against duplicate sends.
   const timeoutProblem = sendTimeoutProblem(config.dispatcher);
   if (timeoutProblem) throw new ConfigError(`dispatcher.sendTimeoutMs: ${timeoutProblem}`);
+  // Before the store opens: a lock shorter than a token call would let two processes fetch (hub-tokens.ts).
+  checkTokenConfig(config, sendTimeoutOf(config.dispatcher));
   if (usesEmulator(config) && !emulator) {
     throw new ConfigError(
       'no DingTalk credentials configured (emulator.mode): start the emulator and pass it as `emulator`, with the config derived from its org (dingkit serve does)',
@@ -195,6 +198,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     logger,
     now,
     timeoutMs: sendTimeoutOf(config.dispatcher),
+    tokenStore: hubTokenStore(config, store, sendTimeoutOf(config.dispatcher)),
   });
   const storeOutbox = new Outbox(store, { now, onEnqueued: () => delivery?.notify() });
   const outbox: OutboxPort = createOutboxPort(storeOutbox);
