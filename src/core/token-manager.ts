@@ -146,9 +146,8 @@ export class TokenManager {
     return this.#inflight;
   }
 
-  /** The stored token when it is not `stale` and not yet due for refresh. */
-  async #usable(stale: string | undefined): Promise<CachedToken | undefined> {
-    const shared = await this.#store.get(this.appKey);
+  /** `shared` when it is not `stale` and not yet due for refresh (then it becomes this process's token). */
+  #usable(shared: CachedToken | undefined, stale: string | undefined): CachedToken | undefined {
     if (shared && shared.token !== stale && shared.expiresAt - this.#now() > this.#refreshBeforeMs) {
       this.#local = shared;
       return shared;
@@ -161,7 +160,7 @@ export class TokenManager {
     // N processes refused at once delete it once, and none deletes a successor another process already stored.
     if (stale !== undefined) await this.#store.invalidate?.(this.appKey, stale);
     const viaStore = async (): Promise<CachedToken> => {
-      const shared = await this.#usable(stale);
+      const shared = this.#usable(await this.#store.get(this.appKey), stale);
       if (shared) return shared;
       const fresh = await this.#fetch();
       await this.#store.set(this.appKey, fresh);
@@ -172,7 +171,9 @@ export class TokenManager {
     // Another process may have stored a good token already: take it without queueing for the lock (a fresh process
     // starting next to running ones then costs one read). Inside the lock the store is read again: the holder
     // before us has usually just fetched.
-    return (await this.#usable(stale)) ?? this.#store.withLock(this.appKey, viaStore);
+    return (
+      this.#usable(await this.#store.get(this.appKey), stale) ?? this.#store.withLock(this.appKey, viaStore)
+    );
   }
 
   async #fetch(): Promise<CachedToken> {
