@@ -41,4 +41,18 @@ describe('token refusal and the store (compare-and-delete)', () => {
     expect(s.invalidate('app', 'new')).toBe(true);
     expect(s.get('app')).toBeUndefined();
   });
+
+  it('a fetched token is used even when the shared store cannot take it', async () => {
+    const { handler, fetches } = issuing();
+    const store: TokenStore = {
+      get: () => undefined,
+      set: () => {
+        throw new Error('store down');
+      },
+    };
+    const m = new TokenManager(handler, { appKey: 'app', appSecret: 's', store });
+    expect(await m.get()).toBe('tok-1');
+    expect(await m.get()).toBe('tok-1');
+    expect(fetches()).toBe(1);
+  });
 });

@@ -163,8 +163,13 @@ export class TokenManager {
       const shared = this.#usable(await this.#store.get(this.appKey), stale);
       if (shared) return shared;
       const fresh = await this.#fetch();
-      await this.#store.set(this.appKey, fresh);
       this.#local = fresh;
+      try {
+        await this.#store.set(this.appKey, fresh);
+      } catch {
+        // The token is in hand and good; only sharing it failed (the store reports its own outage). Other processes
+        // fetch their own meanwhile, which is what they would do without a shared store.
+      }
       return fresh;
     };
     if (!this.#store.withLock) return viaStore();

@@ -18,7 +18,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { TokenError } from '../core/errors.js';
+import { isDingTalkError, TokenError } from '../core/errors.js';
 import type { CachedToken, TokenStore } from '../core/token-manager.js';
 import { StoreLocks } from './locks.js';
 import type { Store } from './open-store.js';
@@ -37,6 +37,18 @@ export interface SharedTokenStoreOptions {
 }
 
 export const TOKEN_KEY_PREFIX = 'token:';
+
+/**
+ * A store failure met while getting a token, as the typed, retryable `not_sent` error it is: nothing was sent to
+ * DingTalk for the caller's request yet. Raw, the dispatcher would take it for a bug and dead-letter the message.
+ */
+function unavailable(e: unknown): unknown {
+  if (isDingTalkError(e)) return e;
+  return new TokenError('TOKEN_STORE_UNAVAILABLE', 'the shared token store could not be read or written', {
+    retryable: true,
+    cause: e,
+  });
+}
 
 export class SharedTokenStore implements TokenStore {
   readonly #store: Store;
@@ -83,7 +95,10 @@ export class SharedTokenStore implements TokenStore {
       .selectFrom('kv')
       .select(['value', 'expires_at'])
       .where('key', '=', key)
-      .executeTakeFirst();
+      .executeTakeFirst()
+      .catch((e: unknown) => {
+        throw unavailable(e);
+      });
     if (!row || (row.expires_at !== null && row.expires_at <= this.#now())) return undefined;
     const token = this.#seal(appKey).open(key, row.value);
     return token ? { value: row.value, token } : undefined;
@@ -100,7 +115,10 @@ export class SharedTokenStore implements TokenStore {
       .insertInto('kv')
       .values({ key, value, expires_at: token.expiresAt })
       .onConflict((oc) => oc.column('key').doUpdateSet({ value, expires_at: token.expiresAt }))
-      .execute();
+      .execute()
+      .catch((e: unknown) => {
+        throw unavailable(e);
+      });
   }
 
   async delete(appKey: string): Promise<void> {
@@ -122,17 +140,39 @@ export class SharedTokenStore implements TokenStore {
       .deleteFrom('kv')
       .where('key', '=', TOKEN_KEY_PREFIX + appKey)
       .where('value', '=', r.value)
-      .executeTakeFirst();
+      .executeTakeFirst()
+      .catch((e: unknown) => {
+        throw unavailable(e);
+      });
     return Number(res.numDeletedRows) > 0;
   }
 
-  /** Serialises refreshes of one app across processes (the token manager re-reads the store inside). */
-  withLock<T>(appKey: string, fn: () => Promise<T>): Promise<T> {
-    // One owner id per call: two refreshes in one process must not both think they hold the lock.
-    return this.#locks.withLock(`${TOKEN_KEY_PREFIX}${appKey}`, `${this.#owner}/${randomUUID()}`, fn, {
-      ttlMs: this.#ttl,
-      waitMs: this.#wait,
-      pollMs: this.#poll,
-    });
+  /**
+   * Serialises refreshes of one app across processes (the token manager re-reads the store inside). What `fn`
+   * returns or throws is passed through as is; a failure to take the lock is a typed retryable error; a failure to
+   * release it after `fn` is ignored (the lock frees itself at its ttl, and the token is already in hand).
+   */
+  async withLock<T>(appKey: string, fn: () => Promise<T>): Promise<T> {
+    let out: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+    try {
+      // One owner id per call: two refreshes in one process must not both think they hold the lock.
+      await this.#locks.withLock(
+        `${TOKEN_KEY_PREFIX}${appKey}`,
+        `${this.#owner}/${randomUUID()}`,
+        async () => {
+          try {
+            out = { ok: true, value: await fn() };
+          } catch (error) {
+            out = { ok: false, error };
+          }
+        },
+        { ttlMs: this.#ttl, waitMs: this.#wait, pollMs: this.#poll },
+      );
+    } catch (e) {
+      if (out === undefined) throw unavailable(e);
+    }
+    const result = out as { ok: true; value: T } | { ok: false; error: unknown };
+    if (!result.ok) throw result.error;
+    return result.value;
   }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DingTalkError, TokenError } from '../../src/core/errors.js';
 import type { Handler } from '../../src/core/pipeline.js';
 import { TokenManager, type TokenStore } from '../../src/core/token-manager.js';
+import { decide, defaultPolicy } from '../../src/hub/delivery/policy.js';
 import { StoreLocks } from '../../src/store/locks.js';
 import type { Store } from '../../src/store/open-store.js';
 import { TokenSeal } from '../../src/store/token-seal.js';
@@ -285,6 +286,21 @@ for (const backend of backends) {
       expect(owners).toHaveLength(1);
       expect(owners[0]!.name).toBe('token:ding-app');
       expect(owners[0]!.owner.split('/')[1]).toBe(String(process.pid));
+    });
+
+    it('a store outage while getting a token is a typed, retryable not_sent error the dispatcher retries', async () => {
+      const [s] = await stores(1);
+      const handler: Handler = async () =>
+        ({ status: 200, headers: {}, data: { accessToken: 't', expireIn: 7200 } }) as never;
+      const m = new TokenManager(handler, { appKey: 'ding-app', appSecret: 'sec', store: sealed(s!) });
+      await s!.close();
+      const e = await expectThrows(() => m.get(), TokenError);
+      expect(e).toMatchObject({ code: 'TOKEN_STORE_UNAVAILABLE', outcome: 'not_sent', retryable: true });
+      const ctx = { attempt: 1, idempotent: false, now: 0 };
+      expect(decide(e, ctx, defaultPolicy).action).toBe('retry');
+      // Twin: the raw driver error, as it came out before, is taken for a bug and dead-lettered.
+      expect(e.cause).toBeDefined();
+      expect(decide(e.cause, ctx, defaultPolicy).action).toBe('dead');
     });
   });
 }
