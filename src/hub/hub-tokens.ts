@@ -23,11 +23,15 @@ export function checkTokenConfig(config: TokenConfigView, callTimeoutMs: number)
   if (problem) throw new ConfigError(problem);
 }
 
-/** `callTimeoutMs`: the timeout of the clients' DingTalk calls, the token fetch included. */
+/**
+ * `callTimeoutMs`: the timeout of the clients' DingTalk calls, the token fetch included. `now`: the hub's clock, the
+ * one its token managers compute expiries with, so a row's expiry is judged on the clock that wrote it.
+ */
 export function hubTokenStore(
   config: TokenConfigView,
   store: Store,
   callTimeoutMs: number,
+  now: () => number = Date.now,
 ): TokenStore | undefined {
   const t = config.tokens ?? DEFAULTS;
   if (t.store === 'memory') return undefined;
@@ -35,6 +39,7 @@ export function hubTokenStore(
   const secrets = new Map(Object.values(config.apps).map((a) => [a.appKey, a.appSecret]));
   return new SharedTokenStore(store, {
     secretOf: (appKey) => secrets.get(appKey),
+    now,
     lockTtlMs: t.lockTtlMs,
     lockWaitMs: t.lockWaitMs,
   });

@@ -198,7 +198,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     logger,
     now,
     timeoutMs: sendTimeoutOf(config.dispatcher),
-    tokenStore: hubTokenStore(config, store, sendTimeoutOf(config.dispatcher)),
+    tokenStore: hubTokenStore(config, store, sendTimeoutOf(config.dispatcher), now),
   });
   const storeOutbox = new Outbox(store, { now, onEnqueued: () => delivery?.notify() });
   const outbox: OutboxPort = createOutboxPort(storeOutbox);
