@@ -179,6 +179,11 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
   events.subscribe((e) => {
     if (!e.type.startsWith('delivery')) changes.inc({ type: e.type });
   });
+  // Per process: with shared tokens (docs/hub.md "Tokens") the sum over all processes is one per token lifetime.
+  const tokenFetches = metrics.counter(
+    'dingkit_token_fetches_total',
+    'App access tokens fetched from DingTalk by this process, by app (its name in the config)',
+  );
   const storeFaults = new StoreFaults({ logger, metrics });
   const ownsStore = o.store === undefined;
   const store =
@@ -199,6 +204,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     now,
     timeoutMs: sendTimeoutOf(config.dispatcher),
     tokenStore: hubTokenStore(config, store, sendTimeoutOf(config.dispatcher), now),
+    onTokenFetch: (app) => tokenFetches.inc({ app }),
   });
   const storeOutbox = new Outbox(store, { now, onEnqueued: () => delivery?.notify() });
   const outbox: OutboxPort = createOutboxPort(storeOutbox);

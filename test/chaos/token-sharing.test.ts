@@ -21,6 +21,7 @@
  * existed between the expiry and the takeover), and the oracle checks that no message arrived twice.
  */
 
+import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/emulator.js';
 import { createApiToken } from '../../src/server/api-tokens.js';
@@ -61,6 +62,8 @@ interface Run {
   send(prefix: string, n: number, during?: (i: number) => void | Promise<void>): Promise<string[]>;
   /** Token fetches the emulator answered, and new tokens it issued, for the hubs' app. */
   counts(): { answered: number; dropped: number; issued: number };
+  /** Per live hub, its own `dingkit_token_fetches_total` (docs/hub.md "Metrics and events"). */
+  hubFetches(): Promise<number[]>;
 }
 
 const running: Array<() => Promise<void>> = [];
@@ -77,7 +80,7 @@ async function start(backend: Backend, tokenStore: 'shared' | 'memory'): Promise
   const fresh = await backend.fresh();
   running.push(fresh.cleanup);
   const store = await openRetrying(() => fresh.open());
-  const { token } = await createApiToken(new StoreApiTokens(store), 'chaos', ['send']);
+  const { token } = await createApiToken(new StoreApiTokens(store), 'chaos', ['send', 'read']);
   const config = {
     ...productionConfig(
       emu,
@@ -138,6 +141,17 @@ async function start(backend: Backend, tokenStore: 'shared' | 'memory'): Promise
       );
       return tags;
     },
+    async hubFetches() {
+      const alive = hubs.filter((h) => h.child.exitCode === null && h.child.signalCode === null);
+      return Promise.all(
+        alive.map(async (h) => {
+          const res = await request(`${h.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+          const text = await res.body.text();
+          const m = /^dingkit_token_fetches_total\{app="hub"\} (\d+)$/m.exec(text);
+          return Number(m?.[1] ?? 0);
+        }),
+      );
+    },
     counts() {
       const requests = emu.requests({ route: tokenRoute });
       const dropped = requests.filter((r) => r.status === 499).length;
@@ -186,6 +200,10 @@ async function shared(backend: Backend): Promise<void> {
   });
   await expectAllDelivered(r, [...first, ...second]);
   expect(r.counts()).toEqual({ answered: 2, dropped: 0, issued: 2 });
+  // The hubs' own counters agree: two fetches between the three of them.
+  const perHub = await r.hubFetches();
+  expect(perHub).toHaveLength(PROCESSES);
+  expect(perHub.reduce((a, b) => a + b, 0)).toBe(2);
   // The store holds the token sealed: the live token's value is nowhere in the table.
   const live = r.emu.state.tokensByApp.get(r.appKey)!.token;
   const kv = JSON.stringify(await r.store.db.selectFrom('kv').selectAll().execute());
@@ -262,6 +280,8 @@ describe('twin: tokens in each process memory', () => {
     );
     expect(atStart).toEqual({ answered: PROCESSES, dropped: 0, issued: 1 });
     expect(after).toEqual({ answered: 2 * PROCESSES, dropped: 0, issued: 2 });
+    // Each process counted its own two.
+    expect(await r.hubFetches()).toEqual(Array.from({ length: PROCESSES }, () => 2));
     // Nothing in the database: the memory store keeps tokens out of it.
     const kv = await r.store.db.selectFrom('kv').select('key').where('key', 'like', 'token:%').execute();
     expect(kv).toEqual([]);

@@ -33,6 +33,8 @@ export interface AdapterOptions {
    * processes, src/store/token-store.ts) unless `tokens.store` is `memory`. Absent: each client's own memory.
    */
   tokenStore?: TokenStore | undefined;
+  /** Called after each token fetch from DingTalk, with the app's name in the config (the hub's fetch counter). */
+  onTokenFetch?: ((app: string) => void) | undefined;
 }
 
 /**
@@ -84,7 +86,10 @@ export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
         agentId: def.agentId,
         robotCode: def.robotCode ?? def.appKey,
         corpId: def.corpId,
-        ...(o.tokenStore ? { token: { store: o.tokenStore } } : {}),
+        token: {
+          ...(o.tokenStore ? { store: o.tokenStore } : {}),
+          ...(o.onTokenFetch ? { onFetch: () => o.onTokenFetch?.(name) } : {}),
+        },
       });
       clients.set(name, c);
     }
