@@ -302,5 +302,27 @@ for (const backend of backends) {
       expect(e.cause).toBeDefined();
       expect(decide(e.cause, ctx, defaultPolicy).action).toBe('dead');
     });
+    it('an old sealed row replayed with a far expiry column is not used: the sealed expiry decides', async () => {
+      const [s] = await stores(1);
+      const t = sealed(s!);
+      // A token that has expired, its row's plain expiry column then moved far ahead (someone with write access).
+      await t.set('ding-app', { token: 'tok-old', expiresAt: Date.now() - 1_000 });
+      await s!.db
+        .updateTable('kv')
+        .set({ expires_at: Date.now() + 86_400_000 })
+        .where('key', '=', 'token:ding-app')
+        .execute();
+      expect(await t.get('ding-app')).toMatchObject({ token: 'tok-old' });
+      let fetches = 0;
+      const m = new TokenManager(
+        async () => {
+          fetches++;
+          return { status: 200, headers: {}, data: { accessToken: 'tok-new', expireIn: 7200 } } as never;
+        },
+        { appKey: 'ding-app', appSecret: 'sec', store: t },
+      );
+      expect(await m.get()).toBe('tok-new');
+      expect(fetches).toBe(1);
+    });
   });
 }
