@@ -76,6 +76,8 @@ export interface DingTalkOptions extends AppIdentity {
     endpoint?: 'v1' | 'legacy';
     store?: TokenStore;
     refreshBeforeMs?: number;
+    /** Called after every token fetch from DingTalk (metrics: sharing shows as one per lifetime, not one per process). */
+    onFetch?: (appKey: string) => void;
   };
   errors?: ErrorMapOptions;
   /** Extra middleware, outermost first (metrics, tracing, test fakes). */
@@ -139,6 +141,7 @@ export class DingTalkCore {
         endpoint: o.token?.endpoint ?? 'v1',
         ...(o.token?.store ? { store: o.token.store } : {}),
         ...(o.token?.refreshBeforeMs !== undefined ? { refreshBeforeMs: o.token.refreshBeforeMs } : {}),
+        ...(o.token?.onFetch ? { onFetch: o.token.onFetch } : {}),
         now: this.#now,
       });
     }

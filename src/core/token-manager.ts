@@ -21,6 +21,11 @@ export interface TokenStore {
   get(appKey: string): Promise<CachedToken | undefined> | CachedToken | undefined;
   set(appKey: string, token: CachedToken): Promise<void> | void;
   delete?(appKey: string): Promise<void> | void;
+  /**
+   * Compare-and-delete: forget the stored token only if it is still `token` (the one DingTalk refused), so a token
+   * another process fetched meanwhile survives a late refusal of the old one. Returns whether it deleted.
+   */
+  invalidate?(appKey: string, token: string): Promise<boolean> | boolean;
   withLock?<T>(appKey: string, fn: () => Promise<T>): Promise<T>;
 }
 
@@ -34,6 +39,10 @@ export class MemoryTokenStore implements TokenStore {
   }
   delete(appKey: string): void {
     this.#map.delete(appKey);
+  }
+  invalidate(appKey: string, token: string): boolean {
+    if (this.#map.get(appKey)?.token !== token) return false;
+    return this.#map.delete(appKey);
   }
 }
 
@@ -137,20 +146,39 @@ export class TokenManager {
     return this.#inflight;
   }
 
+  /** `shared` when it is not `stale` and not yet due for refresh (then it becomes this process's token). */
+  #usable(shared: CachedToken | undefined, stale: string | undefined): CachedToken | undefined {
+    if (shared && shared.token !== stale && shared.expiresAt - this.#now() > this.#refreshBeforeMs) {
+      this.#local = shared;
+      return shared;
+    }
+    return undefined;
+  }
+
   async #obtain(stale: string | undefined): Promise<CachedToken> {
+    // A refused token leaves the shared store first, and only if it is still the one there (docs/dingtalk.md §1.3):
+    // N processes refused at once delete it once, and none deletes a successor another process already stored.
+    if (stale !== undefined) await this.#store.invalidate?.(this.appKey, stale);
     const viaStore = async (): Promise<CachedToken> => {
-      const shared = await this.#store.get(this.appKey);
-      const now = this.#now();
-      if (shared && shared.token !== stale && shared.expiresAt - now > this.#refreshBeforeMs) {
-        this.#local = shared;
-        return shared;
-      }
+      const shared = this.#usable(await this.#store.get(this.appKey), stale);
+      if (shared) return shared;
       const fresh = await this.#fetch();
-      await this.#store.set(this.appKey, fresh);
       this.#local = fresh;
+      try {
+        await this.#store.set(this.appKey, fresh);
+      } catch {
+        // The token is in hand and good; only sharing it failed (the store reports its own outage). Other processes
+        // fetch their own meanwhile, which is what they would do without a shared store.
+      }
       return fresh;
     };
-    return this.#store.withLock ? this.#store.withLock(this.appKey, viaStore) : viaStore();
+    if (!this.#store.withLock) return viaStore();
+    // Another process may have stored a good token already: take it without queueing for the lock (a fresh process
+    // starting next to running ones then costs one read). Inside the lock the store is read again: the holder
+    // before us has usually just fetched.
+    return (
+      this.#usable(await this.#store.get(this.appKey), stale) ?? this.#store.withLock(this.appKey, viaStore)
+    );
   }
 
   async #fetch(): Promise<CachedToken> {

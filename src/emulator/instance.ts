@@ -26,6 +26,7 @@ import { registerRoutes } from './routes/index.js';
 import { createEmulatorServer } from './server.js';
 import { EmulatorState } from './state.js';
 import { StreamGateway } from './stream/gateway.js';
+import type { TokenStats } from './token-gate.js';
 import type {
   EmulatorFaults,
   EmulatorFixture,
@@ -163,6 +164,27 @@ export class Emulator {
 
   faultLog(): FaultLogRecord[] {
     return [...this.state.faultLog];
+  }
+
+  /** Token requests per app and tokens issued (token-gate.ts: why both). */
+  tokenStats(): TokenStats {
+    return this.state.tokenGate.stats();
+  }
+
+  /** Makes every access token expire now, as if DingTalk had ended its lifetime (§1.2); returns how many. */
+  expireTokens(): number {
+    return this.state.expireTokens();
+  }
+
+  /** Holds the next `count` token requests unanswered; `whenHeld` resolves once one is. */
+  holdTokens(count = 1): { whenHeld: Promise<void> } {
+    this.state.tokenGate.hold(count);
+    return { whenHeld: this.state.tokenGate.whenHeld() };
+  }
+
+  /** Answers the held token requests and stops holding; returns how many were held. */
+  releaseTokens(): number {
+    return this.state.tokenGate.release();
   }
 
   requests(filter: RequestFilter = {}): RequestRecord[] {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { SignInState } from './sign-in-state.js';
 import { SlidingWindow } from './sliding-window.js';
 import { seededRandom } from './stream/frames.js';
+import { TokenGate } from './token-gate.js';
 import type {
   AppDef,
   CardRecord,
@@ -95,6 +96,8 @@ export class EmulatorState {
   readonly windows = new Map<string, SlidingWindow>();
   readonly tokens = new Map<string, TokenEntry>();
   readonly tokensByApp = new Map<string, TokenEntry>();
+  /** Token request counts and the hold gate (token-gate.ts). */
+  readonly tokenGate = new TokenGate();
   readonly sessions = new Map<string, SessionEntry>();
   /** `${robotToken}|${msgUuid}` → message seq (docs/dingtalk.md §2.1 idempotency key). */
   readonly msgUuids = new Map<string, number>();
@@ -201,6 +204,7 @@ export class EmulatorState {
     this.windows.clear();
     this.tokens.clear();
     this.tokensByApp.clear();
+    this.tokenGate.reset();
     this.sessions.clear();
     this.msgUuids.clear();
     this.messages = [];
@@ -265,6 +269,7 @@ export class EmulatorState {
     }
     if (cur) this.tokens.delete(cur.token);
     const entry = { token: this.hex(32), appKey, expiresAt: now + ttl };
+    this.tokenGate.noteIssued(appKey);
     this.tokens.set(entry.token, entry);
     this.tokensByApp.set(appKey, entry);
     return entry;

@@ -13,6 +13,7 @@ import { parseWebhookUrl } from '../api/robot/webhook-url.js';
 import { ConfigError } from '../core/errors.js';
 import { readConfigSource, showPath } from './config-source.js';
 import { LOCALES } from './locale.js';
+import { tokensSchema } from './token-config.js';
 import { isTimeZone } from './zoned-time.js';
 
 const DAY_MS = 86_400_000;
@@ -463,6 +464,8 @@ const configSchema = z
         retryBaseMs: 1_000,
         robotBudget: { limit: 19, windowMs: 60_000 },
       }),
+    /** Where app access tokens live: shared through the store (sealed) or per process (token-config.ts). */
+    tokens: tokensSchema,
     /**
      * How long finished work is kept before the hub deletes it (docs/hub.md "Retention"). Both windows are at
      * least 24 h: the idempotency keys of accepted requests and the inbox's dedupe of

@@ -38,6 +38,7 @@ import { startDelivery } from './delivery/start.js';
 import { createDingTalkAdapter } from './dingtalk/adapter.js';
 import type { DingTalkPort } from './dingtalk/port.js';
 import { FileService } from './files/files.js';
+import { checkTokenConfig, hubTokenStore } from './hub-tokens.js';
 import { buildReceivers, type ReceiverSet } from './inbound/build-receivers.js';
 import { DEFAULT_INBOUND, type HubCallbacks } from './inbound/http.js';
 import { InboundService } from './inbound/inbound.js';
@@ -168,6 +169,8 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
   // A config built in code skips parseConfig's checks; this one guards against duplicate sends.
   const timeoutProblem = sendTimeoutProblem(config.dispatcher);
   if (timeoutProblem) throw new ConfigError(`dispatcher.sendTimeoutMs: ${timeoutProblem}`);
+  // Before the store opens: a lock shorter than a token call would let two processes fetch (hub-tokens.ts).
+  checkTokenConfig(config, sendTimeoutOf(config.dispatcher));
   if (usesEmulator(config) && !emulator) {
     throw new ConfigError(
       'no DingTalk credentials configured (emulator.mode): start the emulator and pass it as `emulator`, with the config derived from its org (dingkit serve does)',
@@ -200,6 +203,11 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     secrets.add(robot.webhook);
     secrets.add(/access_token=([^&\s]+)/.exec(robot.webhook)?.[1]);
   }
+  // Per process: with shared tokens (docs/hub.md "Tokens") the sum over all processes is one per token lifetime.
+  const tokenFetches = metrics.counter(
+    'dingkit_token_fetches_total',
+    'App access tokens fetched from DingTalk by this process, by app (its name in the config)',
+  );
   const storeFaults = new StoreFaults({ logger, metrics });
   const ownsStore = o.store === undefined;
   const store =
@@ -219,6 +227,8 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     logger,
     now,
     timeoutMs: sendTimeoutOf(config.dispatcher),
+    tokenStore: hubTokenStore(config, store, sendTimeoutOf(config.dispatcher), now),
+    onTokenFetch: (app) => tokenFetches.inc({ app }),
   });
   const storeOutbox = new Outbox(store, { now, onEnqueued: () => delivery?.notify() });
   const outbox: OutboxPort = createOutboxPort(storeOutbox);

@@ -83,7 +83,7 @@ for (const backend of backends) {
       const [s] = await stores(1);
       const clock = new FakeClock();
       const seen = new StoreSeenStore(s!, { now: clock.now });
-      const tokens = new SharedTokenStore(s!, { now: clock.now });
+      const tokens = new SharedTokenStore(s!, { now: clock.now, secretOf: () => 'app1-secret' });
       await tokens.set('app1', { token: 'tok', expiresAt: clock.t + 10 });
       await seen.firstSeen('a', clock.t + 10);
       await seen.firstSeen('b', clock.t + 10_000);

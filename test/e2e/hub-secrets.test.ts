@@ -1,6 +1,7 @@
 /**
  * Secrets for the hub: after messages, tasks, files, chat commands and a dead letter, no secret
- * of the org (app secret, robot webhook tokens, robot signing secrets, the session webhook of a bot message) nor
+ * of the org (app secret, the app's access token, robot webhook tokens, robot signing secrets, the session webhook of a
+ * bot message) nor
  * its base64 / URL-encoded form appears in any store row, hub event, health answer or log line.
  */
 import { describe, expect, it } from 'vitest';
@@ -50,7 +51,10 @@ describe('hub secrets', () => {
         ...org.customRobots.map((r) => r.token),
         ...org.customRobots.flatMap((r) => (r.security.secret ? [r.security.secret] : [])),
         new URL(posted.sessionWebhook!).searchParams.get('session')!,
+        // The app access token in use: shared through the store, but sealed there (src/store/token-seal.ts).
+        ...[...emu.state.tokensByApp.values()].map((t) => t.token),
       ];
+      expect(emu.state.tokensByApp.size).toBeGreaterThan(0);
       const tables = [
         'messages',
         'deliveries',
@@ -61,12 +65,15 @@ describe('hub secrets', () => {
         'file_shares',
         'people',
         'schedules',
+        'kv',
+        'locks',
       ] as const;
       const dump: string[] = [];
       for (const t of tables) dump.push(JSON.stringify(await f.store.db.selectFrom(t).selectAll().execute()));
       const health = JSON.stringify(await hub.health());
       const haystacks = { store: dump.join('\n'), events: events.join('\n'), health, logs: logs.join('\n') };
       expect(dump.join('').length).toBeGreaterThan(1_000); // the scan reads real rows
+      expect(dump.join('')).toContain('token:'); // including the shared token's row
       for (const secret of secrets) {
         for (const form of forms(secret)) {
           for (const [where, text] of Object.entries(haystacks)) {

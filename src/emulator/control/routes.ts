@@ -281,7 +281,20 @@ export function registerControlRoutes(routes: RouteTable, emu: Emulator): void {
     }),
   );
   routes.add('GET', '/_emulator/faults/log', () => ctlOk(emu.faultLog()));
-  routes.add('POST', '/_emulator/tokens/expire', () => ctlOk({ expired: emu.state.expireTokens() }));
+  routes.add('POST', '/_emulator/tokens/expire', () => ctlOk({ expired: emu.expireTokens() }));
+  routes.add('GET', '/_emulator/tokens', () => ctlOk(emu.tokenStats()));
+  routes.add('POST', '/_emulator/tokens/hold', (ctx) =>
+    guard(() => {
+      const b = body(ctx);
+      const count = b?.['count'] ?? 1;
+      if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > 1_000) {
+        throw new ActingError(400, 'count must be an integer 0..1000');
+      }
+      emu.holdTokens(count);
+      return emu.tokenStats();
+    }),
+  );
+  routes.add('POST', '/_emulator/tokens/release', () => ctlOk({ released: emu.releaseTokens() }));
   routes.add('POST', '/_emulator/stream/burst', (ctx) =>
     guard(() => {
       const b = body(ctx) ?? {};

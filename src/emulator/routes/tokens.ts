@@ -1,10 +1,14 @@
 /**
  * Access tokens (docs/dingtalk.md §1): the three response shapes, credentials in the query for `gettoken`
  * (§1.1 note: a body instead → 40035), JSON only for the v1.0 calls. Same token while valid, validity extended
- * on each call (§1.2).
+ * on each call (§1.2). Each request with good credentials passes the token gate (token-gate.ts): counted, and held
+ * when a test asked for it; a held request whose client went away is dropped without issuing a token.
  */
 import { apiErr, apiOk, type Ctx, isObject, nonEmpty, oapiErr, oapiOk, type Reply } from '../http-io.js';
 import type { RouteTable } from '../route-table.js';
+
+/** The answer to a held request whose client is gone: nobody reads it; the status only shows in the request log. */
+const GONE: Reply = { status: 499, body: '', contentType: 'text/plain' };
 
 export function registerTokenRoutes(routes: RouteTable): void {
   routes.add('GET', '/gettoken', gettoken);
@@ -12,7 +16,7 @@ export function registerTokenRoutes(routes: RouteTable): void {
   routes.add('POST', '/v1.0/oauth2/:corpId/token', corpToken);
 }
 
-function gettoken(ctx: Ctx): Reply {
+async function gettoken(ctx: Ctx): Promise<Reply> {
   const key = ctx.query.get('appkey') ?? ctx.query.get('corpid');
   const secret = ctx.query.get('appsecret') ?? ctx.query.get('corpsecret');
   if (!key && !secret) {
@@ -28,6 +32,7 @@ function gettoken(ctx: Ctx): Reply {
       ? oapiErr(40096, '不合法的appKey或appSecret')
       : oapiErr(40089, '不合法的corpid或corpsecret');
   }
+  if (!(await ctx.state.tokenGate.admit(key, ctx.req))) return GONE;
   const t = ctx.state.issueToken(key);
   return oapiOk({
     access_token: t.token,
@@ -35,7 +40,7 @@ function gettoken(ctx: Ctx): Reply {
   });
 }
 
-function accessToken(ctx: Ctx): Reply {
+async function accessToken(ctx: Ctx): Promise<Reply> {
   const j = ctx.json();
   const b = isObject(j) ? j : undefined;
   const key = nonEmpty(b?.['appKey']);
@@ -46,6 +51,7 @@ function accessToken(ctx: Ctx): Reply {
   if (!ctx.state.checkAppSecret(key, secret)) {
     return apiErr(ctx, 400, 'invalidClientIdOrSecret', '无效的clientId或者clientSecret');
   }
+  if (!(await ctx.state.tokenGate.admit(key, ctx.req))) return GONE;
   const t = ctx.state.issueToken(key);
   return apiOk({
     accessToken: t.token,
@@ -53,7 +59,7 @@ function accessToken(ctx: Ctx): Reply {
   });
 }
 
-function corpToken(ctx: Ctx): Reply {
+async function corpToken(ctx: Ctx): Promise<Reply> {
   const j = ctx.json();
   const b = isObject(j) ? j : {};
   if (ctx.params['corpId'] !== ctx.state.org.corpId)
@@ -66,6 +72,7 @@ function corpToken(ctx: Ctx): Reply {
   if (!id || !secret || !ctx.state.checkAppSecret(id, secret)) {
     return apiErr(ctx, 401, 'unauthorized.client', 'client_id or client_secret is invalid');
   }
+  if (!(await ctx.state.tokenGate.admit(id, ctx.req))) return GONE;
   const t = ctx.state.issueToken(id);
   return apiOk({
     access_token: t.token,

@@ -1,6 +1,6 @@
 /**
- * The hub's DingTalk port over the dingkit library: one `DingTalk` client per configured app (its own token
- * cache), one `CustomRobot` per configured custom robot. Every call goes through the library's validation and the
+ * The hub's DingTalk port over the dingkit library: one `DingTalk` client per configured app (its token in the
+ * store shared by the hub's processes, or in its own memory), one `CustomRobot` per configured custom robot. Every call goes through the library's validation and the
  * core's single request path, so errors arrive typed with their `outcome` (src/core/errors.ts) and secrets are
  * redacted where the error is built.
  *
@@ -15,6 +15,7 @@ import { parseWebhookUrl } from '../../api/robot/webhook-url.js';
 import { DingTalk, type DingTalkClientOptions } from '../../client.js';
 import { ConfigError, DingTalkError, isPlatformError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import type { TokenStore } from '../../core/token-manager.js';
 import type { HubConfig } from '../config.js';
 import type { DingTalkPort, ResolvedUser, TodoChange, TodoCreate } from './port.js';
 
@@ -27,6 +28,13 @@ export interface AdapterOptions {
   now?: () => number;
   /** Per-call timeout (a media upload gets more, see {@link mediaTimeoutMs}). @default 10_000 */
   timeoutMs?: number;
+  /**
+   * Where every app client keeps its access token: the hub passes the store-backed one (shared by all its
+   * processes, src/store/token-store.ts) unless `tokens.store` is `memory`. Absent: each client's own memory.
+   */
+  tokenStore?: TokenStore | undefined;
+  /** Called after each token fetch from DingTalk, with the app's name in the config (the hub's fetch counter). */
+  onTokenFetch?: ((app: string) => void) | undefined;
 }
 
 /**
@@ -78,6 +86,10 @@ export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
         agentId: def.agentId,
         robotCode: def.robotCode ?? def.appKey,
         corpId: def.corpId,
+        token: {
+          ...(o.tokenStore ? { store: o.tokenStore } : {}),
+          ...(o.onTokenFetch ? { onFetch: () => o.onTokenFetch?.(name) } : {}),
+        },
       });
       clients.set(name, c);
     }
