@@ -61,8 +61,11 @@ import type {
 import { storeErrorReporter } from './store-errors.js';
 import { StoreFaults } from './store-faults.js';
 import { type AccessRules, resolveAccessRules } from './tasks/access.js';
+import { CardClicks } from './tasks/card-clicks.js';
+import { TaskCards } from './tasks/cards.js';
 import { TaskScheduler } from './tasks/scheduler.js';
 import { TaskService } from './tasks/tasks.js';
+import { ZonedTime } from './zoned-time.js';
 import { TodoPoller } from './tasks/todo-poller.js';
 
 export const HUB_VERSION = '0.1.0';
@@ -211,6 +214,11 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     if (ownsStore) await store.close();
     throw e;
   }
+  // Task cards in app-robot groups (tasks/cards.ts): only when a template is known (the demo has one).
+  const cards =
+    config.tasks.cards?.enabled && config.tasks.cards.templateId !== undefined
+      ? new TaskCards({ config, zone: new ZonedTime(config.timeZone), publicUrl: () => publicUrl, now })
+      : undefined;
   const tasks = new TaskService({
     config,
     store,
@@ -220,7 +228,20 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     now,
     publicUrl: () => publicUrl,
     access,
+    cards,
   });
+  const cardClicks =
+    cards &&
+    new CardClicks({
+      config,
+      tasks,
+      cards,
+      people,
+      outbox,
+      events,
+      logger,
+      clicks: metrics.counter('dingkit_task_card_clicks_total', 'Task-card clicks by result and refusal reason'),
+    });
   const peopleApp = new PeopleApp({
     config,
     store,
@@ -255,6 +276,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     logger,
     now,
     todoEventTypes: o.todoEventTypes ?? ['todo_task_update'],
+    cardClicks,
     unsafeAckBeforeCommit: o.unsafeAckBeforeCommit,
     received: metrics.counter(
       'dingkit_inbound_total',
@@ -286,6 +308,9 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
           ...[config.dingtalk.oapiBase, config.dingtalk.apiBase].filter((u): u is string => u !== undefined),
         ],
         reportStoreFault: (e) => storeFaults.report(e, 'callbacks'),
+        ...(cardClicks && config.tasks.cards.http.apiSecret !== undefined
+          ? { cards: { clicks: cardClicks, apiSecret: config.tasks.cards.http.apiSecret } }
+          : {}),
       });
     } catch (e) {
       if (ownsStore) await store.close();

@@ -91,7 +91,14 @@ export interface ApiAppOptions {
    * `POST /callbacks/robot` and `POST /callbacks/events` without an API token, as DingTalk signs them instead
    * (src/hub/inbound/http.ts). Absent: the routes do not exist (404).
    */
-  callbacks?: { robot?: CallbackHttpHandler | undefined; events?: CallbackHttpHandler | undefined };
+  callbacks?:
+    | {
+        robot?: CallbackHttpHandler | undefined;
+        events?: CallbackHttpHandler | undefined;
+        /** Task-card clicks (`POST /callbacks/card`, docs/dingtalk.md §10). */
+        card?: CallbackHttpHandler | undefined;
+      }
+    | undefined;
 }
 
 export interface ApiApp {
@@ -217,6 +224,10 @@ export function createApp(o: ApiAppOptions): ApiApp {
     const pushes = o.callbacks.events;
     app.post('/callbacks/events', (c) => pushes.fetch(c.req.raw));
   }
+  if (o.callbacks?.card) {
+    const clicks = o.callbacks.card;
+    app.post('/callbacks/card', (c) => clicks.fetch(c.req.raw));
+  }
   healthRoutes(app, deps);
   messageRoutes(app, deps);
   taskRoutes(app, deps);
@@ -240,7 +251,9 @@ export function createApp(o: ApiAppOptions): ApiApp {
   }
 
   const openapi = JSON.stringify(
-    buildOpenApi(version, { callbacks: { robot: !!o.callbacks?.robot, events: !!o.callbacks?.events } }),
+    buildOpenApi(version, {
+      callbacks: { robot: !!o.callbacks?.robot, events: !!o.callbacks?.events, card: !!o.callbacks?.card },
+    }),
   );
   // "Every route but health requires a token": the contract is read-scoped like the data it describes.
   app.get('/openapi.json', deps.guard('read'), (c) =>

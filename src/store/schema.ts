@@ -228,6 +228,19 @@ export interface AppSessionsTable {
   dingtalk_admin: Generated<number>;
 }
 
+/** A task's interactive card in its group (migration 009, src/hub/tasks/cards.ts). */
+export interface TaskCardsTable {
+  task_id: number;
+  /** The card instance's id at DingTalk (docs/dingtalk.md §10), derived from the task; unique. */
+  out_track_id: string;
+  /** The config's app whose robot delivered it and sends its updates. */
+  app: string;
+  group_alias: string;
+  open_conversation_id: string;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
 export interface Database {
   messages: MessagesTable;
   deliveries: DeliveriesTable;
@@ -244,6 +257,7 @@ export interface Database {
   kv: KvTable;
   locks: LocksTable;
   app_sessions: AppSessionsTable;
+  task_cards: TaskCardsTable;
 }
 
 export type MessageRow = Selectable<MessagesTable>;

@@ -20,6 +20,7 @@
 
 import { createHash } from 'node:crypto';
 import { createBotCallbackHandler } from '../../callback/bot-handler.js';
+import { createCardCallbackHandler } from '../../callback/card-handler.js';
 import { type CallbackEvent, EventCrypto } from '../../callback/event-crypto.js';
 import { createEventCallbackHandler } from '../../callback/event-handler.js';
 import type { CallbackHttpHandler } from '../../callback/http-io.js';
@@ -27,17 +28,26 @@ import type { ReplayKeys, ReplayOption, SeenStore } from '../../callback/replay-
 import type { Logger } from '../../core/logger.js';
 import type { Tx } from '../../store/open-store.js';
 import type { StoreSeenStore } from '../../store/seen-store.js';
-import { TOPIC_BOT_MESSAGE } from '../../stream/types.js';
+import { type CardCallback, TOPIC_BOT_MESSAGE, TOPIC_CARD_CALLBACK } from '../../stream/types.js';
 import type { HubConfig } from '../config.js';
+import type { CardClicks } from '../tasks/card-clicks.js';
 import { type InboundService, storable } from './inbound.js';
 
-/** The hub's callback receivers, mounted by the HTTP API at `POST /callbacks/robot` and `/callbacks/events`. */
+/**
+ * The hub's callback receivers, mounted by the HTTP API at `POST /callbacks/robot`, `/callbacks/events` and
+ * `/callbacks/card` (task-card clicks, §10).
+ */
 export interface HubCallbacks {
   robot?: CallbackHttpHandler | undefined;
   events?: CallbackHttpHandler | undefined;
+  card?: CallbackHttpHandler | undefined;
 }
 
-export const CALLBACK_PATHS = { robot: '/callbacks/robot', events: '/callbacks/events' } as const;
+export const CALLBACK_PATHS = {
+  robot: '/callbacks/robot',
+  events: '/callbacks/events',
+  card: '/callbacks/card',
+} as const;
 
 /** A hand-built config without an `inbound` block receives over Stream, as before the block existed. */
 export const DEFAULT_INBOUND: HubConfig['inbound'] = {
@@ -61,6 +71,11 @@ interface HubCallbackDeps {
   extraOrigins?: readonly string[] | undefined;
   /** Store outages are reported here once per burst. */
   reportStoreFault?: ((e: unknown) => boolean) | undefined;
+  /**
+   * Task-card clicks (tasks/card-clicks.ts) with the apiSecret their callback URL is registered with (§10); the
+   * card route exists only with both.
+   */
+  cards?: { clicks: CardClicks; apiSecret: string } | undefined;
 }
 
 function digest(...parts: string[]): string {
@@ -116,7 +131,7 @@ export function createHubCallbacks(d: HubCallbackDeps): HubCallbacks {
     memory === false ? false : 'inTransaction' in memory ? 'handler' : signaturesOnly(memory);
   const common = { logger: d.logger, replay };
   const commit = async (
-    kind: 'bot' | 'event',
+    kind: 'bot' | 'event' | 'card',
     id: string,
     topic: string,
     payload: unknown,
@@ -170,6 +185,20 @@ export function createHubCallbacks(d: HubCallbackDeps): HubCallbacks {
         const own = eventIdOf(event);
         const id = `event:${own ?? `http-${digest(meta.timestamp, meta.nonce, JSON.stringify(event))}`}`;
         await commit('event', id, eventType, { eventType, data }, meta.replay);
+      },
+    });
+  }
+  if (d.cards) {
+    const { clicks, apiSecret } = d.cards;
+    out.card = createCardCallbackHandler({
+      ...common,
+      apiSecret,
+      onAction: async (cb, meta) => {
+        // A click carries no id of its own (§10): its signature's timestamp and its content name it, so the very
+        // same request is one inbox entry (a replay is also refused by its signature key, above).
+        const id = `card:http-${digest(meta.timestamp ?? '', JSON.stringify(cb))}`;
+        await commit('card', id, TOPIC_CARD_CALLBACK, cb as CardCallback, meta.replay);
+        return clicks.answer();
       },
     });
   }

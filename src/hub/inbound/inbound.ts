@@ -18,7 +18,7 @@ import type { EventBus } from '../../observe/events.js';
 import type { Counter } from '../../observe/metrics.js';
 import type { Tx } from '../../store/open-store.js';
 import type { StreamClient } from '../../stream/client.js';
-import { type BotMessage, TOPIC_BOT_MESSAGE } from '../../stream/types.js';
+import { type BotMessage, type CardCallback, TOPIC_BOT_MESSAGE, TOPIC_CARD_CALLBACK } from '../../stream/types.js';
 import type { HubConfig } from '../config.js';
 import type { Job } from '../delivery/jobs.js';
 import type { OutboxPort } from '../delivery/outbox-port.js';
@@ -32,6 +32,7 @@ import {
 import type { PeopleDirectory } from '../people.js';
 import type { PersonActor } from '../service.js';
 import { isTaskAccessError, type RefuseReason } from '../tasks/access.js';
+import type { CardClicks } from '../tasks/card-clicks.js';
 import * as repo from '../tasks/repo.js';
 import { isFinal, isTaskMoveError, type TaskState } from '../tasks/state.js';
 import type { TaskChange, TaskService } from '../tasks/tasks.js';
@@ -55,6 +56,8 @@ interface InboundDeps {
   logger: Logger;
   /** EVENT types that report a Todo change (unverified name, see the emulator's `todoDoneEventType`). */
   todoEventTypes: readonly string[];
+  /** Task-card clicks (tasks/card-clicks.ts), when the hub makes cards: received and applied like commands. */
+  cardClicks?: CardClicks | undefined;
   received?: Counter | undefined;
   /** Changes the access rule refused, by path (`chat`, `todo`) and reason (tasks/access.ts). */
   refused?: Counter | undefined;
@@ -103,6 +106,18 @@ export class InboundService {
       ack();
       this.#kick?.();
     });
+    const clicks = this.#d.cardClicks;
+    if (clicks) {
+      // A card click is a CALLBACK that expects an answer (§S8): stored under its push's id, then answered.
+      stream.onCardAction(async (cb, ctx) => {
+        const ack = ctx.deferAck();
+        const r = await this.#commit(`card:${ctx.messageId}`, TOPIC_CARD_CALLBACK, cb);
+        if (r === undefined) return;
+        this.#d.received?.inc({ kind: 'card', result: r });
+        ack(clicks.answer());
+        this.#kick?.();
+      });
+    }
     stream.onEvent(async (event, ctx) => {
       const ack = ctx.deferAck();
       const id = `event:${event.eventId || ctx.messageId}`;
@@ -127,7 +142,7 @@ export class InboundService {
    * neither, and DingTalk's retry of the very same request is taken.
    */
   async commitHttp(
-    kind: 'bot' | 'event',
+    kind: 'bot' | 'event' | 'card',
     id: string,
     topic: string,
     payload: unknown,
@@ -180,6 +195,9 @@ export class InboundService {
     // it (a nick in task history, a command echoed in a reply) reaches a store that would refuse it (core/text.ts).
     const payload = storableDeep(entry.payload);
     if (entry.topic === TOPIC_BOT_MESSAGE) return this.#botMessage(payload as BotMessage, tx, afterCommit);
+    if (entry.topic === TOPIC_CARD_CALLBACK) {
+      return this.#d.cardClicks?.handle(payload as CardCallback, tx, afterCommit);
+    }
     const p = payload as { eventType?: string; data?: Record<string, unknown> } | null;
     if (p?.eventType && (p.eventType === TODO_POLL_EVENT || this.#d.todoEventTypes.includes(p.eventType))) {
       return this.#todoEvent(p.data ?? {}, tx, afterCommit);
