@@ -31,10 +31,14 @@ async function cardWhen(
   ok: (params: Record<string, string>) => boolean,
   what: string,
 ) {
-  return waitFor(() => {
-    const c = cardOf(hub, id);
-    return c && ok(c.cardParamMap) ? c : undefined;
-  }, 10_000, what);
+  return waitFor(
+    () => {
+      const c = cardOf(hub, id);
+      return c && ok(c.cardParamMap) ? c : undefined;
+    },
+    10_000,
+    what,
+  );
 }
 
 const buttonIds = (params: Record<string, string>) =>
@@ -54,7 +58,12 @@ for (const backend of backends) {
       const { hub } = f;
       const emu = hub.emulator!;
       const t = await hub.assignTask(
-        { title: 'Card release notes', assignees: ['lisi'], group: 'engineering', due: '2099-01-02T10:00:00Z' },
+        {
+          title: 'Card release notes',
+          assignees: ['lisi'],
+          group: 'engineering',
+          due: '2099-01-02T10:00:00Z',
+        },
         { by: 'test' },
       );
       const card = await cardWhen(hub, t.id, () => true, 'the card');
@@ -67,11 +76,17 @@ for (const backend of backends) {
       expect(p['content']).toContain('李四');
       expect(p['content']).toContain('2099-01-02');
       expect(buttonIds(p)).toEqual(['start', 'done', 'open']);
-      const open = (JSON.parse(p['buttons']!) as Array<{ id: string; url?: string }>).find((b) => b.id === 'open');
+      const open = (JSON.parse(p['buttons']!) as Array<{ id: string; url?: string }>).find(
+        (b) => b.id === 'open',
+      );
       expect(decodeURIComponent(open?.url ?? '')).toContain(`/app/tasks/${t.id}`);
       expect(open?.url).toMatch(/^dingtalk:\/\/dingtalkclient\/page\/link\?url=/);
       // The card replaces the group text; the assignee is still told 1:1 (a card notifies nobody).
-      await waitFor(() => emu.messages('oto:lisi').some((m) => m.text.includes(`New task #${t.id}`)), 5_000, '1:1');
+      await waitFor(
+        () => emu.messages('oto:lisi').some((m) => m.text.includes(`New task #${t.id}`)),
+        5_000,
+        '1:1',
+      );
       expect(emu.messages(ENG).filter((m) => m.text.includes(`New task #${t.id}`))).toHaveLength(0);
     });
 
@@ -119,8 +134,13 @@ for (const backend of backends) {
       );
       await cardWhen(hub, t.id, () => true, 'the card');
       const countClicks = async () =>
-        (await f.store.db.selectFrom('inbox').select('id').where('topic', '=', '/v1.0/card/instances/callback').execute())
-          .length;
+        (
+          await f.store.db
+            .selectFrom('inbox')
+            .select('id')
+            .where('topic', '=', '/v1.0/card/instances/callback')
+            .execute()
+        ).length;
       const before = await countClicks();
       emu.setFaults({ stream: { repushAckedRate: 1, seed: 3 } });
       try {
@@ -159,7 +179,10 @@ for (const backend of backends) {
       expect(done.cardParamMap['lastAction']).toMatch(/^李四 finished it · /);
       expect(buttonIds(done.cardParamMap)).toEqual(['open']);
       // And an operator's move through the API too.
-      const t2 = await hub.assignTask({ title: 'Card api', assignees: ['lisi'], group: 'engineering' }, { by: 'test' });
+      const t2 = await hub.assignTask(
+        { title: 'Card api', assignees: ['lisi'], group: 'engineering' },
+        { by: 'test' },
+      );
       await cardWhen(hub, t2.id, () => true, 'the card');
       await hub.actOnTask(t2.id, 'cancel', { by: 'api:ci' });
       const c2 = await cardWhen(hub, t2.id, (p) => p['state'] === 'cancelled', 'card cancelled');
@@ -168,9 +191,13 @@ for (const backend of backends) {
 
     it('a group with a custom robot keeps its text announcement', async () => {
       const { hub } = f;
-      const t = await hub.assignTask({ title: 'Ops text', assignees: ['alice'], group: 'ops' }, { by: 'test' });
+      const t = await hub.assignTask(
+        { title: 'Ops text', assignees: ['alice'], group: 'ops' },
+        { by: 'test' },
+      );
       await waitFor(
-        () => hub.emulator!.messages('cidDemoOps000000002==').some((m) => m.text.includes(`New task #${t.id}`)),
+        () =>
+          hub.emulator!.messages('cidDemoOps000000002==').some((m) => m.text.includes(`New task #${t.id}`)),
         5_000,
         'ops text',
       );

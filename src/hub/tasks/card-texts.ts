@@ -9,6 +9,8 @@ import type { TaskAction } from './state.js';
 
 export interface CardTexts {
   assignees: string;
+  /** Between two names. */
+  and: string;
   due: string;
   /** The button labels. */
   start: string;
@@ -45,6 +47,7 @@ const ZH_DID: Record<TaskAction | 'created' | 'edited', string> = {
 
 const en: CardTexts = {
   assignees: 'Assignees',
+  and: ', ',
   due: 'Due',
   start: 'Start',
   done: 'Done',
@@ -58,6 +61,7 @@ const en: CardTexts = {
 
 const zh: CardTexts = {
   assignees: '负责人',
+  and: '，',
   due: '截止',
   start: '开始',
   done: '完成',

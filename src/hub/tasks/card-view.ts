@@ -62,7 +62,7 @@ export function taskCardData(
   stateName: Record<TaskState, string>,
   colon: string,
 ): Record<string, string> {
-  const lines = [`**${t.assignees}**${colon}${v.assignees.join('、') || '-'}`];
+  const lines = [`**${t.assignees}**${colon}${v.assignees.join(t.and) || '-'}`];
   if (v.due !== undefined) lines.push(`**${t.due}**${colon}${v.due}`);
   return {
     title: `#${v.id} ${v.title}`,
