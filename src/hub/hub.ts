@@ -65,8 +65,8 @@ import { CardClicks } from './tasks/card-clicks.js';
 import { TaskCards } from './tasks/cards.js';
 import { TaskScheduler } from './tasks/scheduler.js';
 import { TaskService } from './tasks/tasks.js';
-import { ZonedTime } from './zoned-time.js';
 import { TodoPoller } from './tasks/todo-poller.js';
+import { ZonedTime } from './zoned-time.js';
 
 export const HUB_VERSION = '0.1.0';
 
@@ -240,7 +240,10 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
       outbox,
       events,
       logger,
-      clicks: metrics.counter('dingkit_task_card_clicks_total', 'Task-card clicks by result and refusal reason'),
+      clicks: metrics.counter(
+        'dingkit_task_card_clicks_total',
+        'Task-card clicks by result and refusal reason',
+      ),
     });
   const peopleApp = new PeopleApp({
     config,

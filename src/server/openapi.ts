@@ -288,9 +288,15 @@ export const CALLBACK_OPERATIONS = {
     signed: true,
     headers: {
       'x-ddpaas-signature-timestamp': z.string().describe('Epoch ms, within one hour'),
-      'x-ddpaas-signature': z.string().describe('Base64 HMAC-SHA256 of the timestamp, keyed with the apiSecret'),
+      'x-ddpaas-signature': z
+        .string()
+        .describe('Base64 HMAC-SHA256 of the timestamp, keyed with the apiSecret'),
     },
-    json: z.looseObject({ outTrackId: z.string(), userId: z.string().optional(), content: z.string().optional() }),
+    json: z.looseObject({
+      outTrackId: z.string(),
+      userId: z.string().optional(),
+      content: z.string().optional(),
+    }),
     status: 200,
     answer: z.looseObject({}).describe('{} or a card update, as `tasks.cards.answer` says'),
   },

@@ -32,7 +32,9 @@ for (const backend of backends) {
       // assignees, and each of them is told 1:1, as an app robot cannot @ (docs/dingtalk.md §3.1).
       const card = await waitFor(() => hub.emulator!.state.cards.get(`dingkit-task-${task.id}`));
       expect(card.spaceId).toBe(ENG);
-      expect(card.cardParamMap['content']).toMatch(/^\*\*Assignees\*\*: (张三, Alice Chen|Alice Chen, 张三)\n/);
+      expect(card.cardParamMap['content']).toMatch(
+        /^\*\*Assignees\*\*: (张三, Alice Chen|Alice Chen, 张三)\n/,
+      );
       expect(hub.emulator!.messages(ENG).filter((m) => m.text.includes(`New task #${task.id}`))).toEqual([]);
       const announce = await waitFor(() =>
         hub.emulator!.messages('oto:zhangsan').find((m) => m.text.includes(`New task #${task.id}`)),

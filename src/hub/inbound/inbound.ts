@@ -18,7 +18,12 @@ import type { EventBus } from '../../observe/events.js';
 import type { Counter } from '../../observe/metrics.js';
 import type { Tx } from '../../store/open-store.js';
 import type { StreamClient } from '../../stream/client.js';
-import { type BotMessage, type CardCallback, TOPIC_BOT_MESSAGE, TOPIC_CARD_CALLBACK } from '../../stream/types.js';
+import {
+  type BotMessage,
+  type CardCallback,
+  TOPIC_BOT_MESSAGE,
+  TOPIC_CARD_CALLBACK,
+} from '../../stream/types.js';
 import type { HubConfig } from '../config.js';
 import type { Job } from '../delivery/jobs.js';
 import type { OutboxPort } from '../delivery/outbox-port.js';

@@ -62,7 +62,10 @@ export class CardClicks {
     const received = { note: this.#d.cards.texts.received };
     switch (this.#d.config.tasks.cards?.answer) {
       case 'privateData':
-        return { userPrivateData: { cardParamMap: received }, cardUpdateOptions: { updatePrivateDataByKey: true } };
+        return {
+          userPrivateData: { cardParamMap: received },
+          cardUpdateOptions: { updatePrivateDataByKey: true },
+        };
       case 'cardData':
         return { cardData: { cardParamMap: received }, cardUpdateOptions: { updateCardDataByKey: true } };
       default:
