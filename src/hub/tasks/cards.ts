@@ -19,6 +19,7 @@ import type { Tx } from '../../store/open-store.js';
 import type { Database, TaskCardsTable } from '../../store/schema.js';
 import type { HubConfig } from '../config.js';
 import { cardOrderKey, type Job } from '../delivery/jobs.js';
+import { groupOrdered } from '../messages/plan.js';
 import type { ZonedTime } from '../zoned-time.js';
 import { type CardTexts, cardTexts } from './card-texts.js';
 import { type CardTaskView, taskCardData } from './card-view.js';
@@ -126,9 +127,17 @@ export class TaskCards {
             ...this.callback(),
           },
         },
-        orderKey: cardOrderKey(taskId),
+        orderKey: this.#orderKey(alias, taskId),
       },
     ];
+  }
+
+  /**
+   * A card's jobs share one key: the group's own in an ordered group (docs/hub.md "Ordering": the card is one of
+   * the group's messages, in acceptance order), else the task's card key, so only its own updates wait for it.
+   */
+  #orderKey(alias: string, taskId: number): string {
+    return groupOrdered(this.#d.config, alias) ? `group:${alias}` : cardOrderKey(taskId);
   }
 
   /**
@@ -162,7 +171,7 @@ export class TaskCards {
       channel: 'app',
       target: card.group,
       payload: updatePayload(card.app, { outTrackId: card.outTrackId, ...values }),
-      orderKey: cardOrderKey(card.taskId),
+      orderKey: this.#orderKey(card.group, card.taskId),
     };
   }
 
