@@ -570,6 +570,18 @@ export function parseConfig(
   if (r.data.defaultApp && !r.data.apps[r.data.defaultApp]) {
     throw new ConfigError(`defaultApp: no app named "${r.data.defaultApp}"`);
   }
+  const cards = r.data.tasks.cards;
+  if (
+    r.data.inbound.mode === 'http' &&
+    cards.enabled &&
+    cards.templateId !== undefined &&
+    cards.http.apiSecret === undefined
+  ) {
+    // The cards would call back over HTTP (no Stream), and the route that takes the clicks needs the secret.
+    throw new ConfigError(
+      'tasks.cards.http.apiSecret: needed to receive card clicks with inbound.mode "http" (the apiSecret registered with the callback URL, docs/dingtalk.md §10); or set tasks.cards.enabled: false',
+    );
+  }
   if (r.data.tasks.mentionFallback === 'notice') {
     const app = r.data.defaultApp ?? Object.keys(r.data.apps)[0];
     if (app !== undefined && r.data.apps[app]?.agentId === undefined) {

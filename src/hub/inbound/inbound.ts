@@ -8,7 +8,9 @@
  *   is made only if the sender may make it (tasks/access.ts); the answer, in the sender's language
  *   (inbound/replies.ts), goes back through the outbox as an app-robot message in the same conversation;
  * - a Todo marked done in DingTalk (an EVENT; its type is unverified, so a setting) finishes the task, if the
- *   person who marked it may.
+ *   person who marked it may;
+ * - a click on a task card's button (a card CALLBACK, stored under its push's id and answered once stored) is applied
+ *   by tasks/card-clicks.ts under the same rule.
  */
 
 import { appMessage } from '../../api/robot/app-templates.js';
@@ -182,7 +184,7 @@ export class InboundService {
           );
         }
         this.#d.received?.inc({
-          kind: topic === TOPIC_BOT_MESSAGE ? 'bot' : 'event',
+          kind: topic === TOPIC_BOT_MESSAGE ? 'bot' : topic === TOPIC_CARD_CALLBACK ? 'card' : 'event',
           result: 'commit_retry',
         });
         await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** (attempt - 1))));
