@@ -62,6 +62,7 @@ describe('hub config', () => {
     // Over Stream the clicks need no secret; with one, the HTTP route can be served, and the secret never shows.
     expect(parseConfig({ tasks: http.tasks }, {}).tasks.cards.templateId).toBe('tpl.schema');
     const cfg = parseConfig(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is the config file's placeholder syntax
       { ...http, tasks: { cards: { templateId: 'tpl.schema', http: { apiSecret: '${CARD_SECRET}' } } } },
       { CARD_SECRET: 'card-secret-0123456789' },
     );
