@@ -189,6 +189,25 @@ for (const backend of backends) {
       expect(c2.cardParamMap['lastAction']).toMatch(/^the API \(token ci\) cancelled it · /);
     });
 
+    it('an edit updates the card: new title, due, assignees, and who edited it', async () => {
+      const { hub } = f;
+      const t = await hub.assignTask(
+        { title: 'Card edit', assignees: ['lisi'], group: 'engineering' },
+        { by: 'test' },
+      );
+      await cardWhen(hub, t.id, () => true, 'the card');
+      await hub.updateTask(
+        t.id,
+        { title: 'Card edited', due: '2099-05-06T07:00:00Z', addAssignees: ['王五'] },
+        { by: 'api:ci' },
+      );
+      const c = await cardWhen(hub, t.id, (p) => p['title'] === `#${t.id} Card edited`, 'card edited');
+      expect(c.cardParamMap['content']).toContain('王五');
+      expect(c.cardParamMap['content']).toContain('2099-05-06');
+      expect(c.cardParamMap['lastAction']).toMatch(/^the API \(token ci\) edited it · /);
+      expect(c.cardParamMap['state']).toBe('open');
+    });
+
     it('a group with a custom robot keeps its text announcement', async () => {
       const { hub } = f;
       const t = await hub.assignTask(
