@@ -25,6 +25,7 @@ for (const backend of backends) {
         '004_token_limits_idempotency_scope',
         '005_app_sessions',
         '006_app_session_operator',
+        '009_task_cards',
       ]);
       expect(await a.migrate()).toEqual([]);
       const b = await f.open();
@@ -41,6 +42,7 @@ for (const backend of backends) {
         'limiter_hits',
         'api_tokens',
         'app_sessions',
+        'task_cards',
       ]) {
         expect(tables).toContain(t);
       }
@@ -95,6 +97,7 @@ for (const backend of backends) {
           '004_token_limits_idempotency_scope',
           '005_app_sessions',
           '006_app_session_operator',
+          '009_task_cards',
           '900_test_notes',
         ]);
         const b = await f.open({ extraMigrations: extra });
