@@ -19,6 +19,7 @@ import type { Tx } from '../../store/open-store.js';
 import type { Database, TaskCardsTable } from '../../store/schema.js';
 import type { HubConfig } from '../config.js';
 import { cardOrderKey, type Job } from '../delivery/jobs.js';
+import type { CardUpdate } from '../dingtalk/port.js';
 import { groupOrdered } from '../messages/plan.js';
 import type { ZonedTime } from '../zoned-time.js';
 import { type CardTexts, cardTexts } from './card-texts.js';
@@ -166,11 +167,11 @@ export class TaskCards {
     return this.#update(card, { privateData: { [userId]: { note } } });
   }
 
-  #update(card: TaskCardRow, values: Omit<Parameters<typeof updatePayload>[1], 'outTrackId'>): Job {
+  #update(card: TaskCardRow, values: Omit<CardUpdate, 'outTrackId'>): Job {
     return {
       channel: 'app',
       target: card.group,
-      payload: updatePayload(card.app, { outTrackId: card.outTrackId, ...values }),
+      payload: { t: 'cardUpdate', app: card.app, update: { outTrackId: card.outTrackId, ...values } },
       orderKey: this.#orderKey(card.group, card.taskId),
     };
   }
@@ -196,17 +197,6 @@ export class TaskCards {
     };
     return taskCardData(view, this.texts, this.#task.state, this.#task.colon);
   }
-}
-
-function updatePayload(
-  app: string,
-  update: {
-    outTrackId: string;
-    cardData?: Record<string, string>;
-    privateData?: Record<string, Record<string, string>>;
-  },
-) {
-  return { t: 'cardUpdate' as const, app, update };
 }
 
 export async function cardOfTask(db: Db, taskId: number): Promise<TaskCardRow | undefined> {
