@@ -1,7 +1,7 @@
 /**
  * The `npm start` scene: a short, scripted collaboration against the built-in emulator, so a first run shows
- * the whole loop at once. A task is assigned to two people in a group (announcement with mentions, one Todo
- * each), a file is shared, and one person answers `done <id>` in the chat through the emulator's control API,
+ * the whole loop at once. A task is assigned to two people in a group (its card there, docs/hub.md "Task cards",
+ * or an announcement with mentions; one Todo each), a file is shared, and one person answers `done <id>` in the chat through the emulator's control API,
  * so the answer travels the real path: Stream → inbox → command → state change → announcement.
  */
 
@@ -101,7 +101,7 @@ export async function runDemoScene(
   }, timeout);
   log(
     todos
-      ? `   The group got an announcement, and each assignee a DingTalk Todo (${todos.map((a) => `${a.name}: ${a.todoId}`).join(', ')}).`
+      ? `   The group got ${emu.state.cards.has(`dingkit-task-${task.id}`) ? 'the task as an interactive card (Start / Done / Open, updated in place)' : 'an announcement'}, and each assignee a DingTalk Todo (${todos.map((a) => `${a.name}: ${a.todoId}`).join(', ')}).`
       : '   The announcement and Todos are queued (the dispatcher is still working on them).',
   );
 

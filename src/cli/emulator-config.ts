@@ -30,6 +30,26 @@ function inboundFromOrg(base: HubConfig['inbound'], app: OrgDef['apps'][number] 
   };
 }
 
+/**
+ * The emulator accepts any card template (it draws the variables it is given, src/emulator/client/app-script.ts), so
+ * the demo announces tasks as cards with a template id of its own; over HTTP the card callback gets a demo
+ * apiSecret, registered with the emulator when the hub's URL is known (launch-hub.ts). The caller's values win.
+ */
+export const DEMO_CARD_TEMPLATE = 'dingkit.task.demo';
+export const DEMO_CARD_API_SECRET = 'demo-card-api-secret-0123456789';
+
+function cardsFromOrg(base: HubConfig['tasks']): unknown {
+  const cards = base.cards;
+  return {
+    ...base,
+    cards: {
+      ...cards,
+      templateId: cards.templateId ?? DEMO_CARD_TEMPLATE,
+      http: { ...cards.http, apiSecret: cards.http.apiSecret ?? DEMO_CARD_API_SECRET },
+    },
+  };
+}
+
 export function configFromOrg(org: OrgDef, base: HubConfig, emulatorUrl: string): HubConfig {
   const app = org.apps[0];
   const apps: Record<string, unknown> = {};
@@ -86,6 +106,7 @@ export function configFromOrg(org: OrgDef, base: HubConfig, emulatorUrl: string)
       // the caller chose a zone.
       timeZone: base.timeZone ?? DEMO_TIME_ZONE,
       inbound: inboundFromOrg(base.inbound, app),
+      tasks: cardsFromOrg(base.tasks),
     },
     {},
   );

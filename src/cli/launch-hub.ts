@@ -59,7 +59,8 @@ export async function launchHub(o: LaunchHubOptions): Promise<RunningHub<Emulato
  * Demo mode: the emulator's app gets the hub's people app (`/app/`) as its homepage, which the emulated client's
  * workbench opens (docs/dingtalk.md §13.1), unless the fixture set one. Over HTTP (`inbound.mode` http or both) it
  * also points the app at the hub's callback routes, so people writing in the emulator reach the hub as DingTalk
- * would (its `botCallbackUrl` and event subscription URL, docs/dingtalk.md §9a, §9b).
+ * would (its `botCallbackUrl` and event subscription URL, docs/dingtalk.md §9a, §9b), and task-card clicks too (its
+ * registered card callback, §10).
  */
 function pointEmulatorAt(emulator: Emulator, hub: RunningHub, baseUrl: string): void {
   const appName = defaultAppName(hub.config);
@@ -68,4 +69,13 @@ function pointEmulatorAt(emulator: Emulator, hub: RunningHub, baseUrl: string): 
   if (!app || !hub.callbacks) return;
   if (hub.callbacks.robot) app.botCallbackUrl = `${baseUrl}${CALLBACK_PATHS.robot}`;
   if (hub.callbacks.events && app.callback) app.callback.url = `${baseUrl}${CALLBACK_PATHS.events}`;
+  // The card callback URL as an operator registers it (docs/dingtalk.md §10 `/v1.0/card/callbacks/register`).
+  const secret = hub.config.tasks.cards?.http.apiSecret;
+  if (hub.callbacks.card && secret !== undefined) {
+    app.cardCallback = {
+      routeKey: hub.config.tasks.cards.http.routeKey,
+      url: `${baseUrl}${CALLBACK_PATHS.card}`,
+      apiSecret: secret,
+    };
+  }
 }

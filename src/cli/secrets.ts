@@ -1,7 +1,7 @@
 /**
  * Every secret the config carries, registered on one Redactor for the CLI's output and the server's logs
  * — app secrets, robot webhook tokens and sign secrets, the HTTP event subscription's token
- * and AES key, and the database password.
+ * and AES key, the card callback's apiSecret, and the database password.
  */
 
 import { Redactor } from '../core/redact.js';
@@ -28,6 +28,8 @@ export function addConfigSecrets(r: Redactor, config: HubConfig): void {
     r.add(events.token);
     r.add(events.aesKey);
   }
+  // The card callback's apiSecret (docs/dingtalk.md §10): whoever has it can sign clicks.
+  r.add(config.tasks.cards?.http.apiSecret);
   const pw = /^postgres(?:ql)?:\/\/[^:/@]*:([^@]+)@/i.exec(config.database.url);
   r.add(pw?.[1]);
 }

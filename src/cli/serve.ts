@@ -108,7 +108,7 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
       // The public address's host is this hub's own name behind its proxy.
       allowedHosts: [...config.server.allowedHosts, ...publicHost(config.publicUrl)],
       version: HUB_VERSION,
-      // inbound.mode http or both: DingTalk's signed callbacks, POST /callbacks/robot and /callbacks/events.
+      // inbound.mode http or both: DingTalk's signed callbacks, POST /callbacks/robot, /callbacks/events, /callbacks/card.
       ...(hub.callbacks ? { callbacks: hub.callbacks } : {}),
     }).catch((e: unknown) => {
       const code = (e as { code?: string }).code;

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { REPLIES, type Replies } from './inbound/replies.js';
 import { type Catalogue, LOCALES } from './locale.js';
+import { CARD_TEXTS, type CardTexts } from './tasks/card-texts.js';
 import { TASK_TEXTS, type TaskTexts } from './tasks/texts.js';
 
 type Samples<T> = { [K in keyof T]: T[K] extends (...args: infer A) => string ? A : null };
@@ -41,6 +42,20 @@ const TASK_SAMPLES: Samples<TaskTexts> = {
   none: null,
   colon: null,
   cannotMove: ['start', 'done'],
+};
+
+const CARD_SAMPLES: Samples<CardTexts> = {
+  assignees: null,
+  and: null,
+  due: null,
+  start: null,
+  done: null,
+  open: null,
+  last: ['Alice', 'start', '2026-12-05 18:00 (UTC+08:00)'],
+  received: null,
+  refused: null,
+  unknown: null,
+  cannot: ['because'],
 };
 
 /** Each text of a catalogue entry by dotted key: strings as they are, functions called with their sample. */
@@ -90,6 +105,7 @@ function checkComplete<T extends object>(name: string, cat: Catalogue<T>, sample
 
 checkComplete('chat replies', REPLIES, REPLY_SAMPLES);
 checkComplete('task texts', TASK_TEXTS, TASK_SAMPLES);
+checkComplete('task cards', CARD_TEXTS, CARD_SAMPLES);
 
 describe('what the catalogues say', () => {
   it('help lists both forms of every command, in both languages', () => {

@@ -51,6 +51,25 @@ describe('hub config', () => {
     expect(() => parseConfig({ tasks: { mentionFallback: 'sms' } }, {})).toThrow(/tasks\.mentionFallback/);
   });
 
+  it('tasks.cards: on without a template (so off), answer empty; HTTP clicks need the apiSecret, which is redacted', () => {
+    const plain = parseConfig({}, {}).tasks.cards;
+    expect(plain).toEqual({ enabled: true, answer: 'empty', http: { routeKey: 'dingkit-tasks' } });
+    expect(() => parseConfig({ tasks: { cards: { answer: 'inline' } } }, {})).toThrow(/tasks\.cards\.answer/);
+    expect(() => parseConfig({ tasks: { cards: { template: 'x' } } }, {})).toThrow(/tasks\.cards/);
+    const http = { inbound: { mode: 'http' }, tasks: { cards: { templateId: 'tpl.schema' } } };
+    const missing = expectThrows(() => parseConfig(http, {}), ConfigError);
+    expect(missing.message).toMatch(/tasks\.cards\.http\.apiSecret: needed to receive card clicks/);
+    // Over Stream the clicks need no secret; with one, the HTTP route can be served, and the secret never shows.
+    expect(parseConfig({ tasks: http.tasks }, {}).tasks.cards.templateId).toBe('tpl.schema');
+    const cfg = parseConfig(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is the config file's placeholder syntax
+      { ...http, tasks: { cards: { templateId: 'tpl.schema', http: { apiSecret: '${CARD_SECRET}' } } } },
+      { CARD_SECRET: 'card-secret-0123456789' },
+    );
+    expect(cfg.tasks.cards.http).toEqual({ routeKey: 'dingkit-tasks', apiSecret: 'card-secret-0123456789' });
+    expect(configRedactor(cfg).redact('x card-secret-0123456789 y')).not.toContain('card-secret-0123456789');
+  });
+
   it('inbound: Stream by default; HTTP events take their token and AES key from the environment, never echoed, always redacted', () => {
     expect(parseConfig({}, {}).inbound).toEqual({
       mode: 'stream',

@@ -180,6 +180,40 @@ const inboundSchema = z
   .strict()
   .default({ mode: 'stream', http: { robot: true, sessionWebhookOrigins: [] } });
 
+/**
+ * Interactive task cards (src/hub/tasks/cards.ts, docs/hub.md "Task cards", docs/dingtalk.md §10): in a group served by
+ * its app robot (an `app` and no custom `robot`), a task is announced as a card with Start / Done / Open that is
+ * updated in place. On where a template is known: `templateId` here (one built in DingTalk's card platform with the
+ * variables of tasks/card-view.ts), or the built-in emulator's in demo mode. Groups with a custom robot keep the
+ * text announcement. Clicks come back over Stream, or over HTTP (`POST /callbacks/card`) when `inbound.mode` is
+ * `http`, which needs the `apiSecret` registered with the callback URL (§10).
+ * @default { enabled: true, answer: 'empty', http: { routeKey: 'dingkit-tasks' } }
+ * @example { templateId: '3f0c…1a.schema', http: { apiSecret: '${DING_CARD_SECRET}' } }
+ */
+const taskCards = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** The card template's id (`cardTemplateId`, §10); unset outside demo mode: no cards. */
+    templateId: z.string().min(1).max(255).optional(),
+    /**
+     * What a click is answered with before the hub has applied it (the answer's shape is unverified, §10 / §S8):
+     * `empty` answers `{}` and the card changes by the update that follows; `privateData` also tells the clicker
+     * "received" on their own view of the card; `cardData` tells everyone.
+     */
+    answer: z.enum(['empty', 'privateData', 'cardData']).default('empty'),
+    http: z
+      .object({
+        /** The `callbackRouteKey` the callback URL is registered under and the cards are created with. */
+        routeKey: z.string().min(1).max(128).default('dingkit-tasks'),
+        /** The apiSecret registered with the callback URL (§10); the HTTP route is not served without it. */
+        apiSecret: z.string().min(1).max(256).optional(),
+      })
+      .strict()
+      .default({ routeKey: 'dingkit-tasks' }),
+  })
+  .strict()
+  .default({ enabled: true, answer: 'empty', http: { routeKey: 'dingkit-tasks' } });
+
 const configSchema = z
   .object({
     apps: z.record(name, app).default({}),
@@ -365,6 +399,8 @@ const configSchema = z
         detailUrl: z.string().url().optional(),
         /** Who may change a task on a person's behalf (src/hub/tasks/access.ts, docs/security.md). */
         access: taskAccess,
+        /** Interactive task cards in app-robot groups. */
+        cards: taskCards,
       })
       .strict()
       .default({
@@ -377,6 +413,7 @@ const configSchema = z
         todoPollMs: 0,
         mentionFallback: 'app',
         access: { policy: 'assignees', admins: [], leads: {} },
+        cards: { enabled: true, answer: 'empty', http: { routeKey: 'dingkit-tasks' } },
       }),
     /** File shares (docs/dingtalk.md §6). */
     files: z
@@ -554,6 +591,18 @@ export function parseConfig(
   }
   if (r.data.defaultApp && !r.data.apps[r.data.defaultApp]) {
     throw new ConfigError(`defaultApp: no app named "${r.data.defaultApp}"`);
+  }
+  const cards = r.data.tasks.cards;
+  if (
+    r.data.inbound.mode === 'http' &&
+    cards.enabled &&
+    cards.templateId !== undefined &&
+    cards.http.apiSecret === undefined
+  ) {
+    // The cards would call back over HTTP (no Stream), and the route that takes the clicks needs the secret.
+    throw new ConfigError(
+      'tasks.cards.http.apiSecret: needed to receive card clicks with inbound.mode "http" (the apiSecret registered with the callback URL, docs/dingtalk.md §10); or set tasks.cards.enabled: false',
+    );
   }
   if (r.data.tasks.mentionFallback === 'notice') {
     const app = r.data.defaultApp ?? Object.keys(r.data.apps)[0];

@@ -70,9 +70,12 @@ import type {
 import { storeErrorReporter } from './store-errors.js';
 import { StoreFaults } from './store-faults.js';
 import { type AccessRules, resolveAccessRules } from './tasks/access.js';
+import { CardClicks } from './tasks/card-clicks.js';
+import { TaskCards } from './tasks/cards.js';
 import { TaskScheduler } from './tasks/scheduler.js';
 import { TaskService } from './tasks/tasks.js';
 import { TodoPoller } from './tasks/todo-poller.js';
+import { ZonedTime } from './zoned-time.js';
 
 export const HUB_VERSION = '0.1.0';
 
@@ -251,6 +254,11 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     if (ownsStore) await store.close();
     throw e;
   }
+  // Task cards in app-robot groups (tasks/cards.ts): only when a template is known (the demo has one).
+  const cards =
+    config.tasks.cards?.enabled && config.tasks.cards.templateId !== undefined
+      ? new TaskCards({ config, zone: new ZonedTime(config.timeZone), publicUrl: () => publicUrl, now })
+      : undefined;
   const tasks = new TaskService({
     config,
     store,
@@ -260,7 +268,23 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     now,
     publicUrl: () => publicUrl,
     access,
+    cards,
   });
+  const cardClicks =
+    cards &&
+    new CardClicks({
+      config,
+      tasks,
+      cards,
+      people,
+      outbox,
+      events,
+      logger,
+      clicks: metrics.counter(
+        'dingkit_task_card_clicks_total',
+        'Task-card clicks by result and refusal reason',
+      ),
+    });
   const peopleApp = new PeopleApp({
     config,
     store,
@@ -296,6 +320,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     logger,
     now,
     todoEventTypes: o.todoEventTypes ?? ['todo_task_update'],
+    cardClicks,
     received: metrics.counter(
       'dingkit_inbound_total',
       'Inbound pushes (Stream and HTTP callbacks) committed, by kind and result',
@@ -333,6 +358,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
       // In demo mode the first connection is awaited (the scene needs it); against DingTalk it comes when it comes.
       awaitFirstStreamMs: emulator ? (o.streamConnectTimeoutMs ?? 10_000) : undefined,
       unsafeAckBeforeCommit: o.unsafeAckBeforeCommit,
+      ...(cardClicks ? { cards: { clicks: cardClicks, apiSecret: config.tasks.cards.http.apiSecret } } : {}),
     });
   } catch (e) {
     if (ownsStore) await store.close();

@@ -41,14 +41,14 @@ export interface HubEvents {
   /**
    * A task moved (`start`, `done`, `cancel`, `reopen`): one event per move, whatever made it, published once the
    * move has committed. `via` says where it came from when not the API or the CLI (`chat`: a chat command;
-   * `todo`: a Todo marked done in DingTalk, whose id is `todoId`).
+   * `card`: a task card's button; `todo`: a Todo marked done in DingTalk, whose id is `todoId`).
    */
   'task.changed': {
     id: number;
     state: string;
     action: string;
     by: string;
-    via?: 'chat' | 'todo';
+    via?: 'chat' | 'todo' | 'card';
     todoId?: string;
   };
   /** A task's title, description, due date, group or assignees changed; `fields` names which. */

@@ -124,7 +124,9 @@ describe('health, metrics, openapi, dashboard', () => {
           return new Response('{"msgtype":"empty"}', { headers: { 'content-type': 'application/json' } });
         },
       }) as unknown as CallbackHttpHandler;
-    const h = await apiHarness({ callbacks: { robot: stub('robot'), events: stub('events') } });
+    const h = await apiHarness({
+      callbacks: { robot: stub('robot'), events: stub('events'), card: stub('card') },
+    });
     const served = new Set(
       h.app.routes
         .filter((r) => r.method !== 'ALL' && !['/', '/health'].includes(r.path))
@@ -141,7 +143,7 @@ describe('health, metrics, openapi, dashboard', () => {
     const doc = (await (await h.app.request('/openapi.json', { headers: h.auth(h.tokens.read) })).json()) as {
       paths: Record<string, Record<string, { security: unknown[]; responses: Record<string, unknown> }>>;
     };
-    for (const path of ['/callbacks/robot', '/callbacks/events']) {
+    for (const path of ['/callbacks/robot', '/callbacks/events', '/callbacks/card']) {
       const op = doc.paths[path]!['post']!;
       expect(op.security, path).toEqual([]);
       expect(Object.keys(op.responses), path).toEqual(expect.arrayContaining(['200', '401', '500']));

@@ -88,7 +88,7 @@ export interface ApiAppOptions {
   dashboard?: boolean;
   /**
    * DingTalk's HTTP callbacks (the hub's `callbacks`, `inbound.mode` http or both): each mounted at its path in
-   * `CALLBACK_PATHS` (`POST /callbacks/robot`, `POST /callbacks/events`) without an API token, as DingTalk signs
+   * `CALLBACK_PATHS` (`POST /callbacks/robot`, `/callbacks/events`, `/callbacks/card`) without an API token, as DingTalk signs
    * them instead (src/hub/inbound/http.ts). Absent: the routes do not exist (404).
    */
   callbacks?: HubCallbacks;
@@ -237,7 +237,9 @@ export function createApp(o: ApiAppOptions): ApiApp {
   }
 
   const openapi = JSON.stringify(
-    buildOpenApi(version, { callbacks: { robot: !!o.callbacks?.robot, events: !!o.callbacks?.events } }),
+    buildOpenApi(version, {
+      callbacks: { robot: !!o.callbacks?.robot, events: !!o.callbacks?.events, card: !!o.callbacks?.card },
+    }),
   );
   // "Every route but health requires a token": the contract is read-scoped like the data it describes.
   app.get('/openapi.json', deps.guard('read'), (c) =>

@@ -308,7 +308,27 @@ export const CALLBACK_OPERATIONS = {
       .object({ msg_signature: z.string(), timeStamp: z.string(), nonce: z.string(), encrypt: z.string() })
       .describe('The encrypted "success" envelope'),
   },
-} as const satisfies Record<'robot' | 'events', Operation>;
+  card: {
+    method: 'post',
+    path: '/callbacks/card',
+    summary:
+      'DingTalk task-card click (no token: signed with the apiSecret registered with the callback URL); stored in the inbox before the answer, applied once',
+    signed: true,
+    headers: {
+      'x-ddpaas-signature-timestamp': z.string().describe('Epoch ms, within one hour'),
+      'x-ddpaas-signature': z
+        .string()
+        .describe('Base64 HMAC-SHA256 of the timestamp, keyed with the apiSecret'),
+    },
+    json: z.looseObject({
+      outTrackId: z.string(),
+      userId: z.string().optional(),
+      content: z.string().optional(),
+    }),
+    status: 200,
+    answer: z.looseObject({}).describe('{} or a card update, as `tasks.cards.answer` says'),
+  },
+} as const satisfies Record<'robot' | 'events' | 'card', Operation>;
 
 type Json = Record<string, unknown>;
 
@@ -329,13 +349,13 @@ function rewriteRefs(v: Json): Json {
 /** The document; `callbacks` says which of DingTalk's callback routes the app mounts. */
 export function buildOpenApi(
   version: string,
-  o: { callbacks?: { robot?: boolean; events?: boolean } } = {},
+  o: { callbacks?: { robot?: boolean; events?: boolean; card?: boolean } } = {},
 ): Json {
   const components: Json = {};
   const paths: Record<string, Json> = {};
   const errorRef = { $ref: '#/components/schemas/Error' };
   components['Error'] = schemaOf(C.errorSchema, 'output', components);
-  const callbacks = (['robot', 'events'] as const)
+  const callbacks = (['robot', 'events', 'card'] as const)
     .filter((k) => o.callbacks?.[k])
     .map((k) => CALLBACK_OPERATIONS[k]);
   for (const op of [...OPERATIONS, ...callbacks] as readonly Operation[]) {

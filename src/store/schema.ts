@@ -259,6 +259,19 @@ export interface DeliveryDecisionsTable {
   at: Millis;
 }
 
+/** A task's interactive card in its group (migration 009, src/hub/tasks/cards.ts). */
+export interface TaskCardsTable {
+  task_id: number;
+  /** The card instance's id at DingTalk (docs/dingtalk.md §10), derived from the task; unique. */
+  out_track_id: string;
+  /** The config's app whose robot delivered it and sends its updates. */
+  app: string;
+  group_alias: string;
+  open_conversation_id: string;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
 export interface Database {
   messages: MessagesTable;
   deliveries: DeliveriesTable;
@@ -277,6 +290,7 @@ export interface Database {
   app_sessions: AppSessionsTable;
   delivery_attempts: DeliveryAttemptsTable;
   delivery_decisions: DeliveryDecisionsTable;
+  task_cards: TaskCardsTable;
 }
 
 export type MessageRow = Selectable<MessagesTable>;

@@ -115,6 +115,7 @@ for (const backend of backends) {
           '005_app_sessions',
           '006_app_session_operator',
           '008_delivery_evidence',
+          '009_task_cards',
         ]);
         const row = await s.db
           .selectFrom('messages')

@@ -26,6 +26,7 @@ for (const backend of backends) {
         '005_app_sessions',
         '006_app_session_operator',
         '008_delivery_evidence',
+        '009_task_cards',
       ]);
       expect(await a.migrate()).toEqual([]);
       const b = await f.open();
@@ -44,6 +45,7 @@ for (const backend of backends) {
         'app_sessions',
         'delivery_attempts',
         'delivery_decisions',
+        'task_cards',
       ]) {
         expect(tables).toContain(t);
       }
@@ -99,6 +101,7 @@ for (const backend of backends) {
           '005_app_sessions',
           '006_app_session_operator',
           '008_delivery_evidence',
+          '009_task_cards',
           '900_test_notes',
         ]);
         const b = await f.open({ extraMigrations: extra });

@@ -171,7 +171,8 @@ for (const backend of backends) {
           { title: '整理笔记', assignees: ['lisi'], group: 'engineering' },
           { by: 'tester' },
         );
-        await waitFor(() => emu.messages(ENG).find((m) => m.text.includes(`新任务 #${t.id}：`)));
+        // An app-robot group: the task is announced as its card (tasks/cards.ts), in Chinese.
+        await waitFor(() => emu.state.cards.get(`dingkit-task-${t.id}`)?.cardParamMap['status'] === '待处理');
         const about = () =>
           emu.messages(ENG).filter((m) => m.source !== 'user' && m.text.includes(`#${t.id}`));
         const before = about().length;
@@ -209,7 +210,8 @@ for (const backend of backends) {
         { title: 'Tidy wiki', assignees: ['lisi'], group: 'engineering' },
         { by: 'tester' },
       );
-      await waitFor(() => emu.messages(ENG).find((m) => m.text.includes(`新任务 #${t.id}：`)));
+      // An app-robot group: the task is announced as its card (tasks/cards.ts), in Chinese.
+      await waitFor(() => emu.state.cards.get(`dingkit-task-${t.id}`)?.cardParamMap['status'] === '待处理');
       emu.postDirect('lisi', { text: `done ${t.id}` });
       await waitFor(() =>
         emu.messages('oto:lisi').find((m) => m.text === `Task #${t.id} "Tidy wiki" is now done.`),

@@ -8,13 +8,19 @@
 import { describe, expect, it } from 'vitest';
 import { backends, ENG, OPS, startTestHub, testConfig, waitFor } from './hub-helpers.js';
 
+/** Fast task polls, no reminders; each test adds what it is about. */
+const TASKS = { pollMs: 20, remindBeforeMs: 0, escalateAfterMs: 0 };
+
 const oneToOne = (f: Awaited<ReturnType<typeof startTestHub>>, userId: string, taskId: number) =>
   f.hub.emulator!.messages(`oto:${userId}`).filter((m) => m.text.includes(`#${taskId}`));
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`assignees are notified on every channel (${backend.name})`, () => {
     it('app-robot group: the text names them, and each assignee gets it 1:1 from the app robot', async () => {
-      const f = await startTestHub(backend);
+      // The text path of an app-robot group: with task cards off (the card path is hub-task-cards.test.ts).
+      const f = await startTestHub(backend, {
+        config: testConfig({ tasks: { ...TASKS, cards: { enabled: false } } }),
+      });
       try {
         const t = await f.hub.assignTask(
           { title: 'Fix login', assignees: ['张三', 'Alice Chen'], group: 'engineering' },
@@ -61,7 +67,7 @@ for (const backend of backends) {
     it('mentionFallback notice: each assignee gets a work notification instead; none: nobody is told apart', async () => {
       const notice = await startTestHub(backend, {
         config: testConfig({
-          tasks: { pollMs: 20, remindBeforeMs: 0, escalateAfterMs: 0, mentionFallback: 'notice' },
+          tasks: { ...TASKS, mentionFallback: 'notice' },
         }),
       });
       try {
@@ -79,7 +85,7 @@ for (const backend of backends) {
       }
       const none = await startTestHub(backend, {
         config: testConfig({
-          tasks: { pollMs: 20, remindBeforeMs: 0, escalateAfterMs: 0, mentionFallback: 'none' },
+          tasks: { ...TASKS, mentionFallback: 'none', cards: { enabled: false } },
         }),
       });
       try {

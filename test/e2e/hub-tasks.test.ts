@@ -28,10 +28,17 @@ for (const backend of backends) {
       );
       expect(task.state).toBe('open');
       expect(task.history.map((e) => e.kind)).toEqual(['created']);
-      const announce = await waitFor(() =>
-        hub.emulator!.messages(ENG).find((m) => m.text.includes(`New task #${task.id}`)),
+      // The engineering group has only the app robot: the task is its card there (tasks/cards.ts), naming the
+      // assignees, and each of them is told 1:1, as an app robot cannot @ (docs/dingtalk.md §3.1).
+      const card = await waitFor(() => hub.emulator!.state.cards.get(`dingkit-task-${task.id}`));
+      expect(card.spaceId).toBe(ENG);
+      expect(card.cardParamMap['content']).toMatch(
+        /^\*\*Assignees\*\*: (张三, Alice Chen|Alice Chen, 张三)\n/,
       );
-      // The engineering group has only the app robot, which cannot @ (docs/dingtalk.md §3.1): names are written.
+      expect(hub.emulator!.messages(ENG).filter((m) => m.text.includes(`New task #${task.id}`))).toEqual([]);
+      const announce = await waitFor(() =>
+        hub.emulator!.messages('oto:zhangsan').find((m) => m.text.includes(`New task #${task.id}`)),
+      );
       expect(announce.text).toContain('@张三');
       expect(announce.text).toContain('@Alice Chen');
       // Its last line opens the task's page (DingTalk opens an https link in its own container, signed in by 免登).

@@ -104,6 +104,12 @@ describe.skipIf(!hasChromium)('a person in DingTalk, end to end', () => {
     const before = f.hub.emulator!.messages(ENG).length;
     await app.locator('#t-actions button[data-action="done"]').click();
     await expect.poll(() => app.locator('#t-state').textContent(), { timeout: 10_000 }).toBe('已完成');
+    // The group's card of the task (an app-robot group, docs/hub.md "Task cards") follows the page's move.
+    await waitFor(
+      () => f.hub.emulator!.state.cards.get(`dingkit-task-${task.id}`)?.cardParamMap['state'] === 'done',
+      10_000,
+      'the card done',
+    );
 
     // Every Todo of the task closes (they go out with the announcement, in the same transaction).
     await waitFor(() =>

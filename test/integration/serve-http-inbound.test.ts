@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_CARD_API_SECRET } from '../../src/cli/emulator-config.js';
 import { DEMO_ORG } from '../../src/emulator/demo-org.js';
 import { cliArgs } from '../support/cli-process.js';
 import { waitFor } from '../support/wait-for.js';
@@ -60,7 +61,12 @@ afterAll(async () => {
 describe('dingkit serve, inbound over HTTP callbacks (demo mode)', () => {
   it('the demo scene command arrives over /callbacks/robot and closes the task; no secret in the output', async () => {
     const base = banner.dashboard.replace(/\/$/, '');
-    expect(banner.callbacks).toEqual([`${base}/callbacks/robot`, `${base}/callbacks/events`]);
+    expect(banner.callbacks).toEqual([
+      `${base}/callbacks/robot`,
+      `${base}/callbacks/events`,
+      // Task-card clicks: the demo's cards call back over HTTP too (docs/hub.md "Task cards").
+      `${base}/callbacks/card`,
+    ]);
     await waitFor(() => /moved task #\d+ to done/.test(stderr), 40_000, 'the demo scene to close its task');
     expect(stderr).toMatch(
       /it came in over an HTTP callback, was stored in the inbox, and moved task #\d+ to done/,
@@ -71,7 +77,7 @@ describe('dingkit serve, inbound over HTTP callbacks (demo mode)', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.some((l) => l['route'] === '/callbacks/robot' && l['status'] === 200)).toBe(true);
     const app = DEMO_ORG.org.apps[0]!;
-    for (const secret of [app.appSecret, app.callback!.token, app.callback!.aesKey]) {
+    for (const secret of [app.appSecret, app.callback!.token, app.callback!.aesKey, DEMO_CARD_API_SECRET]) {
       expect(stdout).not.toContain(secret);
       expect(stderr).not.toContain(secret);
     }

@@ -198,15 +198,26 @@ export const CLIENT_APP = `
     if (!Array.isArray(list)) list = [];
     return list.filter(function (b) { return b && typeof b === 'object'; }).slice(0, 6);
   }
-  var CARD_SHOWN = ['title', 'header', 'content', 'markdown', 'text', 'buttons', 'actions'];
+  // status: a badge by the title; state: its code, for the badge's colour; lastAction: a line under the body;
+  // note: what the app told this person alone (their private data, docs/dingtalk.md §10).
+  var CARD_SHOWN = ['title', 'header', 'content', 'markdown', 'text', 'buttons', 'actions', 'status', 'state', 'lastAction', 'note'];
+  var CARD_STATES = ['open', 'in_progress', 'done', 'cancelled'];
   function cardBubble(m) {
     var c = m.card;
     var p = obj(c.params);
     var b = bubble('md card');
     b.setAttribute('data-card', c.outTrackId);
-    b.appendChild(el('div', 'card-title', str(p.title) || str(p.header) || t('card')));
+    var head = el('div', 'card-title', str(p.title) || str(p.header) || t('card'));
+    if (str(p.status)) {
+      var badge = el('span', 'badge', str(p.status));
+      badge.setAttribute('data-state', CARD_STATES.indexOf(str(p.state)) >= 0 ? str(p.state) : '');
+      head.appendChild(badge);
+    }
+    b.appendChild(head);
     var body = str(p.content) || str(p.markdown) || str(p.text);
     if (body) DK.markdown(b, body, null);
+    if (str(p.lastAction)) b.appendChild(el('div', 'sub last-action', str(p.lastAction)));
+    if (str(p.note)) b.appendChild(el('div', 'card-note', str(p.note)));
     var rest = Object.keys(p).filter(function (k) { return CARD_SHOWN.indexOf(k) < 0; });
     if (rest.length) {
       var box = el('div', 'params');
@@ -222,7 +233,14 @@ export const CLIENT_APP = `
       btn.type = 'button';
       var id = str(x.id) || str(x.actionId);
       btn.setAttribute('data-action', id);
-      btn.addEventListener('click', function () { clickCard(c.outTrackId, id, btn); });
+      // A button with a url is a link (a card template's "open page" action): it opens, nothing is called back.
+      if (x.url !== undefined) {
+        var href = DK.safeUrl(x.url);
+        if (!href) btn.disabled = true;
+        btn.addEventListener('click', function () { openUrl(href, label); });
+      } else {
+        btn.addEventListener('click', function () { clickCard(c.outTrackId, id, btn); });
+      }
       row.appendChild(btn);
     });
     b.appendChild(row);

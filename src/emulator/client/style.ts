@@ -79,6 +79,14 @@ a { color: #3370ff; overflow-wrap: anywhere; }
 .bubble code { background: #f2f3f5; padding: 0 .2rem; border-radius: 3px; }
 .bubble hr { border: 0; border-top: 1px solid #dee0e3; }
 .card-title { font-weight: 600; margin-bottom: .2rem; }
+.badge { display: inline-block; margin-left: .5rem; padding: 0 .45rem; border-radius: .6rem; font-size: .75rem;
+  font-weight: 500; background: #e8f3ff; color: #1f6fd1; vertical-align: middle; }
+.badge[data-state=in_progress] { background: #fff3e0; color: #c76a00; }
+.badge[data-state=done] { background: #e6f7ec; color: #1e8e3e; }
+.badge[data-state=cancelled] { background: #f0f1f2; color: #646a73; }
+.last-action { margin-top: .35rem; }
+.card-note { margin-top: .35rem; padding: .25rem .4rem; border-radius: .3rem; background: #fff1f0; color: #c4302b;
+  font-size: .8rem; }
 .btns { display: flex; flex-wrap: wrap; gap: .4rem; margin-top: .5rem; }
 .btns.v { flex-direction: column; }
 .btns button { flex: 1; min-width: 6rem; }

@@ -11,6 +11,8 @@
 import { DingTalkError } from '../../core/errors.js';
 import type { DeliveryChannel, DeliveryRow } from '../../store/schema.js';
 import type {
+  CardCreate,
+  CardUpdate,
   NoticeMessage,
   TemplateMessage,
   TodoChange,
@@ -34,7 +36,11 @@ export type JobPayload =
   /** Bring one assignee's Todo in line with an edited task (§8.1 update). */
   | { t: 'todoUpdate'; app: string; unionId: string; todoId: string; change: TodoChange }
   /** Delete the Todo of an assignee who was removed from the task (§8.1 delete). */
-  | { t: 'todoDelete'; app: string; unionId: string; todoId: string };
+  | { t: 'todoDelete'; app: string; unionId: string; todoId: string }
+  /** Create and deliver a task's interactive card into its group (§10). */
+  | { t: 'cardCreate'; app: string; taskId: number; card: CardCreate }
+  /** Update a task's card in place (§10), after its create (same order key, {@link cardOrderKey}). */
+  | { t: 'cardUpdate'; app: string; update: CardUpdate };
 
 export type JobKind = JobPayload['t'];
 
@@ -75,13 +81,21 @@ export function isIdempotentPayload(p: JobPayload): boolean {
     p.t === 'todoDone' ||
     // Setting fields to the same values twice, and deleting twice ("task not exist" is success), change nothing.
     p.t === 'todoUpdate' ||
-    p.t === 'todoDelete'
+    p.t === 'todoDelete' ||
+    // One outTrackId is one card (a second create changes nothing), and an update sets values (§10).
+    p.t === 'cardCreate' ||
+    p.t === 'cardUpdate'
   );
 }
 
 /** Jobs about one assignee's Todo share this key, so create → update → done/delete reach DingTalk in order. */
 export function todoOrderKey(taskId: number, assignee: string): string {
   return `todo:${taskId}:${assignee}`;
+}
+
+/** A task card's create and updates share this key, so DingTalk gets the create first and the updates in order. */
+export function cardOrderKey(taskId: number): string {
+  return `card:${taskId}`;
 }
 
 /** A stored job that does not read back as one the hub writes: nothing can be sent for it (a dead letter). */
@@ -114,6 +128,8 @@ const FIELDS: { [K in JobKind]: Record<Exclude<keyof Extract<JobPayload, { t: K 
   todoDone: { app: str, unionId: str, todoId: str, done: bool },
   todoUpdate: { app: str, unionId: str, todoId: str, change: obj },
   todoDelete: { app: str, unionId: str, todoId: str },
+  cardCreate: { app: str, taskId: int, card: obj },
+  cardUpdate: { app: str, update: obj },
 };
 
 const CHANNELS: ReadonlySet<string> = new Set<DeliveryChannel>(['robot', 'app', 'notice']);

@@ -53,6 +53,11 @@ export function createSender(deps: SenderDeps): Sender {
         case 'todoDelete':
           await deps.dingtalk.todoDelete(p.app, p.unionId, p.todoId);
           return {};
+        case 'cardCreate':
+          return { remoteId: await deps.dingtalk.cardCreate(p.app, p.card) };
+        case 'cardUpdate':
+          await deps.dingtalk.cardUpdate(p.app, p.update);
+          return {};
       }
     },
   };

@@ -17,7 +17,7 @@ import { ConfigError, DingTalkError, isPlatformError } from '../../core/errors.j
 import type { Logger } from '../../core/logger.js';
 import type { TokenStore } from '../../core/token-manager.js';
 import type { HubConfig } from '../config.js';
-import type { DingTalkPort, ResolvedUser, TodoChange, TodoCreate } from './port.js';
+import type { CardCreate, CardUpdate, DingTalkPort, ResolvedUser, TodoChange, TodoCreate } from './port.js';
 
 export interface AdapterOptions {
   config: HubConfig;
@@ -223,6 +223,36 @@ export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
         if (isPlatformError(e) && /task not exist/i.test(e.message)) return;
         throw e;
       }
+    },
+
+    async cardCreate(name, c: CardCreate): Promise<string | undefined> {
+      const r = await client(name).card.createAndDeliver({
+        cardTemplateId: c.templateId,
+        outTrackId: c.outTrackId,
+        cardData: c.cardData,
+        // Not forwardable: a click then comes from the group it was delivered to, which only members see (cards.ts).
+        to: { group: c.openConversationId, supportForward: false },
+        callbackType: c.callbackType,
+        ...(c.callbackRouteKey !== undefined ? { callbackRouteKey: c.callbackRouteKey } : {}),
+      });
+      // A repeated outTrackId answers success with no results (§10: it changes nothing); a refused space says why.
+      const failed = r.deliverResults.find((d) => !d.success);
+      if (!r.success || failed) {
+        throw new DingTalkError(
+          'CARD_NOT_DELIVERED',
+          `card.createAndDeliver: not delivered (${failed?.errorMsg ?? 'success false'})`,
+          { outcome: 'rejected', operation: 'card.createAndDeliver' },
+        );
+      }
+      return r.deliverResults[0]?.carrierId;
+    },
+
+    async cardUpdate(name, u: CardUpdate): Promise<void> {
+      await client(name).card.update({
+        outTrackId: u.outTrackId,
+        ...(u.cardData !== undefined ? { cardData: u.cardData } : {}),
+        ...(u.privateData !== undefined ? { privateData: u.privateData, updatePrivateDataByKey: true } : {}),
+      });
     },
 
     async todoIsDone(name, unionId, todoId): Promise<boolean> {

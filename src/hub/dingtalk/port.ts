@@ -45,6 +45,32 @@ export interface TodoChange {
   dueTime?: number | undefined;
 }
 
+/**
+ * A task card to create and deliver into a group through the app robot (docs/dingtalk.md §10). `outTrackId` names the
+ * instance: delivering it again changes nothing, so a retried create is no second card.
+ */
+export interface CardCreate {
+  outTrackId: string;
+  templateId: string;
+  openConversationId: string;
+  /** `cardParamMap` (strings only). */
+  cardData: Record<string, string>;
+  /** Where clicks come back: Stream (§S8) or the registered HTTP URL (§10). */
+  callbackType: 'STREAM' | 'HTTP';
+  callbackRouteKey?: string | undefined;
+}
+
+/**
+ * New values of a delivered card (§10 update): `cardData` replaces the shared values whole (every update carries the
+ * full card, so a late one cannot leave a mix), `privateData` sets the named keys of one person's view.
+ */
+export interface CardUpdate {
+  outTrackId: string;
+  cardData?: Record<string, string> | undefined;
+  /** userId → values only that person sees. */
+  privateData?: Record<string, Record<string, string>> | undefined;
+}
+
 export interface ResolvedUser {
   userId: string;
   unionId?: string | undefined;
@@ -86,6 +112,10 @@ export interface DingTalkPort {
   todoUpdate(app: string, unionId: string, todoId: string, change: TodoChange): Promise<void>;
   /** Deletes a todo (§8.1 delete); a todo that no longer exists is not an error. */
   todoDelete(app: string, unionId: string, todoId: string): Promise<void>;
+  /** Creates and delivers an interactive card into a group (§10). Returns the message's carrierId when told. */
+  cardCreate(app: string, card: CardCreate): Promise<string | undefined>;
+  /** Updates a delivered card in place (§10 update). */
+  cardUpdate(app: string, update: CardUpdate): Promise<void>;
   /** Whether a todo is done (`GET .../tasks/{taskId}`, SDK-only in docs/dingtalk.md §8.1 / §12). */
   todoIsDone(app: string, unionId: string, todoId: string): Promise<boolean>;
   /**

@@ -10,10 +10,11 @@ import type { StoreSeenStore } from '../../store/seen-store.js';
 import { StreamClient } from '../../stream/client.js';
 import type { StreamClientOptions } from '../../stream/options.js';
 import type { HubConfig } from '../config.js';
+import type { CardClicks } from '../tasks/card-clicks.js';
 import { DEFAULT_INBOUND } from './http.js';
 import { HttpReceiver } from './http-receiver.js';
 import type { InboxDoor, Receiver } from './receiver.js';
-import { StreamReceiver } from './stream-receiver.js';
+import { cardClickTopic, STREAM_TOPICS, StreamReceiver } from './stream-receiver.js';
 
 export interface ReceiverSet {
   /** In start order. */
@@ -40,6 +41,11 @@ export interface BuildReceiversOptions {
   /** How long `start()` waits for the first Stream connection; undefined: it does not wait. */
   awaitFirstStreamMs?: number | undefined;
   unsafeAckBeforeCommit?: boolean | undefined;
+  /**
+   * Task-card clicks, when the hub makes cards: taken in over Stream, and over HTTP when the card callback URL is
+   * registered with an apiSecret (§10; the config refuses HTTP clicks without one).
+   */
+  cards?: { clicks: CardClicks; apiSecret: string | undefined } | undefined;
 }
 
 export function buildReceivers(o: BuildReceiversOptions): ReceiverSet {
@@ -56,9 +62,13 @@ export function buildReceivers(o: BuildReceiversOptions): ReceiverSet {
       logger: o.logger,
       extraOrigins: o.extraOrigins,
       reportStoreFault: o.reportStoreFault,
+      ...(o.cards?.apiSecret !== undefined
+        ? { cards: { clicks: o.cards.clicks, apiSecret: o.cards.apiSecret } }
+        : {}),
     });
     out.all.push(out.http);
   }
+  const clicks = o.cards?.clicks;
   if (inbound.mode !== 'http') {
     const client = new StreamClient({
       clientId: app.appKey,
@@ -72,6 +82,7 @@ export function buildReceivers(o: BuildReceiversOptions): ReceiverSet {
       door: o.door,
       logger: o.logger,
       awaitFirstMs: o.awaitFirstStreamMs,
+      ...(o.cards ? { topics: [...STREAM_TOPICS, cardClickTopic(() => clicks!.answer())] } : {}),
       unsafeAckBeforeCommit: o.unsafeAckBeforeCommit,
     });
     out.all.push(out.stream);

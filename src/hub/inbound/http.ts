@@ -22,6 +22,7 @@
 
 import { createHash } from 'node:crypto';
 import { createBotCallbackHandler } from '../../callback/bot-handler.js';
+import { createCardCallbackHandler } from '../../callback/card-handler.js';
 import { type CallbackEvent, EventCrypto } from '../../callback/event-crypto.js';
 import { createEventCallbackHandler } from '../../callback/event-handler.js';
 import type { CallbackHttpHandler } from '../../callback/http-io.js';
@@ -29,13 +30,21 @@ import type { ReplayKeys, ReplayOption, SeenStore } from '../../callback/replay-
 import type { Logger } from '../../core/logger.js';
 import type { Tx } from '../../store/open-store.js';
 import type { StoreSeenStore } from '../../store/seen-store.js';
-import { TOPIC_BOT_MESSAGE } from '../../stream/types.js';
+import { type CardCallback, TOPIC_BOT_MESSAGE, TOPIC_CARD_CALLBACK } from '../../stream/types.js';
 import type { HubConfig } from '../config.js';
+import type { CardClicks } from '../tasks/card-clicks.js';
 import { storable } from './inbound.js';
 import type { InboundKind, InboxDoor, VerifiedPush } from './receiver.js';
 
-/** The hub's callback receivers, mounted by the HTTP API at `POST /callbacks/robot` and `/callbacks/events`. */
-export const CALLBACK_PATHS = { robot: '/callbacks/robot', events: '/callbacks/events' } as const;
+/**
+ * The hub's callback receivers, mounted by the HTTP API at `POST /callbacks/robot`, `/callbacks/events` and
+ * `/callbacks/card` (task-card clicks, §10).
+ */
+export const CALLBACK_PATHS = {
+  robot: '/callbacks/robot',
+  events: '/callbacks/events',
+  card: '/callbacks/card',
+} as const;
 
 export type CallbackName = keyof typeof CALLBACK_PATHS;
 
@@ -66,6 +75,11 @@ interface HubCallbackDeps {
   extraOrigins?: readonly string[] | undefined;
   /** Store outages are reported here once per burst. */
   reportStoreFault?: ((e: unknown) => boolean) | undefined;
+  /**
+   * Task-card clicks (tasks/card-clicks.ts) with the apiSecret their callback URL is registered with (§10); the
+   * card route exists only with both.
+   */
+  cards?: { clicks: CardClicks; apiSecret: string } | undefined;
 }
 
 function digest(...parts: string[]): string {
@@ -190,6 +204,28 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
           const own = eventIdOf(event);
           const id = `event:${own ?? `http-${digest(meta.timestamp, meta.nonce, JSON.stringify(event))}`}`;
           await commit({ kind: 'event', id, topic: eventType, payload: { eventType, data } }, meta.replay);
+        },
+      });
+    },
+  },
+  {
+    name: 'card',
+    kind: 'card',
+    create: ({ d, common, commit }) => {
+      if (!d.cards) return undefined;
+      const { clicks, apiSecret } = d.cards;
+      return createCardCallbackHandler({
+        ...common,
+        apiSecret,
+        onAction: async (cb, meta) => {
+          // A click carries no id of its own (§10): its signature's timestamp and its content name it, so the very
+          // same request is one inbox entry (a replay is also refused by its signature key, above).
+          const id = `card:http-${digest(meta.timestamp ?? '', JSON.stringify(cb))}`;
+          await commit(
+            { kind: 'card', id, topic: TOPIC_CARD_CALLBACK, payload: cb as CardCallback },
+            meta.replay,
+          );
+          return clicks.answer();
         },
       });
     },

@@ -8,7 +8,9 @@
  *   is made only if the sender may make it (tasks/access.ts); the answer, in the sender's language
  *   (inbound/replies.ts), goes back through the outbox as an app-robot message in the same conversation;
  * - a Todo marked done in DingTalk (an EVENT; its type is unverified, so a setting) finishes the task, if the
- *   person who marked it may.
+ *   person who marked it may;
+ * - a click on a task card's button (a card CALLBACK, stored under its push's id and answered once stored) is applied
+ *   by tasks/card-clicks.ts under the same rule.
  */
 
 import { appMessage } from '../../api/robot/app-templates.js';
@@ -17,7 +19,12 @@ import { storableDeep } from '../../core/text.js';
 import type { EventBus } from '../../observe/events.js';
 import type { Counter } from '../../observe/metrics.js';
 import type { Tx } from '../../store/open-store.js';
-import { type BotMessage, TOPIC_BOT_MESSAGE } from '../../stream/types.js';
+import {
+  type BotMessage,
+  type CardCallback,
+  TOPIC_BOT_MESSAGE,
+  TOPIC_CARD_CALLBACK,
+} from '../../stream/types.js';
 import type { HubConfig } from '../config.js';
 import type { Job } from '../delivery/jobs.js';
 import type { OutboxPort } from '../delivery/outbox-port.js';
@@ -31,6 +38,7 @@ import {
 import type { PeopleDirectory } from '../people.js';
 import type { PersonActor } from '../service.js';
 import { isTaskAccessError, type RefuseReason } from '../tasks/access.js';
+import type { CardClicks } from '../tasks/card-clicks.js';
 import * as repo from '../tasks/repo.js';
 import { isFinal, isTaskMoveError, type TaskState } from '../tasks/state.js';
 import type { TaskChange, TaskService } from '../tasks/tasks.js';
@@ -55,6 +63,8 @@ interface InboundDeps {
   logger: Logger;
   /** EVENT types that report a Todo change (unverified name, see the emulator's `todoDoneEventType`). */
   todoEventTypes: readonly string[];
+  /** Task-card clicks (tasks/card-clicks.ts), when the hub makes cards: received and applied like commands. */
+  cardClicks?: CardClicks | undefined;
   received?: Counter | undefined;
   /** Changes the access rule refused, by path (`chat`, `todo`) and reason (tasks/access.ts). */
   refused?: Counter | undefined;
@@ -148,6 +158,9 @@ export class InboundService implements InboxDoor {
     // it (a nick in task history, a command echoed in a reply) reaches a store that would refuse it (core/text.ts).
     const payload = storableDeep(entry.payload);
     if (entry.topic === TOPIC_BOT_MESSAGE) return this.#botMessage(payload as BotMessage, tx, afterCommit);
+    if (entry.topic === TOPIC_CARD_CALLBACK) {
+      return this.#d.cardClicks?.handle(payload as CardCallback, tx, afterCommit);
+    }
     const p = payload as { eventType?: string; data?: Record<string, unknown> } | null;
     if (p?.eventType && (p.eventType === TODO_POLL_EVENT || this.#d.todoEventTypes.includes(p.eventType))) {
       return this.#todoEvent(p.data ?? {}, tx, afterCommit);

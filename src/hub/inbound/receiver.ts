@@ -16,8 +16,8 @@
 
 import type { Tx } from '../../store/open-store.js';
 
-/** What kind of push: a robot message (a chat command) or an event (a Todo change, ...). */
-export type InboundKind = 'bot' | 'event';
+/** What kind of push: a robot message (a chat command), an event (a Todo change, ...) or a card click. */
+export type InboundKind = 'bot' | 'event' | 'card';
 
 /** Which door a push came through; stored with the inbox entry. */
 export type InboundSource = 'stream' | 'http';

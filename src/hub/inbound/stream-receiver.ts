@@ -10,7 +10,7 @@ import type { Logger } from '../../core/logger.js';
 import type { StreamClient } from '../../stream/client.js';
 import { toStreamEvent } from '../../stream/client-support.js';
 import type { StreamContext } from '../../stream/context.js';
-import { type BotMessage, TOPIC_BOT_MESSAGE } from '../../stream/types.js';
+import { type BotMessage, TOPIC_BOT_MESSAGE, TOPIC_CARD_CALLBACK } from '../../stream/types.js';
 import { storable } from './inbound.js';
 import type { InboundKind, InboxDoor, Receiver, ReceiverHealth, VerifiedPush } from './receiver.js';
 
@@ -26,6 +26,8 @@ export interface StreamTopic {
    * the next connection) or LATER (an EVENT's way of asking for it again, §S5).
    */
   whenStopped: 'unanswered' | 'later';
+  /** A CALLBACK's answer, sent with the ack once the push is stored (a card click's, §S8). */
+  answer?: (() => unknown) | undefined;
 }
 
 /** What the hub takes in over Stream; a card-click topic is one more entry here (and one in HTTP_ROUTES). */
@@ -53,6 +55,21 @@ export const STREAM_TOPICS: readonly StreamTopic[] = [
     whenStopped: 'later',
   },
 ];
+
+/**
+ * Task-card clicks (a CALLBACK, §S8), taken in only when the hub makes cards: a click has no id of its own, so the
+ * push's messageId names it (a re-push after a lost ack carries the same one). The ack carries the configured
+ * answer (tasks.cards.answer), sent once the click is stored; the click itself is applied by the inbox handler.
+ */
+export function cardClickTopic(answer: () => unknown): StreamTopic {
+  return {
+    kind: 'card',
+    route: TOPIC_CARD_CALLBACK,
+    name: (ctx) => ({ id: `card:${ctx.messageId}`, topic: TOPIC_CARD_CALLBACK, payload: ctx.data }),
+    whenStopped: 'unanswered',
+    answer,
+  };
+}
 
 export interface StreamReceiverDeps {
   client: StreamClient;
@@ -97,7 +114,8 @@ export class StreamReceiver implements Receiver {
         if (topic.whenStopped === 'later') ack.later();
         return undefined;
       }
-      ack();
+      if (topic.answer) ack(topic.answer());
+      else ack();
       // A CALLBACK's handler value would be its ack's response; the ack has gone out already.
       return undefined;
     });

@@ -42,6 +42,8 @@ import {
   type TaskAccessAction,
   TaskAccessError,
 } from './access.js';
+import type { TaskCards } from './cards.js';
+import { taskDetailUrl } from './detail-url.js';
 import { checkDueNotPast, checkPatch, describeEdit, isNoopEdit, planEdit } from './edit.js';
 import type { Priority } from './repo.js';
 import * as repo from './repo.js';
@@ -69,6 +71,8 @@ export interface MoveOptions {
    * group is not told twice.
    */
   toldInGroup?: boolean | undefined;
+  /** The userId of the person who clicked the task's card (cards.ts): their own note on it is cleared. */
+  clicker?: string | undefined;
 }
 
 interface TaskServiceDeps {
@@ -82,6 +86,8 @@ interface TaskServiceDeps {
   publicUrl: () => string;
   /** `tasks.access` resolved to directory keys (resolveAccessRules). @default assignees and creator only */
   access?: AccessRules | undefined;
+  /** Task cards in app-robot groups (cards.ts); absent: text announcements everywhere. */
+  cards?: TaskCards | undefined;
 }
 
 export class TaskService {
@@ -165,20 +171,22 @@ export class TaskService {
         const jobs: Job[] = [];
         if (input.group !== undefined) {
           const due = dueAt !== undefined ? this.zone.format(dueAt) : undefined;
-          jobs.push(
-            ...planGroupMentions(
-              {
-                group: input.group,
-                text: `${this.texts.created(taskId, title, due, people.map((p) => `@${p.name}`).join(' '))}\n${this.texts.open(this.#detailUrl(taskId).appUrl)}`,
-                format: 'text',
-                mention: people,
-                addKeyword: true,
-                sequence: `task:${taskId}`,
-              },
-              d.config,
-              d.config.tasks.mentionFallback,
-            ),
+          // A group served by its app robot gets the task's card (cards.ts) in place of the text; the 1:1 texts that
+          // reach the assignees (the card notifies nobody, like any app-robot message, docs/dingtalk.md §3.1) stay.
+          const card = (await d.cards?.createJobs(tx, taskId, input.group)) ?? [];
+          const planned = planGroupMentions(
+            {
+              group: input.group,
+              text: `${this.texts.created(taskId, title, due, people.map((p) => `@${p.name}`).join(' '))}\n${this.texts.open(this.#detailUrl(taskId).appUrl)}`,
+              format: 'text',
+              mention: people,
+              addKeyword: true,
+              sequence: `task:${taskId}`,
+            },
+            d.config,
+            d.config.tasks.mentionFallback,
           );
+          jobs.push(...card, ...(card.length > 0 ? planned.filter((j) => j.payload.t !== 'group') : planned));
         }
         if (app !== undefined) {
           const fields = { title, description: input.description || undefined, dueAt, priority };
@@ -312,6 +320,10 @@ export class TaskService {
         ),
       );
     }
+    // The card shows the move to everyone in place (its "who did what" line); a clicker's own note is cleared.
+    if (d.cards) {
+      jobs.push(...(await d.cards.updateJobs(tx, id, o.clicker ? { [o.clicker]: { note: '' } } : undefined)));
+    }
     const app = defaultAppName(d.config);
     const done = to === 'done' || to === 'cancelled';
     if (app !== undefined && (done || action === 'reopen')) {
@@ -427,6 +439,7 @@ export class TaskService {
           ),
         );
       }
+      if (d.cards) jobs.push(...(await d.cards.updateJobs(tx, id)));
       if (app !== undefined) {
         for (const a of current) {
           if (a.todoId === undefined || a.unionId === undefined) continue;
@@ -529,19 +542,8 @@ export class TaskService {
     return this.#d.config.people[key]?.name ?? key;
   }
 
-  /**
-   * Where tapping the Todo lands (docs/dingtalk.md §8.2, §13.4): the task's page of the people's web app. The PC
-   * client opens `pcUrl`; wrapped in DingTalk's page link with `pc_slide=true` it opens in the client's side panel
-   * (config `peopleApp.pcSlide`). A configured `tasks.detailUrl` replaces both.
-   */
+  /** Where tapping the Todo lands: the task's page (detail-url.ts). */
   #detailUrl(id: number): { appUrl: string; pcUrl: string } {
-    const t = this.#d.config.tasks.detailUrl;
-    if (t) {
-      const url = t.replace('{id}', String(id));
-      return { appUrl: url, pcUrl: url };
-    }
-    const appUrl = `${this.#d.publicUrl()}/app/tasks/${id}`;
-    const slide = this.#d.config.peopleApp.pcSlide ? '&pc_slide=true' : '';
-    return { appUrl, pcUrl: `dingtalk://dingtalkclient/page/link?url=${encodeURIComponent(appUrl)}${slide}` };
+    return taskDetailUrl(this.#d.config, this.#d.publicUrl(), id);
   }
 }

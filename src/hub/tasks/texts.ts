@@ -11,7 +11,7 @@ import type { Catalogue, Locale } from '../locale.js';
 import type { TaskAction, TaskState } from './state.js';
 
 /** Why a move was made, when the hub knows (besides a note an operator wrote). */
-export type MoveVia = 'chat' | 'todo';
+export type MoveVia = 'chat' | 'todo' | 'card';
 
 export interface TaskTexts {
   state: Record<TaskState, string>;
@@ -95,7 +95,7 @@ const en: TaskTexts = {
   open: (url) => `Open: ${url}`,
   moved: (id, action, by, title, note) =>
     `Task #${id} ${EN_DONE[action]} by ${by}: ${title}${note ? ` (${note})` : ''}`,
-  via: { chat: 'from chat', todo: 'Todo marked done in DingTalk' },
+  via: { chat: 'from chat', todo: 'Todo marked done in DingTalk', card: 'from the task card' },
   reminder: (id, title, due) => `Reminder: task #${id} "${title}" is due ${due}.`,
   overdue: (id, title, due, state) =>
     `Overdue: task #${id} "${title}" was due ${due} and is still ${EN_STATE[state]}.`,
@@ -121,7 +121,7 @@ const zh: TaskTexts = {
   open: (url) => `打开：${url}`,
   moved: (id, action, by, title, note) =>
     `任务 #${id} 已由 ${by} ${ZH_VERB[action]}：${title}${note ? `（${note}）` : ''}`,
-  via: { chat: '来自聊天', todo: '在钉钉待办中标记完成' },
+  via: { chat: '来自聊天', todo: '在钉钉待办中标记完成', card: '来自任务卡片' },
   reminder: (id, title, due) => `提醒：任务 #${id}“${title}”将于 ${due} 截止。`,
   overdue: (id, title, due, state) =>
     `已逾期：任务 #${id}“${title}”已于 ${due} 截止，目前仍${ZH_STATE[state]}。`,

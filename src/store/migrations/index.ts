@@ -13,6 +13,7 @@ import { tokenLimitsIdempotencyScope } from './004-token-limits-idempotency-scop
 import { appSessions } from './005-app-sessions.js';
 import { appSessionOperator } from './006-app-session-operator.js';
 import { deliveryEvidence } from './008-delivery-evidence.js';
+import { taskCards } from './009-task-cards.js';
 
 export function migrationsFor(dialect: StoreDialect): Record<string, Migration> {
   return {
@@ -23,5 +24,6 @@ export function migrationsFor(dialect: StoreDialect): Record<string, Migration> 
     '005_app_sessions': appSessions,
     '006_app_session_operator': appSessionOperator,
     '008_delivery_evidence': deliveryEvidence(dialect),
+    '009_task_cards': taskCards(dialect),
   };
 }
