@@ -66,7 +66,7 @@ for (const backend of backends) {
         if (mode === 'http') {
           expect(h.receivers?.[0]).toMatchObject({
             state: 'ready',
-            routes: ['/callbacks/robot', '/callbacks/events'],
+            routes: ['/callbacks/robot', '/callbacks/events', '/callbacks/card'],
           });
           expect(h.stream).toBe('off');
         } else {
