@@ -109,6 +109,8 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
       version: HUB_VERSION,
       // inbound.mode http or both: DingTalk's signed callbacks, POST /callbacks/robot and /callbacks/events.
       ...(hub.callbacks ? { callbacks: hub.callbacks } : {}),
+      // gateways.routes: POST /hooks/<name>, each with its own secret (docs/gateways.md).
+      ...(hub.gateways ? { hooks: hub.gateways } : {}),
     }).catch((e: unknown) => {
       const code = (e as { code?: string }).code;
       throw new CliError(

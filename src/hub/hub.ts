@@ -34,6 +34,7 @@ import { startDelivery } from './delivery/start.js';
 import { createDingTalkAdapter } from './dingtalk/adapter.js';
 import type { DingTalkPort } from './dingtalk/port.js';
 import { FileService } from './files/files.js';
+import { Gateways } from './gateways/gateways.js';
 import { createHubCallbacks, DEFAULT_INBOUND, type HubCallbacks } from './inbound/http.js';
 import { InboundService } from './inbound/inbound.js';
 import { Inbox } from './inbound/inbox.js';
@@ -94,6 +95,8 @@ export interface StartHubOptions<E extends HubEmulator = HubEmulator> {
   stream?: Partial<StreamClientOptions> | undefined;
   /** Start the Stream receiver. @default true when an app is configured */
   receive?: boolean | undefined;
+  /** Directory relative paths of the config (hook template directories) are read from. @default process.cwd() */
+  configDir?: string | undefined;
   /** Base URL of the hub's HTTP API, for Todo detail links; the CLI sets it once it listens. */
   publicUrl?: string | undefined;
   /** EVENT types that report a Todo change (unverified name). @default ['todo_task_update'] */
@@ -122,6 +125,8 @@ export interface RunningHub<E extends HubEmulator = HubEmulator> extends HubServ
   readonly emulator: E | undefined;
   /** The Stream receiver, when running (`inbound.mode` stream or both). */
   readonly stream: StreamClient | undefined;
+  /** The hook routes (`gateways.routes`, docs/gateways.md), for the API server to mount; absent when none. */
+  readonly gateways: Gateways | undefined;
   /** The HTTP callback receivers (`inbound.mode` http or both), for the API server to mount. */
   readonly callbacks: HubCallbacks | undefined;
   readonly inbox: Inbox;
@@ -244,6 +249,24 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     now,
     faults: storeFaults,
   });
+  let gateways: Gateways | undefined;
+  try {
+    const g = new Gateways({
+      config,
+      store,
+      outbox,
+      people,
+      metrics,
+      logger,
+      now,
+      faults: storeFaults,
+      baseDir: o.configDir,
+    });
+    gateways = g.enabled ? g : undefined;
+  } catch (e) {
+    if (ownsStore) await store.close();
+    throw e;
+  }
   const inbox = new Inbox(store, { now });
   const inbound = new InboundService({
     config,
@@ -369,6 +392,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     kick: () => void pump(),
   });
   todoPoller.start();
+  gateways?.start();
   const inboxTimer = setInterval(() => void pump(), o.inboxPollMs ?? 500);
   inboxTimer.unref();
   scheduler.start();
@@ -426,6 +450,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
       return stream;
     },
     callbacks,
+    gateways,
     inbox,
     scheduler,
     todoPoller,
@@ -506,6 +531,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
       await stream?.stop({ graceMs: 1_000 }).catch(() => {});
       await scheduler.stop();
       await todoPoller.stop();
+      await gateways?.stop();
       await retention.stop();
       await pumping;
       await delivery.stop();

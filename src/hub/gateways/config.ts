@@ -29,7 +29,11 @@ export const hookAuthSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('basic'),
-      username: z.string().min(1).max(128).regex(/^[^:]+$/, 'no ":"'),
+      username: z
+        .string()
+        .min(1)
+        .max(128)
+        .regex(/^[^:]+$/, 'no ":"'),
       password: secret,
     })
     .strict(),

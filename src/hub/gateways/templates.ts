@@ -91,7 +91,8 @@ export function readTemplateDir(dir: string, baseDir: string = process.cwd()): M
     // A symlink could point anywhere: only plain files that live in the directory itself are templates.
     if (!st.isFile() || st.isSymbolicLink()) continue;
     if (st.size > MAX_FILE) throw new ConfigError(`gateways templates: ${name} is over ${MAX_FILE} bytes`);
-    if (out.size >= MAX_FILES) throw new ConfigError(`gateways templates: more than ${MAX_FILES} files in ${abs}`);
+    if (out.size >= MAX_FILES)
+      throw new ConfigError(`gateways templates: more than ${MAX_FILES} files in ${abs}`);
     out.set(name, readFileSync(path, 'utf8'));
   }
   return out;
@@ -118,7 +119,7 @@ export class HookTemplates {
   constructor(o: {
     locale: Locale;
     files?: ReadonlyMap<string, string> | undefined;
-    use?: Partial<Record<TemplateKind, string>> | undefined;
+    use?: Partial<Record<TemplateKind, string | undefined>> | undefined;
     limits?: Partial<TemplateLimits> | undefined;
   }) {
     this.#limits = { ...DEFAULT_LIMITS, ...(o.limits ?? {}) };
@@ -151,7 +152,8 @@ export class HookTemplates {
       const name = o.use?.[k];
       if (name === undefined) continue;
       const src = files.get(name);
-      if (src === undefined) throw new ConfigError(`gateways templates.${k}: no file "${name}" in templates.dir`);
+      if (src === undefined)
+        throw new ConfigError(`gateways templates.${k}: no file "${name}" in templates.dir`);
       try {
         this.#override[k] = this.#engine.parse(src, name);
       } catch (e) {

@@ -38,7 +38,9 @@ export function gateways(dialect: StoreDialect): Migration {
       await db.schema
         .createTable('hook_items')
         .addColumn('id', idType, (c) =>
-          dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey().generatedByDefaultAsIdentity(),
+          dialect === 'sqlite'
+            ? c.primaryKey().autoIncrement()
+            : c.primaryKey().generatedByDefaultAsIdentity(),
         )
         .addColumn('route', 'text', (c) => c.notNull())
         .addColumn('target', 'text', (c) => c.notNull())
