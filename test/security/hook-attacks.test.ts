@@ -13,6 +13,7 @@
  */
 
 import nodeCrypto from 'node:crypto';
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Emulator } from '../../src/emulator/emulator.js';
@@ -196,7 +197,7 @@ for (const backend of backends) {
       const r = await request(`${server.url}/hooks/am`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...bearer(HOOK_TOKEN) },
-        body: chunks(),
+        body: Readable.from(chunks()),
       });
       await r.body.text();
       expect(r.statusCode).toBe(413);
