@@ -152,7 +152,7 @@ export const hookRouteSchema = z
 export type HookRoute = z.infer<typeof hookRouteSchema>;
 
 /**
- * @default { routes: [], flapWindowMs: 300_000, flushMs: 500, maxInFlight: 1 }
+ * @default { routes: [], flapWindowMs: 300_000, flushMs: 500, maxInFlight: 1, budgetShare: 0.5 }
  */
 export const gatewaysSchema = z
   .object({
@@ -178,8 +178,14 @@ export const gatewaysSchema = z
      * Gateway messages queued but not yet sent per conversation before new items wait and are gathered into one
      * digest: what keeps a storm within the robot's budget (the outbox limiter paces the messages themselves).
      */
-    maxInFlight: z.number().int().min(1).max(20).default(1),
+    maxInFlight: z.number().int().min(1).max(10_000).default(1),
+    /**
+     * Share of a conversation's robot budget (`robots.<name>.budget`, else `dispatcher.robotBudget`) the gateway
+     * may use per window; past it, new items wait and go out together as a digest when the window moves. The rest
+     * is left for the hub's own messages (task announcements, replies). 1: all of it.
+     */
+    budgetShare: z.number().gt(0).max(1).default(0.5),
   })
   .strict()
-  .default({ routes: [], flapWindowMs: 300_000, flushMs: 500, maxInFlight: 1 });
+  .default({ routes: [], flapWindowMs: 300_000, flushMs: 500, maxInFlight: 1, budgetShare: 0.5 });
 export type GatewaysConfig = z.infer<typeof gatewaysSchema>;

@@ -1,11 +1,12 @@
 /**
  * From pending items to outbox messages, one conversation at a time (the decision and its effects are the design):
  *
- * 1. **Gate**: while this conversation already has `maxInFlight` gateway messages queued or being sent, nothing
- *    new is made for it: its items wait, and whatever arrived meanwhile goes out as one digest once the queue
- *    moves. The outbox limiter paces each robot within its budget (docs/dingtalk.md §2.6: 20 a minute); the gate
- *    keeps the number of messages bounded by that pace instead of by the number of alerts, so a storm becomes a
- *    few digests, each counting every alert it carries.
+ * 1. **Gates**: while this conversation already has `maxInFlight` gateway messages queued or being sent, or the
+ *    gateway has used its share (`budgetShare`) of the robot's budget in the current window, nothing new is made
+ *    for it: its items wait, and whatever arrived meanwhile goes out as one digest once the gate opens. The outbox
+ *    limiter paces each robot within its budget (docs/dingtalk.md §2.6: 20 a minute) whatever is queued; the gates
+ *    bound the number of messages by that budget instead of by the number of alerts, so a storm becomes a few
+ *    digests (each counting every alert it carries) and no backlog builds up behind the limiter.
  * 2. **Alert state** (per fingerprint): a firing alert already announced is a repeat (folded into the message
  *    that announced it). A resolved alert waits `flapWindowMs` (its `due_at`); if it fires again in that window,
  *    both are folded and the alert's `flaps` count goes up, shown on its next message. A resolved alert refers to
@@ -47,6 +48,7 @@ export interface FlushDeps {
   items: Counter;
   flapWindowMs: number;
   maxInFlight: number;
+  budgetShare: number;
   /** Items per conversation read in one round. @default 5_000 */
   batch?: number;
 }
@@ -75,6 +77,9 @@ export async function flushConversation(
   const alias = conv.group ?? conv.person ?? '';
   const loaded = d.routes.get(routeName);
   if ((await d.hooks.inFlight(alias)) >= d.maxInFlight) return 0;
+  const budget = budgetOf(d, conv);
+  const share = Math.max(1, Math.floor(budget.limit * d.budgetShare));
+  if ((await d.hooks.sentSince(target, now - budget.windowMs)) >= share) return 0;
   const items = await d.hooks.pending(routeName, target, now, d.batch ?? 5_000);
   if (items.length === 0) return 0;
   if (!loaded) {
@@ -166,7 +171,7 @@ export async function flushConversation(
       // The message that carries the alert's new state is the one a later resolved reply refers to.
       if (messageId !== null) decided.states.set(fp, { ...s, messageId, postedAt: now });
     }
-    for (const [fp, s] of decided.states) await d.hooks.saveAlert(tx, routeName, target, fp, s, now);
+    await d.hooks.saveAlerts(tx, routeName, target, decided.states, now);
   });
   const sentOutcome = decided.out.length > 1 ? 'digested' : 'sent';
   if (decided.out.length > 0)
@@ -175,6 +180,14 @@ export async function flushConversation(
   if (folded > 0) d.items.inc({ route: routeName, outcome: 'coalesced' }, folded);
   if (failure) d.logger.warn({ route: routeName, target, err: failure }, 'hook items could not be sent');
   return decided.out.length + folded;
+}
+
+/** The budget of the robot that carries this conversation's messages (docs/dingtalk.md §2.6). */
+function budgetOf(d: FlushDeps, conv: { group?: string | undefined }): { limit: number; windowMs: number } {
+  const robot = conv.group !== undefined ? d.config.groups[conv.group]?.robot : undefined;
+  return (
+    (robot !== undefined ? d.config.robots[robot]?.budget : undefined) ?? d.config.dispatcher.robotBudget
+  );
 }
 
 function ids(items: readonly { id: number }[]): number[] {
@@ -190,6 +203,7 @@ async function decide(
 ): Promise<Decided> {
   const fps = [...new Set(items.map((i) => i.item.fingerprint).filter((f): f is string => f !== undefined))];
   const known = await d.hooks.alerts(d.hooks.store.db, route, target, fps);
+  const held = await d.hooks.heldResolved(d.hooks.store.db, route, target, fps, now);
   const states = new Map<string, AlertState>();
   const r: Decided = { out: [], folded: [], cancelled: [], states, flaps: 0 };
   for (const it of items) {
@@ -200,8 +214,7 @@ async function decide(
     }
     const st = states.get(fp) ?? known.get(fp);
     if (it.item.kind === 'firing') {
-      const held = await d.hooks.heldResolved(d.hooks.store.db, route, target, fp, now);
-      const fresh = held.filter((h) => !r.cancelled.includes(h));
+      const fresh = (held.get(fp) ?? []).filter((h) => !r.cancelled.includes(h));
       if (st?.status === 'firing') {
         if (fresh.length > 0) {
           r.cancelled.push(...fresh);

@@ -47,6 +47,7 @@ export const DEFAULT_GATEWAYS: GatewaysConfig = {
   flapWindowMs: 300_000,
   flushMs: 500,
   maxInFlight: 1,
+  budgetShare: 0.5,
 };
 
 export interface GatewaysDeps {
@@ -320,6 +321,7 @@ export class Gateways {
               items: this.#items,
               flapWindowMs: this.#cfg.flapWindowMs,
               maxInFlight: this.#cfg.maxInFlight,
+              budgetShare: this.#cfg.budgetShare,
             },
             t.route,
             t.target,

@@ -113,6 +113,18 @@ export class HookStore {
     return Number(r?.n ?? 0);
   }
 
+  /** Messages the gateway made for this conversation since `since` (its share of the robot's budget). */
+  async sentSince(target: string, since: number): Promise<number> {
+    const r = await this.#store.db
+      .selectFrom('hook_items')
+      .select((eb) => eb.fn.count<number | string>('message_id').distinct().as('n'))
+      .where('target', '=', target)
+      .where('done_at', '>', since)
+      .where('state', '=', 'sent')
+      .executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
   async pending(route: string, target: string, now: number, limit: number): Promise<PendingItem[]> {
     const rows = await this.#store.db
       .selectFrom('hook_items')
@@ -134,25 +146,33 @@ export class HookStore {
     }));
   }
 
-  /** Resolved items of these alerts still held back by the flap window (not due yet). */
+  /** Resolved items of these alerts still held back by the flap window (not due yet), by fingerprint. */
   async heldResolved(
-    tx: Kysely<Database>,
+    db: Kysely<Database>,
     route: string,
     target: string,
-    fingerprint: string,
+    fingerprints: readonly string[],
     now: number,
-  ): Promise<number[]> {
-    const rows = await tx
-      .selectFrom('hook_items')
-      .select('id')
-      .where('route', '=', route)
-      .where('target', '=', target)
-      .where('fingerprint', '=', fingerprint)
-      .where('kind', '=', 'resolved')
-      .where('state', '=', 'pending')
-      .where('due_at', '>', now)
-      .execute();
-    return rows.map((r) => Number(r.id));
+  ): Promise<Map<string, number[]>> {
+    const out = new Map<string, number[]>();
+    for (let i = 0; i < fingerprints.length; i += 200) {
+      const rows = await db
+        .selectFrom('hook_items')
+        .select(['id', 'fingerprint'])
+        .where('route', '=', route)
+        .where('target', '=', target)
+        .where('state', '=', 'pending')
+        .where('kind', '=', 'resolved')
+        .where('due_at', '>', now)
+        .where('fingerprint', 'in', fingerprints.slice(i, i + 200))
+        .execute();
+      for (const r of rows) {
+        const list = out.get(r.fingerprint ?? '') ?? [];
+        list.push(Number(r.id));
+        out.set(r.fingerprint ?? '', list);
+      }
+    }
+    return out;
   }
 
   async alerts(
@@ -182,36 +202,38 @@ export class HookStore {
     return out;
   }
 
-  async saveAlert(
+  async saveAlerts(
     tx: Tx,
     route: string,
     target: string,
-    fingerprint: string,
-    s: AlertState,
+    states: ReadonlyMap<string, AlertState>,
     now: number,
   ): Promise<void> {
-    await tx
-      .insertInto('hook_alerts')
-      .values({
-        route,
-        target,
-        fingerprint,
-        status: s.status,
-        message_id: s.messageId,
-        posted_at: s.postedAt,
-        flaps: s.flaps,
-        updated_at: now,
-      })
-      .onConflict((oc) =>
-        oc.columns(['route', 'target', 'fingerprint']).doUpdateSet({
-          status: s.status,
-          message_id: s.messageId,
-          posted_at: s.postedAt,
-          flaps: s.flaps,
-          updated_at: now,
-        }),
-      )
-      .execute();
+    const rows = [...states].map(([fingerprint, s]) => ({
+      route,
+      target,
+      fingerprint,
+      status: s.status,
+      message_id: s.messageId,
+      posted_at: s.postedAt,
+      flaps: s.flaps,
+      updated_at: now,
+    }));
+    for (let i = 0; i < rows.length; i += 100) {
+      await tx
+        .insertInto('hook_alerts')
+        .values(rows.slice(i, i + 100))
+        .onConflict((oc) =>
+          oc.columns(['route', 'target', 'fingerprint']).doUpdateSet((eb) => ({
+            status: eb.ref('excluded.status'),
+            message_id: eb.ref('excluded.message_id'),
+            posted_at: eb.ref('excluded.posted_at'),
+            flaps: eb.ref('excluded.flaps'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .execute();
+    }
   }
 
   /** Moves pending items to `state`; throws StaleFlush (rolling back) if another flusher moved any first. */

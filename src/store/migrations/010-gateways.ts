@@ -65,6 +65,12 @@ export function gateways(dialect: StoreDialect): Migration {
         .on('hook_items')
         .columns(['route', 'target', 'state'])
         .execute();
+      // The budget gate counts a conversation's recent messages (flush.ts).
+      await db.schema
+        .createIndex('hook_items_sent_idx')
+        .on('hook_items')
+        .columns(['target', 'done_at'])
+        .execute();
       await db.schema
         .createTable('hook_alerts')
         .addColumn('route', 'text', (c) => c.notNull())
