@@ -206,6 +206,25 @@ async function decide(
   const held = await d.hooks.heldResolved(d.hooks.store.db, route, target, fps, now);
   const states = new Map<string, AlertState>();
   const r: Decided = { out: [], folded: [], cancelled: [], states, flaps: 0 };
+  // A resolve followed within the window by a refire of the same alert, both in this batch (the gates held them
+  // together): a flap, like a refire that finds its resolve still held back.
+  const flapFiring = new Set<number>();
+  for (const [k, it] of items.entries()) {
+    if (it.item.kind !== 'resolved' || it.item.fingerprint === undefined || d.flapWindowMs === 0) continue;
+    const refire = items
+      .slice(k + 1)
+      .find(
+        (x) =>
+          x.item.kind === 'firing' &&
+          x.item.fingerprint === it.item.fingerprint &&
+          !flapFiring.has(x.id) &&
+          x.receivedAt - it.receivedAt <= d.flapWindowMs,
+      );
+    if (refire) {
+      flapFiring.add(refire.id);
+      flapFiring.add(it.id);
+    }
+  }
   for (const it of items) {
     const fp = it.item.fingerprint;
     if (it.item.kind === 'event' || fp === undefined) {
@@ -213,8 +232,18 @@ async function decide(
       continue;
     }
     const st = states.get(fp) ?? known.get(fp);
+    if (flapFiring.has(it.id)) {
+      // The resolve half counts the flap; the alert stays as it was (firing, announced by st.messageId).
+      if (it.item.kind === 'resolved') {
+        r.flaps += 1;
+        if (st) states.set(fp, { ...st, flaps: st.flaps + 1 });
+      }
+      r.folded.push({ id: it.id, into: st?.messageId ?? null, note: 'flap: fired again within the window' });
+      continue;
+    }
     if (it.item.kind === 'firing') {
-      const fresh = (held.get(fp) ?? []).filter((h) => !r.cancelled.includes(h));
+      // Only resolves that came before this refire: a later one is the end of the next incident.
+      const fresh = (held.get(fp) ?? []).filter((h) => h < it.id && !r.cancelled.includes(h));
       if (st?.status === 'firing') {
         if (fresh.length > 0) {
           r.cancelled.push(...fresh);
