@@ -345,6 +345,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     inbox,
     retention: config.retention ?? DEFAULT_RETENTION,
     seen: seenStore,
+    hooks: gateways?.hooks,
     metrics,
     logger,
     now,
