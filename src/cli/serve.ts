@@ -149,6 +149,9 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
             ],
           }
         : {}),
+      ...(hub.gateways
+        ? { hooks: [...hub.gateways.routes.keys()].map((n) => `${server.url}/hooks/${n}`) }
+        : {}),
       ...(token ? { token } : {}),
     };
     ctx.out.result(info, () =>
@@ -167,6 +170,9 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
           : []),
         ...(info.callbacks
           ? [`  Callbacks  ${info.callbacks.join('  ')}   (DingTalk HTTP mode; signed, no token)`]
+          : []),
+        ...(info.hooks
+          ? [`  Hooks      ${info.hooks.join('  ')}   (each with its route's own secret; docs/gateways.md)`]
           : []),
         ...(token
           ? [
