@@ -11,6 +11,7 @@ import { Gateways } from './gateways.js';
 const route = (extra: Record<string, unknown> = {}) => ({
   name: 'am',
   kind: 'alertmanager',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is the config file's placeholder syntax
   auth: { type: 'bearer', token: '${AM_TOKEN}' },
   targets: { groups: ['ops'] },
   ...extra,
@@ -18,6 +19,7 @@ const route = (extra: Record<string, unknown> = {}) => ({
 const env = { AM_TOKEN: 'am-secret-token-0123456789' };
 
 describe('gateways config', () => {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is the config file's placeholder syntax
   it('route secrets come from ${ENV} and are redacted like every config secret', () => {
     const cfg = parseConfig({ gateways: { routes: [route()] } }, env);
     expect(cfg.gateways.routes[0]?.auth).toEqual({ type: 'bearer', token: env.AM_TOKEN });
