@@ -5,7 +5,7 @@
  *
  * Every alert must be accounted for in what reached the groups (a single message counts one, a digest its
  * number), none twice; no robot may go over the emulator's limit in any sliding window, and the emulator must
- * never have answered a throttle. Twin: with the gateway's gates opened (a share of 1 and no in-flight bound)
+ * never have answered a throttle. Twin: with the gateway's gates opened (no budget share, no in-flight bound)
  * the same storm makes more messages in a window than the robot may send in it, so they pile up behind the
  * limiter: the gates are what turn a storm into digests.
  */
@@ -107,7 +107,7 @@ for (const backend of backends) {
     }, 60_000);
 
     it('twin: with the gates open, the storm makes more messages in a window than the robot may send', async () => {
-      const cfg = config({ budgetShare: 1, maxInFlight: 10_000 });
+      const cfg = config({ budgetShare: 1_000, maxInFlight: 10_000 });
       cfg.dispatcher.robotBudget = { limit: 19, windowMs: WINDOW_MS };
       const f = await startTestHub(backend, { config: cfg, emulator: { limits: emulatorLimits } });
       try {

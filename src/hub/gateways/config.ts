@@ -182,9 +182,10 @@ export const gatewaysSchema = z
     /**
      * Share of a conversation's robot budget (`robots.<name>.budget`, else `dispatcher.robotBudget`) the gateway
      * may use per window; past it, new items wait and go out together as a digest when the window moves. The rest
-     * is left for the hub's own messages (task announcements, replies). 1: all of it.
+     * is left for the hub's own messages (task announcements, replies). 1: all of it; more than 1 turns this gate
+     * off (the outbox limiter still paces the robot, but a storm then queues up behind it instead of in digests).
      */
-    budgetShare: z.number().gt(0).max(1).default(0.5),
+    budgetShare: z.number().gt(0).max(1_000).default(0.5),
   })
   .strict()
   .default({ routes: [], flapWindowMs: 300_000, flushMs: 500, maxInFlight: 1, budgetShare: 0.5 });
