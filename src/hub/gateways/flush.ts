@@ -74,7 +74,8 @@ export async function flushConversation(
   now: number,
 ): Promise<number> {
   const conv = parseConversationKey(target);
-  const alias = conv.group ?? conv.person ?? '';
+  // What the outbox calls this conversation (deliveries.target): a group's alias, a person's display name.
+  const alias = conv.group ?? displayName(d, conv.person ?? '');
   const loaded = d.routes.get(routeName);
   if ((await d.hooks.inFlight(alias)) >= d.maxInFlight) return 0;
   const budget = budgetOf(d, conv);
@@ -180,6 +181,11 @@ export async function flushConversation(
   if (folded > 0) d.items.inc({ route: routeName, outcome: 'coalesced' }, folded);
   if (failure) d.logger.warn({ route: routeName, target, err: failure }, 'hook items could not be sent');
   return decided.out.length + folded;
+}
+
+function displayName(d: FlushDeps, person: string): string {
+  const key = d.people.keyOf(person);
+  return key === undefined ? person : (d.config.people[key]?.name ?? key);
 }
 
 /** The budget of the robot that carries this conversation's messages (docs/dingtalk.md §2.6). */

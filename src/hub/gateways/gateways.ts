@@ -15,7 +15,6 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { dirname } from 'node:path';
 import type { z } from 'zod';
 import { readFetchBody } from '../../callback/http-io.js';
 import { ConfigError } from '../../core/errors.js';
@@ -39,7 +38,6 @@ import type { ParsedHook } from './items.js';
 import { routeItem } from './rules.js';
 import { HookTemplates, readTemplateDir, type TemplateLimits } from './templates.js';
 
-export const HOOKS_PREFIX = '/hooks/';
 const LOCK = 'hub.gateways';
 
 export const DEFAULT_GATEWAYS: GatewaysConfig = {
@@ -366,9 +364,4 @@ function invalid(e: z.ZodError): Response {
       details,
     },
   });
-}
-
-/** The directory relative template paths are read from, given the config file's path. */
-export function configBaseDir(source: string | undefined): string {
-  return source ? dirname(source) : process.cwd();
 }
