@@ -1,7 +1,7 @@
 /**
  * Every secret the config carries, registered on one Redactor for the CLI's output and the server's logs
  * — app secrets, robot webhook tokens and sign secrets, the HTTP event subscription's token
- * and AES key, the card callback's apiSecret, and the database password.
+ * and AES key, the card callback's apiSecret, the hook routes' secrets, and the database password.
  */
 
 import { Redactor } from '../core/redact.js';
@@ -30,6 +30,15 @@ export function addConfigSecrets(r: Redactor, config: HubConfig): void {
   }
   // The card callback's apiSecret (docs/dingtalk.md §10): whoever has it can sign clicks.
   r.add(config.tasks.cards?.http.apiSecret);
+  // Hook routes' secrets (docs/gateways.md): whoever has one can post alerts into DingTalk.
+  for (const route of config.gateways?.routes ?? []) {
+    const a = route.auth;
+    if (a.type === 'hmac') r.add(a.secret);
+    else if (a.type === 'basic') {
+      r.add(a.password);
+      r.add(Buffer.from(`${a.username}:${a.password}`, 'utf8').toString('base64'));
+    } else r.add(a.token);
+  }
   const pw = /^postgres(?:ql)?:\/\/[^:/@]*:([^@]+)@/i.exec(config.database.url);
   r.add(pw?.[1]);
 }

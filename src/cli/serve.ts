@@ -110,6 +110,8 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
       version: HUB_VERSION,
       // inbound.mode http or both: DingTalk's signed callbacks, POST /callbacks/robot, /callbacks/events, /callbacks/card.
       ...(hub.callbacks ? { callbacks: hub.callbacks } : {}),
+      // gateways.routes: POST /hooks/<name>, each with its own secret (docs/gateways.md).
+      ...(hub.gateways ? { hooks: hub.gateways } : {}),
     }).catch((e: unknown) => {
       const code = (e as { code?: string }).code;
       throw new CliError(
@@ -147,6 +149,9 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
               .map((k) => `${server.url}${CALLBACK_PATHS[k]}`),
           }
         : {}),
+      ...(hub.gateways
+        ? { hooks: [...hub.gateways.routes.keys()].map((n) => `${server.url}/hooks/${n}`) }
+        : {}),
       ...(token ? { token } : {}),
     };
     ctx.out.result(info, () =>
@@ -165,6 +170,9 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
           : []),
         ...(info.callbacks
           ? [`  Callbacks  ${info.callbacks.join('  ')}   (DingTalk HTTP mode; signed, no token)`]
+          : []),
+        ...(info.hooks
+          ? [`  Hooks      ${info.hooks.join('  ')}   (each with its route's own secret; docs/gateways.md)`]
           : []),
         ...(token
           ? [

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { parseWebhookUrl } from '../api/robot/webhook-url.js';
 import { ConfigError } from '../core/errors.js';
 import { readConfigSource, showPath } from './config-source.js';
+import { gatewaysSchema } from './gateways/config.js';
 import { LOCALES } from './locale.js';
 import { tokensSchema } from './token-config.js';
 import { isTimeZone } from './zoned-time.js';
@@ -527,6 +528,8 @@ const configSchema = z
       })
       .strict()
       .default({ deliveriesMs: 7 * DAY_MS, inboxMs: 7 * DAY_MS, everyMs: 3_600_000 }),
+    /** Monitoring systems posting into DingTalk: `POST /hooks/<name>` (docs/gateways.md, gateways/config.ts). */
+    gateways: gatewaysSchema,
   })
   .strict();
 

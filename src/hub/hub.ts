@@ -38,6 +38,7 @@ import { startDelivery } from './delivery/start.js';
 import { createDingTalkAdapter } from './dingtalk/adapter.js';
 import type { DingTalkPort } from './dingtalk/port.js';
 import { FileService } from './files/files.js';
+import { Gateways } from './gateways/gateways.js';
 import { checkTokenConfig, hubTokenStore } from './hub-tokens.js';
 import { buildReceivers, type ReceiverSet } from './inbound/build-receivers.js';
 import { DEFAULT_INBOUND, type HubCallbacks } from './inbound/http.js';
@@ -106,6 +107,8 @@ export interface StartHubOptions<E extends HubEmulator = HubEmulator> {
   stream?: Partial<StreamClientOptions> | undefined;
   /** Start the Stream receiver. @default true when an app is configured */
   receive?: boolean | undefined;
+  /** Directory relative paths of the config (hook template directories) are read from. @default process.cwd() */
+  configDir?: string | undefined;
   /** Base URL of the hub's HTTP API, for Todo detail links; the CLI sets it once it listens. */
   publicUrl?: string | undefined;
   /** EVENT types that report a Todo change (unverified name). @default ['todo_task_update'] */
@@ -141,6 +144,8 @@ export interface RunningHub<E extends HubEmulator = HubEmulator> extends HubServ
   readonly stream: StreamClient | undefined;
   /** Every receiver `inbound.mode` asked for (receiver.ts), in start order. */
   readonly receivers: readonly Receiver[];
+  /** The hook routes (`gateways.routes`, docs/gateways.md), for the API server to mount; absent when none. */
+  readonly gateways: Gateways | undefined;
   /** The HTTP callback receivers (`inbound.mode` http or both), for the API server to mount. */
   readonly callbacks: HubCallbacks | undefined;
   readonly inbox: Inbox;
@@ -309,6 +314,24 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     now,
     faults: storeFaults,
   });
+  let gateways: Gateways | undefined;
+  try {
+    const g = new Gateways({
+      config,
+      store,
+      outbox,
+      people,
+      metrics,
+      logger,
+      now,
+      faults: storeFaults,
+      baseDir: o.configDir,
+    });
+    gateways = g.enabled ? g : undefined;
+  } catch (e) {
+    if (ownsStore) await store.close();
+    throw e;
+  }
   const inbox = new Inbox(store, { now, leaseMs: o.inboxLeaseMs });
   const inbound = new InboundService({
     config,
@@ -403,6 +426,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     inbox,
     retention: config.retention ?? DEFAULT_RETENTION,
     seen: seenStore,
+    hooks: gateways?.hooks,
     metrics,
     logger,
     now,
@@ -450,6 +474,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     kick: () => void pump(),
   });
   todoPoller.start();
+  gateways?.start();
   const inboxTimer = setInterval(() => void pump(), o.inboxPollMs ?? 500);
   inboxTimer.unref();
   scheduler.start();
@@ -490,6 +515,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     },
     callbacks: receivers.http?.callbacks,
     receivers: receivers.all,
+    gateways,
     inbox,
     scheduler,
     todoPoller,
@@ -588,6 +614,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
       for (const r of receivers.all) await r.stop();
       await scheduler.stop();
       await todoPoller.stop();
+      await gateways?.stop();
       await retention.stop();
       await pumping;
       await delivery.stop();

@@ -47,6 +47,11 @@ interface RetentionDeps {
    * Expired keys are already ignored; deleting them only keeps the `kv` table small.
    */
   seen?: { purgeExpired(limit: number): Promise<number> } | undefined;
+  /**
+   * The gateways' rows (hook dedupe keys and finished items, src/hub/gateways/hook-store.ts), purged with the inbox's
+   * window: both are the memory of what was already received.
+   */
+  hooks?: { purge(before: number): Promise<number> } | undefined;
   /** Rows per delete statement. @default 1_000 */
   batchSize?: number | undefined;
   /** Delay of the first round after start (then every `everyMs`). @default min(everyMs, 30_000) */
@@ -140,6 +145,8 @@ export class Retention {
       this.#purged.inc({ table: 'deliveries' }, out.deliveries);
       this.#purged.inc({ table: 'messages' }, out.messages);
       this.#purged.inc({ table: 'inbox' }, out.inbox);
+      if (this.#d.hooks && (await between()))
+        this.#purged.inc({ table: 'hooks' }, await this.#d.hooks.purge(t - r.inboxMs));
       if (this.#d.seen) {
         let keys = 0;
         for (let n = batchSize; n === batchSize && (await between()); keys += n) {

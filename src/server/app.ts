@@ -92,6 +92,11 @@ export interface ApiAppOptions {
    * them instead (src/hub/inbound/http.ts). Absent: the routes do not exist (404).
    */
   callbacks?: HubCallbacks;
+  /**
+   * The hook routes (the hub's `gateways`): `POST /hooks/<name>`, each with its own credentials instead of an API
+   * token, and its own body cap (src/hub/gateways/gateways.ts). Absent: no such routes (404).
+   */
+  hooks?: { fetch(name: string, req: Request): Promise<Response> } | undefined;
 }
 
 export interface ApiApp {
@@ -134,8 +139,10 @@ export function createApp(o: ApiAppOptions): ApiApp {
   // Before anything reads a token or a body: a page rebound to loopback gets nothing, not even /v1/health.
   // DingTalk's callbacks are exempt: they arrive under whatever public name DingTalk was given, and their signature,
   // not the origin, is their gate (a rebound page reaches them no further than any host on the network does).
+  // The hooks likewise: monitoring systems post to the hub's public name, and each route's own secret is the gate.
+  const exempt = (path: string) => path.startsWith('/callbacks/') || path.startsWith('/hooks/');
   app.use('*', async (c, next) => {
-    if (!c.req.path.startsWith('/callbacks/') && !hostAllowed(c.req.header('host'), o.allowedHosts)) {
+    if (!exempt(c.req.path) && !hostAllowed(c.req.header('host'), o.allowedHosts)) {
       return c.json(errorBody('host_not_allowed', 'this Host is not served here (server.allowedHosts)'), 403);
     }
     return next();
@@ -146,10 +153,8 @@ export function createApp(o: ApiAppOptions): ApiApp {
     () => new ApiError(413, 'payload_too_large', `request bodies are limited to ${bodyLimitBytes} bytes`),
   );
   // Uploads have their own, larger cap, applied after the token check (routes/files.ts); DingTalk's callbacks are
-  // read by their receivers, which cap the body themselves (1 MiB, 413 beyond it).
-  app.use('*', (c, next) =>
-    c.req.path === '/v1/files' || c.req.path.startsWith('/callbacks/') ? next() : jsonLimit(c, next),
-  );
+  // read by their receivers, which cap the body themselves (1 MiB, 413 beyond it); each hook route has its own cap.
+  app.use('*', (c, next) => (c.req.path === '/v1/files' || exempt(c.req.path) ? next() : jsonLimit(c, next)));
 
   app.onError((e, c) => {
     if (e instanceof HTTPException && e.status < 500) {
@@ -213,6 +218,10 @@ export function createApp(o: ApiAppOptions): ApiApp {
   for (const name of Object.keys(CALLBACK_PATHS) as CallbackName[]) {
     const handler = o.callbacks?.[name];
     if (handler) app.post(CALLBACK_PATHS[name], (c) => handler.fetch(c.req.raw));
+  }
+  if (o.hooks) {
+    const hooks = o.hooks;
+    app.post('/hooks/:name', (c) => hooks.fetch(c.req.param('name'), c.req.raw));
   }
   healthRoutes(app, deps);
   messageRoutes(app, deps);

@@ -272,6 +272,49 @@ export interface TaskCardsTable {
   updated_at: Millis;
 }
 
+/** A delivery accepted on a hook route (migration 010): the row's key is the dedupe. */
+export interface HookRequestsTable {
+  route: string;
+  dedup_key: string;
+  items: number;
+  received_at: Millis;
+}
+
+export type HookItemState = 'pending' | 'sent' | 'coalesced' | 'failed';
+
+/** One alert or event for one conversation (src/hub/gateways/, migration 010). */
+export interface HookItemsTable {
+  id: Generated<number>;
+  route: string;
+  /** Conversation key (`group:ops`, `person:张三|notice`), gateways/rules.ts. */
+  target: string;
+  /** firing | resolved | event */
+  kind: string;
+  fingerprint: string | null;
+  /** The item (gateways/items.ts) as JSON. */
+  payload: string;
+  mention_all: number;
+  state: HookItemState;
+  due_at: Millis;
+  /** The outbox message that carried it (or, when coalesced, the one it was folded into). */
+  message_id: string | null;
+  note: string | null;
+  received_at: Millis;
+  done_at: Millis | null;
+}
+
+/** An alert's last known state per conversation, and the message that announced it firing. */
+export interface HookAlertsTable {
+  route: string;
+  target: string;
+  fingerprint: string;
+  status: string;
+  message_id: string | null;
+  posted_at: Millis | null;
+  flaps: number;
+  updated_at: Millis;
+}
+
 export interface Database {
   messages: MessagesTable;
   deliveries: DeliveriesTable;
@@ -291,6 +334,9 @@ export interface Database {
   delivery_attempts: DeliveryAttemptsTable;
   delivery_decisions: DeliveryDecisionsTable;
   task_cards: TaskCardsTable;
+  hook_requests: HookRequestsTable;
+  hook_items: HookItemsTable;
+  hook_alerts: HookAlertsTable;
 }
 
 export type MessageRow = Selectable<MessagesTable>;

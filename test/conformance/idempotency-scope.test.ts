@@ -116,6 +116,7 @@ for (const backend of backends) {
           '006_app_session_operator',
           '008_delivery_evidence',
           '009_task_cards',
+          '010_gateways',
         ]);
         const row = await s.db
           .selectFrom('messages')

@@ -27,6 +27,7 @@ for (const backend of backends) {
         '006_app_session_operator',
         '008_delivery_evidence',
         '009_task_cards',
+        '010_gateways',
       ]);
       expect(await a.migrate()).toEqual([]);
       const b = await f.open();
@@ -102,6 +103,7 @@ for (const backend of backends) {
           '006_app_session_operator',
           '008_delivery_evidence',
           '009_task_cards',
+          '010_gateways',
           '900_test_notes',
         ]);
         const b = await f.open({ extraMigrations: extra });

@@ -14,6 +14,7 @@ import { appSessions } from './005-app-sessions.js';
 import { appSessionOperator } from './006-app-session-operator.js';
 import { deliveryEvidence } from './008-delivery-evidence.js';
 import { taskCards } from './009-task-cards.js';
+import { gateways } from './010-gateways.js';
 
 export function migrationsFor(dialect: StoreDialect): Record<string, Migration> {
   return {
@@ -25,5 +26,6 @@ export function migrationsFor(dialect: StoreDialect): Record<string, Migration> 
     '006_app_session_operator': appSessionOperator,
     '008_delivery_evidence': deliveryEvidence(dialect),
     '009_task_cards': taskCards(dialect),
+    '010_gateways': gateways(dialect),
   };
 }

@@ -1,0 +1,192 @@
+/**
+ * `gateways.routes`: where monitoring systems post (docs/gateways.md). Each route is one door, `POST /hooks/<name>`,
+ * with its own secret (never the API token: a monitoring system's config leaks more easily than an operator's
+ * token, and one leaked route secret must open nothing else), its own payload kind and its own rules.
+ *
+ * Secrets are written `${ENV}` like the rest of the config (config.ts expands them before this schema runs).
+ */
+
+import { z } from 'zod';
+
+const routeName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, _ - (max 64)');
+const alias = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (max 64)');
+/** Long enough that guessing is hopeless; a short secret is a config mistake, refused at start. */
+const secret = z.string().min(16, 'at least 16 characters').max(512);
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9-]{1,64}$/, 'an HTTP header name')
+  .transform((h) => h.toLowerCase());
+
+/**
+ * How a sender proves it is the configured one. `bearer`: `Authorization: Bearer <token>` (what Alertmanager's
+ * `http_config.authorization` sends); `basic`: `Authorization: Basic`; `token`: a secret in a header of your choice
+ * (never the query string, which ends up in access logs); `hmac`: a signature of the raw body (and, with
+ * `timestampHeader`, of `<timestamp>.<body>`, which refuses old replays).
+ * @example { type: 'bearer', token: '${AM_HOOK_TOKEN}' }
+ */
+export const hookAuthSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('bearer'), token: secret }).strict(),
+  z
+    .object({
+      type: z.literal('basic'),
+      username: z
+        .string()
+        .min(1)
+        .max(128)
+        .regex(/^[^:]+$/, 'no ":"'),
+      password: secret,
+    })
+    .strict(),
+  z.object({ type: z.literal('token'), header: headerName, token: secret }).strict(),
+  z
+    .object({
+      type: z.literal('hmac'),
+      secret,
+      /** @default 'x-signature-256' */
+      header: headerName.default('x-signature-256'),
+      /** @default 'sha256' */
+      algorithm: z.enum(['sha256', 'sha512']).default('sha256'),
+      /** @default 'hex' */
+      encoding: z.enum(['hex', 'base64']).default('hex'),
+      /** Written before the signature, e.g. `sha256=`. @default '' */
+      prefix: z.string().max(32).default(''),
+      /** Header holding the send time (epoch seconds); then `<timestamp>.<raw body>` is what is signed. */
+      timestampHeader: headerName.optional(),
+      /** How old a signed timestamp may be. @default 300_000 */
+      toleranceMs: z.number().int().positive().max(3_600_000).default(300_000),
+    })
+    .strict(),
+]);
+export type HookAuth = z.infer<typeof hookAuthSchema>;
+
+/** Who hears of it, as the hub's messages API names them (a group alias, people by name, a forced channel). */
+export const hookTargetsSchema = z
+  .object({
+    groups: z.array(alias).max(20).default([]),
+    people: z.array(z.string().min(1).max(128)).max(50).default([]),
+    via: z.enum(['robot', 'app', 'notice']).optional(),
+  })
+  .strict();
+export type HookTargets = z.infer<typeof hookTargetsSchema>;
+
+const labelValues = z.record(z.string().min(1).max(128), z.string().max(256));
+
+/**
+ * A rule: all of `match` equal and all of `matchRe` matching (anchored, like Alertmanager's own matchers), then
+ * its targets. The first matching rule wins unless it says `continue`. An item no rule matches goes to the route's
+ * own `targets`, or nowhere (counted as `unrouted`).
+ * @example { match: { severity: 'critical' }, matchRe: { service: 'db-.*' }, targets: { groups: ['ops'] }, mentionAll: true }
+ */
+export const hookRuleSchema = z
+  .object({
+    match: labelValues.default({}),
+    matchRe: z
+      .record(
+        z.string().min(1).max(128),
+        z
+          .string()
+          .max(256)
+          .superRefine((v, ctx) => {
+            try {
+              new RegExp(`^(?:${v})$`, 'u');
+            } catch {
+              ctx.addIssue({ code: 'custom', message: 'not a valid regular expression' });
+            }
+          }),
+      )
+      .default({}),
+    targets: hookTargetsSchema,
+    /** An item may @all (when its labels or annotations ask for `all`, see `mentions`). @default false */
+    mentionAll: z.boolean().default(false),
+    /** Keep looking at later rules after this one matched. @default false */
+    continue: z.boolean().default(false),
+  })
+  .strict();
+export type HookRule = z.infer<typeof hookRuleSchema>;
+
+/**
+ * Template overrides: file names inside `dir` (the only directory templates may read; `{% include %}` and
+ * `{% render %}` cannot leave it). Missing ones use the built-in template of the hub's `locale`.
+ * @example { dir: './templates/alerts', firing: 'firing.liquid', digest: 'digest.liquid' }
+ */
+export const hookTemplatesSchema = z
+  .object({
+    dir: z.string().min(1).max(1024),
+    firing: z.string().min(1).max(128).optional(),
+    resolved: z.string().min(1).max(128).optional(),
+    event: z.string().min(1).max(128).optional(),
+    digest: z.string().min(1).max(128).optional(),
+  })
+  .strict();
+
+export const hookRouteSchema = z
+  .object({
+    name: routeName,
+    kind: z.enum(['alertmanager', 'generic']),
+    auth: hookAuthSchema,
+    /** Targets of items no rule matched; absent, such items are dropped from sending but counted. */
+    targets: hookTargetsSchema.optional(),
+    rules: z.array(hookRuleSchema).max(100).default([]),
+    templates: hookTemplatesSchema.optional(),
+    /**
+     * Label and annotation names whose values name people to @mention (`owner: 张三`), comma-separated values
+     * allowed. A name the directory does not know is written as text, never guessed. @default { from: ['owner'] }
+     */
+    mentions: z
+      .object({ from: z.array(z.string().min(1).max(128)).max(10).default(['owner']) })
+      .strict()
+      .default({ from: ['owner'] }),
+    /** Message language. @default the hub's `locale` */
+    locale: z.enum(['en', 'zh-CN']).optional(),
+    /** Largest body accepted on this route (413 beyond). @default 1_048_576 */
+    maxBodyBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(16 * 1024 * 1024)
+      .default(1_048_576),
+    /** Generic routes: the header whose value dedupes a delivery (else the body's SHA-256). @default 'idempotency-key' */
+    idempotencyHeader: headerName.default('idempotency-key'),
+  })
+  .strict();
+export type HookRoute = z.infer<typeof hookRouteSchema>;
+
+/**
+ * @default { routes: [], flapWindowMs: 300_000, flushMs: 500, maxInFlight: 1, budgetShare: 0.5 }
+ */
+export const gatewaysSchema = z
+  .object({
+    routes: z
+      .array(hookRouteSchema)
+      .max(100)
+      .default([])
+      .superRefine((rs, ctx) => {
+        const seen = new Set<string>();
+        rs.forEach((r, i) => {
+          if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: 'used twice' });
+          seen.add(r.name);
+        });
+      }),
+    /**
+     * A resolved alert is held this long before its reply goes out; if it fires again meanwhile, neither is sent
+     * and the alert is counted as flapping instead (shown on its next message).
+     */
+    flapWindowMs: z.number().int().min(0).max(86_400_000).default(300_000),
+    /** How often pending items are looked at (each accepted request also triggers a look at once). */
+    flushMs: z.number().int().positive().max(60_000).default(500),
+    /**
+     * Gateway messages queued but not yet sent per conversation before new items wait and are gathered into one
+     * digest: what keeps a storm within the robot's budget (the outbox limiter paces the messages themselves).
+     */
+    maxInFlight: z.number().int().min(1).max(10_000).default(1),
+    /**
+     * Share of a conversation's robot budget (`robots.<name>.budget`, else `dispatcher.robotBudget`) the gateway
+     * may use per window; past it, new items wait and go out together as a digest when the window moves. The rest
+     * is left for the hub's own messages (task announcements, replies). 1: all of it; more than 1 turns this gate
+     * off (the outbox limiter still paces the robot, but a storm then queues up behind it instead of in digests).
+     */
+    budgetShare: z.number().gt(0).max(1_000).default(0.5),
+  })
+  .strict()
+  .default({ routes: [], flapWindowMs: 300_000, flushMs: 500, maxInFlight: 1, budgetShare: 0.5 });
+export type GatewaysConfig = z.infer<typeof gatewaysSchema>;

@@ -1,0 +1,27 @@
+/**
+ * What a hook request becomes once parsed: items, one per alert (Alertmanager) or one per request (generic). An
+ * item is what rules route, templates render and digests count; it is stored as JSON in `hook_items.payload`.
+ */
+
+export type ItemKind = 'firing' | 'resolved' | 'event';
+
+export interface HookItem {
+  kind: ItemKind;
+  /** Alertmanager's fingerprint: the alert's identity across its firing and resolved notifications. */
+  fingerprint?: string | undefined;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt?: string | undefined;
+  endsAt?: string | undefined;
+  generatorURL?: string | undefined;
+  /** Generic routes: the posted JSON, for templates (`{{ body.title }}`). */
+  body?: unknown;
+  /** Where it came from (Alertmanager's receiver, externalURL, groupKey). */
+  source?: { receiver?: string; externalURL?: string; groupKey?: string } | undefined;
+}
+
+/** A parsed request: its dedupe key and its items. */
+export interface ParsedHook {
+  dedupKey: string;
+  items: HookItem[];
+}
