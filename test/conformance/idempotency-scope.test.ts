@@ -114,6 +114,7 @@ for (const backend of backends) {
           '004_token_limits_idempotency_scope',
           '005_app_sessions',
           '006_app_session_operator',
+          '007_send_results',
         ]);
         const row = await s.db
           .selectFrom('messages')

@@ -25,6 +25,7 @@ for (const backend of backends) {
         '004_token_limits_idempotency_scope',
         '005_app_sessions',
         '006_app_session_operator',
+        '007_send_results',
       ]);
       expect(await a.migrate()).toEqual([]);
       const b = await f.open();
@@ -95,6 +96,7 @@ for (const backend of backends) {
           '004_token_limits_idempotency_scope',
           '005_app_sessions',
           '006_app_session_operator',
+          '007_send_results',
           '900_test_notes',
         ]);
         const b = await f.open({ extraMigrations: extra });

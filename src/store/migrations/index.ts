@@ -12,6 +12,7 @@ import { openHits } from './003-open-hits.js';
 import { tokenLimitsIdempotencyScope } from './004-token-limits-idempotency-scope.js';
 import { appSessions } from './005-app-sessions.js';
 import { appSessionOperator } from './006-app-session-operator.js';
+import { sendResults } from './007-send-results.js';
 
 export function migrationsFor(dialect: StoreDialect): Record<string, Migration> {
   return {
@@ -21,5 +22,6 @@ export function migrationsFor(dialect: StoreDialect): Record<string, Migration> 
     '004_token_limits_idempotency_scope': tokenLimitsIdempotencyScope(dialect),
     '005_app_sessions': appSessions,
     '006_app_session_operator': appSessionOperator,
+    '007_send_results': sendResults(dialect),
   };
 }
