@@ -36,7 +36,11 @@ export function sendResults(dialect: StoreDialect): Migration {
         .addColumn('done_at', 'bigint')
         .addColumn('last_error', 'text')
         .execute();
-      await db.schema.createIndex('send_checks_due_idx').on('send_checks').columns(['done_at', 'due_at']).execute();
+      await db.schema
+        .createIndex('send_checks_due_idx')
+        .on('send_checks')
+        .columns(['done_at', 'due_at'])
+        .execute();
 
       await db.schema
         .createTable('delivery_recipients')
@@ -60,7 +64,7 @@ export function sendResults(dialect: StoreDialect): Migration {
         .createIndex('deliveries_result_idx')
         .on('deliveries')
         .column('finished_at')
-        .where(sql.raw("status = 'sent' and remote_id is not null and channel in ('notice', 'app')"))
+        .where(sql.raw<boolean>("status = 'sent' and remote_id is not null and channel in ('notice', 'app')"))
         .execute();
     },
     async down(db: Kysely<unknown>): Promise<void> {
