@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import type {
   Actor,
   Delivery,
+  DeliveryDetail,
   DeliveryStatus,
   FileShare,
   FileShareInput,
@@ -220,13 +221,26 @@ export class RemoteHub implements HubService {
 
   async listDeliveries(filter: {
     status?: DeliveryStatus | undefined;
+    dropped?: boolean | undefined;
     limit?: number | undefined;
   }): Promise<Delivery[]> {
     const q = query({
       status: filter.status,
+      dropped: filter.dropped ? 'true' : undefined,
       limit: filter.limit === undefined ? undefined : String(filter.limit),
     });
     return (await this.#call<{ deliveries: Delivery[] }>('GET', `/v1/deliveries${q}`)).deliveries;
+  }
+
+  async getDelivery(id: string): Promise<DeliveryDetail | undefined> {
+    try {
+      return (
+        await this.#call<{ delivery: DeliveryDetail }>('GET', `/v1/deliveries/${encodeURIComponent(id)}`)
+      ).delivery;
+    } catch (e) {
+      if (e instanceof HubApiError && e.status === 404) return undefined;
+      throw e;
+    }
   }
 
   async redrive(ids: readonly string[] | 'all-dead', _actor: Actor): Promise<number> {

@@ -59,6 +59,49 @@ export interface Delivery {
   remoteId?: string | undefined;
   createdAt: string;
   updatedAt: string;
+  /**
+   * What DingTalk reported for the people of a sent work notice or app-robot 1:1 message (docs/hub.md "Send
+   * results"): how many are still pending, delivered, read, or dropped. Absent when nothing was asked yet.
+   */
+  recipients?: RecipientCounts | undefined;
+}
+
+export interface RecipientCounts {
+  pending: number;
+  delivered: number;
+  read: number;
+  dropped: number;
+}
+
+/** One person's outcome of a sent delivery. */
+export interface DeliveryRecipient {
+  userId: string;
+  outcome: 'pending' | 'delivered' | 'read' | 'dropped';
+  /** Of a drop: DingTalk's code (`143106`, `143105`, ...) or `invalid_user` / `failed`. */
+  reasonCode?: string | undefined;
+  /** Of a drop: what the code means (docs/dingtalk.md §5.2). */
+  reason?: string | undefined;
+  updatedAt: string;
+  /** The delivery that carried the fallback for this drop (`notices.droppedFallback`). */
+  fallbackDeliveryId?: string | undefined;
+}
+
+/** A delivery with its recipients and where its send-result questions stand. */
+export interface DeliveryDetail extends Delivery {
+  messageId: string;
+  recipients?: RecipientCounts | undefined;
+  people: DeliveryRecipient[];
+  /** The send-result schedule: absent for deliveries DingTalk offers no result for (custom robots, Todos). */
+  check?:
+    | {
+        kind: 'notice' | 'oto' | 'group';
+        asked: number;
+        /** When the next question is due; absent once done. */
+        nextAt?: string | undefined;
+        doneAt?: string | undefined;
+        lastError?: string | undefined;
+      }
+    | undefined;
 }
 
 export interface SendResult {
@@ -309,8 +352,12 @@ export interface HubService {
 
   listDeliveries(filter: {
     status?: DeliveryStatus | undefined;
+    /** Only deliveries with at least one recipient DingTalk dropped (docs/hub.md "Send results"). */
+    dropped?: boolean | undefined;
     limit?: number | undefined;
   }): Promise<Delivery[]>;
+  /** One delivery with its recipients' outcomes; undefined for an unknown id. */
+  getDelivery(id: string): Promise<DeliveryDetail | undefined>;
   /** Puts dead or parked deliveries back in the queue; returns how many moved. */
   redrive(ids: readonly string[] | 'all-dead', actor: Actor): Promise<number>;
 

@@ -33,6 +33,18 @@ export interface HubEvents {
   'message.queued': { messageId: string; target: string; parts: number; by: string };
   /** A delivery changed status. */
   delivery: DeliveryEvent;
+  /**
+   * DingTalk reported what became of a sent message for one recipient (a work notice's send result, an app-robot
+   * read status): `delivered`, `read` or `dropped` with `reasonCode` (e.g. `143106`, `invalid_user`).
+   */
+  'delivery.recipient': {
+    id: number;
+    channel: string;
+    target: string;
+    userId: string;
+    outcome: string;
+    reasonCode?: string;
+  };
   /** Dead or parked deliveries were put back in the queue. */
   'delivery.redriven': { count: number; by: string };
   'task.created': { id: number; title: string; state: string; by: string };
@@ -88,6 +100,7 @@ function everyName<const T extends readonly HubEventName[]>(
 export const EVENT_NAMES = everyName([
   'message.queued',
   'delivery',
+  'delivery.recipient',
   'delivery.redriven',
   'task.created',
   'task.changed',

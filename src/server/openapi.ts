@@ -174,7 +174,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'get',
     path: '/v1/deliveries',
-    summary: 'Deliveries, optionally by status',
+    summary: 'Deliveries, optionally by status or only those with dropped recipients (`dropped=true`)',
     scope: 'read',
     query: C.deliveryListQuery,
     status: 200,
@@ -188,6 +188,15 @@ export const OPERATIONS: readonly Operation[] = [
     query: C.limitOnlyQuery,
     status: 200,
     answer: list('deliveries', C.deliverySchema),
+  },
+  {
+    method: 'get',
+    path: '/v1/deliveries/{id}',
+    summary: 'One delivery with what DingTalk reported for each recipient (delivered, read, dropped and why)',
+    scope: 'read',
+    params: opaqueId,
+    status: 200,
+    answer: C.deliveryDetailSchema,
   },
   {
     method: 'post',

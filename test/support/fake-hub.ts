@@ -9,6 +9,7 @@ import { ValidationError } from '../../src/core/errors.js';
 import type {
   Actor,
   Delivery,
+  DeliveryDetail,
   FileShare,
   FileShareInput,
   HealthReport,
@@ -224,11 +225,27 @@ export class FakeHub implements HubService {
     return this.shares.slice(0, limit ?? 100).map(({ bytes: _bytes, ...s }) => s);
   }
 
-  async listDeliveries(filter: { status?: Delivery['status'] | undefined; limit?: number | undefined }) {
+  async listDeliveries(filter: {
+    status?: Delivery['status'] | undefined;
+    dropped?: boolean | undefined;
+    limit?: number | undefined;
+  }) {
     this.#record('listDeliveries', [filter]);
     return this.deliveries
       .filter((d) => !filter.status || d.status === filter.status)
+      .filter((d) => !filter.dropped || (d.recipients?.dropped ?? 0) > 0)
       .slice(0, filter.limit ?? 100);
+  }
+
+  /** Recipients of a delivery as `getDelivery` shows them (tests fill it). */
+  readonly details = new Map<string, DeliveryDetail>();
+
+  async getDelivery(id: string): Promise<DeliveryDetail | undefined> {
+    this.#record('getDelivery', [id]);
+    const d = this.details.get(id);
+    if (d) return d;
+    const base = this.deliveries.find((x) => x.id === id);
+    return base ? { ...base, messageId: 'msg_fake', people: [] } : undefined;
   }
 
   async redrive(ids: readonly string[] | 'all-dead', actor: Actor): Promise<number> {

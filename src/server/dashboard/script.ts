@@ -14,6 +14,7 @@ type Panel = 'tasks' | 'deliveries';
 const REFRESH = {
   'message.queued': ['deliveries'],
   delivery: ['deliveries'],
+  'delivery.recipient': ['deliveries'],
   'delivery.redriven': ['deliveries'],
   'task.created': ['tasks', 'deliveries'],
   'task.changed': ['tasks', 'deliveries'],

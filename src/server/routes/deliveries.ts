@@ -2,19 +2,33 @@
 
 import type { Hono } from 'hono';
 import { ApiError } from '../api-error.js';
-import { deliveryListQuery, limitOnlyQuery, redriveBody } from '../contracts.js';
-import { readJson, readQuery } from '../http-input.js';
+import { deliveryListQuery, limitOnlyQuery, opaqueIdParam, redriveBody } from '../contracts.js';
+import { readJson, readParam, readQuery } from '../http-input.js';
 import { type ApiEnv, actorOf, type RouteDeps } from './route-deps.js';
 
 export function deliveryRoutes(app: Hono<ApiEnv>, d: RouteDeps): void {
   app.get('/v1/deliveries', d.guard('read'), async (c) => {
     const q = readQuery(c, deliveryListQuery);
-    return c.json({ deliveries: await d.hub.listDeliveries({ status: q.status, limit: q.limit ?? 100 }) });
+    return c.json({
+      deliveries: await d.hub.listDeliveries({
+        status: q.status,
+        dropped: q.dropped === 'true',
+        limit: q.limit ?? 100,
+      }),
+    });
   });
 
   app.get('/v1/deliveries/dead', d.guard('read'), async (c) => {
     const q = readQuery(c, limitOnlyQuery);
     return c.json({ deliveries: await d.hub.listDeliveries({ status: 'dead', limit: q.limit ?? 100 }) });
+  });
+
+  // After `/dead`: that path is not an id.
+  app.get('/v1/deliveries/:id', d.guard('read'), async (c) => {
+    const id = readParam(c.req.param('id'), opaqueIdParam, 'the delivery id');
+    const found = await d.hub.getDelivery(id);
+    if (!found) throw new ApiError(404, 'not_found', 'no delivery with this id');
+    return c.json({ delivery: found });
   });
 
   app.post('/v1/deliveries/redrive', d.guard('admin'), async (c) => {
