@@ -43,11 +43,14 @@ export async function deliveryDetail(store: Store, id: string): Promise<Delivery
   const n = Number(id);
   const row = await store.db.selectFrom('deliveries').selectAll().where('id', '=', n).executeTakeFirst();
   if (!row) return undefined;
-  const [base] = await withRecipients(store, [toDelivery(row)]);
+  // The counts from the same read as the list, so the two always agree.
   const people = await recipientsOf(store.db, n);
+  const counts = { pending: 0, delivered: 0, read: 0, dropped: 0 };
+  for (const p of people) counts[p.outcome]++;
+  const base = { ...toDelivery(row), ...(people.length > 0 ? { recipients: counts } : {}) };
   const check = await checkOf(store.db, n);
   return {
-    ...base!,
+    ...base,
     messageId: row.message_id,
     people: people.map((p) => ({
       userId: p.userId,
