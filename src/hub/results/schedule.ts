@@ -41,10 +41,10 @@ export function firstCheckAt(sentAt: number, t: CheckTiming): number {
  */
 export function nextCheckAt(sentAt: number, checks: number, now: number, t: CheckTiming): number | undefined {
   const wait = Math.min(t.maxIntervalMs, t.firstCheckMs * 2 ** Math.min(checks, 40));
-  const end = sentAt + t.windowMs;
-  if (now >= end) return undefined;
-  // The last question falls just inside the window: a late read is still seen once.
-  return Math.min(now + wait, end - 1);
+  // The last question falls just inside the window (a late read is still seen once), and once it is asked, none.
+  const last = sentAt + t.windowMs - 1;
+  if (now >= last) return undefined;
+  return Math.min(now + wait, last);
 }
 
 export interface RecipientState {
