@@ -7,6 +7,7 @@
  */
 
 import { EVENT_NAMES, type HubEventName } from '../../observe/event-map.js';
+import { RECIPIENTS_SCRIPT } from './recipients-script.js';
 
 type Panel = 'tasks' | 'deliveries';
 
@@ -214,16 +215,19 @@ export const SCRIPT = `
     }).catch(function (e) { showError('tasks-error', e); });
   }
 
+${RECIPIENTS_SCRIPT}
   function loadDeliveries() {
-    var q = state.view === 'dead' ? '/v1/deliveries/dead?limit=200' : '/v1/deliveries?limit=200';
+    var q = state.view === 'dead' ? '/v1/deliveries/dead?limit=200' : state.view === 'dropped' ? DROPPED_QUERY : '/v1/deliveries?limit=200';
     api(q).then(function (j) {
       var body = $('deliveries'); body.textContent = '';
       $('deliveries-count').textContent = j.deliveries.length;
       $('redrive').classList.toggle('hidden', !(state.view === 'dead' && j.deliveries.length));
-      if (!j.deliveries.length) { body.appendChild(emptyRow(5, state.view === 'dead' ? 'No dead letters.' : 'No deliveries yet.')); return; }
+      if (!j.deliveries.length) { body.appendChild(emptyRow(5, state.view === 'dead' ? 'No dead letters.' : state.view === 'dropped' ? 'No dropped recipients.' : 'No deliveries yet.')); return; }
       j.deliveries.forEach(function (d) {
         var tr = el('tr');
-        var st = el('td'); st.appendChild(badge(d.status)); tr.appendChild(st);
+        var st = el('td'); st.appendChild(badge(d.status));
+        var rb = recipientsBadge(d, tr, 5); if (rb) st.appendChild(rb);
+        tr.appendChild(st);
         tr.appendChild(el('td', '', d.target + (d.part ? ' (' + d.part.index + '/' + d.part.count + ')' : '')));
         tr.appendChild(el('td', '', d.channel));
         tr.appendChild(el('td', 'num', d.attempts));
@@ -312,6 +316,7 @@ export const SCRIPT = `
   });
   $('tab-all').addEventListener('click', function () { setView('all'); });
   $('tab-dead').addEventListener('click', function () { setView('dead'); });
+  $('tab-dropped').addEventListener('click', function () { setView('dropped'); });
   $('redrive').addEventListener('click', function () {
     api('/v1/deliveries/redrive', { method: 'POST', body: JSON.stringify({ allDead: true }) }).then(function (j) {
       $('deliveries-error').textContent = j.moved + ' back in the queue';
@@ -322,6 +327,7 @@ export const SCRIPT = `
     state.view = v;
     $('tab-all').classList.toggle('on', v === 'all');
     $('tab-dead').classList.toggle('on', v === 'dead');
+    $('tab-dropped').classList.toggle('on', v === 'dropped');
     $('deliveries-error').textContent = '';
     loadDeliveries();
   }
