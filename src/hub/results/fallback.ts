@@ -15,7 +15,8 @@ import type { NoticeMessage } from '../dingtalk/port.js';
 
 /**
  * The app-robot template that carries what a work notice carried (docs/dingtalk.md §5.3 → §3.2), or undefined
- * when there is none (a file whose name is not known). An `oa` notice becomes markdown of its title, form and text.
+ * when there is none (a file whose name is not known, a voice message). An `oa` notice becomes markdown of its title,
+ * form and text.
  */
 export function templateOf(msg: NoticeMessage, fileName?: string | undefined): TemplateMessage | undefined {
   switch (msg.msgtype) {
@@ -31,11 +32,8 @@ export function templateOf(msg: NoticeMessage, fileName?: string | undefined): T
     case 'file':
       return fileName === undefined ? undefined : appMessage.file(msg.file.media_id, fileName);
     case 'voice':
-      // The notice gives whole seconds, the template milliseconds (§5.3, §3.2).
-      return {
-        msgKey: 'sampleAudio',
-        msgParam: { mediaId: msg.voice.media_id, duration: String(Number(msg.voice.duration) * 1000) },
-      };
+      // The library builds no audio template; the hub sends no voice notice either.
+      return undefined;
     case 'action_card': {
       const c = msg.action_card;
       const title = c.title ?? '';
