@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/emulator.js';
 import type { RunningHub } from '../../src/hub/hub.js';
 import type { DeliveryDetail } from '../../src/hub/service.js';
-import { backends, type HubFixture, hubApi, startTestHub, testConfig, waitFor } from './hub-helpers.js';
+import { backends, ENG, type HubFixture, hubApi, startTestHub, testConfig, waitFor } from './hub-helpers.js';
 
 /** Fast questions: the first 40 ms after a send, then every 40..160 ms, within a 20 s window, 200 a second. */
 const FAST = {
@@ -48,7 +48,7 @@ for (const backend of backends) {
     let f: HubFixture;
     beforeAll(async () => {
       f = await startTestHub(backend, {
-        config: testConfig({ notices: { ...FAST, droppedFallback: 'app-robot' } }),
+        config: testConfig({ notices: { ...FAST, droppedFallback: 'app-robot', groupReads: true } }),
         emulator: { limits: { noticeDailyCap: 3 } },
       });
     });
@@ -107,6 +107,7 @@ for (const backend of backends) {
       expect(body.delivery.people[0]).toMatchObject({ outcome: 'dropped', reasonCode: '143106' });
       expect((await api.call('GET', '/v1/deliveries/999999')).status).toBe(404);
       expect((await api.call('GET', '/v1/deliveries/not%20an%20id')).status).toBe(400);
+      expect((await api.call('GET', '/v1/deliveries?dropped=yes')).status).toBe(400);
       expect(hub.metrics.render()).toMatch(
         /dingkit_send_recipients_total\{channel="notice",outcome="dropped",reason="143106"\} 1\b/,
       );
@@ -165,6 +166,17 @@ for (const backend of backends) {
       hub.emulator!.markRead(m.seq, 'bob');
       const d = await settledDetail(hub, id, (x) => x.people[0]!.outcome === 'read');
       expect(d.check?.kind).toBe('oto');
+    });
+
+    it('an app-robot group message (groupReads): its readers, and nobody else, as DingTalk lists them', async () => {
+      const { hub } = f;
+      const r = await hub.sendMessage({ group: 'engineering', text: 'retro at 4' }, { by: 't' });
+      const id = r.deliveries[0]!.id;
+      const m = await waitFor(() => hub.emulator!.messages(ENG).find((x) => x.text.includes('retro at 4')));
+      hub.emulator!.markRead(m.seq, 'alice');
+      const d = await settledDetail(hub, id, (x) => x.people.some((p) => p.userId === 'alice'));
+      expect(d.people).toMatchObject([{ userId: 'alice', outcome: 'read' }]);
+      expect(d.check?.kind).toBe('group');
     });
   });
 

@@ -81,6 +81,12 @@ describe('outcomes', () => {
       { userId: 'c', outcome: 'pending' },
     ]);
     expect(robotOutcomes(undefined, r)).toEqual([{ userId: 'a', outcome: 'read' }]);
+    // A group's readers come from DingTalk: names that are no userId, and repeats, are not recorded.
+    const odd = {
+      sendStatus: 'SUCCESS',
+      people: ['a', 'a', 'x'.repeat(65), 'bad id', '<b>'].map((userId) => ({ userId, read: true })),
+    };
+    expect(robotOutcomes(undefined, odd)).toEqual([{ userId: 'a', outcome: 'read' }]);
   });
 
   it('only moves forward: a later answer never undoes a read or a drop', () => {

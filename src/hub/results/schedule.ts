@@ -102,14 +102,23 @@ export function noticeOutcomes(userIds: readonly string[], r: NoticeSendResult):
  */
 export function robotOutcomes(userIds: readonly string[] | undefined, r: RobotReadStatus): RecipientState[] {
   const seen = new Map(r.people.map((p) => [p.userId, p.read]));
+  // A group's readers are the one list whose names come from DingTalk rather than from our send: only names shaped
+  // like userIds are kept, at most MAX_READERS, so a wrong answer cannot fill the store.
   if (userIds === undefined)
-    return r.people.filter((p) => p.read).map((p) => ({ userId: p.userId, outcome: 'read' }));
+    return [...new Set(r.people.filter((p) => p.read && USER_ID.test(p.userId)).map((p) => p.userId))]
+      .slice(0, MAX_READERS)
+      .map((userId) => ({ userId, outcome: 'read' }));
   return [...new Set(userIds)].map((userId): RecipientState => {
     const read = seen.get(userId);
     if (read === undefined) return { userId, outcome: 'pending' };
     return { userId, outcome: read ? 'read' : 'delivered' };
   });
 }
+
+/** What a DingTalk userId looks like (letters, digits and a few marks; docs/dingtalk.md §7), bounded. */
+const USER_ID = /^[A-Za-z0-9_.@:+=-]{1,64}$/;
+/** Readers of one group message recorded at most (five pages of 200, dingtalk/adapter.ts). */
+export const MAX_READERS = 1_000;
 
 /** Whether another question could still change something. */
 export function settled(states: readonly RecipientOutcome[], trackReads: boolean): boolean {
