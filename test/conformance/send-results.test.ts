@@ -144,6 +144,47 @@ for (const backend of backends) {
       expect(asked.length).toBeGreaterThan(10);
     });
 
+    it('a round whose DingTalk is slow gives back what it cannot ask before its leases run low, for another to ask', async () => {
+      const [s1, s2] = await stores(2);
+      const clock = new FakeClock();
+      await sentNotices(s1!, 6, clock.t);
+      clock.advance(1_000);
+      // Each question takes 4 s of the fake clock; the lease is 10 s, so after two the third would start with less
+      // than a third of it left.
+      const asked: string[] = [];
+      const slow = {
+        async noticeResult(_app: string, taskId: string) {
+          asked.push(taskId);
+          clock.advance(4_000);
+          return delivered('lisi');
+        },
+      } as unknown as DingTalkPort;
+      const a = new ResultChecker({
+        config: config(),
+        store: s1!,
+        dingtalk: slow,
+        outbox: createOutboxPort(new Outbox(s1!, { now: clock.now })),
+        events: new EventBus(),
+        metrics: new Registry(),
+        logger: silentLogger,
+        now: clock.now,
+        leaseMs: 10_000,
+      });
+      await a.runOnce();
+      expect(asked).toHaveLength(2);
+      const free = await s1!.db
+        .selectFrom('send_checks')
+        .select('handle')
+        .where('lease_owner', 'is', null)
+        .where('checks', '=', 0)
+        .execute();
+      expect(free).toHaveLength(4);
+      // Another process takes them at once, not after the leases would have run out.
+      const { port, asked: other } = fakePort(() => delivered('lisi'), 1);
+      await checker(s2!, port, clock).runOnce();
+      expect(other).toEqual(expect.arrayContaining(free.map((f) => f.handle)));
+    });
+
     it('the per-app budget holds across processes: 3 questions per window, the rest wait for it', async () => {
       const [s1, s2] = await stores(2);
       const clock = new FakeClock();

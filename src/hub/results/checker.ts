@@ -154,13 +154,36 @@ export class ResultChecker {
     if (!this.#s.checkResults) return out;
     out.enrolled = await this.#enrol();
     const rows = await this.#claim();
-    for (const row of rows) {
-      if (this.#stopped) break;
+    const leaseMs = this.#d.leaseMs ?? 30_000;
+    for (const [i, row] of rows.entries()) {
+      // A slow DingTalk could make a round outlive its leases, and another process would then ask about the same
+      // deliveries: what is left when a third of the lease remains is given back for the next round, or another.
+      if (
+        this.#stopped ||
+        (!this.#d.unsafeNoClaim && this.#d.now() > Number(row.lease_until) - leaseMs / 3)
+      ) {
+        await this.#release(rows.slice(i));
+        break;
+      }
       const r = await this.#check(row);
       if (r.asked) out.asked++;
       out.changed += r.changed;
     }
     return out;
+  }
+
+  async #release(rows: readonly CheckRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.#d.store.db
+      .updateTable('send_checks')
+      .set({ lease_owner: null, lease_until: null })
+      .where(
+        'delivery_id',
+        'in',
+        rows.map((r) => Number(r.delivery_id)),
+      )
+      .where('lease_owner', '=', this.owner)
+      .execute();
   }
 
   async #enrol(): Promise<number> {
