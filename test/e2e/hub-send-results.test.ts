@@ -157,6 +157,34 @@ for (const backend of backends) {
       await waitFor(async () => (await hub.getDelivery(id))?.check?.doneAt);
     });
 
+    it('DingTalk refusing the question (throttled) is recorded without a secret and asked again later', async () => {
+      const { hub } = f;
+      hub.emulator!.setFaults({
+        rules: [{ route: 'POST /topapi/message/corpconversation/getsendresult', throttle: 1 }],
+      });
+      try {
+        const id = await sendNotice(hub, 'bob', 'the build is green');
+        const failed = await waitFor(async () => {
+          const d = await hub.getDelivery(id);
+          return d?.check?.lastError ? d : undefined;
+        });
+        expect(failed.check!.lastError).toMatch(/90018|throttl|limit/i);
+        expect(failed.check!.nextAt).toBeDefined();
+        expect(failed.people).toMatchObject([{ userId: 'bob', outcome: 'pending' }]);
+        const stored = JSON.stringify(await f.store.db.selectFrom('send_checks').selectAll().execute());
+        expect(stored).not.toMatch(/access_token=(?!\[)/);
+        expect(stored).not.toContain(hub.config.apps['hub']!.appSecret);
+        expect(hub.metrics.render()).toMatch(
+          /dingkit_send_checks_total\{kind="notice",result="error"\} [1-9]/,
+        );
+        hub.emulator!.setFaults({ rules: [] });
+        const ok = await settledDetail(hub, id, (d) => d.people[0]!.outcome === 'delivered');
+        expect(ok.check?.lastError).toBeUndefined();
+      } finally {
+        hub.emulator!.setFaults({ rules: [] });
+      }
+    });
+
     it('an app-robot 1:1 message: delivered, then read when the person reads it', async () => {
       const { hub } = f;
       const r = await hub.sendMessage({ to: ['bob'], text: 'coffee at 3?' }, { by: 't' });
