@@ -1,20 +1,25 @@
 /**
- * `dingkit deliveries list|show|redrive|resolve`: the queue as an operator sees it, one delivery's evidence, putting
- * dead letters back, and settling a parked delivery (docs/hub.md "Parked deliveries").
+
+ * `dingkit deliveries list|show|redrive|resolve`: the queue as an operator sees it, one delivery's evidence and what
+ * DingTalk did with it for each recipient (delivered, read, dropped and why), putting dead letters back, and settling
+ * a parked delivery (docs/hub.md "Parked deliveries", "Send results").
  */
 
-import type { DeliveryEvidence, DeliveryStatus, ResolveAction } from '../hub/service.js';
+import type { Delivery, DeliveryEvidence, DeliveryStatus, ResolveAction } from '../hub/service.js';
 import { type CliContext, parse } from './context.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { table } from './io.js';
 
-export const deliveriesHelp = `Usage: dingkit deliveries list [--status S | --dead | --parked] [--limit N]
+export const deliveriesHelp = `Usage: dingkit deliveries list [--status S | --dead | --parked] [--dropped] [--limit N]
        dingkit deliveries show ID
        dingkit deliveries redrive ID... | --all-dead
        dingkit deliveries resolve ID --mark-sent | --redrive | --drop [--note TEXT]
 
 Statuses: queued, sending, sent, parked (outcome unknown, waiting for you), dead, cancelled.
-show prints what was to be sent, every failed attempt, when it was parked and the decisions taken.
+--dropped: only deliveries DingTalk accepted but did not deliver to someone (a work notice's daily cap,
+the same content twice a day, an unknown user).
+show prints what was to be sent, every failed attempt, when it was parked, the decisions taken, and each
+recipient's outcome and why.
 resolve settles a parked delivery, recorded with your name and note: --mark-sent (it did arrive),
 --redrive (send it again: people may see it twice), --drop (never send it).
 redrive and resolve need an admin token.`;
@@ -41,6 +46,7 @@ async function listDeliveries(args: string[], ctx: CliContext): Promise<number> 
       status: { type: 'string' },
       dead: { type: 'boolean' },
       parked: { type: 'boolean' },
+      dropped: { type: 'boolean' },
       limit: { type: 'string' },
     },
     false,
@@ -56,25 +62,42 @@ async function listDeliveries(args: string[], ctx: CliContext): Promise<number> 
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 1000))
     throw usage('--limit is 1-1000');
   const hub = await ctx.hub();
-  const rows = await hub.listDeliveries({ status: status as DeliveryStatus | undefined, limit });
+  const rows = await hub.listDeliveries({
+    status: status as DeliveryStatus | undefined,
+    ...(v.dropped ? { dropped: true } : {}),
+    limit,
+  });
   const zone = await ctx.zone();
   ctx.out.result(rows, () =>
     rows.length === 0
-      ? `no ${status ?? ''} deliveries`.replace('  ', ' ')
+      ? `no ${status ?? ''} deliveries${v.dropped ? ' with dropped recipients' : ''}`.replace('  ', ' ')
       : table(
-          ['ID', 'STATUS', 'CHANNEL', 'TARGET', 'ATTEMPTS', 'UPDATED', 'LAST ERROR'],
+          ['ID', 'STATUS', 'CHANNEL', 'TARGET', 'ATTEMPTS', 'RECIPIENTS', 'UPDATED', 'LAST ERROR'],
           rows.map((d) => [
             d.id,
             d.status,
             d.channel,
             d.target + (d.part ? ` (${d.part.index}/${d.part.count})` : ''),
             String(d.attempts),
+            recipientSummary(d),
             zone.formatIso(d.updatedAt),
             d.lastError ?? '',
           ]),
         ),
   );
   return EXIT.ok;
+}
+
+/** `2 delivered, 1 dropped`: the outcomes DingTalk reported, the drops first to catch the eye. */
+export function recipientSummary(d: Delivery): string {
+  const r = d.recipients;
+  if (!r) return '';
+  const parts: string[] = [];
+  if (r.dropped > 0) parts.push(`${r.dropped} dropped`);
+  if (r.read > 0) parts.push(`${r.read} read`);
+  if (r.delivered > 0) parts.push(`${r.delivered} delivered`);
+  if (r.pending > 0) parts.push(`${r.pending} pending`);
+  return parts.join(', ');
 }
 
 async function redrive(args: string[], ctx: CliContext): Promise<number> {
@@ -84,6 +107,37 @@ async function redrive(args: string[], ctx: CliContext): Promise<number> {
   const moved = await hub.redrive(v['all-dead'] ? 'all-dead' : positionals, ctx.actor);
   ctx.out.result({ moved }, () => `${moved} deliver${moved === 1 ? 'y' : 'ies'} back in the queue`);
   return EXIT.ok;
+}
+
+/** What DingTalk reported for each recipient, and where the send-result questions stand (docs/hub.md "Send results"). */
+function recipientLines(e: DeliveryEvidence, at: (iso: string) => string): string[] {
+  const head = [
+    ...(e.remoteId ? [`DingTalk id: ${e.remoteId}`] : []),
+    ...(e.check
+      ? [
+          `send result: asked ${e.check.asked} time${e.check.asked === 1 ? '' : 's'}, ${
+            e.check.nextAt ? `next at ${at(e.check.nextAt)}` : 'done'
+          }${e.check.lastError ? ` (last error: ${e.check.lastError})` : ''}`,
+        ]
+      : []),
+  ];
+  if (e.people.length === 0)
+    return ['Recipients:', ...head.map((l) => `  ${l}`), '  no recipient outcomes recorded'];
+  return [
+    'Recipients:',
+    ...head.map((l) => `  ${l}`),
+    table(
+      ['RECIPIENT', 'OUTCOME', 'CODE', 'WHY', 'FALLBACK', 'UPDATED'],
+      e.people.map((p) => [
+        p.userId,
+        p.outcome,
+        p.reasonCode ?? '',
+        p.reason ?? '',
+        p.fallbackDeliveryId ?? '',
+        at(p.updatedAt),
+      ]),
+    ),
+  ];
 }
 
 /** A delivery id from the command line: the store's positive integers. */
@@ -134,6 +188,8 @@ export function evidenceText(e: DeliveryEvidence, at: (iso: string) => string): 
           (d) =>
             `  ${at(d.at)}  ${d.action} by ${d.by} (was ${d.previousStatus})${d.note ? `: ${d.note}` : ''}`,
         )),
+    '',
+    ...recipientLines(e, at),
   ];
   return lines.join('\n');
 }

@@ -5,7 +5,12 @@ import { eventsHelp, selectTypes } from './events.js';
 describe('dingkit events --type', () => {
   it('takes known types and prefix*, each once', () => {
     expect([...selectTypes('delivery, task.created')]).toEqual(['delivery', 'task.created']);
-    expect([...selectTypes('delivery*')]).toEqual(['delivery', 'delivery.redriven', 'delivery.resolved']);
+    expect([...selectTypes('delivery*')]).toEqual([
+      'delivery',
+      'delivery.recipient',
+      'delivery.redriven',
+      'delivery.resolved',
+    ]);
     expect([...selectTypes('task.t*,task.todo')]).toEqual(['task.todo']);
     expect([...selectTypes('task.')]).toEqual(EVENT_NAMES.filter((n) => n.startsWith('task.')));
     expect(selectTypes('*').size).toBe(EVENT_NAMES.length);

@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import type {
   Actor,
   Delivery,
+  DeliveryDetail,
   DeliveryEvidence,
   DeliveryStatus,
   FileShare,
@@ -223,13 +224,20 @@ export class RemoteHub implements HubService {
 
   async listDeliveries(filter: {
     status?: DeliveryStatus | undefined;
+    dropped?: boolean | undefined;
     limit?: number | undefined;
   }): Promise<Delivery[]> {
     const q = query({
       status: filter.status,
+      dropped: filter.dropped ? 'true' : undefined,
       limit: filter.limit === undefined ? undefined : String(filter.limit),
     });
     return (await this.#call<{ deliveries: Delivery[] }>('GET', `/v1/deliveries${q}`)).deliveries;
+  }
+
+  /** The API answers one delivery with its evidence, a superset of the detail. */
+  async getDelivery(id: string): Promise<DeliveryDetail | undefined> {
+    return this.deliveryEvidence(id);
   }
 
   async redrive(ids: readonly string[] | 'all-dead', _actor: Actor): Promise<number> {

@@ -27,7 +27,7 @@ import {
 import { parseRobotMessage } from './robot-message.js';
 import { type EmulatorState, fingerprint } from './state.js';
 import type { StreamGateway } from './stream/gateway.js';
-import type { AppDef, CallbackPushRecord, MessageRecord, TodoRecord } from './types.js';
+import type { AppDef, CallbackPushRecord, MessageRecord, NoticeRecord, TodoRecord } from './types.js';
 
 // The emulator's names for the callback topics the library defines (docs/dingtalk.md §S6).
 export { TOPIC_BOT_MESSAGE as TOPIC_BOT, TOPIC_CARD_CALLBACK as TOPIC_CARD } from '../stream/types.js';
@@ -260,6 +260,19 @@ export class Acting {
     if (!allowed) throw new ActingError(403, `${by} cannot see message ${seq}`);
     if (!m.readBy.includes(by)) m.readBy.push(by);
     return m;
+  }
+
+  /**
+   * A person opens a work notice (docs/dingtalk.md §5.1): its send result lists them as read from then on. Only a
+   * notice that reached them counts; one DingTalk dropped (§5.2) was never in their client.
+   */
+  readNotice(taskId: number, by: string): NoticeRecord {
+    const { state } = this.#d;
+    if (!state.users.has(by)) throw new ActingError(400, 'by must be a known userId');
+    const n = state.notices.find((x) => x.taskId === taskId && x.userId === by);
+    if (!n || n.forbiddenCode !== undefined) throw new ActingError(404, `${by} has no notice ${taskId}`);
+    n.readAt ??= state.now();
+    return n;
   }
 
   async clickCard(

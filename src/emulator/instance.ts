@@ -234,6 +234,11 @@ export class Emulator {
     return this.acting.markRead(seq, by);
   }
 
+  /** A person opens a work notice (the send result's read list, §5.1). */
+  readNotice(taskId: number, by: string): NoticeRecord {
+    return this.acting.readNotice(taskId, by);
+  }
+
   clickCard(
     outTrackId: string,
     input: ClickCardInput,

@@ -156,6 +156,8 @@ export interface NoticeRecord {
   /** Why this recipient did not receive it (§5.2): 143106 same content today, 143105 daily cap. */
   forbiddenCode?: number;
   recalled?: boolean;
+  /** When the person opened it in the emulated client (or a test said so): `read_user_id_list` of the result. */
+  readAt?: number;
   fault?: FaultKind;
   fingerprint: string;
 }

@@ -416,6 +416,54 @@ const configSchema = z
         access: { policy: 'assignees', admins: [], leads: {} },
         cards: { enabled: true, answer: 'empty', http: { routeKey: 'dingkit-tasks' } },
       }),
+    /**
+     * Send results (docs/hub.md "Send results"): after DingTalk accepts a work notice or an app-robot message, the
+     * hub asks what became of it (docs/dingtalk.md §5.1 getsendresult, §3.1 read status) and records each
+     * recipient's outcome. Each question is one DingTalk call and counts against the org's quota (§0.2).
+     */
+    notices: z
+      .object({
+        /** Ask for send results at all. Off: deliveries stay `sent` with no recipient outcomes. */
+        checkResults: z.boolean().default(true),
+        /** The first question this long after the send (DingTalk delivers asynchronously, §5.1). */
+        firstCheckMs: z.number().int().positive().default(60_000),
+        /** Each later question waits twice as long as the one before, up to this. */
+        maxIntervalMs: z
+          .number()
+          .int()
+          .positive()
+          .default(4 * 3_600_000),
+        /** DingTalk answers about a send for 24 h (§5.1, §3.1); no question is asked after this. */
+        windowMs: z.number().int().positive().max(DAY_MS).default(DAY_MS),
+        /**
+         * Keep asking until each recipient has read it (or the window ends). Off: stop once every recipient is
+         * delivered or dropped, which costs one or two questions per send.
+         */
+        trackReads: z.boolean().default(true),
+        /** Also ask who read app-robot group messages (the readers only: DingTalk lists no group's drops). */
+        groupReads: z.boolean().default(false),
+        /** Questions per app, shared by every hub process (below DingTalk's 20 per second per API, §0.2). */
+        budget: budget.default({ limit: 10, windowMs: 1_000 }),
+        /** How often due questions are looked for. */
+        pollMs: z.number().int().positive().default(1_000),
+        /**
+         * A work notice DingTalk dropped for a person (a daily cap, the same content twice a day, a failure; not an
+         * unknown user) is sent to them once more 1:1 by the app robot (`app-robot`), or not (`none`).
+         */
+        droppedFallback: z.enum(['app-robot', 'none']).default('none'),
+      })
+      .strict()
+      .default({
+        checkResults: true,
+        firstCheckMs: 60_000,
+        maxIntervalMs: 4 * 3_600_000,
+        windowMs: DAY_MS,
+        trackReads: true,
+        groupReads: false,
+        budget: { limit: 10, windowMs: 1_000 },
+        pollMs: 1_000,
+        droppedFallback: 'none',
+      }),
     /** File shares (docs/dingtalk.md §6). */
     files: z
       .object({

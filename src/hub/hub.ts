@@ -50,6 +50,8 @@ import { defaultAppName } from './messages/plan.js';
 import { MessageService } from './messages/send.js';
 import { PeopleDirectory } from './people.js';
 import { PeopleApp } from './people-app.js';
+import { ResultChecker } from './results/checker.js';
+import { deliveryDetail, listWithRecipients } from './results/view.js';
 import { DEFAULT_RETENTION, type PurgeRound, Retention } from './retention.js';
 import type {
   Actor,
@@ -154,6 +156,8 @@ export interface RunningHub<E extends HubEmulator = HubEmulator> extends HubServ
   readonly todoPoller: TodoPoller;
   /** The people's web app's sessions and sign-in (src/hub/people-app.ts). */
   readonly peopleApp: PeopleApp;
+  /** Asks DingTalk what became of sent notices and app-robot messages (docs/hub.md "Send results"). */
+  readonly results: ResultChecker;
   /**
    * Sets the base URL used in Todo links (the CLI calls it once the HTTP API listens); ignored when the config
    * names `publicUrl`.
@@ -420,6 +424,19 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
         logger.warn({ err: (e as Error).message }, 'parked count failed');
     },
   });
+  const results = new ResultChecker({
+    config,
+    store,
+    dingtalk,
+    outbox,
+    events,
+    metrics,
+    logger,
+    now,
+    faults: storeFaults,
+  });
+  // Like the dispatcher: a process that sends nothing (dispatcher off) asks nothing either.
+  if (config.dispatcher.enabled) results.start();
   const retention = new Retention({
     store,
     outbox: storeOutbox,
@@ -520,6 +537,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     scheduler,
     todoPoller,
     peopleApp,
+    results,
     setPublicUrl(url: string) {
       if (config.publicUrl === undefined) publicUrl = url.replace(/\/+$/, '');
     },
@@ -557,14 +575,22 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     listShares: (limit?: number) => files.list(limit),
     listDeliveries: (f: {
       status?: DeliveryStatus | undefined;
+      dropped?: boolean | undefined;
       limit?: number | undefined;
-    }): Promise<Delivery[]> => outbox.listDeliveries(f ?? {}),
+    }): Promise<Delivery[]> => listWithRecipients(store, storeOutbox, f ?? {}),
+    getDelivery: (id: string) => deliveryDetail(store, String(id)),
     redrive: checked(['ids', 'actor'], async (ids: readonly string[] | 'all-dead', a: Actor) => {
       const n = await outbox.redrive(ids, actor(a).by);
       if (n > 0) events.publish('delivery.redriven', { count: n, by: actor(a).by });
       return n;
     }),
-    deliveryEvidence: (id: string) => readEvidence(store, Number(id), secrets),
+    deliveryEvidence: async (id: string) => {
+      const [e, d] = await Promise.all([
+        readEvidence(store, Number(id), secrets),
+        deliveryDetail(store, String(id)),
+      ]);
+      return e && { ...e, people: d?.people ?? [], recipients: d?.recipients, check: d?.check };
+    },
     resolveDelivery: checked(
       [undefined, 'action', 'actor', 'note'],
       async (id: string, action: ResolveAction, a: Actor, note?: string) => {
@@ -614,6 +640,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
       for (const r of receivers.all) await r.stop();
       await scheduler.stop();
       await todoPoller.stop();
+      await results.stop();
       await gateways?.stop();
       await retention.stop();
       await pumping;

@@ -59,6 +59,49 @@ export interface Delivery {
   remoteId?: string | undefined;
   createdAt: string;
   updatedAt: string;
+  /**
+   * What DingTalk reported for the people of a sent work notice or app-robot 1:1 message (docs/hub.md "Send
+   * results"): how many are still pending, delivered, read, or dropped. Absent when nothing was asked yet.
+   */
+  recipients?: RecipientCounts | undefined;
+}
+
+export interface RecipientCounts {
+  pending: number;
+  delivered: number;
+  read: number;
+  dropped: number;
+}
+
+/** One person's outcome of a sent delivery. */
+export interface DeliveryRecipient {
+  userId: string;
+  outcome: 'pending' | 'delivered' | 'read' | 'dropped';
+  /** Of a drop: DingTalk's code (`143106`, `143105`, ...) or `invalid_user` / `failed`. */
+  reasonCode?: string | undefined;
+  /** Of a drop: what the code means (docs/dingtalk.md §5.2). */
+  reason?: string | undefined;
+  updatedAt: string;
+  /** The delivery that carried the fallback for this drop (`notices.droppedFallback`). */
+  fallbackDeliveryId?: string | undefined;
+}
+
+/** A delivery with its recipients and where its send-result questions stand. */
+export interface DeliveryDetail extends Delivery {
+  messageId: string;
+  recipients?: RecipientCounts | undefined;
+  people: DeliveryRecipient[];
+  /** The send-result schedule: absent for deliveries DingTalk offers no result for (custom robots, Todos). */
+  check?:
+    | {
+        kind: 'notice' | 'oto' | 'group';
+        asked: number;
+        /** When the next question is due; absent once done. */
+        nextAt?: string | undefined;
+        doneAt?: string | undefined;
+        lastError?: string | undefined;
+      }
+    | undefined;
 }
 
 /** What an operator may decide for a parked delivery (outcome unknown): see docs/hub.md "Parked deliveries". */
@@ -90,9 +133,11 @@ export interface DeliveryDecision {
   previousStatus: DeliveryStatus;
 }
 
-/** A delivery with what an operator needs to judge it: what was sent, every failed attempt, the decisions. */
-export interface DeliveryEvidence extends Delivery {
-  messageId: string;
+/**
+ * A delivery with what an operator needs to judge it: what was sent, every failed attempt, the decisions, and what
+ * DingTalk said became of it for each recipient (`DeliveryDetail`).
+ */
+export interface DeliveryEvidence extends DeliveryDetail {
   /** What produced it: `message`, `task`, `file`, `escalated`... */
   kind: string;
   /** Which sender it goes through: `robot:<name>` (custom robot) or `app:<name>` (app robot, work notice, Todo). */
@@ -373,8 +418,12 @@ export interface HubService {
 
   listDeliveries(filter: {
     status?: DeliveryStatus | undefined;
+    /** Only deliveries with at least one recipient DingTalk dropped (docs/hub.md "Send results"). */
+    dropped?: boolean | undefined;
     limit?: number | undefined;
   }): Promise<Delivery[]>;
+  /** One delivery with its recipients' outcomes; undefined for an unknown id. */
+  getDelivery(id: string): Promise<DeliveryDetail | undefined>;
   /** Puts dead or parked deliveries back in the queue; returns how many moved. */
   redrive(ids: readonly string[] | 'all-dead', actor: Actor): Promise<number>;
   /** A delivery with its evidence; undefined when there is no such delivery. */

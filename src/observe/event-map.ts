@@ -33,6 +33,18 @@ export interface HubEvents {
   'message.queued': { messageId: string; target: string; parts: number; by: string };
   /** A delivery changed status. */
   delivery: DeliveryEvent;
+  /**
+   * DingTalk reported what became of a sent message for one recipient (a work notice's send result, an app-robot
+   * read status): `delivered`, `read` or `dropped` with `reasonCode` (e.g. `143106`, `invalid_user`).
+   */
+  'delivery.recipient': {
+    id: number;
+    channel: string;
+    target: string;
+    userId: string;
+    outcome: string;
+    reasonCode?: string;
+  };
   /** Dead or parked deliveries were put back in the queue. */
   'delivery.redriven': { count: number; by: string };
   /** An operator settled a parked delivery (`mark-sent`, `redrive`, `drop`); `status` is what it became. */
@@ -90,6 +102,7 @@ function everyName<const T extends readonly HubEventName[]>(
 export const EVENT_NAMES = everyName([
   'message.queued',
   'delivery',
+  'delivery.recipient',
   'delivery.redriven',
   'delivery.resolved',
   'task.created',

@@ -76,8 +76,41 @@ export const deliverySchema = z
     remoteId: z.string().optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
+    recipients: z
+      .object({
+        pending: z.number().int(),
+        delivered: z.number().int(),
+        read: z.number().int(),
+        dropped: z.number().int(),
+      })
+      .optional()
+      .describe('What DingTalk reported for the people of a sent work notice or app-robot 1:1 message'),
   })
   .meta({ id: 'Delivery' });
+
+/** What DingTalk reported for each person of one sent delivery (docs/hub.md "Send results"). */
+const deliveryRecipientsFields = {
+  people: z.array(
+    z.object({
+      userId: z.string(),
+      outcome: z.enum(['pending', 'delivered', 'read', 'dropped']),
+      reasonCode: z.string().optional().describe('Of a drop: 143106, 143105, invalid_user, failed, ...'),
+      reason: z.string().optional(),
+      updatedAt: z.string(),
+      fallbackDeliveryId: z.string().optional(),
+    }),
+  ),
+  check: z
+    .object({
+      kind: z.enum(['notice', 'oto', 'group']),
+      asked: z.number().int(),
+      nextAt: z.string().optional(),
+      doneAt: z.string().optional(),
+      lastError: z.string().optional(),
+    })
+    .optional()
+    .describe('Where the send-result questions stand; absent where DingTalk offers no result'),
+};
 
 export const sendResultSchema = z
   .object({ messageId: z.string(), duplicate: z.boolean(), deliveries: z.array(deliverySchema) })
@@ -230,7 +263,12 @@ export const fileShareSchema = z
   .meta({ id: 'FileShare' });
 
 export const deliveryListQuery = z
-  .object({ status: deliveryStatusSchema.optional(), limit: limitQuery })
+  .object({
+    status: deliveryStatusSchema.optional(),
+    /** `true`: only deliveries with a recipient DingTalk dropped. */
+    dropped: z.enum(['true', 'false']).optional(),
+    limit: limitQuery,
+  })
   .strict();
 export const limitOnlyQuery = z.object({ limit: limitQuery }).strict();
 
@@ -285,6 +323,7 @@ export const deliveryEvidenceSchema = deliverySchema
       }),
     ),
     decisions: z.array(deliveryDecisionSchema),
+    ...deliveryRecipientsFields,
   })
   .meta({ id: 'DeliveryEvidence' });
 

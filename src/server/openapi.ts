@@ -174,7 +174,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'get',
     path: '/v1/deliveries',
-    summary: 'Deliveries, optionally by status',
+    summary: 'Deliveries, optionally by status or only those with dropped recipients (`dropped=true`)',
     scope: 'read',
     query: C.deliveryListQuery,
     status: 200,
@@ -202,7 +202,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: 'get',
     path: '/v1/deliveries/{id}',
     summary:
-      'One delivery with its evidence: the payload as stored (secrets redacted), every failed attempt, when it was parked, the decisions taken',
+      'One delivery with its evidence (the payload as stored, secrets redacted; every failed attempt; when it was parked; the decisions taken) and what DingTalk reported for each recipient (delivered, read, dropped and why)',
     scope: 'read',
     params: { id: C.deliveryIdParam },
     status: 200,

@@ -315,6 +315,47 @@ export interface HookAlertsTable {
   updated_at: Millis;
 }
 
+/** What DingTalk did with a sent message: its result is asked for on a schedule (migration 007, hub/results/). */
+export interface SendChecksTable {
+  delivery_id: number;
+  /** `notice` (getsendresult), `oto` (1:1 readStatus), `group` (group query). */
+  kind: string;
+  /** The config's app name (credentials are looked up at call time). */
+  app: string;
+  /** DingTalk's handle: a work notice's task_id, an app-robot send's processQueryKey. */
+  handle: string;
+  /** openConversationId of a group send. */
+  conversation: string | null;
+  sent_at: Millis;
+  /** When the next question is due. */
+  due_at: Millis;
+  /** Questions asked so far. */
+  checks: number;
+  lease_owner: string | null;
+  lease_until: Millis | null;
+  /** Set when there is nothing more to ask (every outcome final, or DingTalk's 24 h window over). */
+  done_at: Millis | null;
+  /** Redacted reason the last question failed. */
+  last_error: string | null;
+}
+
+export type RecipientOutcome = 'pending' | 'delivered' | 'read' | 'dropped';
+
+/** One person's outcome of one delivery (migration 007). */
+export interface DeliveryRecipientsTable {
+  delivery_id: number;
+  user_id: string;
+  outcome: RecipientOutcome;
+  /** Of a drop: DingTalk's code (`143106`), or `invalid_user` / `failed` for its other lists. */
+  reason_code: string | null;
+  /** Of a drop: what the code means (docs/dingtalk.md §5.2). */
+  reason: string | null;
+  updated_at: Millis;
+  /** When a fallback was enqueued for this drop (set once: never a second fallback). */
+  fallback_at: Millis | null;
+  fallback_delivery_id: number | null;
+}
+
 export interface Database {
   messages: MessagesTable;
   deliveries: DeliveriesTable;
@@ -337,6 +378,8 @@ export interface Database {
   hook_requests: HookRequestsTable;
   hook_items: HookItemsTable;
   hook_alerts: HookAlertsTable;
+  send_checks: SendChecksTable;
+  delivery_recipients: DeliveryRecipientsTable;
 }
 
 export type MessageRow = Selectable<MessagesTable>;

@@ -114,6 +114,7 @@ for (const backend of backends) {
           '004_token_limits_idempotency_scope',
           '005_app_sessions',
           '006_app_session_operator',
+          '007_send_results',
           '008_delivery_evidence',
           '009_task_cards',
           '010_gateways',

@@ -495,6 +495,62 @@ describe('dingkit deliveries show / resolve', () => {
   });
 });
 
+describe('dingkit deliveries: send results', () => {
+  it("lists only deliveries with drops, and shows each recipient with DingTalk's code, reason and the fallback", async () => {
+    // Numeric ids, as the store gives them (`show` takes no other).
+    const ok = hub.addDead('Li Si', 'x');
+    Object.assign(ok, { id: '2001', status: 'sent', channel: 'notice', lastError: undefined });
+    ok.recipients = { pending: 0, delivered: 1, read: 0, dropped: 0 };
+    const dropped = hub.addDead('Li Si', 'x');
+    Object.assign(dropped, {
+      id: '2002',
+      status: 'sent',
+      channel: 'notice',
+      lastError: undefined,
+      remoteId: '256271667504',
+    });
+    dropped.recipients = { pending: 0, delivered: 0, read: 0, dropped: 1 };
+    hub.details.set(dropped.id, {
+      ...dropped,
+      messageId: 'msg_9',
+      people: [
+        {
+          userId: 'lisi',
+          outcome: 'dropped',
+          reasonCode: '143106',
+          // A reason is text from the store: control characters must not reach the terminal.
+          reason: 'duplicate: same content today\u001b[2J',
+          updatedAt: '2026-11-25T10:00:00.000Z',
+          fallbackDeliveryId: 'dlv_99',
+        },
+      ],
+      check: { kind: 'notice', asked: 1, doneAt: '2026-11-25T10:00:00.000Z' },
+    });
+    const list = await runCli(['deliveries', 'list', '--dropped'], { env: as(tok.read) });
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(dropped.id);
+    expect(list.stdout).toContain('1 dropped');
+    expect(list.stdout).not.toContain(`${ok.id} `);
+    expect(hub.calls.findLast((c) => c.method === 'listDeliveries')?.args[0]).toMatchObject({
+      dropped: true,
+    });
+
+    const show = await runCli(['deliveries', 'show', dropped.id], { env: as(tok.read) });
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/lisi +dropped +143106 +duplicate: same content today/);
+    expect(show.stdout).toContain('dlv_99');
+    expect(show.stdout).toContain('send result: asked 1 time, done');
+    expect(show.stdout).not.toContain('\u001b');
+    const json = await runCli(['deliveries', 'show', dropped.id, '--json'], { env: as(tok.read) });
+    expect(JSON.parse(json.stdout).people[0]).toMatchObject({
+      reasonCode: '143106',
+      fallbackDeliveryId: 'dlv_99',
+    });
+    const missing = await runCli(['deliveries', 'show', '2999'], { env: as(tok.read) });
+    expect(missing.code).toBe(6);
+  });
+});
+
 describe('dingkit token (standalone, on the store)', () => {
   it('creates a token shown once, stores only its hash, lists and revokes it', async () => {
     const cwd = mkdtempSync(join(dir, 'tok-'));

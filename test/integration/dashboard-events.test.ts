@@ -19,6 +19,14 @@ const hasChromium = chromiumOrSkip('dashboard events test');
 const SAMPLES: { [K in HubEventName]: HubEvents[K] } = {
   'message.queued': { messageId: 'msg_1', target: 'ops', parts: 1, by: 'api:ci' },
   delivery: { id: 1, messageId: 'msg_1', status: 'sent', attempts: 1, target: 'ops', channel: 'robot' },
+  'delivery.recipient': {
+    id: 1,
+    channel: 'notice',
+    target: 'Alice',
+    userId: 'alice',
+    outcome: 'dropped',
+    reasonCode: '143106',
+  },
   'delivery.redriven': { count: 2, by: 'api:ops' },
   'delivery.resolved': { id: '7', action: 'drop', status: 'cancelled', by: 'api:ops' },
   'task.created': { id: 1, title: 'Ship it', state: 'open', by: 'api:ci' },

@@ -176,6 +176,61 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.close();
   }, 60_000);
 
+  it('shows what DingTalk reported for each recipient: a badge on the row, the Dropped view, the detail as text', async () => {
+    const d = hub.addDead('Li Si', 'x');
+    Object.assign(d, { status: 'sent', channel: 'notice', lastError: undefined, remoteId: '256271667504' });
+    d.recipients = { pending: 0, delivered: 0, read: 0, dropped: 1 };
+    hub.details.set(d.id, {
+      ...d,
+      messageId: 'msg_9',
+      people: [
+        {
+          userId: 'lisi',
+          outcome: 'dropped',
+          reasonCode: '143106',
+          // A reason is stored text: it must render as text.
+          reason:
+            'duplicate: the app already sent this user the same content today <img src=x onerror="window.__pwned=1">',
+          updatedAt: '2026-12-01T10:00:00.000Z',
+          fallbackDeliveryId: '42',
+        },
+      ],
+      check: { kind: 'notice', asked: 1, doneAt: '2026-12-01T10:00:00.000Z' },
+    });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await signIn(page, readToken);
+    await page.locator('#tab-dropped').click();
+    const open = page.locator(`button[data-recipients="${d.id}"]`);
+    await open.waitFor();
+    expect(await open.textContent()).toBe('1 dropped');
+    // Only the delivery with a drop is in this view.
+    expect(await page.locator('#deliveries > tr').count()).toBe(1);
+    expect(hub.calls.findLast((c) => c.method === 'listDeliveries')?.args[0]).toMatchObject({
+      dropped: true,
+    });
+    await open.click();
+    const detail = page.locator(`tr[data-detail="${d.id}"]`);
+    await detail.waitFor();
+    const text = await detail.textContent();
+    expect(text).toContain('lisi');
+    expect(text).toContain('143106');
+    expect(text).toContain('same content today');
+    expect(text).toContain('#42');
+    expect(text).toContain('Asked DingTalk 1 time; done');
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    expect(await detail.locator('img').count()).toBe(0);
+    const dir = process.env['DINGKIT_SCREENSHOT_DIR'] ?? join(tmpdir(), 'dingkit-screens');
+    mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: join(dir, 'dashboard-dropped.png'), fullPage: true });
+    // A second click closes it.
+    await open.click();
+    await expect.poll(() => detail.count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
   it('renders hub data as text, never as HTML', async () => {
     await hub.assignTask(
       { title: '<img src=x onerror="window.__pwned=1">', assignees: ['Alice'] },

@@ -42,6 +42,8 @@ let browser: Browser;
 let people: Server;
 let peopleOrigin = '';
 let taskId = 0;
+/** The work notice alice reads in the client: its send result says when she has. */
+let noticeTask = { taskId: '' };
 const exchanges: Array<{ userId?: string; name?: string; error?: string }> = [];
 
 /** The hub's people app stand-in: asks its parent for a 免登 code and trades it on its own server. */
@@ -195,7 +197,7 @@ describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', () => 
       { group: 'ops', content: Buffer.from('%PDF-1.4 checklist'), fileName: '发布清单.pdf', comment: '清单' },
       { by: 'test' },
     );
-    await dt.notice.send({
+    noticeTask = await dt.notice.send({
       userIds: ['alice'],
       message: noticeMessage.markdown('周报', '## 本周\n- 完成 **2.0**\n\n1. 写说明\n2. 发布'),
     });
@@ -353,12 +355,17 @@ describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', () => 
       .poll(() => page.locator('#messages li:not(.mine)').count(), { timeout: 10_000 })
       .toBeGreaterThan(0);
     await shot(page, 'direct-1280');
+    // Unread until alice opens her work notices; then the send result lists her as read (docs/dingtalk.md §5.1).
+    expect((await dt.notice.result(noticeTask.taskId)).unreadUserIds).toEqual(['alice']);
     await page.locator('#chats button[data-conv="notices"]').click();
     const notice = page.locator('#messages li[data-notice]', { hasText: '本周' });
     await notice.waitFor();
     expect(await notice.locator('h2').textContent()).toBe('本周');
     expect(await notice.locator('ul li').textContent()).toBe('完成 2.0');
     expect(await notice.locator('ol li').allTextContents()).toEqual(['写说明', '发布']);
+    await expect.poll(async () => (await dt.notice.result(noticeTask.taskId)).readUserIds).toEqual(['alice']);
+    expect((await dt.notice.result(noticeTask.taskId)).unreadUserIds).toEqual([]);
+    await shot(page, 'notices-read-1280');
     await page.close();
   });
 

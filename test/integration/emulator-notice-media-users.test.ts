@@ -47,6 +47,27 @@ describe('work notifications (§5)', () => {
     );
   });
 
+  it('a person who opens a notice is listed as read; nobody reads a notice that is not theirs or was held back', async () => {
+    const first = await notice('lisi,wangwu', '读了吗');
+    const dup = await notice('lisi', '读了吗');
+    const read = (taskId: unknown, by: unknown) =>
+      call(`${emu.url}/_emulator/notices/${String(taskId)}/read`, { body: { by } });
+    // Someone else's notice, a notice §5.2 held back, a made-up id, a stranger, a task id that is not a number.
+    expect((await read(first.body['task_id'], 'zhangsan')).status).toBe(404);
+    expect((await read(dup.body['task_id'], 'lisi')).status).toBe(404);
+    expect((await read(999, 'lisi')).status).toBe(404);
+    expect((await read(first.body['task_id'], 'ghost')).status).toBe(400);
+    expect((await read('abc', 'lisi')).status).toBe(400);
+    expect((await read(first.body['task_id'], 'lisi')).status).toBe(200);
+    // Reading twice changes nothing.
+    expect((await read(first.body['task_id'], 'lisi')).status).toBe(200);
+    const res = await top('getsendresult', { agent_id: app.agentId, task_id: first.body['task_id'] });
+    expect(res.body['send_result']).toMatchObject({
+      read_user_id_list: ['lisi'],
+      unread_user_id_list: ['wangwu'],
+    });
+  });
+
   it('same content to the same user the same day: errcode 0, but the user is forbidden with 143106', async () => {
     const r = await notice('zhangsan,wangwu', '周报已生成');
     expect(r.body['errcode']).toBe(0);

@@ -11,6 +11,7 @@ import type {
   Actor,
   Delivery,
   DeliveryDecision,
+  DeliveryDetail,
   DeliveryEvidence,
   FileShare,
   FileShareInput,
@@ -47,7 +48,10 @@ export class FakeHub implements HubService {
   readonly tasks = new Map<number, Task>();
   readonly deliveries: Delivery[] = [];
   /** Evidence by delivery id (the payload shown is whatever a test puts here); decisions are appended on resolve. */
-  readonly evidence = new Map<string, Omit<DeliveryEvidence, keyof Delivery>>();
+  readonly evidence = new Map<
+    string,
+    Omit<DeliveryEvidence, keyof Delivery | 'people' | 'recipients' | 'check'>
+  >();
   readonly shares: Array<FileShare & { bytes: Buffer }> = [];
   #seq = 0;
   /** Make the next call of this method throw (tests of the 5xx path). */
@@ -231,11 +235,27 @@ export class FakeHub implements HubService {
     return this.shares.slice(0, limit ?? 100).map(({ bytes: _bytes, ...s }) => s);
   }
 
-  async listDeliveries(filter: { status?: Delivery['status'] | undefined; limit?: number | undefined }) {
+  async listDeliveries(filter: {
+    status?: Delivery['status'] | undefined;
+    dropped?: boolean | undefined;
+    limit?: number | undefined;
+  }) {
     this.#record('listDeliveries', [filter]);
     return this.deliveries
       .filter((d) => !filter.status || d.status === filter.status)
+      .filter((d) => !filter.dropped || (d.recipients?.dropped ?? 0) > 0)
       .slice(0, filter.limit ?? 100);
+  }
+
+  /** Recipients of a delivery as `getDelivery` shows them (tests fill it). */
+  readonly details = new Map<string, DeliveryDetail>();
+
+  async getDelivery(id: string): Promise<DeliveryDetail | undefined> {
+    this.#record('getDelivery', [id]);
+    const d = this.details.get(id);
+    if (d) return d;
+    const base = this.deliveries.find((x) => x.id === id);
+    return base ? { ...base, messageId: 'msg_fake', people: [] } : undefined;
   }
 
   async redrive(ids: readonly string[] | 'all-dead', actor: Actor): Promise<number> {
@@ -264,7 +284,14 @@ export class FakeHub implements HubService {
       failures: [],
       decisions: [],
     };
-    return { ...d, ...e };
+    const detail = this.details.get(id);
+    return {
+      ...d,
+      people: detail?.people ?? [],
+      recipients: detail?.recipients,
+      check: detail?.check,
+      ...e,
+    };
   }
 
   async resolveDelivery(

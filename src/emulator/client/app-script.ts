@@ -585,6 +585,7 @@ export const CLIENT_APP = `
         list.appendChild(li);
       });
       if (!v.notices.length) list.appendChild(el('li', 'sub', t('noMessages')));
+      readNotices(v.notices);
     } else {
       items.forEach(function (m) { drawMessage(list, m, g, m.from && m.from.userId === mine); });
       if (!items.length) list.appendChild(el('li', 'sub', t('noMessages')));
@@ -602,6 +603,16 @@ export const CLIENT_APP = `
       if (m.read || reading[m.seq]) return;
       reading[m.seq] = true;
       api('POST', '/_emulator/messages/' + m.seq + '/read', { by: me().userId });
+    });
+  }
+  // Opening the work-notice conversation reads its notices: the send result's read list (§5.1) sees it.
+  var readingNotice = {};
+  function readNotices(list) {
+    if (!me() || document.hidden) return;
+    list.forEach(function (n) {
+      if (n.read || n.recalled || readingNotice[n.taskId]) return;
+      readingNotice[n.taskId] = true;
+      api('POST', '/_emulator/notices/' + n.taskId + '/read', { by: me().userId });
     });
   }
   function unread(list) {

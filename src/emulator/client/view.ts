@@ -79,6 +79,8 @@ export interface ViewNotice {
   app: string;
   msg: unknown;
   recalled: boolean;
+  /** Opened by this person (the send result's read list). */
+  read: boolean;
   file?: ViewFile;
 }
 
@@ -246,6 +248,7 @@ function noticeView(state: EmulatorState, n: NoticeRecord): ViewNotice {
     app: state.apps.get(n.appKey)?.name ?? n.appKey,
     msg: n.msg,
     recalled: n.recalled === true,
+    read: n.readAt !== undefined,
     ...(msg['msgtype'] === 'file' && file && typeof file['media_id'] === 'string'
       ? { file: mediaFile(state, file['media_id'], undefined) }
       : {}),

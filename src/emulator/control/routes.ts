@@ -183,6 +183,15 @@ export function registerControlRoutes(routes: RouteTable, emu: Emulator): void {
       return emu.markRead(Number(ctx.params['seq']), b['by'] as string);
     }),
   );
+  routes.add('POST', '/_emulator/notices/:taskId/read', (ctx) =>
+    guard(() => {
+      const b = body(ctx);
+      if (!b) throw new ActingError(400, 'body must be a JSON object');
+      const taskId = Number(ctx.params['taskId']);
+      if (!Number.isSafeInteger(taskId)) throw new ActingError(400, 'taskId must be a number');
+      return emu.readNotice(taskId, b['by'] as string);
+    }),
+  );
   routes.add('POST', '/_emulator/cards/:outTrackId/click', (ctx) =>
     guard(() => {
       const b = body(ctx);

@@ -162,14 +162,15 @@ function result(ctx: Ctx): Reply {
   const recs = r.t.records;
   const invalid = recs.filter((x) => x.forbiddenCode === -1).map((x) => x.userId);
   const forbidden = recs.filter((x) => x.forbiddenCode !== undefined && x.forbiddenCode > 0);
-  const delivered = recs.filter((x) => x.forbiddenCode === undefined && !x.recalled).map((x) => x.userId);
+  const delivered = recs.filter((x) => x.forbiddenCode === undefined && !x.recalled);
   return topapiOk(ctx, undefined, {
     send_result: {
       invalid_user_id_list: invalid,
       forbidden_user_id_list: forbidden.map((x) => x.userId),
       failed_user_id_list: [],
-      read_user_id_list: [],
-      unread_user_id_list: delivered,
+      // Read once the person opened it in the emulated client (`readNotice`); unread until then.
+      read_user_id_list: delivered.filter((x) => x.readAt !== undefined).map((x) => x.userId),
+      unread_user_id_list: delivered.filter((x) => x.readAt === undefined).map((x) => x.userId),
       invalid_dept_id_list: [],
       forbidden_list: forbidden.map((x) => ({ code: String(x.forbiddenCode), count: 1, userid: x.userId })),
     },

@@ -64,7 +64,7 @@ export async function readEvidence(
   store: Store,
   id: number,
   redactor?: Redactor,
-): Promise<DeliveryEvidence | undefined> {
+): Promise<Omit<DeliveryEvidence, 'people' | 'recipients' | 'check'> | undefined> {
   if (!Number.isSafeInteger(id)) return undefined;
   const row = await store.db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) return undefined;

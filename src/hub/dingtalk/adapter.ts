@@ -17,7 +17,19 @@ import { ConfigError, DingTalkError, isPlatformError } from '../../core/errors.j
 import type { Logger } from '../../core/logger.js';
 import type { TokenStore } from '../../core/token-manager.js';
 import type { HubConfig } from '../config.js';
-import type { CardCreate, CardUpdate, DingTalkPort, ResolvedUser, TodoChange, TodoCreate } from './port.js';
+import type {
+  CardCreate,
+  CardUpdate,
+  DingTalkPort,
+  NoticeSendResult,
+  ResolvedUser,
+  RobotReadStatus,
+  TodoChange,
+  TodoCreate,
+} from './port.js';
+
+/** Pages of a group's readers read per check (200 each, docs/dingtalk.md §3.1). */
+const GROUP_READ_PAGES = 5;
 
 export interface AdapterOptions {
   config: HubConfig;
@@ -143,6 +155,46 @@ export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
         throw new ConfigError(`apps.${name}.agentId is needed for work notifications`);
       }
       return (await c.notice.send({ userIds, message })).taskId;
+    },
+
+    async noticeResult(name, taskId): Promise<NoticeSendResult> {
+      const r = await client(name).notice.result(taskId);
+      return {
+        invalidUserIds: r.invalidUserIds,
+        failedUserIds: r.failedUserIds,
+        readUserIds: r.readUserIds,
+        unreadUserIds: r.unreadUserIds,
+        forbidden: r.warnings.map((w) => ({ userId: w.userId, code: w.code, reason: w.reason })),
+      };
+    },
+
+    async robotOtoReadStatus(name, processQueryKey): Promise<RobotReadStatus> {
+      const r = await client(name).robot.usersReadStatus({ processQueryKey });
+      return {
+        sendStatus: r.sendStatus,
+        people: r.messageReadInfoList.map((p) => ({ userId: p.userId, read: p.readStatus === 'READ' })),
+      };
+    },
+
+    async robotGroupReadStatus(name, openConversationId, processQueryKey): Promise<RobotReadStatus> {
+      const c = client(name);
+      const readers = new Set<string>();
+      let sendStatus: string | undefined;
+      let nextToken: string | undefined;
+      // A bounded walk of the pages (200 readers each, §3.1): a group larger than this is counted in part.
+      for (let page = 0; page < GROUP_READ_PAGES; page++) {
+        const r = await c.robot.groupReadStatus({
+          processQueryKey,
+          openConversationId,
+          maxResults: 200,
+          ...(nextToken !== undefined ? { nextToken } : {}),
+        });
+        sendStatus = r.sendStatus;
+        for (const u of r.readUserIds) readers.add(u);
+        if (!r.hasMore || r.nextToken === undefined) break;
+        nextToken = r.nextToken;
+      }
+      return { sendStatus, people: [...readers].map((userId) => ({ userId, read: true })) };
     },
 
     async mediaUpload(name, type, fileName, content, contentType): Promise<string> {

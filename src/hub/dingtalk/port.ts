@@ -78,6 +78,24 @@ export interface ResolvedUser {
   mobile?: string | undefined;
 }
 
+/** A work notice's send result (docs/dingtalk.md §5.1 `getsendresult`), per recipient list. */
+export interface NoticeSendResult {
+  invalidUserIds: string[];
+  failedUserIds: string[];
+  readUserIds: string[];
+  unreadUserIds: string[];
+  /** Recipients DingTalk skipped silently (§5.2), with its code when it gave one. */
+  forbidden: Array<{ userId: string; code: number | undefined; reason: string }>;
+}
+
+/** Read status of an app-robot send (§3.1): per person for a 1:1 send, the readers of a group send. */
+export interface RobotReadStatus {
+  /** `SUCCESS`, `PROCESSING`, `RECALLED` as DingTalk wrote it (passed through, never compared strictly, §3.1). */
+  sendStatus: string | undefined;
+  /** 1:1: each recipient's state; group: the readers (all `read`). */
+  people: Array<{ userId: string; read: boolean }>;
+}
+
 export interface DingTalkPort {
   /** Custom robot webhook send (§2). Resolves when DingTalk answered errcode 0. */
   webhookSend(robot: string, body: WebhookMessage, idempotencyKey?: string): Promise<void>;
@@ -87,6 +105,16 @@ export interface DingTalkPort {
   robotOtoSend(app: string, userIds: string[], message: TemplateMessage): Promise<string>;
   /** Work notification (§5.1). Returns the task id. */
   noticeSend(app: string, userIds: string[], msg: NoticeMessage): Promise<string>;
+  /** Who received, read or was dropped from a work notice (§5.1 getsendresult; task at most 24 h old). */
+  noticeResult(app: string, taskId: string): Promise<NoticeSendResult>;
+  /** Read status of an app-robot 1:1 send (§3.1 readStatus; key valid 24 h). */
+  robotOtoReadStatus(app: string, processQueryKey: string): Promise<RobotReadStatus>;
+  /** Readers of an app-robot group send (§3.1 groupMessages/query; all pages). */
+  robotGroupReadStatus(
+    app: string,
+    openConversationId: string,
+    processQueryKey: string,
+  ): Promise<RobotReadStatus>;
   /** Media upload (§6.1). Returns the media id. */
   mediaUpload(
     app: string,

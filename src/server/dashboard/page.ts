@@ -51,6 +51,7 @@ const BODY = `
         <span class="tools">
           <button id="tab-all" class="tab on" type="button">All</button>
           <button id="tab-dead" class="tab" type="button">Dead letters</button>
+          <button id="tab-dropped" class="tab" type="button" title="Accepted by DingTalk but not delivered to someone">Dropped</button>
           <button id="redrive" class="hidden" type="button">Redrive all</button>
         </span>
       </h2>

@@ -8,6 +8,7 @@
 
 import { EVENT_NAMES, type HubEventName } from '../../observe/event-map.js';
 import { PARKED_SCRIPT } from './parked.js';
+import { RECIPIENTS_SCRIPT } from './recipients-script.js';
 
 type Panel = 'tasks' | 'deliveries';
 
@@ -15,6 +16,7 @@ type Panel = 'tasks' | 'deliveries';
 const REFRESH = {
   'message.queued': ['deliveries'],
   delivery: ['deliveries'],
+  'delivery.recipient': ['deliveries'],
   'delivery.redriven': ['deliveries'],
   'delivery.resolved': ['deliveries'],
   'task.created': ['tasks', 'deliveries'],
@@ -220,16 +222,19 @@ export const SCRIPT = `
     }).catch(function (e) { showError('tasks-error', e); });
   }
 
+${RECIPIENTS_SCRIPT}
   function loadDeliveries() {
-    var q = state.view === 'dead' ? '/v1/deliveries/dead?limit=200' : '/v1/deliveries?limit=200';
+    var q = state.view === 'dead' ? '/v1/deliveries/dead?limit=200' : state.view === 'dropped' ? DROPPED_QUERY : '/v1/deliveries?limit=200';
     api(q).then(function (j) {
       var body = $('deliveries'); body.textContent = '';
       $('deliveries-count').textContent = j.deliveries.length;
       $('redrive').classList.toggle('hidden', !(state.view === 'dead' && j.deliveries.length));
-      if (!j.deliveries.length) { body.appendChild(emptyRow(5, state.view === 'dead' ? 'No dead letters.' : 'No deliveries yet.')); return; }
+      if (!j.deliveries.length) { body.appendChild(emptyRow(5, state.view === 'dead' ? 'No dead letters.' : state.view === 'dropped' ? 'No dropped recipients.' : 'No deliveries yet.')); return; }
       j.deliveries.forEach(function (d) {
         var tr = el('tr');
-        var st = el('td'); st.appendChild(badge(d.status)); tr.appendChild(st);
+        var st = el('td'); st.appendChild(badge(d.status));
+        var rb = recipientsBadge(d, tr, 5); if (rb) st.appendChild(rb);
+        tr.appendChild(st);
         tr.appendChild(el('td', '', d.target + (d.part ? ' (' + d.part.index + '/' + d.part.count + ')' : '')));
         tr.appendChild(el('td', '', d.channel));
         tr.appendChild(el('td', 'num', d.attempts));
@@ -319,6 +324,7 @@ ${PARKED_SCRIPT}
   });
   $('tab-all').addEventListener('click', function () { setView('all'); });
   $('tab-dead').addEventListener('click', function () { setView('dead'); });
+  $('tab-dropped').addEventListener('click', function () { setView('dropped'); });
   $('redrive').addEventListener('click', function () {
     api('/v1/deliveries/redrive', { method: 'POST', body: JSON.stringify({ allDead: true }) }).then(function (j) {
       $('deliveries-error').textContent = j.moved + ' back in the queue';
@@ -329,6 +335,7 @@ ${PARKED_SCRIPT}
     state.view = v;
     $('tab-all').classList.toggle('on', v === 'all');
     $('tab-dead').classList.toggle('on', v === 'dead');
+    $('tab-dropped').classList.toggle('on', v === 'dropped');
     $('deliveries-error').textContent = '';
     loadDeliveries();
   }

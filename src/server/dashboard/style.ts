@@ -70,4 +70,11 @@ button.mini { padding:0 6px; font-size:12px; line-height:20px; margin-left:3px; 
 button.mini:hover { color:var(--accent); border-color:var(--accent); }
 .hidden { display:none !important; }
 .pad { padding:0 16px; }
+.rcpt { display:block; margin:4px 0 0; white-space:nowrap; }
+.rcpt-dropped { color:var(--bad); border-color:#f5c2bd; background:#fff6f5; }
+.b-delivered { background:#e8f7ee; color:#237a45; } .b-read { background:#e6f0ff; color:#0958d9; }
+.b-dropped { background:#fdecea; color:#b42318; } .b-pending { background:#fff4e0; color:#ad6800; }
+tr.detail > td { background:#fafbfd; padding:8px 16px 12px; }
+table.people th { position:static; background:none; }
+table.people .code { font-variant-numeric: tabular-nums; font-weight:600; }
 ${PARKED_STYLE}`;

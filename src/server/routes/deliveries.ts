@@ -18,7 +18,13 @@ import { type ApiEnv, actorOf, type RouteDeps } from './route-deps.js';
 export function deliveryRoutes(app: Hono<ApiEnv>, d: RouteDeps): void {
   app.get('/v1/deliveries', d.guard('read'), async (c) => {
     const q = readQuery(c, deliveryListQuery);
-    return c.json({ deliveries: await d.hub.listDeliveries({ status: q.status, limit: q.limit ?? 100 }) });
+    return c.json({
+      deliveries: await d.hub.listDeliveries({
+        status: q.status,
+        dropped: q.dropped === 'true',
+        limit: q.limit ?? 100,
+      }),
+    });
   });
 
   app.get('/v1/deliveries/dead', d.guard('read'), async (c) => {
@@ -36,7 +42,8 @@ export function deliveryRoutes(app: Hono<ApiEnv>, d: RouteDeps): void {
     return c.json({ moved });
   });
 
-  // After `/dead`: that path is not an id.
+  // After `/dead`: that path is not an id. One delivery: its evidence (what was sent, failed attempts, decisions) and
+  // each recipient's outcome (docs/hub.md "Send results").
   app.get('/v1/deliveries/:id', d.guard('read'), async (c) => {
     const id = readParam(c.req.param('id'), deliveryIdParam, 'the delivery id');
     const e = await d.hub.deliveryEvidence(String(id));

@@ -12,6 +12,7 @@ import { openHits } from './003-open-hits.js';
 import { tokenLimitsIdempotencyScope } from './004-token-limits-idempotency-scope.js';
 import { appSessions } from './005-app-sessions.js';
 import { appSessionOperator } from './006-app-session-operator.js';
+import { sendResults } from './007-send-results.js';
 import { deliveryEvidence } from './008-delivery-evidence.js';
 import { taskCards } from './009-task-cards.js';
 import { gateways } from './010-gateways.js';
@@ -24,6 +25,7 @@ export function migrationsFor(dialect: StoreDialect): Record<string, Migration> 
     '004_token_limits_idempotency_scope': tokenLimitsIdempotencyScope(dialect),
     '005_app_sessions': appSessions,
     '006_app_session_operator': appSessionOperator,
+    '007_send_results': sendResults(dialect),
     '008_delivery_evidence': deliveryEvidence(dialect),
     '009_task_cards': taskCards(dialect),
     '010_gateways': gateways(dialect),
