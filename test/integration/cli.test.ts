@@ -48,7 +48,7 @@ describe('dingkit send', () => {
   it('sends to a group: human output, exit 0, the hub sees the token name as the actor', async () => {
     const r = await runCli(['send', '--group', 'ops', 'deploy', 'finished'], { env: as(tok.send) });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^queued msg_\d+: 1 delivery\n {2}dlv_\d+ +queued +robot +→ ops\n$/);
+    expect(r.stdout).toMatch(/^queued msg_\d+: 1 delivery\n {2}\d+ +queued +robot +→ ops\n$/);
     const call = hub.calls.findLast((c) => c.method === 'sendMessage');
     expect(call?.args).toEqual([
       { group: 'ops', text: 'deploy finished' },

@@ -93,7 +93,7 @@ export class FakeHub implements HubService {
     const messageId = `msg_${++this.#seq}`;
     const deliveries = targets.map((target): Delivery => {
       const d: Delivery = {
-        id: `dlv_${++this.#seq}`,
+        id: String(++this.#seq), // numeric, as the store gives
         status: 'queued',
         channel: input.group ? 'robot' : 'notice',
         target,
@@ -359,7 +359,7 @@ export class FakeHub implements HubService {
   /** Test helper: a dead letter as the dispatcher would leave it. */
   addDead(target: string, lastError: string): Delivery {
     const d: Delivery = {
-      id: `dlv_${++this.#seq}`,
+      id: String(++this.#seq), // numeric, as the store gives
       status: 'dead',
       channel: 'robot',
       target,
