@@ -54,6 +54,8 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   callbackRetries: 0,
   callbackRetryDelayMs: 1000,
   otoMaxUsers: 20,
+  otoFlowLimit: 0,
+  otoFlowWindowMs: 60_000,
   maxBodyBytes: 25 * 1024 * 1024,
   authCodeTtlMs: 300_000,
   authCodeErrcode: 40078,

@@ -302,6 +302,14 @@ export interface EmulatorLimits {
   queryKeyTtlMs?: number;
   /** userIds per `oToMessages/batchSend` (§12: 20 in the parameter table, 100 in the error text). @default 20 */
   otoMaxUsers?: number;
+  /**
+   * 1:1 robot messages one app may send one person per `otoFlowWindowMs`; over it the person is answered in
+   * `flowControlledStaffIdList` and gets nothing (§3.1 names the list, not its rule: a fault source). 0: off.
+   * @default 0
+   */
+  otoFlowLimit?: number;
+  /** @default 60_000 */
+  otoFlowWindowMs?: number;
   /** Deadline for the encrypted `success` reply to an HTTP event push (§9b). @default 2500 */
   callbackTimeoutMs?: number;
   /**

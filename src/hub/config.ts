@@ -533,6 +533,11 @@ const configSchema = z
          * time, for side-by-side comparisons only (docs/store.md). @default true
          */
         stampArrival: z.boolean().optional(),
+        /**
+         * How long an app-robot 1:1 send waits when DingTalk flow-controlled its recipient (`flowControlledStaffIdList`,
+         * docs/dingtalk.md §3.1: accepted, not delivered, no reason or wait given). @default 60_000
+         */
+        flowControlRetryMs: z.number().int().positive().max(3_600_000).default(60_000),
       })
       .strict()
       .superRefine((d, ctx) => {
@@ -549,6 +554,7 @@ const configSchema = z
         maxAttempts: 8,
         retryBaseMs: 1_000,
         robotBudget: { limit: 19, windowMs: 60_000 },
+        flowControlRetryMs: 60_000,
       }),
     /** Where app access tokens live: shared through the store (sealed) or per process (token-config.ts). */
     tokens: tokensSchema,

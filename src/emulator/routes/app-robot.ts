@@ -5,6 +5,7 @@
 import { apiAuth, apiAuthJson } from '../auth.js';
 import { apiErr, apiOk, type Ctx, nonEmpty, type Reply, strArray } from '../http-io.js';
 import type { RouteTable } from '../route-table.js';
+import { SlidingWindow } from '../sliding-window.js';
 import { fingerprint } from '../state.js';
 import { checkTemplate } from '../templates.js';
 import type { AppDef, MessageRecord } from '../types.js';
@@ -107,15 +108,30 @@ function otoSend(ctx: Ctx): Reply {
   if (!t.ok) return apiErr(ctx, 400, t.code, t.message);
   const processQueryKey = queryKey(ctx);
   const invalid: string[] = [];
+  const flowControlled: string[] = [];
+  const { otoFlowLimit, otoFlowWindowMs } = ctx.state.limits;
   for (const u of userIds) {
     if (!ctx.state.users.has(u)) {
       invalid.push(u);
       continue;
     }
+    if (otoFlowLimit > 0) {
+      // Accepted, not delivered: DingTalk names the person and says nothing else (§3.1).
+      const key = `oto:${app.appKey}:${u}`;
+      let w = ctx.state.windows.get(key);
+      if (!w) {
+        w = new SlidingWindow({ windowMs: otoFlowWindowMs, limit: otoFlowLimit, penaltyMs: 0 });
+        ctx.state.windows.set(key, w);
+      }
+      if (!w.hit(ctx.state.now()).ok) {
+        flowControlled.push(u);
+        continue;
+      }
+    }
     const m = record(ctx, `oto:${u}`, rc.robotCode, String(body['msgKey']), t.param, t.text, processQueryKey);
     ctx.message ??= m;
   }
-  return apiOk({ processQueryKey, invalidStaffIdList: invalid, flowControlledStaffIdList: [] });
+  return apiOk({ processQueryKey, invalidStaffIdList: invalid, flowControlledStaffIdList: flowControlled });
 }
 
 function otoReadStatus(ctx: Ctx): Reply {

@@ -13,7 +13,7 @@ import { stat } from 'node:fs/promises';
 import type { CustomRobot } from '../../api/robot/custom-robot.js';
 import { parseWebhookUrl } from '../../api/robot/webhook-url.js';
 import { DingTalk, type DingTalkClientOptions } from '../../client.js';
-import { ConfigError, DingTalkError, isPlatformError } from '../../core/errors.js';
+import { ConfigError, DingTalkError, isPlatformError, RateLimitedError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { TokenStore } from '../../core/token-manager.js';
 import type { HubConfig } from '../config.js';
@@ -136,6 +136,19 @@ export function createDingTalkAdapter(o: AdapterOptions): DingTalkPort {
 
     async robotOtoSend(name, userIds, message): Promise<string> {
       const r = await client(name).robot.sendToUsers({ userIds, message });
+      // DingTalk answers success and names people it will not deliver to (§3.1): the hub sends one person per job,
+      // so a recipient flow-controlled is a message not sent, deferred like a throttle instead of marked sent.
+      const flowControlled = new Set(r.flowControlledStaffIdList);
+      const valid = userIds.filter((u) => !r.invalidStaffIdList.includes(u));
+      if (valid.length > 0 && valid.every((u) => flowControlled.has(u))) {
+        throw new RateLimitedError(
+          'app',
+          cfg.dispatcher.flowControlRetryMs ?? 60_000,
+          `robot.usersSend: DingTalk flow-controlled the recipient${valid.length === 1 ? '' : 's'} (${valid.length})`,
+          { status: 200, platformCode: 'flowControlled' },
+          { operation: 'robot.usersSend', outcome: 'not_sent' },
+        );
+      }
       if (r.invalidStaffIdList.length > 0 && r.invalidStaffIdList.length === userIds.length) {
         throw new DingTalkError(
           'INVALID_RECIPIENTS',
