@@ -39,6 +39,12 @@ import { routeItem } from './rules.js';
 import { HookTemplates, readTemplateDir, type TemplateLimits } from './templates.js';
 
 const LOCK = 'hub.gateways';
+/**
+ * How long a flush round holds the lock. Short: a process killed mid-round leaves the lock behind, and every other
+ * process waits this long before it flushes what was accepted (30 s here kept a restarted hub from sending for half a
+ * minute). The lock only saves work; two rounds at once are still safe, since each flush is fenced (`StaleFlush`).
+ */
+const LOCK_TTL_MS = 5_000;
 
 export const DEFAULT_GATEWAYS: GatewaysConfig = {
   routes: [],
@@ -301,7 +307,7 @@ export class Gateways {
     const now = this.#now();
     const due = await this.hooks.dueTargets(now);
     if (due.length === 0) return 0;
-    if (!(await this.#locks.tryAcquire(LOCK, this.#owner, 30_000))) return 0;
+    if (!(await this.#locks.tryAcquire(LOCK, this.#owner, LOCK_TTL_MS))) return 0;
     let moved = 0;
     try {
       for (const t of due) {
