@@ -272,18 +272,25 @@ export class FakeHub implements HubService {
     return moved;
   }
 
+  /** The evidence a test set for a delivery, or a plain message's with no failure and no decision. */
+  #evidenceOf(id: string): Omit<DeliveryEvidence, keyof Delivery | 'people' | 'recipients' | 'check'> {
+    return (
+      this.evidence.get(id) ?? {
+        messageId: 'm-1',
+        kind: 'message',
+        via: 'app:hub',
+        payload: {},
+        failures: [],
+        decisions: [],
+      }
+    );
+  }
+
   async deliveryEvidence(id: string): Promise<DeliveryEvidence | undefined> {
     this.#record('deliveryEvidence', [id]);
     const d = this.deliveries.find((x) => x.id === id);
     if (!d) return undefined;
-    const e = this.evidence.get(id) ?? {
-      messageId: 'm-1',
-      kind: 'message',
-      via: 'app:hub',
-      payload: {},
-      failures: [],
-      decisions: [],
-    };
+    const e = this.#evidenceOf(id);
     const detail = this.details.get(id);
     return {
       ...d,
@@ -303,14 +310,7 @@ export class FakeHub implements HubService {
     this.#record('resolveDelivery', [id, action, actor, note]);
     const d = this.deliveries.find((x) => x.id === id);
     if (!d) return undefined;
-    const e = this.evidence.get(id) ?? {
-      messageId: 'm-1',
-      kind: 'message',
-      via: 'app:hub',
-      payload: {},
-      failures: [],
-      decisions: [],
-    };
+    const e = this.#evidenceOf(id);
     this.evidence.set(id, e);
     const last = e.decisions.at(-1);
     if (d.status !== 'parked') {

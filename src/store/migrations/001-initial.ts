@@ -3,17 +3,13 @@
  * layout. Later changes are new numbered migrations; this one is never edited after release.
  */
 
-import type { ColumnDefinitionBuilder, Kysely, Migration } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
 import type { StoreDialect } from '../dialect.js';
-
-type Col = (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder;
+import { idType as idTypeOf, notNull, serial as serialCol } from './columns.js';
 
 export function initial(dialect: StoreDialect): Migration {
-  // SQLite: INTEGER PRIMARY KEY AUTOINCREMENT (ids never reused); PostgreSQL: an identity column.
-  const serial: Col = (c) =>
-    dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey().generatedByDefaultAsIdentity();
-  const idType = dialect === 'sqlite' ? 'integer' : 'bigint';
-  const notNull: Col = (c) => c.notNull();
+  const serial = serialCol(dialect);
+  const idType = idTypeOf(dialect);
 
   return {
     async up(db: Kysely<unknown>): Promise<void> {

@@ -12,16 +12,13 @@
  * their evidence (outbox.ts `purge`), and a key would make each of those deletes check the other table first.
  */
 
-import type { ColumnDefinitionBuilder, Kysely, Migration } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
 import type { StoreDialect } from '../dialect.js';
-
-type Col = (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder;
+import { idType as idTypeOf, notNull, serial as serialCol } from './columns.js';
 
 export function deliveryEvidence(dialect: StoreDialect): Migration {
-  const serial: Col = (c) =>
-    dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey().generatedByDefaultAsIdentity();
-  const idType = dialect === 'sqlite' ? 'integer' : 'bigint';
-  const notNull: Col = (c) => c.notNull();
+  const serial = serialCol(dialect);
+  const idType = idTypeOf(dialect);
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema

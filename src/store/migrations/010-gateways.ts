@@ -17,9 +17,10 @@
 
 import type { Kysely, Migration } from 'kysely';
 import type { StoreDialect } from '../dialect.js';
+import { idType as idTypeOf } from './columns.js';
 
 export function gateways(dialect: StoreDialect): Migration {
-  const idType = dialect === 'sqlite' ? 'integer' : 'bigint';
+  const idType = idTypeOf(dialect);
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema
