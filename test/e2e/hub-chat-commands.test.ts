@@ -7,14 +7,16 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
-import type { ApiTokenVerifier } from '../../src/server/auth.js';
-import { backends, ENG, type HubFixture, startTestHub, testConfig, waitFor } from './hub-helpers.js';
-
-const noTokens: ApiTokenVerifier = {
-  verify: async () => undefined,
-  check: async () => ({ ok: false, reason: 'unknown' }) as never,
-};
+import type { ApiServer } from '../../src/server/api-server.js';
+import {
+  backends,
+  ENG,
+  type HubFixture,
+  serveCallbacks,
+  startTestHub,
+  testConfig,
+  waitFor,
+} from './hub-helpers.js';
 
 const MODES = ['stream', 'http'] as const;
 
@@ -27,9 +29,7 @@ for (const backend of backends) {
       beforeAll(async () => {
         f = await startTestHub(backend, { config: testConfig({ inbound: { mode } }) });
         if (mode === 'http') {
-          server = await createApiServer(f.hub, { tokens: noTokens, callbacks: f.hub.callbacks! });
-          // What `dingkit serve` does once it listens: the emulator's app now pushes to these routes.
-          f.hub.setPublicUrl(server.url);
+          server = await serveCallbacks(f.hub);
         }
       });
       afterAll(async () => {

@@ -11,14 +11,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CallbackEvent, EventCrypto, type ReplyEnvelope } from '../../src/callback/index.js';
-import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
-import type { ApiTokenVerifier } from '../../src/server/auth.js';
-import { backends, type HubFixture, startTestHub, testConfig } from './hub-helpers.js';
-
-const noTokens: ApiTokenVerifier = {
-  verify: async () => undefined,
-  check: async () => ({ ok: false, reason: 'unknown' }) as never,
-};
+import type { ApiServer } from '../../src/server/api-server.js';
+import { backends, type HubFixture, serveCallbacks, startTestHub, testConfig } from './hub-helpers.js';
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`event subscription check_url (${backend.name})`, () => {
@@ -27,8 +21,7 @@ for (const backend of backends) {
     let crypto: EventCrypto;
     beforeAll(async () => {
       f = await startTestHub(backend, { config: testConfig({ inbound: { mode: 'http' } }) });
-      server = await createApiServer(f.hub, { tokens: noTokens, callbacks: f.hub.callbacks! });
-      f.hub.setPublicUrl(server.url);
+      server = await serveCallbacks(f.hub);
       const app = f.hub.emulator!.state.org.apps[0]!;
       crypto = new EventCrypto({
         token: app.callback!.token,

@@ -14,7 +14,7 @@ import type { RunningHub } from '../../src/hub/hub.js';
 import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
 import { createApiToken, MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
 import { createApp } from '../../src/server/app.js';
-import type { Scope } from '../../src/server/auth.js';
+import type { ApiTokenVerifier, Scope } from '../../src/server/auth.js';
 import type { Store } from '../../src/store/open-store.js';
 import { backends } from '../conformance/backends.js';
 
@@ -117,6 +117,22 @@ export interface ServedHub {
   tokens: MemoryApiTokenStore;
   /** A session cookie value for a person, from a real 免登 code posted as the page posts it (never a userId). */
   sessionCookie(userId: string): Promise<string>;
+}
+
+/** A verifier that knows no API token: servers that only take DingTalk's signed callbacks. */
+export const noTokens: ApiTokenVerifier = {
+  verify: async () => undefined,
+  check: async () => ({ ok: false, reason: 'unknown' }) as never,
+};
+
+/**
+ * The hub's DingTalk callback routes on a real server, as `serve` mounts them, with the hub's public URL set to it
+ * (the emulator pushes to the URLs the hub registers). No API token is known: only the signed routes answer.
+ */
+export async function serveCallbacks(hub: RunningHub<Emulator>): Promise<ApiServer> {
+  const server = await createApiServer(hub, { tokens: noTokens, callbacks: hub.callbacks! });
+  hub.setPublicUrl(server.url);
+  return server;
 }
 
 export async function serveHub(hub: RunningHub<Emulator>): Promise<ServedHub> {

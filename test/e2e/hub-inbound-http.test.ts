@@ -6,14 +6,16 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
-import type { ApiTokenVerifier } from '../../src/server/auth.js';
-import { backends, ENG, type HubFixture, startTestHub, testConfig, waitFor } from './hub-helpers.js';
-
-const noTokens: ApiTokenVerifier = {
-  verify: async () => undefined,
-  check: async () => ({ ok: false, reason: 'unknown' }) as never,
-};
+import type { ApiServer } from '../../src/server/api-server.js';
+import {
+  backends,
+  ENG,
+  type HubFixture,
+  serveCallbacks,
+  startTestHub,
+  testConfig,
+  waitFor,
+} from './hub-helpers.js';
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`hub inbound over HTTP callbacks (${backend.name})`, () => {
@@ -21,9 +23,7 @@ for (const backend of backends) {
     let server: ApiServer;
     beforeAll(async () => {
       f = await startTestHub(backend, { config: testConfig({ inbound: { mode: 'http' } }) });
-      server = await createApiServer(f.hub, { tokens: noTokens, callbacks: f.hub.callbacks! });
-      // What `dingkit serve` does once it listens: the emulator's app now pushes to these routes.
-      f.hub.setPublicUrl(server.url);
+      server = await serveCallbacks(f.hub);
     });
     afterAll(async () => {
       await server?.close();
@@ -95,8 +95,7 @@ for (const backend of backends) {
     let server: ApiServer;
     beforeAll(async () => {
       f = await startTestHub(backend, { config: testConfig({ inbound: { mode: 'both' } }) });
-      server = await createApiServer(f.hub, { tokens: noTokens, callbacks: f.hub.callbacks! });
-      f.hub.setPublicUrl(server.url);
+      server = await serveCallbacks(f.hub);
     });
     afterAll(async () => {
       await server?.close();

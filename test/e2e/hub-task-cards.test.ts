@@ -11,14 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CARD_API_SECRET } from '../../src/cli/emulator-config.js';
 import type { Emulator } from '../../src/emulator/emulator.js';
 import type { RunningHub } from '../../src/hub/hub.js';
-import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
-import type { ApiTokenVerifier } from '../../src/server/auth.js';
-import { backends, ENG, type HubFixture, startTestHub, testConfig, waitFor } from './hub-helpers.js';
-
-const noTokens: ApiTokenVerifier = {
-  verify: async () => undefined,
-  check: async () => ({ ok: false, reason: 'unknown' }) as never,
-};
+import type { ApiServer } from '../../src/server/api-server.js';
+import {
+  backends,
+  ENG,
+  type HubFixture,
+  serveCallbacks,
+  startTestHub,
+  testConfig,
+  waitFor,
+} from './hub-helpers.js';
 
 /** The card the emulator holds for a task (the hub derives its outTrackId from the task, cards.ts). */
 function cardOf(hub: RunningHub<Emulator>, id: number) {
@@ -229,8 +231,7 @@ for (const backend of backends) {
     let server: ApiServer;
     beforeAll(async () => {
       f = await startTestHub(backend, { config: testConfig({ inbound: { mode: 'http' } }) });
-      server = await createApiServer(f.hub, { tokens: noTokens, callbacks: f.hub.callbacks! });
-      f.hub.setPublicUrl(server.url);
+      server = await serveCallbacks(f.hub);
     });
     afterAll(async () => {
       await server?.close();

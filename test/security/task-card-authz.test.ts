@@ -9,14 +9,16 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CARD_API_SECRET } from '../../src/cli/emulator-config.js';
-import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
-import type { ApiTokenVerifier } from '../../src/server/auth.js';
-import { backends, ENG, type HubFixture, startTestHub, testConfig, waitFor } from '../e2e/hub-helpers.js';
-
-const noTokens: ApiTokenVerifier = {
-  verify: async () => undefined,
-  check: async () => ({ ok: false, reason: 'unknown' }) as never,
-};
+import type { ApiServer } from '../../src/server/api-server.js';
+import {
+  backends,
+  ENG,
+  type HubFixture,
+  serveCallbacks,
+  startTestHub,
+  testConfig,
+  waitFor,
+} from '../e2e/hub-helpers.js';
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`task-card clicks under attack (${backend.name})`, () => {
@@ -30,8 +32,7 @@ for (const backend of backends) {
           tasks: { pollMs: 20, remindBeforeMs: 0, escalateAfterMs: 0, access: { policy: 'group' } },
         }),
       });
-      server = await createApiServer(f.hub, { tokens: noTokens, callbacks: f.hub.callbacks! });
-      f.hub.setPublicUrl(server.url);
+      server = await serveCallbacks(f.hub);
     });
     afterAll(async () => {
       await server?.close();
