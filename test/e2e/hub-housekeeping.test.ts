@@ -210,7 +210,13 @@ for (const backend of backends) {
       await waitFor(async () => (await f.hub.getMessage(sent.messageId))?.deliveries[0]?.status === 'sent');
       offset = 8 * DAY;
       await waitFor(async () => (await f.hub.getMessage(sent.messageId)) === undefined, 5_000, 'timed purge');
-      expect(metric(f.hub, 'dingkit_retention_rounds_total', { result: 'purged' })).toBeGreaterThan(0);
+      // The round counts itself once all its batches are done, a moment after the row is gone (failed once on
+      // PostgreSQL when read at once).
+      await waitFor(
+        () => metric(f.hub, 'dingkit_retention_rounds_total', { result: 'purged' }) > 0,
+        5_000,
+        'the purging round counted',
+      );
     });
   });
 }
