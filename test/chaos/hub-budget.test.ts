@@ -7,8 +7,8 @@
  * the same check catches it.
  */
 
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../src/emulator/emulator.js';
+import { describe, expect, it } from 'vitest';
+import { startEmulator } from '../../src/emulator/emulator.js';
 import { createApiToken } from '../../src/server/api-tokens.js';
 import { StoreApiTokens } from '../../src/server/store-tokens.js';
 import { backends, PG_URL } from '../conformance/backends.js';
@@ -16,10 +16,8 @@ import {
   apiPost,
   CHAOS,
   chaosOrg,
+  chaosScene,
   drained,
-  type HubProcess,
-  hubStandby,
-  kill9,
   maxPerWindow,
   openRetrying,
   pool,
@@ -34,31 +32,22 @@ if (pg.skip)
 const { processes, robots, perRobot, lanes, windowMs, hubLimit, emulatorLimit } = CHAOS.budget;
 
 describe.skipIf(pg.skip)(`${processes} hub processes on PostgreSQL, ${robots} robots, scaled window`, () => {
-  const procs: HubProcess[] = [];
-  let emu: Emulator | undefined;
-  let cleanup: (() => Promise<void>) | undefined;
-  const standby = hubStandby();
-  afterEach(async () => {
-    await standby.close();
-    for (const p of procs.splice(0)) await kill9(p);
-    await emu?.close();
-    await cleanup?.();
-    emu = undefined;
-    cleanup = undefined;
-  });
+  const scene = chaosScene();
+  const { procs, standby } = scene;
 
   /** Starts the emulator and the hubs with `limit` per window as their robot budget; queues the messages. */
   async function run(limit: number, messagesPerRobot: number, used: number = robots) {
     // The hubs load their modules while the emulator and the store are set up (standby.ts).
     standby.warm(processes);
-    emu = await startEmulator({
+    const emu = await startEmulator({
       port: 0,
       seed: CHAOS.seed,
       fixture: chaosOrg(robots),
       limits: { robotLimit: emulatorLimit, robotWindowMs: windowMs, robotPenaltyMs: windowMs },
     });
+    scene.emu = emu;
     const fresh = await pg.fresh();
-    cleanup = fresh.cleanup;
+    scene.cleanup = fresh.cleanup;
     const store = await openRetrying(() => fresh.open());
     const { token } = await createApiToken(new StoreApiTokens(store), 'chaos', ['send']);
     const input = {

@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
+import { afterEach } from 'vitest';
 import { demoOrg } from '../../src/emulator/demo-org.js';
 import type { Emulator } from '../../src/emulator/emulator.js';
 import type { EmulatorFixture, MessageRecord, OrgDef } from '../../src/emulator/types.js';
@@ -176,6 +177,33 @@ export interface HubProcess {
  */
 export function hubStandby(env?: Record<string, string>): Standby {
   return new Standby(RUNNER, env ? { env } : {});
+}
+
+/** What a chaos test starts and must have stopped after it, whatever happened (see `chaosScene`). */
+export interface ChaosScene {
+  /** Hub processes started; each is killed after the test. */
+  readonly procs: HubProcess[];
+  readonly standby: Standby;
+  emu: Emulator | undefined;
+  /** The store's clean-up (a fresh SQLite file or PostgreSQL schema). */
+  cleanup: (() => Promise<void>) | undefined;
+}
+
+/**
+ * The scene of a chaos test, torn down after each test by an `afterEach` registered here: the warm standby
+ * closed, every hub process killed, the emulator closed, the store removed.
+ */
+export function chaosScene(): ChaosScene {
+  const scene: ChaosScene = { procs: [], standby: hubStandby(), emu: undefined, cleanup: undefined };
+  afterEach(async () => {
+    await scene.standby.close();
+    for (const p of scene.procs.splice(0)) await kill9(p);
+    await scene.emu?.close();
+    await scene.cleanup?.();
+    scene.emu = undefined;
+    scene.cleanup = undefined;
+  });
+  return scene;
 }
 
 /**

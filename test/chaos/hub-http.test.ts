@@ -16,8 +16,8 @@
  * DingTalk's msgId whichever push carried it.
  */
 
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../src/emulator/emulator.js';
+import { describe, expect, it } from 'vitest';
+import { startEmulator } from '../../src/emulator/emulator.js';
 import { createApiToken } from '../../src/server/api-tokens.js';
 import { StoreApiTokens } from '../../src/server/store-tokens.js';
 import { backends } from '../conformance/backends.js';
@@ -25,8 +25,7 @@ import {
   apiPost,
   CHAOS,
   chaosOrg,
-  type HubProcess,
-  hubStandby,
+  chaosScene,
   kill9,
   productionConfig,
   spawnHub,
@@ -37,31 +36,24 @@ const ENG = 'cidDemoEngineering0001==';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('chat commands over HTTP callbacks, re-pushed and retried, hub killed once (SQLite, real process)', () => {
-  const procs: HubProcess[] = [];
-  let emu: Emulator | undefined;
-  let cleanup: (() => Promise<void>) | undefined;
-  const standby = hubStandby();
-  afterEach(async () => {
-    await standby.close();
-    for (const p of procs.splice(0)) await kill9(p);
-    await emu?.close();
-    await cleanup?.();
-  });
+  const scene = chaosScene();
+  const { procs, standby } = scene;
 
   it('each `start N` / `done N` applied exactly once', async () => {
     const { tasks: N, repushAnsweredRate, retries, retryDelayMs } = CHAOS.http;
     standby.warm(1);
-    emu = await startEmulator({
+    const emu = await startEmulator({
       port: 0,
       seed: CHAOS.seed,
       fixture: chaosOrg(0),
       // Retries span a hub restart (a warm standby starts in about a second; this allows several).
       limits: { callbackRetries: retries, callbackRetryDelayMs: retryDelayMs },
     });
+    scene.emu = emu;
     const app = emu.state.org.apps[0]!;
     const fresh = await sqlite.fresh();
     const store = await fresh.open();
-    cleanup = fresh.cleanup;
+    scene.cleanup = fresh.cleanup;
     const { token } = await createApiToken(new StoreApiTokens(store), 'chaos', ['send']);
     const input = {
       config: { ...productionConfig(emu, 0, { leaseMs: 5_000 }), inbound: { mode: 'http' } },
@@ -94,7 +86,7 @@ describe('chat commands over HTTP callbacks, re-pushed and retried, hub killed o
     // Not awaited one by one: pushes overlap, and some are in flight when the hub dies.
     const pending: Promise<unknown>[] = [];
     const post = (text: string) =>
-      pending.push(emu!.postMessage(ENG, { from: 'lisi', text, atBot: true }).catch((e: unknown) => e));
+      pending.push(emu.postMessage(ENG, { from: 'lisi', text, atBot: true }).catch((e: unknown) => e));
     const states = async () =>
       new Map(
         (await store.db.selectFrom('tasks').select(['id', 'state']).where('id', 'in', ids).execute()).map(
@@ -116,7 +108,7 @@ describe('chat commands over HTTP callbacks, re-pushed and retried, hub killed o
       throw new Error(
         `not all tasks ${state}: ${JSON.stringify([...(await states())])}\ninbox not handled: ${JSON.stringify(open)}\n` +
           `inbox: ${(await store.db.selectFrom('inbox').select('id').execute()).length} entries; pushes: ` +
-          `${JSON.stringify(emu!.acting.callbacks.map((c) => `${c.reason}:${c.result}:${c.url.slice(-22)}`))}\n` +
+          `${JSON.stringify(emu.acting.callbacks.map((c) => `${c.reason}:${c.result}:${c.url.slice(-22)}`))}\n` +
           `posts: ${JSON.stringify(await Promise.all(pending.map((p) => p.then((r) => (r instanceof Error ? r.message : (r as { http?: { result: string } }).http?.result)))))}\n${hub.stderr()}`,
       );
     };

@@ -15,8 +15,8 @@
  * equals the number of messages; parked ones are listed with whether DingTalk had in fact got them.
  */
 
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../src/emulator/emulator.js';
+import { describe, expect, it } from 'vitest';
+import { startEmulator } from '../../src/emulator/emulator.js';
 import { createApiToken } from '../../src/server/api-tokens.js';
 import { StoreApiTokens } from '../../src/server/store-tokens.js';
 import type { Store } from '../../src/store/open-store.js';
@@ -26,8 +26,7 @@ import {
   apiPost,
   CHAOS,
   chaosOrg,
-  type HubProcess,
-  hubStandby,
+  chaosScene,
   kill9,
   pool,
   productionConfig,
@@ -40,16 +39,8 @@ const sqlite = backends.find((b) => b.name === 'sqlite')!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('kill -9 of a hub process under thousands of queued messages (SQLite, real processes)', () => {
-  const procs: HubProcess[] = [];
-  let emu: Emulator | undefined;
-  let cleanup: (() => Promise<void>) | undefined;
-  const standby = hubStandby();
-  afterEach(async () => {
-    await standby.close();
-    for (const p of procs.splice(0)) await kill9(p);
-    await emu?.close();
-    await cleanup?.();
-  });
+  const scene = chaosScene();
+  const { procs, standby } = scene;
 
   it(
     '0 lost, 0 duplicated at the emulator; parked unknowns listed; sent + parked = all',
@@ -59,16 +50,17 @@ describe('kill -9 of a hub process under thousands of queued messages (SQLite, r
       // The first hub loads its modules while the emulator and the store are set up; each later one while its
       // predecessor runs (standby.ts).
       standby.warm(1);
-      emu = await startEmulator({
+      const emu = await startEmulator({
         port: 0,
         seed: CHAOS.seed,
         fixture: chaosOrg(robots),
         // Limits out of the way: this test is about crashes, (c) is about budgets.
         limits: { robotLimit: 1_000_000, robotWindowMs: 1_000 },
       });
+      scene.emu = emu;
       const fresh = await sqlite.fresh();
       const store: Store = await fresh.open();
-      cleanup = fresh.cleanup;
+      scene.cleanup = fresh.cleanup;
       const { token } = await createApiToken(new StoreApiTokens(store), 'chaos', ['send']);
       const input: RunnerInput = {
         config: productionConfig(emu, robots, {

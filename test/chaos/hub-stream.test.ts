@@ -7,8 +7,8 @@
  * (announcements and replies), which a command applied twice would break (a second reply).
  */
 
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../src/emulator/emulator.js';
+import { describe, expect, it } from 'vitest';
+import { startEmulator } from '../../src/emulator/emulator.js';
 import { createApiToken } from '../../src/server/api-tokens.js';
 import { StoreApiTokens } from '../../src/server/store-tokens.js';
 import { backends } from '../conformance/backends.js';
@@ -16,8 +16,7 @@ import {
   apiPost,
   CHAOS,
   chaosOrg,
-  type HubProcess,
-  hubStandby,
+  chaosScene,
   kill9,
   productionConfig,
   spawnHub,
@@ -28,30 +27,23 @@ const ENG = 'cidDemoEngineering0001==';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('chat commands over a dropping Stream socket, hub killed once (SQLite, real process)', () => {
-  const procs: HubProcess[] = [];
-  let emu: Emulator | undefined;
-  let cleanup: (() => Promise<void>) | undefined;
-  const standby = hubStandby();
-  afterEach(async () => {
-    await standby.close();
-    for (const p of procs.splice(0)) await kill9(p);
-    await emu?.close();
-    await cleanup?.();
-  });
+  const scene = chaosScene();
+  const { procs, standby } = scene;
 
   it('each `start N` / `done N` applied exactly once', async () => {
     const { tasks: N, dropEveryMs, repushAckedRate } = CHAOS.stream;
     standby.warm(1);
-    emu = await startEmulator({
+    const emu = await startEmulator({
       port: 0,
       seed: CHAOS.seed,
       fixture: chaosOrg(0),
       // Frames not acked within 300 ms come again, bot messages included (the platform's horizon is 60 s).
       stream: { redeliverAfterMs: 300, redeliverCallbacks: true, pingIntervalMs: 1_000 },
     });
+    scene.emu = emu;
     const fresh = await sqlite.fresh();
     const store = await fresh.open();
-    cleanup = fresh.cleanup;
+    scene.cleanup = fresh.cleanup;
     const { token } = await createApiToken(new StoreApiTokens(store), 'chaos', ['send']);
     const input = {
       config: productionConfig(emu, 0, { leaseMs: 5_000 }),
@@ -75,7 +67,7 @@ describe('chat commands over a dropping Stream socket, hub killed once (SQLite, 
       ids.push(Number((r.body['task'] as { id: number } | undefined)?.id ?? r.body['id']));
     }
     const post = async (text: string) => {
-      const res = await fetch(`${emu!.url}/_emulator/groups/${encodeURIComponent(ENG)}/messages`, {
+      const res = await fetch(`${emu.url}/_emulator/groups/${encodeURIComponent(ENG)}/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ from: 'lisi', text, atBot: true }),
