@@ -59,6 +59,9 @@ for (const backend of backends) {
     it('the same notice twice a day: the second is dropped 143106, shown as such, and the fallback goes once', async () => {
       const { hub } = f;
       const first = await sendNotice(hub, 'lisi', 'standup moved to 10:30');
+      // The second is sent only once DingTalk has the first: two accepted together may reach it in either order
+      // (the dispatcher sends in parallel), and then the first would be the one dropped.
+      await waitFor(async () => (await hub.getDelivery(first))?.status === 'sent');
       const second = await sendNotice(hub, 'lisi', 'standup moved to 10:30');
       const a = await settledDetail(hub, first, (d) => d.people[0]!.outcome === 'delivered');
       expect(a.people).toMatchObject([{ userId: 'lisi', outcome: 'delivered' }]);

@@ -15,7 +15,6 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
 import { readFetchBody } from '../../callback/http-io.js';
 import { ConfigError } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
@@ -28,13 +27,11 @@ import type { PeopleDirectory } from '../people.js';
 import { storeFaultOf, storeFaultReason } from '../store-errors.js';
 import type { StoreFaultSink } from '../store-faults.js';
 import { ZonedTime } from '../zoned-time.js';
-import { alertmanagerBody, alertmanagerItems } from './alertmanager.js';
 import { type AuthRefusal, bodyGate, headerGate } from './auth.js';
 import type { GatewaysConfig, HookRoute } from './config.js';
 import { flushConversation, type LoadedRoute } from './flush.js';
-import { genericItems } from './generic.js';
 import { HookStore, type NewItem, StaleFlush } from './hook-store.js';
-import type { ParsedHook } from './items.js';
+import { HOOK_KINDS } from './kinds.js';
 import { routeItem } from './rules.js';
 import { HookTemplates, readTemplateDir, type TemplateLimits } from './templates.js';
 
@@ -208,28 +205,12 @@ export class Gateways {
     } catch {
       return out('invalid', refusal(400, 'invalid_json', 'the body is not valid JSON'));
     }
-    let parsed: ParsedHook;
-    if (route.kind === 'alertmanager') {
-      const r = alertmanagerBody.safeParse(body);
-      if (!r.success) return out('invalid', invalid(r.error));
-      parsed = alertmanagerItems(r.data);
-    } else {
-      if (!body || typeof body !== 'object' || Array.isArray(body)) {
-        return out('invalid', refusal(400, 'invalid_payload', '(body): expected a JSON object'));
-      }
-      const key = header(route.idempotencyHeader);
-      if (key !== undefined && !/^[\x21-\x7e]{1,200}$/.test(key)) {
-        return out(
-          'invalid',
-          refusal(
-            400,
-            'invalid_idempotency_key',
-            `${route.idempotencyHeader} must be 1-200 printable ASCII characters`,
-          ),
-        );
-      }
-      parsed = genericItems(body, raw, key);
+    const kind = HOOK_KINDS[route.kind].parse({ body, raw, header, route });
+    if (!kind.ok) {
+      const { status = 400, ...error } = kind.refusal;
+      return out('invalid', answer(status, { error }));
     }
+    const parsed = kind.parsed;
     const now = this.#now();
     const rows: NewItem[] = [];
     let unrouted = 0;
@@ -354,20 +335,4 @@ export class Gateways {
     this.#timer = undefined;
     await this.#running;
   }
-}
-
-/** A 400 naming the first bad field, as the API's contracts do (api-error.ts). */
-function invalid(e: z.ZodError): Response {
-  const details = e.issues.slice(0, 20).map((i) => ({
-    path: i.path.map(String).join('.').slice(0, 200),
-    message: i.message.slice(0, 300),
-  }));
-  const first = details[0];
-  return answer(400, {
-    error: {
-      code: 'invalid_payload',
-      message: first ? `${first.path || '(body)'}: ${first.message}` : 'invalid payload',
-      details,
-    },
-  });
 }
