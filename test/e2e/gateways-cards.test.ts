@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/emulator.js';
 import type { CardRecord } from '../../src/emulator/types.js';
 import type { RunningHub } from '../../src/hub/hub.js';
-import { amBody, gatewayConfig, hookApp } from './gateways-support.js';
+import { alertCards, amBody, gatewayConfig, hookApp } from './gateways-support.js';
 import { backends, ENG, type HubFixture, OPS, startTestHub, waitFor } from './hub-helpers.js';
 
 const FLAP_MS = 600;
@@ -42,16 +42,6 @@ function webAlert(
 async function send(post: Post, body: unknown): Promise<void> {
   const r = await post('/hooks/am', body);
   if (r.status !== 202) throw new Error(`hook answered ${r.status}: ${await r.text()}`);
-}
-
-/** The alert cards the emulator holds in a conversation, by name. */
-export function alertCards(emu: Emulator, conversation: string, name: string): CardRecord[] {
-  return [...emu.state.cards.values()].filter(
-    (c) =>
-      c.outTrackId.startsWith('dingkit-alert-') &&
-      c.spaceId === conversation &&
-      c.cardParamMap['title'] === name,
-  );
 }
 
 async function cardWhen(
