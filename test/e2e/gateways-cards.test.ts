@@ -103,6 +103,11 @@ for (const backend of backends) {
         .where('fingerprint', '=', 'fp-card')
         .executeTakeFirstOrThrow();
       expect(row).toEqual({ card_id: card.outTrackId, card_app: 'hub', status: 'firing' });
+      // The stored job names the app; its secret stays in the config (delivery/jobs.ts).
+      const secret = hub.config.apps['hub']!.appSecret;
+      const payloads = await f.store.db.selectFrom('deliveries').select('payload').execute();
+      expect(payloads.some((d) => String(d.payload).includes(card.outTrackId))).toBe(true);
+      expect(payloads.filter((d) => String(d.payload).includes(secret))).toEqual([]);
 
       await send(
         post,
@@ -194,6 +199,39 @@ for (const backend of backends) {
       expect(reply.text).toMatch(/re: the alert posted at /);
       expect(alertCards(emu, OPS, 'OpsText')).toEqual([]);
       expect(emu.messages(OPS).filter((m) => m.source === 'card')).toEqual([]);
+    });
+  });
+
+  describe.skipIf(backend.skip)(`alert cards and digests (${backend.name})`, () => {
+    it('a digest stays markdown; an alert in it whose firing was a card gets its card resolved too', async () => {
+      const g = await startTestHub(backend, { config: gatewayConfig({ flapWindowMs: 0 }) });
+      try {
+        const { post } = hookApp(g.hub);
+        const emu = g.hub.emulator!;
+        await send(post, webAlert('DigA', 'fp-da', 'firing'));
+        const card = await cardWhen(g.hub, 'DigA', (p) => p['state'] === 'firing', 'the firing card');
+        // One notification with three alerts: the round has several items, so one digest.
+        const three = amBody(
+          ['DigA', 'DigB', 'DigC'].map((name, i) => ({
+            name,
+            fp: `fp-d${i}`,
+            status: i === 0 ? ('resolved' as const) : ('firing' as const),
+            labels: { severity: 'warning', service: 'web-api' },
+          })),
+          'g-dig',
+        );
+        three.alerts[0]!.fingerprint = 'fp-da';
+        await send(post, three);
+        const digest = await waitFor(() => emu.messages(ENG).find((m) => m.text.includes('📋 3 alerts')));
+        expect(digest.source).not.toBe('card');
+        const done = await cardWhen(g.hub, 'DigA', (p) => p['state'] === 'resolved', 'the card resolved');
+        expect(done.outTrackId).toBe(card.outTrackId);
+        // Firing alerts in a digest get no card: one card (DigA's), one digest.
+        expect(alertCards(emu, ENG, 'DigB')).toEqual([]);
+        expect(emu.messages(ENG).filter((m) => m.source === 'card')).toHaveLength(1);
+      } finally {
+        await g.cleanup();
+      }
     });
   });
 }

@@ -103,6 +103,7 @@ async function view(
     durationMs: start !== undefined && end !== undefined && end >= start ? end - start : undefined,
     flaps,
     names,
+    hidden: loaded.route.mentions.from,
   };
 }
 

@@ -5,7 +5,13 @@ import type { HookItem } from './items.js';
 const item: HookItem = {
   kind: 'firing',
   fingerprint: 'fp1',
-  labels: { alertname: 'HighLatency', severity: 'critical', service: 'api', instance: 'web-1' },
+  labels: {
+    alertname: 'HighLatency',
+    severity: 'critical',
+    service: 'api',
+    instance: 'web-1',
+    owner: '张三',
+  },
   annotations: { summary: 'p99 over 2 s', runbook_url: 'https://runbooks.example/latency' },
   startsAt: '2026-12-05T02:00:00Z',
   generatorURL: 'http://prometheus.example/graph?g0.expr=up',
@@ -19,6 +25,7 @@ const firing: AlertCardView = {
   durationMs: undefined,
   flaps: 0,
   names: ['张三', 'Bob Li'],
+  hidden: ['owner'],
 };
 
 const buttons = (p: Record<string, string>) => JSON.parse(p['buttons'] ?? 'null') as Array<{ url: string }>;
@@ -33,6 +40,9 @@ describe('alert card values', () => {
     expect(p['content']).toContain('p99 over 2 s');
     expect(p['content']).toContain('- instance: web-1\n- service: api');
     expect(p['content']).toContain('**Owners**: 张三, Bob Li');
+    // The owner label is shown as the names, not twice.
+    expect(p['content']).not.toContain('- owner');
+    expect(alertCardData({ ...firing, names: [] }, 'en')['content']).toContain('- owner: 张三');
     expect(p['content']).not.toContain('flapped');
     expect(p['lastAction']).toBe('Firing since 2026-12-05 10:00 (UTC+08:00)');
     expect(buttons(p).map((b) => b.url)).toEqual([

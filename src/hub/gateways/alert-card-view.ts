@@ -30,6 +30,8 @@ export interface AlertCardView {
   flaps: number;
   /** People the alert names (app robots cannot @, §3.1: the names are written). */
   names: readonly string[];
+  /** Labels not listed, because they are shown otherwise (the route's `mentions.from`: as the names). */
+  hidden?: readonly string[] | undefined;
 }
 
 interface AlertCardTexts {
@@ -117,10 +119,10 @@ function clip(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;
 }
 
-/** Labels shown on the card: all but the name and severity (shown on their own), sorted, at most 30. */
-function labelLines(item: HookItem, colon: string): string[] {
+/** Labels shown on the card: all but the name, severity and people (shown on their own), sorted, at most 30. */
+function labelLines(item: HookItem, colon: string, hidden: readonly string[]): string[] {
   return Object.entries(item.labels)
-    .filter(([k]) => k !== 'alertname' && k !== 'severity')
+    .filter(([k]) => k !== 'alertname' && k !== 'severity' && !hidden.includes(k))
     .sort(([a], [b]) => a.localeCompare(b))
     .slice(0, 30)
     .map(([k, v]) => `- ${clip(k, 64)}${colon}${clip(v, 200)}`);
@@ -136,7 +138,7 @@ export function alertCardData(v: AlertCardView, locale: Locale): Record<string, 
   if (summary) lines.push(clip(summary, 500));
   const description = item.annotations['description'];
   if (description) lines.push(clip(description, 1_000));
-  const labels = labelLines(item, t.colon);
+  const labels = labelLines(item, t.colon, v.names.length > 0 ? (v.hidden ?? []) : []);
   if (labels.length > 0) lines.push(`**${t.labels}**\n${labels.join('\n')}`);
   if (v.flaps > 0) lines.push(`**${t.flapped(v.flaps)}**`);
   if (v.names.length > 0)
