@@ -313,6 +313,10 @@ export interface HookAlertsTable {
   posted_at: Millis | null;
   flaps: number;
   updated_at: Millis;
+  /** The alert card's outTrackId (migration 012); null when the alert was announced by a message. */
+  card_id: string | null;
+  /** The app that created the card and sends its updates. */
+  card_app: string | null;
 }
 
 /** What DingTalk did with a sent message: its result is asked for on a schedule (migration 007, hub/results/). */

@@ -29,6 +29,7 @@ for (const backend of backends) {
         '008_delivery_evidence',
         '009_task_cards',
         '010_gateways',
+        '012_alert_cards',
       ]);
       expect(await a.migrate()).toEqual([]);
       const b = await f.open();
@@ -106,6 +107,7 @@ for (const backend of backends) {
           '008_delivery_evidence',
           '009_task_cards',
           '010_gateways',
+          '012_alert_cards',
           '900_test_notes',
         ]);
         const b = await f.open({ extraMigrations: extra });

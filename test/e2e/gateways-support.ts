@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Emulator } from '../../src/emulator/emulator.js';
+import type { CardRecord } from '../../src/emulator/types.js';
 import type { RunningHub } from '../../src/hub/hub.js';
 import { MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
 import { createApp } from '../../src/server/app.js';
@@ -116,4 +117,14 @@ export function hookApp(hub: RunningHub<Emulator>) {
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
   return { app, post };
+}
+
+/** The alert cards (gateways/alert-cards.ts) the emulator holds in a conversation, by the alert's name. */
+export function alertCards(emu: Emulator, conversation: string, name: string): CardRecord[] {
+  return [...emu.state.cards.values()].filter(
+    (c) =>
+      c.outTrackId.startsWith('dingkit-alert-') &&
+      c.spaceId === conversation &&
+      c.cardParamMap['title'] === name,
+  );
 }

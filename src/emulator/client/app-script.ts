@@ -201,7 +201,7 @@ export const CLIENT_APP = `
   // status: a badge by the title; state: its code, for the badge's colour; lastAction: a line under the body;
   // note: what the app told this person alone (their private data, docs/dingtalk.md §10).
   var CARD_SHOWN = ['title', 'header', 'content', 'markdown', 'text', 'buttons', 'actions', 'status', 'state', 'lastAction', 'note'];
-  var CARD_STATES = ['open', 'in_progress', 'done', 'cancelled'];
+  var CARD_STATES = ['open', 'in_progress', 'done', 'cancelled', 'firing', 'resolved'];
   function cardBubble(m) {
     var c = m.card;
     var p = obj(c.params);

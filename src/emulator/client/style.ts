@@ -84,6 +84,8 @@ a { color: #3370ff; overflow-wrap: anywhere; }
 .badge[data-state=in_progress] { background: #fff3e0; color: #c76a00; }
 .badge[data-state=done] { background: #e6f7ec; color: #1e8e3e; }
 .badge[data-state=cancelled] { background: #f0f1f2; color: #646a73; }
+.badge[data-state=firing] { background: #fdecea; color: #d93026; }
+.badge[data-state=resolved] { background: #e6f7ec; color: #1e8e3e; }
 .last-action { margin-top: .35rem; }
 .card-note { margin-top: .35rem; padding: .25rem .4rem; border-radius: .3rem; background: #fff1f0; color: #c4302b;
   font-size: .8rem; }

@@ -37,8 +37,8 @@ export type JobPayload =
   | { t: 'todoUpdate'; app: string; unionId: string; todoId: string; change: TodoChange }
   /** Delete the Todo of an assignee who was removed from the task (§8.1 delete). */
   | { t: 'todoDelete'; app: string; unionId: string; todoId: string }
-  /** Create and deliver a task's interactive card into its group (§10). */
-  | { t: 'cardCreate'; app: string; taskId: number; card: CardCreate }
+  /** Create and deliver an interactive card into its group (§10): a task's, or an alert's (no `taskId`). */
+  | { t: 'cardCreate'; app: string; taskId?: number; card: CardCreate }
   /** Update a task's card in place (§10), after its create (same order key, {@link cardOrderKey}). */
   | { t: 'cardUpdate'; app: string; update: CardUpdate };
 
@@ -110,6 +110,7 @@ export class UnreadableJobError extends DingTalkError {
 type Check = (v: unknown) => boolean;
 const str: Check = (v) => typeof v === 'string';
 const int: Check = (v) => Number.isSafeInteger(v);
+const optInt: Check = (v) => v === undefined || int(v);
 const bool: Check = (v) => typeof v === 'boolean';
 const obj: Check = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 const strings: Check = (v) => Array.isArray(v) && v.every(str);
@@ -128,7 +129,7 @@ const FIELDS: { [K in JobKind]: Record<Exclude<keyof Extract<JobPayload, { t: K 
   todoDone: { app: str, unionId: str, todoId: str, done: bool },
   todoUpdate: { app: str, unionId: str, todoId: str, change: obj },
   todoDelete: { app: str, unionId: str, todoId: str },
-  cardCreate: { app: str, taskId: int, card: obj },
+  cardCreate: { app: str, taskId: optInt, card: obj },
   cardUpdate: { app: str, update: obj },
 };
 

@@ -152,7 +152,26 @@ export const hookRouteSchema = z
 export type HookRoute = z.infer<typeof hookRouteSchema>;
 
 /**
- * @default { routes: [], flapWindowMs: 300_000, flushMs: 500, maxInFlight: 1, budgetShare: 0.5 }
+ * Alert cards (alert-cards.ts, docs/gateways.md "Firing and resolved"): in a group its app robot serves, a single
+ * firing alert is posted as an interactive card (docs/dingtalk.md §10) that its resolve updates in place. The card
+ * binds the variables of the task card (`title`, `status`, `state`, `content`, `lastAction`, `buttons`), so one
+ * template serves both: `templateId` here, else `tasks.cards.templateId` (the built-in emulator's in demo mode).
+ * No template known, or `enabled: false`: alerts stay markdown messages and resolve by reply.
+ * @default { enabled: true }
+ * @example { templateId: '5d1e…7c.schema' }
+ */
+export const alertCardsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** The card template's id (`cardTemplateId`, §10). @default tasks.cards.templateId */
+    templateId: z.string().min(1).max(255).optional(),
+  })
+  .strict()
+  .default({ enabled: true });
+export type AlertCardsConfig = z.infer<typeof alertCardsSchema>;
+
+/**
+ * @default { routes: [], flapWindowMs: 300_000, flushMs: 500, maxInFlight: 1, budgetShare: 0.5, cards: { enabled: true } }
  */
 export const gatewaysSchema = z
   .object({
@@ -186,7 +205,15 @@ export const gatewaysSchema = z
      * off (the outbox limiter still paces the robot, but a storm then queues up behind it instead of in digests).
      */
     budgetShare: z.number().gt(0).max(1_000).default(0.5),
+    cards: alertCardsSchema,
   })
   .strict()
-  .default({ routes: [], flapWindowMs: 300_000, flushMs: 500, maxInFlight: 1, budgetShare: 0.5 });
+  .default({
+    routes: [],
+    flapWindowMs: 300_000,
+    flushMs: 500,
+    maxInFlight: 1,
+    budgetShare: 0.5,
+    cards: { enabled: true },
+  });
 export type GatewaysConfig = z.infer<typeof gatewaysSchema>;

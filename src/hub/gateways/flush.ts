@@ -10,7 +10,8 @@
  * 2. **Alert state** (per fingerprint): a firing alert already announced is a repeat (folded into the message
  *    that announced it). A resolved alert waits `flapWindowMs` (its `due_at`); if it fires again in that window,
  *    both are folded and the alert's `flaps` count goes up, shown on its next message. A resolved alert refers to
- *    the message that announced it firing (a text reply: custom robots cannot thread, §2.4).
+ *    the message that announced it firing (a text reply: custom robots cannot thread, §2.4), or, where that was an
+ *    interactive card (a group its app robot serves), updates the card in place (alert-card-plan.ts).
  * 3. **Message**: one item → its kind's template; several → the digest template. Mentions from the items'
  *    labels (mentions.ts). Planned by the hub's own message plan (channel, @mentions, keyword, splitting over the
  *    robot's size cap), enqueued in the transaction that marks the items done, so an item is sent exactly when
@@ -21,10 +22,13 @@ import { ValidationError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Counter } from '../../observe/metrics.js';
 import type { HubConfig } from '../config.js';
+import type { Job } from '../delivery/jobs.js';
 import type { OutboxPort } from '../delivery/outbox-port.js';
 import { type MentionTarget, planMessage } from '../messages/plan.js';
 import type { PeopleDirectory } from '../people.js';
 import type { ZonedTime } from '../zoned-time.js';
+import { planAlertCards } from './alert-card-plan.js';
+import { alertCardPlace } from './alert-cards.js';
 import type { HookRoute } from './config.js';
 import type { AlertState, HookStore, PendingItem } from './hook-store.js';
 import type { HookItem } from './items.js';
@@ -56,7 +60,7 @@ export interface FlushDeps {
 /** Lines listed in a digest; the rest are counted ("… and N more"). */
 const DIGEST_LINES = 20;
 
-interface Decided {
+export interface Decided {
   out: PendingItem[];
   /** Items folded into an earlier message (repeats, flaps), with the message they belong to. */
   folded: Array<{ id: number; into: string | null; note: string }>;
@@ -64,6 +68,8 @@ interface Decided {
   cancelled: number[];
   states: Map<string, AlertState>;
   flaps: number;
+  /** Alerts that flapped this round, with their refire (an alert card shows the count, alert-card-plan.ts). */
+  flapped: Map<string, PendingItem>;
 }
 
 /** One round for one conversation; returns the number of items it moved out of `pending`. */
@@ -92,10 +98,13 @@ export async function flushConversation(
     return items.length;
   }
   const decided = await decide(d, routeName, target, items, now);
+  // In a group its app robot serves, single alerts are cards that their resolve updates (alert-cards.ts).
+  const place = alertCardPlace(d.config, conv);
+  const cards = place ? await planAlertCards(d, loaded, place, decided, now) : undefined;
   let message: { text: RenderedText; mention: MentionTarget[]; all: boolean } | undefined;
   let to: MentionTarget[] | undefined;
   let failure: string | undefined;
-  if (decided.out.length > 0) {
+  if (decided.out.length > 0 && !cards?.single) {
     try {
       message = await compose(d, loaded, decided, now);
       if (conv.person !== undefined) {
@@ -107,7 +116,7 @@ export async function flushConversation(
       failure = e.message;
     }
   }
-  let jobs: ReturnType<typeof planMessage> | undefined;
+  let jobs: Job[] | undefined = cards?.single ? [cards.single.job] : undefined;
   if (message && !failure) {
     try {
       jobs = planMessage(
@@ -144,13 +153,25 @@ export async function flushConversation(
           kind: 'hook',
           request: { route: routeName, target, items: decided.out.length, folded: decided.folded.length },
           createdBy: `hook:${routeName}`,
-          jobs,
+          jobs: [...jobs, ...(cards?.extra ?? [])],
         },
         tx,
       );
       messageId = r.messageId;
       await d.hooks.finish(tx, ids(decided.out), 'sent', messageId, null, now);
-    } else if (decided.out.length > 0) {
+    } else if (cards && cards.extra.length > 0) {
+      // No message this round, but cards to update (flaps): their own outbox message.
+      await d.outbox.enqueue(
+        {
+          kind: 'hook',
+          request: { route: routeName, target, cards: cards.extra.length },
+          createdBy: `hook:${routeName}`,
+          jobs: cards.extra,
+        },
+        tx,
+      );
+    }
+    if (!jobs && decided.out.length > 0) {
       await d.hooks.finish(tx, ids(decided.out), 'failed', null, (failure ?? 'not sent').slice(0, 500), now);
     }
     for (const f of decided.folded)
@@ -170,7 +191,10 @@ export async function flushConversation(
       if (fp === undefined) continue;
       const s = decided.states.get(fp)!;
       // The message that carries the alert's new state is the one a later resolved reply refers to.
-      if (messageId !== null) decided.states.set(fp, { ...s, messageId, postedAt: now });
+      if (messageId === null) continue;
+      // A card created for it is what its resolve updates (a new incident's card replaces the last one's).
+      const card = cards?.single?.created ?? s.card;
+      decided.states.set(fp, { ...s, messageId, postedAt: now, card });
     }
     await d.hooks.saveAlerts(tx, routeName, target, decided.states, now);
   });
@@ -211,7 +235,7 @@ async function decide(
   const known = await d.hooks.alerts(d.hooks.store.db, route, target, fps);
   const held = await d.hooks.heldResolved(d.hooks.store.db, route, target, fps, now);
   const states = new Map<string, AlertState>();
-  const r: Decided = { out: [], folded: [], cancelled: [], states, flaps: 0 };
+  const r: Decided = { out: [], folded: [], cancelled: [], states, flaps: 0, flapped: new Map() };
   // A resolve followed within the window by a refire of the same alert, both in this batch (the gates held them
   // together): a flap, like a refire that finds its resolve still held back.
   const flapFiring = new Set<number>();
@@ -243,7 +267,7 @@ async function decide(
       if (it.item.kind === 'resolved') {
         r.flaps += 1;
         if (st) states.set(fp, { ...st, flaps: st.flaps + 1 });
-      }
+      } else r.flapped.set(fp, it);
       r.folded.push({ id: it.id, into: st?.messageId ?? null, note: 'flap: fired again within the window' });
       continue;
     }
@@ -255,13 +279,20 @@ async function decide(
           r.cancelled.push(...fresh);
           r.flaps += 1;
           states.set(fp, { ...st, flaps: st.flaps + 1 });
+          r.flapped.set(fp, it);
           r.folded.push({ id: it.id, into: st.messageId, note: 'flap: fired again within the window' });
         } else {
           r.folded.push({ id: it.id, into: st.messageId, note: 'repeat: already announced' });
         }
         continue;
       }
-      states.set(fp, { status: 'firing', messageId: null, postedAt: null, flaps: st?.flaps ?? 0 });
+      states.set(fp, {
+        status: 'firing',
+        messageId: null,
+        postedAt: null,
+        flaps: st?.flaps ?? 0,
+        card: null,
+      });
       // A new incident keeps nothing of the last one's reference, but carries the flaps it had.
       r.out.push(it);
       continue;
@@ -277,6 +308,8 @@ async function decide(
       messageId: st?.messageId ?? null,
       postedAt: st?.postedAt ?? null,
       flaps: st?.flaps ?? 0,
+      // The card that announced it firing, which this resolve updates (alert-card-plan.ts).
+      card: st?.card ?? null,
     });
     r.out.push(it);
   }

@@ -49,6 +49,7 @@ export const DEFAULT_GATEWAYS: GatewaysConfig = {
   flushMs: 500,
   maxInFlight: 1,
   budgetShare: 0.5,
+  cards: { enabled: true },
 };
 
 export interface GatewaysDeps {

@@ -31,6 +31,8 @@ export interface AlertState {
   messageId: string | null;
   postedAt: number | null;
   flaps: number;
+  /** The interactive card that announced it firing (alert-cards.ts), which its resolve updates; null: a message. */
+  card: { id: string; app: string } | null;
 }
 
 export class StaleFlush extends Error {}
@@ -196,6 +198,7 @@ export class HookStore {
           messageId: r.message_id,
           postedAt: r.posted_at === null ? null : Number(r.posted_at),
           flaps: Number(r.flaps),
+          card: r.card_id !== null && r.card_app !== null ? { id: r.card_id, app: r.card_app } : null,
         });
       }
     }
@@ -218,6 +221,8 @@ export class HookStore {
       posted_at: s.postedAt,
       flaps: s.flaps,
       updated_at: now,
+      card_id: s.card?.id ?? null,
+      card_app: s.card?.app ?? null,
     }));
     for (let i = 0; i < rows.length; i += 100) {
       await tx
@@ -230,6 +235,8 @@ export class HookStore {
             posted_at: eb.ref('excluded.posted_at'),
             flaps: eb.ref('excluded.flaps'),
             updated_at: eb.ref('excluded.updated_at'),
+            card_id: eb.ref('excluded.card_id'),
+            card_app: eb.ref('excluded.card_app'),
           })),
         )
         .execute();
