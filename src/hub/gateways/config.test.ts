@@ -22,7 +22,7 @@ describe('gateways config', () => {
   // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is the config file's placeholder syntax
   it('route secrets come from ${ENV} and are redacted like every config secret', () => {
     const cfg = parseConfig({ gateways: { routes: [route()] } }, env);
-    expect(cfg.gateways.routes[0]?.auth).toEqual({ type: 'bearer', token: env.AM_TOKEN });
+    expect(cfg.gateways.routes[0]?.auth).toEqual({ type: 'bearer', scheme: 'Bearer', token: env.AM_TOKEN });
     const line = configRedactor(cfg).redact(`got Authorization: Bearer ${env.AM_TOKEN}`);
     expect(line).not.toContain(env.AM_TOKEN);
   });

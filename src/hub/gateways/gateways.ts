@@ -32,6 +32,7 @@ import type { GatewaysConfig, HookRoute } from './config.js';
 import { flushConversation, type LoadedRoute } from './flush.js';
 import { HookStore, type NewItem, StaleFlush } from './hook-store.js';
 import { HOOK_KINDS } from './kinds.js';
+import { ALL_NAMES } from './mentions.js';
 import { routeItem } from './rules.js';
 import { HookTemplates, readTemplateDir, type TemplateLimits } from './templates.js';
 
@@ -150,6 +151,13 @@ export class Gateways {
         }
       }
     }
+    for (const p of route.mentions.always) {
+      if (!ALL_NAMES.has(p.toLowerCase()) && this.#d.people.keyOf(p) === undefined) {
+        throw new ConfigError(
+          `gateways.routes.${route.name}.mentions.always: no person named "${p}" in the config`,
+        );
+      }
+    }
   }
 
   get enabled(): boolean {
@@ -181,7 +189,7 @@ export class Gateways {
       await req.body?.cancel().catch(() => {});
       const challenge: Record<string, string> =
         route.auth.type === 'bearer'
-          ? { 'www-authenticate': 'Bearer' }
+          ? { 'www-authenticate': route.auth.scheme }
           : route.auth.type === 'basic'
             ? { 'www-authenticate': 'Basic realm="dingkit hooks"' }
             : {};
