@@ -69,7 +69,8 @@ export const hookAuthSchema = z.discriminatedUnion('type', [
       timestampHeader: headerName.optional(),
       /**
        * What joins the timestamp and the body in the signed text: `.` (`<timestamp>.<body>`, the common scheme) or
-       * `:` (Grafana's contact point signs `<timestamp>:<body>`, docs/gateways.md "Grafana"). @default '.'
+       * `:` (Grafana's contact point signs `<unix seconds>:<body>`, hex, no prefix: grafana/alerting's HMAC round
+       * tripper; docs/gateways.md "Grafana"). @default '.'
        */
       timestampSeparator: z.enum(['.', ':']).default('.'),
       /** How old a signed timestamp may be. @default 300_000 */
