@@ -101,8 +101,13 @@ for (const backend of backends) {
         expect(forged.status).toBe(401);
         expect(await s.rows()).toBe(0);
 
+        // Under the hub's public name, as Alertmanager posts it: the alias is exempt from the Host check like /hooks/.
         const ok = await post(s.port, path, fixture('firing'), ALERTMANAGER, { host: 'alerts.example.com' });
         expect(ok.status).toBe(202);
+        // Twin: the API under that name is refused, so the exemption is what let the alias through.
+        const api = await post(s.port, '/v1/messages', {}, ALERTMANAGER, { host: 'alerts.example.com' });
+        expect(api.status).toBe(403);
+        expect(api.body.error?.code).toBe('host_not_allowed');
         const m = await waitFor(() =>
           s.f.hub.emulator!.messages(OPS).find((x) => x.text.includes('DiskFull')),
         );
