@@ -13,6 +13,7 @@ import { emulatorHelp, emulatorVerb } from './emulator.js';
 import { eventsHelp, eventsVerb } from './events.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { fileHelp, fileVerb } from './file.js';
+import { importHelp, importVerb } from './import.js';
 import type { CliIo } from './io.js';
 import { peopleHelp, peopleVerb } from './people.js';
 import { HubApiError, HubUnreachableError } from './remote-hub.js';
@@ -59,6 +60,11 @@ const VERBS: Record<string, Verb> = {
     summary: 'check config, store, credentials and robot settings (never posts)',
     help: doctorHelp,
     run: doctorVerb,
+  },
+  import: {
+    summary: 'turn a prometheus-webhook-dingtalk config into dingkit config (offline)',
+    help: importHelp,
+    run: importVerb,
   },
 };
 

@@ -150,7 +150,13 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
           }
         : {}),
       ...(hub.gateways
-        ? { hooks: [...hub.gateways.routes.keys()].map((n) => `${server.url}/hooks/${n}`) }
+        ? {
+            hooks: [...hub.gateways.routes.values()].flatMap(({ route }) => [
+              `${server.url}/hooks/${route.name}`,
+              // prometheus-webhook-dingtalk's old URL for the same route (docs/gateways.md).
+              ...(route.alias ? [`${server.url}/dingtalk/${route.alias.target}/send`] : []),
+            ]),
+          }
         : {}),
       ...(token ? { token } : {}),
     };

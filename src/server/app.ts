@@ -96,7 +96,13 @@ export interface ApiAppOptions {
    * The hook routes (the hub's `gateways`): `POST /hooks/<name>`, each with its own credentials instead of an API
    * token, and its own body cap (src/hub/gateways/gateways.ts). Absent: no such routes (404).
    */
-  hooks?: { fetch(name: string, req: Request): Promise<Response> } | undefined;
+  hooks?:
+    | {
+        fetch(name: string, req: Request): Promise<Response>;
+        /** `POST /dingtalk/<target>/send` (prometheus-webhook-dingtalk's path), with the socket's peer address. */
+        fetchAlias?(target: string, req: Request, peer: string | undefined): Promise<Response>;
+      }
+    | undefined;
 }
 
 export interface ApiApp {
@@ -140,7 +146,9 @@ export function createApp(o: ApiAppOptions): ApiApp {
   // DingTalk's callbacks are exempt: they arrive under whatever public name DingTalk was given, and their signature,
   // not the origin, is their gate (a rebound page reaches them no further than any host on the network does).
   // The hooks likewise: monitoring systems post to the hub's public name, and each route's own secret is the gate.
-  const exempt = (path: string) => path.startsWith('/callbacks/') || path.startsWith('/hooks/');
+  // prometheus-webhook-dingtalk's old paths (`/dingtalk/<target>/send`) are hook routes under another name.
+  const exempt = (path: string) =>
+    path.startsWith('/callbacks/') || path.startsWith('/hooks/') || path.startsWith('/dingtalk/');
   app.use('*', async (c, next) => {
     if (!exempt(c.req.path) && !hostAllowed(c.req.header('host'), o.allowedHosts)) {
       return c.json(errorBody('host_not_allowed', 'this Host is not served here (server.allowedHosts)'), 403);
@@ -222,6 +230,14 @@ export function createApp(o: ApiAppOptions): ApiApp {
   if (o.hooks) {
     const hooks = o.hooks;
     app.post('/hooks/:name', (c) => hooks.fetch(c.req.param('name'), c.req.raw));
+    const alias = hooks.fetchAlias?.bind(hooks);
+    if (alias) {
+      // The TCP peer from the Node server (hono/node-server's env), never X-Forwarded-For: a header is anyone's to write.
+      const peer = (env: unknown) =>
+        (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
+          ?.remoteAddress;
+      app.post('/dingtalk/:target/send', (c) => alias(c.req.param('target'), c.req.raw, peer(c.env)));
+    }
   }
   healthRoutes(app, deps);
   messageRoutes(app, deps);

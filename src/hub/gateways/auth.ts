@@ -28,9 +28,10 @@ export function headerGate(auth: HookAuth, header: Headers): AuthRefusal | undef
     case 'bearer': {
       const got = header('authorization');
       if (got === undefined) return 'missing_credentials';
-      const m = /^Bearer +(\S+)\s*$/i.exec(got);
-      if (!m) return 'bad_credentials';
-      return safeEqual(m[1]!, auth.token) ? undefined : 'bad_credentials';
+      // The scheme is configurable (Grafana lets its contact point send `Authorization: <scheme> <credentials>`).
+      const m = /^([^\s]+) +(\S+)\s*$/.exec(got);
+      if (!m || m[1]!.toLowerCase() !== auth.scheme.toLowerCase()) return 'bad_credentials';
+      return safeEqual(m[2]!, auth.token) ? undefined : 'bad_credentials';
     }
     case 'basic': {
       const got = header('authorization');
@@ -61,7 +62,7 @@ export function bodyGate(auth: HookAuth, header: Headers, raw: Buffer, now: numb
     if (ts === undefined) return 'missing_signature';
     if (!/^\d{1,12}$/.test(ts.trim())) return 'bad_timestamp';
     // Checked after the signature: an attacker learns nothing about the clock from a forged request.
-    signed = Buffer.concat([Buffer.from(`${ts.trim()}.`, 'utf8'), raw]);
+    signed = Buffer.concat([Buffer.from(`${ts.trim()}${auth.timestampSeparator}`, 'utf8'), raw]);
   }
   const mac = createHmac(auth.algorithm, auth.secret).update(signed).digest(auth.encoding);
   if (!safeEqual(sig.trim(), `${auth.prefix}${mac}`)) return 'bad_signature';
@@ -73,14 +74,18 @@ export function bodyGate(auth: HookAuth, header: Headers, raw: Buffer, now: numb
 }
 
 /** The signature a sender computes (tests, and docs/gateways.md's example). */
+type HmacAuth = Extract<HookAuth, { type: 'hmac' }>;
+
 export function signHook(
-  auth: Extract<HookAuth, { type: 'hmac' }>,
+  auth: Omit<HmacAuth, 'timestampSeparator'> & { timestampSeparator?: HmacAuth['timestampSeparator'] },
   raw: string | Buffer,
   timestampSec?: number,
 ): Record<string, string> {
   const body = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
   const signed =
-    timestampSec === undefined ? body : Buffer.concat([Buffer.from(`${timestampSec}.`, 'utf8'), body]);
+    timestampSec === undefined
+      ? body
+      : Buffer.concat([Buffer.from(`${timestampSec}${auth.timestampSeparator ?? '.'}`, 'utf8'), body]);
   const mac = createHmac(auth.algorithm, auth.secret).update(signed).digest(auth.encoding);
   return {
     [auth.header]: `${auth.prefix}${mac}`,

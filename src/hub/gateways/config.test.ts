@@ -22,7 +22,7 @@ describe('gateways config', () => {
   // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is the config file's placeholder syntax
   it('route secrets come from ${ENV} and are redacted like every config secret', () => {
     const cfg = parseConfig({ gateways: { routes: [route()] } }, env);
-    expect(cfg.gateways.routes[0]?.auth).toEqual({ type: 'bearer', token: env.AM_TOKEN });
+    expect(cfg.gateways.routes[0]?.auth).toEqual({ type: 'bearer', scheme: 'Bearer', token: env.AM_TOKEN });
     const line = configRedactor(cfg).redact(`got Authorization: Bearer ${env.AM_TOKEN}`);
     expect(line).not.toContain(env.AM_TOKEN);
   });
@@ -62,6 +62,24 @@ describe('gateways config', () => {
       expect(() => start(route({ rules: [{ targets: { people: ['Nobody'] } }] }))).toThrow(
         /no person named "Nobody"/,
       );
+      // mentions.always too (`all` is not a person and passes); two routes cannot claim one old URL.
+      expect(start(route({ mentions: { always: ['all'] } })).enabled).toBe(true);
+      expect(() => start(route({ mentions: { always: ['Nobody'] } }))).toThrow(
+        /mentions\.always: no person named "Nobody"/,
+      );
+      expect(() =>
+        parseConfig(
+          {
+            gateways: {
+              routes: [
+                route({ alias: { target: 'webhook1' } }),
+                route({ name: 'am2', alias: { target: 'webhook1' } }),
+              ],
+            },
+          },
+          env,
+        ),
+      ).toThrow(/gateways\.routes\.1\.alias\.target: used twice/);
     } finally {
       await store.close();
     }

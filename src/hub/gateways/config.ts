@@ -6,6 +6,7 @@
  * Secrets are written `${ENV}` like the rest of the config (config.ts expands them before this schema runs).
  */
 
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const routeName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, _ - (max 64)');
@@ -25,7 +26,21 @@ const headerName = z
  * @example { type: 'bearer', token: '${AM_HOOK_TOKEN}' }
  */
 export const hookAuthSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('bearer'), token: secret }).strict(),
+  z
+    .object({
+      type: z.literal('bearer'),
+      token: secret,
+      /**
+       * The `Authorization` scheme before the token. Grafana's contact point lets it be set ("Authentication
+       * Header Scheme"), so a route can take `Authorization: Token <token>`. Compared case-insensitively.
+       * @default 'Bearer'
+       */
+      scheme: z
+        .string()
+        .regex(/^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]{0,31}$/, 'an HTTP auth scheme (a token, no spaces)')
+        .default('Bearer'),
+    })
+    .strict(),
   z
     .object({
       type: z.literal('basic'),
@@ -52,6 +67,12 @@ export const hookAuthSchema = z.discriminatedUnion('type', [
       prefix: z.string().max(32).default(''),
       /** Header holding the send time (epoch seconds); then `<timestamp>.<raw body>` is what is signed. */
       timestampHeader: headerName.optional(),
+      /**
+       * What joins the timestamp and the body in the signed text: `.` (`<timestamp>.<body>`, the common scheme) or
+       * `:` (Grafana's contact point signs `<unix seconds>:<body>`, hex, no prefix: grafana/alerting's HMAC round
+       * tripper; docs/gateways.md "Grafana"). @default '.'
+       */
+      timestampSeparator: z.enum(['.', ':']).default('.'),
       /** How old a signed timestamp may be. @default 300_000 */
       toleranceMs: z.number().int().positive().max(3_600_000).default(300_000),
     })
@@ -119,10 +140,43 @@ export const hookTemplatesSchema = z
   })
   .strict();
 
+/** An IPv4 or IPv6 address, or a CIDR range no wider than /8 (IPv4) or /32 (IPv6): "everyone" is not an allow-list. */
+const peerRange = z
+  .string()
+  .max(64)
+  .superRefine((v, ctx) => {
+    const [addr = '', bits, extra] = v.split('/');
+    const family = isIP(addr);
+    const max = family === 4 ? 32 : 128;
+    const min = family === 4 ? 8 : 32;
+    const n = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : -1;
+    if (family === 0 || extra !== undefined || n < 0 || n > max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'an IP address or CIDR range (10.0.3.7, 10.0.4.0/24, fd00::/64)',
+      });
+    } else if (n < min) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `a range wider than /${min} lets nearly anyone in; name the senders`,
+      });
+    }
+  });
+
+export const hookAliasSchema = z
+  .object({
+    /** The `<target>` of `/dingtalk/<target>/send` (the old tool's target name). */
+    target: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'a letter, then letters, digits, _ - (max 64)'),
+    /** Sender addresses that may post to the alias without credentials. @default [] (credentials required) */
+    allowFrom: z.array(peerRange).max(100).default([]),
+  })
+  .strict();
+export type HookAlias = z.infer<typeof hookAliasSchema>;
+
 export const hookRouteSchema = z
   .object({
     name: routeName,
-    kind: z.enum(['alertmanager', 'generic']),
+    kind: z.enum(['alertmanager', 'generic', 'grafana']),
     auth: hookAuthSchema,
     /** Targets of items no rule matched; absent, such items are dropped from sending but counted. */
     targets: hookTargetsSchema.optional(),
@@ -133,9 +187,17 @@ export const hookRouteSchema = z
      * allowed. A name the directory does not know is written as text, never guessed. @default { from: ['owner'] }
      */
     mentions: z
-      .object({ from: z.array(z.string().min(1).max(128)).max(10).default(['owner']) })
+      .object({
+        from: z.array(z.string().min(1).max(128)).max(10).default(['owner']),
+        /**
+         * People (directory names) mentioned on every firing message of this route, and `all` for @all: the
+         * operator's own choice, so no rule's `mentionAll` is needed (what prometheus-webhook-dingtalk's
+         * `mention.all` / `mention.mobiles` did per target). Every name must exist at start. @default []
+         */
+        always: z.array(z.string().min(1).max(128)).max(50).default([]),
+      })
       .strict()
-      .default({ from: ['owner'] }),
+      .default({ from: ['owner'], always: [] }),
     /** Message language. @default the hub's `locale` */
     locale: z.enum(['en', 'zh-CN']).optional(),
     /** Largest body accepted on this route (413 beyond). @default 1_048_576 */
@@ -145,6 +207,14 @@ export const hookRouteSchema = z
       .positive()
       .max(16 * 1024 * 1024)
       .default(1_048_576),
+    /**
+     * prometheus-webhook-dingtalk's URL for this route: `POST /dingtalk/<target>/send` reaches it too, so
+     * Alertmanager configs written for that tool keep working (docs/gateways.md "Moving from
+     * prometheus-webhook-dingtalk"). The alias asks for the route's credentials like `/hooks/<name>`, except from
+     * the addresses in `allowFrom` (the TCP peer, never a forwarded header), which old configs need as they send none.
+     * @example { target: 'webhook1', allowFrom: ['10.0.3.7', '10.0.4.0/24'] }
+     */
+    alias: hookAliasSchema.optional(),
     /** Generic routes: the header whose value dedupes a delivery (else the body's SHA-256). @default 'idempotency-key' */
     idempotencyHeader: headerName.default('idempotency-key'),
   })
@@ -181,9 +251,14 @@ export const gatewaysSchema = z
       .default([])
       .superRefine((rs, ctx) => {
         const seen = new Set<string>();
+        const aliases = new Set<string>();
         rs.forEach((r, i) => {
           if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: 'used twice' });
           seen.add(r.name);
+          if (r.alias && aliases.has(r.alias.target)) {
+            ctx.addIssue({ code: 'custom', path: [i, 'alias', 'target'], message: 'used twice' });
+          }
+          if (r.alias) aliases.add(r.alias.target);
         });
       }),
     /**

@@ -20,13 +20,21 @@ const alertLines = `{% if item.annotations.summary %}{{ item.annotations.summary
 {{ item.annotations.description }}
 {% endif %}`;
 
+/** Grafana's values and links (item.values, item.links: src/hub/gateways/grafana.ts); absent for other senders. */
+const values = (
+  label: string,
+) => `{% if item.values %}${label}{% for v in item.values %}{{ v[0] }}={{ v[1] }}{% unless forloop.last %}, {% endunless %}{% endfor %}
+{% endif %}`;
+const links = (dashboard: string, panel: string, silence: string) =>
+  `{% if item.links.dashboard %} · [${dashboard}]({{ item.links.dashboard }}){% endif %}{% if item.links.panel %} · [${panel}]({{ item.links.panel }}){% endif %}{% if item.links.silence %} · [${silence}]({{ item.links.silence }}){% endif %}`;
+
 export const DEFAULT_TEMPLATES: Catalogue<TemplateSet> = {
   en: {
     firing: `### 🔥 FIRING: {{ item.labels.alertname | default: "alert" }}
 ${alertLines}
 {% for l in labels %}- {{ l.name }}: {{ l.value }}
-{% endfor %}
-Since {{ since }}{% if flaps > 0 %} · flapped {{ flaps }}× before{% endif %}{% if item.generatorURL %} · [source]({{ item.generatorURL }}){% endif %}{% if mentions != "" %}
+{% endfor %}${values('Values: ')}
+Since {{ since }}{% if flaps > 0 %} · flapped {{ flaps }}× before{% endif %}{% if item.generatorURL %} · [source]({{ item.generatorURL }}){% endif %}${links('dashboard', 'panel', 'silence')}{% if mentions != "" %}
 
 {{ mentions }}{% endif %}`,
     resolved: `### ✅ RESOLVED: {{ item.labels.alertname | default: "alert" }}
@@ -55,8 +63,8 @@ Fired {{ since }}, resolved {{ until }}{% if firing %} · re: the alert posted a
     firing: `### 🔥 告警触发：{{ item.labels.alertname | default: "告警" }}
 ${alertLines}
 {% for l in labels %}- {{ l.name }}：{{ l.value }}
-{% endfor %}
-开始于 {{ since }}{% if flaps > 0 %} · 此前抖动 {{ flaps }} 次{% endif %}{% if item.generatorURL %} · [来源]({{ item.generatorURL }}){% endif %}{% if mentions != "" %}
+{% endfor %}${values('数值：')}
+开始于 {{ since }}{% if flaps > 0 %} · 此前抖动 {{ flaps }} 次{% endif %}{% if item.generatorURL %} · [来源]({{ item.generatorURL }}){% endif %}${links('仪表盘', '面板', '静默')}{% if mentions != "" %}
 
 {{ mentions }}{% endif %}`,
     resolved: `### ✅ 告警恢复：{{ item.labels.alertname | default: "告警" }}

@@ -337,7 +337,8 @@ async function compose(
   decided: Decided,
   _now: number,
 ): Promise<{ text: RenderedText; mention: MentionTarget[]; all: boolean }> {
-  const m = await resolveMentions(d.people, decided.out, loaded.route.mentions.from);
+  const { from, always } = loaded.route.mentions;
+  const m = await resolveMentions(d.people, decided.out, from, always);
   const mentions = mentionLine(m);
   const counts = { total: decided.out.length, firing: 0, resolved: 0, event: 0 };
   for (const o of decided.out) counts[o.item.kind] += 1;

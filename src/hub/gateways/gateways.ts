@@ -15,6 +15,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { BlockList, isIP } from 'node:net';
 import { readFetchBody } from '../../callback/http-io.js';
 import { ConfigError } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
@@ -32,6 +33,7 @@ import type { GatewaysConfig, HookRoute } from './config.js';
 import { flushConversation, type LoadedRoute } from './flush.js';
 import { HookStore, type NewItem, StaleFlush } from './hook-store.js';
 import { HOOK_KINDS } from './kinds.js';
+import { ALL_NAMES } from './mentions.js';
 import { routeItem } from './rules.js';
 import { HookTemplates, readTemplateDir, type TemplateLimits } from './templates.js';
 
@@ -92,6 +94,8 @@ const AUTH_MESSAGES: Record<AuthRefusal, string> = {
 
 export class Gateways {
   readonly routes = new Map<string, LoadedRoute>();
+  /** `alias.target` → the route and the addresses that may use the alias without credentials. */
+  readonly #aliases = new Map<string, { route: string; allow: BlockList }>();
   readonly hooks: HookStore;
   readonly #d: GatewaysDeps;
   readonly #cfg: GatewaysConfig;
@@ -124,6 +128,12 @@ export class Gateways {
       this.#check(route);
       const files = route.templates ? readTemplateDir(route.templates.dir, d.baseDir) : undefined;
       const { dir: _dir, ...use } = route.templates ?? { dir: '' };
+      if (route.alias) {
+        this.#aliases.set(route.alias.target, {
+          route: route.name,
+          allow: blockListOf(route.alias.allowFrom),
+        });
+      }
       this.routes.set(route.name, {
         route,
         templates: new HookTemplates({
@@ -151,6 +161,13 @@ export class Gateways {
         }
       }
     }
+    for (const p of route.mentions.always) {
+      if (!ALL_NAMES.has(p.toLowerCase()) && this.#d.people.keyOf(p) === undefined) {
+        throw new ConfigError(
+          `gateways.routes.${route.name}.mentions.always: no person named "${p}" in the config`,
+        );
+      }
+    }
   }
 
   get enabled(): boolean {
@@ -161,14 +178,31 @@ export class Gateways {
   async fetch(name: string, req: Request): Promise<Response> {
     const loaded = this.routes.get(name);
     const label = loaded ? name : '_unknown';
-    const res = await this.#handle(loaded, req);
+    const res = await this.#handle(loaded, req, false);
     this.#requests.inc({ route: label, result: res.result });
+    return res.response;
+  }
+
+  /**
+   * prometheus-webhook-dingtalk's door, `POST /dingtalk/<target>/send`, for a route with `alias.target`. The same
+   * door as `/hooks/<name>`, except that a caller whose TCP peer address is in the alias's `allowFrom` needs no
+   * credentials (old Alertmanager configs send none). `peer` is the socket's address, never a forwarded header
+   * (anyone can write one); unknown (in-process requests), it is nobody's.
+   */
+  async fetchAlias(target: string, req: Request, peer: string | undefined): Promise<Response> {
+    const alias = this.#aliases.get(target);
+    const loaded = alias ? this.routes.get(alias.route) : undefined;
+    const trusted = alias !== undefined && peer !== undefined && peerAllowed(alias.allow, peer);
+    const res = await this.#handle(loaded, req, trusted);
+    this.#requests.inc({ route: loaded?.route.name ?? '_unknown', result: res.result });
     return res.response;
   }
 
   async #handle(
     loaded: LoadedRoute | undefined,
     req: Request,
+    /** An alias caller from an allowed address: the route's credentials are not asked for. */
+    trusted: boolean,
   ): Promise<{ result: string; response: Response }> {
     const out = (result: string, response: Response) => ({ result, response });
     if (!loaded) {
@@ -177,12 +211,12 @@ export class Gateways {
     }
     const { route } = loaded;
     const header = (n: string) => req.headers.get(n) ?? undefined;
-    const early = headerGate(route.auth, header);
+    const early = trusted ? undefined : headerGate(route.auth, header);
     if (early) {
       await req.body?.cancel().catch(() => {});
       const challenge: Record<string, string> =
         route.auth.type === 'bearer'
-          ? { 'www-authenticate': 'Bearer' }
+          ? { 'www-authenticate': route.auth.scheme }
           : route.auth.type === 'basic'
             ? { 'www-authenticate': 'Basic realm="dingkit hooks"' }
             : {};
@@ -195,7 +229,7 @@ export class Gateways {
         refusal(413, 'payload_too_large', `this hook accepts bodies up to ${route.maxBodyBytes} bytes`),
       );
     }
-    const late = bodyGate(route.auth, header, raw, this.#now());
+    const late = trusted ? undefined : bodyGate(route.auth, header, raw, this.#now());
     if (late) return out('unauthorized', refusal(401, late, AUTH_MESSAGES[late]));
     if (!/^application\/json\s*(;|$)/i.test(header('content-type') ?? '')) {
       return out('invalid', refusal(415, 'unsupported_media_type', 'send the body as application/json'));
@@ -336,4 +370,25 @@ export class Gateways {
     this.#timer = undefined;
     await this.#running;
   }
+}
+
+/** The alias's `allowFrom` (addresses and CIDR ranges, validated by the config schema) as Node's address matcher. */
+function blockListOf(ranges: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const r of ranges) {
+    const [addr = '', bits] = r.split('/');
+    const family = isIP(addr) === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(addr, family);
+    else list.addSubnet(addr, Number(bits), family);
+  }
+  return list;
+}
+
+/** Whether the socket's peer is allowed; an IPv4 peer on a dual-stack socket arrives as `::ffff:a.b.c.d`. */
+export function peerAllowed(list: BlockList, peer: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(peer);
+  const addr = mapped ? mapped[1]! : peer;
+  const family = isIP(addr);
+  if (family === 0) return false;
+  return list.check(addr, family === 6 ? 'ipv6' : 'ipv4');
 }

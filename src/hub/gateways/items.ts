@@ -14,10 +14,16 @@ export interface HookItem {
   startsAt?: string | undefined;
   endsAt?: string | undefined;
   generatorURL?: string | undefined;
+  /** Grafana's links of the alert (its dashboard, panel, a pre-filled silence, an image), when it sends them. */
+  links?: { dashboard?: string; panel?: string; silence?: string; image?: string } | undefined;
+  /** Grafana: the values of the rule's queries and expressions when it fired (`{ B: 44.2, C: 1 }`). */
+  values?: Record<string, number | null> | undefined;
+  /** Grafana: the same values as one line of text (`[ var='B' labels={} value=44.2 ]`). */
+  valueString?: string | undefined;
   /** Generic routes: the posted JSON, for templates (`{{ body.title }}`). */
   body?: unknown;
   /** Where it came from (Alertmanager's receiver, externalURL, groupKey). */
-  source?: { receiver?: string; externalURL?: string; groupKey?: string } | undefined;
+  source?: { receiver?: string; externalURL?: string; groupKey?: string; orgId?: number } | undefined;
 }
 
 /** A parsed request: its dedupe key and its items. */

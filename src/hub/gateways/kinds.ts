@@ -10,9 +10,11 @@ import type { z } from 'zod';
 import { alertmanagerBody, alertmanagerItems } from './alertmanager.js';
 import type { HookRoute } from './config.js';
 import { genericItems } from './generic.js';
+import { grafanaBody, grafanaItems } from './grafana.js';
 import type { ParsedHook } from './items.js';
 import { alertmanagerSamples } from './samples/alertmanager.js';
 import { genericSamples } from './samples/generic.js';
+import { grafanaSamples } from './samples/grafana.js';
 import type { HookSample } from './samples/sample.js';
 
 export interface KindInput {
@@ -82,7 +84,18 @@ const generic: HookKind = {
   samples: genericSamples,
 };
 
+const grafana: HookKind = {
+  parse({ body }) {
+    const r = grafanaBody.safeParse(body);
+    return r.success
+      ? { ok: true, parsed: grafanaItems(r.data) }
+      : { ok: false, refusal: zodRefusal(r.error) };
+  },
+  samples: grafanaSamples,
+};
+
 export const HOOK_KINDS: Record<HookRoute['kind'], HookKind> = {
   alertmanager,
   generic,
+  grafana,
 };

@@ -10,7 +10,7 @@ import type { MentionTarget } from '../messages/plan.js';
 import type { PeopleDirectory } from '../people.js';
 import type { HookItem } from './items.js';
 
-const ALL = new Set(['all', '@all', 'everyone', '所有人', '@所有人']);
+export const ALL_NAMES: ReadonlySet<string> = new Set(['all', '@all', 'everyone', '所有人', '@所有人']);
 /** DingTalk's cap on people per message (§2.5). */
 const MAX_PEOPLE = 50;
 
@@ -42,32 +42,40 @@ export async function resolveMentions(
   people: PeopleDirectory,
   items: ReadonlyArray<{ item: HookItem; mentionAll: boolean }>,
   from: readonly string[],
+  /** The route's `mentions.always`: named on every message with a firing item or event; `all` is allowed here. */
+  always: readonly string[] = [],
 ): Promise<Mentions> {
   const found = new Map<string, MentionTarget>();
   const unknown = new Set<string>();
   let all = false;
   let allRefused = false;
+  const asked: Array<{ name: string; mentionAll: boolean }> = [];
   for (const { item, mentionAll } of items) {
     if (item.kind === 'resolved') continue;
-    for (const name of namesOf(item, from)) {
-      if (ALL.has(name.toLowerCase())) {
-        if (mentionAll) all = true;
-        else allRefused = true;
-        continue;
-      }
-      const key = people.keyOf(name);
-      if (key === undefined) {
-        unknown.add(name.replace(/^@/, ''));
-        continue;
-      }
-      if (found.has(key) || found.size >= MAX_PEOPLE) continue;
-      try {
-        const p = await people.resolve(key, { userId: true });
-        found.set(key, { name: p.name, userId: p.userId, mobile: p.mobile });
-      } catch {
-        // Known but unreachable (no userId, the users API refused): named as text, as the unknown are.
-        unknown.add(name.replace(/^@/, ''));
-      }
+    for (const name of namesOf(item, from)) asked.push({ name, mentionAll });
+  }
+  // The operator's own list (config), not the sender's: it may @all without a rule saying so.
+  if (items.some(({ item }) => item.kind !== 'resolved')) {
+    for (const name of always) asked.push({ name, mentionAll: true });
+  }
+  for (const { name, mentionAll } of asked) {
+    if (ALL_NAMES.has(name.toLowerCase())) {
+      if (mentionAll) all = true;
+      else allRefused = true;
+      continue;
+    }
+    const key = people.keyOf(name);
+    if (key === undefined) {
+      unknown.add(name.replace(/^@/, ''));
+      continue;
+    }
+    if (found.has(key) || found.size >= MAX_PEOPLE) continue;
+    try {
+      const p = await people.resolve(key, { userId: true });
+      found.set(key, { name: p.name, userId: p.userId, mobile: p.mobile });
+    } catch {
+      // Known but unreachable (no userId, the users API refused): named as text, as the unknown are.
+      unknown.add(name.replace(/^@/, ''));
     }
   }
   return { people: [...found.values()], unknown: [...unknown], all, allRefused: allRefused && !all };
