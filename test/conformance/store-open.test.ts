@@ -29,6 +29,7 @@ for (const backend of backends) {
         '008_delivery_evidence',
         '009_task_cards',
         '010_gateways',
+        '011_github_issues',
       ]);
       expect(await a.migrate()).toEqual([]);
       const b = await f.open();
@@ -48,6 +49,7 @@ for (const backend of backends) {
         'delivery_attempts',
         'delivery_decisions',
         'task_cards',
+        'github_issue_tasks',
       ]) {
         expect(tables).toContain(t);
       }
@@ -106,6 +108,7 @@ for (const backend of backends) {
           '008_delivery_evidence',
           '009_task_cards',
           '010_gateways',
+          '011_github_issues',
           '900_test_notes',
         ]);
         const b = await f.open({ extraMigrations: extra });

@@ -7,12 +7,15 @@
  */
 
 import type { z } from 'zod';
+import type { Locale } from '../locale.js';
 import { alertmanagerBody, alertmanagerItems } from './alertmanager.js';
 import type { HookRoute } from './config.js';
 import { genericItems } from './generic.js';
+import { parseGithub } from './github.js';
 import type { ParsedHook } from './items.js';
 import { alertmanagerSamples } from './samples/alertmanager.js';
 import { genericSamples } from './samples/generic.js';
+import { githubSamples } from './samples/github.js';
 import type { HookSample } from './samples/sample.js';
 
 export interface KindInput {
@@ -20,6 +23,10 @@ export interface KindInput {
   raw: Buffer;
   header: (name: string) => string | undefined;
   route: HookRoute;
+  /** The directory key of a GitHub login (`people.<key>.github`), case-insensitive. */
+  githubPerson?: ((login: string) => string | undefined) | undefined;
+  /** The message language: the route's `locale`, else the hub's. */
+  locale?: Locale | undefined;
 }
 
 /** A refusal of the payload: answered 400 (or what `status` says) `{error:{code,message,details}}`. */
@@ -82,7 +89,25 @@ const generic: HookKind = {
   samples: genericSamples,
 };
 
+const github: HookKind = {
+  parse({ body, header, route, githubPerson, locale }) {
+    return parseGithub(
+      {
+        body,
+        event: header('x-github-event'),
+        delivery: header('x-github-delivery'),
+        person: githubPerson ?? (() => undefined),
+        locale: route.locale ?? locale ?? 'en',
+        push: route.github.push,
+      },
+      zodRefusal,
+    );
+  },
+  samples: githubSamples,
+};
+
 export const HOOK_KINDS: Record<HookRoute['kind'], HookKind> = {
   alertmanager,
   generic,
+  github,
 };

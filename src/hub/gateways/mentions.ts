@@ -49,7 +49,8 @@ export async function resolveMentions(
   let allRefused = false;
   for (const { item, mentionAll } of items) {
     if (item.kind === 'resolved') continue;
-    for (const name of namesOf(item, from)) {
+    // The kind's own (directory keys: GitHub logins mapped at intake), then the names its labels give.
+    for (const name of [...(item.mentions ?? []), ...namesOf(item, from)]) {
       if (ALL.has(name.toLowerCase())) {
         if (mentionAll) all = true;
         else allRefused = true;

@@ -16,6 +16,7 @@ import { sendResults } from './007-send-results.js';
 import { deliveryEvidence } from './008-delivery-evidence.js';
 import { taskCards } from './009-task-cards.js';
 import { gateways } from './010-gateways.js';
+import { githubIssues } from './011-github-issues.js';
 
 export function migrationsFor(dialect: StoreDialect): Record<string, Migration> {
   return {
@@ -29,5 +30,6 @@ export function migrationsFor(dialect: StoreDialect): Record<string, Migration> 
     '008_delivery_evidence': deliveryEvidence(dialect),
     '009_task_cards': taskCards(dialect),
     '010_gateways': gateways(dialect),
+    '011_github_issues': githubIssues(dialect),
   };
 }
