@@ -132,7 +132,7 @@ export const githubOptionsSchema = z
   .default({ push: false });
 
 /** GitHub's signature (docs/gateways.md "GitHub"): HMAC-SHA256 of the raw body, `X-Hub-Signature-256: sha256=<hex>`. */
-export function githubAuth(secret: string): HookAuth {
+export function githubAuth(secret: string): Extract<HookAuth, { type: 'hmac' }> {
   return {
     type: 'hmac',
     secret,
