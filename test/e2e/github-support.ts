@@ -27,9 +27,18 @@ export type GithubFixture =
   | 'push'
   | 'ping';
 
+/**
+ * A fixture with its event's time moved to `now` (the hub refuses events older than it keeps delivery ids).
+ */
 // biome-ignore lint/suspicious/noExplicitAny: fixtures are GitHub's JSON, patched freely by the tests.
-export function ghFixture(name: GithubFixture): any {
-  return JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), 'utf8'));
+export function ghFixture(name: GithubFixture, now = Date.now()): any {
+  const body = JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), 'utf8'));
+  const iso = new Date(now).toISOString();
+  if (body.pull_request) body.pull_request.updated_at = iso;
+  if (body.issue) body.issue.updated_at = iso;
+  if (body.workflow_run) body.workflow_run.updated_at = iso;
+  if (name === 'push') body.repository.pushed_at = Math.floor(now / 1000);
+  return body;
 }
 
 /** `github` (push summaries on) and `github-quiet` (off), both to `ops` unless a rule says otherwise. */

@@ -81,8 +81,14 @@ for (const backend of backends) {
         expect(await db.selectFrom('tasks').selectAll().execute()).toHaveLength(0);
         const next = await launchHub({ config: githubConfig(), store: await f.reopen(), inboxPollMs: 50 });
         try {
-          await waitFor(() => next.emulator!.todos().find((t) => t.subject === TITLE));
-          expect(await db.selectFrom('github_issue_tasks').selectAll().execute()).toHaveLength(1);
+          await waitFor(
+            async () => (await db.selectFrom('github_issue_tasks').selectAll().execute()).length === 1,
+          );
+          // Both processes' dispatchers share the store's outbox: the Todo reaches whichever emulator's took the job.
+          await waitFor(() =>
+            [next, f.hub].some((h) => h.emulator!.todos().some((t) => t.subject === TITLE)),
+          );
+          expect(await db.selectFrom('tasks').selectAll().execute()).toHaveLength(1);
         } finally {
           await next.stop();
         }

@@ -10,6 +10,8 @@
  *   the message sent once;
  * - a body over the route's cap; a signed body that is not JSON, or lacks a field used (the 400 names it); no
  *   delivery id;
+ * - a captured delivery replayed once the hub has forgotten its id (GitHub's signature has no time): the event's
+ *   own time is older than the dedupe window, 400 `stale_delivery`;
  * - an event the hub does not handle: 200 ignored, nothing stored.
  */
 
@@ -153,6 +155,18 @@ for (const backend of backends) {
       const metrics = hub.metrics.render();
       expect(metrics).toContain('dingkit_hook_requests_total{result="invalid",route="github"} 4');
       expect(metrics).toContain('dingkit_hook_requests_total{result="too_large",route="github"} 1');
+    });
+
+    it('a captured delivery replayed after its id is forgotten (older than retention.inboxMs) → 400 stale_delivery', async () => {
+      const { hub, server } = await start(backend);
+      const eightDays = 8 * 86_400_000;
+      const raw = JSON.stringify(ghFixture('issues.assigned', Date.now() - eightDays));
+      const old = await post(server, raw, { 'x-github-event': 'issues', ...sign(raw) });
+      expect([old.status, old.json.error?.code]).toEqual([400, 'stale_delivery']);
+      await nothingStored(hub);
+      // Twin: the same delivery from within the window is taken, so it is the age that refused it.
+      const fresh = JSON.stringify(ghFixture('issues.assigned', Date.now() - 86_400_000));
+      expect((await post(server, fresh, { 'x-github-event': 'issues', ...sign(fresh) })).status).toBe(202);
     });
 
     it('an event the hub does not handle → 200 ignored; nothing stored or sent', async () => {

@@ -24,6 +24,7 @@ import type { Store } from '../../store/open-store.js';
 import type { HubConfig } from '../config.js';
 import type { OutboxPort } from '../delivery/outbox-port.js';
 import type { PeopleDirectory } from '../people.js';
+import { DEFAULT_RETENTION } from '../retention.js';
 import { storeFaultOf, storeFaultReason } from '../store-errors.js';
 import type { StoreFaultSink } from '../store-faults.js';
 import type { TaskService } from '../tasks/tasks.js';
@@ -221,6 +222,9 @@ export class Gateways {
       route,
       githubPerson: (login) => this.#logins.get(login.toLowerCase()),
       locale: this.#d.config.locale,
+      now: this.#now(),
+      // The dedupe rows live as long as the retention keeps them (hook-store.ts purge).
+      maxAgeMs: (this.#d.config.retention ?? DEFAULT_RETENTION).inboxMs,
     });
     if (!kind.ok) {
       const { status = 400, ...error } = kind.refusal;

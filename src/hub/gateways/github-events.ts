@@ -22,6 +22,7 @@ export const pullRequestEvent = z.object({
     title: text(1_024),
     html_url: url,
     user,
+    updated_at: text(64),
     draft: z.boolean().default(false),
     merged: z.boolean().nullable().default(false),
     base: z.object({ ref: text(256) }),
@@ -41,6 +42,7 @@ export const issuesEvent = z.object({
     title: text(1_024),
     html_url: url,
     user,
+    updated_at: text(64),
     /** GitHub's issues API also lists pull requests; an issue has no `pull_request` key. */
     pull_request: z.unknown().optional(),
   }),
@@ -77,6 +79,7 @@ export const workflowRunEvent = z.object({
 export type WorkflowRunEvent = z.infer<typeof workflowRunEvent>;
 
 export const pushEvent = z.object({
+  repository: repository.extend({ pushed_at: z.number().int().nonnegative() }),
   ref: text(512),
   before: text(64),
   after: text(64),
@@ -95,6 +98,6 @@ export const pushEvent = z.object({
       }),
     )
     .max(2_048),
-  ...common,
+  sender: user.optional(),
 });
 export type PushEvent = z.infer<typeof pushEvent>;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { configRedactor } from '../../cli/secrets.js';
 import { parseConfig } from '../config.js';
 import { bodyGate, headerGate } from './auth.js';
 import { hookRouteSchema } from './config.js';
@@ -16,10 +17,13 @@ const route = (extra: Record<string, unknown> = {}) =>
 
 const people: Record<string, string> = { 'zs-octo': 'zhangsan' };
 
+/** The fixtures' events happened on 2026-12-05 around 05:40 UTC. */
+const NOW = Date.parse('2026-12-05T06:00:00Z');
+
 function parse(
   event: string | undefined,
   body: unknown,
-  o: { delivery?: string | null; push?: boolean } = {},
+  o: { delivery?: string | null; push?: boolean; now?: number } = {},
 ) {
   const headers: Record<string, string | undefined> = {
     'x-github-event': event,
@@ -33,6 +37,8 @@ function parse(
     route: route({ github: { push: o.push ?? false } }),
     githubPerson: (l) => people[l.toLowerCase()],
     locale: 'en',
+    now: o.now ?? NOW,
+    maxAgeMs: 7 * 86_400_000,
   });
 }
 
@@ -70,9 +76,19 @@ describe('github kind', () => {
       hookRouteSchema.parse({ name: 'g', kind: 'github', auth: { type: 'hmac', secret: 's'.repeat(20) } }),
     ).toThrow(/X-Hub-Signature-256/);
     expect(() => hookRouteSchema.parse({ name: 'g', kind: 'github' })).toThrow(/auth/);
-    expect(() => hookRouteSchema.parse({ name: 'g', kind: 'github', secret: 'short' })).toThrow(/"secret"[^]*at least 16 characters/);
+    expect(() => hookRouteSchema.parse({ name: 'g', kind: 'github', secret: 'short' })).toThrow(
+      /"secret"[^]*at least 16 characters/,
+    );
     // `secret:` is GitHub's shorthand only.
     expect(() => hookRouteSchema.parse({ name: 'g', kind: 'generic', secret: 's'.repeat(20) })).toThrow();
+  });
+
+  it('the `secret:` shorthand is registered with the redactor like any hook secret', () => {
+    const secret = 'gh-secret-0123456789abcdef';
+    const config = parseConfig({ gateways: { routes: [{ name: 'gh', kind: 'github', secret }] } }, {});
+    const out = configRedactor(config).redact(`signing with ${secret} failed`);
+    expect(out).not.toContain(secret);
+    expect(out).toContain('signing with');
   });
 
   it('one GitHub login is one person (case-insensitive), checked at start', () => {
@@ -135,6 +151,17 @@ describe('github kind', () => {
     ] as const) {
       const r = parse(event, b);
       expect(r.ok && r.parsed.items.length === 0 && r.parsed.ignored !== undefined).toBe(true);
+    }
+  });
+
+  it('an event older than the hub keeps delivery ids is refused (a replay past the dedupe window)', () => {
+    const week = 7 * 86_400_000;
+    for (const name of ['pull_request.review_requested', 'issues.assigned', 'workflow_run.failure', 'push']) {
+      const event = name.split('.')[0]!;
+      const fresh = parse(event, fixture(name), { push: true, now: NOW + week - 3_600_000 });
+      expect(fresh.ok ? 'ok' : fresh.refusal.code).toBe('ok');
+      const old = parse(event, fixture(name), { push: true, now: NOW + week + 3_600_000 });
+      expect(old.ok ? 'ok' : old.refusal.code).toBe('stale_delivery');
     }
   });
 

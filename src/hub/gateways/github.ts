@@ -43,6 +43,9 @@ export interface GithubInput {
   person: (login: string) => string | undefined;
   locale: Locale;
   push: boolean;
+  /** Epoch ms now, and the age past which a delivery's event is refused (the dedupe rows' retention). */
+  now: number;
+  maxAgeMs: number;
 }
 
 /** Failing conclusions of a completed run (GitHub's check-run conclusions); others are not news. */
@@ -72,9 +75,17 @@ export function parseGithub(input: GithubInput, zodRefusal: (e: z.ZodError) => K
   const dedupKey = `gh:${delivery}`;
   const ignored = (why: string): KindResult => ({ ok: true, parsed: { dedupKey, items: [], ignored: why } });
   const t = GITHUB_TEXTS[input.locale];
-  const parsed = <T>(schema: z.ZodType<T>, f: (v: T) => HookItem[] | string): KindResult => {
+  const parsed = <T>(
+    schema: z.ZodType<T>,
+    at: (v: T) => string | undefined,
+    f: (v: T) => HookItem[] | string,
+  ): KindResult => {
     const r = schema.safeParse(input.body);
     if (!r.success) return { ok: false, refusal: zodRefusal(r.error) };
+    // GitHub's signature carries no time, so a captured delivery verifies for ever; its delivery id dedupes it
+    // only while the dedupe row is kept (retention). Past that, the event's own time refuses it.
+    const stale = staleness(at(r.data), input.now, input.maxAgeMs);
+    if (stale !== undefined) return bad(stale.code, stale.message);
     const out = f(r.data);
     return typeof out === 'string' ? ignored(out) : { ok: true, parsed: { dedupKey, items: out } };
   };
@@ -82,17 +93,54 @@ export function parseGithub(input: GithubInput, zodRefusal: (e: z.ZodError) => K
     case 'ping':
       return ignored('ping');
     case 'pull_request':
-      return parsed(pullRequestEvent, (e) => pullRequestItems(e, t, input.person));
+      return parsed(
+        pullRequestEvent,
+        (e) => e.pull_request.updated_at,
+        (e) => pullRequestItems(e, t, input.person),
+      );
     case 'issues':
-      return parsed(issuesEvent, (e) => issueItems(e, input.person));
+      return parsed(
+        issuesEvent,
+        (e) => e.issue.updated_at,
+        (e) => issueItems(e, input.person),
+      );
     case 'workflow_run':
-      return parsed(workflowRunEvent, (e) => workflowItems(e, t, input.person));
+      return parsed(
+        workflowRunEvent,
+        (e) => e.workflow_run.updated_at,
+        (e) => workflowItems(e, t, input.person),
+      );
     case 'push':
       if (!input.push) return ignored('push summaries are off for this route');
-      return parsed(pushEvent, (e) => pushItems(e, t));
+      // A push's commits may be old; `repository.pushed_at` (epoch seconds) is when this push happened.
+      return parsed(
+        pushEvent,
+        (e) =>
+          e.repository.pushed_at !== undefined
+            ? new Date(e.repository.pushed_at * 1000).toISOString()
+            : undefined,
+        (e) => pushItems(e, t),
+      );
     default:
       return ignored(`event ${event}`);
   }
+}
+
+function staleness(
+  at: string | undefined,
+  now: number,
+  maxAgeMs: number,
+): { code: string; message: string } | undefined {
+  if (at === undefined) return { code: 'invalid_payload', message: 'the event carries no time' };
+  const ms = Date.parse(at);
+  if (!Number.isFinite(ms)) return { code: 'invalid_payload', message: 'the event time is not a date' };
+  if (now - ms > maxAgeMs) {
+    return {
+      code: 'stale_delivery',
+      message: 'the event is older than the hub remembers deliveries (a replay?)',
+    };
+  }
+  return undefined;
 }
 
 function labels(event: string, action: string, repo: string, extra: Record<string, string>) {

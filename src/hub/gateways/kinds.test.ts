@@ -19,7 +19,7 @@ describe('payload kinds', () => {
           const body = s.body(n, now);
           const raw = Buffer.from(JSON.stringify(body));
           const headers: Record<string, string> = { ...s.headers, ...s.headersFor?.(n, now) };
-          const r = k.parse({ body, raw, header: (h) => headers[h], route: route(kind) });
+          const r = k.parse({ body, raw, header: (h) => headers[h], route: route(kind), now: now.getTime() });
           if (!r.ok) throw new Error(`${kind}/${s.name}: ${r.refusal.message}`);
           expect(r.parsed.items.length).toBeGreaterThan(0);
           return r.parsed.dedupKey;

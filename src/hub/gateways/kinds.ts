@@ -27,6 +27,10 @@ export interface KindInput {
   githubPerson?: ((login: string) => string | undefined) | undefined;
   /** The message language: the route's `locale`, else the hub's. */
   locale?: Locale | undefined;
+  /** Epoch ms (GitHub: how old a delivery's event is). @default Date.now() */
+  now?: number | undefined;
+  /** GitHub: events older than this are refused, since their dedupe rows may be gone. @default 7 days */
+  maxAgeMs?: number | undefined;
 }
 
 /** A refusal of the payload: answered 400 (or what `status` says) `{error:{code,message,details}}`. */
@@ -90,7 +94,7 @@ const generic: HookKind = {
 };
 
 const github: HookKind = {
-  parse({ body, header, route, githubPerson, locale }) {
+  parse({ body, header, route, githubPerson, locale, now, maxAgeMs }) {
     return parseGithub(
       {
         body,
@@ -99,6 +103,8 @@ const github: HookKind = {
         person: githubPerson ?? (() => undefined),
         locale: route.locale ?? locale ?? 'en',
         push: route.github.push,
+        now: now ?? Date.now(),
+        maxAgeMs: maxAgeMs ?? 7 * 86_400_000,
       },
       zodRefusal,
     );

@@ -24,10 +24,11 @@ export const githubSamples: readonly HookSample[] = [
     name: 'pull_request.review_requested',
     headers: { 'x-github-event': 'pull_request' },
     headersFor: delivery,
-    body: (n) => ({
+    body: (n, now) => ({
       action: 'review_requested',
       number: 1000 + n,
       pull_request: {
+        updated_at: now.toISOString(),
         title: 'Retry the upload when the token expires (a test PR)',
         html_url: `https://github.com/octo-org/hello-world/pull/${1000 + n}`,
         user: { login: 'octocat' },
@@ -45,9 +46,10 @@ export const githubSamples: readonly HookSample[] = [
     name: 'issues.assigned',
     headers: { 'x-github-event': 'issues' },
     headersFor: delivery,
-    body: (n) => ({
+    body: (n, now) => ({
       action: 'assigned',
       issue: {
+        updated_at: now.toISOString(),
         number: 2000 + n,
         title: 'Uploads fail after an hour (a test issue)',
         html_url: `https://github.com/octo-org/hello-world/issues/${2000 + n}`,
@@ -88,7 +90,7 @@ export const githubSamples: readonly HookSample[] = [
     name: 'push',
     headers: { 'x-github-event': 'push' },
     headersFor: delivery,
-    body: (n) => ({
+    body: (n, now) => ({
       ref: 'refs/heads/main',
       before: '9049f1265b7d61be4a8904a9a27120d2064dab3b',
       after: 'acb5820ced9479c074f688cc328bf03f341a511d',
@@ -105,7 +107,7 @@ export const githubSamples: readonly HookSample[] = [
           author: { name: 'The Octocat', username: 'octocat' },
         },
       ],
-      repository,
+      repository: { ...repository, pushed_at: Math.floor(now.getTime() / 1000) },
       sender,
     }),
   },
