@@ -45,7 +45,7 @@ for (const backend of backends) {
       }
     });
 
-    it('issues: assigned → one task with a Todo per mapped person (redelivered and reassigned: still one); closed → done; reopened → open', async () => {
+    it('issues: assigned → one task with a Todo per mapped person (redelivered and reassigned: still one); closed → done; reopened → open; unassigned → removed, the last one kept', async () => {
       const f = await startTestHub(backend, { config: githubConfig() });
       try {
         const post = githubPoster(f.hub);
@@ -92,6 +92,25 @@ for (const backend of backends) {
         ).toBe(202);
         await waitFor(async () => (await f.hub.getTask(taskId))?.state === 'open');
         expect(await f.hub.listTasks({})).toHaveLength(1);
+
+        // Unassigned: 李四 leaves the task and their Todo is deleted; 张三, the last assignee, stays (a task keeps one).
+        const unassign = (login: string) => ({ ...body, action: 'unassigned', assignee: { login } });
+        expect((await post('/hooks/github', { event: 'issues', body: unassign('ls-octo') })).status).toBe(
+          202,
+        );
+        await waitFor(async () => (await f.hub.getTask(taskId))?.assignees.length === 1);
+        await waitFor(
+          () => !emu.todos().some((x) => x.subject === ISSUE_TITLE && x.executorIds[0] === LISI_UNION),
+        );
+        expect((await post('/hooks/github', { event: 'issues', body: unassign('zs-octo') })).status).toBe(
+          202,
+        );
+        const kept = await waitFor(async () => {
+          const rows = await f.hub.store.db.selectFrom('hook_items').select(['state', 'note']).execute();
+          return rows.find((r) => r.note?.includes('the last assignee stays'));
+        });
+        expect(kept.state).toBe('coalesced');
+        expect((await f.hub.getTask(taskId))?.assignees).toHaveLength(1);
 
         // An issue assigned to someone no person has: accepted, no task, the login noted on the item.
         const ghost = { ...body, issue: { ...body.issue, number: 7 }, assignee: { login: 'octocat' } };
