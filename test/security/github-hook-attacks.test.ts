@@ -12,6 +12,7 @@
  *   delivery id;
  * - a captured delivery replayed once the hub has forgotten its id (GitHub's signature has no time): the event's
  *   own time is older than the dedupe window, 400 `stale_delivery`;
+ * - markdown written by anyone on GitHub (a pull request's title): no image for the clients to fetch, no link;
  * - an event the hub does not handle: 200 ignored, nothing stored.
  */
 
@@ -167,6 +168,23 @@ for (const backend of backends) {
       // Twin: the same delivery from within the window is taken, so it is the age that refused it.
       const fresh = JSON.stringify(ghFixture('issues.assigned', Date.now() - 86_400_000));
       expect((await post(server, fresh, { 'x-github-event': 'issues', ...sign(fresh) })).status).toBe(202);
+    });
+
+    it('markdown from strangers (a PR title, a commit message): no image the clients would fetch, no link, no heading', async () => {
+      const { hub, server } = await start(backend);
+      const body = ghFixture('pull_request.review_requested');
+      body.pull_request.title =
+        '![px](http://evil.example/p.png) [log in](http://evil.example/login) <img src=x>\n### FAKE';
+      const raw = JSON.stringify(body);
+      expect((await post(server, raw, { 'x-github-event': 'pull_request', ...sign(raw) })).status).toBe(202);
+      const m = await waitFor(() => hub.emulator!.messages(OPS).find((x) => x.text.includes('#1347')));
+      expect(m.text).not.toContain('](http://evil.example');
+      expect(m.text).not.toContain('<img');
+      expect(m.text).not.toContain('FAKE');
+      // What was written is still readable.
+      expect(m.text).toContain('［log in］(http://evil.example/login)');
+      // The hub's own link is still a link.
+      expect(m.text).toContain('](https://github.com/octo-org/hello-world/pull/1347)');
     });
 
     it('an event the hub does not handle → 200 ignored; nothing stored or sent', async () => {

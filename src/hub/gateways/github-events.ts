@@ -12,7 +12,14 @@ const url = z.string().max(2_048).url();
 const login = z.string().min(1).max(100);
 const user = z.object({ login });
 
-export const repository = z.object({ full_name: z.string().min(1).max(300), html_url: url });
+/** GitHub's owner and repository names are letters, digits, `-`, `_` and `.`. */
+export const repository = z.object({
+  full_name: z
+    .string()
+    .max(300)
+    .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'owner/name'),
+  html_url: url,
+});
 const common = { repository, sender: user.optional() };
 
 export const pullRequestEvent = z.object({

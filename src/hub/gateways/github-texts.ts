@@ -80,8 +80,21 @@ export const GITHUB_TEXTS: Catalogue<GithubTexts> = {
   },
 };
 
-/** One line of text from a title or commit message: no line breaks (they would end the markdown line), clipped. */
-export function oneLine(s: string, max = 200): string {
+/** The first line of a text, clipped: a title or commit message as one line. */
+export function firstLine(s: string, max = 200): string {
   const line = (s.split(/\r?\n/)[0] ?? '').trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
+
+/**
+ * A text anyone on GitHub can write (a pull request's title, a commit message, a fork's branch), made safe to put in
+ * a markdown message: one line (a line break would start a heading or a list of the writer's choosing), and no
+ * link, image or HTML syntax. An image in a title would have every member's DingTalk client fetch the writer's URL;
+ * a link would put the writer's address under the hub's name. Brackets become their full-width forms, which read
+ * the same (docs/dingtalk.md §2.4 lists the markdown DingTalk renders).
+ */
+export function oneLine(s: string, max = 200): string {
+  return firstLine(s, max).replace(/[[\]<>]/g, (c) => FULL_WIDTH[c] ?? c);
+}
+
+const FULL_WIDTH: Record<string, string> = { '[': '［', ']': '］', '<': '＜', '>': '＞' };

@@ -31,7 +31,7 @@ import {
   type WorkflowRunEvent,
   workflowRunEvent,
 } from './github-events.js';
-import { GITHUB_TEXTS, type GithubTexts, oneLine } from './github-texts.js';
+import { firstLine, GITHUB_TEXTS, type GithubTexts, oneLine } from './github-texts.js';
 import type { HookItem, IssueTaskOp } from './items.js';
 import type { KindRefusal, KindResult } from './kinds.js';
 
@@ -143,8 +143,10 @@ function staleness(
   return undefined;
 }
 
+/** Labels for rules, and listed by the alert templates: each value one line, without markdown link syntax. */
 function labels(event: string, action: string, repo: string, extra: Record<string, string>) {
-  return { event, action, repo, ...extra };
+  const all: Record<string, string> = { event, action, repo, ...extra };
+  return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, oneLine(v, 256)]));
 }
 
 function pullRequestItems(
@@ -161,7 +163,7 @@ function pullRequestItems(
       number: e.number,
       title: oneLine(pr.title),
       url: pr.html_url,
-      author: pr.user.login,
+      author: oneLine(pr.user.login, 100),
       head: oneLine(pr.head.ref, 100),
       base: oneLine(pr.base.ref, 100),
     }),
@@ -171,7 +173,7 @@ function pullRequestItems(
     const login = e.requested_reviewer?.login;
     const key = login === undefined ? undefined : person(login);
     if (key !== undefined) mentions.push(key);
-    else if (login !== undefined) lines.push(t.reviewersUnknown(login));
+    else if (login !== undefined) lines.push(t.reviewersUnknown(oneLine(login, 100)));
     if (e.requested_team) lines.push(t.team(oneLine(e.requested_team.name, 100)));
   }
   lines.push(`[${t.view}](${pr.html_url})`);
@@ -213,7 +215,8 @@ function issueItems(e: IssuesEvent, person: GithubInput['person']): HookItem[] |
     op,
     repo,
     number: e.issue.number,
-    title: oneLine(e.issue.title, 900),
+    // A task's title is plain text (a text announcement, a Todo's subject), so it is kept as written.
+    title: firstLine(e.issue.title, 900),
     url: e.issue.html_url,
     people,
     unknown,
@@ -243,7 +246,12 @@ function workflowItems(
   const actor = run.actor?.login ?? e.sender?.login ?? '';
   const key = actor === '' ? undefined : person(actor);
   const summary = [
-    t.runSummary(run.run_number, run.conclusion, run.event, actor || '?'),
+    t.runSummary(
+      run.run_number,
+      oneLine(run.conclusion, 64),
+      oneLine(run.event, 64),
+      oneLine(actor, 100) || '?',
+    ),
     run.head_commit ? `${run.head_sha.slice(0, 7)} ${oneLine(run.head_commit.message)}` : '',
   ]
     .filter((s) => s !== '')
@@ -255,7 +263,7 @@ function workflowItems(
       // it is red are repeats of the same incident (folded, as Alertmanager's repeats are).
       fingerprint: `gh-run:${repo}:${run.workflow_id}:${branch}`,
       labels: {
-        alertname: t.runFailed(name, repo, branch),
+        alertname: t.runFailed(name, oneLine(repo, 300), oneLine(branch, 100)),
         ...labels('workflow_run', e.action, repo, { branch, workflow: name, conclusion: run.conclusion }),
       },
       annotations: { summary },
