@@ -135,7 +135,7 @@ describe('github kind', () => {
     expect(JSON.stringify(u?.body)).toContain('Reviewers not in the directory: zhangsan');
   });
 
-  it('closed says merged or not; other actions and events are ignored; ping is ignored', () => {
+  it('opened (drafts wait for ready_for_review); closed says merged or not; other actions and events and ping are ignored', () => {
     const body = fixture('pull_request.review_requested');
     const pr = body['pull_request'] as Record<string, unknown>;
     const merged = items(
@@ -144,6 +144,14 @@ describe('github kind', () => {
     expect(merged[0]?.labels['state']).toBe('merged');
     const closed = items(parse('pull_request', { ...body, action: 'closed' }));
     expect(closed[0]?.labels['state']).toBe('closed');
+    const opened = items(parse('pull_request', { ...body, action: 'opened' }));
+    expect(opened[0]?.labels['state']).toBe('opened');
+    const draft = parse('pull_request', { ...body, action: 'opened', pull_request: { ...pr, draft: true } });
+    expect(draft.ok && draft.parsed.ignored).toBe('pull_request opened (draft)');
+    const ready = items(
+      parse('pull_request', { ...body, action: 'ready_for_review', pull_request: { ...pr, draft: false } }),
+    );
+    expect(JSON.stringify(ready[0]?.body)).toContain('PR ready for review');
     for (const [event, b] of [
       ['pull_request', { ...body, action: 'labeled' }],
       ['star', { action: 'created' }],

@@ -3,17 +3,17 @@
  * event in `X-GitHub-Event` and the delivery in `X-GitHub-Delivery` (a GUID that a redelivery keeps), and signs
  * the raw body (the route's hmac auth, config.ts `githubAuth`). What each event becomes:
  *
- * | event / action                                   | item                                                          |
- * | ------------------------------------------------ | ------------------------------------------------------------- |
- * | `ping`                                           | nothing (200)                                                 |
- * | `pull_request` opened, reopened, ready_for_review | a message                                                    |
- * | `pull_request` review_requested                  | a message @mentioning the requested reviewer (mapped login)   |
- * | `pull_request` closed                            | a message: merged, or closed without merging                  |
- * | `issues` assigned, unassigned, closed, reopened  | a task change (github-tasks.ts), not a message                |
- * | `workflow_run` completed, failing conclusion     | a firing alert per workflow and branch, linking the run       |
- * | `workflow_run` completed, `success`              | resolves that alert (only if it fired)                        |
- * | `push` (route `github.push: true`)               | a summary: commits, pusher, compare link                      |
- * | anything else                                    | nothing (200, counted as ignored)                             |
+ * | event / action                                                 | item                                                        |
+ * | -------------------------------------------------------------- | ----------------------------------------------------------- |
+ * | `ping`                                                         | nothing (200)                                               |
+ * | `pull_request` opened, reopened (not drafts), ready_for_review | a message                                                   |
+ * | `pull_request` review_requested                                | a message @mentioning the requested reviewer (mapped login) |
+ * | `pull_request` closed                                          | a message: merged, or closed without merging                |
+ * | `issues` assigned, unassigned, closed, reopened                | a task change (github-tasks.ts), not a message              |
+ * | `workflow_run` completed, failing conclusion                   | a firing alert per workflow and branch, linking the run     |
+ * | `workflow_run` completed, `success`                            | resolves that alert (only if it fired)                      |
+ * | `push` (route `github.push: true`)                             | a summary: commits, pusher, compare link                    |
+ * | anything else                                                  | nothing (200, counted as ignored)                           |
  *
  * Dedupe: the delivery id. Logins become people only through the directory (`people.<key>.github`); an unknown
  * login is written as text, never matched to a name that looks alike.
@@ -156,6 +156,9 @@ function pullRequestItems(
 ): HookItem[] | string {
   if (!PR_ACTIONS.has(e.action)) return `pull_request ${e.action}`;
   const pr = e.pull_request;
+  // A draft is not ready for anyone's eyes: it is announced by `ready_for_review` instead.
+  if (pr.draft && (e.action === 'opened' || e.action === 'reopened'))
+    return `pull_request ${e.action} (draft)`;
   const repo = e.repository.full_name;
   const lines = [
     t.prLine({
