@@ -77,7 +77,7 @@ describe('github kind', () => {
     ).toThrow(/X-Hub-Signature-256/);
     expect(() => hookRouteSchema.parse({ name: 'g', kind: 'github' })).toThrow(/auth/);
     expect(() => hookRouteSchema.parse({ name: 'g', kind: 'github', secret: 'short' })).toThrow(
-      /"secret"[^]*at least 16 characters/,
+      /"secret"[\s\S]*at least 16 characters/,
     );
     // `secret:` is GitHub's shorthand only.
     expect(() => hookRouteSchema.parse({ name: 'g', kind: 'generic', secret: 's'.repeat(20) })).toThrow();
