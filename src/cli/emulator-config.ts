@@ -89,7 +89,15 @@ export function configFromOrg(org: OrgDef, base: HubConfig, emulatorUrl: string)
   });
   const people: Record<string, unknown> = {};
   for (const u of org.users) {
-    people[u.userId] = { name: u.name, mobile: u.mobile, userId: u.userId, unionId: u.unionId };
+    // A login the caller's config gives this person (by userId) is kept: GitHub routes map logins to people.
+    const github = base.people[u.userId]?.github;
+    people[u.userId] = {
+      name: u.name,
+      mobile: u.mobile,
+      userId: u.userId,
+      unionId: u.unionId,
+      ...(github !== undefined ? { github } : {}),
+    };
   }
   return parseConfig(
     {

@@ -5,6 +5,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
+import { GITHUB_TEXTS, type GithubTexts } from './gateways/github-texts.js';
 import { REPLIES, type Replies } from './inbound/replies.js';
 import { type Catalogue, LOCALES } from './locale.js';
 import { CARD_TEXTS, type CardTexts } from './tasks/card-texts.js';
@@ -73,6 +74,30 @@ function texts<T extends object>(entry: T, samples: Samples<T>): Map<string, str
   return out;
 }
 
+const GITHUB_SAMPLES: Samples<GithubTexts> = {
+  pr: null,
+  prLine: [
+    {
+      repo: 'octo-org/hello-world',
+      number: 7,
+      title: 'Ship it',
+      url: 'https://github.com/octo-org/hello-world/pull/7',
+      author: 'octocat',
+      head: 'ship',
+      base: 'main',
+    },
+  ],
+  view: null,
+  reviewersUnknown: ['octocat'],
+  team: ['core'],
+  pushTitle: ['octo-org/hello-world', 'main', 2],
+  pushBy: ['octocat', true],
+  more: [3],
+  compare: null,
+  runFailed: ['CI', 'octo-org/hello-world', 'main'],
+  runSummary: [562, 'failure', 'push', 'octocat'],
+};
+
 /** Keys allowed to show Chinese in English: the help lists both forms of every command. */
 const BILINGUAL = new Set(['help', 'notUnderstood']);
 
@@ -106,6 +131,7 @@ function checkComplete<T extends object>(name: string, cat: Catalogue<T>, sample
 checkComplete('chat replies', REPLIES, REPLY_SAMPLES);
 checkComplete('task texts', TASK_TEXTS, TASK_SAMPLES);
 checkComplete('task cards', CARD_TEXTS, CARD_SAMPLES);
+checkComplete('GitHub hook texts', GITHUB_TEXTS, GITHUB_SAMPLES);
 
 describe('what the catalogues say', () => {
   it('help lists both forms of every command, in both languages', () => {

@@ -112,6 +112,15 @@ const person = z
     mobile: z.string().min(5).max(20).optional(),
     userId: z.string().min(1).optional(),
     unionId: z.string().min(1).optional(),
+    /**
+     * Their GitHub login: GitHub hook routes @mention them for a review and give them a task's Todo for an issue
+     * (docs/gateways.md "GitHub"). Unique across `people` (case-insensitive, as GitHub's logins are).
+     * @example 'octocat'
+     */
+    github: z
+      .string()
+      .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, 'a GitHub login (letters, digits, -; at most 39)')
+      .optional(),
   })
   .strict()
   .refine(
@@ -220,7 +229,26 @@ const configSchema = z
     apps: z.record(name, app).default({}),
     robots: z.record(name, robot).default({}),
     groups: z.record(name, group).default({}),
-    people: z.record(name, person).default({}),
+    people: z
+      .record(name, person)
+      .default({})
+      .superRefine((ps, ctx) => {
+        // One login, one person: a GitHub mention or Todo must never reach whichever of two came first.
+        const seen = new Map<string, string>();
+        for (const [key, p] of Object.entries(ps)) {
+          const login = p.github?.toLowerCase();
+          if (login === undefined) continue;
+          const other = seen.get(login);
+          if (other !== undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [key, 'github'],
+              message: `also the GitHub login of "${other}"`,
+            });
+          }
+          seen.set(login, key);
+        }
+      }),
     /** Default app for work notifications, users and todos. */
     defaultApp: name.optional(),
     /**

@@ -330,6 +330,7 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
       now,
       faults: storeFaults,
       baseDir: o.configDir,
+      tasks,
     });
     gateways = g.enabled ? g : undefined;
   } catch (e) {

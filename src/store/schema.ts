@@ -319,6 +319,15 @@ export interface HookAlertsTable {
   card_app: string | null;
 }
 
+/** The dingkit task a GitHub issue became, per route (src/hub/gateways/github-tasks.ts, migration 011). */
+export interface GithubIssueTasksTable {
+  route: string;
+  repo: string;
+  number: number;
+  task_id: number;
+  created_at: Millis;
+}
+
 /** What DingTalk did with a sent message: its result is asked for on a schedule (migration 007, hub/results/). */
 export interface SendChecksTable {
   delivery_id: number;
@@ -382,6 +391,7 @@ export interface Database {
   hook_requests: HookRequestsTable;
   hook_items: HookItemsTable;
   hook_alerts: HookAlertsTable;
+  github_issue_tasks: GithubIssueTasksTable;
   send_checks: SendChecksTable;
   delivery_recipients: DeliveryRecipientsTable;
 }

@@ -118,6 +118,7 @@ for (const backend of backends) {
           '008_delivery_evidence',
           '009_task_cards',
           '010_gateways',
+          '011_github_issues',
           '012_alert_cards',
         ]);
         const row = await s.db

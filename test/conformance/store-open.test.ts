@@ -29,6 +29,7 @@ for (const backend of backends) {
         '008_delivery_evidence',
         '009_task_cards',
         '010_gateways',
+        '011_github_issues',
         '012_alert_cards',
       ]);
       expect(await a.migrate()).toEqual([]);
@@ -49,6 +50,7 @@ for (const backend of backends) {
         'delivery_attempts',
         'delivery_decisions',
         'task_cards',
+        'github_issue_tasks',
       ]) {
         expect(tables).toContain(t);
       }
@@ -107,6 +109,7 @@ for (const backend of backends) {
           '008_delivery_evidence',
           '009_task_cards',
           '010_gateways',
+          '011_github_issues',
           '012_alert_cards',
           '900_test_notes',
         ]);

@@ -173,10 +173,46 @@ export const hookAliasSchema = z
   .strict();
 export type HookAlias = z.infer<typeof hookAliasSchema>;
 
-export const hookRouteSchema = z
+/**
+ * GitHub routes: what beyond pull requests, issues and failed workflow runs becomes a message.
+ * @default { push: false }
+ */
+export const githubOptionsSchema = z
+  .object({
+    /** A summary of each push (commits, author, compare link). @default false */
+    push: z.boolean().default(false),
+  })
+  .strict()
+  .default({ push: false });
+
+/** GitHub's signature (docs/gateways.md "GitHub"): HMAC-SHA256 of the raw body, `X-Hub-Signature-256: sha256=<hex>`. */
+export function githubAuth(secret: string): Extract<HookAuth, { type: 'hmac' }> {
+  return {
+    type: 'hmac',
+    secret,
+    header: 'x-hub-signature-256',
+    algorithm: 'sha256',
+    encoding: 'hex',
+    prefix: 'sha256=',
+    timestampSeparator: '.',
+    toleranceMs: 300_000,
+  };
+}
+
+/** `kind: github` with `secret:` stands for the hmac auth GitHub signs with; the two cannot both be given. */
+function githubShorthand(v: unknown): unknown {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+  const r = v as Record<string, unknown>;
+  if (r['kind'] !== 'github' || r['secret'] === undefined || r['auth'] !== undefined) return v;
+  const { secret: s, ...rest } = r;
+  // The auth schema then checks the secret (a short one is refused as `auth.secret`, never echoed).
+  return { ...rest, auth: { ...githubAuth(''), secret: s } };
+}
+
+const hookRouteObject = z
   .object({
     name: routeName,
-    kind: z.enum(['alertmanager', 'generic', 'grafana']),
+    kind: z.enum(['alertmanager', 'generic', 'grafana', 'github']),
     auth: hookAuthSchema,
     /** Targets of items no rule matched; absent, such items are dropped from sending but counted. */
     targets: hookTargetsSchema.optional(),
@@ -217,9 +253,25 @@ export const hookRouteSchema = z
     alias: hookAliasSchema.optional(),
     /** Generic routes: the header whose value dedupes a delivery (else the body's SHA-256). @default 'idempotency-key' */
     idempotencyHeader: headerName.default('idempotency-key'),
+    /** GitHub routes only (`kind: github`). */
+    github: githubOptionsSchema,
   })
-  .strict();
-export type HookRoute = z.infer<typeof hookRouteSchema>;
+  .strict()
+  .superRefine((r, ctx) => {
+    // GitHub signs every delivery when the webhook has a secret: a GitHub route without the signature check would
+    // take anyone's word for a pull request or an issue.
+    if (r.kind === 'github' && (r.auth.type !== 'hmac' || r.auth.header !== 'x-hub-signature-256')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth'],
+        message:
+          'a github route checks X-Hub-Signature-256: write `secret:` (or an hmac auth on that header)',
+      });
+    }
+  });
+
+export const hookRouteSchema = z.preprocess(githubShorthand, hookRouteObject);
+export type HookRoute = z.infer<typeof hookRouteObject>;
 
 /**
  * Alert cards (alert-cards.ts, docs/gateways.md "Firing and resolved"): in a group its app robot serves, a single

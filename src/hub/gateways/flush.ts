@@ -298,6 +298,11 @@ async function decide(
       continue;
     }
     // resolved
+    if (it.item.onlyIfFiring && st?.status !== 'firing') {
+      // A green CI run after green ones: nothing to resolve, nothing to say.
+      r.folded.push({ id: it.id, into: st?.messageId ?? null, note: 'nothing firing to resolve' });
+      continue;
+    }
     if (st?.status === 'resolved') {
       r.folded.push({ id: it.id, into: st?.messageId ?? null, note: 'repeat: already resolved' });
       continue;

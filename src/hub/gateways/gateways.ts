@@ -25,12 +25,15 @@ import type { Store } from '../../store/open-store.js';
 import type { HubConfig } from '../config.js';
 import type { OutboxPort } from '../delivery/outbox-port.js';
 import type { PeopleDirectory } from '../people.js';
+import { DEFAULT_RETENTION } from '../retention.js';
 import { storeFaultOf, storeFaultReason } from '../store-errors.js';
 import type { StoreFaultSink } from '../store-faults.js';
+import type { TaskService } from '../tasks/tasks.js';
 import { ZonedTime } from '../zoned-time.js';
 import { type AuthRefusal, bodyGate, headerGate } from './auth.js';
 import type { GatewaysConfig, HookRoute } from './config.js';
 import { flushConversation, type LoadedRoute } from './flush.js';
+import { applyIssueTasks, TASK_TARGET, taskTarget } from './github-tasks.js';
 import { HookStore, type NewItem, StaleFlush } from './hook-store.js';
 import { HOOK_KINDS } from './kinds.js';
 import { ALL_NAMES } from './mentions.js';
@@ -66,6 +69,8 @@ export interface GatewaysDeps {
   /** Where relative template directories are read from: the config file's directory. @default process.cwd() */
   baseDir?: string | undefined;
   templateLimits?: Partial<TemplateLimits> | undefined;
+  /** Where GitHub issues become tasks (github-tasks.ts); absent, such items fail with a note. */
+  tasks?: TaskService | undefined;
 }
 
 function answer(status: number, body: unknown, headers: Record<string, string> = {}): Response {
@@ -104,6 +109,8 @@ export class Gateways {
   readonly #zone: ZonedTime;
   readonly #locks: StoreLocks;
   readonly #owner = randomUUID();
+  /** GitHub login (lower case) → directory key (`people.<key>.github`, unique: config.ts). */
+  readonly #logins = new Map<string, string>();
   readonly #requests;
   readonly #items;
   #timer: NodeJS.Timeout | undefined;
@@ -124,6 +131,9 @@ export class Gateways {
       'dingkit_hook_items_total',
       'Hook items (alerts, events) by route and outcome (sent, digested, coalesced, unrouted, failed)',
     );
+    for (const [key, p] of Object.entries(d.config.people)) {
+      if (p.github !== undefined) this.#logins.set(p.github.toLowerCase(), key);
+    }
     for (const route of this.#cfg.routes) {
       this.#check(route);
       const files = route.templates ? readTemplateDir(route.templates.dir, d.baseDir) : undefined;
@@ -240,17 +250,37 @@ export class Gateways {
     } catch {
       return out('invalid', refusal(400, 'invalid_json', 'the body is not valid JSON'));
     }
-    const kind = HOOK_KINDS[route.kind].parse({ body, raw, header, route });
+    const kind = HOOK_KINDS[route.kind].parse({
+      body,
+      raw,
+      header,
+      route,
+      githubPerson: (login) => this.#logins.get(login.toLowerCase()),
+      locale: this.#d.config.locale,
+      now: this.#now(),
+      // The dedupe rows live as long as the retention keeps them (hook-store.ts purge).
+      maxAgeMs: (this.#d.config.retention ?? DEFAULT_RETENTION).inboxMs,
+    });
     if (!kind.ok) {
       const { status = 400, ...error } = kind.refusal;
       return out('invalid', answer(status, { error }));
     }
     const parsed = kind.parsed;
+    if (parsed.ignored !== undefined && parsed.items.length === 0) {
+      // GitHub's ping, and events or actions this route does not turn into anything: nothing stored or sent.
+      return out('ignored', answer(200, { accepted: true, ignored: true, reason: parsed.ignored }));
+    }
     const now = this.#now();
     const rows: NewItem[] = [];
     let unrouted = 0;
     for (const item of parsed.items) {
       const to = routeItem(route, item);
+      if (item.task) {
+        // One task per issue, not one per conversation: announced in the first group the rules give it.
+        const group = to.find((r) => r.conversation.group !== undefined)?.conversation.group;
+        rows.push({ target: taskTarget(group), item, mentionAll: false, dueAt: now });
+        continue;
+      }
       if (to.length === 0) unrouted++;
       const dueAt = item.kind === 'resolved' ? now + this.#cfg.flapWindowMs : now;
       for (const r of to) rows.push({ target: r.key, item, mentionAll: r.mentionAll, dueAt });
@@ -329,6 +359,20 @@ export class Gateways {
       for (const t of due) {
         if (this.#stopped) break;
         try {
+          if (t.target.startsWith(TASK_TARGET)) {
+            moved += await applyIssueTasks(
+              {
+                hooks: this.hooks,
+                tasks: this.#d.tasks,
+                logger: this.#logger,
+                items: this.#items,
+                now: this.#now,
+              },
+              t.route,
+              t.target,
+            );
+            continue;
+          }
           moved += await flushConversation(
             {
               config: this.#d.config,

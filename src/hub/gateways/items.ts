@@ -24,10 +24,31 @@ export interface HookItem {
   body?: unknown;
   /** Where it came from (Alertmanager's receiver, externalURL, groupKey). */
   source?: { receiver?: string; externalURL?: string; groupKey?: string; orgId?: number } | undefined;
+  /** People (directory keys) to @mention, found by the kind itself (GitHub: a requested reviewer's login). */
+  mentions?: string[] | undefined;
+  /** A resolved item that only means something after a firing one (a green CI run): folded when none is known. */
+  onlyIfFiring?: boolean | undefined;
+  /** Not a message but a change of a dingkit task (GitHub issues, github-tasks.ts). */
+  task?: IssueTaskOp | undefined;
+}
+
+/** What an issue event does to the task linked to that issue (github-tasks.ts). */
+export interface IssueTaskOp {
+  op: 'assign' | 'unassign' | 'close' | 'reopen';
+  repo: string;
+  number: number;
+  title: string;
+  url: string;
+  /** The people (directory keys) the event names: the assigned or unassigned one(s) with a mapped login. */
+  people: string[];
+  /** Logins the directory does not know (kept as text, never guessed). */
+  unknown: string[];
 }
 
 /** A parsed request: its dedupe key and its items. */
 export interface ParsedHook {
   dedupKey: string;
   items: HookItem[];
+  /** Accepted but nothing to do (GitHub's `ping`, events and actions no route handles): answered 200, not stored. */
+  ignored?: string | undefined;
 }

@@ -3,7 +3,11 @@ import { hookRouteSchema } from './config.js';
 import { HOOK_KINDS } from './kinds.js';
 
 const route = (kind: string) =>
-  hookRouteSchema.parse({ name: 'r', kind, auth: { type: 'bearer', token: 'x'.repeat(16) } });
+  hookRouteSchema.parse(
+    kind === 'github'
+      ? { name: 'r', kind, secret: 'x'.repeat(16), github: { push: true } }
+      : { name: 'r', kind, auth: { type: 'bearer', token: 'x'.repeat(16) } },
+  );
 
 describe('payload kinds', () => {
   for (const [kind, k] of Object.entries(HOOK_KINDS)) {
@@ -14,8 +18,8 @@ describe('payload kinds', () => {
         const keys = [1, 2].map((n) => {
           const body = s.body(n, now);
           const raw = Buffer.from(JSON.stringify(body));
-          const headers = s.headers ?? {};
-          const r = k.parse({ body, raw, header: (h) => headers[h], route: route(kind) });
+          const headers: Record<string, string> = { ...s.headers, ...s.headersFor?.(n, now) };
+          const r = k.parse({ body, raw, header: (h) => headers[h], route: route(kind), now: now.getTime() });
           if (!r.ok) throw new Error(`${kind}/${s.name}: ${r.refusal.message}`);
           expect(r.parsed.items.length).toBeGreaterThan(0);
           return r.parsed.dedupKey;

@@ -7,13 +7,16 @@
  */
 
 import type { z } from 'zod';
+import type { Locale } from '../locale.js';
 import { alertmanagerBody, alertmanagerItems } from './alertmanager.js';
 import type { HookRoute } from './config.js';
 import { genericItems } from './generic.js';
+import { parseGithub } from './github.js';
 import { grafanaBody, grafanaItems } from './grafana.js';
 import type { ParsedHook } from './items.js';
 import { alertmanagerSamples } from './samples/alertmanager.js';
 import { genericSamples } from './samples/generic.js';
+import { githubSamples } from './samples/github.js';
 import { grafanaSamples } from './samples/grafana.js';
 import type { HookSample } from './samples/sample.js';
 
@@ -22,6 +25,14 @@ export interface KindInput {
   raw: Buffer;
   header: (name: string) => string | undefined;
   route: HookRoute;
+  /** The directory key of a GitHub login (`people.<key>.github`), case-insensitive. */
+  githubPerson?: ((login: string) => string | undefined) | undefined;
+  /** The message language: the route's `locale`, else the hub's. */
+  locale?: Locale | undefined;
+  /** Epoch ms (GitHub: how old a delivery's event is). @default Date.now() */
+  now?: number | undefined;
+  /** GitHub: events older than this are refused, since their dedupe rows may be gone. @default 7 days */
+  maxAgeMs?: number | undefined;
 }
 
 /** A refusal of the payload: answered 400 (or what `status` says) `{error:{code,message,details}}`. */
@@ -94,8 +105,28 @@ const grafana: HookKind = {
   samples: grafanaSamples,
 };
 
+const github: HookKind = {
+  parse({ body, header, route, githubPerson, locale, now, maxAgeMs }) {
+    return parseGithub(
+      {
+        body,
+        event: header('x-github-event'),
+        delivery: header('x-github-delivery'),
+        person: githubPerson ?? (() => undefined),
+        locale: route.locale ?? locale ?? 'en',
+        push: route.github.push,
+        now: now ?? Date.now(),
+        maxAgeMs: maxAgeMs ?? 7 * 86_400_000,
+      },
+      zodRefusal,
+    );
+  },
+  samples: githubSamples,
+};
+
 export const HOOK_KINDS: Record<HookRoute['kind'], HookKind> = {
   alertmanager,
   generic,
   grafana,
+  github,
 };

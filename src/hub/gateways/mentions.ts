@@ -52,7 +52,8 @@ export async function resolveMentions(
   const asked: Array<{ name: string; mentionAll: boolean }> = [];
   for (const { item, mentionAll } of items) {
     if (item.kind === 'resolved') continue;
-    for (const name of namesOf(item, from)) asked.push({ name, mentionAll });
+    // The kind's own (directory keys: GitHub logins mapped at intake), then the names its labels give.
+    for (const name of [...(item.mentions ?? []), ...namesOf(item, from)]) asked.push({ name, mentionAll });
   }
   // The operator's own list (config), not the sender's: it may @all without a rule saying so.
   if (items.some(({ item }) => item.kind !== 'resolved')) {

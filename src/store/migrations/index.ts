@@ -16,6 +16,7 @@ import { sendResults } from './007-send-results.js';
 import { deliveryEvidence } from './008-delivery-evidence.js';
 import { taskCards } from './009-task-cards.js';
 import { gateways } from './010-gateways.js';
+import { githubIssues } from './011-github-issues.js';
 import { alertCards } from './012-alert-cards.js';
 
 export function migrationsFor(dialect: StoreDialect): Record<string, Migration> {
@@ -30,6 +31,7 @@ export function migrationsFor(dialect: StoreDialect): Record<string, Migration> 
     '008_delivery_evidence': deliveryEvidence(dialect),
     '009_task_cards': taskCards(dialect),
     '010_gateways': gateways(dialect),
+    '011_github_issues': githubIssues(dialect),
     '012_alert_cards': alertCards,
   };
 }
