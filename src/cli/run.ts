@@ -21,6 +21,7 @@ import { serveHelp, serveVerb } from './serve.js';
 import { taskHelp, taskVerb } from './task.js';
 import { terminalSafe } from './terminal-text.js';
 import { tokenHelp, tokenVerb } from './token.js';
+import { verifyHelp, verifyVerb } from './verify.js';
 import { VERSION } from './version.js';
 
 interface Verb {
@@ -59,6 +60,11 @@ const VERBS: Record<string, Verb> = {
     summary: 'check config, store, credentials and robot settings (never posts)',
     help: doctorHelp,
     run: doctorVerb,
+  },
+  verify: {
+    summary: "check the emulator's contract against this org's DingTalk (read-only unless --group/--me)",
+    help: verifyHelp,
+    run: verifyVerb,
   },
 };
 

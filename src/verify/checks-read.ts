@@ -21,13 +21,16 @@ function v1Answer(e: PlatformError): string {
   return `${e.status} ${e.platformCode ?? e.errcode ?? e.code}`;
 }
 
-/** Runs a probe that DingTalk must refuse; resolves to the refusal (a call that succeeded is itself a finding). */
+/**
+ * Runs a probe that DingTalk must refuse; resolves to the refusal (a call that succeeded is itself a finding). A 5xx
+ * or a network failure is no answer about the probe: it throws, and the check could not run.
+ */
 async function refusal(call: () => Promise<unknown>): Promise<PlatformError | HttpError | 'accepted'> {
   try {
     await call();
     return 'accepted';
   } catch (e) {
-    if (isPlatformError(e) || e instanceof HttpError) return e;
+    if ((isPlatformError(e) || e instanceof HttpError) && e.status < 500) return e;
     throw e;
   }
 }

@@ -156,7 +156,7 @@ const otoCap: VerifyCheck = {
     return skip
       ? { skip }
       : {
-          sends: `1:1 app-robot messages to ${meName(env)} only: batchSend with 21 copies of their userId (refused if the cap is 20), then 101 if 21 was taken; each accepted one recalled at the end`,
+          sends: `1:1 app-robot messages to ${meName(env)} only: batchSend with 21 copies of their userId (refused if the cap is 20; else up to 21 messages to them), then 101 if 21 was taken; each accepted send recalled at the end`,
         };
   },
   async run(env, rec) {
@@ -275,10 +275,13 @@ const media: VerifyCheck = {
   id: 'media-upload',
   family: 'media',
   title: 'a 1×1 image uploaded as media',
+  // Invisible, but it creates something that cannot be removed: only in a run that names a target (a write run).
   plan: (env) =>
-    env.appKey
-      ? { sends: 'one 1×1 PNG uploaded as media (shown to no one; DingTalk has no delete for it)' }
-      : { skip: 'no app in the config' },
+    !env.group && !env.me
+      ? { skip: 'no --group or --me' }
+      : env.appKey
+        ? { sends: 'one 1×1 PNG uploaded as media (shown to no one; DingTalk has no delete for it)' }
+        : { skip: 'no app in the config' },
   async run(env, rec) {
     const fileName = `dingkit-verify-${env.runId}.png`;
     const r = await env.dt.media.upload({ type: 'image', source: PIXEL, fileName });
