@@ -16,6 +16,7 @@ import { type CliContext, parse } from './context.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { configRedactor } from './secrets.js';
+import { VERSION } from './version.js';
 
 export const verifyHelp = `Usage: dingkit verify [--group ALIAS] [--me PERSON] [--yes] [--settings FILE] [--emulator-settings]
 
@@ -92,7 +93,7 @@ export async function verifyVerb(args: string[], ctx: CliContext): Promise<numbe
     if (report.summary.notObserved > 0)
       ctx.out.note(`${report.summary.notObserved} fact(s) not observed keep the emulator's defaults`);
   } else {
-    ctx.out.result(report, () => renderReport(report));
+    ctx.out.result({ version: VERSION, ...report }, () => renderReport(report));
   }
   const s = report.summary.checks;
   const removalFailed = report.leftovers.some((l) => l.reason.startsWith('removal failed'));

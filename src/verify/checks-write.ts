@@ -14,7 +14,7 @@ const TEXT = (env: VerifyEnv, what: string) =>
   `dingkit verify ${env.runId}: ${what}. 测试消息，请忽略 / test message, please ignore.`;
 
 const groupName = (env: VerifyEnv) => `group ${env.group?.alias}`;
-const meName = (env: VerifyEnv) => `${env.me?.label} (the operator)`;
+const meName = (env: VerifyEnv) => `the operator ${env.me?.label}`;
 
 function needGroupApp(env: VerifyEnv): string | undefined {
   if (!env.group) return 'no --group';

@@ -71,10 +71,10 @@ export function renderReport(r: VerifyReport): string {
     ),
     '',
   );
-  if (r.removed.length) out.push(`removed: ${r.removed.map((x) => `${x.what} (${x.to})`).join(', ')}`);
+  if (r.removed.length) out.push(`removed: ${r.removed.map((x) => `${x.what} → ${x.to}`).join('; ')}`);
   if (r.leftovers.length) {
     out.push('left behind:');
-    for (const l of r.leftovers) out.push(`  ${l.what} in ${l.to}: ${l.reason}`);
+    for (const l of r.leftovers) out.push(`  ${l.what} → ${l.to}: ${l.reason}`);
   }
   const s = r.summary;
   out.push(
