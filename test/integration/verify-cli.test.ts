@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CliContext } from '../../src/cli/context.js';
+import { emulatorVerb } from '../../src/cli/emulator.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/run.js';
 import { type Emulator, startEmulator } from '../../src/emulator/emulator.js';
@@ -16,6 +18,7 @@ import type { EmulatorOptions } from '../../src/emulator/types.js';
 import { parseEmulatorSettings } from '../../src/verify/settings.js';
 import type { VerifyReport } from '../../src/verify/types.js';
 import { runCliInProcess } from '../support/cli-in-process.js';
+import { waitFor } from '../support/wait-for.js';
 import { demoSecrets, verifyConfigJson } from './verify-support.js';
 
 let dir: string;
@@ -113,6 +116,40 @@ describe('dingkit verify (CLI)', () => {
     expect(yes.code).toBe(0);
     expect(yes.stdout).toMatch(/\(write\)/);
     expect(emu.messages().length).toBeGreaterThan(0);
+  });
+
+  it('dingkit emulator --settings FILE answers by the file; a bad file is refused before it listens', async () => {
+    const cwd = mkdtempSync(join(dir, 'e-'));
+    writeFileSync(join(cwd, 's.json'), JSON.stringify({ limits: { unknownRobotErrcode: 400101 } }));
+    const stdout = new Collect();
+    stdout.isTTY = false;
+    const io: CliIo = { stdin: Readable.from([]), stdout, stderr: new Collect(), env: {}, cwd };
+    let stop!: () => void;
+    const until = new Promise<void>((r) => {
+      stop = r;
+    });
+    const flags = { json: true, url: undefined, token: undefined, config: undefined, help: false };
+    const running = emulatorVerb(['--port', '0', '--settings', 's.json'], new CliContext(io, flags), {
+      until,
+    });
+    const url = await waitFor(
+      () => (JSON.parse(stdout.text) as { url: string }).url,
+      10_000,
+      'the emulator URL',
+    );
+    const res = await fetch(`${url}/robot/send?access_token=${'e'.repeat(64)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ msgtype: 'text', text: { content: 'x' } }),
+    });
+    expect(((await res.json()) as { errcode: number }).errcode).toBe(400101);
+    stop();
+    expect(await running).toBe(0);
+
+    writeFileSync(join(cwd, 'bad.json'), JSON.stringify({ limits: { unknownRobotErrCode: 1 } }));
+    const bad = await runCliInProcess(['emulator', '--port', '0', '--settings', 'bad.json'], { cwd });
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toMatch(/settings file .*bad\.json: limits: /);
   });
 
   it('an unknown --group or --me is a config error naming the choices, before anything is called', async () => {
