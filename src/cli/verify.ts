@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { isDingTalkError } from '../core/errors.js';
+import { usesEmulator } from '../hub/config.js';
 import { emulatorSettingsFrom, renderReport } from '../verify/report.js';
 import { readEmulatorSettings } from '../verify/settings.js';
 import { runVerify, verifyEnv, writePlan } from '../verify/suite.js';
@@ -55,8 +56,13 @@ export async function verifyVerb(args: string[], ctx: CliContext): Promise<numbe
   if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 120_000)
     throw usage('--timeout is 100-120000 ms');
   const config = ctx.config();
-  if (Object.keys(config.apps).length === 0 && Object.keys(config.robots).length === 0)
-    throw new CliError(EXIT.config, 'nothing to verify: the config has no app and no robot', 'config');
+  // Demo mode (no credentials, or emulator.mode "on") would check the built-in emulator against itself.
+  if (usesEmulator(config))
+    throw new CliError(
+      EXIT.config,
+      'nothing to verify: this config runs against the built-in emulator (no app or robot, or emulator.mode "on")',
+      'config',
+    );
   const env = configured(() =>
     verifyEnv({
       config,

@@ -73,6 +73,8 @@ export function verifyEnv(o: VerifyOptions): VerifyEnv {
   const app = appName ? c.apps[appName] : undefined;
   if (o.app !== undefined && !app)
     throw new ConfigError(`--app: no app "${o.app}" in the config (${list(Object.keys(c.apps))})`);
+  // Resolved before the client exists, so a bad name leaves nothing open.
+  const me = o.me === undefined ? undefined : resolveMe(c, o.me);
   const redactor = new Redactor();
   if (app) redactor.add(app.appSecret);
   for (const r of Object.values(c.robots)) {
@@ -99,7 +101,7 @@ export function verifyEnv(o: VerifyOptions): VerifyEnv {
     oapiBase: dt.oapiBase,
     apiBase: dt.apiBase,
     group,
-    me: o.me === undefined ? undefined : resolveMe(c, o.me),
+    me,
     cardTemplateId: c.tasks.cards.templateId,
     writes: false,
     settings: resolveSettings(o.settings),
