@@ -19,7 +19,7 @@ import type { CliIo } from './io.js';
 import { configRedactor } from './secrets.js';
 import { VERSION } from './version.js';
 
-export const verifyHelp = `Usage: dingkit verify [--group ALIAS] [--me PERSON] [--yes] [--settings FILE] [--emulator-settings]
+export const verifyHelp = `Usage: dingkit verify [--group ALIAS] [--me PERSON [--todo-event SECONDS]] [--yes] [--settings FILE] [--emulator-settings]
 
 Checks the emulator's contract against the DingTalk of the config (the same config as the hub) and reports, for
 each fact the emulator treats as a setting, the emulator's value, what this org's DingTalk answered, and a verdict.
@@ -32,6 +32,9 @@ Without --group and --me it only makes read-only calls (made-up tokens and codes
   --yes                send without asking (the list of what is sent is still printed)
   --settings FILE      compare with these emulator settings instead of the emulator's defaults
   --emulator-settings  print the emulator settings that make it answer like this org (JSON), nothing else
+  --todo-event SECONDS with --me: after the test Todo is made, wait up to SECONDS for you to tick it in DingTalk
+                       and record which event DingTalk pushes (the app's events are read meanwhile; others are
+                       answered LATER so a running hub gets them again)
   --timeout MS         per DingTalk call (default 10000)
   --json               the whole report as one JSON document (secrets redacted): attach it to an issue
 
@@ -49,9 +52,14 @@ export async function verifyVerb(args: string[], ctx: CliContext): Promise<numbe
       settings: { type: 'string' },
       'emulator-settings': { type: 'boolean' },
       timeout: { type: 'string' },
+      'todo-event': { type: 'string' },
     },
     false,
   );
+  const todoWait = v['todo-event'] === undefined ? 0 : Number(v['todo-event']);
+  if (!Number.isInteger(todoWait) || todoWait < 0 || todoWait > 600)
+    throw usage('--todo-event is 1-600 seconds');
+  if (todoWait > 0 && v.me === undefined) throw usage('--todo-event needs --me (the Todo is made for you)');
   const timeoutMs = v.timeout === undefined ? 10_000 : Number(v.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 120_000)
     throw usage('--timeout is 100-120000 ms');
@@ -72,6 +80,13 @@ export async function verifyVerb(args: string[], ctx: CliContext): Promise<numbe
       settings: v.settings === undefined ? undefined : readEmulatorSettings(resolve(ctx.io.cwd, v.settings)),
       env: ctx.io.env,
       timeoutMs,
+      todoEventWaitMs: todoWait * 1000,
+      // Printed even with --json (on stderr): only the operator can do this, and the suite waits for it.
+      askOperator: (act) => {
+        ctx.io.stderr.write(
+          `\n>>> In DingTalk, open 待办 (Todo) and tick "${act.subject}" done. Waiting up to ${Math.round(act.waitMs / 1000)} s...\n`,
+        );
+      },
     }),
   );
 

@@ -111,7 +111,8 @@ export const FACTS: readonly FactDef[] = [
     title: 'event type pushed when a person marks a Todo done',
     doc: '§8, §12',
     setting: 'todoDoneEventType',
-    unobservable: 'needs a person to tick a Todo in DingTalk while the suite listens',
+    // Only with --todo-event: a person must tick the Todo while the suite listens.
+    check: 'todo',
   },
   {
     id: 'card.callbackAnswer',

@@ -47,6 +47,10 @@ export interface VerifyOptions {
   retry?: RetryOptions | false | undefined;
   /** @default 8 random hex characters */
   runId?: string | undefined;
+  /** Wait this long for the operator to tick the Todo and record the event it pushes. @default 0 (not asked) */
+  todoEventWaitMs?: number | undefined;
+  /** @default does nothing */
+  askOperator?: VerifyEnv['askOperator'] | undefined;
 }
 
 const MOBILE = /^\+?[0-9][0-9-]{4,19}$/;
@@ -109,6 +113,8 @@ export function verifyEnv(o: VerifyOptions): VerifyEnv {
     timeoutMs: o.timeoutMs ?? 10_000,
     redactor,
     env,
+    todoEventWaitMs: o.todoEventWaitMs ?? 0,
+    askOperator: o.askOperator ?? (() => {}),
   };
 }
 

@@ -55,7 +55,20 @@ export interface VerifyEnv {
   timeoutMs: number;
   redactor: Redactor;
   env: Record<string, string | undefined>;
+  /** How long the Todo check waits for the operator to tick the Todo (`--todo-event`); 0: it does not ask. */
+  todoEventWaitMs: number;
+  /** Asks the operator to do something in DingTalk (the CLI prints it; tests act as the person). */
+  askOperator: (act: OperatorAct) => Promise<void> | void;
 }
+
+/** Something only a person can do in DingTalk. */
+export type OperatorAct = {
+  kind: 'todo-done';
+  taskId: string;
+  unionId: string;
+  subject: string;
+  waitMs: number;
+};
 
 export interface Recorder {
   /** What DingTalk answered for a fact of the registry (facts.ts). */

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/emulator.js';
 import type { EmulatorOptions } from '../../src/emulator/types.js';
 import { runVerify, verifyEnv } from '../../src/verify/suite.js';
-import type { VerifyReport } from '../../src/verify/types.js';
+import type { VerifyEnv, VerifyReport } from '../../src/verify/types.js';
 import { demoSecrets, ME_USER_ID, OPS, verifyConfig } from './verify-support.js';
 
 let emu: Emulator | undefined;
@@ -23,7 +23,13 @@ const QUICK_RETRY = { retries: 1, minDelayMs: 1, maxDelayMs: 5 };
 
 async function verifyAgainst(
   o: EmulatorOptions,
-  run: { group?: string; me?: string; writes?: boolean } = { group: 'ops', me: 'me', writes: true },
+  run: {
+    group?: string;
+    me?: string;
+    writes?: boolean;
+    todoEventWaitMs?: number;
+    askOperator?: VerifyEnv['askOperator'];
+  } = { group: 'ops', me: 'me', writes: true },
 ): Promise<{ emu: Emulator; report: VerifyReport }> {
   emu = await startEmulator({ port: 0, seed: 11, ...o });
   const env = verifyEnv({
@@ -33,6 +39,8 @@ async function verifyAgainst(
     env: {},
     retry: QUICK_RETRY,
     timeoutMs: 5_000,
+    todoEventWaitMs: run.todoEventWaitMs,
+    askOperator: run.askOperator,
   });
   env.writes = run.writes ?? false;
   return { emu, report: await runVerify(env) };
@@ -169,5 +177,33 @@ describe('dingkit verify against the emulator', () => {
     expect(report.mode).toBe('read-only');
     expect(status(report)['users-lookup']).toBe('ok');
     expect(report.checks.find((c) => c.id === 'todo')!.detail).toMatch(/^read-only run/);
+  });
+
+  describe('--todo-event: the operator ticks the Todo, the suite records the event DingTalk pushes', () => {
+    const tick: VerifyEnv['askOperator'] = async (act) => {
+      await emu!.markTodoDone(act.taskId, act.unionId);
+    };
+    const run = { group: 'ops', me: 'me', writes: true, todoEventWaitMs: 5_000, askOperator: tick };
+
+    it('agrees with the default type, and the Todo is still deleted', async () => {
+      const { emu, report } = await verifyAgainst({}, run);
+      const f = report.facts.find((x) => x.id === 'todo.doneEventType')!;
+      expect([f.verdict, f.observed]).toEqual(['agrees', 'todo_task_update']);
+      expect(emu.todos()).toEqual([]);
+    });
+
+    it('an org that pushes another type differs (twin)', async () => {
+      const { report } = await verifyAgainst({ todoDoneEventType: 'todo_change_event' }, run);
+      const differs = report.facts.filter((f) => f.verdict === 'differs');
+      expect(differs.map((f) => [f.id, f.observed])).toEqual([['todo.doneEventType', 'todo_change_event']]);
+    });
+
+    it('nobody ticks it: not observed, with the reason, and the run goes on', async () => {
+      const { report } = await verifyAgainst({}, { ...run, todoEventWaitMs: 300, askOperator: () => {} });
+      const f = report.facts.find((x) => x.id === 'todo.doneEventType')!;
+      expect(f.verdict).toBe('not_observed');
+      expect(f.detail).toMatch(/no event named the Todo within/);
+      expect(report.checks.find((c) => c.id === 'media-upload')!.status).toBe('ok');
+    });
   });
 });
