@@ -63,7 +63,9 @@ export function verifyEnv(o: VerifyOptions): VerifyEnv {
   if (o.group !== undefined) {
     const g = c.groups[o.group];
     if (!g)
-      throw new ConfigError(`--group: no group "${o.group}" in the config (${list(Object.keys(c.groups))})`);
+      throw new ConfigError(
+        `--group: no group "${o.group.slice(0, 40)}" in the config (${list(Object.keys(c.groups))})`,
+      );
     const r = g.robot ? c.robots[g.robot] : undefined;
     group = {
       alias: o.group,
@@ -76,7 +78,9 @@ export function verifyEnv(o: VerifyOptions): VerifyEnv {
     o.app ?? (o.group ? c.groups[o.group]?.app : undefined) ?? c.defaultApp ?? Object.keys(c.apps)[0];
   const app = appName ? c.apps[appName] : undefined;
   if (o.app !== undefined && !app)
-    throw new ConfigError(`--app: no app "${o.app}" in the config (${list(Object.keys(c.apps))})`);
+    throw new ConfigError(
+      `--app: no app "${o.app.slice(0, 40)}" in the config (${list(Object.keys(c.apps))})`,
+    );
   // Resolved before the client exists, so a bad name leaves nothing open.
   const me = o.me === undefined ? undefined : resolveMe(c, o.me);
   const redactor = new Redactor();
