@@ -11,8 +11,16 @@ import { ConfigError, isDingTalkError, isPlatformError } from '../core/errors.js
 import { Redactor } from '../core/redact.js';
 import type { RetryOptions } from '../core/retry.js';
 import type { HubConfig } from '../hub/config.js';
-import { READ_CHECKS } from './checks-read.js';
-import { WRITE_CHECKS } from './checks-write.js';
+import { unknownRoute } from './checks-api.js';
+import { appRobotGroup, downloadCode, otoCap } from './checks-app-robot.js';
+import { authCode, token } from './checks-auth.js';
+import { card } from './checks-card.js';
+import { customRobot, robotUnknownToken } from './checks-custom-robot.js';
+import { media } from './checks-media.js';
+import { notice } from './checks-notice.js';
+import { stream } from './checks-stream.js';
+import { todo } from './checks-todo.js';
+import { lookupMe } from './checks-users.js';
 import { agrees, expectedValue, FACTS, type FactValue } from './facts.js';
 import { type EmulatorSettings, resolveSettings } from './settings.js';
 import type {
@@ -27,6 +35,20 @@ import type {
   VerifyMe,
   VerifyReport,
 } from './types.js';
+
+/** Read-only checks first; `users-lookup` before the checks that need the operator's ids. */
+const READ_CHECKS: readonly VerifyCheck[] = [
+  token,
+  robotUnknownToken,
+  authCode,
+  unknownRoute,
+  downloadCode,
+  lookupMe,
+  stream,
+];
+
+/** Checks that send or create (only with writes allowed); each records what it created and how to remove it. */
+const WRITE_CHECKS: readonly VerifyCheck[] = [customRobot, appRobotGroup, card, otoCap, notice, todo, media];
 
 export const CHECKS: readonly VerifyCheck[] = [...READ_CHECKS, ...WRITE_CHECKS];
 
