@@ -9,10 +9,9 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { isDingTalkError } from '../core/errors.js';
 import { usesEmulator } from '../hub/config.js';
-import { emulatorSettingsFrom, renderReport } from '../verify/report.js';
+import { emulatorSettingsFrom, redactReport, renderReport } from '../verify/report.js';
 import { readEmulatorSettings } from '../verify/settings.js';
 import { runVerify, verifyEnv, writePlan } from '../verify/suite.js';
-import type { VerifyReport } from '../verify/types.js';
 import { type CliContext, parse } from './context.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import type { CliIo } from './io.js';
@@ -106,7 +105,7 @@ export async function verifyVerb(args: string[], ctx: CliContext): Promise<numbe
     ctx.out.note('read-only run: name a test group (--group) and yourself (--me) to check sends too');
   }
 
-  const report = redacted(await runVerify(env), [configRedactor(config), env.redactor]);
+  const report = redactReport(await runVerify(env), [configRedactor(config), env.redactor]);
   if (v['emulator-settings']) {
     const { settings, fixedDifferences } = emulatorSettingsFrom(report);
     ctx.io.stdout.write(`${JSON.stringify(settings, null, 2)}\n`);
@@ -140,11 +139,4 @@ async function confirm(io: CliIo, question: string): Promise<boolean> {
   } finally {
     rl.close();
   }
-}
-
-/** The report with every secret of the config and of the run (tokens it was handed) taken out, by value. */
-function redacted(report: VerifyReport, redactors: Array<{ redact(text: string): string }>): VerifyReport {
-  let text = JSON.stringify(report);
-  for (const r of redactors) text = r.redact(text);
-  return JSON.parse(text) as VerifyReport;
 }

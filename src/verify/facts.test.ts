@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { Redactor } from '../core/redact.js';
 import { DEFAULT_LIMITS } from '../emulator/state.js';
 import { agrees, expectedValue, FACTS, factById } from './facts.js';
-import { emulatorSettingsFrom } from './report.js';
+import { emulatorSettingsFrom, redactReport } from './report.js';
 import { parseEmulatorSettings, resolveSettings } from './settings.js';
 import { CHECKS } from './suite.js';
 import type { VerifyReport } from './types.js';
@@ -70,5 +71,21 @@ describe('emulator settings', () => {
     const { settings, fixedDifferences } = emulatorSettingsFrom(report);
     expect(settings).toEqual({ limits: { tokenTtlSec: 3600, unknownRobotErrcode: 300005 } });
     expect(fixedDifferences).toEqual(['api.unknownRoute: emulator 0, this org 404 Other']);
+  });
+});
+
+describe('redactReport', () => {
+  it('takes a secret out wherever DingTalk might have echoed it, and leaves the rest', () => {
+    const secret = 'tok-9f8e7d6c5b4a39281706f5e4d3c2b1a0';
+    const report = {
+      checks: [{ id: 'token', detail: `answered with ${secret}` }],
+      leftovers: [{ what: 'Todo', to: 'me', reason: `removal failed: access_token=${secret}` }],
+      facts: [{ id: 'x', observed: secret }],
+    } as unknown as VerifyReport;
+    // Twin: without the redactor the secret is there to be found.
+    expect(JSON.stringify(redactReport(report, []))).toContain(secret);
+    const out = JSON.stringify(redactReport(report, [new Redactor([secret])]));
+    expect(out).not.toContain(secret);
+    expect(out).toContain('removal failed');
   });
 });

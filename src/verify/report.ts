@@ -88,3 +88,16 @@ export function renderReport(r: VerifyReport): string {
     );
   return out.join('\n');
 }
+
+/**
+ * The report with every secret taken out by value, wherever it sits (a detail, a reason, an observed value): the
+ * config's secrets and the tokens the run was handed. The last net before anything is printed.
+ */
+export function redactReport(
+  report: VerifyReport,
+  redactors: ReadonlyArray<{ redact(text: string): string }>,
+): VerifyReport {
+  let text = JSON.stringify(report);
+  for (const r of redactors) text = r.redact(text);
+  return JSON.parse(text) as VerifyReport;
+}
