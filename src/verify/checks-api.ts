@@ -2,6 +2,7 @@
  * The v1.0 host's answer to a path it does not have (§0.1, §12): a GET of a made-up path, read-only.
  */
 
+import { appRateKey } from '../api/shared/response.js';
 import { isPlatformError } from '../core/errors.js';
 import { madeUp, needApp, refusal, v1Answer } from './check-support.js';
 import type { VerifyCheck } from './types.js';
@@ -16,6 +17,7 @@ export const unknownRoute: VerifyCheck = {
     const r = await refusal(() =>
       env.dt.request({
         operation: 'verify.unknownRoute',
+        rateKey: appRateKey(env.dt.context, 'verify.unknownRoute'),
         host: 'api',
         method: 'GET',
         path: `/v1.0/dingkit-verify/${madeUp(env, 'route').slice(0, 12)}`,

@@ -4,6 +4,7 @@
  */
 
 import { appMessage } from '../api/robot/app-templates.js';
+import { appRateKey } from '../api/shared/response.js';
 import { isPlatformError } from '../core/errors.js';
 import {
   groupName,
@@ -87,6 +88,7 @@ export const otoCap: VerifyCheck = {
       try {
         const res = await env.dt.request<{ processQueryKey?: unknown }>({
           operation: 'verify.otoCap',
+          rateKey: appRateKey(env.dt.context, 'verify.otoCap'),
           host: 'api',
           method: 'POST',
           path: '/v1.0/robot/oToMessages/batchSend',

@@ -3,6 +3,7 @@
  * can only refuse it (§13.2); the refusal's errcode is the fact.
  */
 
+import { appRateKey } from '../api/shared/response.js';
 import { isPlatformError } from '../core/errors.js';
 import { madeUp, needApp, refusal } from './check-support.js';
 import type { VerifyCheck } from './types.js';
@@ -16,6 +17,7 @@ export const token: VerifyCheck = {
   async run(env, rec) {
     const v1 = await env.dt.request<{ accessToken?: unknown; expireIn?: unknown }>({
       operation: 'verify.token',
+      rateKey: appRateKey(env.dt.context, 'verify.token'),
       host: 'api',
       method: 'POST',
       path: '/v1.0/oauth2/accessToken',
@@ -30,6 +32,7 @@ export const token: VerifyCheck = {
     rec.observe('token.lifetime', t.expireIn, `v1.0 oauth2/accessToken answered expireIn ${t.expireIn}`);
     const legacy = await env.dt.request<{ access_token?: unknown; expires_in?: unknown }>({
       operation: 'verify.gettoken',
+      rateKey: appRateKey(env.dt.context, 'verify.gettoken'),
       host: 'oapi',
       method: 'GET',
       path: '/gettoken',
@@ -57,6 +60,7 @@ export const authCode: VerifyCheck = {
     const r = await refusal(() =>
       env.dt.request({
         operation: 'verify.authCode',
+        rateKey: appRateKey(env.dt.context, 'verify.authCode'),
         host: 'oapi',
         method: 'POST',
         path: '/topapi/v2/user/getuserinfo',

@@ -18,6 +18,8 @@ export const robotUnknownToken: VerifyCheck = {
     const r = await refusal(() =>
       env.dt.request({
         operation: 'verify.robotUnknownToken',
+        // Counted like a webhook send: the robot budget's 20 per 61 s (§2.6).
+        rateKey: 'webhook:dingkit-verify-probe',
         host: 'oapi',
         method: 'POST',
         path: '/robot/send',
