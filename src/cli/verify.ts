@@ -12,6 +12,7 @@ import { usesEmulator } from '../hub/config.js';
 import { emulatorSettingsFrom, redactReport, renderReport } from '../verify/report.js';
 import { readEmulatorSettings } from '../verify/settings.js';
 import { runVerify, verifyEnv, writePlan } from '../verify/suite.js';
+import type { VerifyReport } from '../verify/types.js';
 import { type CliContext, parse } from './context.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import type { CliIo } from './io.js';
@@ -105,7 +106,21 @@ export async function verifyVerb(args: string[], ctx: CliContext): Promise<numbe
     ctx.out.note('read-only run: name a test group (--group) and yourself (--me) to check sends too');
   }
 
-  const report = redactReport(await runVerify(env), [configRedactor(config), env.redactor]);
+  // Ctrl-C: no new check starts and what was created is removed; a second Ctrl-C ends the process as usual.
+  const interrupt = new AbortController();
+  env.signal = interrupt.signal;
+  const onSigint = () => {
+    ctx.io.stderr.write('\ninterrupted: removing what was created (Ctrl-C again to quit at once)\n');
+    interrupt.abort();
+  };
+  process.once('SIGINT', onSigint);
+  let raw: VerifyReport;
+  try {
+    raw = await runVerify(env);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+  const report = redactReport(raw, [configRedactor(config), env.redactor]);
   if (v['emulator-settings']) {
     const { settings, fixedDifferences } = emulatorSettingsFrom(report);
     ctx.io.stdout.write(`${JSON.stringify(settings, null, 2)}\n`);

@@ -73,6 +73,8 @@ export interface VerifyOptions {
   todoEventWaitMs?: number | undefined;
   /** @default does nothing */
   askOperator?: VerifyEnv['askOperator'] | undefined;
+  /** Interrupts the run: the remaining checks are skipped and what was created is removed (Ctrl-C). */
+  signal?: AbortSignal | undefined;
 }
 
 const MOBILE = /^\+?[0-9][0-9-]{4,19}$/;
@@ -141,6 +143,7 @@ export function verifyEnv(o: VerifyOptions): VerifyEnv {
     env,
     todoEventWaitMs: o.todoEventWaitMs ?? 0,
     askOperator: o.askOperator ?? (() => {}),
+    signal: o.signal,
   };
 }
 
@@ -258,6 +261,7 @@ async function runCheck(
       if (!missed.has(f)) missed.set(f, `check ${check.id} skipped: ${detail}`);
     return { ...base, status: 'skipped', detail, ms: 0 };
   };
+  if (env.signal?.aborted) return skipped('interrupted before it started');
   if (check.plan) {
     const p = check.plan(env);
     if ('skip' in p) return skipped(p.skip);

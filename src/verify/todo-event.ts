@@ -43,8 +43,15 @@ export async function watchTodoDone(
       seen,
       new Promise<undefined>((resolve) => {
         timer = setTimeout(() => resolve(undefined), waitMs);
+        // Ctrl-C while waiting for the person: stop waiting, so the cleanup runs now.
+        if (env.signal?.aborted) resolve(undefined);
+        else env.signal?.addEventListener('abort', () => resolve(undefined), { once: true });
       }),
     ]);
+    if (type === undefined && env.signal?.aborted) {
+      rec.unobserved('todo.doneEventType', 'interrupted while waiting for the Todo to be ticked');
+      return 'interrupted while waiting for the Todo to be ticked';
+    }
     if (type === undefined) {
       rec.unobserved(
         'todo.doneEventType',

@@ -57,6 +57,11 @@ export interface VerifyEnv {
   env: Record<string, string | undefined>;
   /** How long the Todo check waits for the operator to tick the Todo (`--todo-event`); 0: it does not ask. */
   todoEventWaitMs: number;
+  /**
+   * Interrupts the run (Ctrl-C): checks not yet started are skipped and the cleanup runs at once. A call in flight
+   * finishes (its item is then recorded and removed); a wait for the operator ends.
+   */
+  signal: AbortSignal | undefined;
   /** Asks the operator to do something in DingTalk (the CLI prints it; tests act as the person). */
   askOperator: (act: OperatorAct) => Promise<void> | void;
 }

@@ -29,6 +29,7 @@ async function verifyAgainst(
     writes?: boolean;
     todoEventWaitMs?: number;
     askOperator?: VerifyEnv['askOperator'];
+    signal?: AbortSignal;
   } = { group: 'ops', me: 'me', writes: true },
 ): Promise<{ emu: Emulator; report: VerifyReport }> {
   emu = await startEmulator({ port: 0, seed: 11, ...o });
@@ -41,6 +42,7 @@ async function verifyAgainst(
     timeoutMs: 5_000,
     todoEventWaitMs: run.todoEventWaitMs,
     askOperator: run.askOperator,
+    signal: run.signal,
   });
   env.writes = run.writes ?? false;
   return { emu, report: await runVerify(env) };
@@ -196,6 +198,25 @@ describe('dingkit verify against the emulator', () => {
       const { report } = await verifyAgainst({ todoDoneEventType: 'todo_change_event' }, run);
       const differs = report.facts.filter((f) => f.verdict === 'differs');
       expect(differs.map((f) => [f.id, f.observed])).toEqual([['todo.doneEventType', 'todo_change_event']]);
+    });
+
+    it('Ctrl-C while waiting for the person: no further check starts, and everything created is removed', async () => {
+      const interrupt = new AbortController();
+      const { emu, report } = await verifyAgainst(
+        {},
+        { ...run, todoEventWaitMs: 60_000, askOperator: () => interrupt.abort(), signal: interrupt.signal },
+      );
+      expect(report.checks.find((c) => c.id === 'media-upload')).toMatchObject({
+        status: 'skipped',
+        detail: 'interrupted before it started',
+      });
+      expect(emu.requests({ route: 'POST /media/upload' })).toEqual([]);
+      expect(report.facts.find((f) => f.id === 'todo.doneEventType')!.detail).toBe(
+        'interrupted while waiting for the Todo to be ticked',
+      );
+      expect(emu.todos()).toEqual([]);
+      expect(emu.notices().every((n) => n.recalled)).toBe(true);
+      expect(report.leftovers.map((l) => l.what)).toEqual(['custom-robot text message']);
     });
 
     it('nobody ticks it: not observed, with the reason, and the run goes on', async () => {
