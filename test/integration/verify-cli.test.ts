@@ -159,6 +159,14 @@ describe('dingkit verify (CLI)', () => {
     expect(r.stderr).toMatch(/no group "nope" in the config \(have: ops\)/);
     const m = await runCliInProcess(['verify', '--me', 'somebody'], { cwd });
     expect(m.code).toBe(3);
+    expect(m.stderr).toMatch(/"somebody" is neither a person of the config nor a mobile/);
+    const a = await runCliInProcess(['verify', '--app', 'other'], { cwd });
+    expect([a.code, a.stderr]).toEqual([
+      3,
+      expect.stringMatching(/no app "other" in the config \(have: main\)/),
+    ]);
+    const t = await runCliInProcess(['verify', '--todo-event', '30'], { cwd });
+    expect([t.code, t.stderr]).toEqual([2, expect.stringMatching(/--todo-event needs --me/)]);
     expect(emu.requests()).toEqual([]);
   });
 });
