@@ -1,9 +1,12 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../core/redact.js';
 import { DEFAULT_LIMITS } from '../emulator/state.js';
 import { agrees, expectedValue, FACTS, factById } from './facts.js';
 import { emulatorSettingsFrom, redactReport } from './report.js';
-import { parseEmulatorSettings, resolveSettings } from './settings.js';
+import { parseEmulatorSettings, readEmulatorSettings, resolveSettings } from './settings.js';
 import { CHECKS } from './suite.js';
 import type { VerifyReport } from './types.js';
 
@@ -47,6 +50,25 @@ describe('emulator settings', () => {
     expect(() => parseEmulatorSettings({ limits: { otoMaxUsers: 1.5 } })).toThrow(/limits\.otoMaxUsers/);
     expect(() => parseEmulatorSettings({ extra: true })).toThrow(/extra|Unrecognized/);
     expect(parseEmulatorSettings({ limits: { otoMaxUsers: 100 } })).toEqual({ limits: { otoMaxUsers: 100 } });
+  });
+
+  it('a settings file that is not JSON is refused without echoing what it holds (a mistyped path to a secret)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'verify-settings-'));
+    try {
+      const file = join(dir, 'wrong.env');
+      writeFileSync(file, 'APP_SECRET=s3cr3t-value-0123456789\n');
+      let message = '';
+      try {
+        readEmulatorSettings(file);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toMatch(/wrong\.env: not JSON$/);
+      expect(message).not.toContain('s3cr3t');
+      expect(() => readEmulatorSettings(join(dir, 'missing.json'))).toThrow(/missing\.json: ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('are printed for every observed fact with a setting, lifetimes in whole minutes; fixed ones only noted', () => {
