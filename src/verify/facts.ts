@@ -77,6 +77,20 @@ export const FACTS: readonly FactDef[] = [
     check: 'robot-oto-cap',
   },
   {
+    id: 'media.badExtensionErrcode',
+    title: 'errcode of a media upload of a type DingTalk does not take (.exe)',
+    doc: '§6.1, §12',
+    fixed: 40005,
+    check: 'media-bad-extension',
+  },
+  {
+    id: 'media.badSizeErrcode',
+    title: 'errcode of a media upload over the size limit',
+    doc: '§6.1, §12',
+    fixed: 40006,
+    unobservable: 'needs an upload over 20 MB',
+  },
+  {
     id: 'robot.throttleErrcode',
     title: 'errcode of a custom robot over 20 messages a minute',
     doc: '§2.6, §12',

@@ -16,7 +16,7 @@ import { appRobotGroup, downloadCode, otoCap } from './checks-app-robot.js';
 import { authCode, token } from './checks-auth.js';
 import { card } from './checks-card.js';
 import { customRobot, robotUnknownToken } from './checks-custom-robot.js';
-import { media } from './checks-media.js';
+import { media, mediaBadExtension } from './checks-media.js';
 import { notice } from './checks-notice.js';
 import { stream } from './checks-stream.js';
 import { todo } from './checks-todo.js';
@@ -48,7 +48,16 @@ const READ_CHECKS: readonly VerifyCheck[] = [
 ];
 
 /** Checks that send or create (only with writes allowed); each records what it created and how to remove it. */
-const WRITE_CHECKS: readonly VerifyCheck[] = [customRobot, appRobotGroup, card, otoCap, notice, todo, media];
+const WRITE_CHECKS: readonly VerifyCheck[] = [
+  customRobot,
+  appRobotGroup,
+  card,
+  otoCap,
+  notice,
+  todo,
+  media,
+  mediaBadExtension,
+];
 
 export const CHECKS: readonly VerifyCheck[] = [...READ_CHECKS, ...WRITE_CHECKS];
 

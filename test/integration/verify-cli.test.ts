@@ -82,7 +82,7 @@ describe('dingkit verify (CLI)', () => {
     const r2 = await runCliInProcess([...WRITE, '--yes', '--json', '--settings', file], { cwd: b.cwd });
     const report = JSON.parse(r2.stdout) as VerifyReport;
     expect(report.summary.differs).toBe(0);
-    expect(report.summary.agrees).toBe(6);
+    expect(report.summary.agrees).toBe(7);
     // Twin: the same emulator compared with the defaults shows the four settings as differences.
     const r3 = await runCliInProcess([...WRITE, '--yes', '--json'], { cwd: b.cwd });
     const plain = JSON.parse(r3.stdout) as VerifyReport;

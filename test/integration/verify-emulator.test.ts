@@ -56,6 +56,7 @@ const OBSERVABLE = [
   'api.unknownRoute',
   'robot.unknownDownloadCode',
   'robot.otoMaxUsers',
+  'media.badExtensionErrcode',
 ];
 
 describe('dingkit verify against the emulator', () => {
@@ -138,7 +139,7 @@ describe('dingkit verify against the emulator', () => {
         .filter((c) => c.status !== 'ok')
         .map((c) => c.id)
         .sort(),
-    ).toEqual(['auth-code', 'media-upload']);
+    ).toEqual(['auth-code', 'media-bad-extension', 'media-upload']);
     // The fact that check observes is not observed, and says which check could not run.
     const auth = report.facts.find((f) => f.id === 'auth.codeErrcode')!;
     expect(auth.verdict).toBe('not_observed');
@@ -169,7 +170,8 @@ describe('dingkit verify against the emulator', () => {
     expect(report.facts.find((f) => f.id === 'robot.otoMaxUsers')!.detail).toBe(
       'check robot-oto-cap skipped: no --me',
     );
-    expect(report.summary.agrees).toBe(OBSERVABLE.length - 1);
+    // The batchSend cap and the .exe upload are probed only in a write run.
+    expect(report.summary.agrees).toBe(OBSERVABLE.length - 2);
   });
 
   it('named but not confirmed: the writes are skipped and nothing reaches the group or the operator', async () => {
