@@ -4,7 +4,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { HttpError, isPlatformError, type PlatformError } from '../core/errors.js';
+import { HttpError, isPlatformError, type PlatformError, RateLimitedError } from '../core/errors.js';
 import type { VerifyEnv } from './types.js';
 
 export const needApp = (env: VerifyEnv) => (env.appKey ? undefined : 'no app in the config');
@@ -20,14 +20,16 @@ export function v1Answer(e: PlatformError): string {
 }
 
 /**
- * Runs a probe that DingTalk must refuse; resolves to the refusal (a call that succeeded is itself a finding). A 5xx
- * or a network failure is no answer about the probe: it throws, and the check could not run.
+ * Runs a probe that DingTalk must refuse; resolves to the refusal (a call that succeeded is itself a finding). A 5xx,
+ * a throttle (90018, 403 Qps…: a RateLimitedError) or a network failure is no answer about the probe: it throws, and
+ * the check could not run, rather than record the throttle's code as the fact.
  */
 export async function refusal(call: () => Promise<unknown>): Promise<PlatformError | HttpError | 'accepted'> {
   try {
     await call();
     return 'accepted';
   } catch (e) {
+    if (e instanceof RateLimitedError) throw e;
     if ((isPlatformError(e) || e instanceof HttpError) && e.status < 500) return e;
     throw e;
   }

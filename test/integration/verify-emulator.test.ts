@@ -158,6 +158,17 @@ describe('dingkit verify against the emulator', () => {
     expect(emu.notices().every((n) => n.recalled)).toBe(true);
   });
 
+  it('a throttled probe could not run: the throttle code is never recorded as the fact (twin of the refusal)', async () => {
+    const { report } = await verifyAgainst(
+      { initialFaults: { rules: [{ route: 'POST /topapi/v2/user/getuserinfo', throttle: 1 }] } },
+      {},
+    );
+    expect(report.checks.find((c) => c.id === 'auth-code')!.status).toBe('could_not_run');
+    const f = report.facts.find((x) => x.id === 'auth.codeErrcode')!;
+    expect([f.verdict, f.observed]).toEqual(['not_observed', null]);
+    expect(f.detail).toMatch(/90018/);
+  });
+
   it('without --group and --me: read-only, nothing sent or created, the write checks say why they were skipped', async () => {
     const { emu, report } = await verifyAgainst({}, { writes: true });
     expect(emu.messages()).toEqual([]);
