@@ -3,13 +3,15 @@
  * serves both API hosts, the Stream gateway and the `/_emulator/` control API on one origin.
  */
 
+import { resolve } from 'node:path';
 import type { Logger } from '../core/logger.js';
 import { Redactor } from '../core/redact.js';
+import { readEmulatorSettings } from '../verify/settings.js';
 import { createConsoleLogger } from './console-logger.js';
 import { type CliContext, parse } from './context.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 
-export const emulatorHelp = `Usage: dingkit emulator [--port N] [--host H] [--allow-host NAMES] [--seed N] [--save FILE]
+export const emulatorHelp = `Usage: dingkit emulator [--port N] [--host H] [--allow-host NAMES] [--seed N] [--save FILE] [--settings FILE]
 
 Runs the built-in DingTalk emulator (demo org preloaded) until Ctrl-C.
 Point a client at it with DINGTALK_OAPI_BASE and DINGTALK_API_BASE (and DINGTALK_LOGIN_BASE for the
@@ -19,7 +21,9 @@ browser sign-in page) set to its URL.
   --allow-host NAMES  comma-separated Host names to answer besides localhost and IP literals
                (another container's name for it); any other Host is refused (DNS rebinding)
   --seed N     seed for ids and faults (replayable runs)
-  --save FILE  write the org and everything recorded to FILE on exit`;
+  --save FILE  write the org and everything recorded to FILE on exit
+  --settings FILE  limits and todoDoneEventType as JSON, e.g. the output of dingkit verify --emulator-settings
+               (answer like a real org, docs/verify.md)`;
 
 export async function emulatorVerb(
   args: string[],
@@ -34,6 +38,7 @@ export async function emulatorVerb(
       'allow-host': { type: 'string' },
       seed: { type: 'string' },
       save: { type: 'string' },
+      settings: { type: 'string' },
     },
     false,
   );
@@ -49,6 +54,7 @@ export async function emulatorVerb(
     .split(',')
     .map((h) => h.trim())
     .filter(Boolean);
+  const settings = v.settings ? readEmulatorSettings(resolve(ctx.io.cwd, v.settings)) : {};
   const { startEmulator } = await import('../emulator/emulator.js');
   const emu = await startEmulator({
     port,
@@ -56,6 +62,7 @@ export async function emulatorVerb(
     allowedHosts,
     ...(seed !== undefined ? { seed } : {}),
     ...(v.save ? { save: v.save } : {}),
+    ...settings,
   }).catch((e: unknown) => {
     const code = (e as { code?: string }).code;
     throw new CliError(

@@ -22,6 +22,7 @@ import { serveHelp, serveVerb } from './serve.js';
 import { taskHelp, taskVerb } from './task.js';
 import { terminalSafe } from './terminal-text.js';
 import { tokenHelp, tokenVerb } from './token.js';
+import { verifyHelp, verifyVerb } from './verify.js';
 import { VERSION } from './version.js';
 
 interface Verb {
@@ -65,6 +66,11 @@ const VERBS: Record<string, Verb> = {
     summary: 'turn a prometheus-webhook-dingtalk config into dingkit config (offline)',
     help: importHelp,
     run: importVerb,
+  },
+  verify: {
+    summary: "check the emulator's contract against this org's DingTalk (read-only unless --group/--me)",
+    help: verifyHelp,
+    run: verifyVerb,
   },
 };
 

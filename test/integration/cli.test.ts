@@ -673,7 +673,17 @@ describe('help and version', () => {
   it('prints help (exit 0) for the program and for a verb', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
-    for (const verb of ['serve', 'emulator', 'send', 'task', 'file', 'deliveries', 'token', 'doctor']) {
+    for (const verb of [
+      'serve',
+      'emulator',
+      'send',
+      'task',
+      'file',
+      'deliveries',
+      'token',
+      'doctor',
+      'verify',
+    ]) {
       expect(help.stdout).toContain(`  ${verb}`);
     }
     const sendHelp = await runCli(['send', '--help']);
