@@ -6,7 +6,7 @@
  * headers (GitHub names the event and the delivery in headers, not in the body).
  */
 
-import type { z } from 'zod';
+import { z } from 'zod';
 import { alertmanagerBody, alertmanagerItems } from './alertmanager.js';
 import type { HookRoute } from './config.js';
 import { genericItems } from './generic.js';
@@ -36,6 +36,8 @@ export interface HookKind {
   parse(input: KindInput): KindResult;
   /** Example payloads, written from the sender's documentation: `dingkit hooks test` posts them. */
   samples: readonly HookSample[];
+  /** The body's contract, when the kind has one: listed in `/openapi.json` under `POST /hooks/{name}`. */
+  schema?: z.ZodType | undefined;
 }
 
 /** A refusal naming the first bad field, as the API's contracts do (api-error.ts). */
@@ -60,6 +62,7 @@ const alertmanager: HookKind = {
       : { ok: false, refusal: zodRefusal(r.error) };
   },
   samples: alertmanagerSamples,
+  schema: alertmanagerBody.describe('Alertmanager webhook body, version 4 (kind alertmanager)'),
 };
 
 const generic: HookKind = {
@@ -80,6 +83,7 @@ const generic: HookKind = {
     return { ok: true, parsed: genericItems(body, raw, key) };
   },
   samples: genericSamples,
+  schema: z.record(z.string(), z.unknown()).describe('Any JSON object (kind generic)'),
 };
 
 export const HOOK_KINDS: Record<HookRoute['kind'], HookKind> = {
