@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import type { MessageRecord, OrgDef, RequestRecord } from '../../src/emulator/types.js';
 import { openStore } from '../../src/store/open-store.js';
 import { chaosOrg, productionConfig } from '../../test/chaos/hub-chaos-support.js';
@@ -210,6 +210,12 @@ export function accounted(
   return { alerts, messages: mine.length, lastAt };
 }
 
+/**
+ * The bench's client: keep-alive connections, and a connect timeout long enough for a loaded machine (undici's
+ * 10 s default failed a run at load 14 while the hub was still answering).
+ */
+const agent = new Agent({ connections: 128, connectTimeout: 60_000, headersTimeout: 120_000 });
+
 /** POSTs a body to the hub's Alertmanager door; resolves to the status and the milliseconds to the answer. */
 export async function postHook(
   url: string,
@@ -220,6 +226,7 @@ export async function postHook(
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${HOOK_TOKEN}` },
     body,
+    dispatcher: agent,
   });
   await res.body.dump();
   return { status: res.statusCode, ms: performance.now() - t0, at: Date.now() };

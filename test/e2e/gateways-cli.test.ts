@@ -174,6 +174,48 @@ for (const backend of backends) {
       expect(human.stdout).toMatch(/recent {2}.* sent {2}1 item {2}1 firing: DiskFull {2}→ \S+/);
     });
 
+    it('attack: an alert name with terminal escapes is shown escaped by hooks list, exact in --json', async () => {
+      const evil = 'Pay\x1b]52;c;ZXZpbA==\x07\r\nforged row';
+      const body = {
+        version: '4',
+        groupKey: 'evil',
+        status: 'firing',
+        receiver: 'x',
+        groupLabels: {},
+        commonLabels: {},
+        commonAnnotations: {},
+        externalURL: '',
+        alerts: [
+          {
+            status: 'firing',
+            labels: { alertname: evil },
+            annotations: {},
+            startsAt: new Date().toISOString(),
+            endsAt: '0001-01-01T00:00:00Z',
+            generatorURL: '',
+            fingerprint: 'evil-1',
+          },
+        ],
+      };
+      const res = await fetch(`${server.url}/hooks/am`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${HOOK_TOKEN}` },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(202);
+      const human = await runCli(['hooks', 'list', '--recent', '1'], { env, cwd: tmp.dir });
+      expect(human.code).toBe(0);
+      expect(human.stdout).not.toContain('\x1b]52');
+      expect(human.stdout).toContain('Pay\\x1b]52;c;ZXZpbA==\\x07');
+      expect(human.stdout).not.toMatch(/\r/);
+      const json = JSON.parse(
+        (await runCli(['hooks', 'list', '--recent', '1', '--json'], { env, cwd: tmp.dir })).stdout,
+      ) as {
+        routes: Array<{ recent: Array<{ summary: string }> }>;
+      };
+      expect(json.routes[0]!.recent[0]!.summary).toContain(evil.replace(/\s+/g, ' ').trim().slice(0, 20));
+    });
+
     it('a wrong kind or route: a clear error and its exit code, nothing posted', async () => {
       const before = (await hub.hookRoutes!.list(50)).map((x) => x.recent.length);
       const kind = await runCli(['hooks', 'test', 'nagios'], { env, cwd: tmp.dir });
