@@ -16,6 +16,7 @@ import { launchHub } from '../../src/cli/launch-hub.js';
 import { serveVerb } from '../../src/cli/serve.js';
 import { loadConfig } from '../../src/hub/config.js';
 import { tempDir } from '../e2e/hub-helpers.js';
+import { runCliInProcess } from '../support/cli-in-process.js';
 import { waitFor } from '../support/wait-for.js';
 
 const TOKEN = 'config-dir-token-0123456789';
@@ -110,6 +111,20 @@ describe('serve reads relative config paths from the config file’s directory',
       process.chdir(before);
       await ctx.close();
     }
+  }, 60_000);
+
+  it('standalone (no hub running), hooks list starts one on the same store from the config dir and lists what serve took', async () => {
+    const r = await runCliInProcess(['hooks', 'list', '--json', '--config', configPath], {
+      cwd: elsewhere.dir,
+      env: {},
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain(TOKEN);
+    const { routes } = JSON.parse(r.stdout) as {
+      routes: Array<{ name: string; auth: unknown; recent: Array<{ result: string; summary: string }> }>;
+    };
+    expect(routes.map((x) => [x.name, x.auth])).toEqual([['deploys', { type: 'token', header: 'x-token' }]]);
+    expect(routes[0]!.recent[0]).toMatchObject({ result: 'sent', summary: '1 event: event' });
   }, 60_000);
 
   it('twin: the same config read relative to the working directory does not start', async () => {
