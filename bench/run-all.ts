@@ -39,6 +39,16 @@ const BENCHES: Bench[] = [
     script: 'bench/hub/makespan.ts',
     what: '1,000 messages over 50 robots vs naive loops',
   },
+  {
+    name: 'gateways-accept',
+    script: 'bench/gateways/accept.ts',
+    what: 'hook door accept latency at 200 Alertmanager bodies/s, SQLite and PostgreSQL, hub CPU per request',
+  },
+  {
+    name: 'gateways-storm',
+    script: 'bench/gateways/storm.ts',
+    what: '1,000 alerts in about a second under robot limits: makespan ÷ minimum, every alert counted',
+  },
 ];
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -4,6 +4,7 @@
  * when none runs, an in-process hub on the same store (`standalone`), stopped when the command ends.
  */
 
+import { dirname } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { isDingTalkError } from '../core/errors.js';
 import { type HubConfig, loadConfig } from '../hub/config.js';
@@ -22,13 +23,17 @@ export interface GlobalFlags {
 }
 
 /** Starts a hub in this process when none is running; provided by main.ts (keeps this file free of hub internals). */
-export type LocalHubStarter = (config: HubConfig) => Promise<HubService & { stop(): Promise<void> }>;
+export type LocalHubStarter = (
+  config: HubConfig,
+  o?: { configDir?: string | undefined },
+) => Promise<HubService & { stop(): Promise<void> }>;
 
 export class CliContext {
   readonly out: Output;
   readonly actor: Actor = { by: 'cli' };
   readonly #cleanups: Array<() => Promise<void>> = [];
   #config: HubConfig | undefined;
+  #configDir: string | undefined;
   #zone: ZonedTime | undefined;
   #hub: HubService | undefined;
 
@@ -47,17 +52,27 @@ export class CliContext {
   config(): HubConfig {
     if (this.#config) return this.#config;
     try {
-      const { config } = loadConfig({
+      const { config, source } = loadConfig({
         dir: this.io.cwd,
         env: this.io.env,
         ...(this.flags.config ? { path: this.flags.config } : {}),
       });
       this.#config = config;
+      this.#configDir = source === undefined ? undefined : dirname(source);
       return config;
     } catch (e) {
       if (isDingTalkError(e) && e.code === 'CONFIG') throw new CliError(EXIT.config, e.message, 'config');
       throw e;
     }
+  }
+
+  /**
+   * Where the config's relative paths (hook template directories) are read from: the config file's directory,
+   * as a reader of the file expects, wherever `dingkit` was started; the working directory without a file.
+   */
+  configDir(): string {
+    this.config();
+    return this.#configDir ?? this.io.cwd;
   }
 
   /**
@@ -121,7 +136,7 @@ export class CliContext {
         'unavailable',
       );
     }
-    const local = await this.startLocal(this.config());
+    const local = await this.startLocal(this.config(), { configDir: this.configDir() });
     this.#cleanups.push(() => local.stop());
     this.out.note(`no hub at ${url}: working standalone on the store`);
     this.#hub = local;

@@ -8,7 +8,7 @@
 import type { LocalHubStarter } from './context.js';
 
 /** Loaded on demand: most commands talk to a running hub and should not pay for loading one. */
-export const startLocalHub: LocalHubStarter = async (config) => {
+export const startLocalHub: LocalHubStarter = async (config, o) => {
   const { launchHub } = await import('./launch-hub.js');
-  return launchHub({ config, receive: false });
+  return launchHub({ config, receive: false, configDir: o?.configDir });
 };

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
+import type { HookRequestView, HookRoutesService, HookRouteView } from '../hub/gateways/overview.js';
 import type {
   Actor,
   Delivery,
@@ -264,6 +265,24 @@ export class RemoteHub implements HubService {
       }),
     );
   }
+
+  /** `GET /v1/hooks`, `GET /v1/hooks/{name}/requests` (read scope). */
+  readonly hookRoutes: HookRoutesService = {
+    list: async (recent) =>
+      (await this.#call<{ routes: HookRouteView[] }>('GET', `/v1/hooks${query({ recent: String(recent) })}`))
+        .routes,
+    request: async (route, key) => {
+      try {
+        return await this.#call<HookRequestView>(
+          'GET',
+          `/v1/hooks/${encodeURIComponent(route)}/requests${query({ key })}`,
+        );
+      } catch (e) {
+        if (e instanceof HubApiError && e.status === 404 && e.code === 'not_found') return undefined;
+        throw e;
+      }
+    },
+  };
 
   async listPeople(): Promise<Person[]> {
     return (await this.#call<{ people: Person[] }>('GET', '/v1/people')).people;

@@ -13,6 +13,7 @@ import { emulatorHelp, emulatorVerb } from './emulator.js';
 import { eventsHelp, eventsVerb } from './events.js';
 import { CliError, EXIT, usage } from './exit-codes.js';
 import { fileHelp, fileVerb } from './file.js';
+import { hooksHelp, hooksVerb } from './hooks.js';
 import { importHelp, importVerb } from './import.js';
 import type { CliIo } from './io.js';
 import { peopleHelp, peopleVerb } from './people.js';
@@ -52,6 +53,11 @@ const VERBS: Record<string, Verb> = {
   },
   events: { summary: 'follow the live change feed (SSE) in the terminal', help: eventsHelp, run: eventsVerb },
   people: { summary: 'list the people directory (names for --to)', help: peopleHelp, run: peopleVerb },
+  hooks: {
+    summary: 'list hook routes and their last deliveries; post a sample through one',
+    help: hooksHelp,
+    run: hooksVerb,
+  },
   token: {
     summary: 'create, list and revoke API tokens (works on the store)',
     help: tokenHelp,

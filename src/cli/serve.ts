@@ -60,7 +60,7 @@ export async function serveVerb(args: string[], ctx: CliContext, o: ServeOptions
   const { HUB_VERSION } = await import('../hub/hub.js');
   // Demo mode is decided here: launchHub starts the built-in emulator and hands it to the hub; hub.stop() closes it.
   const { launchHub } = await import('./launch-hub.js');
-  const hub = await launchHub({ config, logger }).catch((e: unknown) => {
+  const hub = await launchHub({ config, logger, configDir: ctx.configDir() }).catch((e: unknown) => {
     if ((e as { code?: string }).code === 'EADDRINUSE') {
       throw new CliError(
         EXIT.unavailable,

@@ -39,6 +39,7 @@ import { createDingTalkAdapter } from './dingtalk/adapter.js';
 import type { DingTalkPort } from './dingtalk/port.js';
 import { FileService } from './files/files.js';
 import { Gateways } from './gateways/gateways.js';
+import { HookOverview } from './gateways/overview.js';
 import { checkTokenConfig, hubTokenStore } from './hub-tokens.js';
 import { buildReceivers, type ReceiverSet } from './inbound/build-receivers.js';
 import { DEFAULT_INBOUND, type HubCallbacks } from './inbound/http.js';
@@ -534,6 +535,11 @@ export async function startHub<E extends HubEmulator = HubEmulator>(
     callbacks: receivers.http?.callbacks,
     receivers: receivers.all,
     gateways,
+    hookRoutes: new HookOverview({
+      store,
+      routes: config.gateways?.routes ?? [],
+      publicUrl: () => publicUrl,
+    }),
     inbox,
     scheduler,
     todoPoller,

@@ -7,6 +7,7 @@
  * people directory. Every answer is plain JSON (ISO timestamps) so it can be served as it is.
  */
 
+import type { HookRoutesService } from './gateways/overview.js';
 import type { TaskState } from './tasks/state.js';
 
 export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'parked' | 'dead' | 'cancelled';
@@ -445,4 +446,6 @@ export interface HubService {
 
   /** The people's web app's part (absent on test doubles: then `/app` is not served). */
   readonly peopleApp?: PeopleAppService | undefined;
+  /** The hook routes and their last deliveries (`dingkit hooks list`; absent on test doubles: no routes). */
+  readonly hookRoutes?: HookRoutesService | undefined;
 }

@@ -32,6 +32,7 @@ import { deliveryRoutes } from './routes/deliveries.js';
 import { eventRoutes } from './routes/events.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
+import { hookRoutes } from './routes/hooks.js';
 import { messageRoutes } from './routes/messages.js';
 import { peopleRoutes } from './routes/people.js';
 import type { ApiEnv, RouteDeps } from './routes/route-deps.js';
@@ -245,6 +246,7 @@ export function createApp(o: ApiAppOptions): ApiApp {
   fileRoutes(app, deps);
   deliveryRoutes(app, deps);
   peopleRoutes(app, deps);
+  hookRoutes(app, deps);
   eventRoutes(app, deps, o.sse ?? {});
 
   // The people's web app (src/server/people/): sessions from DingTalk sign-in, never an API token.
@@ -264,6 +266,7 @@ export function createApp(o: ApiAppOptions): ApiApp {
   const openapi = JSON.stringify(
     buildOpenApi(version, {
       callbacks: { robot: !!o.callbacks?.robot, events: !!o.callbacks?.events, card: !!o.callbacks?.card },
+      hooks: !!o.hooks,
     }),
   );
   // "Every route but health requires a token": the contract is read-scoped like the data it describes.

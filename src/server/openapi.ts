@@ -6,9 +6,12 @@
  */
 
 import { z } from 'zod';
+import { hookRequestViewSchema, hookRouteViewSchema } from '../hub/gateways/overview.js';
 import { EVENT_NAMES } from '../observe/event-map.js';
 import type { Scope } from './auth.js';
 import * as C from './contracts.js';
+import { HOOK_SECURITY_SCHEMES, hookPaths } from './openapi-hooks.js';
+import { hookListQuery, hookNameParam, hookRequestQuery } from './routes/hooks.js';
 
 interface Operation {
   method: 'get' | 'post' | 'patch' | 'delete';
@@ -236,6 +239,27 @@ export const OPERATIONS: readonly Operation[] = [
   },
   {
     method: 'get',
+    path: '/v1/hooks',
+    summary:
+      "The hook routes (gateways.routes): kind, auth type (never the secret), rules, the URL for the sender, and each one's last accepted deliveries with what became of them",
+    scope: 'read',
+    query: hookListQuery,
+    status: 200,
+    answer: list('routes', hookRouteViewSchema),
+  },
+  {
+    method: 'get',
+    path: '/v1/hooks/{name}/requests',
+    summary:
+      'One accepted delivery of a hook route by its dedupe key, and what became of it (404 when unknown)',
+    scope: 'read',
+    params: { name: hookNameParam },
+    query: hookRequestQuery,
+    status: 200,
+    answer: hookRequestViewSchema,
+  },
+  {
+    method: 'get',
     path: '/v1/events',
     summary:
       'Server-sent events of hub changes; honours Last-Event-ID (or ?lastEventId=). Ends when its token is revoked or expires (within 1 s)',
@@ -349,7 +373,7 @@ function rewriteRefs(v: Json): Json {
 /** The document; `callbacks` says which of DingTalk's callback routes the app mounts. */
 export function buildOpenApi(
   version: string,
-  o: { callbacks?: { robot?: boolean; events?: boolean; card?: boolean } } = {},
+  o: { callbacks?: { robot?: boolean; events?: boolean; card?: boolean }; hooks?: boolean } = {},
 ): Json {
   const components: Json = {};
   const paths: Record<string, Json> = {};
@@ -476,6 +500,11 @@ export function buildOpenApi(
     }
     paths[op.path] = { ...paths[op.path], [op.method]: operation };
   }
+  if (o.hooks)
+    Object.assign(
+      paths,
+      hookPaths((s, io) => schemaOf(s, io, components)),
+    );
   return {
     openapi: '3.1.0',
     info: {
@@ -496,6 +525,7 @@ export function buildOpenApi(
           name: 'access_token',
           description: 'The API token in the URL: GET /v1/events only (EventSource)',
         },
+        ...(o.hooks ? HOOK_SECURITY_SCHEMES : {}),
       },
     },
   };

@@ -18,7 +18,7 @@
 import type { Job } from '../delivery/jobs.js';
 import { type AlertCardView, alertCardData } from './alert-card-view.js';
 import { type AlertCardPlace, alertCardCreateJob, alertCardId, alertCardUpdateJob } from './alert-cards.js';
-import type { Decided, FlushDeps, LoadedRoute } from './flush.js';
+import type { Decided, FlushDeps, LoadedRoute } from './flush-types.js';
 import type { PendingItem } from './hook-store.js';
 import { resolveMentions } from './mentions.js';
 

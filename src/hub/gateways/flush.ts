@@ -18,59 +18,22 @@
  *    its message is committed: a crash before leaves it pending, after leaves it done.
  */
 
+export type { Decided, FlushDeps, LoadedRoute } from './flush-types.js';
+
 import { ValidationError } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
-import type { Counter } from '../../observe/metrics.js';
-import type { HubConfig } from '../config.js';
 import type { Job } from '../delivery/jobs.js';
-import type { OutboxPort } from '../delivery/outbox-port.js';
 import { type MentionTarget, planMessage } from '../messages/plan.js';
-import type { PeopleDirectory } from '../people.js';
-import type { ZonedTime } from '../zoned-time.js';
 import { planAlertCards } from './alert-card-plan.js';
 import { alertCardPlace } from './alert-cards.js';
-import type { HookRoute } from './config.js';
-import type { AlertState, HookStore, PendingItem } from './hook-store.js';
+import type { Decided, FlushDeps, LoadedRoute } from './flush-types.js';
+import type { AlertState, PendingItem } from './hook-store.js';
 import type { HookItem } from './items.js';
 import { mentionLine, resolveMentions } from './mentions.js';
 import { parseConversationKey } from './rules.js';
-import type { HookTemplates, RenderedText, TemplateKind } from './templates.js';
-
-export interface LoadedRoute {
-  route: HookRoute;
-  templates: HookTemplates;
-}
-
-export interface FlushDeps {
-  config: HubConfig;
-  hooks: HookStore;
-  outbox: OutboxPort;
-  people: PeopleDirectory;
-  routes: ReadonlyMap<string, LoadedRoute>;
-  zone: ZonedTime;
-  logger: Logger;
-  items: Counter;
-  flapWindowMs: number;
-  maxInFlight: number;
-  budgetShare: number;
-  /** Items per conversation read in one round. @default 5_000 */
-  batch?: number;
-}
+import type { RenderedText, TemplateKind } from './templates.js';
 
 /** Lines listed in a digest; the rest are counted ("… and N more"). */
 const DIGEST_LINES = 20;
-
-export interface Decided {
-  out: PendingItem[];
-  /** Items folded into an earlier message (repeats, flaps), with the message they belong to. */
-  folded: Array<{ id: number; into: string | null; note: string }>;
-  /** Held resolved items cancelled by a refire (flaps). */
-  cancelled: number[];
-  states: Map<string, AlertState>;
-  flaps: number;
-  /** Alerts that flapped this round, with their refire (an alert card shows the count, alert-card-plan.ts). */
-  flapped: Map<string, PendingItem>;
-}
 
 /** One round for one conversation; returns the number of items it moved out of `pending`. */
 export async function flushConversation(

@@ -33,7 +33,7 @@ import {
 } from './github-events.js';
 import { firstLine, GITHUB_TEXTS, type GithubTexts, oneLine } from './github-texts.js';
 import type { HookItem, IssueTaskOp } from './items.js';
-import type { KindRefusal, KindResult } from './kinds.js';
+import type { KindRefusal, KindResult } from './kind-contract.js';
 
 export interface GithubInput {
   body: unknown;

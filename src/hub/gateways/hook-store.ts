@@ -37,6 +37,55 @@ export interface AlertState {
 
 export class StaleFlush extends Error {}
 
+interface AcceptArgs {
+  route: string;
+  dedupKey: string;
+  items: readonly NewItem[];
+  now: number;
+}
+
+interface QueuedAccept extends AcceptArgs {
+  resolve(v: 'accepted' | 'duplicate'): void;
+  reject(e: unknown): void;
+}
+
+/** Accepts committed together on SQLite at most: bounds how long one transaction holds the connection. */
+const MAX_GROUP = 64;
+
+/** The dedupe row, then the items, inside `tx`; nothing is written for a key this route already has. */
+async function acceptIn(tx: Tx, a: AcceptArgs): Promise<'accepted' | 'duplicate'> {
+  const { route, items, now } = a;
+  const r = await tx
+    .insertInto('hook_requests')
+    .values({ route, dedup_key: a.dedupKey, items: items.length, received_at: now })
+    .onConflict((oc) => oc.columns(['route', 'dedup_key']).doNothing())
+    .executeTakeFirst();
+  if (Number(r.numInsertedOrUpdatedRows ?? 0n) === 0) return 'duplicate';
+  // Chunks keep each statement under SQLite's bound-parameter limit.
+  for (let i = 0; i < items.length; i += 200) {
+    await tx
+      .insertInto('hook_items')
+      .values(
+        items.slice(i, i + 200).map((n) => ({
+          route,
+          target: n.target,
+          kind: n.item.kind,
+          fingerprint: n.item.fingerprint ?? null,
+          payload: JSON.stringify(n.item),
+          mention_all: n.mentionAll ? 1 : 0,
+          state: 'pending' as const,
+          due_at: n.dueAt,
+          message_id: null,
+          note: null,
+          received_at: now,
+          done_at: null,
+        })),
+      )
+      .execute();
+  }
+  return 'accepted';
+}
+
 export class HookStore {
   readonly #store: Store;
 
@@ -48,44 +97,56 @@ export class HookStore {
     return this.#store;
   }
 
-  /** Commits a delivery and its items; `duplicate` when this route saw the same dedupe key before. */
-  async accept(
+  /**
+   * Commits a delivery and its items; `duplicate` when this route saw the same dedupe key before. On SQLite the
+   * accepts that arrive in one turn of the event loop share one transaction (`#commitGroup`), as the outbox's enqueues
+   * do (delivery/outbox.ts): SQLite has one connection and one writer, so a burst of concurrent posts otherwise
+   * commits one after another, each paying its own BEGIN, page writes and fsync (bench/gateways/storm.ts measured
+   * the queue). Each caller is answered only once its rows are committed.
+   */
+  accept(
     route: string,
     dedupKey: string,
     items: readonly NewItem[],
     now: number,
   ): Promise<'accepted' | 'duplicate'> {
-    return this.#store.transaction(async (tx) => {
-      const r = await tx
-        .insertInto('hook_requests')
-        .values({ route, dedup_key: dedupKey, items: items.length, received_at: now })
-        .onConflict((oc) => oc.columns(['route', 'dedup_key']).doNothing())
-        .executeTakeFirst();
-      if (Number(r.numInsertedOrUpdatedRows ?? 0n) === 0) return 'duplicate';
-      // Chunks keep each statement under SQLite's bound-parameter limit.
-      for (let i = 0; i < items.length; i += 200) {
-        await tx
-          .insertInto('hook_items')
-          .values(
-            items.slice(i, i + 200).map((n) => ({
-              route,
-              target: n.target,
-              kind: n.item.kind,
-              fingerprint: n.item.fingerprint ?? null,
-              payload: JSON.stringify(n.item),
-              mention_all: n.mentionAll ? 1 : 0,
-              state: 'pending' as const,
-              due_at: n.dueAt,
-              message_id: null,
-              note: null,
-              received_at: now,
-              done_at: null,
-            })),
-          )
-          .execute();
-      }
-      return 'accepted';
+    const one: AcceptArgs = { route, dedupKey, items, now };
+    if (this.#store.dialect !== 'sqlite') return this.#store.transaction((tx) => acceptIn(tx, one));
+    return new Promise((resolve, reject) => {
+      this.#queued.push({ ...one, resolve, reject });
+      if (this.#queued.length === 1) setImmediate(() => this.#commitQueued());
     });
+  }
+
+  readonly #queued: QueuedAccept[] = [];
+
+  #commitQueued(): void {
+    const batch = this.#queued.splice(0, this.#queued.length);
+    for (let i = 0; i < batch.length; i += MAX_GROUP) void this.#commitGroup(batch.slice(i, i + MAX_GROUP));
+  }
+
+  /**
+   * One transaction for the group. A failure rolls it back as a whole and each accept then runs alone, so one bad
+   * request (or a store fault) is answered to its own caller and never fails another. A key repeated inside the
+   * group is a duplicate of the first, as it would be one after the other (the insert sees the earlier row).
+   */
+  async #commitGroup(group: QueuedAccept[]): Promise<void> {
+    let verdicts: Array<'accepted' | 'duplicate'>;
+    try {
+      verdicts = await this.#store.transaction(async (tx) => {
+        const out: Array<'accepted' | 'duplicate'> = [];
+        for (const g of group) out.push(await acceptIn(tx, g));
+        return out;
+      });
+    } catch (e) {
+      if (group.length === 1) {
+        group[0]!.reject(e);
+        return;
+      }
+      for (const g of group) await this.#store.transaction((tx) => acceptIn(tx, g)).then(g.resolve, g.reject);
+      return;
+    }
+    for (const [i, g] of group.entries()) g.resolve(verdicts[i]!);
   }
 
   /** Conversations with items due now. */

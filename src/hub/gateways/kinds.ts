@@ -6,64 +6,20 @@
  * headers (GitHub names the event and the delivery in headers, not in the body).
  */
 
-import type { z } from 'zod';
-import type { Locale } from '../locale.js';
+export type { HookKind, KindInput, KindRefusal, KindResult } from './kind-contract.js';
+export { zodRefusal } from './kind-contract.js';
+
+import { z } from 'zod';
 import { alertmanagerBody, alertmanagerItems } from './alertmanager.js';
 import type { HookRoute } from './config.js';
 import { genericItems } from './generic.js';
 import { parseGithub } from './github.js';
 import { grafanaBody, grafanaItems } from './grafana.js';
-import type { ParsedHook } from './items.js';
+import { type HookKind, zodRefusal } from './kind-contract.js';
 import { alertmanagerSamples } from './samples/alertmanager.js';
 import { genericSamples } from './samples/generic.js';
 import { githubSamples } from './samples/github.js';
 import { grafanaSamples } from './samples/grafana.js';
-import type { HookSample } from './samples/sample.js';
-
-export interface KindInput {
-  body: unknown;
-  raw: Buffer;
-  header: (name: string) => string | undefined;
-  route: HookRoute;
-  /** The directory key of a GitHub login (`people.<key>.github`), case-insensitive. */
-  githubPerson?: ((login: string) => string | undefined) | undefined;
-  /** The message language: the route's `locale`, else the hub's. */
-  locale?: Locale | undefined;
-  /** Epoch ms (GitHub: how old a delivery's event is). @default Date.now() */
-  now?: number | undefined;
-  /** GitHub: events older than this are refused, since their dedupe rows may be gone. @default 7 days */
-  maxAgeMs?: number | undefined;
-}
-
-/** A refusal of the payload: answered 400 (or what `status` says) `{error:{code,message,details}}`. */
-export interface KindRefusal {
-  status?: number;
-  code: string;
-  message: string;
-  details?: Array<{ path: string; message: string }>;
-}
-
-export type KindResult = { ok: true; parsed: ParsedHook } | { ok: false; refusal: KindRefusal };
-
-export interface HookKind {
-  parse(input: KindInput): KindResult;
-  /** Example payloads, written from the sender's documentation: `dingkit hooks test` posts them. */
-  samples: readonly HookSample[];
-}
-
-/** A refusal naming the first bad field, as the API's contracts do (api-error.ts). */
-export function zodRefusal(e: z.ZodError): KindRefusal {
-  const details = e.issues.slice(0, 20).map((i) => ({
-    path: i.path.map(String).join('.').slice(0, 200),
-    message: i.message.slice(0, 300),
-  }));
-  const first = details[0];
-  return {
-    code: 'invalid_payload',
-    message: first ? `${first.path || '(body)'}: ${first.message}` : 'invalid payload',
-    details,
-  };
-}
 
 const alertmanager: HookKind = {
   parse({ body }) {
@@ -73,6 +29,7 @@ const alertmanager: HookKind = {
       : { ok: false, refusal: zodRefusal(r.error) };
   },
   samples: alertmanagerSamples,
+  schema: alertmanagerBody.describe('Alertmanager webhook body, version 4 (kind alertmanager)'),
 };
 
 const generic: HookKind = {
@@ -93,6 +50,7 @@ const generic: HookKind = {
     return { ok: true, parsed: genericItems(body, raw, key) };
   },
   samples: genericSamples,
+  schema: z.record(z.string(), z.unknown()).describe('Any JSON object (kind generic)'),
 };
 
 const grafana: HookKind = {
