@@ -3,7 +3,10 @@
  * a temp dir, random ports, no clustering, and scaled timings (group_wait 200 ms, group_interval 1 s); its webhook
  * receiver is the hub's `/hooks/am` with bearer auth, as an operator would configure it. Alerts are posted to
  * Alertmanager's own API (`POST /api/v2/alerts`): a firing one, then the same one ended; both reach the emulator's
- * group the rule names, the resolved one referring to the firing message. Skipped, saying so, without the binary.
+ * group the rule names, the resolved one referring to the firing message. Then a storm through Alertmanager's own
+ grouping: 600 alerts under 20 alert names, routed by severity to two groups whose custom robots are held to the
+ emulator's real limit on a scaled window; every alert must reach its group exactly once (single messages and
+ digests), no robot over the limit in any window, no throttle. Skipped, saying so, without the binary.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -12,11 +15,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Emulator } from '../../src/emulator/emulator.js';
 import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
 import { MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
+import { maxPerWindow } from '../chaos/hub-chaos-support.js';
 import { backends } from '../conformance/backends.js';
 import { gatewayConfig, HOOK_TOKEN } from '../e2e/gateways-support.js';
-import { OPS, startTestHub, waitFor } from '../e2e/hub-helpers.js';
+import { OPS, PRODUCT, startTestHub, waitFor } from '../e2e/hub-helpers.js';
 
 const BINARY = process.env['DINGKIT_ALERTMANAGER'] ?? '/usr/bin/prometheus-alertmanager';
 const present = existsSync(BINARY);
@@ -146,4 +151,84 @@ describe.skipIf(!present)('a real Alertmanager posting to the hub', () => {
     // Nothing went elsewhere, and Alertmanager's requests were never refused.
     expect(f.hub.metrics.render()).not.toContain('result="unauthorized"');
   }, 30_000);
+
+  it('a storm through Alertmanager’s grouping: every alert reaches its group once, within the robots’ limits', async () => {
+    const WINDOW_MS = 2_000;
+    const LIMIT = 20;
+    const cfg = gatewayConfig(
+      {},
+      {
+        rules: [
+          { match: { severity: 'critical' }, targets: { groups: ['ops'] } },
+          { match: { severity: 'warning' }, targets: { groups: ['product'] } },
+        ],
+      },
+    );
+    cfg.dispatcher.robotBudget = { limit: LIMIT - 1, windowMs: WINDOW_MS };
+    const f = await startTestHub(backends[0]!, {
+      config: cfg,
+      emulator: { limits: { robotLimit: LIMIT, robotWindowMs: WINDOW_MS, robotPenaltyMs: WINDOW_MS } },
+    });
+    cleanups.push(() => f.cleanup());
+    const server: ApiServer = await createApiServer(f.hub, {
+      tokens: new StoreTokenVerifier(new MemoryApiTokenStore()),
+      metrics: f.hub.metrics,
+      hooks: f.hub.gateways,
+    });
+    cleanups.push(() => server.close());
+    const am = await startAlertmanager(`${server.url}/hooks/am`);
+
+    const NAMES = 20;
+    const PER_NAME = 30;
+    const startsAt = new Date(Date.now() - 60_000).toISOString();
+    const alerts = Array.from({ length: NAMES * PER_NAME }, (_, n) => {
+      const name = n % NAMES;
+      return {
+        labels: {
+          alertname: `Storm${name}`,
+          severity: name % 2 === 0 ? 'critical' : 'warning',
+          instance: `node-${n}`,
+        },
+        annotations: { summary: `node ${n} is unwell` },
+        startsAt,
+      };
+    });
+    // In three posts, as several Prometheus servers would send them; Alertmanager groups them by alertname.
+    for (let i = 0; i < 3; i++)
+      await postAlerts(
+        am,
+        alerts.filter((_, n) => n % 3 === i),
+      );
+    const emu = f.hub.emulator!;
+    const half = (NAMES * PER_NAME) / 2;
+    await waitFor(
+      () => accounted(emu, OPS).alerts >= half && accounted(emu, PRODUCT).alerts >= half,
+      30_000,
+      'every alert of the storm in its group',
+    );
+    await f.hub.gateways!.flush();
+    const ops = accounted(emu, OPS);
+    const product = accounted(emu, PRODUCT);
+    expect([ops.alerts, product.alerts]).toEqual([half, half]);
+    const sends = emu.requests({ route: 'POST /robot/send' });
+    expect(sends.filter((r) => r.code !== 0).map((r) => r.code)).toEqual([]);
+    const peaks = [...maxPerWindow(sends, WINDOW_MS).values()];
+    for (const peak of peaks) expect(peak).toBeLessThanOrEqual(LIMIT);
+    expect(await f.hub.gateways!.hooks.counts()).toMatchObject({ sent: NAMES * PER_NAME });
+    console.info(
+      `[real alertmanager storm] ${NAMES * PER_NAME} alerts → ops ${ops.messages} messages, product ${product.messages}; busiest robot window ${Math.max(...peaks)} of ${LIMIT}`,
+    );
+  }, 60_000);
 });
+
+/** Alerts a group's messages account for: a digest says how many it carries, a single alert is one. */
+function accounted(emu: Emulator, conversation: string): { alerts: number; messages: number } {
+  let alerts = 0;
+  const msgs = emu.messages(conversation).filter((m) => m.source === 'custom_robot');
+  for (const m of msgs) {
+    const digest = /📋 (\d+) alerts/.exec(m.text);
+    if (digest) alerts += Number(digest[1]);
+    else if (m.text.includes('FIRING:')) alerts += 1;
+  }
+  return { alerts, messages: msgs.length };
+}
