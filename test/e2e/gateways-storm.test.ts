@@ -11,9 +11,8 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import type { Emulator } from '../../src/emulator/emulator.js';
 import { maxPerWindow } from '../chaos/hub-chaos-support.js';
-import { amBody, gatewayConfig, hookApp } from './gateways-support.js';
+import { accounted, amBody, gatewayConfig, hookApp } from './gateways-support.js';
 import { backends, OPS, PRODUCT, startTestHub, waitFor } from './hub-helpers.js';
 
 const WINDOW_MS = 2_000;
@@ -31,18 +30,6 @@ function config(gates: { budgetShare?: number; maxInFlight?: number } = {}) {
       ],
     },
   );
-}
-
-/** Alerts each group's messages account for: a digest says how many it carries, a single alert is one. */
-function accounted(emu: Emulator, conversation: string): { alerts: number; messages: number } {
-  let alerts = 0;
-  const msgs = emu.messages(conversation).filter((m) => m.source === 'custom_robot');
-  for (const m of msgs) {
-    const digest = /📋 (\d+) alerts/.exec(m.text);
-    if (digest) alerts += Number(digest[1]);
-    else if (m.text.includes('FIRING:')) alerts += 1;
-  }
-  return { alerts, messages: msgs.length };
 }
 
 /**

@@ -128,3 +128,15 @@ export function alertCards(emu: Emulator, conversation: string, name: string): C
       c.cardParamMap['title'] === name,
   );
 }
+
+/** Alerts a group's messages account for: a digest says how many it carries, a single alert is one. */
+export function accounted(emu: Emulator, conversation: string): { alerts: number; messages: number } {
+  let alerts = 0;
+  const msgs = emu.messages(conversation).filter((m) => m.source === 'custom_robot');
+  for (const m of msgs) {
+    const digest = /📋 (\d+) alerts/.exec(m.text);
+    if (digest) alerts += Number(digest[1]);
+    else if (m.text.includes('FIRING:')) alerts += 1;
+  }
+  return { alerts, messages: msgs.length };
+}

@@ -15,13 +15,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Emulator } from '../../src/emulator/emulator.js';
+import type { LaunchHubOptions } from '../../src/cli/launch-hub.js';
 import { type ApiServer, createApiServer } from '../../src/server/api-server.js';
 import { MemoryApiTokenStore, StoreTokenVerifier } from '../../src/server/api-tokens.js';
 import { maxPerWindow } from '../chaos/hub-chaos-support.js';
 import { backends } from '../conformance/backends.js';
-import { gatewayConfig, HOOK_TOKEN } from '../e2e/gateways-support.js';
-import { OPS, PRODUCT, startTestHub, waitFor } from '../e2e/hub-helpers.js';
+import { accounted, gatewayConfig, HOOK_TOKEN } from '../e2e/gateways-support.js';
+import { type HubFixture, OPS, PRODUCT, startTestHub, waitFor } from '../e2e/hub-helpers.js';
 
 const BINARY = process.env['DINGKIT_ALERTMANAGER'] ?? '/usr/bin/prometheus-alertmanager';
 const present = existsSync(BINARY);
@@ -111,17 +111,25 @@ async function postAlerts(am: string, alerts: unknown[]): Promise<void> {
   if (!r.ok) throw new Error(`Alertmanager refused the alerts: ${r.status} ${await r.text()}`);
 }
 
+/** A hub (SQLite) with its hook doors on a real socket, and an Alertmanager whose receiver is the hub's `/hooks/am`. */
+async function hubAndAlertmanager(
+  config: ReturnType<typeof gatewayConfig>,
+  emulator?: LaunchHubOptions['emulator'],
+): Promise<{ f: HubFixture; am: string }> {
+  const f = await startTestHub(backends[0]!, { config, ...(emulator ? { emulator } : {}) });
+  cleanups.push(() => f.cleanup());
+  const server: ApiServer = await createApiServer(f.hub, {
+    tokens: new StoreTokenVerifier(new MemoryApiTokenStore()),
+    metrics: f.hub.metrics,
+    hooks: f.hub.gateways,
+  });
+  cleanups.push(() => server.close());
+  return { f, am: await startAlertmanager(`${server.url}/hooks/am`) };
+}
+
 describe.skipIf(!present)('a real Alertmanager posting to the hub', () => {
   it('firing, then resolved, reach the group the rule names', async () => {
-    const f = await startTestHub(backends[0]!, { config: gatewayConfig() });
-    cleanups.push(() => f.cleanup());
-    const server: ApiServer = await createApiServer(f.hub, {
-      tokens: new StoreTokenVerifier(new MemoryApiTokenStore()),
-      metrics: f.hub.metrics,
-      hooks: f.hub.gateways,
-    });
-    cleanups.push(() => server.close());
-    const am = await startAlertmanager(`${server.url}/hooks/am`);
+    const { f, am } = await hubAndAlertmanager(gatewayConfig());
 
     const startsAt = new Date(Date.now() - 60_000).toISOString();
     const alert = {
@@ -165,18 +173,9 @@ describe.skipIf(!present)('a real Alertmanager posting to the hub', () => {
       },
     );
     cfg.dispatcher.robotBudget = { limit: LIMIT - 1, windowMs: WINDOW_MS };
-    const f = await startTestHub(backends[0]!, {
-      config: cfg,
-      emulator: { limits: { robotLimit: LIMIT, robotWindowMs: WINDOW_MS, robotPenaltyMs: WINDOW_MS } },
+    const { f, am } = await hubAndAlertmanager(cfg, {
+      limits: { robotLimit: LIMIT, robotWindowMs: WINDOW_MS, robotPenaltyMs: WINDOW_MS },
     });
-    cleanups.push(() => f.cleanup());
-    const server: ApiServer = await createApiServer(f.hub, {
-      tokens: new StoreTokenVerifier(new MemoryApiTokenStore()),
-      metrics: f.hub.metrics,
-      hooks: f.hub.gateways,
-    });
-    cleanups.push(() => server.close());
-    const am = await startAlertmanager(`${server.url}/hooks/am`);
 
     const NAMES = 20;
     const PER_NAME = 30;
@@ -220,15 +219,3 @@ describe.skipIf(!present)('a real Alertmanager posting to the hub', () => {
     );
   }, 60_000);
 });
-
-/** Alerts a group's messages account for: a digest says how many it carries, a single alert is one. */
-function accounted(emu: Emulator, conversation: string): { alerts: number; messages: number } {
-  let alerts = 0;
-  const msgs = emu.messages(conversation).filter((m) => m.source === 'custom_robot');
-  for (const m of msgs) {
-    const digest = /📋 (\d+) alerts/.exec(m.text);
-    if (digest) alerts += Number(digest[1]);
-    else if (m.text.includes('FIRING:')) alerts += 1;
-  }
-  return { alerts, messages: msgs.length };
-}

@@ -16,11 +16,15 @@ import { z } from 'zod';
 import type { HookItem, ParsedHook } from './items.js';
 
 const text = z.string().max(8_192);
-const labelSet = z.record(z.string().min(1).max(256), text).refine((o) => Object.keys(o).length <= 100, {
-  message: 'at most 100 entries',
-});
+/** Labels and annotations: string values, at most 100 (Grafana's body uses the same, grafana.ts). */
+export const labelSet = z
+  .record(z.string().min(1).max(256), text)
+  .refine((o) => Object.keys(o).length <= 100, {
+    message: 'at most 100 entries',
+  });
 
-const alert = z.object({
+/** One alert of the body; Grafana's alert is this with its links and values added (grafana.ts). */
+export const alertmanagerAlert = z.object({
   status: z.enum(['firing', 'resolved']),
   labels: labelSet,
   annotations: labelSet.default({}),
@@ -40,7 +44,7 @@ export const alertmanagerBody = z.object({
   commonLabels: labelSet.default({}),
   commonAnnotations: labelSet.default({}),
   externalURL: z.string().max(2_048).default(''),
-  alerts: z.array(alert).min(1).max(10_000),
+  alerts: z.array(alertmanagerAlert).min(1).max(10_000),
 });
 export type AlertmanagerBody = z.infer<typeof alertmanagerBody>;
 

@@ -14,22 +14,12 @@
 
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { alertmanagerAlert, labelSet } from './alertmanager.js';
 import type { HookItem, ParsedHook } from './items.js';
 
-const text = z.string().max(8_192);
 const url = z.string().max(2_048).default('');
-const labelSet = z.record(z.string().min(1).max(256), text).refine((o) => Object.keys(o).length <= 100, {
-  message: 'at most 100 entries',
-});
 
-const alert = z.object({
-  status: z.enum(['firing', 'resolved']),
-  labels: labelSet,
-  annotations: labelSet.default({}),
-  startsAt: z.string().max(64),
-  endsAt: z.string().max(64).default(''),
-  generatorURL: url,
-  fingerprint: z.string().min(1).max(128),
+const alert = alertmanagerAlert.extend({
   silenceURL: url,
   dashboardURL: url,
   panelURL: url,
