@@ -48,13 +48,9 @@ export const alertmanagerBody = z.object({
 });
 export type AlertmanagerBody = z.infer<typeof alertmanagerBody>;
 
-/** The items of a validated body, and its dedupe key. */
-export function alertmanagerItems(body: AlertmanagerBody): ParsedHook {
-  const h = createHash('sha256');
-  h.update(`${body.groupKey}\n${body.status}\n`);
-  const keys = body.alerts.map((a) => `${a.fingerprint}|${a.status}|${a.startsAt}|${a.endsAt}`).sort();
-  for (const k of keys) h.update(`${k}\n`);
-  const items: HookItem[] = body.alerts.map((a) => ({
+/** One alert's item, without its source: what Alertmanager's and Grafana's alerts have in common. */
+export function alertItem(a: z.infer<typeof alertmanagerAlert>): HookItem {
+  return {
     kind: a.status,
     fingerprint: a.fingerprint,
     labels: a.labels,
@@ -62,7 +58,23 @@ export function alertmanagerItems(body: AlertmanagerBody): ParsedHook {
     startsAt: a.startsAt,
     ...(a.endsAt ? { endsAt: a.endsAt } : {}),
     ...(a.generatorURL ? { generatorURL: a.generatorURL } : {}),
+  };
+}
+
+/** A notification's dedupe hash: `head` (group key, status...), then each alert's identity, status and times, sorted. */
+export function alertsHash(head: string, alerts: readonly z.infer<typeof alertmanagerAlert>[]): string {
+  const h = createHash('sha256');
+  h.update(head);
+  const keys = alerts.map((a) => `${a.fingerprint}|${a.status}|${a.startsAt}|${a.endsAt}`).sort();
+  for (const k of keys) h.update(`${k}\n`);
+  return h.digest('hex');
+}
+
+/** The items of a validated body, and its dedupe key. */
+export function alertmanagerItems(body: AlertmanagerBody): ParsedHook {
+  const items: HookItem[] = body.alerts.map((a) => ({
+    ...alertItem(a),
     source: { receiver: body.receiver, externalURL: body.externalURL, groupKey: body.groupKey },
   }));
-  return { dedupKey: `am:${h.digest('hex')}`, items };
+  return { dedupKey: `am:${alertsHash(`${body.groupKey}\n${body.status}\n`, body.alerts)}`, items };
 }

@@ -31,7 +31,7 @@ import type { StoreFaultSink } from '../store-faults.js';
 import type { TaskService } from '../tasks/tasks.js';
 import { ZonedTime } from '../zoned-time.js';
 import { type AuthRefusal, bodyGate, headerGate } from './auth.js';
-import type { GatewaysConfig, HookRoute } from './config.js';
+import { type GatewaysConfig, gatewaysSchema, type HookRoute } from './config.js';
 import { flushConversation, type LoadedRoute } from './flush.js';
 import { applyIssueTasks, TASK_TARGET, taskTarget } from './github-tasks.js';
 import { HookStore, type NewItem, StaleFlush } from './hook-store.js';
@@ -48,14 +48,8 @@ const LOCK = 'hub.gateways';
  */
 const LOCK_TTL_MS = 5_000;
 
-export const DEFAULT_GATEWAYS: GatewaysConfig = {
-  routes: [],
-  flapWindowMs: 300_000,
-  flushMs: 500,
-  maxInFlight: 1,
-  budgetShare: 0.5,
-  cards: { enabled: true },
-};
+/** No `gateways` in the config: the schema's defaults (no routes). */
+export const DEFAULT_GATEWAYS: GatewaysConfig = gatewaysSchema.parse(undefined);
 
 export interface GatewaysDeps {
   config: HubConfig;

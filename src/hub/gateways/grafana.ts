@@ -12,9 +12,8 @@
  * Unknown extra fields are ignored; Grafana adds some over time.
  */
 
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { alertmanagerAlert, labelSet } from './alertmanager.js';
+import { alertItem, alertmanagerAlert, alertsHash, labelSet } from './alertmanager.js';
 import type { HookItem, ParsedHook } from './items.js';
 
 const url = z.string().max(2_048).default('');
@@ -52,10 +51,6 @@ export type GrafanaBody = z.infer<typeof grafanaBody>;
 
 /** The items of a validated body, and its dedupe key. */
 export function grafanaItems(body: GrafanaBody): ParsedHook {
-  const h = createHash('sha256');
-  h.update(`${body.orgId ?? ''}\n${body.groupKey}\n${body.status}\n`);
-  const keys = body.alerts.map((a) => `${a.fingerprint}|${a.status}|${a.startsAt}|${a.endsAt}`).sort();
-  for (const k of keys) h.update(`${k}\n`);
   const items: HookItem[] = body.alerts.map((a) => {
     const links: NonNullable<HookItem['links']> = {};
     if (a.dashboardURL) links.dashboard = a.dashboardURL;
@@ -63,13 +58,7 @@ export function grafanaItems(body: GrafanaBody): ParsedHook {
     if (a.silenceURL) links.silence = a.silenceURL;
     if (a.imageURL) links.image = a.imageURL;
     return {
-      kind: a.status,
-      fingerprint: a.fingerprint,
-      labels: a.labels,
-      annotations: a.annotations,
-      startsAt: a.startsAt,
-      ...(a.endsAt ? { endsAt: a.endsAt } : {}),
-      ...(a.generatorURL ? { generatorURL: a.generatorURL } : {}),
+      ...alertItem(a),
       links,
       ...(a.values ? { values: a.values } : {}),
       ...(a.valueString ? { valueString: a.valueString } : {}),
@@ -81,5 +70,6 @@ export function grafanaItems(body: GrafanaBody): ParsedHook {
       },
     };
   });
-  return { dedupKey: `grafana:${h.digest('hex')}`, items };
+  const head = `${body.orgId ?? ''}\n${body.groupKey}\n${body.status}\n`;
+  return { dedupKey: `grafana:${alertsHash(head, body.alerts)}`, items };
 }
