@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumOrSkip, expectNoSideScroll, launchChromium } from '../support/browser.js';
+import { chromiumOrSkip, expectNoSideScroll, launchChromium, scrollIntoView } from '../support/browser.js';
 import { alertCards, amBody, gatewayConfig, hookApp } from './gateways-support.js';
 import { backends, ENG, type HubFixture, startTestHub, waitFor } from './hub-helpers.js';
 
@@ -34,19 +34,6 @@ const alert = (name: string, fp: string, status: 'firing' | 'resolved') =>
     ],
     `g-${fp}`,
   );
-
-/** The emulated client redraws every second: a scroll can lose its element, so it is tried again. */
-async function scrollTo(card: Locator): Promise<void> {
-  await waitFor(
-    () =>
-      card.scrollIntoViewIfNeeded({ timeout: 1_000 }).then(
-        () => true,
-        () => false,
-      ),
-    10_000,
-    'the card scrolled into view',
-  );
-}
 
 describe.skipIf(!hasChromium)('alert cards in the emulated DingTalk client', () => {
   beforeAll(async () => {
@@ -109,7 +96,7 @@ describe.skipIf(!hasChromium)('alert cards in the emulated DingTalk client', () 
     // One card per alert: the resolve changed its card and posted nothing.
     expect(await page.locator('#messages [data-card]').count()).toBe(2);
     await expectNoSideScroll(page);
-    await scrollTo(firing);
+    await scrollIntoView(firing);
     await page.screenshot({ path: join(ARTIFACTS, 'alert-cards.png') });
     expect(errors).toEqual([]);
   });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiServer } from '../../src/server/api-server.js';
-import { chromiumOrSkip, expectNoSideScroll, launchChromium } from '../support/browser.js';
+import { chromiumOrSkip, expectNoSideScroll, launchChromium, scrollIntoView } from '../support/browser.js';
 import {
   backends,
   ENG,
@@ -36,24 +36,6 @@ async function asPerson(userId: string): Promise<Page> {
   await page.locator(`#people button[data-user="${userId}"]`).click();
   await page.locator(`#chats button[data-conv="g:${ENG}"]`).click();
   return page;
-}
-
-/**
- * Brings a card into view for a screenshot. The emulated client redraws its messages every second, so the element
- * a locator found can be replaced mid-scroll ("not attached to the DOM", seen in CI): the scroll is tried again.
- */
-async function scrollTo(card: {
-  scrollIntoViewIfNeeded(o: { timeout: number }): Promise<void>;
-}): Promise<void> {
-  await waitFor(
-    () =>
-      card.scrollIntoViewIfNeeded({ timeout: 1_000 }).then(
-        () => true,
-        () => false,
-      ),
-    10_000,
-    'the card scrolled into view',
-  );
 }
 
 describe.skipIf(!hasChromium)('task cards in the emulated DingTalk client', () => {
@@ -88,7 +70,7 @@ describe.skipIf(!hasChromium)('task cards in the emulated DingTalk client', () =
     expect(await card.textContent()).toContain('截止：2099-03-01 18:00 (UTC+08:00)');
     expect(await card.locator('button').allTextContents()).toEqual(['开始', '完成', '打开']);
     await expectNoSideScroll(lisi);
-    await scrollTo(card);
+    await scrollIntoView(card);
     await lisi.screenshot({ path: join(ARTIFACTS, 'task-card-open.png') });
 
     await card.locator('button[data-action="start"]').click();
@@ -109,7 +91,7 @@ describe.skipIf(!hasChromium)('task cards in the emulated DingTalk client', () =
       .toBe('你不能修改这个任务。');
     expect(await his.locator('.badge').textContent()).toBe('进行中');
     expect((await f.hub.getTask(task.id))!.state).toBe('in_progress');
-    await scrollTo(his);
+    await scrollIntoView(his);
     await wangwu.screenshot({ path: join(ARTIFACTS, 'task-card-refused.png') });
     // 李四's view carries no note.
     await lisi.waitForTimeout(300);

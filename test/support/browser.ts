@@ -3,8 +3,9 @@
  * A test file that needs it skips with a message when it is absent (`.ci/run` installs it).
  */
 import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { waitFor } from './wait-for.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -37,4 +38,20 @@ export async function expectNoSideScroll(page: Page): Promise<void> {
     '({ sw: document.documentElement.scrollWidth, iw: window.innerWidth })',
   )) as { sw: number; iw: number };
   expect(sw).toBeLessThanOrEqual(iw);
+}
+
+/**
+ * Brings an element into view for a screenshot. The emulated DingTalk client redraws its messages every second, so
+ * the element a locator found can be replaced mid-scroll ("not attached to the DOM", seen in CI): tried again.
+ */
+export async function scrollIntoView(el: Locator): Promise<void> {
+  await waitFor(
+    () =>
+      el.scrollIntoViewIfNeeded({ timeout: 1_000 }).then(
+        () => true,
+        () => false,
+      ),
+    10_000,
+    'the element scrolled into view',
+  );
 }
