@@ -301,6 +301,8 @@ export interface HookItemsTable {
   note: string | null;
   received_at: Millis;
   done_at: Millis | null;
+  /** The dedupe key of the delivery it came with (`hook_requests.dedup_key`, same route); null before migration 013. */
+  request_key: string | null;
 }
 
 /** An alert's last known state per conversation, and the message that announced it firing. */

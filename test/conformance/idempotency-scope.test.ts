@@ -120,6 +120,7 @@ for (const backend of backends) {
           '010_gateways',
           '011_github_issues',
           '012_alert_cards',
+          '013_hook_item_requests',
         ]);
         const row = await s.db
           .selectFrom('messages')

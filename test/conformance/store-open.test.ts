@@ -31,6 +31,7 @@ for (const backend of backends) {
         '010_gateways',
         '011_github_issues',
         '012_alert_cards',
+        '013_hook_item_requests',
       ]);
       expect(await a.migrate()).toEqual([]);
       const b = await f.open();
@@ -111,6 +112,7 @@ for (const backend of backends) {
           '010_gateways',
           '011_github_issues',
           '012_alert_cards',
+          '013_hook_item_requests',
           '900_test_notes',
         ]);
         const b = await f.open({ extraMigrations: extra });

@@ -7,7 +7,9 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../store/open-store.js';
+import { hookRouteSchema } from './config.js';
 import { HookStore, type NewItem } from './hook-store.js';
+import { HookOverview } from './overview.js';
 
 const stores: Store[] = [];
 afterEach(async () => {
@@ -79,5 +81,41 @@ describe('hook accepts on SQLite', () => {
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(await rows(store)).toEqual({ requests: 2, items: 6 });
+  });
+});
+
+describe('what a delivery became (hooks list, GET /v1/hooks)', () => {
+  it('two deliveries of one route accepted in the same millisecond are shown apart, each with its own items', async () => {
+    const store = await openStore({ url: ':memory:' });
+    stores.push(store);
+    const hooks = new HookStore(store);
+    const now = 1_765_000_000_000;
+    // The concurrent accepts of a storm share a commit and, often, the millisecond.
+    await Promise.all([
+      hooks.accept('am', 'key-a', items(1), now),
+      hooks.accept('am', 'key-b', [...items(2), ...items(3)], now),
+    ]);
+    const overview = new HookOverview({
+      store,
+      routes: [
+        hookRouteSchema.parse({
+          name: 'am',
+          kind: 'alertmanager',
+          auth: { type: 'bearer', token: 'x'.repeat(16) },
+        }),
+      ],
+      publicUrl: () => 'http://127.0.0.1',
+    });
+    const a = await overview.request('am', 'key-a');
+    const b = await overview.request('am', 'key-b');
+    expect(a).toMatchObject({ items: 3, states: { pending: 3 } });
+    expect(b).toMatchObject({ items: 6, states: { pending: 6 } });
+    // An item stored without its key (accepted before migration 013) is still found by its millisecond.
+    await store.db
+      .updateTable('hook_items')
+      .set({ request_key: null })
+      .where('request_key', '=', 'key-a')
+      .execute();
+    expect(await overview.request('am', 'key-a')).toMatchObject({ states: { pending: 3 } });
   });
 });

@@ -79,6 +79,7 @@ async function acceptIn(tx: Tx, a: AcceptArgs): Promise<'accepted' | 'duplicate'
           note: null,
           received_at: now,
           done_at: null,
+          request_key: a.dedupKey,
         })),
       )
       .execute();

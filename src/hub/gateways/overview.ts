@@ -3,9 +3,9 @@
  * auth (never the secret), its rules in one line each, the URL to paste into the sender, and the last deliveries
  * it accepted with what became of them (docs/gateways.md "The CLI").
  *
- * A delivery's items are the `hook_items` rows of its route received in the same millisecond as its
- * `hook_requests` row (`accept` writes both with one `now`, hook-store.ts); the schema has no request id on items,
- * so two deliveries of one route accepted in the same millisecond are shown as one. Nothing here writes.
+ * A delivery's items are the `hook_items` rows of its route that carry its dedupe key (`request_key`, written with
+ * them by `accept`, migration 013). Rows accepted before that column have none and are matched by the millisecond
+ * they were received in (which merges two deliveries of that millisecond). Nothing here writes.
  */
 
 import { z } from 'zod';
@@ -114,6 +114,7 @@ export function summaryOf(items: readonly HookItem[]): string {
 interface ItemRow {
   id: number | string;
   received_at: number | string;
+  request_key: string | null;
   state: HookItemState;
   message_id: string | null;
 }
@@ -137,7 +138,7 @@ export class HookOverview implements HookRoutesService {
         recent > 0
           ? await this.#store.db
               .selectFrom('hook_requests')
-              .select(['items', 'received_at'])
+              .select(['dedup_key', 'items', 'received_at'])
               .where('route', '=', r.name)
               .orderBy('received_at', 'desc')
               .limit(Math.min(recent, 50))
@@ -159,7 +160,7 @@ export class HookOverview implements HookRoutesService {
   async request(route: string, dedupKey: string): Promise<HookRequestView | undefined> {
     const row = await this.#store.db
       .selectFrom('hook_requests')
-      .select(['items', 'received_at'])
+      .select(['dedup_key', 'items', 'received_at'])
       .where('route', '=', route)
       .where('dedup_key', '=', dedupKey)
       .executeTakeFirst();
@@ -169,25 +170,48 @@ export class HookOverview implements HookRoutesService {
 
   async #views(
     route: string,
-    requests: ReadonlyArray<{ items: number | string; received_at: number | string }>,
+    requests: ReadonlyArray<{ dedup_key: string; items: number | string; received_at: number | string }>,
   ): Promise<HookRequestView[]> {
     if (requests.length === 0) return [];
-    const times = [...new Set(requests.map((q) => Number(q.received_at)))];
-    const rows: ItemRow[] = await this.#store.db
+    const cols = ['id', 'received_at', 'request_key', 'state', 'message_id'] as const;
+    // A delivery's items by its key (migration 013); items accepted before that have none and are matched by the
+    // millisecond they were received in, which cannot tell apart two deliveries of that millisecond.
+    const keyed: ItemRow[] = await this.#store.db
       .selectFrom('hook_items')
-      .select(['id', 'received_at', 'state', 'message_id'])
+      .select(cols)
       .where('route', '=', route)
-      .where('received_at', 'in', times)
+      .where(
+        'request_key',
+        'in',
+        requests.map((q) => q.dedup_key),
+      )
       .orderBy('id')
       .limit(5_000)
       .execute();
+    const legacy: ItemRow[] = await this.#store.db
+      .selectFrom('hook_items')
+      .select(cols)
+      .where('route', '=', route)
+      .where('request_key', 'is', null)
+      .where('received_at', 'in', [...new Set(requests.map((q) => Number(q.received_at)))])
+      .orderBy('id')
+      .limit(5_000)
+      .execute();
+    const byKey = new Map<string, ItemRow[]>();
+    for (const r of keyed) byKey.set(r.request_key!, [...(byKey.get(r.request_key!) ?? []), r]);
     const byTime = new Map<number, ItemRow[]>();
-    for (const r of rows) {
+    for (const r of legacy) {
       const t = Number(r.received_at);
       byTime.set(t, [...(byTime.get(t) ?? []), r]);
     }
+    const itemsOf = (q: (typeof requests)[number]): ItemRow[] =>
+      byKey.get(q.dedup_key) ?? byTime.get(Number(q.received_at)) ?? [];
     // Payloads (up to a route's body cap each) only for a handful of items per delivery: enough for one line.
-    const sampleIds = [...byTime.values()].flatMap((rs) => rs.slice(0, 20).map((r) => Number(r.id)));
+    const sampleIds = requests.flatMap((q) =>
+      itemsOf(q)
+        .slice(0, 20)
+        .map((r) => Number(r.id)),
+    );
     const payloads = new Map<number, HookItem>();
     for (let i = 0; i < sampleIds.length; i += 200) {
       const ps = await this.#store.db
@@ -198,7 +222,7 @@ export class HookOverview implements HookRoutesService {
       for (const p of ps) payloads.set(Number(p.id), JSON.parse(p.payload) as HookItem);
     }
     return requests.map((q) => {
-      const items = byTime.get(Number(q.received_at)) ?? [];
+      const items = itemsOf(q);
       const states: Record<string, number> = {};
       for (const it of items) states[it.state] = (states[it.state] ?? 0) + 1;
       const result = items.length === 0 ? 'unrouted' : (RESULT_ORDER.find((s) => states[s]) ?? 'sent');

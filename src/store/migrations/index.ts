@@ -18,6 +18,7 @@ import { taskCards } from './009-task-cards.js';
 import { gateways } from './010-gateways.js';
 import { githubIssues } from './011-github-issues.js';
 import { alertCards } from './012-alert-cards.js';
+import { hookItemRequests } from './013-hook-item-requests.js';
 
 export function migrationsFor(dialect: StoreDialect): Record<string, Migration> {
   return {
@@ -33,5 +34,6 @@ export function migrationsFor(dialect: StoreDialect): Record<string, Migration> 
     '010_gateways': gateways(dialect),
     '011_github_issues': githubIssues(dialect),
     '012_alert_cards': alertCards,
+    '013_hook_item_requests': hookItemRequests,
   };
 }
