@@ -12,6 +12,7 @@ import type { Logger } from '../../src/core/logger.js';
 import { Outbox } from '../../src/hub/delivery/outbox.js';
 import { startHub } from '../../src/hub/hub.js';
 import { RETENTION_LOCK } from '../../src/hub/retention.js';
+import { storeFaultOf } from '../../src/hub/store-errors.js';
 import { PG_URL, pgAvailable } from '../conformance/backends.js';
 import { backends, OPS, startTestHub, testConfig, waitFor } from './hub-helpers.js';
 
@@ -254,7 +255,24 @@ describe.skipIf(!pgAvailable)('store connection errors on PostgreSQL', () => {
       await cut();
       await new Promise((r) => setTimeout(r, 100));
 
-      const second = await hub.sendMessage({ group: 'ops', text: 'after the cut' }, { by: 't' });
+      // A pooled connection cut a moment ago can still be handed out before the pool has seen its socket close (CI,
+      // loaded machine): that request fails as a store fault, which the API answers 503 with Retry-After, and its
+      // caller tries again, as here. At most one such failure per cut; then the hub serves.
+      const faults: string[] = [];
+      const second = await waitFor(
+        async () => {
+          try {
+            return await hub.sendMessage({ group: 'ops', text: 'after the cut' }, { by: 't' });
+          } catch (e) {
+            if (storeFaultOf(e) === undefined) throw e;
+            faults.push((e as Error).message);
+            return undefined;
+          }
+        },
+        5_000,
+        'an accepted send after the cut',
+      );
+      expect(faults.length).toBeLessThanOrEqual(2);
       await waitFor(
         async () => (await hub.getMessage(second.messageId))?.deliveries[0]?.status === 'sent',
         10_000,
