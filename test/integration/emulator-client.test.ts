@@ -113,7 +113,15 @@ async function choose(page: Page, userId: string): Promise<void> {
   await page.locator('#chats button').first().waitFor();
 }
 
-describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', () => {
+// Each test drives many browser, emulator and hub steps; on a loaded CI machine 30 s was too few for some (a
+// different one each time). A step that hangs fails on its own after 20 s, naming what it waited for.
+describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', { timeout: 60_000 }, () => {
+  const newPage = async (o: Parameters<Browser['newPage']>[0]) => {
+    const page = await browser.newPage(o);
+    page.setDefaultTimeout(20_000);
+    return page;
+  };
+
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await startPeopleApp();
@@ -216,7 +224,7 @@ describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', () => 
   });
 
   it('choose a person, then read a group: a real @ is marked notified, a text-only @ is not', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const page = await newPage({ viewport: { width: 1280, height: 860 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${emu.url}/_emulator/client/`);
@@ -257,7 +265,7 @@ describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', () => 
   });
 
   it('types "@bot tasks" as the person and the hub\'s answer appears without a reload', async () => {
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const page = await newPage({ viewport: { width: 390, height: 844 } });
     await choose(page, 'alice');
     await page.locator(`#chats button[data-conv="g:${OPS}"]`).click();
     const before = emu.messages(OPS).length;
@@ -287,7 +295,7 @@ describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', () => 
   });
 
   it('clicks an interactive card button: the card callback goes to the app', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const page = await newPage({ viewport: { width: 1280, height: 860 } });
     await choose(page, 'alice');
     await page.locator(`#chats button[data-conv="g:${OPS}"]`).click();
     const card = page.locator('#messages [data-card="card-approve-1"]');
@@ -331,7 +339,7 @@ describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', () => 
   });
 
   it("an action card's button opens its page: a dingtalk:// page link opens the page it carries in the phone frame", async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const page = await newPage({ viewport: { width: 1280, height: 860 } });
     await choose(page, 'alice');
     await page.locator(`#chats button[data-conv="g:${PRODUCT}"]`).click();
     const card = page.locator('#messages li', { hasText: '发布通知 notice' });
@@ -349,7 +357,7 @@ describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', () => 
   });
 
   it('shows the 1:1 chat with the bot and the work notices', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const page = await newPage({ viewport: { width: 1280, height: 860 } });
     await choose(page, 'alice');
     await page.locator('#chats button[data-conv="oto"]').click();
     await page.locator('#compose-text').fill('help');
@@ -374,7 +382,7 @@ describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', () => 
   });
 
   it('Todos: tapping one opens its page in the phone frame, which gets a 免登 code for the chosen person; a nested foreign frame gets none; ticking closes it', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const page = await newPage({ viewport: { width: 1280, height: 860 } });
     await choose(page, 'alice');
     await page.locator('.tab[data-tab="todos"]').click();
     const todo = page.locator('#todo-list li', { hasText: '发布 2.0 Ship' });
@@ -413,11 +421,10 @@ describe.skipIf(!hasChromium)('the emulated DingTalk client in Chromium', () => 
     await waitFor(async () => ((await hub.getTask(taskId))?.state === 'done' ? true : undefined), 15_000);
     await shot(page, 'todos-1280');
     await page.close();
-    // Many steps, each waiting on the browser, the emulator and the hub: on a loaded CI machine 30 s was too few.
-  }, 60_000);
+  });
 
   it('the workbench opens the app homepage in the phone frame (390 px: full screen)', async () => {
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const page = await newPage({ viewport: { width: 390, height: 844 } });
     await choose(page, 'bob');
     await page.locator('.tab[data-tab="work"]').click();
     await page.locator(`#app-list button[data-app="${APP.appKey}"]`).click();
