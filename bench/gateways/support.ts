@@ -4,77 +4,22 @@
  * alerts that reached a group (a digest says how many it carries; a single alert is one).
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
-import type { MessageRecord, OrgDef, RequestRecord } from '../../src/emulator/types.js';
+import type { MessageRecord } from '../../src/emulator/types.js';
 import { openStore } from '../../src/store/open-store.js';
-import { chaosOrg, productionConfig } from '../../test/chaos/hub-chaos-support.js';
+import { productionConfig } from '../../test/chaos/hub-chaos-support.js';
+import { lineOf, type RemoteEmulator } from '../hub/remote-emulator.js';
 import { dropPgStore, PG_URL } from '../support.js';
 
+export { type RemoteEmulator, startEmulatorProcess } from '../hub/remote-emulator.js';
+
 export const HOOK_TOKEN = 'bench-hook-token-0123456789abcdef';
-
-export interface RemoteEmulator {
-  url: string;
-  state: { org: OrgDef };
-  messages(): Promise<MessageRecord[]>;
-  sends(): Promise<RequestRecord[]>;
-  close(): Promise<void>;
-}
-
-async function lineOf(child: ChildProcess, re: RegExp): Promise<RegExpExecArray> {
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      const m = re.exec(out);
-      if (m) {
-        child.stdout!.off('data', onData);
-        resolve(m);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`child exited (${code}) before ${re}`)));
-  });
-}
-
-/** bench/hub/emulator-process.ts: the chaos org of `robots` custom robots, each limited `limit` per `windowMs`. */
-export async function startEmulatorProcess(
-  robots: number,
-  limit: number,
-  windowMs: number,
-): Promise<RemoteEmulator> {
-  const script = fileURLToPath(new URL('../hub/emulator-process.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', script, String(robots), String(limit), String(windowMs)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const port = Number((await lineOf(child, /PORT (\d+)/))[1]);
-  const url = `http://127.0.0.1:${port}`;
-  const get = async <T>(path: string): Promise<T> => {
-    const r = await fetch(`${url}/_emulator/${path}`);
-    if (!r.ok) throw new Error(`emulator ${path}: HTTP ${r.status}`);
-    return (await r.json()) as T;
-  };
-  return {
-    url,
-    state: { org: chaosOrg(robots).org },
-    messages: () => get<MessageRecord[]>('messages'),
-    sends: () => get<RequestRecord[]>(`requests?route=${encodeURIComponent('POST /robot/send')}`),
-    async close() {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
 
 export interface HubProcess {
   url: string;

@@ -18,15 +18,11 @@
  *   node --import tsx bench/hub/makespan.ts [messages=1000] [robots=50]
  */
 
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DingTalk } from '../../src/client.js';
-import type { MessageRecord, OrgDef, RequestRecord } from '../../src/emulator/types.js';
 import { parseConfig } from '../../src/hub/config.js';
 import { Outbox } from '../../src/hub/delivery/outbox.js';
 import { createOutboxPort } from '../../src/hub/delivery/outbox-adapter.js';
@@ -36,7 +32,8 @@ import { MessageService } from '../../src/hub/messages/send.js';
 import { PeopleDirectory } from '../../src/hub/people.js';
 import { EventBus } from '../../src/observe/events.js';
 import { openStore } from '../../src/store/open-store.js';
-import { chaosOrg, productionConfig } from '../../test/chaos/hub-chaos-support.js';
+import { productionConfig } from '../../test/chaos/hub-chaos-support.js';
+import { type RemoteEmulator, startEmulatorProcess } from './remote-emulator.js';
 
 const M = Number(process.argv[2] ?? 1_000);
 const R = Number(process.argv[3] ?? 50);
@@ -53,51 +50,8 @@ interface Row {
   makespanMs: number;
 }
 
-/** An emulator in a process of its own (bench/hub/emulator-process.ts), read through its control API. */
-interface RemoteEmulator {
-  url: string;
-  state: { org: OrgDef };
-  messages(): Promise<MessageRecord[]>;
-  sends(): Promise<RequestRecord[]>;
-  close(): Promise<void>;
-}
-
-async function emulator(): Promise<RemoteEmulator> {
-  const script = fileURLToPath(new URL('./emulator-process.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', script, String(R), String(EMU_LIMIT), String(WINDOW)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let out = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /PORT (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`the emulator process exited (${code})`)));
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const get = async <T>(path: string): Promise<T> => {
-    const r = await fetch(`${url}/_emulator/${path}`);
-    if (!r.ok) throw new Error(`emulator ${path}: HTTP ${r.status}`);
-    return (await r.json()) as T;
-  };
-  return {
-    url,
-    // The org the child built: the same, since its tokens and secrets derive from each robot's index.
-    state: { org: chaosOrg(R).org },
-    messages: () => get<MessageRecord[]>('messages'),
-    sends: () => get<RequestRecord[]>(`requests?route=${encodeURIComponent('POST /robot/send')}`),
-    async close() {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+function emulator(): Promise<RemoteEmulator> {
+  return startEmulatorProcess(R, EMU_LIMIT, WINDOW);
 }
 
 async function measure(name: string, emu: RemoteEmulator): Promise<Row> {

@@ -5,6 +5,8 @@
 
 import { createHash } from 'node:crypto';
 import { HttpError, isPlatformError, type PlatformError, RateLimitedError } from '../core/errors.js';
+import { StreamClient } from '../stream/client.js';
+import type { Subscription } from '../stream/types.js';
 import type { VerifyEnv } from './types.js';
 
 export const needApp = (env: VerifyEnv) => (env.appKey ? undefined : 'no app in the config');
@@ -77,4 +79,17 @@ export async function recallUsers(env: VerifyEnv, key: string): Promise<void> {
   const why = r.failedResult[key];
   if (why !== undefined || !r.successResult.includes(key))
     throw new Error(`recall refused: ${why ?? 'not listed'}`);
+}
+
+/** A Stream client of the configured app with the run's timeouts, subscribed to `subscriptions` only. */
+export function verifyStreamClient(env: VerifyEnv, subscriptions: Subscription[]): StreamClient {
+  return new StreamClient({
+    clientId: env.appKey!,
+    clientSecret: env.appSecret!,
+    openApiBase: env.apiBase,
+    env: env.env,
+    subscriptions,
+    openTimeoutMs: env.timeoutMs,
+    handshakeTimeoutMs: env.timeoutMs,
+  });
 }

@@ -3,8 +3,7 @@
  * topic nothing is sent on.
  */
 
-import { StreamClient } from '../stream/client.js';
-import { needApp } from './check-support.js';
+import { needApp, verifyStreamClient } from './check-support.js';
 import type { VerifyCheck } from './types.js';
 
 export const stream: VerifyCheck = {
@@ -15,15 +14,7 @@ export const stream: VerifyCheck = {
   async run(env) {
     // Subscribed to a topic nothing is sent on: the connection cannot take a push meant for a running hub
     // (DingTalk hands each push to one of an app's connections, §S6).
-    const client = new StreamClient({
-      clientId: env.appKey!,
-      clientSecret: env.appSecret!,
-      openApiBase: env.apiBase,
-      env: env.env,
-      subscriptions: [{ type: 'CALLBACK', topic: '/dingkit/verify/none' }],
-      openTimeoutMs: env.timeoutMs,
-      handshakeTimeoutMs: env.timeoutMs,
-    });
+    const client = verifyStreamClient(env, [{ type: 'CALLBACK', topic: '/dingkit/verify/none' }]);
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([

@@ -9,7 +9,7 @@
  * this connection until it closes; only the one about the Todo is acked.
  */
 
-import { StreamClient } from '../stream/client.js';
+import { verifyStreamClient } from './check-support.js';
 import type { Recorder, VerifyEnv } from './types.js';
 
 export async function watchTodoDone(
@@ -22,15 +22,7 @@ export async function watchTodoDone(
   const seen = new Promise<string>((resolve) => {
     found = resolve;
   });
-  const client = new StreamClient({
-    clientId: env.appKey!,
-    clientSecret: env.appSecret!,
-    openApiBase: env.apiBase,
-    env: env.env,
-    subscriptions: [{ type: 'EVENT', topic: '*' }],
-    openTimeoutMs: env.timeoutMs,
-    handshakeTimeoutMs: env.timeoutMs,
-  });
+  const client = verifyStreamClient(env, [{ type: 'EVENT', topic: '*' }]);
   client.onEvent((event) => {
     if (!JSON.stringify(event.data ?? {}).includes(todo.taskId)) throw new Error('not ours: answer LATER');
     found?.(event.eventType);
